@@ -1,0 +1,9 @@
+import type { Command } from "commander";
+
+/**
+ * Every command group registers itself here, one module per group (cli/<group>.ts), so that the
+ * groups stay independent of each other.
+ */
+export function registerCommands(program: Command): void {
+  void program;
+}

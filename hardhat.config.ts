@@ -1,0 +1,52 @@
+import { createRequire } from "node:module";
+import { defineConfig, task } from "hardhat/config";
+import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import hardhatViem from "@nomicfoundation/hardhat-viem";
+
+const require = createRequire(import.meta.url);
+
+/** Well-known Hardhat development mnemonic: local chains only, never holds real funds. */
+const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthers, hardhatViem],
+  solidity: {
+    // solc cannot be downloaded here: compile with the soljson build shipped in the npm `solc` package.
+    version: "0.8.30",
+    path: require.resolve("solc/soljson.js"),
+    settings: {
+      optimizer: { enabled: true, runs: 10_000 },
+      evmVersion: "prague",
+    },
+  },
+  paths: {
+    sources: "./contracts",
+    tests: { solidity: "./test/contracts", mocha: "./test" },
+  },
+  typechain: { outDir: "typechain-types" },
+  networks: {
+    hardhat: { type: "edr-simulated", chainType: "l1", chainId: 31337, allowUnlimitedContractSize: false },
+    chainA: { type: "edr-simulated", chainType: "l1", chainId: 31337 },
+    chainBSim: { type: "edr-simulated", chainType: "l1", chainId: 31338 },
+    localhost: {
+      type: "http",
+      chainType: "l1",
+      url: "http://127.0.0.1:8545",
+      chainId: 31337,
+      accounts: { mnemonic: DEV_MNEMONIC },
+    },
+    chainB: {
+      type: "http",
+      chainType: "l1",
+      url: "http://127.0.0.1:8546",
+      chainId: 31338,
+      accounts: { mnemonic: DEV_MNEMONIC },
+    },
+  },
+  tasks: [
+    task("deploy", "Deploys and wires the Versatus suite (idempotent), saving deployments/<network>/")
+      .addFlag({ name: "reset", description: "Forget saved deployments for this network and deploy afresh" })
+      .setAction(() => import("./deploy/task.ts"))
+      .build(),
+  ],
+});
