@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {IExecutableOracle} from "./interfaces/IExecutableOracle.sol";
+import {IContractFactory} from "./interfaces/IContractFactory.sol";
+import {OracleLedger} from "./core/OracleLedger.sol";
+import {Disperser} from "./core/Disperser.sol";
+import {ProgramRegistry} from "./core/ProgramRegistry.sol";
+import {EscrowRecord} from "./core/EscrowRecord.sol";
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+
+/// @title ExecutableOracle
+/// @notice Requests, escrow, refunds, program registry and dispersal of one chain (SPEC 3.1-3.4).
+/// @dev One contract holds the escrowed funds and is the only one that can move them: requests
+/// write a single storage slot, and a result's dispersal needs no call into another contract.
+contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
+    using EscrowRecord for uint256;
+    using SafeERC20 for IERC20;
+
+    /*//////////////////////////////////////////////////////////////
+                              CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param initialOwner Administers fees, the ingestor and the factory.
+    /// @param ethFee Protocol fee of an ETH request, in wei.
+    constructor(address initialOwner, uint256 ethFee) Ownable(initialOwner) {
+        _setFee(address(0), ethFee);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                EXTERNAL
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IExecutableOracle
+    function request(bytes32 programId, bytes calldata input, uint64 ttl)
+        external
+        payable
+        nonReentrant
+        returns (bytes32 requestId)
+    {
+        uint256 state = _state;
+        uint256 fee = uint96(state >> 120);
+        if (msg.value < fee) revert Oracle_FeeNotCovered(address(0), msg.value, fee);
+        requestId = _open(state, programId, input, ttl, address(0), 0, msg.value);
+    }
+
+    /// @inheritdoc IExecutableOracle
+    function requestWithToken(bytes32 programId, bytes calldata input, uint64 ttl, address token, uint256 amount)
+        external
+        nonReentrant
+        returns (bytes32 requestId)
+    {
+        requestId = _requestWithToken(programId, input, ttl, token, amount);
+    }
+
+    /// @inheritdoc IExecutableOracle
+    function requestWithPermit(
+        bytes32 programId,
+        bytes calldata input,
+        uint64 ttl,
+        address token,
+        uint256 amount,
+        uint256 permitDeadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external nonReentrant returns (bytes32 requestId) {
+        // A permit someone already submitted must not block the request: the allowance decides.
+        try IERC20Permit(token).permit(msg.sender, address(this), amount, permitDeadline, v, r, s) {} catch {}
+        requestId = _requestWithToken(programId, input, ttl, token, amount);
+    }
+
+    /// @inheritdoc IExecutableOracle
+    function refund(bytes32 requestId) external nonReentrant {
+        // ---- checks
+        uint256 record = _escrows[requestId];
+        if (record == 0) revert Oracle_UnknownRequest(requestId);
+        uint8 status = record.status();
+        if (status != STATUS_OPEN) revert Oracle_RequestNotOpen(requestId, RequestStatus(status));
+        uint256 deadline = record.deadline();
+        if (block.timestamp <= deadline) {
+            revert Oracle_DeadlineNotReached(requestId, uint64(deadline), block.timestamp);
+        }
+        // ---- effects
+        _escrows[requestId] = record.withStatus(STATUS_REFUNDED);
+        address requester = _accountOwner[record.accountId()];
+        uint256 amount = record.amount();
+        emit Refunded(requestId, requester, amount);
+        // ---- interactions
+        _refundTo(requestId, requester, _tokenOf(record.assetId()), amount);
+    }
+
+    /// @inheritdoc IExecutableOracle
+    function withdraw(address token) external nonReentrant {
+        uint256 amount = _deferred[msg.sender][token];
+        if (amount == 0) revert Oracle_NothingToWithdraw(msg.sender, token);
+        _deferred[msg.sender][token] = 0;
+        emit Withdrawn(msg.sender, token, amount);
+        (bool ok,) = _tryPay(token, msg.sender, amount);
+        if (!ok) revert Oracle_EthTransferFailed(msg.sender, amount);
+    }
+
+    /// @inheritdoc IExecutableOracle
+    function setFee(address token, uint256 fee) external onlyOwner {
+        _setFee(token, fee);
+    }
+
+    /// @notice Sets the InstructionIngestor, the only caller of the dispersal functions.
+    /// @dev Requirements: owner; non-zero. Emits {IngestorSet}.
+    function setIngestor(address newIngestor) external onlyOwner {
+        if (newIngestor == address(0)) revert Oracle_ZeroAddress();
+        ingestor = newIngestor;
+        emit IngestorSet(newIngestor);
+    }
+
+    /// @notice Sets the factory CREATE instructions go through.
+    /// @dev Requirements: owner; non-zero. Emits {FactorySet}.
+    function setFactory(IContractFactory newFactory) external onlyOwner {
+        if (address(newFactory) == address(0)) revert Oracle_ZeroAddress();
+        factory = newFactory;
+        emit FactorySet(address(newFactory));
+    }
+
+    /// @inheritdoc IExecutableOracle
+    function escrowOf(bytes32 requestId) external view returns (EscrowInfo memory) {
+        return _escrowInfo(_escrows[requestId]);
+    }
+
+    /// @inheritdoc IExecutableOracle
+    function feeOf(address token) external view returns (uint256) {
+        if (token == address(0)) return uint96(_state >> 120);
+        uint256 packed = _assetOf[token];
+        if (packed == 0) revert Oracle_TokenNotAccepted(token);
+        return uint96(packed >> 24);
+    }
+
+    /// @inheritdoc IExecutableOracle
+    function nextRequestId(address requester) external view returns (bytes32) {
+        return keccak256(abi.encode(block.chainid, address(this), requester, uint64(_state)));
+    }
+
+    /// @inheritdoc IExecutableOracle
+    function pendingWithdrawal(address account, address token) external view returns (uint256) {
+        return _deferred[account][token];
+    }
+
+    /// @notice Refuses plain ETH: it would sit outside every request's escrow.
+    receive() external payable {
+        revert Oracle_DirectEthRefused(msg.sender, msg.value);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                INTERNAL
+    //////////////////////////////////////////////////////////////*/
+
+    function _requestWithToken(bytes32 programId, bytes calldata input, uint64 ttl, address token, uint256 amount)
+        internal
+        returns (bytes32 requestId)
+    {
+        uint256 assetAndFee = _assetOf[token];
+        if (assetAndFee == 0 || token == address(0)) revert Oracle_TokenNotAccepted(token);
+        uint256 fee = uint96(assetAndFee >> 24);
+        if (amount < fee) revert Oracle_FeeNotCovered(token, amount, fee);
+        requestId = _open(_state, programId, input, ttl, token, uint24(assetAndFee), amount);
+        // ---- interactions (the request is recorded and emitted; the guard blocks re-entry)
+        IERC20 asset = IERC20(token);
+        uint256 before = asset.balanceOf(address(this));
+        asset.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = asset.balanceOf(address(this)) - before;
+        if (received != amount) revert Oracle_TokenShortfall(token, amount, received);
+    }
+
+    /// @dev Validates and records a request, then emits it. `state` is the hot slot as read by the caller.
+    function _open(
+        uint256 state,
+        bytes32 programId,
+        bytes calldata input,
+        uint64 ttl,
+        address token,
+        uint256 assetId,
+        uint256 amount
+    ) internal returns (bytes32 requestId) {
+        // ---- checks
+        if (!isPublished(programId)) revert Oracle_UnknownProgram(programId);
+        if (ttl == 0 || ttl > MAX_TTL) revert Oracle_InvalidTtl(ttl, MAX_TTL);
+        if (amount > type(uint128).max) revert Oracle_AmountTooLarge(amount);
+
+        // ---- effects
+        uint256 accountId = _accountIdOf[msg.sender];
+        if (accountId == 0) {
+            // Account ids start at 1; 2^32 - 1 requesters is beyond any chain's account count.
+            unchecked {
+                accountId = uint32(state >> 64) + 1;
+            }
+            _accountIdOf[msg.sender] = accountId;
+            _accountOwner[accountId] = msg.sender;
+            state = (state & ~(uint256(type(uint32).max) << 64)) | (accountId << 64);
+        }
+        uint256 nonce = uint64(state);
+        requestId = keccak256(abi.encode(block.chainid, address(this), msg.sender, nonce));
+        // The nonce is 64 bits: it cannot wrap within any chain's lifetime.
+        unchecked {
+            _state = state + 1;
+        }
+        _escrows[requestId] = EscrowRecord.pack(amount, block.timestamp, ttl, accountId, assetId, STATUS_OPEN);
+        emit ExecutionRequested(requestId, programId, msg.sender, token, amount, uint64(block.timestamp + ttl), input);
+    }
+
+    function _setFee(address token, uint256 fee) internal {
+        if (fee > type(uint96).max) revert Oracle_FeeTooLarge(fee);
+        uint256 assetId;
+        uint256 previousFee;
+        if (token == address(0)) {
+            previousFee = uint96(_state >> 120);
+            _state = (_state & ~(uint256(type(uint96).max) << 120)) | (fee << 120);
+        } else {
+            uint256 packed = _assetOf[token];
+            if (packed == 0) {
+                uint256 state = _state;
+                assetId = uint24(state >> 96) + 1;
+                _state = (state & ~(uint256(type(uint24).max) << 96)) | (assetId << 96);
+                _assetToken[assetId] = token;
+            } else {
+                assetId = uint24(packed);
+                previousFee = uint96(packed >> 24);
+            }
+            _assetOf[token] = assetId | (fee << 24);
+        }
+        uint256 schedule = _feeSchedule[assetId];
+        uint256 changedAt = uint40(schedule >> 192);
+        if (schedule != 0 && block.timestamp < changedAt + MAX_TTL) {
+            revert Oracle_FeeChangeTooSoon(token, changedAt + MAX_TTL);
+        }
+        _feeSchedule[assetId] = fee | (uint256(uint96(schedule)) << 96) | (block.timestamp << 192);
+        emit FeeSet(token, fee, previousFee);
+    }
+}

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {IInstructionIngestor} from "./interfaces/IInstructionIngestor.sol";
+import {IDisperser} from "./interfaces/IDisperser.sol";
+import {IOperatorSet} from "./interfaces/IOperatorSet.sol";
+import {IExecutableOracle} from "./interfaces/IExecutableOracle.sol";
+import {Instruction, Result, Ops} from "./interfaces/IInstruction.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+/// @title InstructionIngestor
+/// @notice Verifies quorum-signed results and hands them to the Disperser (SPEC 3.2).
+/// @dev Signatures: 65 bytes (r, s, v), low s only (OpenZeppelin ECDSA rejects malleable ones),
+/// signers strictly ascending by address. A result is accepted once per (originChainId, requestId):
+/// same-chain results through the request's escrow status, other chains' results through
+/// {_remoteIngested}. The domain separator binds the chain id and this contract, so a result signed
+/// for one chain cannot be replayed on another.
+contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, ReentrancyGuardTransient {
+    /*//////////////////////////////////////////////////////////////
+                               CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice keccak256("Result(bytes32 requestId,uint256 originChainId,bytes32 programId,bytes32 inputHash,uint8 status,bytes32 instructionsHash,bytes32 bodyHash)")
+    bytes32 public constant RESULT_TYPEHASH = keccak256(
+        "Result(bytes32 requestId,uint256 originChainId,bytes32 programId,bytes32 inputHash,uint8 status,bytes32 instructionsHash,bytes32 bodyHash)"
+    );
+
+    uint8 internal constant SKIP_INGESTED = 1;
+
+    /// @notice The oracle's dispersal side (the ExecutableOracle of this chain).
+    IDisperser public immutable disperser;
+
+    /*//////////////////////////////////////////////////////////////
+                                STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IInstructionIngestor
+    IOperatorSet public operatorSet;
+    /// @notice When true, anyone may post results (the signatures are what matters).
+    bool public openPosting;
+    /// @notice Accounts allowed to post results while posting is restricted.
+    mapping(address account => bool allowed) public isPoster;
+    mapping(bytes32 originAndRequest => bool done) private _remoteIngested;
+
+    /*//////////////////////////////////////////////////////////////
+                              CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
+
+    constructor(address initialOwner, IDisperser disperser_, IOperatorSet operatorSet_)
+        EIP712("Versatus", "1")
+        Ownable(initialOwner)
+    {
+        if (address(disperser_) == address(0) || address(operatorSet_) == address(0)) revert Ingestor_ZeroAddress();
+        disperser = disperser_;
+        operatorSet = operatorSet_;
+        emit OperatorSetChanged(address(0), address(operatorSet_));
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                EXTERNAL
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IInstructionIngestor
+    function ingest(
+        Result calldata r,
+        Instruction[] calldata instructions,
+        bytes[] calldata signatures,
+        bytes calldata daPointer
+    ) external nonReentrant {
+        _checkPoster();
+        uint8 skipReason = _ingest(r, instructions, signatures, daPointer);
+        if (skipReason == SKIP_INGESTED) revert Ingestor_AlreadyIngested(r.requestId, r.originChainId);
+        if (skipReason != 0) revert Ingestor_RequestNotSettleable(r.requestId, skipReason);
+    }
+
+    /// @inheritdoc IInstructionIngestor
+    function ingestBatch(
+        Result[] calldata results,
+        Instruction[][] calldata instructions,
+        bytes[][] calldata signatures,
+        bytes[] calldata daPointers
+    ) external nonReentrant {
+        _checkPoster();
+        uint256 n = results.length;
+        if (instructions.length != n || signatures.length != n || daPointers.length != n) {
+            revert Ingestor_BatchLengthMismatch(n, instructions.length, signatures.length, daPointers.length);
+        }
+        for (uint256 i; i < n; ++i) {
+            uint8 skipReason = _ingest(results[i], instructions[i], signatures[i], daPointers[i]);
+            if (skipReason != 0) emit ResultSkipped(results[i].requestId, results[i].originChainId, skipReason);
+        }
+    }
+
+    /// @notice Adds or removes a poster.
+    /// @dev Requirements: owner; non-zero account. Emits {PosterSet}.
+    function setPoster(address account, bool allowed) external onlyOwner {
+        if (account == address(0)) revert Ingestor_ZeroAddress();
+        isPoster[account] = allowed;
+        emit PosterSet(account, allowed);
+    }
+
+    /// @notice Opens posting to everyone, or restricts it to posters again.
+    /// @dev Requirements: owner. Emits {OpenPostingSet}.
+    function setOpenPosting(bool open) external onlyOwner {
+        openPosting = open;
+        emit OpenPostingSet(open);
+    }
+
+    /// @notice Points the ingestor at another operator set (e.g. the staked registry).
+    /// @dev Requirements: owner; non-zero. Fee ledgers are per set, so fees earned under the old
+    /// set stay claimable from it. Emits {OperatorSetChanged}.
+    function setOperatorSet(IOperatorSet newSet) external onlyOwner {
+        if (address(newSet) == address(0)) revert Ingestor_ZeroAddress();
+        IOperatorSet previous = operatorSet;
+        operatorSet = newSet;
+        emit OperatorSetChanged(address(previous), address(newSet));
+    }
+
+    /// @inheritdoc IInstructionIngestor
+    function isIngested(uint256 originChainId, bytes32 requestId) external view returns (bool) {
+        if (originChainId != block.chainid) return _remoteIngested[_remoteKey(originChainId, requestId)];
+        return IExecutableOracle(address(disperser)).escrowOf(requestId).status
+            == IExecutableOracle.RequestStatus.Ingested;
+    }
+
+    /// @inheritdoc IInstructionIngestor
+    function resultDigest(Result calldata r) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(RESULT_TYPEHASH, r)));
+    }
+
+    /// @notice The EIP-712 domain separator of this chain and contract.
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                INTERNAL
+    //////////////////////////////////////////////////////////////*/
+
+    function _checkPoster() internal view {
+        if (!openPosting && !isPoster[msg.sender]) revert Ingestor_NotPoster(msg.sender);
+    }
+
+    /// @dev Verifies and disperses one result. Returns 0 when ingested, else why nothing happened.
+    function _ingest(
+        Result calldata r,
+        Instruction[] calldata instructions,
+        bytes[] calldata signatures,
+        bytes calldata daPointer
+    ) internal returns (uint8 skipReason) {
+        // ---- checks
+        (IOperatorSet set, uint256 signerBitmap) = _verify(r, instructions, signatures);
+
+        // ---- effects and interactions (the disperser settles the escrow before it calls anything)
+        if (r.originChainId == block.chainid) {
+            skipReason = disperser.disperse(
+                r.requestId, r.status, instructions, address(set), signerBitmap, signatures.length
+            );
+            if (skipReason != 0) return skipReason;
+        } else {
+            if (r.status != Ops.STATUS_OK) revert Ingestor_RemoteProgramError(r.requestId, r.originChainId);
+            bytes32 key = _remoteKey(r.originChainId, r.requestId);
+            if (_remoteIngested[key]) return SKIP_INGESTED;
+            _remoteIngested[key] = true;
+            disperser.disperseRemote(r.requestId, r.originChainId, instructions);
+        }
+        emit ResultIngested(r.requestId, r.originChainId, r.status, r.bodyHash, daPointer);
+    }
+
+    /// @dev Checks status and instructions hash, then the signatures.
+    function _verify(Result calldata r, Instruction[] calldata instructions, bytes[] calldata signatures)
+        internal
+        view
+        returns (IOperatorSet set, uint256 signerBitmap)
+    {
+        if (r.status > Ops.STATUS_PROGRAM_ERROR) revert Ingestor_InvalidStatus(r.requestId, r.status);
+        bytes32 actual = keccak256(abi.encode(instructions));
+        if (actual != r.instructionsHash) revert Ingestor_InstructionsMismatch(r.requestId, r.instructionsHash, actual);
+        set = operatorSet;
+        signerBitmap = _verifySigners(set, r, signatures);
+    }
+
+    /// @dev Recovers every signer (ascending, low s), checks them against the operator set and the
+    /// threshold, and returns the bitmap of their indices.
+    function _verifySigners(IOperatorSet set, Result calldata r, bytes[] calldata signatures)
+        internal
+        view
+        returns (uint256 signerBitmap)
+    {
+        bytes32 digest = resultDigest(r);
+        uint256 n = signatures.length;
+        address[] memory signers = new address[](n);
+        address previous;
+        for (uint256 i; i < n; ++i) {
+            (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signatures[i]);
+            if (err != ECDSA.RecoverError.NoError) revert Ingestor_InvalidSignature(r.requestId, i);
+            if (signer <= previous) revert Ingestor_SignersNotAscending(r.requestId, i, signer, previous);
+            signers[i] = signer;
+            previous = signer;
+        }
+        uint256 threshold;
+        (threshold, signerBitmap) = set.checkSigners(signers);
+        if (n == 0 || n < threshold) revert Ingestor_NotEnoughSignatures(r.requestId, n, threshold);
+    }
+
+    function _remoteKey(uint256 originChainId, bytes32 requestId) internal pure returns (bytes32) {
+        return keccak256(abi.encode(originChainId, requestId));
+    }
+}

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {IDisperser} from "../interfaces/IDisperser.sol";
+import {IOmniToken} from "../interfaces/IOmniToken.sol";
+import {IOperatorSet} from "../interfaces/IOperatorSet.sol";
+import {IContractFactory} from "../interfaces/IContractFactory.sol";
+import {Instruction, Ops} from "../interfaces/IInstruction.sol";
+import {OracleLedger} from "./OracleLedger.sol";
+import {EscrowRecord} from "./EscrowRecord.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+
+/// @title Disperser
+/// @notice The only code path that spends escrow: executes quorum-signed instructions against one
+/// request's escrow, pays the remainder back, and books the fee to the signers (SPEC 3.2, 3.3).
+/// @dev Part of the ExecutableOracle, which holds the funds: dispersal then needs no call between
+/// contracts to move them. Only the InstructionIngestor may call it.
+abstract contract Disperser is IDisperser, OracleLedger {
+    using EscrowRecord for uint256;
+    using SafeERC20 for IERC20;
+
+    /*//////////////////////////////////////////////////////////////
+                                STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The InstructionIngestor, the only caller of {disperse} and {disperseRemote}.
+    address public ingestor;
+    /// @notice The factory CREATE instructions go through.
+    IContractFactory public factory;
+
+    uint8 internal constant SKIP_INGESTED = 1;
+    uint8 internal constant SKIP_REFUNDED = 2;
+    uint8 internal constant SKIP_UNKNOWN = 3;
+    uint8 internal constant SKIP_EXPIRED = 4;
+
+    /*//////////////////////////////////////////////////////////////
+                                EXTERNAL
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IDisperser
+    function disperse(
+        bytes32 requestId,
+        uint8 status,
+        Instruction[] calldata instructions,
+        address operatorSet,
+        uint256 signerBitmap,
+        uint256 signerCount
+    ) external nonReentrant returns (uint8 skipReason) {
+        _checkIngestor();
+        // ---- checks
+        uint256 record = _escrows[requestId];
+        skipReason = _skipReason(record);
+        if (skipReason != 0) return skipReason;
+        if (status == Ops.STATUS_PROGRAM_ERROR && instructions.length != 0) {
+            revert Disperser_InstructionsOnFailedResult(requestId, instructions.length);
+        }
+        address token = _tokenOf(record.assetId());
+        uint256 feeBooked =
+            _settleAndBookFee(requestId, record, token, instructions, operatorSet, signerBitmap, signerCount);
+
+        // ---- interactions
+        uint256 spent = _execute(requestId, block.chainid, instructions, token);
+        uint256 refunded = record.amount() - feeBooked - spent;
+        _refundTo(requestId, _accountOwner[record.accountId()], token, refunded);
+        emit EscrowSettled(requestId, status, spent, feeBooked, refunded);
+    }
+
+    /// @inheritdoc IDisperser
+    function disperseRemote(bytes32 requestId, uint256 originChainId, Instruction[] calldata instructions)
+        external
+        nonReentrant
+    {
+        _checkIngestor();
+        for (uint256 i; i < instructions.length; ++i) {
+            uint8 op = instructions[i].op;
+            if (op != Ops.MINT && op != Ops.CREATE) revert Disperser_OpNotAllowedCrossChain(i, op);
+        }
+        _execute(requestId, originChainId, instructions, address(0));
+    }
+
+    /// @inheritdoc IDisperser
+    function claimFees(address operatorSet, uint256 assetId, uint256 share)
+        external
+        nonReentrant
+        returns (uint256 amount)
+    {
+        (bool known, uint8 index) = IOperatorSet(operatorSet).indexOf(msg.sender);
+        if (!known) revert Disperser_NotOperator(operatorSet, msg.sender);
+        bytes32 claimKey = keccak256(abi.encode(operatorSet, assetId, share, msg.sender));
+        uint256 earned = _earnedCount(operatorSet, assetId, share, index);
+        uint256 shares = earned - _feeClaimed[claimKey];
+        if (shares == 0) revert Disperser_NothingToClaim(msg.sender, assetId, share);
+        _feeClaimed[claimKey] = earned;
+        amount = shares * share;
+        address token = _tokenOf(assetId);
+        emit FeesClaimed(msg.sender, token, shares, amount);
+        (bool ok,) = _tryPay(token, msg.sender, amount);
+        if (!ok) revert Oracle_EthTransferFailed(msg.sender, amount);
+    }
+
+    /// @inheritdoc IDisperser
+    function claimableShares(address operatorSet, uint256 assetId, uint256 share, address operator)
+        external
+        view
+        returns (uint256)
+    {
+        (bool known, uint8 index) = IOperatorSet(operatorSet).indexOf(operator);
+        if (!known) return 0;
+        return _earnedCount(operatorSet, assetId, share, index)
+            - _feeClaimed[keccak256(abi.encode(operatorSet, assetId, share, operator))];
+    }
+
+    /// @inheritdoc IDisperser
+    function assetIdOf(address token) external view returns (uint256) {
+        if (token == address(0)) return 0;
+        uint256 packed = _assetOf[token];
+        if (packed == 0) revert Oracle_TokenNotAccepted(token);
+        return uint24(packed);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                INTERNAL
+    //////////////////////////////////////////////////////////////*/
+
+    function _checkIngestor() internal view {
+        if (msg.sender != ingestor) revert Disperser_NotIngestor(msg.sender);
+    }
+
+    function _skipReason(uint256 record) internal view returns (uint8) {
+        if (record == 0) return SKIP_UNKNOWN;
+        uint8 status = record.status();
+        if (status == STATUS_INGESTED) return SKIP_INGESTED;
+        if (status == STATUS_REFUNDED) return SKIP_REFUNDED;
+        if (block.timestamp > record.deadline()) return SKIP_EXPIRED;
+        return 0;
+    }
+
+    /// @dev Checks the instructions against the budget (escrow minus fee), marks the request
+    /// ingested so nothing below can settle it again, and books the fee. Returns the fee booked.
+    function _settleAndBookFee(
+        bytes32 requestId,
+        uint256 record,
+        address token,
+        Instruction[] calldata instructions,
+        address operatorSet,
+        uint256 signerBitmap,
+        uint256 signerCount
+    ) internal returns (uint256) {
+        uint256 amount = record.amount();
+        uint256 fee = _feeAt(record.assetId(), record.requestedAt());
+        if (fee > amount) fee = amount;
+        uint256 needed = _spendingTotal(instructions, token);
+        if (needed > amount - fee) revert Disperser_BudgetExceeded(requestId, amount - fee, needed);
+        _escrows[requestId] = record.withStatus(STATUS_INGESTED);
+        return _bookFee(operatorSet, record.assetId(), fee, signerBitmap, signerCount);
+    }
+
+    /// @dev Validates every instruction before anything moves and sums what they may spend.
+    function _spendingTotal(Instruction[] calldata instructions, address token) internal view returns (uint256 total) {
+        for (uint256 i; i < instructions.length; ++i) {
+            Instruction calldata ix = instructions[i];
+            uint8 op = ix.op;
+            if (op > Ops.CREATE) revert Disperser_UnknownOp(i, op);
+            if (op == Ops.TRANSFER || op == Ops.CALL) {
+                address target = ix.target;
+                if (target == address(0) || target == address(this)) revert Disperser_ForbiddenTarget(i, target);
+                // A CALL into an escrowed token could move other requests' escrow with the oracle's balance.
+                if (op == Ops.CALL && _assetOf[target] != 0) revert Disperser_ForbiddenTarget(i, target);
+                total += ix.amount;
+            } else if (op == Ops.BURN) {
+                if (token == address(0)) revert Disperser_BurnNeedsToken(i);
+                total += ix.amount;
+            }
+        }
+    }
+
+    /// @dev Splits `fee` equally among the signers and counts one share for each of them, in one
+    /// storage write per group of eight operator indices. Returns the part booked (the rest, less
+    /// than `signerCount` units, goes back to the requester).
+    function _bookFee(address operatorSet, uint256 assetId, uint256 fee, uint256 signerBitmap, uint256 signerCount)
+        internal
+        returns (uint256 booked)
+    {
+        uint256 share = fee / signerCount;
+        if (share == 0) return 0;
+        booked = share * signerCount;
+        for (uint256 group; signerBitmap != 0; ++group) {
+            uint256 lanes = signerBitmap & 0xff;
+            signerBitmap >>= 8;
+            if (lanes == 0) continue;
+            uint256 increments;
+            for (uint256 lane; lane < 8; ++lane) {
+                if (lanes & (1 << lane) != 0) increments |= 1 << (32 * lane);
+            }
+            bytes32 key = keccak256(abi.encode(operatorSet, assetId, share, group));
+            // A 32-bit count per operator and ledger: 4.29e9 results at one share size before it could wrap.
+            unchecked {
+                _feeCounts[key] += increments;
+            }
+        }
+    }
+
+    function _earnedCount(address operatorSet, uint256 assetId, uint256 share, uint8 index)
+        internal
+        view
+        returns (uint256)
+    {
+        bytes32 key = keccak256(abi.encode(operatorSet, assetId, share, uint256(index >> 3)));
+        return uint32(_feeCounts[key] >> (32 * (index & 7)));
+    }
+
+    /// @dev Runs validated instructions. Returns what left the escrow (failed spends are not counted).
+    function _execute(bytes32 requestId, uint256 originChainId, Instruction[] calldata instructions, address token)
+        internal
+        returns (uint256 spent)
+    {
+        for (uint256 i; i < instructions.length; ++i) {
+            Instruction calldata ix = instructions[i];
+            uint8 op = ix.op;
+            if (op == Ops.TRANSFER) {
+                (bool ok, bytes memory reason) = _tryPay(token, ix.target, ix.amount);
+                if (ok) spent += ix.amount;
+                else emit InstructionFailed(requestId, i, op, ix.target, reason);
+            } else if (op == Ops.CALL) {
+                spent += _call(requestId, i, ix, token);
+            } else if (op == Ops.MINT) {
+                IOmniToken(_decodeAddress(ix.data, i, op)).mint(ix.target, ix.amount, originChainId);
+            } else if (op == Ops.BURN) {
+                IOmniToken(token).burn(ix.amount);
+                spent += ix.amount;
+            } else {
+                _create(requestId, i, ix);
+            }
+        }
+    }
+
+    /// @dev CALL: ETH as value, or an ERC-20 allowance that is zero again afterwards. Returns what
+    /// the target took; a reverting target takes nothing and the failure is reported.
+    function _call(bytes32 requestId, uint256 index, Instruction calldata ix, address token)
+        internal
+        returns (uint256 taken)
+    {
+        address target = ix.target;
+        if (token == address(0)) {
+            (bool ok, bytes memory reason) = target.call{value: ix.amount}(ix.data);
+            if (!ok) {
+                emit InstructionFailed(requestId, index, Ops.CALL, target, reason);
+                return 0;
+            }
+            taken = ix.amount;
+        } else {
+            IERC20 asset = IERC20(token);
+            asset.forceApprove(target, ix.amount);
+            (bool ok, bytes memory reason) = target.call(ix.data);
+            uint256 left = asset.allowance(address(this), target);
+            if (left != 0) asset.forceApprove(target, 0);
+            if (!ok) {
+                emit InstructionFailed(requestId, index, Ops.CALL, target, reason);
+                return 0;
+            }
+            taken = ix.amount - left;
+        }
+        emit CallExecuted(requestId, index, target, taken);
+    }
+
+    function _create(bytes32 requestId, uint256 index, Instruction calldata ix) internal {
+        IContractFactory f = factory;
+        if (address(f) == address(0)) revert Disperser_NoFactory();
+        bytes calldata data = ix.data;
+        // abi.encode(bytes32 kind, bytes32 salt, bytes init): two words, the offset 0x60, the length, the bytes.
+        if (data.length < 128 || uint256(bytes32(data[64:96])) != 96) revert Disperser_BadData(index, Ops.CREATE);
+        uint256 initLength = uint256(bytes32(data[96:128]));
+        if (initLength > data.length - 128) revert Disperser_BadData(index, Ops.CREATE);
+        try f.create(bytes32(data[0:32]), bytes32(data[32:64]), data[128:128 + initLength]) {}
+        catch (bytes memory reason) {
+            emit InstructionFailed(requestId, index, Ops.CREATE, address(f), reason);
+        }
+    }
+
+    function _decodeAddress(bytes calldata data, uint256 index, uint8 op) internal pure returns (address) {
+        if (data.length != 32) revert Disperser_BadData(index, op);
+        uint256 word = uint256(bytes32(data));
+        if (word >> 160 != 0) revert Disperser_BadData(index, op);
+        return address(uint160(word));
+    }
+}

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {IExecutableOracle} from "../interfaces/IExecutableOracle.sol";
+import {EscrowRecord} from "./EscrowRecord.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+/// @title OracleLedger
+/// @notice Storage of the oracle shared by its request side and its dispersal side: escrow records,
+/// the requester and asset tables, fee schedules, deferred refunds and the operators' fee ledgers.
+abstract contract OracleLedger is IExecutableOracle, ReentrancyGuardTransient {
+    using EscrowRecord for uint256;
+
+    /*//////////////////////////////////////////////////////////////
+                               CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Longest time a request may wait for a result (and the minimum time between fee changes).
+    uint64 public constant MAX_TTL = 7 days;
+
+    uint256 internal constant STATUS_OPEN = uint256(RequestStatus.Open);
+    uint256 internal constant STATUS_INGESTED = uint256(RequestStatus.Ingested);
+    uint256 internal constant STATUS_REFUNDED = uint256(RequestStatus.Refunded);
+
+    /*//////////////////////////////////////////////////////////////
+                                STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Hot slot read and written by every request:
+    ///   [0..63] request nonce | [64..95] account count | [96..119] asset count | [120..215] current ETH fee
+    uint256 internal _state;
+
+    mapping(bytes32 requestId => uint256 record) internal _escrows;
+
+    /// @dev Requesters get a 32-bit id on their first request so the escrow record fits one slot.
+    mapping(address requester => uint256 accountId) internal _accountIdOf;
+    mapping(uint256 accountId => address requester) internal _accountOwner;
+
+    /// @dev token => [0..23] assetId | [24..119] current fee. Zero means the token is not accepted.
+    mapping(address token => uint256 assetAndFee) internal _assetOf;
+    mapping(uint256 assetId => address token) internal _assetToken;
+
+    /// @dev assetId => [0..95] fee now | [96..191] previous fee | [192..231] when it changed.
+    /// Fee changes are at least MAX_TTL apart, so every open request paid either "now" or "previous".
+    mapping(uint256 assetId => uint256 schedule) internal _feeSchedule;
+
+    /// @dev Refunds a receiver refused, waiting for withdraw().
+    mapping(address account => mapping(address token => uint256 amount)) internal _deferred;
+
+    /// @dev keccak256(operatorSet, assetId, share, group) => eight 32-bit signature counts (indices group*8..group*8+7).
+    mapping(bytes32 ledgerKey => uint256 counts) internal _feeCounts;
+    /// @dev keccak256(operatorSet, assetId, share, operator) => signature count already paid out.
+    mapping(bytes32 claimKey => uint256 claimed) internal _feeClaimed;
+
+    /*//////////////////////////////////////////////////////////////
+                                INTERNAL
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev The fee a request made at `requestedAt` pays for `assetId`.
+    function _feeAt(uint256 assetId, uint256 requestedAt) internal view returns (uint256) {
+        uint256 schedule = _feeSchedule[assetId];
+        uint256 changedAt = uint40(schedule >> 192);
+        return requestedAt >= changedAt ? uint96(schedule) : uint96(schedule >> 96);
+    }
+
+    /// @dev Sends `amount` of `token` (0 = ETH) to `to`. Returns false instead of reverting, with the reason.
+    function _tryPay(address token, address to, uint256 amount) internal returns (bool ok, bytes memory reason) {
+        if (amount == 0) return (true, "");
+        if (token == address(0)) {
+            (ok, reason) = to.call{value: amount}("");
+        } else {
+            (ok, reason) = token.call(abi.encodeCall(IERC20.transfer, (to, amount)));
+            // Tokens that return nothing are fine; tokens that return false failed.
+            if (ok && reason.length > 0) ok = reason.length == 32 && abi.decode(reason, (bool));
+        }
+    }
+
+    /// @dev Returns `amount` to the requester; if the receiver refuses, keeps it for withdraw().
+    function _refundTo(bytes32 requestId, address requester, address token, uint256 amount) internal {
+        if (amount == 0) return;
+        (bool ok,) = _tryPay(token, requester, amount);
+        if (!ok) {
+            _deferred[requester][token] += amount;
+            emit RefundDeferred(requestId, requester, token, amount);
+        }
+    }
+
+    function _tokenOf(uint256 assetId) internal view returns (address) {
+        return assetId == 0 ? address(0) : _assetToken[assetId];
+    }
+
+    function _escrowInfo(uint256 record) internal view returns (EscrowInfo memory info) {
+        if (record == 0) return info;
+        info.requester = _accountOwner[record.accountId()];
+        info.token = _tokenOf(record.assetId());
+        info.amount = record.amount();
+        info.requestedAt = uint64(record.requestedAt());
+        info.deadline = uint64(record.deadline());
+        info.status = RequestStatus(record.status());
+    }
+}

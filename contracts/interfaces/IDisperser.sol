@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {Instruction} from "./IInstruction.sol";
+
+/// @title IDisperser
+/// @notice Executes the instructions of quorum-signed results against a request's escrow. Callable
+/// only by the InstructionIngestor; never spends more than the request's escrow minus its fee
+/// (SPEC 3.2, 3.3). The fee is owed to the operators that signed and is claimed by them.
+interface IDisperser {
+    /// @notice The caller is not the InstructionIngestor.
+    error Disperser_NotIngestor(address caller);
+    /// @notice Spending instructions need more than the escrow minus fee.
+    error Disperser_BudgetExceeded(bytes32 requestId, uint256 budget, uint256 needed);
+    /// @notice A PROGRAM_ERROR result carries instructions.
+    error Disperser_InstructionsOnFailedResult(bytes32 requestId, uint256 count);
+    /// @notice Unknown opcode at `index`.
+    error Disperser_UnknownOp(uint256 index, uint8 op);
+    /// @notice `op` at `index` is not allowed in a result from another chain (only MINT and CREATE).
+    error Disperser_OpNotAllowedCrossChain(uint256 index, uint8 op);
+    /// @notice BURN needs the request to escrow the omni token itself.
+    error Disperser_BurnNeedsToken(uint256 index);
+    /// @notice The target of a spending instruction is an escrowed asset, the oracle or zero.
+    error Disperser_ForbiddenTarget(uint256 index, address target);
+    /// @notice MINT or CREATE `data` does not decode.
+    error Disperser_BadData(uint256 index, uint8 op);
+    /// @notice No contract factory is configured.
+    error Disperser_NoFactory();
+    /// @notice The operator is unknown to the operator set it claims fees from.
+    error Disperser_NotOperator(address operatorSet, address operator);
+    /// @notice Nothing to claim.
+    error Disperser_NothingToClaim(address operator, uint256 assetId, uint256 share);
+
+    /// @notice Emitted when a request's escrow is settled by a result: what went where.
+    event EscrowSettled(bytes32 indexed requestId, uint8 status, uint256 spent, uint256 fee, uint256 refunded);
+    /// @notice Emitted when a spending or creating instruction failed; its share went back to the requester.
+    event InstructionFailed(bytes32 indexed requestId, uint256 index, uint8 op, address target, bytes reason);
+    /// @notice Emitted when a CALL instruction succeeded, with what it actually took.
+    event CallExecuted(bytes32 indexed requestId, uint256 index, address indexed target, uint256 spent);
+    /// @notice Emitted when an operator claims fees.
+    event FeesClaimed(address indexed operator, address indexed token, uint256 shares, uint256 amount);
+    /// @notice Emitted when the contract factory used by CREATE is set.
+    event FactorySet(address indexed factory);
+
+    /// @notice Settles a same-chain request with a verified result.
+    /// @param status Ops.STATUS_OK or Ops.STATUS_PROGRAM_ERROR (refund minus fee, no instructions).
+    /// @param operatorSet The set the signers were checked against (fee accounting is per set).
+    /// @param signerBitmap Bit i set for each signer of index i; `signerCount` bits are set.
+    /// @return skipReason 0 when settled; otherwise nothing changed and the reason is
+    /// 1 = already ingested, 2 = refunded, 3 = no such request, 4 = deadline passed.
+    /// @dev Requirements: caller is the ingestor.
+    /// Emits {EscrowSettled}, and {InstructionFailed}/{CallExecuted} per instruction as they happen.
+    function disperse(
+        bytes32 requestId,
+        uint8 status,
+        Instruction[] calldata instructions,
+        address operatorSet,
+        uint256 signerBitmap,
+        uint256 signerCount
+    ) external returns (uint8 skipReason);
+
+    /// @notice Executes a verified result that originates on another chain: MINT and CREATE only.
+    /// @dev Requirements: caller is the ingestor (which guarantees once per (originChainId, requestId)).
+    function disperseRemote(bytes32 requestId, uint256 originChainId, Instruction[] calldata instructions) external;
+
+    /// @notice Pays the caller its fee shares for one (operator set, asset, share size) ledger.
+    /// @dev Emits {FeesClaimed}.
+    function claimFees(address operatorSet, uint256 assetId, uint256 share) external returns (uint256 amount);
+
+    /// @notice Fee shares earned and not yet claimed by `operator` in a ledger.
+    function claimableShares(address operatorSet, uint256 assetId, uint256 share, address operator)
+        external
+        view
+        returns (uint256);
+
+    /// @notice The asset id the oracle uses for `token` in fee ledgers (0 = ETH).
+    function assetIdOf(address token) external view returns (uint256);
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {Instruction, Result} from "./IInstruction.sol";
+import {IOperatorSet} from "./IOperatorSet.sol";
+
+/// @title IInstructionIngestor
+/// @notice Accepts quorum-signed results (EIP-712 `Result`, domain "Versatus" version "1" on this
+/// chain and this contract) and hands their instructions to the Disperser (SPEC 3.2).
+/// @dev Signatures are 65-byte (r, s, v) ECDSA signatures with low s, ordered by strictly
+/// increasing signer address: that one rule rejects duplicates and makes the set canonical.
+interface IInstructionIngestor {
+    /// @notice The caller may not post results (posting is restricted to posters).
+    error Ingestor_NotPoster(address caller);
+    /// @notice Fewer valid signatures than the threshold.
+    error Ingestor_NotEnoughSignatures(bytes32 requestId, uint256 provided, uint256 threshold);
+    /// @notice A signature does not recover (malformed, high s, wrong length).
+    error Ingestor_InvalidSignature(bytes32 requestId, uint256 index);
+    /// @notice Signers must be strictly increasing: a duplicate or reordered signature.
+    error Ingestor_SignersNotAscending(bytes32 requestId, uint256 index, address signer, address previous);
+    /// @notice The instructions do not hash to the signed `instructionsHash`.
+    error Ingestor_InstructionsMismatch(bytes32 requestId, bytes32 signed, bytes32 actual);
+    /// @notice The result was already ingested for (originChainId, requestId).
+    error Ingestor_AlreadyIngested(bytes32 requestId, uint256 originChainId);
+    /// @notice Unknown status value.
+    error Ingestor_InvalidStatus(bytes32 requestId, uint8 status);
+    /// @notice The batch arrays differ in length.
+    error Ingestor_BatchLengthMismatch(uint256 results, uint256 instructions, uint256 signatures, uint256 daPointers);
+    /// @notice The same-chain request cannot be settled by a result.
+    /// @dev reason: 2 = refunded, 3 = no such request, 4 = deadline passed (1 = ingested uses {Ingestor_AlreadyIngested}).
+    error Ingestor_RequestNotSettleable(bytes32 requestId, uint8 reason);
+    /// @notice A cross-chain result with PROGRAM_ERROR status has nothing to do here.
+    error Ingestor_RemoteProgramError(bytes32 requestId, uint256 originChainId);
+    /// @notice The zero address is not allowed here.
+    error Ingestor_ZeroAddress();
+
+    /// @notice Emitted for every result ingested (SPEC 3.2, normative).
+    event ResultIngested(
+        bytes32 indexed requestId, uint256 indexed originChainId, uint8 status, bytes32 bodyHash, bytes daPointer
+    );
+    /// @notice Emitted when a batch skips a result that can no longer settle anything.
+    /// @dev reason: 1 = already ingested, 2 = refunded, 3 = no such request, 4 = deadline passed.
+    event ResultSkipped(bytes32 indexed requestId, uint256 indexed originChainId, uint8 reason);
+    /// @notice Emitted when a poster is added or removed.
+    event PosterSet(address indexed poster, bool allowed);
+    /// @notice Emitted when posting is opened to everyone or restricted again.
+    event OpenPostingSet(bool open);
+    /// @notice Emitted when the operator set changes.
+    event OperatorSetChanged(address indexed previous, address indexed current);
+
+    /// @notice Verifies `signatures` over `r` and disperses `instructions`.
+    /// @dev Requirements: poster role (unless open); status 0 or 1; instructions hash to
+    /// r.instructionsHash; at least threshold valid, ascending signatures of active operators; never
+    /// ingested before for (originChainId, requestId); same-chain: the request is open, unexpired and
+    /// matches programId and inputHash. Emits {ResultIngested}.
+    function ingest(
+        Result calldata r,
+        Instruction[] calldata instructions,
+        bytes[] calldata signatures,
+        bytes calldata daPointer
+    ) external;
+
+    /// @notice Ingests many results in one transaction. Results already settled are skipped with
+    /// {ResultSkipped}; any other failure reverts the whole batch.
+    function ingestBatch(
+        Result[] calldata results,
+        Instruction[][] calldata instructions,
+        bytes[][] calldata signatures,
+        bytes[] calldata daPointers
+    ) external;
+
+    /// @notice Whether a result was ingested for (originChainId, requestId).
+    function isIngested(uint256 originChainId, bytes32 requestId) external view returns (bool);
+
+    /// @notice The EIP-712 digest operators sign for `r` on this chain.
+    function resultDigest(Result calldata r) external view returns (bytes32);
+
+    /// @notice The operator set signatures are checked against.
+    function operatorSet() external view returns (IOperatorSet);
+}

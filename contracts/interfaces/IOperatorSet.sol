@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+/// @title IOperatorSet
+/// @notice The operators whose signatures the InstructionIngestor accepts, and how many it needs.
+/// Each operator has a stable index (0..255) used for fee accounting; indices are never reused.
+interface IOperatorSet {
+    /// @notice `operator` is not an active member of the set.
+    error OperatorSet_NotActive(address operator);
+
+    /// @notice Number of distinct operator signatures a result needs.
+    function threshold() external view returns (uint256);
+
+    /// @notice Checks that every signer is active and returns the threshold and a bitmap of the
+    /// signers' indices (bit i set for index i).
+    /// @dev Reverts with {OperatorSet_NotActive} naming the first inactive signer.
+    function checkSigners(address[] calldata signers) external view returns (uint256 threshold_, uint256 indexBitmap);
+
+    /// @notice Index of `operator` and whether it was ever a member (active or not).
+    function indexOf(address operator) external view returns (bool known, uint8 index);
+
+    /// @notice Whether `operator` is currently active.
+    function isActive(address operator) external view returns (bool);
+}

@@ -1,0 +1,362 @@
+import {
+  bytesToHex,
+  decodeAbiParameters,
+  encodeAbiParameters,
+  getAddress,
+  hexToBytes,
+  isAddress,
+  isHex,
+  keccak256,
+  size,
+  type Address,
+  type Hex,
+} from "viem";
+import { z } from "zod";
+import { InvalidInputError } from "./errors.ts";
+import { instructionAbiComponents, instructionsHash, Op, type Instruction, type OpCode } from "./instructions.ts";
+import { inputHash, ResultStatus, type Result, type ResultStatusCode } from "./result.ts";
+
+/**
+ * The execution record of SPEC 5: what the collector writes to DA before posting a result, and
+ * what watchers read back to re-execute it.
+ *
+ * Encoding (version 1), chosen so that Solidity can recompute `bodyHash` with plain `abi.encode`:
+ *
+ *   body      = (uint256 originChainId, address oracle, bytes32 requestId, bytes32 programId,
+ *                bytes input, uint8 status, bytes stdout, bytes stderr, uint64 fuelUsed,
+ *                (uint256 chainId, Instruction[] instructions)[] instructions)
+ *   bodyHash  = keccak256(abi.encode(uint8 version, body))
+ *   record    = abi.encode(uint8 version, body, (uint256 chainId, address signer, bytes signature)[] signatures)
+ *
+ * Canonical form (the decoder rejects anything else, so one record has exactly one encoding and
+ * one content address): instruction groups sorted by strictly increasing chainId and never empty;
+ * signatures sorted by (chainId, signer) strictly increasing, 65 bytes each, and only for chains
+ * that receive a result (the origin chain and every chain with instructions); stderr at most
+ * STDERR_CAP_BYTES; and the ABI words exactly as `abi.encode` writes them (re-encoding the
+ * decoded value must give back the same bytes).
+ */
+export const RECORD_VERSION = 1;
+
+/** stderr is diagnostics: it is kept (capped) so a watcher can see why a program failed. */
+export const STDERR_CAP_BYTES = 4096;
+
+export const SIGNATURE_BYTES = 65;
+
+export type ChainInstructions = { chainId: bigint; instructions: Instruction[] };
+
+export type ExecutionRecordBody = {
+  originChainId: bigint;
+  oracle: Address;
+  requestId: Hex;
+  programId: Hex;
+  input: Hex;
+  status: ResultStatusCode;
+  stdout: Hex;
+  stderr: Hex;
+  fuelUsed: bigint;
+  /** Instructions per destination chain (SPEC 3.3), one group per chain. */
+  instructions: ChainInstructions[];
+};
+
+/** One operator's EIP-712 signature over the Result it signed for `chainId`. */
+export type OperatorSignature = { chainId: bigint; signer: Address; signature: Hex };
+
+export type ExecutionRecord = { body: ExecutionRecordBody; signatures: OperatorSignature[] };
+
+const chainInstructionsComponents = [
+  { name: "chainId", type: "uint256" },
+  { name: "instructions", type: "tuple[]", components: instructionAbiComponents },
+] as const;
+
+export const recordBodyAbiComponents = [
+  { name: "originChainId", type: "uint256" },
+  { name: "oracle", type: "address" },
+  { name: "requestId", type: "bytes32" },
+  { name: "programId", type: "bytes32" },
+  { name: "input", type: "bytes" },
+  { name: "status", type: "uint8" },
+  { name: "stdout", type: "bytes" },
+  { name: "stderr", type: "bytes" },
+  { name: "fuelUsed", type: "uint64" },
+  { name: "instructions", type: "tuple[]", components: chainInstructionsComponents },
+] as const;
+
+const signatureComponents = [
+  { name: "chainId", type: "uint256" },
+  { name: "signer", type: "address" },
+  { name: "signature", type: "bytes" },
+] as const;
+
+const bodyParams = [
+  { name: "version", type: "uint8" },
+  { name: "body", type: "tuple", components: recordBodyAbiComponents },
+] as const;
+
+const recordParams = [
+  ...bodyParams,
+  { name: "signatures", type: "tuple[]", components: signatureComponents },
+] as const;
+
+const UINT64_MAX = (1n << 64n) - 1n;
+const UINT256_MAX = (1n << 256n) - 1n;
+
+function fail(field: string, expected: string, details?: string): never {
+  throw new InvalidInputError(field, expected, details === undefined ? {} : { details });
+}
+
+function checkBytes(field: string, value: unknown, exactBytes?: number): void {
+  if (typeof value !== "string" || !isHex(value, { strict: true }) || value.length % 2 !== 0) {
+    fail(field, exactBytes === undefined ? "0x-prefixed hex bytes" : `${exactBytes} bytes as 0x-hex`);
+  }
+  if (exactBytes !== undefined && size(value) !== exactBytes) {
+    fail(field, `${exactBytes} bytes`, `got ${size(value)} bytes`);
+  }
+}
+
+function checkUint(field: string, value: unknown, max: bigint): void {
+  if (typeof value !== "bigint" || value < 0n || value > max) fail(field, `an unsigned integer <= ${max}`);
+}
+
+function checkAddress(field: string, value: unknown): void {
+  if (typeof value !== "string" || !isAddress(value, { strict: false })) fail(field, "a 20-byte address");
+}
+
+/** Validates everything canonical-ness requires of a body. Throws InvalidInputError naming the field. */
+export function validateRecordBody(body: ExecutionRecordBody): void {
+  checkUint("record.originChainId", body.originChainId, UINT256_MAX);
+  checkAddress("record.oracle", body.oracle);
+  checkBytes("record.requestId", body.requestId, 32);
+  checkBytes("record.programId", body.programId, 32);
+  checkBytes("record.input", body.input);
+  if (body.status !== ResultStatus.OK && body.status !== ResultStatus.PROGRAM_ERROR) {
+    fail("record.status", "0 (OK) or 1 (PROGRAM_ERROR)", `got ${String(body.status)}`);
+  }
+  checkBytes("record.stdout", body.stdout);
+  checkBytes("record.stderr", body.stderr);
+  if (size(body.stderr) > STDERR_CAP_BYTES) {
+    fail("record.stderr", `at most ${STDERR_CAP_BYTES} bytes (use capStderr)`, `got ${size(body.stderr)} bytes`);
+  }
+  checkUint("record.fuelUsed", body.fuelUsed, UINT64_MAX);
+  let previousChain = -1n;
+  body.instructions.forEach((group, i) => {
+    const where = `record.instructions[${i}]`;
+    checkUint(`${where}.chainId`, group.chainId, UINT256_MAX);
+    if (group.chainId <= previousChain) fail(`${where}.chainId`, "chain ids in strictly increasing order");
+    previousChain = group.chainId;
+    if (group.instructions.length === 0) fail(`${where}.instructions`, "at least one instruction (omit chains without any)");
+    group.instructions.forEach((ix, j) => {
+      const at = `${where}.instructions[${j}]`;
+      if (!Object.values(Op).includes(ix.op)) fail(`${at}.op`, "an opcode 0..4", `got ${String(ix.op)}`);
+      checkAddress(`${at}.target`, ix.target);
+      checkUint(`${at}.amount`, ix.amount, UINT256_MAX);
+      checkBytes(`${at}.data`, ix.data);
+    });
+  });
+}
+
+/** Chains that receive a Result for this record: the origin chain and every chain with instructions. */
+export function resultChains(body: ExecutionRecordBody): bigint[] {
+  const chains = new Set<bigint>([body.originChainId, ...body.instructions.map((g) => g.chainId)]);
+  return [...chains].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export function validateRecord(record: ExecutionRecord): void {
+  validateRecordBody(record.body);
+  const chains = new Set(resultChains(record.body));
+  let previous: OperatorSignature | undefined;
+  record.signatures.forEach((sig, i) => {
+    const where = `record.signatures[${i}]`;
+    checkUint(`${where}.chainId`, sig.chainId, UINT256_MAX);
+    if (!chains.has(sig.chainId)) fail(`${where}.chainId`, "the origin chain or a chain with instructions", `got ${sig.chainId}`);
+    checkAddress(`${where}.signer`, sig.signer);
+    checkBytes(`${where}.signature`, sig.signature, SIGNATURE_BYTES);
+    if (previous && compareSignatures(previous, sig) >= 0) {
+      fail(`${where}`, "signatures sorted by (chainId, signer) with no duplicates");
+    }
+    previous = sig;
+  });
+}
+
+function compareSignatures(a: OperatorSignature, b: OperatorSignature): number {
+  if (a.chainId !== b.chainId) return a.chainId < b.chainId ? -1 : 1;
+  const x = BigInt(a.signer);
+  const y = BigInt(b.signer);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Puts signatures in canonical order (the collector gathers them in arrival order). */
+export function sortSignatures(signatures: readonly OperatorSignature[]): OperatorSignature[] {
+  return [...signatures].sort(compareSignatures);
+}
+
+/** Truncates stderr to the cap, so a chatty program cannot inflate the record. */
+export function capStderr(stderr: Hex): Hex {
+  return size(stderr) <= STDERR_CAP_BYTES ? stderr : (stderr.slice(0, 2 + 2 * STDERR_CAP_BYTES) as Hex);
+}
+
+function bodyTuple(body: ExecutionRecordBody) {
+  return {
+    ...body,
+    instructions: body.instructions.map((g) => ({ chainId: g.chainId, instructions: g.instructions.map((ix) => ({ ...ix })) })),
+  };
+}
+
+/** `abi.encode(uint8 version, body)`: the bytes `bodyHash` covers. */
+export function encodeRecordBody(body: ExecutionRecordBody): Hex {
+  validateRecordBody(body);
+  return encodeAbiParameters(bodyParams, [RECORD_VERSION, bodyTuple(body)]);
+}
+
+/** `bodyHash` of SPEC 3.2 / 5: keccak256 of the canonical body encoding. */
+export function recordBodyHash(body: ExecutionRecordBody): Hex {
+  return keccak256(encodeRecordBody(body));
+}
+
+/** Canonical bytes of a whole record (body + signatures): what goes to DA. */
+export function encodeRecord(record: ExecutionRecord): Uint8Array {
+  validateRecord(record);
+  return hexToBytes(
+    encodeAbiParameters(recordParams, [RECORD_VERSION, bodyTuple(record.body), record.signatures.map((s) => ({ ...s }))]),
+  );
+}
+
+/** Decodes and checks a record; rejects other versions and any non-canonical encoding. */
+export function decodeRecord(bytes: Uint8Array): ExecutionRecord {
+  const hex = bytesToHex(bytes);
+  let decoded;
+  try {
+    decoded = decodeAbiParameters(recordParams, hex);
+  } catch (cause) {
+    throw new InvalidInputError("record", "an ABI-encoded execution record (version 1)", {
+      details: `could not decode ${bytes.length} bytes`,
+      cause,
+    });
+  }
+  const [version, rawBody, rawSignatures] = decoded;
+  if (version !== RECORD_VERSION) {
+    throw new InvalidInputError("record.version", `${RECORD_VERSION}`, { details: `got ${version}` });
+  }
+  const body: ExecutionRecordBody = {
+    ...rawBody,
+    status: rawBody.status as ResultStatusCode,
+    instructions: rawBody.instructions.map((g) => ({
+      chainId: g.chainId,
+      instructions: g.instructions.map((ix) => ({ ...ix, op: ix.op as OpCode })),
+    })),
+  };
+  const record: ExecutionRecord = { body, signatures: rawSignatures.map((s) => ({ ...s })) };
+  const canonical = encodeRecord(record);
+  if (bytesToHex(canonical) !== hex) {
+    throw new InvalidInputError("record", "the canonical encoding", {
+      details: "the bytes decode, but abi.encode of the decoded record differs (extra bytes, dirty padding or odd offsets)",
+    });
+  }
+  return record;
+}
+
+/** Instructions of a record for one chain (empty when the record sends nothing there). */
+export function instructionsForChain(body: ExecutionRecordBody, chainId: bigint): Instruction[] {
+  return body.instructions.find((g) => g.chainId === chainId)?.instructions ?? [];
+}
+
+/** The EIP-712 Result the operators sign for `chainId` (SPEC 3.2), derived from the record. */
+export function resultForChain(body: ExecutionRecordBody, chainId: bigint): Result {
+  return {
+    requestId: body.requestId,
+    originChainId: body.originChainId,
+    programId: body.programId,
+    inputHash: inputHash(body.input),
+    status: body.status,
+    instructionsHash: instructionsHash(instructionsForChain(body, chainId)),
+    bodyHash: recordBodyHash(body),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON form (CLI, fixtures): integers as decimal strings, bytes as 0x-hex.
+// ---------------------------------------------------------------------------------------------
+
+const uintString = z.string().regex(/^(0|[1-9][0-9]*)$/, "a decimal integer string");
+const hexString = z.string().regex(/^0x([0-9a-fA-F]{2})*$/, "0x-prefixed hex bytes");
+const addressString = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "a 20-byte 0x address");
+
+const instructionJson = z.object({
+  op: z.number().int().min(0).max(4),
+  target: addressString,
+  amount: uintString,
+  data: hexString,
+});
+
+export const executionRecordJsonSchema = z.object({
+  body: z.object({
+    originChainId: uintString,
+    oracle: addressString,
+    requestId: hexString,
+    programId: hexString,
+    input: hexString,
+    status: z.union([z.literal(0), z.literal(1)]),
+    stdout: hexString,
+    stderr: hexString,
+    fuelUsed: uintString,
+    instructions: z.array(z.object({ chainId: uintString, instructions: z.array(instructionJson) })),
+  }),
+  signatures: z.array(z.object({ chainId: uintString, signer: addressString, signature: hexString })),
+});
+export type ExecutionRecordJson = z.infer<typeof executionRecordJsonSchema>;
+
+export function recordToJson(record: ExecutionRecord): ExecutionRecordJson {
+  const { body } = record;
+  return {
+    body: {
+      originChainId: body.originChainId.toString(),
+      oracle: getAddress(body.oracle),
+      requestId: body.requestId,
+      programId: body.programId,
+      input: body.input,
+      status: body.status,
+      stdout: body.stdout,
+      stderr: body.stderr,
+      fuelUsed: body.fuelUsed.toString(),
+      instructions: body.instructions.map((g) => ({
+        chainId: g.chainId.toString(),
+        instructions: g.instructions.map((ix) => ({ op: ix.op, target: getAddress(ix.target), amount: ix.amount.toString(), data: ix.data })),
+      })),
+    },
+    signatures: record.signatures.map((s) => ({ chainId: s.chainId.toString(), signer: getAddress(s.signer), signature: s.signature })),
+  };
+}
+
+/** Parses the JSON form; errors name the offending field (e.g. `record.body.requestId`). */
+export function recordFromJson(value: unknown): ExecutionRecord {
+  const parsed = executionRecordJsonSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InvalidInputError(["record", ...issue.path.map(String)].join("."), issue.message);
+  }
+  const { body, signatures } = parsed.data;
+  const record: ExecutionRecord = {
+    body: {
+      originChainId: BigInt(body.originChainId),
+      oracle: getAddress(body.oracle),
+      requestId: body.requestId.toLowerCase() as Hex,
+      programId: body.programId.toLowerCase() as Hex,
+      input: body.input.toLowerCase() as Hex,
+      status: body.status,
+      stdout: body.stdout.toLowerCase() as Hex,
+      stderr: body.stderr.toLowerCase() as Hex,
+      fuelUsed: BigInt(body.fuelUsed),
+      instructions: body.instructions.map((g) => ({
+        chainId: BigInt(g.chainId),
+        instructions: g.instructions.map((ix) => ({
+          op: ix.op as OpCode,
+          target: getAddress(ix.target),
+          amount: BigInt(ix.amount),
+          data: ix.data.toLowerCase() as Hex,
+        })),
+      })),
+    },
+    signatures: signatures.map((s) => ({ chainId: BigInt(s.chainId), signer: getAddress(s.signer), signature: s.signature.toLowerCase() as Hex })),
+  };
+  validateRecord(record);
+  return record;
+}

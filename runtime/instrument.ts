@@ -1,0 +1,207 @@
+import binaryen from "binaryen";
+import { childSlots, nodes } from "./binaryenNodes.ts";
+import { ModuleRejectedError } from "./errors.ts";
+import { assertAllowedFeatures, captureStderr } from "./features.ts";
+import { CALL_DEPTH_BUDGET } from "./limits.ts";
+import { DEPTH_EXPORT, FUEL_EXPORT } from "./loadChecks.ts";
+
+/**
+ * Injects deterministic metering into a checked module:
+ * - fuel: an i64 global counting down. Each function entry and each loop head is charged the
+ *   number of expressions up to the next charge point (both arms of an `if` included, so the
+ *   charge bounds the work); `memory.fill/copy/init` are also charged one unit per 64 bytes and
+ *   `memory.grow` 1024 units per page. Below zero, the code traps and the runtime reads the
+ *   global to report `out_of_fuel`.
+ * - call depth: an i32 global raised by the frame cost on entry and lowered on every exit; over
+ *   CALL_DEPTH_BUDGET it traps and the runtime reports `too_deep`.
+ * - memory: `memory.grow` fails (returns -1, as a full memory would) beyond the page limit.
+ * The result depends only on the input bytes, the limits baked in, binaryen's pinned version and
+ * INSTRUMENTATION_VERSION, so it is cached by the hash of those.
+ */
+export const INSTRUMENTATION_VERSION = 1;
+
+export type InstrumentOptions = { maxMemoryPages: number; depthBudget?: number; metering?: boolean };
+
+const FUEL = "versatus$fuel";
+const DEPTH = "versatus$depth";
+const BULK_BYTES_SHIFT = 6;
+const FUEL_PER_PAGE = 1024;
+
+export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions): Uint8Array {
+  const { result: module, output } = captureStderr(() => {
+    try {
+      return binaryen.readBinary(bytes);
+    } catch (error) {
+      throw new ModuleRejectedError("malformed", `binaryen cannot read it: ${(error as Error).message}`);
+    }
+  });
+  try {
+    if (!module) throw new ModuleRejectedError("malformed", "binaryen cannot read it", output);
+    assertAllowedFeatures(module);
+    if (options.metering !== false) new Meter(module, options.maxMemoryPages, options.depthBudget ?? CALL_DEPTH_BUDGET).run();
+    const { result: valid, output: problems } = captureStderr(() => module.validate());
+    if (!valid) throw new Error(`instrumented module does not validate (runtime bug):\n${problems.slice(0, 2000)}`);
+    // Keep function names so trap messages can say where a program failed.
+    binaryen.setDebugInfo(true);
+    return module.emitBinary();
+  } finally {
+    module?.dispose();
+  }
+}
+
+type Segment = { cost: number };
+
+class Meter {
+  private readonly module: binaryen.Module;
+  private readonly maxPages: number;
+  private readonly depthBudget: number;
+  private func = 0 as binaryen.FunctionRef;
+  private frameCost = 0;
+  private resultLocal = -1;
+
+  constructor(module: binaryen.Module, maxPages: number, depthBudget: number) {
+    this.module = module;
+    this.maxPages = maxPages;
+    this.depthBudget = depthBudget;
+  }
+
+  run(): void {
+    const m = this.module;
+    m.addGlobal(FUEL, binaryen.i64, true, m.i64.const(0, 0));
+    m.addGlobal(DEPTH, binaryen.i32, true, m.i32.const(0));
+    m.addGlobalExport(FUEL, FUEL_EXPORT);
+    m.addGlobalExport(DEPTH, DEPTH_EXPORT);
+    const count = m.getNumFunctions();
+    const defined: binaryen.FunctionRef[] = [];
+    for (let i = 0; i < count; i++) {
+      const func = m.getFunctionByIndex(i);
+      if (!binaryen.getFunctionInfo(func).module) defined.push(func);
+    }
+    for (const func of defined) this.instrumentFunction(func);
+  }
+
+  private instrumentFunction(func: binaryen.FunctionRef): void {
+    const m = this.module;
+    this.func = func;
+    const locals = nodes.Function.getNumLocals(func);
+    this.frameCost = 1 + Math.ceil(locals / 8);
+    const results = nodes.Function.getResults(func);
+    this.resultLocal = results === binaryen.none ? -1 : nodes._BinaryenFunctionAddVar(func, results);
+
+    const entry: Segment = { cost: 0 };
+    const body = this.rewrite(nodes.Function.getBody(func), entry);
+    const exit = this.resultLocal < 0
+      ? [body, this.leave()]
+      : [m.local.set(this.resultLocal, body), this.leave(), m.local.get(this.resultLocal, results)];
+    nodes.Function.setBody(func, m.block(null, [this.charge(entry.cost), ...this.enter(), ...exit], results));
+  }
+
+  /** Rewrites children first, then the node itself; counts every original node into `segment`. */
+  private rewrite(expr: binaryen.ExpressionRef, segment: Segment): binaryen.ExpressionRef {
+    segment.cost += 1;
+    const id = binaryen.getExpressionId(expr);
+    if (id === binaryen.LoopId) {
+      const loopSegment: Segment = { cost: 0 };
+      const body = this.rewrite(nodes.Loop.getBody(expr), loopSegment);
+      nodes.Loop.setBody(expr, this.module.block(null, [this.charge(loopSegment.cost), body], binaryen.getExpressionType(body)));
+      return expr;
+    }
+    for (const slot of childSlots(expr)) {
+      const child = slot.get();
+      if (child) slot.set(this.rewrite(child, segment));
+    }
+    switch (id) {
+      case binaryen.ReturnId:
+        return this.rewriteReturn(expr);
+      case binaryen.MemoryGrowId:
+        return this.rewriteGrow(expr);
+      case binaryen.MemoryFillId:
+      case binaryen.MemoryCopyId:
+      case binaryen.MemoryInitId:
+        return this.rewriteBulk(expr);
+      case binaryen.CallId:
+      case binaryen.CallIndirectId:
+        if ((id === binaryen.CallId ? nodes.Call : nodes.CallIndirect).isReturn(expr)) {
+          throw new ModuleRejectedError("forbidden_feature", "uses tail calls");
+        }
+        return expr;
+      default:
+        return expr;
+    }
+  }
+
+  /** `return v` → `tmp = v; depth -= cost; return tmp`: the value is computed at the callee's depth. */
+  private rewriteReturn(expr: binaryen.ExpressionRef): binaryen.ExpressionRef {
+    const m = this.module;
+    const value = nodes.Return.getValue(expr);
+    if (!value) return m.block(null, [this.leave(), expr], binaryen.unreachable);
+    const type = binaryen.getExpressionType(value);
+    if (type === binaryen.unreachable) return expr;
+    return m.block(
+      null,
+      [m.local.set(this.resultLocal, value), this.leave(), m.return(m.local.get(this.resultLocal, type))],
+      binaryen.unreachable,
+    );
+  }
+
+  /** `memory.grow(n)` → fails with -1 past the page limit; growing is charged per page. */
+  private rewriteGrow(expr: binaryen.ExpressionRef): binaryen.ExpressionRef {
+    const m = this.module;
+    const delta = nodes.MemoryGrow.getDelta(expr);
+    const pages = this.newLocal(binaryen.i32);
+    nodes.MemoryGrow.setDelta(expr, m.local.get(pages, binaryen.i32));
+    const perPage = m.i64.mul(m.i64.extend_u(m.local.get(pages, binaryen.i32)), m.i64.const(FUEL_PER_PAGE, 0));
+    const overLimit = m.i32.gt_u(m.local.get(pages, binaryen.i32), m.i32.sub(m.i32.const(this.maxPages), m.memory.size()));
+    return m.block(
+      null,
+      [m.local.set(pages, delta), this.chargeDynamic(perPage), m.if(overLimit, m.i32.const(-1), expr)],
+      binaryen.i32,
+    );
+  }
+
+  /** Bulk memory operations are charged by their size, evaluated once, before they run. */
+  private rewriteBulk(expr: binaryen.ExpressionRef): binaryen.ExpressionRef {
+    const m = this.module;
+    const slots = childSlots(expr);
+    const sets: binaryen.ExpressionRef[] = [];
+    const temps: number[] = [];
+    for (const slot of slots) {
+      const local = this.newLocal(binaryen.i32);
+      sets.push(m.local.set(local, slot.get()));
+      slot.set(m.local.get(local, binaryen.i32));
+      temps.push(local);
+    }
+    const size = m.local.get(temps[temps.length - 1]!, binaryen.i32);
+    const cost = m.i64.shr_u(m.i64.extend_u(size), m.i64.const(BULK_BYTES_SHIFT, 0));
+    return m.block(null, [...sets, this.chargeDynamic(cost), expr], binaryen.none);
+  }
+
+  private newLocal(type: binaryen.Type): number {
+    return nodes._BinaryenFunctionAddVar(this.func, type);
+  }
+
+  private charge(units: number): binaryen.ExpressionRef {
+    return this.chargeDynamic(this.module.i64.const(units, 0));
+  }
+
+  private chargeDynamic(units: binaryen.ExpressionRef): binaryen.ExpressionRef {
+    const m = this.module;
+    return m.block(null, [
+      m.global.set(FUEL, m.i64.sub(m.global.get(FUEL, binaryen.i64), units)),
+      m.if(m.i64.lt_s(m.global.get(FUEL, binaryen.i64), m.i64.const(0, 0)), m.unreachable()),
+    ]);
+  }
+
+  private enter(): binaryen.ExpressionRef[] {
+    const m = this.module;
+    return [
+      m.global.set(DEPTH, m.i32.add(m.global.get(DEPTH, binaryen.i32), m.i32.const(this.frameCost))),
+      m.if(m.i32.gt_u(m.global.get(DEPTH, binaryen.i32), m.i32.const(this.depthBudget)), m.unreachable()),
+    ];
+  }
+
+  private leave(): binaryen.ExpressionRef {
+    const m = this.module;
+    return m.global.set(DEPTH, m.i32.sub(m.global.get(DEPTH, binaryen.i32), m.i32.const(this.frameCost)));
+  }
+}
