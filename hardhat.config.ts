@@ -25,7 +25,6 @@ export default defineConfig({
   },
   typechain: { outDir: "typechain-types" },
   networks: {
-    hardhat: { type: "edr-simulated", chainType: "l1", chainId: 31337, allowUnlimitedContractSize: false },
     chainA: { type: "edr-simulated", chainType: "l1", chainId: 31337 },
     chainBSim: { type: "edr-simulated", chainType: "l1", chainId: 31338 },
     localhost: {

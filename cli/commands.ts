@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerDaCommands } from "./da.ts";
 
 /**
  * Every command group registers itself here, one module per group (cli/<group>.ts), so that the
@@ -6,4 +7,5 @@ import type { Command } from "commander";
  */
 export function registerCommands(program: Command): void {
   void program;
+  registerDaCommands(program);
 }

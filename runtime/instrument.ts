@@ -20,7 +20,12 @@ import { DEPTH_EXPORT, FUEL_EXPORT } from "./loadChecks.ts";
  */
 export const INSTRUMENTATION_VERSION = 1;
 
-export type InstrumentOptions = { maxMemoryPages: number; depthBudget?: number; metering?: boolean };
+export type InstrumentOptions = {
+  maxMemoryPages: number;
+  depthBudget?: number;
+  /** false: only the counters, no charges or checks (the benchmark's unmetered baseline). */
+  metering?: boolean;
+};
 
 const FUEL = "versatus$fuel";
 const DEPTH = "versatus$depth";
@@ -38,7 +43,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
   try {
     if (!module) throw new ModuleRejectedError("malformed", "binaryen cannot read it", output);
     assertAllowedFeatures(module);
-    if (options.metering !== false) new Meter(module, options.maxMemoryPages, options.depthBudget ?? CALL_DEPTH_BUDGET).run();
+    new Meter(module, options.maxMemoryPages, options.depthBudget ?? CALL_DEPTH_BUDGET).run(options.metering !== false);
     const { result: valid, output: problems } = captureStderr(() => module.validate());
     if (!valid) throw new Error(`instrumented module does not validate (runtime bug):\n${problems.slice(0, 2000)}`);
     // Keep function names so trap messages can say where a program failed.
@@ -65,12 +70,14 @@ class Meter {
     this.depthBudget = depthBudget;
   }
 
-  run(): void {
+  /** Adds the exported counters; `inject` false leaves the code as is (benchmarks' baseline). */
+  run(inject: boolean): void {
     const m = this.module;
     m.addGlobal(FUEL, binaryen.i64, true, m.i64.const(0, 0));
     m.addGlobal(DEPTH, binaryen.i32, true, m.i32.const(0));
     m.addGlobalExport(FUEL, FUEL_EXPORT);
     m.addGlobalExport(DEPTH, DEPTH_EXPORT);
+    if (!inject) return;
     const count = m.getNumFunctions();
     const defined: binaryen.FunctionRef[] = [];
     for (let i = 0; i < count; i++) {

@@ -45,10 +45,10 @@ contract ContractFactory is IContractFactory, Ownable2Step {
     function registerKind(bytes32 kind, bytes calldata creationCode) external onlyOwner {
         if (codeStoreOf[kind] != address(0)) revert Factory_KindExists(kind);
         if (creationCode.length == 0) revert Factory_EmptyCode(kind);
-        // Data contract initcode: copy everything after this 14-byte header and return it as code.
+        // Data contract initcode: copy everything after this 12-byte header and return it as code.
         bytes memory runtime = abi.encodePacked(bytes1(0x00), creationCode);
         bytes memory initcode = abi.encodePacked(
-            hex"61", uint16(runtime.length), hex"80600e6000396000f3", runtime
+            hex"61", uint16(runtime.length), hex"80600c6000396000f3", runtime
         );
         address store;
         assembly ("memory-safe") {

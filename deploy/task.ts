@@ -1,0 +1,30 @@
+import { join } from "node:path";
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import { BaseError } from "../protocol/errors.ts";
+import { loadDeployConfig, type DeployConfig } from "./config.ts";
+import { DeploymentStore } from "./store.ts";
+import { deploySuite } from "./run.ts";
+
+type DeployArgs = { reset: boolean };
+
+/** `npx hardhat deploy --network <name>`: deploys and wires the suite from config/deploy/<name>.json. */
+export default async function deployTask(args: DeployArgs, hre: HardhatRuntimeEnvironment): Promise<void> {
+  const connection = await hre.network.getOrCreate();
+  const network = connection.networkName;
+  let config: DeployConfig;
+  try {
+    config = loadDeployConfig(network);
+  } catch (error) {
+    if (!(error instanceof BaseError)) throw error;
+    console.error(error.message);
+    process.exitCode = 1;
+    return;
+  }
+  const inProcess = connection.networkConfig.type === "edr-simulated";
+  const store = new DeploymentStore(inProcess ? undefined : join(process.cwd(), "deployments", network));
+  if (args.reset) store.reset();
+  const addresses = await deploySuite(connection, config, store, (m) => console.log(`[${network}] ${m}`));
+  console.log(`\nVersatus suite on ${network} (chain ${(await connection.ethers.provider.getNetwork()).chainId}):`);
+  console.table(addresses);
+  if (store.dir) console.log(`saved under ${store.dir}`);
+}

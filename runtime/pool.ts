@@ -1,0 +1,146 @@
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { RunAbandonedError } from "./errors.ts";
+import { WORKER_STACK_MB } from "./limits.ts";
+import { LruMap } from "./lru.ts";
+import type { RunOutcome } from "./outcome.ts";
+import type { PreparedProgram } from "./prepare.ts";
+import type { RunInput } from "./runInstance.ts";
+import type { WorkerReply, WorkerRequest } from "./poolWorker.ts";
+
+export type PoolOptions = {
+  /** Worker threads; default: one per available core. */
+  size?: number;
+  /** Compiled modules each worker keeps. */
+  modulesPerWorker?: number;
+};
+
+type Job = {
+  id: number;
+  program: PreparedProgram;
+  input: RunInput;
+  resolve: (outcome: RunOutcome) => void;
+  reject: (error: Error) => void;
+};
+
+type Slot = {
+  worker: Worker;
+  /** The pool's mirror of the worker's module cache: it decides evictions and sends them. */
+  modules: LruMap<string, true>;
+  job: Job | undefined;
+  timer: NodeJS.Timeout | undefined;
+};
+
+const WORKER_URL = new URL("./poolWorker.ts", import.meta.url);
+
+/**
+ * Worker threads that run programs. A job goes to an idle worker, preferring one that already
+ * holds the compiled module; each worker runs one job at a time. A job that outlives its
+ * wall-clock limit gets its worker terminated and replaced, and rejects with RunAbandonedError
+ * (the node abstains): fuel, not time, is what ends runaway programs deterministically.
+ */
+export class RuntimePool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private readonly modulesPerWorker: number;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(options: PoolOptions = {}) {
+    const size = options.size ?? availableParallelism();
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`pool size must be a positive integer, got ${size}`);
+    this.modulesPerWorker = options.modulesPerWorker ?? 64;
+    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  run(program: PreparedProgram, input: RunInput): Promise<RunOutcome> {
+    if (this.closed) return Promise.reject(new RunAbandonedError("the runtime pool is closed"));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, program, input, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Terminates every worker; pending jobs are abandoned. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new RunAbandonedError("the runtime pool closed"));
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        clearTimeout(slot.timer);
+        slot.job?.reject(new RunAbandonedError("the runtime pool closed"));
+        slot.job = undefined;
+        await slot.worker.terminate();
+      }),
+    );
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(WORKER_URL, { resourceLimits: { stackSizeMb: WORKER_STACK_MB } });
+    const slot: Slot = { worker, modules: new LruMap(this.modulesPerWorker), job: undefined, timer: undefined };
+    worker.on("message", (reply: WorkerReply) => this.onReply(slot, reply));
+    worker.on("error", (error) => this.replace(slot, `the worker failed: ${error.message}`));
+    worker.on("exit", (code) => {
+      if (!this.closed && this.slots.includes(slot)) this.replace(slot, `the worker exited with code ${code}`);
+    });
+    worker.unref();
+    return slot;
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const idle = this.slots.filter((slot) => !slot.job);
+      if (idle.length === 0) return;
+      const job = this.queue.shift()!;
+      const slot = idle.find((s) => s.modules.has(job.program.key)) ?? idle[0]!;
+      this.start(slot, job);
+    }
+  }
+
+  private start(slot: Slot, job: Job): void {
+    slot.job = job;
+    const key = job.program.key;
+    const request: WorkerRequest = { type: "run", id: job.id, key, input: job.input };
+    if (slot.modules.has(key)) slot.modules.get(key);
+    else {
+      request.module = job.program.module;
+      for (const evicted of slot.modules.set(key, true)) slot.worker.postMessage({ type: "evict", key: evicted } satisfies WorkerRequest);
+    }
+    slot.timer = setTimeout(() => this.onTimeout(slot, job), job.input.limits.wallTimeMs);
+    slot.worker.postMessage(request);
+  }
+
+  private onReply(slot: Slot, reply: WorkerReply): void {
+    const job = slot.job;
+    if (!job || job.id !== reply.id) return;
+    clearTimeout(slot.timer);
+    slot.job = undefined;
+    if ("outcome" in reply) job.resolve(reply.outcome);
+    else job.reject(new RunAbandonedError(reply.error.message));
+    this.dispatch();
+  }
+
+  private onTimeout(slot: Slot, job: Job): void {
+    if (slot.job !== job) return;
+    slot.job = undefined;
+    job.reject(new RunAbandonedError(`"${job.program.name}" ran past its wall-clock backstop of ${job.input.limits.wallTimeMs} ms`));
+    this.replace(slot, undefined);
+  }
+
+  /** Swaps a dead or stuck worker for a fresh one; its job, if any, is abandoned. */
+  private replace(slot: Slot, reason: string | undefined): void {
+    const index = this.slots.indexOf(slot);
+    if (index < 0 || this.closed) return;
+    clearTimeout(slot.timer);
+    if (slot.job && reason) slot.job.reject(new RunAbandonedError(reason));
+    slot.job = undefined;
+    this.slots.splice(index, 1, this.spawn());
+    void slot.worker.terminate();
+    this.dispatch();
+  }
+}
