@@ -91,6 +91,14 @@ function parseRecordInput(input: Buffer): ExecutionRecord {
   return decodeRecord(new Uint8Array(input));
 }
 
+/** Failover and retries are worth seeing on the terminal; stdout stays clean for --json. */
+const stderrLogger = {
+  info() {},
+  warn(obj: object, msg?: string) {
+    console.error(JSON.stringify({ level: "warn", msg, ...obj }));
+  },
+};
+
 async function run(action: () => Promise<void>): Promise<void> {
   try {
     await action();
@@ -111,7 +119,7 @@ export function registerDaCommands(program: Command): void {
   ).action((file: string | undefined, options: DaCliOptions) =>
     run(async () => {
       const record = parseRecordInput(readInput(file));
-      const client = createDaClient(buildConfig(options, false));
+      const client = createDaClient(buildConfig(options, false), { logger: stderrLogger });
       try {
         const result = await client.put(record);
         if (options.json) {
@@ -134,7 +142,7 @@ export function registerDaCommands(program: Command): void {
       .option("--raw", "print the canonical encoded record as 0x-hex instead"),
   ).action((pointer: string, options: DaCliOptions & { raw?: boolean }) =>
     run(async () => {
-      const client = createDaClient(buildConfig(options, true));
+      const client = createDaClient(buildConfig(options, true), { logger: stderrLogger });
       try {
         const record = await client.get(pointer as Hex);
         if (options.raw) console.log(bytesToHex(encodeRecord(record)));
@@ -155,7 +163,7 @@ export function registerDaCommands(program: Command): void {
       if (options.bodyHash !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(options.bodyHash)) {
         throw new InvalidInputError("--body-hash", "32 bytes as 0x-hex");
       }
-      const client = createDaClient(buildConfig(options, true));
+      const client = createDaClient(buildConfig(options, true), { logger: stderrLogger });
       try {
         const result = await client.verify(pointer as Hex, options.bodyHash as Hex | undefined);
         const ok = result.available && result.bodyHashMatches !== false && result.inclusionProven !== false;

@@ -234,7 +234,9 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
         if (schedule != 0 && block.timestamp < changedAt + MAX_TTL) {
             revert Oracle_FeeChangeTooSoon(token, changedAt + MAX_TTL);
         }
-        _feeSchedule[assetId] = fee | (uint256(uint96(schedule)) << 96) | (block.timestamp << 192);
+        // The first schedule of an asset has no previous fee: requests before it cannot exist.
+        uint256 previous = schedule == 0 ? fee : uint96(schedule);
+        _feeSchedule[assetId] = fee | (previous << 96) | (block.timestamp << 192);
         emit FeeSet(token, fee, previousFee);
     }
 }

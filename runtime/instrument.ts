@@ -44,6 +44,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
     if (!module) throw new ModuleRejectedError("malformed", "binaryen cannot read it", output);
     assertAllowedFeatures(module);
     new Meter(module, options.maxMemoryPages, options.depthBudget ?? CALL_DEPTH_BUDGET).run(options.metering !== false);
+    importMemory(module);
     const { result: valid, output: problems } = captureStderr(() => module.validate());
     if (!valid) throw new Error(`instrumented module does not validate (runtime bug):\n${problems.slice(0, 2000)}`);
     // Keep function names so trap messages can say where a program failed.
@@ -52,6 +53,21 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
   } finally {
     module?.dispose();
   }
+}
+
+/** Where the instrumented module expects its memory: the runtime provides (and recycles) it. */
+export const MEMORY_IMPORT = { module: "versatus", name: "memory" } as const;
+
+/**
+ * Turns the module's own memory into an import of the same size. Allocating a fresh 32-bit memory
+ * (with its guard region) is most of the cost of instantiating a small program; importing lets
+ * the runtime hand each run a zeroed memory it recycled, which to the program is identical to a
+ * new one (instantiation still writes the data segments).
+ */
+function importMemory(module: binaryen.Module): void {
+  const memoryExport = module.getExport("memory");
+  const internalName = binaryen.getExportInfo(memoryExport).value;
+  module.addMemoryImport(internalName, MEMORY_IMPORT.module, MEMORY_IMPORT.name);
 }
 
 type Segment = { cost: number };

@@ -1,32 +1,11 @@
 /**
- * Limits of one program run. The manifest may lower or raise each within the caps below; the
- * caps keep one request from monopolising a node. All of them are deterministic except
- * `wallTimeMs`, which is only a backstop: hitting it makes the node abstain, never a result.
+ * Run limits. The manifest's limits (fuel, memory pages, output bytes, wall time; defaults and
+ * caps live with the package format in protocol/programPackage.ts because they are part of the
+ * programId) are all deterministic except `wallTimeMs`, only a backstop: hitting it makes the
+ * node abstain, never a result. Fuel is about one unit per wasm instruction (runtime/instrument.ts),
+ * memory pages are 64 KiB, enforced by rewriting `memory.grow`.
  */
-export type ProgramLimits = {
-  /** Fuel units (about one per wasm instruction executed; see runtime/instrument.ts). */
-  fuel: number;
-  /** Maximum linear memory in 64 KiB pages, enforced by rewriting `memory.grow`. */
-  memoryPages: number;
-  /** Bytes the program may write on stdout; more is the `output_limit` outcome. */
-  outputBytes: number;
-  /** Wall-clock backstop in milliseconds. */
-  wallTimeMs: number;
-};
-
-export const DEFAULT_LIMITS: ProgramLimits = {
-  fuel: 100_000_000,
-  memoryPages: 256,
-  outputBytes: 64 * 1024,
-  wallTimeMs: 2_000,
-};
-
-export const LIMIT_CAPS: ProgramLimits = {
-  fuel: 10_000_000_000,
-  memoryPages: 2_048,
-  outputBytes: 1024 * 1024,
-  wallTimeMs: 10_000,
-};
+export { DEFAULT_LIMITS, LIMIT_CAPS, type ProgramLimits } from "../protocol/programPackage.ts";
 
 /** Largest module the runtime loads at all. */
 export const MAX_MODULE_BYTES = 16 * 1024 * 1024;

@@ -105,7 +105,7 @@ export class RuntimePool {
   private start(slot: Slot, job: Job): void {
     slot.job = job;
     const key = job.program.key;
-    const request: WorkerRequest = { type: "run", id: job.id, key, input: job.input };
+    const request: WorkerRequest = { type: "run", id: job.id, key, memory: job.program.memory, input: job.input };
     if (slot.modules.has(key)) slot.modules.get(key);
     else {
       request.module = job.program.module;

@@ -3,17 +3,16 @@ import { checkModule } from "./loadChecks.ts";
 import { INSTRUMENTATION_VERSION, instrumentModule } from "./instrument.ts";
 import type { ProgramLimits } from "./limits.ts";
 import { LruMap } from "./lru.ts";
+import type { CompiledProgram } from "./runInstance.ts";
 
 /**
  * A program ready to run: checked, instrumented and compiled once, then reused for every run
  * (each run still gets a fresh instance). `key` identifies the instrumented code; the pool's
  * workers cache compiled modules under it.
  */
-export type PreparedProgram = {
-  key: string;
+export type PreparedProgram = CompiledProgram & {
   name: string;
   limits: ProgramLimits;
-  module: WebAssembly.Module;
   moduleBytes: number;
   instrumentedBytes: number;
   instrumentMs: number;
@@ -37,7 +36,9 @@ export function prepareProgram(moduleBytes: Uint8Array, options: PrepareOptions)
   const cached = prepared.get(key);
   if (cached) return { ...cached, name: options.name, limits: options.limits };
 
-  checkModule(moduleBytes, options.limits.memoryPages);
+  const sections = checkModule(moduleBytes, options.limits.memoryPages);
+  const declared = sections.memories[0]!;
+  const memory = { initial: declared.initial, maximum: Math.min(declared.maximum ?? Infinity, options.limits.memoryPages) };
   const instrumentStart = performance.now();
   const instrumented = instrumentModule(moduleBytes, { maxMemoryPages: options.limits.memoryPages, metering });
   const compileStart = performance.now();
@@ -48,6 +49,7 @@ export function prepareProgram(moduleBytes: Uint8Array, options: PrepareOptions)
     name: options.name,
     limits: options.limits,
     module,
+    memory,
     moduleBytes: moduleBytes.length,
     instrumentedBytes: instrumented.length,
     instrumentMs: compileStart - instrumentStart,

@@ -4,6 +4,8 @@ import { RunAbandonedError } from "./errors.ts";
 import { CALL_DEPTH_BUDGET, STDERR_CAP_BYTES, type ProgramLimits } from "./limits.ts";
 import { DEPTH_EXPORT, FUEL_EXPORT } from "./loadChecks.ts";
 import type { RunOutcome } from "./outcome.ts";
+import { MEMORY_IMPORT } from "./instrument.ts";
+import { MemoryRecycler, type MemoryShape } from "./memoryRecycler.ts";
 import { HostFuelSignal, OutputLimitSignal, ProcExitSignal, WasiHost } from "./wasiHost.ts";
 
 /** What one run needs besides the program: all of it comes from the request. */
@@ -21,77 +23,115 @@ export type RunInput = {
   parseOutput: boolean;
 };
 
+/** What a thread needs to instantiate a program: its compiled code and its memory's shape. */
+export type CompiledProgram = { key: string; module: WebAssembly.Module; memory: MemoryShape };
+
 /**
- * Runs a compiled (instrumented) module once in a fresh instance, synchronously, on this thread.
- * Pool workers call this; so do benchmarks that measure the bare run.
+ * Runs compiled (instrumented) programs synchronously on this thread, each run in a fresh
+ * instance. One runner per thread: it reuses its WASI host and recycles memories between runs.
+ * Pool workers use it; so do benchmarks that measure the bare run.
  */
-export function runInstance(module: WebAssembly.Module, input: RunInput): RunOutcome {
-  const fuelLimit = BigInt(input.limits.fuel);
-  const host = new WasiHost(
-    {
-      stdin: input.stdin,
-      args: [input.programName],
-      clockStartNs: input.timestamp * 1_000_000_000n,
-      randomSeed: hexToBytes(input.requestId),
-      stdoutLimit: input.limits.outputBytes,
-      stderrLimit: STDERR_CAP_BYTES,
-    },
-    fuelLimit,
-  );
-  let instance: WebAssembly.Instance;
-  try {
-    instance = new WebAssembly.Instance(module, host.imports);
-  } catch (error) {
-    throw new RunAbandonedError("the module could not be instantiated", { cause: error });
+export class InstanceRunner {
+  private readonly host = new WasiHost();
+  private readonly memories = new MemoryRecycler();
+
+  /** Drops what the runner keeps for a program (its spare memories). */
+  forget(key: string): void {
+    this.memories.forget(key);
   }
-  const fuel = instance.exports[FUEL_EXPORT] as WebAssembly.Global;
-  const depth = instance.exports[DEPTH_EXPORT] as WebAssembly.Global;
-  fuel.value = fuelLimit;
-  host.bind({ memory: instance.exports.memory as WebAssembly.Memory, fuel });
 
-  const finish = (outcome: RunOutcome["outcome"], exitCode: number | null, message: string): RunOutcome => {
-    const remaining = fuel.value as bigint;
-    return {
-      outcome,
-      exitCode,
-      fuelUsed: remaining < 0n ? fuelLimit : fuelLimit - remaining,
-      stdout: host.stdout(),
-      stderr: host.stderr(),
-      message: host.stderrTruncatedBytes > 0 ? `${message} (stderr truncated by ${host.stderrTruncatedBytes} bytes)` : message,
-    };
-  };
-
-  let exitCode = 0;
-  try {
-    (instance.exports._start as () => void)();
-  } catch (error) {
-    if (error instanceof ProcExitSignal) exitCode = error.code;
-    else if (error instanceof OutputLimitSignal) {
-      return finish("output_limit", null, `stdout exceeded its limit of ${error.limit} bytes`);
-    } else if (error instanceof HostFuelSignal) {
-      return finish("out_of_fuel", null, `ran out of fuel (limit ${fuelLimit}) in a WASI call`);
-    } else if (error instanceof WebAssembly.RuntimeError) {
-      const where = trapLocation(error);
-      if ((fuel.value as bigint) < 0n) return finish("out_of_fuel", null, `ran out of fuel (limit ${fuelLimit})${where}`);
-      if ((depth.value as number) > CALL_DEPTH_BUDGET) {
-        return finish("too_deep", null, `call depth exceeded ${CALL_DEPTH_BUDGET} frame units${where}`);
+  run(program: CompiledProgram, input: RunInput): RunOutcome {
+    const host = this.host;
+    const fuelLimit = BigInt(input.limits.fuel);
+    host.begin(
+      {
+        stdin: input.stdin,
+        args: [input.programName],
+        clockStartNs: input.timestamp * 1_000_000_000n,
+        randomSeed: hexToBytes(input.requestId),
+        stdoutLimit: input.limits.outputBytes,
+        stderrLimit: STDERR_CAP_BYTES,
+      },
+      fuelLimit,
+    );
+    const memory = this.memories.take(program.key, program.memory);
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(program.module, {
+        ...host.imports,
+        [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory },
+      });
+    } catch (error) {
+      this.memories.forget(program.key);
+      // A data segment that does not fit is a property of the module, the same on every node.
+      if (error instanceof WebAssembly.RuntimeError) {
+        return { outcome: "trap", exitCode: null, fuelUsed: 0n, stdout: new Uint8Array(0), stderr: new Uint8Array(0), message: `trapped while instantiating: ${error.message}` };
       }
-      return finish("trap", null, `trapped: ${error.message}${where}`);
-    } else if (error instanceof RangeError) {
-      // V8's own stack limit: depends on the tier that compiled each frame, so it is no result.
-      throw new RunAbandonedError(`V8 stopped the program before the runtime's limits did: ${error.message}`);
-    } else {
-      throw new RunAbandonedError("the host failed while running the program", { cause: error });
+      throw new RunAbandonedError("the module could not be instantiated", { cause: error });
+    }
+    const fuel = instance.exports[FUEL_EXPORT] as WebAssembly.Global;
+    const depth = instance.exports[DEPTH_EXPORT] as WebAssembly.Global;
+    fuel.value = fuelLimit;
+    host.bind({ memory, fuel });
+    try {
+      return this.execute(instance, fuel, depth, fuelLimit, input);
+    } finally {
+      this.memories.give(program.key, program.memory, memory);
     }
   }
-  if (exitCode !== 0) return finish("exit", exitCode, `exited with code ${exitCode}`);
-  const done = finish("ok", 0, "exited normally");
-  if (!input.parseOutput) return done;
-  try {
-    return { ...done, instructions: parseProgramOutput(done.stdout, input.originChainId) };
-  } catch (error) {
-    if (!(error instanceof InvalidOutputError)) throw error;
-    return { ...done, outcome: "invalid_output", message: error.shortMessage };
+
+  private execute(
+    instance: WebAssembly.Instance,
+    fuel: WebAssembly.Global,
+    depth: WebAssembly.Global,
+    fuelLimit: bigint,
+    input: RunInput,
+  ): RunOutcome {
+    const host = this.host;
+    const finish = (outcome: RunOutcome["outcome"], exitCode: number | null, message: string): RunOutcome => {
+      const remaining = fuel.value as bigint;
+      return {
+        outcome,
+        exitCode,
+        fuelUsed: remaining < 0n ? fuelLimit : fuelLimit - remaining,
+        stdout: host.stdout(),
+        stderr: host.stderr(),
+        message: host.stderrTruncatedBytes > 0 ? `${message} (stderr truncated by ${host.stderrTruncatedBytes} bytes)` : message,
+      };
+    };
+
+    let exitCode = 0;
+    try {
+      (instance.exports._start as () => void)();
+    } catch (error) {
+      if (error instanceof ProcExitSignal) exitCode = error.code;
+      else if (error instanceof OutputLimitSignal) {
+        return finish("output_limit", null, `stdout exceeded its limit of ${error.limit} bytes`);
+      } else if (error instanceof HostFuelSignal) {
+        return finish("out_of_fuel", null, `ran out of fuel (limit ${fuelLimit}) in a WASI call`);
+      } else if (error instanceof WebAssembly.RuntimeError) {
+        const where = trapLocation(error);
+        if ((fuel.value as bigint) < 0n) return finish("out_of_fuel", null, `ran out of fuel (limit ${fuelLimit})${where}`);
+        if ((depth.value as number) > CALL_DEPTH_BUDGET) {
+          return finish("too_deep", null, `call depth exceeded ${CALL_DEPTH_BUDGET} frame units${where}`);
+        }
+        return finish("trap", null, `trapped: ${error.message}${where}`);
+      } else if (error instanceof RangeError) {
+        // V8's own stack limit: depends on the tier that compiled each frame, so it is no result.
+        throw new RunAbandonedError(`V8 stopped the program before the runtime's limits did: ${error.message}`);
+      } else {
+        throw new RunAbandonedError("the host failed while running the program", { cause: error });
+      }
+    }
+    if (exitCode !== 0) return finish("exit", exitCode, `exited with code ${exitCode}`);
+    const done = finish("ok", 0, "exited normally");
+    if (!input.parseOutput) return done;
+    try {
+      return { ...done, instructions: parseProgramOutput(done.stdout, input.originChainId) };
+    } catch (error) {
+      if (!(error instanceof InvalidOutputError)) throw error;
+      return { ...done, outcome: "invalid_output", message: error.shortMessage };
+    }
   }
 }
 

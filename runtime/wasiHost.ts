@@ -61,31 +61,58 @@ const HOST_BYTES_PER_FUEL = 64;
 
 type HostFunction = (...args: never[]) => number | void;
 
+const encoder = new TextEncoder();
+const EMPTY_CONTEXT: WasiContext = {
+  stdin: new Uint8Array(0),
+  args: [],
+  clockStartNs: 0n,
+  randomSeed: new Uint8Array(0),
+  stdoutLimit: 0,
+  stderrLimit: 0,
+};
+
+/**
+ * One host serves many runs (building the import object costs more than a small program's whole
+ * run): `begin` resets every piece of per-run state, `bind` attaches the new instance.
+ */
 export class WasiHost {
   readonly imports: WebAssembly.Imports;
-  private readonly context: WasiContext;
+  private context: WasiContext = EMPTY_CONTEXT;
   private guest: GuestBinding | undefined;
   private view: DataView | undefined;
   private stdinOffset = 0;
-  private readonly stdoutChunks: Uint8Array[] = [];
+  private stdoutChunks: Uint8Array[] = [];
   private stdoutBytes = 0;
-  private readonly stderrChunks: Uint8Array[] = [];
+  private stderrChunks: Uint8Array[] = [];
   private stderrBytes = 0;
   private stderrDropped = 0;
-  private readonly fuelLimit: bigint;
+  private fuelLimit = 0n;
   private lastClockNs = -1n;
-  private readonly random: RandomStream;
-  private readonly args: Uint8Array[];
+  private random = new RandomStream(new Uint8Array(0));
+  private args: Uint8Array[] = [];
 
-  constructor(context: WasiContext, fuelLimit: bigint) {
-    this.context = context;
-    this.fuelLimit = fuelLimit;
-    this.random = new RandomStream(context.randomSeed);
-    this.args = context.args.map((arg) => new TextEncoder().encode(`${arg}\0`));
+  constructor() {
     const functions: Record<string, HostFunction> = {};
-    for (const name of Object.keys(WASI_FUNCTIONS)) functions[name] = () => Errno.NOSYS;
+    for (const name of Object.keys(WASI_FUNCTIONS)) functions[name] = () => this.call(() => Errno.NOSYS);
     Object.assign(functions, this.implemented());
     this.imports = { [WASI_MODULE]: functions as WebAssembly.ModuleImports };
+  }
+
+  /** Starts a run: nothing of the previous run stays visible. */
+  begin(context: WasiContext, fuelLimit: bigint): void {
+    this.context = context;
+    this.fuelLimit = fuelLimit;
+    this.guest = undefined;
+    this.view = undefined;
+    this.stdinOffset = 0;
+    this.stdoutChunks = [];
+    this.stdoutBytes = 0;
+    this.stderrChunks = [];
+    this.stderrBytes = 0;
+    this.stderrDropped = 0;
+    this.lastClockNs = -1n;
+    this.random = new RandomStream(context.randomSeed);
+    this.args = context.args.map((arg) => encoder.encode(`${arg}\0`));
   }
 
   bind(guest: GuestBinding): void {
@@ -108,12 +135,12 @@ export class WasiHost {
   private implemented(): Record<string, HostFunction> {
     return {
       args_sizes_get: (countPtr: number, sizePtr: number) =>
-        this.call(0, (view) => {
+        this.call((view) => {
           view.setUint32(countPtr, this.args.length, true);
           view.setUint32(sizePtr, this.args.reduce((sum, arg) => sum + arg.length, 0), true);
         }),
       args_get: (argvPtr: number, bufPtr: number) =>
-        this.call(0, (view) => {
+        this.call((view) => {
           let cursor = bufPtr;
           this.args.forEach((arg, index) => {
             view.setUint32(argvPtr + index * 4, cursor, true);
@@ -123,24 +150,24 @@ export class WasiHost {
         }),
       // The environment is empty on every node: nothing of the host leaks in.
       environ_sizes_get: (countPtr: number, sizePtr: number) =>
-        this.call(0, (view) => {
+        this.call((view) => {
           view.setUint32(countPtr, 0, true);
           view.setUint32(sizePtr, 0, true);
         }),
-      environ_get: () => this.call(0, () => {}),
+      environ_get: () => this.call(() => {}),
       clock_res_get: (id: number, resPtr: number) =>
-        this.call(0, (view) => {
+        this.call((view) => {
           if (!isClock(id)) return Errno.INVAL;
           view.setBigUint64(resPtr, 1n, true);
         }),
       clock_time_get: (id: number, _precision: bigint, timePtr: number) =>
-        this.call(0, (view) => {
+        this.call((view) => {
           if (!isClock(id)) return Errno.INVAL;
           const elapsed = this.elapsedNs();
           view.setBigUint64(timePtr, id === ClockId.REALTIME ? this.context.clockStartNs + elapsed : elapsed, true);
         }),
       fd_read: (fd: number, iovs: number, iovsLength: number, nreadPtr: number) =>
-        this.call(0, (view) => {
+        this.call((view) => {
           if (fd !== STDIN) return Errno.BADF;
           let total = 0;
           for (let i = 0; i < iovsLength; i++) {
@@ -156,7 +183,7 @@ export class WasiHost {
           view.setUint32(nreadPtr, total, true);
         }),
       fd_write: (fd: number, iovs: number, iovsLength: number, nwrittenPtr: number) =>
-        this.call(0, (view) => {
+        this.call((view) => {
           if (fd !== STDOUT && fd !== STDERR) return Errno.BADF;
           let total = 0;
           for (let i = 0; i < iovsLength; i++) {
@@ -170,7 +197,7 @@ export class WasiHost {
           view.setUint32(nwrittenPtr, total, true);
         }),
       fd_fdstat_get: (fd: number, statPtr: number) =>
-        this.call(0, (view) => {
+        this.call((view) => {
           if (fd > STDERR) return Errno.BADF;
           // Filetype "unknown" (0): not a terminal, so C stdio buffers fully (fewer host calls).
           view.setUint8(statPtr, 0);
@@ -178,19 +205,19 @@ export class WasiHost {
           view.setBigUint64(statPtr + 8, fd === STDIN ? RIGHT_FD_READ : RIGHT_FD_WRITE, true);
           view.setBigUint64(statPtr + 16, 0n, true);
         }),
-      fd_close: (fd: number) => this.call(0, () => (fd > STDERR ? Errno.BADF : Errno.SUCCESS)),
-      fd_seek: (fd: number) => this.call(0, () => (fd > STDERR ? Errno.BADF : Errno.SPIPE)),
-      fd_tell: (fd: number) => this.call(0, () => (fd > STDERR ? Errno.BADF : Errno.SPIPE)),
+      fd_close: (fd: number) => this.call(() => (fd > STDERR ? Errno.BADF : Errno.SUCCESS)),
+      fd_seek: (fd: number) => this.call(() => (fd > STDERR ? Errno.BADF : Errno.SPIPE)),
+      fd_tell: (fd: number) => this.call(() => (fd > STDERR ? Errno.BADF : Errno.SPIPE)),
       // No preopened directories: libc's start-up scan ends at fd 3 and finds no file system.
-      fd_prestat_get: () => this.call(0, () => Errno.BADF),
-      fd_prestat_dir_name: () => this.call(0, () => Errno.BADF),
-      path_open: () => this.call(0, () => Errno.NOTCAPABLE),
+      fd_prestat_get: () => this.call(() => Errno.BADF),
+      fd_prestat_dir_name: () => this.call(() => Errno.BADF),
+      path_open: () => this.call(() => Errno.NOTCAPABLE),
       random_get: (bufPtr: number, length: number) =>
-        this.call(0, () => {
+        this.call(() => {
           this.chargeBytes(length);
           this.random.fill(this.bytesAt(bufPtr, length));
         }),
-      sched_yield: () => this.call(0, () => {}),
+      sched_yield: () => this.call(() => {}),
       proc_exit: (code: number) => {
         throw new ProcExitSignal(code >>> 0);
       },
@@ -201,8 +228,8 @@ export class WasiHost {
    * Runs one host call: charges its base fuel, gives it a fresh view of memory (which may have
    * grown), and turns an out-of-bounds pointer into EFAULT rather than a host exception.
    */
-  private call(extraFuel: number, body: (view: DataView) => number | void): number {
-    this.charge(HOST_CALL_FUEL + BigInt(extraFuel));
+  private call(body: (view: DataView) => number | void): number {
+    this.charge(HOST_CALL_FUEL);
     try {
       return body(this.memoryView()) ?? Errno.SUCCESS;
     } catch (error) {

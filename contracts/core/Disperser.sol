@@ -56,13 +56,14 @@ abstract contract Disperser is IDisperser, OracleLedger {
             revert Disperser_InstructionsOnFailedResult(requestId, instructions.length);
         }
         address token = _tokenOf(record.assetId());
-        uint256 feeBooked =
+        (uint256 fee, uint256 feeBooked) =
             _settleAndBookFee(requestId, record, token, instructions, operatorSet, signerBitmap, signerCount);
 
         // ---- interactions
         uint256 spent = _execute(requestId, block.chainid, instructions, token);
-        uint256 refunded = record.amount() - feeBooked - spent;
-        _refundTo(requestId, _accountOwner[record.accountId()], token, refunded);
+        // The fee's remainder after an equal split (fewer wei than signers) stays with the protocol.
+        uint256 refunded = record.amount() - fee - spent;
+        if (refunded != 0) _refundTo(requestId, _accountOwner[record.accountId()], token, refunded);
         emit EscrowSettled(requestId, status, spent, feeBooked, refunded);
     }
 
@@ -137,7 +138,8 @@ abstract contract Disperser is IDisperser, OracleLedger {
     }
 
     /// @dev Checks the instructions against the budget (escrow minus fee), marks the request
-    /// ingested so nothing below can settle it again, and books the fee. Returns the fee booked.
+    /// ingested so nothing below can settle it again, and books the fee to the signers. Returns the
+    /// request's fee and the part booked to signers (the rest, below the signer count, is protocol dust).
     function _settleAndBookFee(
         bytes32 requestId,
         uint256 record,
@@ -146,14 +148,14 @@ abstract contract Disperser is IDisperser, OracleLedger {
         address operatorSet,
         uint256 signerBitmap,
         uint256 signerCount
-    ) internal returns (uint256) {
+    ) internal returns (uint256 fee, uint256 feeBooked) {
         uint256 amount = record.amount();
-        uint256 fee = _feeAt(record.assetId(), record.requestedAt());
+        fee = _feeAt(record.assetId(), record.requestedAt());
         if (fee > amount) fee = amount;
         uint256 needed = _spendingTotal(instructions, token);
         if (needed > amount - fee) revert Disperser_BudgetExceeded(requestId, amount - fee, needed);
         _escrows[requestId] = record.withStatus(STATUS_INGESTED);
-        return _bookFee(operatorSet, record.assetId(), fee, signerBitmap, signerCount);
+        feeBooked = _bookFee(operatorSet, record.assetId(), fee, signerBitmap, signerCount);
     }
 
     /// @dev Validates every instruction before anything moves and sums what they may spend.
@@ -177,7 +179,7 @@ abstract contract Disperser is IDisperser, OracleLedger {
 
     /// @dev Splits `fee` equally among the signers and counts one share for each of them, in one
     /// storage write per group of eight operator indices. Returns the part booked (the rest, less
-    /// than `signerCount` units, goes back to the requester).
+    /// than `signerCount` units, stays in the oracle as protocol dust).
     function _bookFee(address operatorSet, uint256 assetId, uint256 fee, uint256 signerBitmap, uint256 signerCount)
         internal
         returns (uint256 booked)

@@ -61,7 +61,8 @@ abstract contract OracleLedger is IExecutableOracle, ReentrancyGuardTransient {
     function _feeAt(uint256 assetId, uint256 requestedAt) internal view returns (uint256) {
         uint256 schedule = _feeSchedule[assetId];
         uint256 changedAt = uint40(schedule >> 192);
-        return requestedAt >= changedAt ? uint96(schedule) : uint96(schedule >> 96);
+        // A request in the same second as the change paid at least the new fee up front: charge the old one.
+        return requestedAt > changedAt ? uint96(schedule) : uint96(schedule >> 96);
     }
 
     /// @dev Sends `amount` of `token` (0 = ETH) to `to`. Returns false instead of reverting, with the reason.

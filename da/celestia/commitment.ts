@@ -1,6 +1,6 @@
-import { NAMESPACE_SIZE, SUBTREE_ROOT_THRESHOLD } from "./constants.ts";
+import { SUBTREE_ROOT_THRESHOLD } from "./constants.ts";
 import { rfc6962Root } from "./merkle.ts";
-import { hashLeaf, nmtRootOfHashes } from "./nmt.ts";
+import { hashLeafParts, nmtRootOfHashes } from "./nmt.ts";
 import { blobToShares, type BlobInput } from "./shares.ts";
 
 export function roundUpPowerOfTwo(n: number): number {
@@ -56,12 +56,7 @@ export function subtreeRoots(blob: BlobInput): Uint8Array[] {
     // The namespace is prepended again although the share starts with it: Celestia's NMT
     // wrapper does the same so that parity shares (which do not start with a namespace) can be
     // pushed with the parity namespace. The commitment must hash exactly what the square hashes.
-    const leafHashes = shares.slice(cursor, cursor + size).map((share) => {
-      const leaf = new Uint8Array(NAMESPACE_SIZE + share.length);
-      leaf.set(blob.namespace, 0);
-      leaf.set(share, NAMESPACE_SIZE);
-      return hashLeaf(leaf);
-    });
+    const leafHashes = shares.slice(cursor, cursor + size).map((share) => hashLeafParts(blob.namespace, share));
     roots.push(nmtRootOfHashes(leafHashes));
     cursor += size;
   }

@@ -1,7 +1,13 @@
-import { createHash } from "node:crypto";
+import { createHash, hash as oneShotHash } from "node:crypto";
 import { LEAF_PREFIX, NODE_PREFIX } from "./constants.ts";
 
+/** sha256 of one buffer; the one-shot API is markedly cheaper than a Hash object for small inputs. */
+export function sha256Of(data: Uint8Array): Uint8Array {
+  return oneShotHash("sha256", data, "buffer");
+}
+
 export function sha256(...parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return sha256Of(parts[0]!);
   const hash = createHash("sha256");
   for (const part of parts) hash.update(part);
   return new Uint8Array(hash.digest());

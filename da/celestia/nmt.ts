@@ -1,6 +1,6 @@
 import { Buffer } from "node:buffer";
 import { LEAF_PREFIX, NAMESPACE_SIZE, NODE_PREFIX } from "./constants.ts";
-import { sha256 } from "./merkle.ts";
+import { sha256, sha256Of } from "./merkle.ts";
 
 /**
  * A node of a namespaced Merkle tree: `minNamespace || maxNamespace || sha256 digest`
@@ -8,8 +8,6 @@ import { sha256 } from "./merkle.ts";
  */
 export const NMT_NODE_SIZE = 2 * NAMESPACE_SIZE + 32;
 
-const LEAF = new Uint8Array([LEAF_PREFIX]);
-const NODE = new Uint8Array([NODE_PREFIX]);
 /** The parity namespace (all 0xFF): with IgnoreMaxNamespace it never widens a node's max. */
 const PARITY_NAMESPACE = new Uint8Array(NAMESPACE_SIZE).fill(0xff);
 
@@ -23,11 +21,19 @@ function compare(a: Uint8Array, b: Uint8Array): number {
 
 /** Leaf hash of namespaced data `ns || payload`: `ns || ns || sha256(0x00 || ns || payload)`. */
 export function hashLeaf(namespacedData: Uint8Array): Uint8Array {
-  const ns = namespacedData.subarray(0, NAMESPACE_SIZE);
+  return hashLeafParts(namespacedData.subarray(0, NAMESPACE_SIZE), namespacedData.subarray(NAMESPACE_SIZE));
+}
+
+/** `hashLeaf(ns || payload)` without concatenating them first (the commitment's hot path). */
+export function hashLeafParts(ns: Uint8Array, payload: Uint8Array): Uint8Array {
+  const preimage = new Uint8Array(1 + ns.length + payload.length);
+  preimage[0] = LEAF_PREFIX;
+  preimage.set(ns, 1);
+  preimage.set(payload, 1 + ns.length);
   const out = new Uint8Array(NMT_NODE_SIZE);
   out.set(ns, 0);
   out.set(ns, NAMESPACE_SIZE);
-  out.set(sha256(LEAF, namespacedData), 2 * NAMESPACE_SIZE);
+  out.set(sha256Of(preimage), 2 * NAMESPACE_SIZE);
   return out;
 }
 
@@ -46,10 +52,14 @@ export function hashNode(left: Uint8Array, right: Uint8Array): Uint8Array {
   }
   const min = compare(leftMin, rightMin) <= 0 ? leftMin : rightMin;
   const max = compare(rightMin, PARITY_NAMESPACE) === 0 ? leftMax : compare(leftMax, rightMax) >= 0 ? leftMax : rightMax;
+  const preimage = new Uint8Array(1 + 2 * NMT_NODE_SIZE);
+  preimage[0] = NODE_PREFIX;
+  preimage.set(left, 1);
+  preimage.set(right, 1 + NMT_NODE_SIZE);
   const out = new Uint8Array(NMT_NODE_SIZE);
   out.set(min, 0);
   out.set(max, NAMESPACE_SIZE);
-  out.set(sha256(NODE, left, right), 2 * NAMESPACE_SIZE);
+  out.set(sha256Of(preimage), 2 * NAMESPACE_SIZE);
   return out;
 }
 
@@ -61,10 +71,15 @@ export function nmtRootOfHashes(leafHashes: readonly Uint8Array[]): Uint8Array {
     out.set(sha256(), 2 * NAMESPACE_SIZE);
     return out;
   }
-  if (leafHashes.length === 1) return leafHashes[0]!;
+  return rootOfRange(leafHashes, 0, leafHashes.length);
+}
+
+function rootOfRange(leafHashes: readonly Uint8Array[], start: number, end: number): Uint8Array {
+  const count = end - start;
+  if (count === 1) return leafHashes[start]!;
   let k = 1;
-  while (k * 2 < leafHashes.length) k *= 2;
-  return hashNode(nmtRootOfHashes(leafHashes.slice(0, k)), nmtRootOfHashes(leafHashes.slice(k)));
+  while (k * 2 < count) k *= 2;
+  return hashNode(rootOfRange(leafHashes, start, start + k), rootOfRange(leafHashes, start + k, end));
 }
 
 /** Root of the NMT whose leaves are the given namespaced data items (`ns || payload`). */

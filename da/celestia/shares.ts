@@ -59,16 +59,20 @@ export function blobToShares(blob: BlobInput): Uint8Array[] {
   validateBlob(blob);
   const { namespace, data, shareVersion } = blob;
   const count = sparseSharesNeeded(data.length, shareVersion);
+  // One allocation for the whole blob: shares are views into it (zero-filled, so padding is free).
+  const buffer = new Uint8Array(count * SHARE_SIZE);
+  const view = new DataView(buffer.buffer);
   const shares: Uint8Array[] = [];
   let offset = 0;
   for (let i = 0; i < count; i++) {
-    const share = new Uint8Array(SHARE_SIZE);
+    const base = i * SHARE_SIZE;
+    const share = buffer.subarray(base, base + SHARE_SIZE);
     share.set(namespace, 0);
     const isSequenceStart = i === 0;
     share[NAMESPACE_SIZE] = (shareVersion << 1) | (isSequenceStart ? 1 : 0);
     let cursor = NAMESPACE_SIZE + SHARE_INFO_BYTES;
     if (isSequenceStart) {
-      new DataView(share.buffer).setUint32(cursor, data.length, false);
+      view.setUint32(base + cursor, data.length, false);
       cursor += SEQUENCE_LEN_BYTES;
       if (shareVersion === 1) {
         share.set(blob.signer!, cursor);
