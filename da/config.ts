@@ -14,7 +14,7 @@ import { DEFAULT_LOCAL_DIR, DEFAULT_LOCAL_MAX_RECORD_BYTES } from "./local.ts";
  *     "read":     [ { "layer": "eigenda", "url": "http://127.0.0.1:3100" } ] }
  */
 const byteLimit = (fallback: number) => z.number().int().positive().default(fallback);
-const httpUrl = z.url({ protocol: /^https?$/ });
+const httpUrl = z.url({ protocol: /^https?$/, error: "an http(s) URL" });
 
 export const localLayerSchema = z.strictObject({
   layer: z.literal("local"),
@@ -46,7 +46,9 @@ export const eigendaLayerSchema = z.strictObject({
   getTimeoutMs: z.number().int().positive().default(60_000),
 });
 
-export const layerConfigSchema = z.discriminatedUnion("layer", [localLayerSchema, celestiaLayerSchema, eigendaLayerSchema]);
+export const layerConfigSchema = z.discriminatedUnion("layer", [localLayerSchema, celestiaLayerSchema, eigendaLayerSchema], {
+  error: "layer to be one of local, celestia, eigenda",
+});
 
 export const daConfigSchema = z
   .strictObject({

@@ -53,6 +53,6 @@ export function fail(message: string): void {
 
 /** Replaces AssemblyScript's default `env.abort` import (not available to programs). */
 export function abort(message: string | null, file: string | null, line: u32, column: u32): void {
-  write(2, "abort: " + (message ? message! : "") + " at " + (file ? file! : "") + ":" + line.toString() + ":" + column.toString() + "\n");
+  write(2, "abort: " + (message ? message : "") + " at " + (file ? file : "") + ":" + line.toString() + ":" + column.toString() + "\n");
   proc_exit(134);
 }

@@ -1,0 +1,83 @@
+import type { Hex } from "viem";
+import type { ProgramPackage } from "../protocol/programPackage.ts";
+import { RuntimePool, type PoolOptions } from "./pool.ts";
+import { prepareProgram, type PreparedProgram } from "./prepare.ts";
+import type { RunOutcome } from "./outcome.ts";
+import type { RunInput } from "./runInstance.ts";
+
+/** What a request gives the program (SPEC 4): everything it can observe comes from here. */
+export type ExecutionRequest = {
+  input: Uint8Array;
+  requestId: Hex;
+  /** Seconds since the Unix epoch; the program's clock starts here (e.g. the request's block time). */
+  timestamp: bigint;
+  originChainId: bigint;
+};
+
+export type PipelineStep = { name: string; outcome: RunOutcome["outcome"]; fuelUsed: bigint; message: string };
+
+/** A pipeline's outcome: the failing step's (or the last step's) outcome, fuel summed over steps. */
+export type PipelineOutcome = RunOutcome & { steps: PipelineStep[]; failedStep: number | null };
+
+/**
+ * The nano-runtime as services use it: load a package once, then execute requests on the worker
+ * pool. Outcomes are deterministic; a run that cannot end deterministically rejects with
+ * RunAbandonedError and the node abstains.
+ */
+export class NanoRuntime {
+  private readonly pool: RuntimePool;
+
+  constructor(options: PoolOptions = {}) {
+    this.pool = new RuntimePool(options);
+  }
+
+  /** Checks, instruments and compiles a package (cached). Throws ModuleRejectedError. */
+  load(pkg: ProgramPackage): PreparedProgram {
+    return prepareProgram(pkg.module, { name: pkg.manifest.name, limits: pkg.manifest.limits });
+  }
+
+  execute(program: PreparedProgram, request: ExecutionRequest): Promise<RunOutcome> {
+    return this.pool.run(program, runInput(program, request, request.input, true));
+  }
+
+  /**
+   * Runs programs in sequence, each one's stdout the next one's stdin (SPEC 4). Atomic: the first
+   * step that does not end `ok` ends the pipeline with its outcome, and only the last step's
+   * output becomes instructions.
+   */
+  async executePipeline(programs: readonly PreparedProgram[], request: ExecutionRequest): Promise<PipelineOutcome> {
+    if (programs.length === 0) throw new RangeError("a pipeline needs at least one program");
+    const steps: PipelineStep[] = [];
+    let stdin = request.input;
+    let fuelUsed = 0n;
+    for (const [index, program] of programs.entries()) {
+      const last = index === programs.length - 1;
+      const outcome = await this.pool.run(program, runInput(program, request, stdin, last));
+      fuelUsed += outcome.fuelUsed;
+      steps.push({ name: program.name, outcome: outcome.outcome, fuelUsed: outcome.fuelUsed, message: outcome.message });
+      if (outcome.outcome !== "ok" || last) {
+        const failed = outcome.outcome !== "ok";
+        const message = programs.length > 1 ? `step ${index} (${program.name}): ${outcome.message}` : outcome.message;
+        return { ...outcome, fuelUsed, message, steps, failedStep: failed ? index : null };
+      }
+      stdin = outcome.stdout;
+    }
+    throw new Error("unreachable: the last step always returns");
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+function runInput(program: PreparedProgram, request: ExecutionRequest, stdin: Uint8Array, parseOutput: boolean): RunInput {
+  return {
+    stdin,
+    requestId: request.requestId,
+    timestamp: request.timestamp,
+    originChainId: request.originChainId,
+    programName: program.name,
+    limits: program.limits,
+    parseOutput,
+  };
+}
