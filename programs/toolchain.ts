@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { BaseError, InvalidInputError } from "../protocol/errors.ts";
 import {
   canonicalManifest,
@@ -48,6 +48,18 @@ export function readManifestFile(dir: string): Manifest {
   return parseManifest(json, path);
 }
 
+/** The program directories `npm run programs:build` builds: the examples and the C test fixtures. */
+export function programDirectories(root: string): string[] {
+  return ["programs", join("test", "fixtures", "programs")].flatMap((parent) => {
+    const base = join(root, parent);
+    if (!existsSync(base)) return [];
+    return readdirSync(base, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && existsSync(join(base, entry.name, "versatus.json")))
+      .map((entry) => join(base, entry.name))
+      .sort();
+  });
+}
+
 export function buildProgram(dirPath: string, options: BuildOptions = {}): BuiltProgram {
   const dir = resolve(dirPath);
   const manifest = readManifestFile(dir);
@@ -82,10 +94,13 @@ type Command = { file: string; args: string[] };
 
 function compileCommand(manifest: Manifest, dir: string, modulePath: string): Command {
   const build = manifest.build!;
-  const sources = build.sources.map((source) => join(dir, source));
+  // Relative paths (the compiler runs in `dir`): paths end up in the module (panic and assert
+  // messages), and the programId must not depend on where the checkout lives.
+  const sources = build.sources;
   for (const source of sources) {
-    if (!existsSync(source)) throw new InvalidInputError(`${manifest.name}: build.sources`, `existing files; ${source} is missing`);
+    if (!existsSync(join(dir, source))) throw new InvalidInputError(`${manifest.name}: build.sources`, `existing files; ${source} is missing`);
   }
+  modulePath = relative(dir, modulePath);
   const flags = build.flags ?? [];
   switch (build.language) {
     case "c":
@@ -136,6 +151,6 @@ function sourceHash(dir: string, manifest: Manifest, command: Command): string {
   const hash = createHash("sha256");
   hash.update(readFileSync(join(dir, "versatus.json")));
   for (const source of manifest.build!.sources) hash.update(source).update(readFileSync(join(dir, source)));
-  hash.update(JSON.stringify([basename(command.file), command.args.map((arg) => arg.replace(dir, "."))]));
+  hash.update(JSON.stringify([basename(command.file), command.args.slice(command.file === process.execPath ? 1 : 0)]));
   return hash.digest("hex");
 }

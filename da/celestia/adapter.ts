@@ -76,7 +76,7 @@ export class CelestiaLayer implements DaLayer {
     const pointer: CelestiaPointer = { kind: "celestia", height, commitment };
     // The node recomputes the commitment itself; read back what it stored to make sure the pointer
     // we are about to post on chain addresses it.
-    const stored = await this.#getBlob(pointer);
+    const stored = await this.#readBack(pointer);
     const nodeCommitment = bytesToHex(fromB64(stored.commitment));
     if (nodeCommitment !== commitment) {
       throw new IntegrityError(
@@ -163,6 +163,18 @@ export class CelestiaLayer implements DaLayer {
         // wait for it to land so the node's next signature uses a fresh sequence.
         this.#logger.warn({ layer: "celestia", attempt: attempt + 1, error: error.rpcMessage }, "account sequence mismatch, retrying submit");
         await sleep(this.#retryDelayMs * (attempt + 1));
+      }
+    }
+  }
+
+  /** A light node may include the blob before its own header store has synced that height. */
+  async #readBack(pointer: CelestiaPointer): Promise<BlobJson> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#getBlob(pointer);
+      } catch (error) {
+        if (!(error instanceof HeightFromFutureError) || attempt >= this.#submitRetries) throw error;
+        await sleep(this.#retryDelayMs);
       }
     }
   }

@@ -67,6 +67,14 @@ describe("da/celestia adapter against a fake celestia-node", () => {
     expect(error.message).to.match(/1000.*head is 10/);
   });
 
+  it("waits for a lagging light node to sync the height before checking what it stored", async () => {
+    node.failNextReadsWithHeightFromFuture(2);
+    const bytes = encodeRecord(sampleRecord());
+    const pointer = await layer.put(bytes);
+    expect(bytesToHex(await layer.get(pointer))).to.equal(bytesToHex(bytes));
+    expect(node.submits.accepted).to.equal(1);
+  });
+
   it("retries a submit that hit an account sequence mismatch", async () => {
     node.failNextSubmitsWithSequenceMismatch(2);
     const pointer = await layer.put(encodeRecord(sampleRecord()));

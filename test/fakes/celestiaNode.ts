@@ -37,6 +37,8 @@ export type FakeCelestiaNode = {
   lieAboutCommitments(lie: boolean): void;
   /** Replaces the data of a stored blob (a node serving corrupted data). */
   corruptBlob(height: number, data: Buffer): void;
+  /** The next `count` reads answer "from the future", as a light node whose header sync lags. */
+  failNextReadsWithHeightFromFuture(count: number): void;
   /** Advances the head without blobs. */
   mineEmptyBlocks(count: number): void;
   submits: { accepted: number; rejectedSequence: number; maxConcurrent: number };
@@ -51,6 +53,7 @@ export async function startFakeCelestiaNode(options: FakeCelestiaNodeOptions = {
   let inFlight = 0;
   let injectedMismatches = 0;
   let lying = false;
+  let laggingReads = 0;
   const blocks = new Map<number, StoredBlob[]>();
   const submits = { accepted: 0, rejectedSequence: 0, maxConcurrent: 0 };
 
@@ -76,6 +79,10 @@ export async function startFakeCelestiaNode(options: FakeCelestiaNodeOptions = {
       throw new RpcError(`unmarshaling params for 'height': json: cannot unmarshal into Go value of type uint64`);
     }
     if (height === 0) throw new RpcError("header: height is equal to 0");
+    if (laggingReads > 0) {
+      laggingReads--;
+      throw new RpcError(`header: given height is from the future: networkHeight: ${height - 1}, requestedHeight: ${height}`);
+    }
     if (height > head) {
       throw new RpcError(`header: given height is from the future: networkHeight: ${head}, requestedHeight: ${height}`);
     }
@@ -217,6 +224,9 @@ export async function startFakeCelestiaNode(options: FakeCelestiaNodeOptions = {
     },
     corruptBlob: (height, data) => {
       for (const blob of blocks.get(height) ?? []) blob.data = data;
+    },
+    failNextReadsWithHeightFromFuture: (count) => {
+      laggingReads += count;
     },
     mineEmptyBlocks: (count) => {
       head += count;
