@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { registerDaCommands } from "./da.ts";
+import { registerProgramCommands } from "./program.ts";
 
 /**
  * Every command group registers itself here, one module per group (cli/<group>.ts), so that the
@@ -8,4 +9,5 @@ import { registerDaCommands } from "./da.ts";
 export function registerCommands(program: Command): void {
   void program;
   registerDaCommands(program);
+  registerProgramCommands(program);
 }

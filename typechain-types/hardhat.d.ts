@@ -15,72 +15,72 @@ getContractFactory(name: 'InstructionIngestor', signerOrOptions?: ethers.Signer 
 getContractFactory(name: 'Disperser', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.Disperser__factory>
 getContractFactory(name: 'OracleLedger', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.OracleLedger__factory>
 getContractFactory(name: 'ProgramRegistry', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.ProgramRegistry__factory>
+getContractFactory(name: 'ContractFactory', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.ContractFactory__factory>
+getContractFactory(name: 'IContractFactory', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.IContractFactory__factory>
 getContractFactory(name: 'IDisperser', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.IDisperser__factory>
 getContractFactory(name: 'IExecutableOracle', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.IExecutableOracle__factory>
 getContractFactory(name: 'IInstructionIngestor', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.IInstructionIngestor__factory>
 getContractFactory(name: 'IOmniToken', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.IOmniToken__factory>
 getContractFactory(name: 'IOperatorSet', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.IOperatorSet__factory>
 getContractFactory(name: 'IProgramRegistry', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.IProgramRegistry__factory>
+getContractFactory(name: 'OwnedOperatorSet', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.OwnedOperatorSet__factory>
 getContractFactory(name: 'OmniToken', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.OmniToken__factory>
 getContractFactory(name: 'StandardERC20', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.StandardERC20__factory>
 getContractFactory(name: 'StandardERC721', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.StandardERC721__factory>
-getContractFactory(name: 'ContractFactory', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.ContractFactory__factory>
-getContractFactory(name: 'OwnedOperatorSet', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.OwnedOperatorSet__factory>
-getContractFactory(name: 'IContractFactory', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.IContractFactory__factory>
 
   getContractAt(name: 'ExecutableOracle', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.ExecutableOracle>
 getContractAt(name: 'InstructionIngestor', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.InstructionIngestor>
 getContractAt(name: 'Disperser', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.Disperser>
 getContractAt(name: 'OracleLedger', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.OracleLedger>
 getContractAt(name: 'ProgramRegistry', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.ProgramRegistry>
+getContractAt(name: 'ContractFactory', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.ContractFactory>
+getContractAt(name: 'IContractFactory', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.IContractFactory>
 getContractAt(name: 'IDisperser', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.IDisperser>
 getContractAt(name: 'IExecutableOracle', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.IExecutableOracle>
 getContractAt(name: 'IInstructionIngestor', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.IInstructionIngestor>
 getContractAt(name: 'IOmniToken', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.IOmniToken>
 getContractAt(name: 'IOperatorSet', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.IOperatorSet>
 getContractAt(name: 'IProgramRegistry', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.IProgramRegistry>
+getContractAt(name: 'OwnedOperatorSet', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.OwnedOperatorSet>
 getContractAt(name: 'OmniToken', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.OmniToken>
 getContractAt(name: 'StandardERC20', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.StandardERC20>
 getContractAt(name: 'StandardERC721', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.StandardERC721>
-getContractAt(name: 'ContractFactory', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.ContractFactory>
-getContractAt(name: 'OwnedOperatorSet', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.OwnedOperatorSet>
-getContractAt(name: 'IContractFactory', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.IContractFactory>
 
   deployContract(name: 'ExecutableOracle', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.ExecutableOracle>
 deployContract(name: 'InstructionIngestor', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.InstructionIngestor>
 deployContract(name: 'Disperser', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.Disperser>
 deployContract(name: 'OracleLedger', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.OracleLedger>
 deployContract(name: 'ProgramRegistry', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.ProgramRegistry>
+deployContract(name: 'ContractFactory', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.ContractFactory>
+deployContract(name: 'IContractFactory', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IContractFactory>
 deployContract(name: 'IDisperser', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IDisperser>
 deployContract(name: 'IExecutableOracle', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IExecutableOracle>
 deployContract(name: 'IInstructionIngestor', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IInstructionIngestor>
 deployContract(name: 'IOmniToken', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IOmniToken>
 deployContract(name: 'IOperatorSet', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IOperatorSet>
 deployContract(name: 'IProgramRegistry', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IProgramRegistry>
+deployContract(name: 'OwnedOperatorSet', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.OwnedOperatorSet>
 deployContract(name: 'OmniToken', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.OmniToken>
 deployContract(name: 'StandardERC20', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.StandardERC20>
 deployContract(name: 'StandardERC721', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.StandardERC721>
-deployContract(name: 'ContractFactory', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.ContractFactory>
-deployContract(name: 'OwnedOperatorSet', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.OwnedOperatorSet>
-deployContract(name: 'IContractFactory', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IContractFactory>
 
   deployContract(name: 'ExecutableOracle', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.ExecutableOracle>
 deployContract(name: 'InstructionIngestor', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.InstructionIngestor>
 deployContract(name: 'Disperser', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.Disperser>
 deployContract(name: 'OracleLedger', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.OracleLedger>
 deployContract(name: 'ProgramRegistry', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.ProgramRegistry>
+deployContract(name: 'ContractFactory', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.ContractFactory>
+deployContract(name: 'IContractFactory', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IContractFactory>
 deployContract(name: 'IDisperser', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IDisperser>
 deployContract(name: 'IExecutableOracle', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IExecutableOracle>
 deployContract(name: 'IInstructionIngestor', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IInstructionIngestor>
 deployContract(name: 'IOmniToken', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IOmniToken>
 deployContract(name: 'IOperatorSet', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IOperatorSet>
 deployContract(name: 'IProgramRegistry', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IProgramRegistry>
+deployContract(name: 'OwnedOperatorSet', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.OwnedOperatorSet>
 deployContract(name: 'OmniToken', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.OmniToken>
 deployContract(name: 'StandardERC20', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.StandardERC20>
 deployContract(name: 'StandardERC721', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.StandardERC721>
-deployContract(name: 'ContractFactory', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.ContractFactory>
-deployContract(name: 'OwnedOperatorSet', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.OwnedOperatorSet>
-deployContract(name: 'IContractFactory', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IContractFactory>
 
     // default types
     getContractFactory(
