@@ -21,7 +21,8 @@ export default async function deployTask(args: DeployArgs, hre: HardhatRuntimeEn
     return;
   }
   const inProcess = connection.networkConfig.type === "edr-simulated";
-  const store = new DeploymentStore(inProcess ? undefined : join(process.cwd(), "deployments", network));
+  const root = process.env.VERSATUS_DEPLOYMENTS_DIR ?? join(process.cwd(), "deployments");
+  const store = new DeploymentStore(inProcess ? undefined : join(root, network));
   if (args.reset) store.reset();
   const addresses = await deploySuite(connection, config, store, (m) => console.log(`[${network}] ${m}`));
   console.log(`\nVersatus suite on ${network} (chain ${(await connection.ethers.provider.getNetwork()).chainId}):`);

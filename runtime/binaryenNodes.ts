@@ -10,7 +10,11 @@ type Get = (expr: Ref) => Ref;
 type Set = (expr: Ref, child: Ref) => void;
 
 type Accessors = {
-  Block: { getChildren(expr: Ref): Ref[]; setChildAt(expr: Ref, index: number, child: Ref): void };
+  Block: {
+    getChildren(expr: Ref): Ref[];
+    setChildAt(expr: Ref, index: number, child: Ref): void;
+    insertChildAt(expr: Ref, index: number, child: Ref): void;
+  };
   If: { getCondition: Get; setCondition: Set; getIfTrue: Get; setIfTrue: Set; getIfFalse: Get; setIfFalse: Set };
   Loop: { getBody: Get; setBody: Set };
   Break: { getCondition: Get; setCondition: Set; getValue: Get; setValue: Set };

@@ -7,10 +7,10 @@ import { DEPTH_EXPORT, FUEL_EXPORT } from "./loadChecks.ts";
 
 /**
  * Injects deterministic metering into a checked module:
- * - fuel: an i64 global counting down. Each function entry and each loop head is charged the
- *   number of expressions up to the next charge point (both arms of an `if` included, so the
- *   charge bounds the work); `memory.fill/copy/init` are also charged one unit per 64 bytes and
- *   `memory.grow` 1024 units per page. Below zero, the code traps and the runtime reads the
+ * - fuel: an i64 global counting down. Each function entry, loop head, `if` arm and the code
+ *   after a branch inside a block is charged the number of expressions it contains up to the next
+ *   charge point (one unit per expression: about one per instruction executed); `memory.fill/copy/init` are
+ *   also charged one unit per 64 bytes and `memory.grow` 1024 units per page. Below zero, the code traps and the runtime reads the
  *   global to report `out_of_fuel`.
  * - call depth: an i32 global raised by the frame cost on entry and lowered on every exit; over
  *   CALL_DEPTH_BUDGET it traps and the runtime reports `too_deep`.
@@ -79,6 +79,8 @@ class Meter {
   private func = 0 as binaryen.FunctionRef;
   private frameCost = 0;
   private resultLocal = -1;
+  /** Branches (br, br_if, br_table) rewritten so far: tells a block where its children may stop. */
+  private branches = 0;
 
   constructor(module: binaryen.Module, maxPages: number, depthBudget: number) {
     this.module = module;
@@ -124,11 +126,22 @@ class Meter {
     segment.cost += 1;
     const id = binaryen.getExpressionId(expr);
     if (id === binaryen.LoopId) {
-      const loopSegment: Segment = { cost: 0 };
-      const body = this.rewrite(nodes.Loop.getBody(expr), loopSegment);
-      nodes.Loop.setBody(expr, this.module.block(null, [this.charge(loopSegment.cost), body], binaryen.getExpressionType(body)));
+      nodes.Loop.setBody(expr, this.chargedSegment(nodes.Loop.getBody(expr)));
       return expr;
     }
+    if (id === binaryen.IfId) {
+      // Each arm is charged when taken, so a big branch not taken costs nothing.
+      nodes.If.setCondition(expr, this.rewrite(nodes.If.getCondition(expr), segment));
+      nodes.If.setIfTrue(expr, this.chargedSegment(nodes.If.getIfTrue(expr)));
+      const ifFalse = nodes.If.getIfFalse(expr);
+      if (ifFalse) nodes.If.setIfFalse(expr, this.chargedSegment(ifFalse));
+      return expr;
+    }
+    if (id === binaryen.BlockId) {
+      this.rewriteBlockChildren(expr, segment);
+      return expr;
+    }
+    if (id === binaryen.BreakId || id === binaryen.SwitchId) this.branches += 1;
     for (const slot of childSlots(expr)) {
       const child = slot.get();
       if (child) slot.set(this.rewrite(child, segment));
@@ -151,6 +164,32 @@ class Meter {
       default:
         return expr;
     }
+  }
+
+  /**
+   * A block's children run in order until one branches away, so the children after one that
+   * contains a branch start a new charge point: code a branch skips is not charged.
+   */
+  private rewriteBlockChildren(block: binaryen.ExpressionRef, segment: Segment): void {
+    const children = nodes.Block.getChildren(block);
+    const splits: Array<{ index: number; segment: Segment }> = [];
+    let current = segment;
+    children.forEach((child, index) => {
+      const branchesBefore = this.branches;
+      nodes.Block.setChildAt(block, index, this.rewrite(child, current));
+      if (this.branches !== branchesBefore && index < children.length - 1) {
+        current = { cost: 0 };
+        splits.push({ index: index + 1, segment: current });
+      }
+    });
+    for (const split of splits.reverse()) nodes.Block.insertChildAt(block, split.index, this.charge(split.segment.cost));
+  }
+
+  /** Rewrites code that starts a charge point of its own (a loop body, an `if` arm). */
+  private chargedSegment(expr: binaryen.ExpressionRef): binaryen.ExpressionRef {
+    const segment: Segment = { cost: 0 };
+    const body = this.rewrite(expr, segment);
+    return this.module.block(null, [this.charge(segment.cost), body], binaryen.getExpressionType(body));
   }
 
   /** `return v` → `tmp = v; depth -= cost; return tmp`: the value is computed at the callee's depth. */

@@ -23,10 +23,10 @@ getContractFactory(name: 'IInstructionIngestor', signerOrOptions?: ethers.Signer
 getContractFactory(name: 'IOmniToken', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.IOmniToken__factory>
 getContractFactory(name: 'IOperatorSet', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.IOperatorSet__factory>
 getContractFactory(name: 'IProgramRegistry', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.IProgramRegistry__factory>
-getContractFactory(name: 'OwnedOperatorSet', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.OwnedOperatorSet__factory>
 getContractFactory(name: 'OmniToken', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.OmniToken__factory>
 getContractFactory(name: 'StandardERC20', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.StandardERC20__factory>
 getContractFactory(name: 'StandardERC721', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.StandardERC721__factory>
+getContractFactory(name: 'OwnedOperatorSet', signerOrOptions?: ethers.Signer | FactoryOptions): Promise<Contracts.OwnedOperatorSet__factory>
 
   getContractAt(name: 'ExecutableOracle', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.ExecutableOracle>
 getContractAt(name: 'InstructionIngestor', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.InstructionIngestor>
@@ -41,10 +41,10 @@ getContractAt(name: 'IInstructionIngestor', address: string | ethers.Addressable
 getContractAt(name: 'IOmniToken', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.IOmniToken>
 getContractAt(name: 'IOperatorSet', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.IOperatorSet>
 getContractAt(name: 'IProgramRegistry', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.IProgramRegistry>
-getContractAt(name: 'OwnedOperatorSet', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.OwnedOperatorSet>
 getContractAt(name: 'OmniToken', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.OmniToken>
 getContractAt(name: 'StandardERC20', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.StandardERC20>
 getContractAt(name: 'StandardERC721', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.StandardERC721>
+getContractAt(name: 'OwnedOperatorSet', address: string | ethers.Addressable, signer?: ethers.Signer): Promise<Contracts.OwnedOperatorSet>
 
   deployContract(name: 'ExecutableOracle', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.ExecutableOracle>
 deployContract(name: 'InstructionIngestor', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.InstructionIngestor>
@@ -59,10 +59,10 @@ deployContract(name: 'IInstructionIngestor', signerOrOptions?: ethers.Signer | D
 deployContract(name: 'IOmniToken', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IOmniToken>
 deployContract(name: 'IOperatorSet', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IOperatorSet>
 deployContract(name: 'IProgramRegistry', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IProgramRegistry>
-deployContract(name: 'OwnedOperatorSet', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.OwnedOperatorSet>
 deployContract(name: 'OmniToken', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.OmniToken>
 deployContract(name: 'StandardERC20', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.StandardERC20>
 deployContract(name: 'StandardERC721', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.StandardERC721>
+deployContract(name: 'OwnedOperatorSet', signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.OwnedOperatorSet>
 
   deployContract(name: 'ExecutableOracle', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.ExecutableOracle>
 deployContract(name: 'InstructionIngestor', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.InstructionIngestor>
@@ -77,10 +77,10 @@ deployContract(name: 'IInstructionIngestor', args: any[], signerOrOptions?: ethe
 deployContract(name: 'IOmniToken', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IOmniToken>
 deployContract(name: 'IOperatorSet', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IOperatorSet>
 deployContract(name: 'IProgramRegistry', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.IProgramRegistry>
-deployContract(name: 'OwnedOperatorSet', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.OwnedOperatorSet>
 deployContract(name: 'OmniToken', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.OmniToken>
 deployContract(name: 'StandardERC20', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.StandardERC20>
 deployContract(name: 'StandardERC721', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.StandardERC721>
+deployContract(name: 'OwnedOperatorSet', args: any[], signerOrOptions?: ethers.Signer | DeployContractOptions): Promise<Contracts.OwnedOperatorSet>
 
     // default types
     getContractFactory(
