@@ -3,7 +3,6 @@ pragma solidity ^0.8.30;
 
 import {IExecutableOracle} from "./interfaces/IExecutableOracle.sol";
 import {IContractFactory} from "./interfaces/IContractFactory.sol";
-import {OracleLedger} from "./core/OracleLedger.sol";
 import {Disperser} from "./core/Disperser.sol";
 import {ProgramRegistry} from "./core/ProgramRegistry.sol";
 import {EscrowRecord} from "./core/EscrowRecord.sol";
