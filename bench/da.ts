@@ -46,7 +46,9 @@ try {
 
   const concurrentStore = new LocalStore({ dir: join(dir, "concurrent") });
   const concurrentRecords = records.map((_, i) => encodeRecord(sampleRecord(RECORDS + i, 256)));
-  const concurrentPut = await timed(() => inBatches(concurrentRecords, CONCURRENCY, (bytes) => concurrentStore.put(bytes)));
+  const concurrentPut = await timed(() =>
+    inBatches(concurrentRecords, CONCURRENCY, (bytes) => concurrentStore.put(bytes)),
+  );
   const concurrentGet = await timed(() => inBatches(pointers, CONCURRENCY, (pointer) => store.get(pointer)));
 
   const namespace = parseNamespace("0x7665727361747573");
@@ -72,11 +74,27 @@ try {
   };
 
   console.table([
-    { metric: "local put (fsync each, sequential)", value: `${results.local_put_per_second} records/s`, note: `${recordBytes} B records` },
+    {
+      metric: "local put (fsync each, sequential)",
+      value: `${results.local_put_per_second} records/s`,
+      note: `${recordBytes} B records`,
+    },
     { metric: "local get (sha256 checked, sequential)", value: `${results.local_get_per_second} records/s`, note: "" },
-    { metric: `local put (${CONCURRENCY} concurrent)`, value: `${results.local_put_per_second_concurrent16} records/s`, note: "" },
-    { metric: `local get (${CONCURRENCY} concurrent)`, value: `${results.local_get_per_second_concurrent16} records/s`, note: "" },
-    { metric: "Celestia share commitment", value: `${results.celestia_commitment_mb_per_second} MB/s`, note: `${blob.length} B blob` },
+    {
+      metric: `local put (${CONCURRENCY} concurrent)`,
+      value: `${results.local_put_per_second_concurrent16} records/s`,
+      note: "",
+    },
+    {
+      metric: `local get (${CONCURRENCY} concurrent)`,
+      value: `${results.local_get_per_second_concurrent16} records/s`,
+      note: "",
+    },
+    {
+      metric: "Celestia share commitment",
+      value: `${results.celestia_commitment_mb_per_second} MB/s`,
+      note: `${blob.length} B blob`,
+    },
   ]);
 
   const out = join(dirname(fileURLToPath(import.meta.url)), "results", "da.json");

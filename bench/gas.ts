@@ -23,27 +23,48 @@ const ingestorAddress = await ingestor.getAddress();
 const signers = operatorWallets().slice(0, 3); // 3 of 4
 const input = E.hexlify(E.toUtf8Bytes('{"splits":[1,2,3]}')); // a small, realistic input
 const gas: Record<string, number> = {};
-const gasOf = async (p: Promise<{ wait: () => Promise<{ gasUsed: bigint } | null> }>) => Number((await (await p).wait())!.gasUsed);
+const gasOf = async (p: Promise<{ wait: () => Promise<{ gasUsed: bigint } | null> }>) =>
+  Number((await (await p).wait())!.gasUsed);
 
 // Requesters are first seen once (their account id costs two extra slots, once): measure the steady state.
 await requestEth(suite, requester, E.parseEther("0.01"), input);
-gas.request_eth_first_time = await gasOf(oracle.connect(other).request(programId, input, 3600n, { value: E.parseEther("0.01") }));
-gas.request_eth = await gasOf(oracle.connect(requester).request(programId, input, 3600n, { value: E.parseEther("0.01") }));
+gas.request_eth_first_time = await gasOf(
+  oracle.connect(other).request(programId, input, 3600n, { value: E.parseEther("0.01") }),
+);
+gas.request_eth = await gasOf(
+  oracle.connect(requester).request(programId, input, 3600n, { value: E.parseEther("0.01") }),
+);
 
 // ERC-20 escrow: a token made by the factory, accepted with a fee.
-const erc20Init = E.AbiCoder.defaultAbiCoder().encode(["string", "string", "address", "uint256"], ["Bench", "BNCH", await requester.getAddress(), E.parseEther("1000000")]);
+const erc20Init = E.AbiCoder.defaultAbiCoder().encode(
+  ["string", "string", "address", "uint256"],
+  ["Bench", "BNCH", await requester.getAddress(), E.parseEther("1000000")],
+);
 const tokenAddress = await suite.factory.predict(E.id("ERC20"), E.id("bench"), erc20Init);
 await (await suite.factory.create(E.id("ERC20"), E.id("bench"), erc20Init)).wait();
 const token = await ethers.getContractAt("StandardERC20", tokenAddress);
 await (await oracle.connect(suite.owner).setFee(tokenAddress, E.parseEther("0.001"))).wait();
 await (await token.connect(requester).approve(await oracle.getAddress(), E.MaxUint256)).wait();
-await (await oracle.connect(requester).requestWithToken(programId, input, 3600n, tokenAddress, E.parseEther("1"))).wait();
-gas.request_token = await gasOf(oracle.connect(requester).requestWithToken(programId, input, 3600n, tokenAddress, E.parseEther("1")));
+await (
+  await oracle.connect(requester).requestWithToken(programId, input, 3600n, tokenAddress, E.parseEther("1"))
+).wait();
+gas.request_token = await gasOf(
+  oracle.connect(requester).requestWithToken(programId, input, 3600n, tokenAddress, E.parseEther("1")),
+);
 
 async function signedTransfer(amount: bigint) {
-  const requestId = await requestEth(suite, requester, E.parseEther("0.01") , input);
-  const instructions: Instruction[] = [{ op: Op.TRANSFER, target: (await other.getAddress()) as `0x${string}`, amount, data: "0x" }];
-  const result = makeResult({ requestId, originChainId: chainId, programId, input, instructions, bodyHash: E.id(requestId) });
+  const requestId = await requestEth(suite, requester, E.parseEther("0.01"), input);
+  const instructions: Instruction[] = [
+    { op: Op.TRANSFER, target: (await other.getAddress()) as `0x${string}`, amount, data: "0x" },
+  ];
+  const result = makeResult({
+    requestId,
+    originChainId: chainId,
+    programId,
+    input,
+    instructions,
+    bodyHash: E.id(requestId),
+  });
   return { result, instructions, sigs: await signResult(signers, chainId, ingestorAddress, result) };
 }
 const daPointer = "0x00" + "ab".repeat(32); // local DA kind + sha256
@@ -59,9 +80,14 @@ const daPointer = "0x00" + "ab".repeat(32); // local DA kind + sha256
 }
 {
   const batch = [];
-  for (let i = 0; i < 20; i++) batch.push(await signedTransfer(E.parseEther("0.005")));
+  for (let i = 0; i < 20; i++) batch.push(await signedTransfer(E.parseEther("0.0099")));
   const used = await gasOf(
-    ingestor.connect(poster).ingestBatch(batch.map((b) => b.result), batch.map((b) => b.instructions), batch.map((b) => b.sigs), batch.map(() => daPointer)),
+    ingestor.connect(poster).ingestBatch(
+      batch.map((b) => b.result),
+      batch.map((b) => b.instructions),
+      batch.map((b) => b.sigs),
+      batch.map(() => daPointer),
+    ),
   );
   gas.ingest_batch20_total = used;
   gas.ingest_batch20_per_result = Math.round(used / 20);
@@ -71,10 +97,25 @@ const daPointer = "0x00" + "ab".repeat(32); // local DA kind + sha256
   const omni = await suite.omniToken.getAddress();
   const mint = async (n: number) => {
     const instructions: Instruction[] = [
-      { op: Op.MINT, target: (await other.getAddress()) as `0x${string}`, amount: E.parseEther("5"), data: E.AbiCoder.defaultAbiCoder().encode(["address"], [omni]) as `0x${string}` },
+      {
+        op: Op.MINT,
+        target: (await other.getAddress()) as `0x${string}`,
+        amount: E.parseEther("5"),
+        data: E.AbiCoder.defaultAbiCoder().encode(["address"], [omni]) as `0x${string}`,
+      },
     ];
-    const result = makeResult({ requestId: E.id(`remote-${n}`), originChainId: 31338n, programId, input, instructions });
-    return gasOf(ingestor.connect(poster).ingest(result, instructions, await signResult(signers, chainId, ingestorAddress, result), daPointer));
+    const result = makeResult({
+      requestId: E.id(`remote-${n}`),
+      originChainId: 31338n,
+      programId,
+      input,
+      instructions,
+    });
+    return gasOf(
+      ingestor
+        .connect(poster)
+        .ingest(result, instructions, await signResult(signers, chainId, ingestorAddress, result), daPointer),
+    );
   };
   await mint(0);
   gas.ingest_mint = await mint(1);
@@ -93,5 +134,8 @@ const rows = Object.entries(gas).map(([name, used]) => ({
 }));
 console.table(rows);
 mkdirSync("bench/results", { recursive: true });
-writeFileSync("bench/results/gas.json", JSON.stringify({ generatedAt: new Date().toISOString(), gasUsed: gas, targets: TARGETS }, null, 2) + "\n");
+writeFileSync(
+  "bench/results/gas.json",
+  JSON.stringify({ generatedAt: new Date().toISOString(), gasUsed: gas, targets: TARGETS }, null, 2) + "\n",
+);
 console.log("wrote bench/results/gas.json");

@@ -3,7 +3,14 @@ import { readFileSync } from "node:fs";
 import { bytesToHex, hexToBytes, isHex, type Hex } from "viem";
 import { createDaClient, layerFromEnv } from "../da/index.ts";
 import { BaseError, InvalidInputError } from "../protocol/errors.ts";
-import { decodeRecord, encodeRecord, recordBodyHash, recordFromJson, recordToJson, type ExecutionRecord } from "../protocol/record.ts";
+import {
+  decodeRecord,
+  encodeRecord,
+  recordBodyHash,
+  recordFromJson,
+  recordToJson,
+  type ExecutionRecord,
+} from "../protocol/record.ts";
 
 /**
  * `versatus da put|get|verify`: write an execution record to a DA layer, read one back by its
@@ -27,7 +34,10 @@ function withDaOptions(command: Command): Command {
     .option("--layer <layer>", "primary layer: local, celestia or eigenda")
     .option("--fallback <layer>", "fallback layer when the primary cannot take the record")
     .option("--dir <path>", "local store directory (default .versatus/da, env VERSATUS_DA_DIR)")
-    .option("--celestia-url <url>", "celestia-node RPC URL (env CELESTIA_NODE_URL); token from env CELESTIA_NODE_AUTH_TOKEN")
+    .option(
+      "--celestia-url <url>",
+      "celestia-node RPC URL (env CELESTIA_NODE_URL); token from env CELESTIA_NODE_AUTH_TOKEN",
+    )
     .option("--namespace <hex>", "Celestia namespace (env CELESTIA_NAMESPACE)")
     .option("--eigenda-url <url>", "eigenda-proxy URL (env EIGENDA_PROXY_URL)")
     .option("--json", "print machine-readable JSON");
@@ -110,7 +120,9 @@ async function run(action: () => Promise<void>): Promise<void> {
 }
 
 export function registerDaCommands(program: Command): void {
-  const da = program.command("da").description("Execution records on DA layers: embedded local store, Celestia, EigenDA");
+  const da = program
+    .command("da")
+    .description("Execution records on DA layers: embedded local store, Celestia, EigenDA");
 
   withDaOptions(
     da
@@ -123,11 +135,25 @@ export function registerDaCommands(program: Command): void {
       try {
         const result = await client.put(record);
         if (options.json) {
-          console.log(JSON.stringify({ daPointer: result.pointerHex, bodyHash: result.bodyHash, layer: result.layer, recordBytes: result.recordBytes, failedOver: result.failedOver }, null, 2));
+          console.log(
+            JSON.stringify(
+              {
+                daPointer: result.pointerHex,
+                bodyHash: result.bodyHash,
+                layer: result.layer,
+                recordBytes: result.recordBytes,
+                failedOver: result.failedOver,
+              },
+              null,
+              2,
+            ),
+          );
         } else {
           console.log(`daPointer ${result.pointerHex}`);
           console.log(`bodyHash  ${result.bodyHash}`);
-          console.log(`layer     ${result.layer}${result.failedOver ? " (primary failed, fallback used)" : ""}, ${result.recordBytes} bytes`);
+          console.log(
+            `layer     ${result.layer}${result.failedOver ? " (primary failed, fallback used)" : ""}, ${result.recordBytes} bytes`,
+          );
         }
       } finally {
         await client.close();
@@ -156,7 +182,9 @@ export function registerDaCommands(program: Command): void {
   withDaOptions(
     da
       .command("verify <daPointer>")
-      .description("check the record is available (Celestia: inclusion proof) and, with --body-hash, that it is the signed body")
+      .description(
+        "check the record is available (Celestia: inclusion proof) and, with --body-hash, that it is the signed body",
+      )
       .option("--body-hash <hash>", "the bodyHash the on-chain result carries"),
   ).action((pointer: string, options: DaCliOptions & { bodyHash?: string }) =>
     run(async () => {
@@ -169,9 +197,15 @@ export function registerDaCommands(program: Command): void {
         const ok = result.available && result.bodyHashMatches !== false && result.inclusionProven !== false;
         if (options.json) console.log(JSON.stringify({ ok, ...result }, null, 2));
         else {
-          console.log(`${ok ? "OK" : "FAILED"}  ${result.layer} record ${result.available ? "available" : "unavailable"}`);
-          if (result.bodyHash) console.log(`bodyHash ${result.bodyHash}${result.bodyHashMatches === undefined ? "" : result.bodyHashMatches ? " (matches)" : " (DOES NOT match)"}`);
-          if (result.inclusionProven !== undefined) console.log(`inclusion proof ${result.inclusionProven ? "verified" : "NOT verified"}`);
+          console.log(
+            `${ok ? "OK" : "FAILED"}  ${result.layer} record ${result.available ? "available" : "unavailable"}`,
+          );
+          if (result.bodyHash)
+            console.log(
+              `bodyHash ${result.bodyHash}${result.bodyHashMatches === undefined ? "" : result.bodyHashMatches ? " (matches)" : " (DOES NOT match)"}`,
+            );
+          if (result.inclusionProven !== undefined)
+            console.log(`inclusion proof ${result.inclusionProven ? "verified" : "NOT verified"}`);
           if (result.error) console.log(`error: ${result.error}`);
         }
         if (!ok) process.exitCode = 1;

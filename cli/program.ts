@@ -49,7 +49,10 @@ export function registerProgramCommands(root: Command): void {
         let verdict = "accepted";
         let instrumentedBytes: number | undefined;
         try {
-          instrumentedBytes = prepareProgram(pkg.module, { name: pkg.manifest.name, limits: pkg.manifest.limits }).instrumentedBytes;
+          instrumentedBytes = prepareProgram(pkg.module, {
+            name: pkg.manifest.name,
+            limits: pkg.manifest.limits,
+          }).instrumentedBytes;
         } catch (error) {
           if (!(error instanceof ModuleRejectedError)) throw error;
           verdict = error.shortMessage;
@@ -69,10 +72,16 @@ export function registerProgramCommands(root: Command): void {
         if (options.json) return console.log(JSON.stringify(report, null, 2));
         console.log(`programId    ${report.programId}`);
         console.log(`name         ${pkg.manifest.name} ${pkg.manifest.version}`);
-        console.log(`limits       fuel ${pkg.manifest.limits.fuel}, memory ${pkg.manifest.limits.memoryPages} pages, output ${pkg.manifest.limits.outputBytes} bytes, wall time ${pkg.manifest.limits.wallTimeMs} ms`);
-        console.log(`sizes        package ${report.packageBytes} bytes, module ${report.moduleBytes} bytes${instrumentedBytes ? `, instrumented ${instrumentedBytes} bytes` : ""}`);
+        console.log(
+          `limits       fuel ${pkg.manifest.limits.fuel}, memory ${pkg.manifest.limits.memoryPages} pages, output ${pkg.manifest.limits.outputBytes} bytes, wall time ${pkg.manifest.limits.wallTimeMs} ms`,
+        );
+        console.log(
+          `sizes        package ${report.packageBytes} bytes, module ${report.moduleBytes} bytes${instrumentedBytes ? `, instrumented ${instrumentedBytes} bytes` : ""}`,
+        );
         console.log(`module hash  ${report.moduleSha256} (sha256)`);
-        console.log(`memory       ${report.memory.map((m) => `${m.initialPages} pages initial, max ${m.maximumPages ?? "none"}`).join("; ")}`);
+        console.log(
+          `memory       ${report.memory.map((m) => `${m.initialPages} pages initial, max ${m.maximumPages ?? "none"}`).join("; ")}`,
+        );
         console.log(`imports      ${report.imports.join(", ") || "(none)"}`);
         console.log(`exports      ${report.exports.join(", ")}`);
         console.log(`runtime      ${verdict}`);
@@ -111,7 +120,10 @@ export function registerProgramCommands(root: Command): void {
     guardAsync(async () => {
       const result = await execute([path, ...(options.then ?? [])], options);
       const ingest = ingestorView(result);
-      if (options.json) return console.log(JSON.stringify({ ...result.json, ingest }, null, 2));
+      if (options.json) {
+        const ingestJson = ingest.map((chain) => ({ ...chain, instructions: chain.instructions.map(instructionJson) }));
+        return console.log(JSON.stringify({ ...result.json, ingest: ingestJson }, null, 2));
+      }
       printOutcome(result);
       console.log("");
       console.log("What each chain's InstructionIngestor would receive (EIP-712 Result fields, then Instruction[]):");
@@ -120,9 +132,13 @@ export function registerProgramCommands(root: Command): void {
         for (const [key, value] of Object.entries(chain.result)) console.log(`  ${key.padEnd(17)} ${value}`);
         console.log(`  instructions     ${chain.instructions.length === 0 ? "[] (none)" : ""}`);
         for (const ix of chain.instructions) console.log(`    ${describeInstruction(ix)}`);
-        console.log(`  abi.encode       ${chain.encoded.length > 130 ? `${chain.encoded.slice(0, 130)}… (${(chain.encoded.length - 2) / 2} bytes)` : chain.encoded}`);
+        console.log(
+          `  abi.encode       ${chain.encoded.length > 130 ? `${chain.encoded.slice(0, 130)}… (${(chain.encoded.length - 2) / 2} bytes)` : chain.encoded}`,
+        );
       }
-      console.log(`\nbodyHash is provisional: keccak256 over the record fields known here; the collector's record encoding (SPEC 5) is authoritative.`);
+      console.log(
+        `\nbodyHash is provisional: keccak256 over the record fields known here; the collector's record encoding (SPEC 5) is authoritative.`,
+      );
     }),
   );
 }
@@ -150,7 +166,10 @@ async function execute(paths: string[], options: RequestOptions): Promise<Execut
     return { ...base, outcome, failure: undefined, json: outcomeJson(outcome) };
   } catch (error) {
     if (!(error instanceof ModuleRejectedError || error instanceof RunAbandonedError)) throw error;
-    const failure = { kind: error instanceof ModuleRejectedError ? "rejected" : "abandoned", message: error.message } as const;
+    const failure = {
+      kind: error instanceof ModuleRejectedError ? "rejected" : "abandoned",
+      message: error.message,
+    } as const;
     return { ...base, outcome: undefined, failure, json: { outcome: failure.kind, message: failure.message } };
   } finally {
     await runtime.close();
@@ -165,7 +184,8 @@ function readRequest(options: RequestOptions): ExecutionRequest {
     throw new InvalidInputError("--input", "a readable file or - for stdin", { details: (error as Error).message });
   }
   const requestId = (options.requestId ?? keccak256(input)) as Hex;
-  if (!/^0x[0-9a-fA-F]{64}$/.test(requestId)) throw new InvalidInputError("--request-id", "32 bytes of 0x-prefixed hex");
+  if (!/^0x[0-9a-fA-F]{64}$/.test(requestId))
+    throw new InvalidInputError("--request-id", "32 bytes of 0x-prefixed hex");
   if (!/^\d+$/.test(options.timestamp)) throw new InvalidInputError("--timestamp", "Unix seconds");
   if (!/^[1-9]\d*$/.test(options.originChain)) throw new InvalidInputError("--origin-chain", "a positive chain id");
   return { input, requestId, timestamp: BigInt(options.timestamp), originChainId: BigInt(options.originChain) };
@@ -181,14 +201,22 @@ function outcomeJson(outcome: PipelineOutcome): Record<string, unknown> {
     stdout: decoder.decode(outcome.stdout),
     stderr: decoder.decode(outcome.stderr),
     instructions: outcome.instructions ? instructionsJson(outcome.instructions) : null,
-    ...(outcome.steps.length > 1 ? { steps: outcome.steps.map((s) => ({ ...s, fuelUsed: s.fuelUsed.toString() })) } : {}),
+    ...(outcome.steps.length > 1
+      ? { steps: outcome.steps.map((s) => ({ ...s, fuelUsed: s.fuelUsed.toString() })) }
+      : {}),
   };
 }
 
 function instructionsJson(byChain: InstructionsByChain): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const [chainId, list] of byChain) {
-    out[chainId.toString()] = list.map((ix) => ({ op: ix.op, opName: OP_NAMES[ix.op], target: ix.target, amount: ix.amount.toString(), data: ix.data }));
+    out[chainId.toString()] = list.map((ix) => ({
+      op: ix.op,
+      opName: OP_NAMES[ix.op],
+      target: ix.target,
+      amount: ix.amount.toString(),
+      data: ix.data,
+    }));
   }
   return out;
 }
@@ -203,13 +231,17 @@ function printOutcome(result: Execution): void {
   console.log(`program    ${result.names.join(" | ")}`);
   console.log(`programId  ${result.programIds.join(" | ")}`);
   if (result.failure) {
-    console.log(`outcome    ${result.failure.kind} (no result: ${result.failure.kind === "rejected" ? "PROGRAM_ERROR on every node" : "the node abstains"})`);
+    console.log(
+      `outcome    ${result.failure.kind} (no result: ${result.failure.kind === "rejected" ? "PROGRAM_ERROR on every node" : "the node abstains"})`,
+    );
     console.log(`message    ${result.failure.message}`);
     return;
   }
   const outcome = result.outcome!;
   const decoder = new TextDecoder();
-  console.log(`outcome    ${outcome.outcome}${outcome.exitCode !== null ? ` (exit code ${outcome.exitCode})` : ""}: ${outcome.message}`);
+  console.log(
+    `outcome    ${outcome.outcome}${outcome.exitCode !== null ? ` (exit code ${outcome.exitCode})` : ""}: ${outcome.message}`,
+  );
   console.log(`fuel used  ${outcome.fuelUsed}`);
   console.log(`stdout     ${decoder.decode(outcome.stdout).trimEnd() || "(empty)"}`);
   if (outcome.stderr.length > 0) console.log(`stderr     ${decoder.decode(outcome.stderr).trimEnd()}`);
@@ -281,6 +313,12 @@ async function guardAsync(body: () => Promise<void>): Promise<void> {
 }
 
 function fail(error: unknown): void {
-  console.error(error instanceof BaseError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error));
+  console.error(
+    error instanceof BaseError
+      ? error.message
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error),
+  );
   process.exitCode = 1;
 }

@@ -34,12 +34,11 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IExecutableOracle
-    function request(bytes32 programId, bytes calldata input, uint64 ttl)
-        external
-        payable
-        nonReentrant
-        returns (bytes32 requestId)
-    {
+    function request(
+        bytes32 programId,
+        bytes calldata input,
+        uint64 ttl
+    ) external payable nonReentrant returns (bytes32 requestId) {
         uint256 state = _state;
         uint256 fee = uint96(state >> 120);
         if (msg.value < fee) revert Oracle_FeeNotCovered(address(0), msg.value, fee);
@@ -47,11 +46,13 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
     }
 
     /// @inheritdoc IExecutableOracle
-    function requestWithToken(bytes32 programId, bytes calldata input, uint64 ttl, address token, uint256 amount)
-        external
-        nonReentrant
-        returns (bytes32 requestId)
-    {
+    function requestWithToken(
+        bytes32 programId,
+        bytes calldata input,
+        uint64 ttl,
+        address token,
+        uint256 amount
+    ) external nonReentrant returns (bytes32 requestId) {
         requestId = _requestWithToken(programId, input, ttl, token, amount);
     }
 
@@ -98,7 +99,7 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
         if (amount == 0) revert Oracle_NothingToWithdraw(msg.sender, token);
         _deferred[msg.sender][token] = 0;
         emit Withdrawn(msg.sender, token, amount);
-        (bool ok,) = _tryPay(token, msg.sender, amount);
+        (bool ok, ) = _tryPay(token, msg.sender, amount);
         if (!ok) revert Oracle_EthTransferFailed(msg.sender, amount);
     }
 
@@ -155,10 +156,13 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
                                 INTERNAL
     //////////////////////////////////////////////////////////////*/
 
-    function _requestWithToken(bytes32 programId, bytes calldata input, uint64 ttl, address token, uint256 amount)
-        internal
-        returns (bytes32 requestId)
-    {
+    function _requestWithToken(
+        bytes32 programId,
+        bytes calldata input,
+        uint64 ttl,
+        address token,
+        uint256 amount
+    ) internal returns (bytes32 requestId) {
         uint256 assetAndFee = _assetOf[token];
         if (assetAndFee == 0 || token == address(0)) revert Oracle_TokenNotAccepted(token);
         uint256 fee = uint96(assetAndFee >> 24);

@@ -49,10 +49,11 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
                               CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
 
-    constructor(address initialOwner, IDisperser disperser_, IOperatorSet operatorSet_)
-        EIP712("Versatus", "1")
-        Ownable(initialOwner)
-    {
+    constructor(
+        address initialOwner,
+        IDisperser disperser_,
+        IOperatorSet operatorSet_
+    ) EIP712("Versatus", "1") Ownable(initialOwner) {
         if (address(disperser_) == address(0) || address(operatorSet_) == address(0)) revert Ingestor_ZeroAddress();
         disperser = disperser_;
         operatorSet = operatorSet_;
@@ -122,8 +123,9 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
     /// @inheritdoc IInstructionIngestor
     function isIngested(uint256 originChainId, bytes32 requestId) external view returns (bool) {
         if (originChainId != block.chainid) return _remoteIngested[_remoteKey(originChainId, requestId)];
-        return IExecutableOracle(address(disperser)).escrowOf(requestId).status
-            == IExecutableOracle.RequestStatus.Ingested;
+        return
+            IExecutableOracle(address(disperser)).escrowOf(requestId).status ==
+            IExecutableOracle.RequestStatus.Ingested;
     }
 
     /// @inheritdoc IInstructionIngestor
@@ -157,7 +159,12 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
         // ---- effects and interactions (the disperser settles the escrow before it calls anything)
         if (r.originChainId == block.chainid) {
             skipReason = disperser.disperse(
-                r.requestId, r.status, instructions, address(set), signerBitmap, signatures.length
+                r.requestId,
+                r.status,
+                instructions,
+                address(set),
+                signerBitmap,
+                signatures.length
             );
             if (skipReason != 0) return skipReason;
         } else {
@@ -171,11 +178,11 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
     }
 
     /// @dev Checks status and instructions hash, then the signatures.
-    function _verify(Result calldata r, Instruction[] calldata instructions, bytes[] calldata signatures)
-        internal
-        view
-        returns (IOperatorSet set, uint256 signerBitmap)
-    {
+    function _verify(
+        Result calldata r,
+        Instruction[] calldata instructions,
+        bytes[] calldata signatures
+    ) internal view returns (IOperatorSet set, uint256 signerBitmap) {
         if (r.status > Ops.STATUS_PROGRAM_ERROR) revert Ingestor_InvalidStatus(r.requestId, r.status);
         bytes32 actual = keccak256(abi.encode(instructions));
         if (actual != r.instructionsHash) revert Ingestor_InstructionsMismatch(r.requestId, r.instructionsHash, actual);
@@ -185,17 +192,17 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
 
     /// @dev Recovers every signer (ascending, low s), checks them against the operator set and the
     /// threshold, and returns the bitmap of their indices.
-    function _verifySigners(IOperatorSet set, Result calldata r, bytes[] calldata signatures)
-        internal
-        view
-        returns (uint256 signerBitmap)
-    {
+    function _verifySigners(
+        IOperatorSet set,
+        Result calldata r,
+        bytes[] calldata signatures
+    ) internal view returns (uint256 signerBitmap) {
         bytes32 digest = resultDigest(r);
         uint256 n = signatures.length;
         address[] memory signers = new address[](n);
         address previous;
         for (uint256 i; i < n; ++i) {
-            (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signatures[i]);
+            (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, signatures[i]);
             if (err != ECDSA.RecoverError.NoError) revert Ingestor_InvalidSignature(r.requestId, i);
             if (signer <= previous) revert Ingestor_SignersNotAscending(r.requestId, i, signer, previous);
             signers[i] = signer;

@@ -67,9 +67,17 @@ export class DaClient {
     const errors: unknown[] = [];
     for (const [index, layer] of layers.entries()) {
       try {
-        if (bytes.length > layer.maxRecordBytes) throw new RecordTooLargeError(layer.kind, bytes.length, layer.maxRecordBytes);
+        if (bytes.length > layer.maxRecordBytes)
+          throw new RecordTooLargeError(layer.kind, bytes.length, layer.maxRecordBytes);
         const pointer = await layer.put(bytes);
-        return { pointer, pointerHex: bytesToHex(encodeDaPointer(pointer)), bodyHash, layer: layer.kind, recordBytes: bytes.length, failedOver: index > 0 };
+        return {
+          pointer,
+          pointerHex: bytesToHex(encodeDaPointer(pointer)),
+          bodyHash,
+          layer: layer.kind,
+          recordBytes: bytes.length,
+          failedOver: index > 0,
+        };
       } catch (error) {
         errors.push(error);
         const canFailOver = error instanceof DaError && error.failover;
@@ -98,7 +106,11 @@ export class DaClient {
    */
   async verify(pointer: DaPointer | Uint8Array | Hex, expectedBodyHash?: Hex): Promise<VerifyResult> {
     const decoded = normalizePointer(pointer);
-    const result: VerifyResult = { pointerHex: bytesToHex(encodeDaPointer(decoded)), layer: decoded.kind, available: false };
+    const result: VerifyResult = {
+      pointerHex: bytesToHex(encodeDaPointer(decoded)),
+      layer: decoded.kind,
+      available: false,
+    };
     try {
       const layer = this.layerFor(decoded.kind);
       const record = decodeRecord(await layer.get(decoded));

@@ -42,17 +42,29 @@ export const eigendaLayerSchema = z.strictObject({
   /** eigenda-proxy base URL, e.g. http://127.0.0.1:3100 */
   url: httpUrl,
   maxRecordBytes: byteLimit(DEFAULT_EIGENDA_MAX_RECORD_BYTES),
-  putTimeoutMs: z.number().int().positive().default(20 * 60_000),
+  putTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(20 * 60_000),
   getTimeoutMs: z.number().int().positive().default(60_000),
 });
 
-export const layerConfigSchema = z.discriminatedUnion("layer", [localLayerSchema, celestiaLayerSchema, eigendaLayerSchema], {
-  error: "layer to be one of local, celestia, eigenda",
-});
+export const layerConfigSchema = z.discriminatedUnion(
+  "layer",
+  [localLayerSchema, celestiaLayerSchema, eigendaLayerSchema],
+  {
+    error: "layer to be one of local, celestia, eigenda",
+  },
+);
 
 export const daConfigSchema = z
   .strictObject({
-    primary: layerConfigSchema.default({ layer: "local", dir: DEFAULT_LOCAL_DIR, maxRecordBytes: DEFAULT_LOCAL_MAX_RECORD_BYTES }),
+    primary: layerConfigSchema.default({
+      layer: "local",
+      dir: DEFAULT_LOCAL_DIR,
+      maxRecordBytes: DEFAULT_LOCAL_MAX_RECORD_BYTES,
+    }),
     fallback: layerConfigSchema.optional(),
     read: z.array(layerConfigSchema).default([]),
   })
@@ -70,7 +82,10 @@ export const daConfigSchema = z
       try {
         parseNamespace(layer.namespace);
       } catch (error) {
-        const expected = error instanceof InvalidInputError ? error.shortMessage.replace(/^Invalid namespace: expected /, "") : String(error);
+        const expected =
+          error instanceof InvalidInputError
+            ? error.shortMessage.replace(/^Invalid namespace: expected /, "")
+            : String(error);
         ctx.addIssue({ code: "custom", path: [...path, "namespace"], message: expected });
       }
     }
@@ -109,6 +124,8 @@ export function layerFromEnv(layer: string, env: NodeJS.ProcessEnv = process.env
     case "eigenda":
       return { layer, url: env.EIGENDA_PROXY_URL ?? "http://127.0.0.1:3100" };
     default:
-      throw new InvalidInputError("da layer", "local, celestia or eigenda", { details: `got ${JSON.stringify(layer)}` });
+      throw new InvalidInputError("da layer", "local, celestia or eigenda", {
+        details: `got ${JSON.stringify(layer)}`,
+      });
   }
 }

@@ -2,7 +2,14 @@ import { bytesToHex } from "viem";
 import type { DaPointer, EigenDaPointer } from "../protocol/daPointer.ts";
 import { MAX_EIGENDA_CERTIFICATE_BYTES } from "../protocol/daPointer.ts";
 import { redactUrl } from "../protocol/errors.ts";
-import { CertificateRejectedError, DaError, DaUnavailableError, IntegrityError, RecordNotFoundError, RecordTooLargeError } from "./errors.ts";
+import {
+  CertificateRejectedError,
+  DaError,
+  DaUnavailableError,
+  IntegrityError,
+  RecordNotFoundError,
+  RecordTooLargeError,
+} from "./errors.ts";
 import { silentLogger, type DaLayer, type DaLogger } from "./types.ts";
 
 /**
@@ -63,9 +70,12 @@ export class EigenDaLayer implements DaLayer {
       });
     }
     if (response.status === 418) {
-      throw new CertificateRejectedError(`eigenda-proxy at ${this.safeUrl} rejected the certificate it got for this put (HTTP 418)`, {
-        details: await bodyText(response),
-      });
+      throw new CertificateRejectedError(
+        `eigenda-proxy at ${this.safeUrl} rejected the certificate it got for this put (HTTP 418)`,
+        {
+          details: await bodyText(response),
+        },
+      );
     }
     if (response.status === 413) throw new RecordTooLargeError("eigenda", data.length, this.maxRecordBytes);
     await this.#throwUnlessOk("put", response);
@@ -73,7 +83,10 @@ export class EigenDaLayer implements DaLayer {
     if (certificate.length === 0 || certificate.length > MAX_EIGENDA_CERTIFICATE_BYTES) {
       throw new IntegrityError("eigenda", `eigenda-proxy returned a ${certificate.length}-byte certificate`);
     }
-    this.#logger.info({ layer: "eigenda", certificateBytes: certificate.length, bytes: data.length }, "record dispersed to EigenDA");
+    this.#logger.info(
+      { layer: "eigenda", certificateBytes: certificate.length, bytes: data.length },
+      "record dispersed to EigenDA",
+    );
     return { kind: "eigenda", certificate: bytesToHex(certificate) };
   }
 
@@ -84,16 +97,25 @@ export class EigenDaLayer implements DaLayer {
       signal: AbortSignal.timeout(this.#getTimeoutMs),
     });
     if (response.status === 418) {
-      throw new CertificateRejectedError("eigenda-proxy says the certificate is invalid (HTTP 418): drop this pointer", {
-        details: await bodyText(response),
-        hints: ["A record behind an invalid certificate is unavailable; a watcher may raise a data-unavailable challenge."],
-      });
+      throw new CertificateRejectedError(
+        "eigenda-proxy says the certificate is invalid (HTTP 418): drop this pointer",
+        {
+          details: await bodyText(response),
+          hints: [
+            "A record behind an invalid certificate is unavailable; a watcher may raise a data-unavailable challenge.",
+          ],
+        },
+      );
     }
     if (response.status === 404) {
-      throw new RecordNotFoundError("eigenda", `certificate ${eigen.certificate.slice(0, 18)}… (HTTP 404)`, { details: await bodyText(response) });
+      throw new RecordNotFoundError("eigenda", `certificate ${eigen.certificate.slice(0, 18)}… (HTTP 404)`, {
+        details: await bodyText(response),
+      });
     }
     if (response.status === 503) {
-      throw new DaUnavailableError("eigenda", `eigenda-proxy at ${this.safeUrl} is unavailable (HTTP 503) on get`, { details: await bodyText(response) });
+      throw new DaUnavailableError("eigenda", `eigenda-proxy at ${this.safeUrl} is unavailable (HTTP 503) on get`, {
+        details: await bodyText(response),
+      });
     }
     await this.#throwUnlessOk("get", response);
     return new Uint8Array(await response.arrayBuffer());
@@ -103,7 +125,10 @@ export class EigenDaLayer implements DaLayer {
 
   #asEigenDa(pointer: DaPointer): EigenDaPointer {
     if (pointer.kind !== "eigenda") {
-      throw new DaError("eigenda", `The EigenDA layer cannot read a ${pointer.kind} pointer`, { permanent: true, failover: false });
+      throw new DaError("eigenda", `The EigenDA layer cannot read a ${pointer.kind} pointer`, {
+        permanent: true,
+        failover: false,
+      });
     }
     return pointer;
   }
@@ -120,7 +145,11 @@ export class EigenDaLayer implements DaLayer {
     if (response.ok) return;
     const details = await bodyText(response);
     if (response.status >= 500 || response.status === 429) {
-      throw new DaUnavailableError("eigenda", `eigenda-proxy at ${this.safeUrl} answered HTTP ${response.status} on ${action}`, { details });
+      throw new DaUnavailableError(
+        "eigenda",
+        `eigenda-proxy at ${this.safeUrl} answered HTTP ${response.status} on ${action}`,
+        { details },
+      );
     }
     throw new DaError("eigenda", `eigenda-proxy at ${this.safeUrl} refused the ${action} (HTTP ${response.status})`, {
       details,

@@ -56,7 +56,8 @@ export class HeightFromFutureError extends DaError {
   constructor(height: bigint, networkHeight: bigint | undefined, options: BaseErrorOptions = {}) {
     super(
       "celestia",
-      `Celestia height ${height} is in the future for this node` + (networkHeight === undefined ? "" : ` (its head is ${networkHeight})`),
+      `Celestia height ${height} is in the future for this node` +
+        (networkHeight === undefined ? "" : ` (its head is ${networkHeight})`),
       { ...options, permanent: false, failover: false, hints: ["Wait for the light node to sync, then read again."] },
     );
     this.height = height;

@@ -57,7 +57,8 @@ export class LocalStore implements DaLayer {
   }
 
   async get(pointer: DaPointer): Promise<Uint8Array> {
-    if (pointer.kind !== "local") throw new DaError("local", `The local store cannot read a ${pointer.kind} pointer`, { permanent: true });
+    if (pointer.kind !== "local")
+      throw new DaError("local", `The local store cannot read a ${pointer.kind} pointer`, { permanent: true });
     const path = this.pathFor(pointer.sha256);
     let data: Uint8Array;
     try {

@@ -19,7 +19,12 @@ export default async function deployIngestor(ctx: DeployContext): Promise<void> 
   );
   for (const ref of ctx.config.posters) {
     const poster = ctx.resolveAccount(ref);
-    await ensure(ctx, `poster ${poster} allowed`, () => ingestor.isPoster(poster), () => ingestor.setPoster(poster, true));
+    await ensure(
+      ctx,
+      `poster ${poster} allowed`,
+      () => ingestor.isPoster(poster),
+      () => ingestor.setPoster(poster, true),
+    );
   }
   await ensure(
     ctx,

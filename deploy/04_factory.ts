@@ -29,9 +29,13 @@ export default async function deployFactory(ctx: DeployContext): Promise<void> {
   const address = ethersLib.getCreate2Address(CREATE2_PROXY, FACTORY_SALT, ethersLib.keccak256(initcode));
   const bytecodeHash = ethersLib.keccak256(factoryArtifact.bytecode);
   if ((await ctx.ethers.provider.getCode(address)) === "0x") {
-    const tx = await ctx.deployer.sendTransaction({ to: CREATE2_PROXY, data: ethersLib.concat([FACTORY_SALT, initcode]) });
+    const tx = await ctx.deployer.sendTransaction({
+      to: CREATE2_PROXY,
+      data: ethersLib.concat([FACTORY_SALT, initcode]),
+    });
     const receipt = await tx.wait();
-    if ((await ctx.ethers.provider.getCode(address)) === "0x") throw new Error(`ContractFactory was not created at ${address}`);
+    if ((await ctx.ethers.provider.getCode(address)) === "0x")
+      throw new Error(`ContractFactory was not created at ${address}`);
     ctx.log(`deployed ContractFactory at ${address}`);
     ctx.store.save("ContractFactory", {
       address,

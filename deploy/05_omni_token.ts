@@ -5,7 +5,11 @@ import { ensure, type DeployContext } from "./context.ts";
 export default async function deployOmniToken(ctx: DeployContext): Promise<void> {
   const cfg = ctx.config.omniToken;
   if (!cfg) return;
-  const factory = await ctx.ethers.getContractAt("ContractFactory", ctx.store.get("ContractFactory")!.address, ctx.deployer);
+  const factory = await ctx.ethers.getContractAt(
+    "ContractFactory",
+    ctx.store.get("ContractFactory")!.address,
+    ctx.deployer,
+  );
   const kind = ethersLib.id("OMNITOKEN");
   const salt = ethersLib.id(cfg.salt);
   const init = ethersLib.AbiCoder.defaultAbiCoder().encode(
@@ -37,7 +41,11 @@ export default async function deployOmniToken(ctx: DeployContext): Promise<void>
       () => token.setMintLimit(origin, limit.capacity, limit.window),
     );
   }
-  const oracle = await ctx.ethers.getContractAt("ExecutableOracle", ctx.store.get("ExecutableOracle")!.address, ctx.deployer);
+  const oracle = await ctx.ethers.getContractAt(
+    "ExecutableOracle",
+    ctx.store.get("ExecutableOracle")!.address,
+    ctx.deployer,
+  );
   await ensure(
     ctx,
     `oracle accepts ${cfg.symbol} (fee ${cfg.fee})`,

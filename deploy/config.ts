@@ -33,7 +33,10 @@ export const deployConfigSchema = z
         initialSupply: uintString.default(0n),
         fee: uintString.default(0n),
         mintLimits: z
-          .record(z.string().regex(/^\d+$/, "a chain id"), z.object({ capacity: uintString, window: z.number().int().positive() }))
+          .record(
+            z.string().regex(/^\d+$/, "a chain id"),
+            z.object({ capacity: uintString, window: z.number().int().positive() }),
+          )
           .default({}),
       })
       .optional(),
@@ -43,10 +46,18 @@ export const deployConfigSchema = z
   .strict()
   .superRefine((cfg, ctx) => {
     if (cfg.threshold > cfg.operators.length) {
-      ctx.addIssue({ code: "custom", path: ["threshold"], message: `threshold ${cfg.threshold} exceeds the ${cfg.operators.length} operators` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["threshold"],
+        message: `threshold ${cfg.threshold} exceeds the ${cfg.operators.length} operators`,
+      });
     }
     if (cfg.threshold * 2 <= cfg.operators.length) {
-      ctx.addIssue({ code: "custom", path: ["threshold"], message: `threshold must be a strict majority of ${cfg.operators.length} operators` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["threshold"],
+        message: `threshold must be a strict majority of ${cfg.operators.length} operators`,
+      });
     }
   });
 

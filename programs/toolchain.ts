@@ -78,7 +78,10 @@ export function buildProgram(dirPath: string, options: BuildOptions = {}): Built
       compiled = true;
     }
   } else if (!existsSync(modulePath)) {
-    throw new InvalidInputError(`${manifest.name}: module`, `an existing file at ${modulePath} (the manifest has no "build" section to make it)`);
+    throw new InvalidInputError(
+      `${manifest.name}: module`,
+      `an existing file at ${modulePath} (the manifest has no "build" section to make it)`,
+    );
   }
   const module = new Uint8Array(readFileSync(modulePath));
   const canonical = canonicalManifest(manifest);
@@ -98,7 +101,8 @@ function compileCommand(manifest: Manifest, dir: string, modulePath: string): Co
   // messages), and the programId must not depend on where the checkout lives.
   const sources = build.sources;
   for (const source of sources) {
-    if (!existsSync(join(dir, source))) throw new InvalidInputError(`${manifest.name}: build.sources`, `existing files; ${source} is missing`);
+    if (!existsSync(join(dir, source)))
+      throw new InvalidInputError(`${manifest.name}: build.sources`, `existing files; ${source} is missing`);
   }
   modulePath = relative(dir, modulePath);
   const flags = build.flags ?? [];
@@ -112,13 +116,38 @@ function compileCommand(manifest: Manifest, dir: string, modulePath: string): Co
       // The crate root is the first source; the others are its modules (hashed, not passed).
       return {
         file: process.env.VERSATUS_RUSTC ?? (existsSync("/usr/bin/rustc") ? "/usr/bin/rustc" : "rustc"),
-        args: ["--target", "wasm32-wasi", "--edition", "2021", "-C", "opt-level=2", "-C", "strip=debuginfo", ...flags, "-o", modulePath, sources[0]!],
+        args: [
+          "--target",
+          "wasm32-wasi",
+          "--edition",
+          "2021",
+          "-C",
+          "opt-level=2",
+          "-C",
+          "strip=debuginfo",
+          ...flags,
+          "-o",
+          modulePath,
+          sources[0]!,
+        ],
       };
     case "assemblyscript":
       // --exportStart: top-level statements become the WASI `_start` instead of a start section.
       return {
         file: process.execPath,
-        args: [ascEntry(), sources[0]!, "-o", modulePath, "-O3", "--runtime", "stub", "--noAssert", "--exportStart", "_start", ...flags],
+        args: [
+          ascEntry(),
+          sources[0]!,
+          "-o",
+          modulePath,
+          "-O3",
+          "--runtime",
+          "stub",
+          "--noAssert",
+          "--exportStart",
+          "_start",
+          ...flags,
+        ],
       };
     case "javascript":
       throw new InvalidInputError(
@@ -140,8 +169,14 @@ function runCompiler(manifest: Manifest, dir: string, command: Command): void {
     const failure = error as { stderr?: Buffer; code?: string; message: string };
     const missing = failure.code === "ENOENT";
     throw new BaseError(`Compiling ${manifest.name} (${manifest.build!.language}) failed`, {
-      details: missing ? `${command.file} is not installed` : (failure.stderr?.toString().trim() || failure.message).slice(0, 4000),
-      hints: missing ? ["Install the WASM toolchains: apt-get install clang lld wasi-libc libclang-rt-dev-wasm32 rustc libstd-rust-dev-wasm32"] : [],
+      details: missing
+        ? `${command.file} is not installed`
+        : (failure.stderr?.toString().trim() || failure.message).slice(0, 4000),
+      hints: missing
+        ? [
+            "Install the WASM toolchains: apt-get install clang lld wasi-libc libclang-rt-dev-wasm32 rustc libstd-rust-dev-wasm32",
+          ]
+        : [],
       permanent: true,
     });
   }

@@ -46,7 +46,9 @@ export function encodeDaPointer(pointer: DaPointer): Uint8Array {
     }
     case "celestia": {
       if (pointer.height < 1n || pointer.height > UINT64_MAX) {
-        throw new InvalidInputError("daPointer.height", "a block height in 1..2^64-1", { details: `got ${pointer.height}` });
+        throw new InvalidInputError("daPointer.height", "a block height in 1..2^64-1", {
+          details: `got ${pointer.height}`,
+        });
       }
       checkHash("daPointer.commitment", pointer.commitment);
       const out = new Uint8Array(CELESTIA_LENGTH);
@@ -80,12 +82,16 @@ export function decodeDaPointer(bytes: Uint8Array | Hex): DaPointer {
   switch (kind) {
     case DaKind.LOCAL:
       if (raw.length !== LOCAL_LENGTH) {
-        throw new InvalidInputError("daPointer", `${LOCAL_LENGTH} bytes for kind 0 (local)`, { details: `got ${raw.length}` });
+        throw new InvalidInputError("daPointer", `${LOCAL_LENGTH} bytes for kind 0 (local)`, {
+          details: `got ${raw.length}`,
+        });
       }
       return { kind: "local", sha256: bytesToHex(raw.subarray(1)) };
     case DaKind.CELESTIA: {
       if (raw.length !== CELESTIA_LENGTH) {
-        throw new InvalidInputError("daPointer", `${CELESTIA_LENGTH} bytes for kind 1 (Celestia)`, { details: `got ${raw.length}` });
+        throw new InvalidInputError("daPointer", `${CELESTIA_LENGTH} bytes for kind 1 (Celestia)`, {
+          details: `got ${raw.length}`,
+        });
       }
       const height = new DataView(raw.buffer, raw.byteOffset, raw.byteLength).getBigUint64(1, false);
       if (height === 0n) throw new InvalidInputError("daPointer.height", "a block height >= 1", { details: "got 0" });
@@ -99,13 +105,17 @@ export function decodeDaPointer(bytes: Uint8Array | Hex): DaPointer {
       }
       return { kind: "eigenda", certificate: bytesToHex(raw.subarray(1)) };
     default:
-      throw new InvalidInputError("daPointer.kind", "0 (local), 1 (Celestia) or 2 (EigenDA)", { details: `got ${kind}` });
+      throw new InvalidInputError("daPointer.kind", "0 (local), 1 (Celestia) or 2 (EigenDA)", {
+        details: `got ${kind}`,
+      });
   }
 }
 
 function parseHexPointer(text: string): Uint8Array {
   if (!isHex(text, { strict: true }) || text.length % 2 !== 0) {
-    throw new InvalidInputError("daPointer", "0x-prefixed hex bytes", { details: `got ${JSON.stringify(text.slice(0, 80))}` });
+    throw new InvalidInputError("daPointer", "0x-prefixed hex bytes", {
+      details: `got ${JSON.stringify(text.slice(0, 80))}`,
+    });
   }
   return hexToBytes(text as Hex);
 }

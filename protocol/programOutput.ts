@@ -1,4 +1,14 @@
-import { encodeAbiParameters, getAddress, isAddress, isHex, keccak256, stringToHex, zeroAddress, type Address, type Hex } from "viem";
+import {
+  encodeAbiParameters,
+  getAddress,
+  isAddress,
+  isHex,
+  keccak256,
+  stringToHex,
+  zeroAddress,
+  type Address,
+  type Hex,
+} from "viem";
 import { InvalidInputError } from "./errors.ts";
 import { Op, type Instruction } from "./instructions.ts";
 
@@ -46,7 +56,12 @@ const ACTIONS: Record<string, ActionSpec> = {
   call: {
     required: ["target", "data"],
     optional: ["amount"],
-    build: (a) => ({ op: Op.CALL, target: a.address("target"), amount: a.has("amount") ? a.amount("amount") : 0n, data: a.bytes("data") }),
+    build: (a) => ({
+      op: Op.CALL,
+      target: a.address("target"),
+      amount: a.has("amount") ? a.amount("amount") : 0n,
+      data: a.bytes("data"),
+    }),
   },
   mint: {
     required: ["token", "to", "amount"],
@@ -109,10 +124,15 @@ export function parseProgramOutput(stdout: Uint8Array, originChainId: bigint): I
     if (!isObject(action)) throw new InvalidOutputError(path, "an object with an op");
     const op = action.op;
     const spec = typeof op === "string" ? ACTIONS[op] : undefined;
-    if (!spec) throw new InvalidOutputError(`${path}.op`, `one of ${Object.keys(ACTIONS).join(", ")} (got ${JSON.stringify(op)})`);
+    if (!spec)
+      throw new InvalidOutputError(
+        `${path}.op`,
+        `one of ${Object.keys(ACTIONS).join(", ")} (got ${JSON.stringify(op)})`,
+      );
     assertOnlyFields(action, ["op", ...spec.required, ...spec.optional], path);
     for (const field of spec.required) {
-      if (action[field] === undefined) throw new InvalidOutputError(`${path}.${field}`, `a value (${op} requires ${spec.required.join(", ")})`);
+      if (action[field] === undefined)
+        throw new InvalidOutputError(`${path}.${field}`, `a value (${op} requires ${spec.required.join(", ")})`);
     }
     const reader = new ActionReader(action, path);
     const chainId = reader.has("chainId") ? reader.chainId("chainId") : originChainId;
@@ -144,8 +164,13 @@ class ActionReader {
   }
   address(field: string): Address {
     const value = this.fields[field];
-    if (typeof value !== "string" || !isAddress(value, { strict: false })) this.fail(field, "a 0x-prefixed 20-byte hex address");
-    if (value !== value.toLowerCase() && value.slice(2) !== value.slice(2).toUpperCase() && !isAddress(value, { strict: true })) {
+    if (typeof value !== "string" || !isAddress(value, { strict: false }))
+      this.fail(field, "a 0x-prefixed 20-byte hex address");
+    if (
+      value !== value.toLowerCase() &&
+      value.slice(2) !== value.slice(2).toUpperCase() &&
+      !isAddress(value, { strict: true })
+    ) {
       this.fail(field, "an address with a valid EIP-55 checksum (or all lower case)");
     }
     return getAddress(value);
@@ -153,7 +178,8 @@ class ActionReader {
   amount(field: string): bigint {
     const value = this.fields[field];
     if (typeof value === "number") this.fail(field, "a decimal string (JSON numbers lose precision)");
-    if (typeof value !== "string" || !/^(0|[1-9][0-9]*)$/.test(value)) this.fail(field, "a non-negative decimal integer string");
+    if (typeof value !== "string" || !/^(0|[1-9][0-9]*)$/.test(value))
+      this.fail(field, "a non-negative decimal integer string");
     const amount = BigInt(value);
     if (amount > MAX_UINT256) this.fail(field, "an amount at most 2^256-1");
     return amount;

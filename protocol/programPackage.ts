@@ -47,7 +47,10 @@ export const manifestSchema = z.strictObject({
   version: z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, "a semantic version like 1.0.0"),
   description: z.string().max(280).optional(),
   /** Path of the compiled module, relative to the manifest. */
-  module: z.string().min(1).regex(/\.wasm$/, "a path ending in .wasm"),
+  module: z
+    .string()
+    .min(1)
+    .regex(/\.wasm$/, "a path ending in .wasm"),
   limits: z
     .strictObject({
       fuel: limit("fuel"),
@@ -97,7 +100,11 @@ export function parseManifest(json: unknown, source = "versatus.json"): Manifest
 }
 
 export function canonicalManifest(manifest: Manifest): CanonicalManifest {
-  return { name: manifest.name, version: manifest.version, limits: { ...DEFAULT_LIMITS, ...definedOnly(manifest.limits ?? {}) } };
+  return {
+    name: manifest.name,
+    version: manifest.version,
+    limits: { ...DEFAULT_LIMITS, ...definedOnly(manifest.limits ?? {}) },
+  };
 }
 
 export function encodePackage(manifest: CanonicalManifest, module: Uint8Array): ProgramPackage {
@@ -127,7 +134,8 @@ export function decodePackage(bytes: Uint8Array, expectedProgramId?: Hex): Progr
   const manifestLength = view.getUint32(5);
   if (13 + manifestLength > bytes.length) fail("a manifest length within the package");
   const moduleLength = view.getUint32(9 + manifestLength);
-  if (13 + manifestLength + moduleLength !== bytes.length) fail("a module length that ends exactly at the end of the package");
+  if (13 + manifestLength + moduleLength !== bytes.length)
+    fail("a module length that ends exactly at the end of the package");
   const manifestText = new TextDecoder().decode(bytes.subarray(9, 9 + manifestLength));
   let manifestJson: unknown;
   try {
@@ -135,8 +143,11 @@ export function decodePackage(bytes: Uint8Array, expectedProgramId?: Hex): Progr
   } catch {
     fail("a JSON manifest");
   }
-  const manifest = canonicalManifest(parseManifest({ ...(manifestJson as object), module: "package.wasm" }, "package manifest"));
-  if (canonicalJson(manifest) !== manifestText) fail("a canonical manifest (sorted keys, no spaces, every limit present)");
+  const manifest = canonicalManifest(
+    parseManifest({ ...(manifestJson as object), module: "package.wasm" }, "package manifest"),
+  );
+  if (canonicalJson(manifest) !== manifestText)
+    fail("a canonical manifest (sorted keys, no spaces, every limit present)");
   const programId = programIdOf(bytes);
   if (expectedProgramId && programId.toLowerCase() !== expectedProgramId.toLowerCase()) {
     fail(`content hashing to programId ${expectedProgramId}, got ${programId}`);

@@ -92,10 +92,7 @@ const bodyParams = [
   { name: "body", type: "tuple", components: recordBodyAbiComponents },
 ] as const;
 
-const recordParams = [
-  ...bodyParams,
-  { name: "signatures", type: "tuple[]", components: signatureComponents },
-] as const;
+const recordParams = [...bodyParams, { name: "signatures", type: "tuple[]", components: signatureComponents }] as const;
 
 const UINT64_MAX = (1n << 64n) - 1n;
 const UINT256_MAX = (1n << 256n) - 1n;
@@ -143,7 +140,8 @@ export function validateRecordBody(body: ExecutionRecordBody): void {
     checkUint(`${where}.chainId`, group.chainId, UINT256_MAX);
     if (group.chainId <= previousChain) fail(`${where}.chainId`, "chain ids in strictly increasing order");
     previousChain = group.chainId;
-    if (group.instructions.length === 0) fail(`${where}.instructions`, "at least one instruction (omit chains without any)");
+    if (group.instructions.length === 0)
+      fail(`${where}.instructions`, "at least one instruction (omit chains without any)");
     group.instructions.forEach((ix, j) => {
       const at = `${where}.instructions[${j}]`;
       if (!Object.values(Op).includes(ix.op)) fail(`${at}.op`, "an opcode 0..4", `got ${String(ix.op)}`);
@@ -167,7 +165,8 @@ export function validateRecord(record: ExecutionRecord): void {
   record.signatures.forEach((sig, i) => {
     const where = `record.signatures[${i}]`;
     checkUint(`${where}.chainId`, sig.chainId, UINT256_MAX);
-    if (!chains.has(sig.chainId)) fail(`${where}.chainId`, "the origin chain or a chain with instructions", `got ${sig.chainId}`);
+    if (!chains.has(sig.chainId))
+      fail(`${where}.chainId`, "the origin chain or a chain with instructions", `got ${sig.chainId}`);
     checkAddress(`${where}.signer`, sig.signer);
     checkBytes(`${where}.signature`, sig.signature, SIGNATURE_BYTES);
     if (previous && compareSignatures(previous, sig) >= 0) {
@@ -197,7 +196,10 @@ export function capStderr(stderr: Hex): Hex {
 function bodyTuple(body: ExecutionRecordBody) {
   return {
     ...body,
-    instructions: body.instructions.map((g) => ({ chainId: g.chainId, instructions: g.instructions.map((ix) => ({ ...ix })) })),
+    instructions: body.instructions.map((g) => ({
+      chainId: g.chainId,
+      instructions: g.instructions.map((ix) => ({ ...ix })),
+    })),
   };
 }
 
@@ -216,7 +218,11 @@ export function recordBodyHash(body: ExecutionRecordBody): Hex {
 export function encodeRecord(record: ExecutionRecord): Uint8Array {
   validateRecord(record);
   return hexToBytes(
-    encodeAbiParameters(recordParams, [RECORD_VERSION, bodyTuple(record.body), record.signatures.map((s) => ({ ...s }))]),
+    encodeAbiParameters(recordParams, [
+      RECORD_VERSION,
+      bodyTuple(record.body),
+      record.signatures.map((s) => ({ ...s })),
+    ]),
   );
 }
 
@@ -248,7 +254,8 @@ export function decodeRecord(bytes: Uint8Array): ExecutionRecord {
   const canonical = encodeRecord(record);
   if (bytesToHex(canonical) !== hex) {
     throw new InvalidInputError("record", "the canonical encoding", {
-      details: "the bytes decode, but abi.encode of the decoded record differs (extra bytes, dirty padding or odd offsets)",
+      details:
+        "the bytes decode, but abi.encode of the decoded record differs (extra bytes, dirty padding or odd offsets)",
     });
   }
   return record;
@@ -319,10 +326,19 @@ export function recordToJson(record: ExecutionRecord): ExecutionRecordJson {
       fuelUsed: body.fuelUsed.toString(),
       instructions: body.instructions.map((g) => ({
         chainId: g.chainId.toString(),
-        instructions: g.instructions.map((ix) => ({ op: ix.op, target: getAddress(ix.target), amount: ix.amount.toString(), data: ix.data })),
+        instructions: g.instructions.map((ix) => ({
+          op: ix.op,
+          target: getAddress(ix.target),
+          amount: ix.amount.toString(),
+          data: ix.data,
+        })),
       })),
     },
-    signatures: record.signatures.map((s) => ({ chainId: s.chainId.toString(), signer: getAddress(s.signer), signature: s.signature })),
+    signatures: record.signatures.map((s) => ({
+      chainId: s.chainId.toString(),
+      signer: getAddress(s.signer),
+      signature: s.signature,
+    })),
   };
 }
 
@@ -355,7 +371,11 @@ export function recordFromJson(value: unknown): ExecutionRecord {
         })),
       })),
     },
-    signatures: signatures.map((s) => ({ chainId: BigInt(s.chainId), signer: getAddress(s.signer), signature: s.signature.toLowerCase() as Hex })),
+    signatures: signatures.map((s) => ({
+      chainId: BigInt(s.chainId),
+      signer: getAddress(s.signer),
+      signature: s.signature.toLowerCase() as Hex,
+    })),
   };
   validateRecord(record);
   return record;

@@ -19,7 +19,11 @@ type Accessors = {
   Loop: { getBody: Get; setBody: Set };
   Break: { getCondition: Get; setCondition: Set; getValue: Get; setValue: Set };
   Switch: { getCondition: Get; setCondition: Set; getValue: Get; setValue: Set };
-  Call: { getOperands(expr: Ref): Ref[]; setOperandAt(expr: Ref, index: number, child: Ref): void; isReturn(expr: Ref): boolean };
+  Call: {
+    getOperands(expr: Ref): Ref[];
+    setOperandAt(expr: Ref, index: number, child: Ref): void;
+    isReturn(expr: Ref): boolean;
+  };
   CallIndirect: {
     getTarget: Get;
     setTarget: Set;
@@ -69,20 +73,36 @@ export function childSlots(expr: Ref): ChildSlot[] {
   const n = nodes;
   switch (id) {
     case binaryen.BlockId:
-      return n.Block.getChildren(expr).map((child, index) => ({ get: () => child, set: (c: Ref) => n.Block.setChildAt(expr, index, c) }));
+      return n.Block.getChildren(expr).map((child, index) => ({
+        get: () => child,
+        set: (c: Ref) => n.Block.setChildAt(expr, index, c),
+      }));
     case binaryen.IfId:
-      return [slot(expr, n.If.getCondition, n.If.setCondition), slot(expr, n.If.getIfTrue, n.If.setIfTrue), slot(expr, n.If.getIfFalse, n.If.setIfFalse)];
+      return [
+        slot(expr, n.If.getCondition, n.If.setCondition),
+        slot(expr, n.If.getIfTrue, n.If.setIfTrue),
+        slot(expr, n.If.getIfFalse, n.If.setIfFalse),
+      ];
     case binaryen.LoopId:
       return [slot(expr, n.Loop.getBody, n.Loop.setBody)];
     case binaryen.BreakId:
       return [slot(expr, n.Break.getValue, n.Break.setValue), slot(expr, n.Break.getCondition, n.Break.setCondition)];
     case binaryen.SwitchId:
-      return [slot(expr, n.Switch.getValue, n.Switch.setValue), slot(expr, n.Switch.getCondition, n.Switch.setCondition)];
+      return [
+        slot(expr, n.Switch.getValue, n.Switch.setValue),
+        slot(expr, n.Switch.getCondition, n.Switch.setCondition),
+      ];
     case binaryen.CallId:
-      return n.Call.getOperands(expr).map((child, index) => ({ get: () => child, set: (c: Ref) => n.Call.setOperandAt(expr, index, c) }));
+      return n.Call.getOperands(expr).map((child, index) => ({
+        get: () => child,
+        set: (c: Ref) => n.Call.setOperandAt(expr, index, c),
+      }));
     case binaryen.CallIndirectId:
       return [
-        ...n.CallIndirect.getOperands(expr).map((child, index) => ({ get: () => child, set: (c: Ref) => n.CallIndirect.setOperandAt(expr, index, c) })),
+        ...n.CallIndirect.getOperands(expr).map((child, index) => ({
+          get: () => child,
+          set: (c: Ref) => n.CallIndirect.setOperandAt(expr, index, c),
+        })),
         slot(expr, n.CallIndirect.getTarget, n.CallIndirect.setTarget),
       ];
     case binaryen.LocalSetId:
@@ -98,7 +118,11 @@ export function childSlots(expr: Ref): ChildSlot[] {
     case binaryen.BinaryId:
       return [slot(expr, n.Binary.getLeft, n.Binary.setLeft), slot(expr, n.Binary.getRight, n.Binary.setRight)];
     case binaryen.SelectId:
-      return [slot(expr, n.Select.getIfTrue, n.Select.setIfTrue), slot(expr, n.Select.getIfFalse, n.Select.setIfFalse), slot(expr, n.Select.getCondition, n.Select.setCondition)];
+      return [
+        slot(expr, n.Select.getIfTrue, n.Select.setIfTrue),
+        slot(expr, n.Select.getIfFalse, n.Select.setIfFalse),
+        slot(expr, n.Select.getCondition, n.Select.setCondition),
+      ];
     case binaryen.DropId:
       return [slot(expr, n.Drop.getValue, n.Drop.setValue)];
     case binaryen.ReturnId:
@@ -106,11 +130,23 @@ export function childSlots(expr: Ref): ChildSlot[] {
     case binaryen.MemoryGrowId:
       return [slot(expr, n.MemoryGrow.getDelta, n.MemoryGrow.setDelta)];
     case binaryen.MemoryInitId:
-      return [slot(expr, n.MemoryInit.getDest, n.MemoryInit.setDest), slot(expr, n.MemoryInit.getOffset, n.MemoryInit.setOffset), slot(expr, n.MemoryInit.getSize, n.MemoryInit.setSize)];
+      return [
+        slot(expr, n.MemoryInit.getDest, n.MemoryInit.setDest),
+        slot(expr, n.MemoryInit.getOffset, n.MemoryInit.setOffset),
+        slot(expr, n.MemoryInit.getSize, n.MemoryInit.setSize),
+      ];
     case binaryen.MemoryCopyId:
-      return [slot(expr, n.MemoryCopy.getDest, n.MemoryCopy.setDest), slot(expr, n.MemoryCopy.getSource, n.MemoryCopy.setSource), slot(expr, n.MemoryCopy.getSize, n.MemoryCopy.setSize)];
+      return [
+        slot(expr, n.MemoryCopy.getDest, n.MemoryCopy.setDest),
+        slot(expr, n.MemoryCopy.getSource, n.MemoryCopy.setSource),
+        slot(expr, n.MemoryCopy.getSize, n.MemoryCopy.setSize),
+      ];
     case binaryen.MemoryFillId:
-      return [slot(expr, n.MemoryFill.getDest, n.MemoryFill.setDest), slot(expr, n.MemoryFill.getValue, n.MemoryFill.setValue), slot(expr, n.MemoryFill.getSize, n.MemoryFill.setSize)];
+      return [
+        slot(expr, n.MemoryFill.getDest, n.MemoryFill.setDest),
+        slot(expr, n.MemoryFill.getValue, n.MemoryFill.setValue),
+        slot(expr, n.MemoryFill.getSize, n.MemoryFill.setSize),
+      ];
     case binaryen.LocalGetId:
     case binaryen.GlobalGetId:
     case binaryen.ConstId:

@@ -54,7 +54,12 @@ export class NanoRuntime {
       const last = index === programs.length - 1;
       const outcome = await this.pool.run(program, runInput(program, request, stdin, last));
       fuelUsed += outcome.fuelUsed;
-      steps.push({ name: program.name, outcome: outcome.outcome, fuelUsed: outcome.fuelUsed, message: outcome.message });
+      steps.push({
+        name: program.name,
+        outcome: outcome.outcome,
+        fuelUsed: outcome.fuelUsed,
+        message: outcome.message,
+      });
       if (outcome.outcome !== "ok" || last) {
         const failed = outcome.outcome !== "ok";
         const message = programs.length > 1 ? `step ${index} (${program.name}): ${outcome.message}` : outcome.message;
@@ -70,7 +75,12 @@ export class NanoRuntime {
   }
 }
 
-function runInput(program: PreparedProgram, request: ExecutionRequest, stdin: Uint8Array, parseOutput: boolean): RunInput {
+function runInput(
+  program: PreparedProgram,
+  request: ExecutionRequest,
+  stdin: Uint8Array,
+  parseOutput: boolean,
+): RunInput {
   return {
     stdin,
     requestId: request.requestId,

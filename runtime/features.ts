@@ -24,12 +24,7 @@ export const ALLOWED_FEATURES =
   // Only an encoding detail of call_indirect's table index, which LLVM emits.
   flag("CallIndirectOverlong");
 
-export const ALLOWED_FEATURE_NAMES = [
-  "mutable-globals",
-  "sign-ext",
-  "nontrapping-float-to-int",
-  "bulk-memory",
-];
+export const ALLOWED_FEATURE_NAMES = ["mutable-globals", "sign-ext", "nontrapping-float-to-int", "bulk-memory"];
 
 /** Refused features, probed one by one to name the one a module uses. */
 const REFUSED_FEATURES: ReadonlyArray<[string, number]> = [

@@ -115,9 +115,10 @@ class Meter {
 
     const entry: Segment = { cost: 0 };
     const body = this.rewrite(nodes.Function.getBody(func), entry);
-    const exit = this.resultLocal < 0
-      ? [body, this.leave()]
-      : [m.local.set(this.resultLocal, body), this.leave(), m.local.get(this.resultLocal, results)];
+    const exit =
+      this.resultLocal < 0
+        ? [body, this.leave()]
+        : [m.local.set(this.resultLocal, body), this.leave(), m.local.get(this.resultLocal, results)];
     nodes.Function.setBody(func, m.block(null, [this.charge(entry.cost), ...this.enter(), ...exit], results));
   }
 
@@ -182,7 +183,8 @@ class Meter {
         splits.push({ index: index + 1, segment: current });
       }
     });
-    for (const split of splits.reverse()) nodes.Block.insertChildAt(block, split.index, this.charge(split.segment.cost));
+    for (const split of splits.reverse())
+      nodes.Block.insertChildAt(block, split.index, this.charge(split.segment.cost));
   }
 
   /** Rewrites code that starts a charge point of its own (a loop body, an `if` arm). */
@@ -213,7 +215,10 @@ class Meter {
     const pages = this.newLocal(binaryen.i32);
     nodes.MemoryGrow.setDelta(expr, m.local.get(pages, binaryen.i32));
     const perPage = m.i64.mul(m.i64.extend_u(m.local.get(pages, binaryen.i32)), m.i64.const(FUEL_PER_PAGE, 0));
-    const overLimit = m.i32.gt_u(m.local.get(pages, binaryen.i32), m.i32.sub(m.i32.const(this.maxPages), m.memory.size()));
+    const overLimit = m.i32.gt_u(
+      m.local.get(pages, binaryen.i32),
+      m.i32.sub(m.i32.const(this.maxPages), m.memory.size()),
+    );
     return m.block(
       null,
       [m.local.set(pages, delta), this.chargeDynamic(perPage), m.if(overLimit, m.i32.const(-1), expr)],

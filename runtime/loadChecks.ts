@@ -20,12 +20,18 @@ export function checkModule(bytes: Uint8Array, maxMemoryPages: number): ModuleSe
   const sections = readModuleSections(bytes);
   assertV8Accepts(bytes);
   if (sections.hasStart) {
-    throw new ModuleRejectedError("start_section", "has a start section; programs run only from the exported _start, after the host is attached");
+    throw new ModuleRejectedError(
+      "start_section",
+      "has a start section; programs run only from the exported _start, after the host is attached",
+    );
   }
   for (const entry of sections.imports) {
     const where = `import ${entry.module}.${entry.name}`;
     if (entry.kind !== "function") {
-      throw new ModuleRejectedError("forbidden_import", `${where} is a ${entry.kind}; programs may import only WASI functions`);
+      throw new ModuleRejectedError(
+        "forbidden_import",
+        `${where} is a ${entry.kind}; programs may import only WASI functions`,
+      );
     }
     if (entry.module !== WASI_MODULE) {
       throw new ModuleRejectedError("forbidden_import", `${where}: only ${WASI_MODULE} functions are provided`);
@@ -43,19 +49,28 @@ export function checkModule(bytes: Uint8Array, maxMemoryPages: number): ModuleSe
     }
   }
   if (sections.memories.length !== 1) {
-    throw new ModuleRejectedError("memory", `defines ${sections.memories.length} memories; a program needs exactly one of its own`);
+    throw new ModuleRejectedError(
+      "memory",
+      `defines ${sections.memories.length} memories; a program needs exactly one of its own`,
+    );
   }
   const memory = sections.memories[0]!;
   if (memory.shared) throw new ModuleRejectedError("memory", "its memory is shared; threads are not allowed");
   if (memory.is64) throw new ModuleRejectedError("memory", "its memory is 64-bit; memory64 is not allowed");
   if (memory.initial > maxMemoryPages) {
-    throw new ModuleRejectedError("memory", `its memory starts at ${memory.initial} pages, over the limit of ${maxMemoryPages} pages`);
+    throw new ModuleRejectedError(
+      "memory",
+      `its memory starts at ${memory.initial} pages, over the limit of ${maxMemoryPages} pages`,
+    );
   }
   const exported = (name: string, kind: string) => sections.exports.some((e) => e.name === name && e.kind === kind);
-  if (!exported("_start", "function")) throw new ModuleRejectedError("exports", "exports no _start function; a program is a WASI command module");
-  if (!exported("memory", "memory")) throw new ModuleRejectedError("exports", 'does not export its memory as "memory", which WASI needs');
+  if (!exported("_start", "function"))
+    throw new ModuleRejectedError("exports", "exports no _start function; a program is a WASI command module");
+  if (!exported("memory", "memory"))
+    throw new ModuleRejectedError("exports", 'does not export its memory as "memory", which WASI needs');
   for (const name of [FUEL_EXPORT, DEPTH_EXPORT]) {
-    if (sections.exports.some((e) => e.name === name)) throw new ModuleRejectedError("exports", `exports "${name}", a name reserved for the runtime`);
+    if (sections.exports.some((e) => e.name === name))
+      throw new ModuleRejectedError("exports", `exports "${name}", a name reserved for the runtime`);
   }
   return sections;
 }

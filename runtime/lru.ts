@@ -3,7 +3,8 @@ export class LruMap<K, V> {
   private readonly entries = new Map<K, V>();
   readonly capacity: number;
   constructor(capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`LRU capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`LRU capacity must be a positive integer, got ${capacity}`);
     this.capacity = capacity;
   }
   get(key: K): V | undefined {

@@ -108,12 +108,16 @@ class Reader {
 }
 
 export function readModuleSections(bytes: Uint8Array): ModuleSections {
-  if (bytes.length < 8) throw new ModuleRejectedError("malformed", `only ${bytes.length} bytes, not a WebAssembly module`);
+  if (bytes.length < 8)
+    throw new ModuleRejectedError("malformed", `only ${bytes.length} bytes, not a WebAssembly module`);
   const magic = bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d;
   if (!magic) throw new ModuleRejectedError("malformed", "missing the \\0asm magic number, not a WebAssembly module");
   const version = bytes[4]! | (bytes[5]! << 8) | (bytes[6]! << 16) | (bytes[7]! << 24);
   if (version !== 1) {
-    throw new ModuleRejectedError("malformed", `binary version ${version} (components and other versions are not programs; expected a core module, version 1)`);
+    throw new ModuleRejectedError(
+      "malformed",
+      `binary version ${version} (components and other versions are not programs; expected a core module, version 1)`,
+    );
   }
 
   const types: FunctionType[] = [];
@@ -150,7 +154,11 @@ function readTypes(section: Reader, types: FunctionType[]): void {
   for (let i = 0; i < count; i++) {
     const form = section.byte();
     // 0x60 is a function type; anything else (GC structs, recursion groups) is a later proposal.
-    if (form !== 0x60) throw new ModuleRejectedError("forbidden_feature", `type ${i} is not a plain function type (form 0x${form.toString(16)}): GC types are not allowed`);
+    if (form !== 0x60)
+      throw new ModuleRejectedError(
+        "forbidden_feature",
+        `type ${i} is not a plain function type (form 0x${form.toString(16)}): GC types are not allowed`,
+      );
     const params = Array.from({ length: section.u32() }, () => section.valueType());
     const results = Array.from({ length: section.u32() }, () => section.valueType());
     types.push({ params, results });

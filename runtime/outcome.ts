@@ -6,7 +6,15 @@ import { ResultStatus, type ResultStatusCode } from "../protocol/result.ts";
  * deterministic, so all honest nodes report the same one with the same fuel. A run that cannot
  * end deterministically (wall-clock backstop, V8's own limits) raises RunAbandonedError instead.
  */
-export const OUTCOME_KINDS = ["ok", "exit", "trap", "out_of_fuel", "too_deep", "output_limit", "invalid_output"] as const;
+export const OUTCOME_KINDS = [
+  "ok",
+  "exit",
+  "trap",
+  "out_of_fuel",
+  "too_deep",
+  "output_limit",
+  "invalid_output",
+] as const;
 export type OutcomeKind = (typeof OUTCOME_KINDS)[number];
 
 export type RunOutcome = {

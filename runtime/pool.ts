@@ -29,6 +29,8 @@ type Slot = {
   modules: LruMap<string, true>;
   job: Job | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** Set once the worker has loaded its code: the wall-clock limit must not include start-up. */
+  ready: boolean;
 };
 
 const WORKER_URL = new URL("./poolWorker.ts", import.meta.url);
@@ -51,6 +53,7 @@ export class RuntimePool {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`pool size must be a positive integer, got ${size}`);
     this.modulesPerWorker = options.modulesPerWorker ?? 64;
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+    this.dispatch();
   }
 
   get size(): number {
@@ -82,23 +85,38 @@ export class RuntimePool {
 
   private spawn(): Slot {
     const worker = new Worker(WORKER_URL, { resourceLimits: { stackSizeMb: WORKER_STACK_MB } });
-    const slot: Slot = { worker, modules: new LruMap(this.modulesPerWorker), job: undefined, timer: undefined };
-    worker.on("message", (reply: WorkerReply) => this.onReply(slot, reply));
+    const slot: Slot = {
+      worker,
+      modules: new LruMap(this.modulesPerWorker),
+      job: undefined,
+      timer: undefined,
+      ready: false,
+    };
+    worker.on("message", (reply: WorkerReply | "ready") => {
+      if (reply !== "ready") return this.onReply(slot, reply);
+      slot.ready = true;
+      this.dispatch();
+    });
     worker.on("error", (error) => this.replace(slot, `the worker failed: ${error.message}`));
     worker.on("exit", (code) => {
       if (!this.closed && this.slots.includes(slot)) this.replace(slot, `the worker exited with code ${code}`);
     });
-    worker.unref();
     return slot;
   }
 
   private dispatch(): void {
     while (this.queue.length > 0) {
-      const idle = this.slots.filter((slot) => !slot.job);
-      if (idle.length === 0) return;
+      const idle = this.slots.filter((slot) => slot.ready && !slot.job);
+      if (idle.length === 0) break;
       const job = this.queue.shift()!;
       const slot = idle.find((s) => s.modules.has(job.program.key)) ?? idle[0]!;
       this.start(slot, job);
+    }
+    // Workers keep the process alive only while there is work: an idle pool never blocks exit.
+    const busy = this.queue.length > 0;
+    for (const slot of this.slots) {
+      if (busy || slot.job) slot.worker.ref();
+      else slot.worker.unref();
     }
   }
 
@@ -109,7 +127,8 @@ export class RuntimePool {
     if (slot.modules.has(key)) slot.modules.get(key);
     else {
       request.module = job.program.module;
-      for (const evicted of slot.modules.set(key, true)) slot.worker.postMessage({ type: "evict", key: evicted } satisfies WorkerRequest);
+      for (const evicted of slot.modules.set(key, true))
+        slot.worker.postMessage({ type: "evict", key: evicted } satisfies WorkerRequest);
     }
     slot.timer = setTimeout(() => this.onTimeout(slot, job), job.input.limits.wallTimeMs);
     slot.worker.postMessage(request);
@@ -128,7 +147,11 @@ export class RuntimePool {
   private onTimeout(slot: Slot, job: Job): void {
     if (slot.job !== job) return;
     slot.job = undefined;
-    job.reject(new RunAbandonedError(`"${job.program.name}" ran past its wall-clock backstop of ${job.input.limits.wallTimeMs} ms`));
+    job.reject(
+      new RunAbandonedError(
+        `"${job.program.name}" ran past its wall-clock backstop of ${job.input.limits.wallTimeMs} ms`,
+      ),
+    );
     this.replace(slot, undefined);
   }
 

@@ -11,7 +11,8 @@ export type WorkerRequest =
   | { type: "run"; id: number; key: string; memory: MemoryShape; module?: WebAssembly.Module; input: RunInput }
   | { type: "evict"; key: string };
 
-export type WorkerReply = { id: number; outcome: RunOutcome } | { id: number; error: { message: string; abandon: boolean } };
+export type WorkerReply =
+  { id: number; outcome: RunOutcome } | { id: number; error: { message: string; abandon: boolean } };
 
 const modules = new Map<string, WebAssembly.Module>();
 const runner = new InstanceRunner();
@@ -31,7 +32,10 @@ port.on("message", (request: WorkerRequest) => {
     reply = { id: request.id, error: { message: `worker has no module ${request.key}`, abandon: true } };
   } else {
     try {
-      reply = { id: request.id, outcome: runner.run({ key: request.key, module, memory: request.memory }, request.input) };
+      reply = {
+        id: request.id,
+        outcome: runner.run({ key: request.key, module, memory: request.memory }, request.input),
+      };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       reply = { id: request.id, error: { message, abandon: true } };
@@ -39,3 +43,4 @@ port.on("message", (request: WorkerRequest) => {
   }
   port.postMessage(reply);
 });
+port.postMessage("ready");

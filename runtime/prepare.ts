@@ -38,7 +38,10 @@ export function prepareProgram(moduleBytes: Uint8Array, options: PrepareOptions)
 
   const sections = checkModule(moduleBytes, options.limits.memoryPages);
   const declared = sections.memories[0]!;
-  const memory = { initial: declared.initial, maximum: Math.min(declared.maximum ?? Infinity, options.limits.memoryPages) };
+  const memory = {
+    initial: declared.initial,
+    maximum: Math.min(declared.maximum ?? Infinity, options.limits.memoryPages),
+  };
   const instrumentStart = performance.now();
   const instrumented = instrumentModule(moduleBytes, { maxMemoryPages: options.limits.memoryPages, metering });
   const compileStart = performance.now();

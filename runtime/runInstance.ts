@@ -65,7 +65,14 @@ export class InstanceRunner {
       this.memories.forget(program.key);
       // A data segment that does not fit is a property of the module, the same on every node.
       if (error instanceof WebAssembly.RuntimeError) {
-        return { outcome: "trap", exitCode: null, fuelUsed: 0n, stdout: new Uint8Array(0), stderr: new Uint8Array(0), message: `trapped while instantiating: ${error.message}` };
+        return {
+          outcome: "trap",
+          exitCode: null,
+          fuelUsed: 0n,
+          stdout: new Uint8Array(0),
+          stderr: new Uint8Array(0),
+          message: `trapped while instantiating: ${error.message}`,
+        };
       }
       throw new RunAbandonedError("the module could not be instantiated", { cause: error });
     }
@@ -96,7 +103,10 @@ export class InstanceRunner {
         fuelUsed: remaining < 0n ? fuelLimit : fuelLimit - remaining,
         stdout: host.stdout(),
         stderr: host.stderr(),
-        message: host.stderrTruncatedBytes > 0 ? `${message} (stderr truncated by ${host.stderrTruncatedBytes} bytes)` : message,
+        message:
+          host.stderrTruncatedBytes > 0
+            ? `${message} (stderr truncated by ${host.stderrTruncatedBytes} bytes)`
+            : message,
       };
     };
 
@@ -111,7 +121,8 @@ export class InstanceRunner {
         return finish("out_of_fuel", null, `ran out of fuel (limit ${fuelLimit}) in a WASI call`);
       } else if (error instanceof WebAssembly.RuntimeError) {
         const where = trapLocation(error);
-        if ((fuel.value as bigint) < 0n) return finish("out_of_fuel", null, `ran out of fuel (limit ${fuelLimit})${where}`);
+        if ((fuel.value as bigint) < 0n)
+          return finish("out_of_fuel", null, `ran out of fuel (limit ${fuelLimit})${where}`);
         if ((depth.value as number) > CALL_DEPTH_BUDGET) {
           return finish("too_deep", null, `call depth exceeded ${CALL_DEPTH_BUDGET} frame units${where}`);
         }
@@ -137,7 +148,9 @@ export class InstanceRunner {
 
 /** " in <function>" from the first wasm frame of a trap's stack, when V8 names one. */
 function trapLocation(error: Error): string {
-  const frame = (error.stack ?? "").split("\n").find((line) => line.includes("wasm://") || line.includes("wasm-function"));
+  const frame = (error.stack ?? "")
+    .split("\n")
+    .find((line) => line.includes("wasm://") || line.includes("wasm-function"));
   const name = frame?.trim().match(/^at (\S+)/)?.[1];
   return name ? ` in ${name}` : "";
 }

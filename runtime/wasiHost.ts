@@ -137,7 +137,11 @@ export class WasiHost {
       args_sizes_get: (countPtr: number, sizePtr: number) =>
         this.call((view) => {
           view.setUint32(countPtr, this.args.length, true);
-          view.setUint32(sizePtr, this.args.reduce((sum, arg) => sum + arg.length, 0), true);
+          view.setUint32(
+            sizePtr,
+            this.args.reduce((sum, arg) => sum + arg.length, 0),
+            true,
+          );
         }),
       args_get: (argvPtr: number, bufPtr: number) =>
         this.call((view) => {
@@ -256,7 +260,8 @@ export class WasiHost {
   }
 
   private writeStdout(data: Uint8Array): void {
-    if (this.stdoutBytes + data.length > this.context.stdoutLimit) throw new OutputLimitSignal(this.context.stdoutLimit);
+    if (this.stdoutBytes + data.length > this.context.stdoutLimit)
+      throw new OutputLimitSignal(this.context.stdoutLimit);
     this.stdoutChunks.push(data.slice());
     this.stdoutBytes += data.length;
   }
@@ -291,7 +296,12 @@ export class WasiHost {
 }
 
 function isClock(id: number): boolean {
-  return id === ClockId.REALTIME || id === ClockId.MONOTONIC || id === ClockId.PROCESS_CPUTIME || id === ClockId.THREAD_CPUTIME;
+  return (
+    id === ClockId.REALTIME ||
+    id === ClockId.MONOTONIC ||
+    id === ClockId.PROCESS_CPUTIME ||
+    id === ClockId.THREAD_CPUTIME
+  );
 }
 
 function concat(chunks: Uint8Array[], length: number): Uint8Array {

@@ -14,7 +14,9 @@ let failed = 0;
 for (const dir of dirs.length > 0 ? dirs : programDirectories(root)) {
   try {
     const built = buildProgram(dir, { force });
-    console.log(`${built.compiled ? "built   " : "current "} ${built.name.padEnd(20)} ${built.package.programId}  ${relative(root, built.packagePath)}`);
+    console.log(
+      `${built.compiled ? "built   " : "current "} ${built.name.padEnd(20)} ${built.package.programId}  ${relative(root, built.packagePath)}`,
+    );
   } catch (error) {
     failed++;
     console.error(`failed   ${relative(root, dir)}\n${(error as Error).message}`);

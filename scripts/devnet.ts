@@ -25,11 +25,22 @@ try {
   }
   const rows: Record<string, Record<string, string>> = {};
   for (const chain of LOCAL_CHAINS) {
-    const deploy = spawnSync(join("node_modules", ".bin", "hardhat"), ["deploy", "--network", chain.name], { stdio: "inherit" });
+    const deploy = spawnSync(join("node_modules", ".bin", "hardhat"), ["deploy", "--network", chain.name], {
+      stdio: "inherit",
+    });
     if (deploy.status !== 0) throw new Error(`deploy to ${chain.name} failed (exit ${deploy.status})`);
-    for (const name of ["ExecutableOracle", "InstructionIngestor", "OwnedOperatorSet", "ContractFactory", "OmniToken"]) {
+    for (const name of [
+      "ExecutableOracle",
+      "InstructionIngestor",
+      "OwnedOperatorSet",
+      "ContractFactory",
+      "OmniToken",
+    ]) {
       const file = join(process.env.VERSATUS_DEPLOYMENTS_DIR ?? "deployments", chain.name, `${name}.json`);
-      rows[name] = { ...rows[name], [`chain ${chain.chainId}`]: (JSON.parse(readFileSync(file, "utf8")) as { address: string }).address };
+      rows[name] = {
+        ...rows[name],
+        [`chain ${chain.chainId}`]: (JSON.parse(readFileSync(file, "utf8")) as { address: string }).address,
+      };
     }
   }
   console.log("\nVersatus devnet: the suite on both chains");

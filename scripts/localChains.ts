@@ -7,7 +7,13 @@ export const LOCAL_CHAINS = [
   { name: "chainB", port: 8546, chainId: 31338 },
 ] as const;
 
-export type RunningChain = { name: string; url: string; chainId: number; process: ChildProcess | undefined; stop: () => Promise<void> };
+export type RunningChain = {
+  name: string;
+  url: string;
+  chainId: number;
+  process: ChildProcess | undefined;
+  stop: () => Promise<void>;
+};
 
 /** Asks `url` for its chain id; undefined when nothing answers. */
 export async function rpcChainId(url: string): Promise<number | undefined> {
@@ -30,21 +36,32 @@ export async function rpcChainId(url: string): Promise<number | undefined> {
  * so stopping means signalling the group). Fails with a clear message if the port is taken by
  * something else; reuses a node of the same chain id when `reuse` is set.
  */
-export async function startChain(
-  opts: { name: string; port: number; chainId: number; reuse?: boolean; cwd?: string },
-): Promise<RunningChain> {
+export async function startChain(opts: {
+  name: string;
+  port: number;
+  chainId: number;
+  reuse?: boolean;
+  cwd?: string;
+}): Promise<RunningChain> {
   const url = `http://127.0.0.1:${opts.port}`;
   const existing = await rpcChainId(url);
   if (existing !== undefined) {
-    if (opts.reuse && existing === opts.chainId) return { name: opts.name, url, chainId: opts.chainId, process: undefined, stop: async () => {} };
-    throw new Error(`port ${opts.port} is taken by a node of chain ${existing}; stop it (or the earlier \`npm run chains\`) first`);
+    if (opts.reuse && existing === opts.chainId)
+      return { name: opts.name, url, chainId: opts.chainId, process: undefined, stop: async () => {} };
+    throw new Error(
+      `port ${opts.port} is taken by a node of chain ${existing}; stop it (or the earlier \`npm run chains\`) first`,
+    );
   }
   const cwd = opts.cwd ?? process.cwd();
-  const child = spawn(join(cwd, "node_modules", ".bin", "hardhat"), ["node", "--port", String(opts.port), "--chain-id", String(opts.chainId)], {
-    cwd,
-    detached: true,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  const child = spawn(
+    join(cwd, "node_modules", ".bin", "hardhat"),
+    ["node", "--port", String(opts.port), "--chain-id", String(opts.chainId)],
+    {
+      cwd,
+      detached: true,
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   const stop = async () => {
@@ -65,7 +82,8 @@ export async function startChain(
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`hardhat node on port ${opts.port} exited: ${stderr.trim()}`);
-    if ((await rpcChainId(url)) === opts.chainId) return { name: opts.name, url, chainId: opts.chainId, process: child, stop };
+    if ((await rpcChainId(url)) === opts.chainId)
+      return { name: opts.name, url, chainId: opts.chainId, process: child, stop };
     await new Promise((r) => setTimeout(r, 250));
   }
   await stop();

@@ -20,7 +20,10 @@ describe("deploy to two running hardhat nodes (npx hardhat deploy) and serve a r
   const deploy = (networkName: string) =>
     run(join("node_modules", ".bin", "hardhat"), ["deploy", "--network", networkName], { env, maxBuffer: 1 << 24 });
   const saved = (networkName: string, name: string) =>
-    JSON.parse(readFileSync(join(deploymentsDir, networkName, `${name}.json`), "utf8")) as { address: string; abi: E.InterfaceAbi };
+    JSON.parse(readFileSync(join(deploymentsDir, networkName, `${name}.json`), "utf8")) as {
+      address: string;
+      abi: E.InterfaceAbi;
+    };
 
   before(async () => {
     for (const chain of LOCAL_CHAINS) chains.push(await startChain(chain));
@@ -53,7 +56,11 @@ describe("deploy to two running hardhat nodes (npx hardhat deploy) and serve a r
     await (await (oracle.connect(owner) as E.Contract).getFunction("publish")(programId, "e2e", "file://e2e")).wait();
 
     const requestId: string = await oracle.getFunction("nextRequestId")(requester.address);
-    await (await (oracle.connect(requester) as E.Contract).getFunction("request")(programId, "0x01", 600n, { value: E.parseEther("1") })).wait();
+    await (
+      await (oracle.connect(requester) as E.Contract).getFunction("request")(programId, "0x01", 600n, {
+        value: E.parseEther("1"),
+      })
+    ).wait();
     const payee = E.Wallet.createRandom().address as `0x${string}`;
     const instructions: Instruction[] = [{ op: Op.TRANSFER, target: payee, amount: E.parseEther("0.5"), data: "0x" }];
     const result = makeResult({ requestId, originChainId: 31337n, programId, input: "0x01", instructions });

@@ -1,7 +1,15 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { Op, type Instruction } from "../protocol/instructions.ts";
-import { deployTestSuite, ETH_FEE, makeResult, operatorWallets, requestEth, signResult, type Suite } from "./helpers/suite.ts";
+import {
+  deployTestSuite,
+  ETH_FEE,
+  makeResult,
+  operatorWallets,
+  requestEth,
+  signResult,
+  type Suite,
+} from "./helpers/suite.ts";
 
 describe("executable oracle: request -> signed result -> dispersal (in-process chain)", () => {
   let suite: Suite;
@@ -14,9 +22,20 @@ describe("executable oracle: request -> signed result -> dispersal (in-process c
     const amount = ethers.parseEther("1");
     const requestId = await requestEth(suite, requester, amount, "0xabcd");
     const instructions: Instruction[] = [
-      { op: Op.TRANSFER, target: (await other.getAddress()) as `0x${string}`, amount: ethers.parseEther("0.25"), data: "0x" },
+      {
+        op: Op.TRANSFER,
+        target: (await other.getAddress()) as `0x${string}`,
+        amount: ethers.parseEther("0.25"),
+        data: "0x",
+      },
     ];
-    const result = makeResult({ requestId, originChainId: suite.chainId, programId: suite.programId, input: "0xabcd", instructions });
+    const result = makeResult({
+      requestId,
+      originChainId: suite.chainId,
+      programId: suite.programId,
+      input: "0xabcd",
+      instructions,
+    });
     const sigs = await signResult(operatorWallets().slice(0, 3), suite.chainId, await ingestor.getAddress(), result);
 
     const otherBefore = await ethers.provider.getBalance(other);
@@ -37,16 +56,34 @@ describe("executable oracle: request -> signed result -> dispersal (in-process c
   it("lets each signer claim exactly its fee share, once", async () => {
     const { ethers, oracle, ingestor, poster, requester } = suite;
     const requestId = await requestEth(suite, requester, ethers.parseEther("0.01"));
-    const result = makeResult({ requestId, originChainId: suite.chainId, programId: suite.programId, input: "0x1234", status: 1 });
+    const result = makeResult({
+      requestId,
+      originChainId: suite.chainId,
+      programId: suite.programId,
+      input: "0x1234",
+      status: 1,
+    });
     const signers = operatorWallets().slice(0, 3);
-    await (await ingestor.connect(poster).ingest(result, [], await signResult(signers, suite.chainId, await ingestor.getAddress(), result), "0x")).wait();
+    await (
+      await ingestor
+        .connect(poster)
+        .ingest(result, [], await signResult(signers, suite.chainId, await ingestor.getAddress(), result), "0x")
+    ).wait();
     const set = await suite.operatorSet.getAddress();
     const share = ETH_FEE / 3n;
     const claimant = signers[0]!.connect(ethers.provider);
     await (await suite.owner.sendTransaction({ to: claimant.address, value: ethers.parseEther("1") })).wait();
     expect(await oracle.claimableShares(set, 0, share, claimant.address)).to.equal(1n);
-    await expect(oracle.connect(claimant).claimFees(set, 0, share)).to.changeEtherBalance(ethers, claimant, share - 0n, { includeFee: false });
-    await expect(oracle.connect(claimant).claimFees(set, 0, share)).to.be.revertedWithCustomError(oracle, "Disperser_NothingToClaim");
+    await expect(oracle.connect(claimant).claimFees(set, 0, share)).to.changeEtherBalance(
+      ethers,
+      claimant,
+      share - 0n,
+      { includeFee: false },
+    );
+    await expect(oracle.connect(claimant).claimFees(set, 0, share)).to.be.revertedWithCustomError(
+      oracle,
+      "Disperser_NothingToClaim",
+    );
     const outsider = operatorWallets()[3]!.connect(ethers.provider);
     expect(await oracle.claimableShares(set, 0, share, outsider.address)).to.equal(0n);
   });

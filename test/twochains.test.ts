@@ -21,15 +21,30 @@ describe("two chains (in-process): burn on chain A, mint on chain B", () => {
     await (await a.omniToken.connect(a.owner).transfer(requesterA, E.parseEther("40"))).wait();
     await (await a.omniToken.connect(requesterA).approve(await a.oracle.getAddress(), E.parseEther("40"))).wait();
     const requestId = await a.oracle.nextRequestId(requesterA);
-    await (await a.oracle.connect(requesterA).requestWithToken(a.programId, "0x", 3600n, await a.omniToken.getAddress(), E.parseEther("40"))).wait();
-    const burn: Instruction[] = [{ op: Op.BURN, target: E.ZeroAddress as `0x${string}`, amount: E.parseEther("40"), data: "0x" }];
+    await (
+      await a.oracle
+        .connect(requesterA)
+        .requestWithToken(a.programId, "0x", 3600n, await a.omniToken.getAddress(), E.parseEther("40"))
+    ).wait();
+    const burn: Instruction[] = [
+      { op: Op.BURN, target: E.ZeroAddress as `0x${string}`, amount: E.parseEther("40"), data: "0x" },
+    ];
     const recipient = (await b.other.getAddress()) as `0x${string}`;
     const mint: Instruction[] = [
-      { op: Op.MINT, target: recipient, amount: E.parseEther("40"), data: E.AbiCoder.defaultAbiCoder().encode(["address"], [await b.omniToken.getAddress()]) as `0x${string}` },
+      {
+        op: Op.MINT,
+        target: recipient,
+        amount: E.parseEther("40"),
+        data: E.AbiCoder.defaultAbiCoder().encode(["address"], [await b.omniToken.getAddress()]) as `0x${string}`,
+      },
     ];
     const signers = operatorWallets().slice(0, 3);
     const resultA = makeResult({ requestId, originChainId: 31337n, programId: a.programId, instructions: burn });
-    await (await a.ingestor.connect(a.poster).ingest(resultA, burn, await signResult(signers, 31337n, await a.ingestor.getAddress(), resultA), "0x")).wait();
+    await (
+      await a.ingestor
+        .connect(a.poster)
+        .ingest(resultA, burn, await signResult(signers, 31337n, await a.ingestor.getAddress(), resultA), "0x")
+    ).wait();
     expect(await total()).to.equal(before - E.parseEther("40")); // burned, not yet minted
 
     // Chain B: the same request's result for chain B mints them, once.
@@ -38,7 +53,10 @@ describe("two chains (in-process): burn on chain A, mint on chain B", () => {
     await (await b.ingestor.connect(b.poster).ingest(resultB, mint, sigsB, "0x")).wait();
     expect(await b.omniToken.balanceOf(recipient)).to.equal(E.parseEther("40"));
     expect(await total()).to.equal(before);
-    await expect(b.ingestor.connect(b.poster).ingest(resultB, mint, sigsB, "0x")).to.be.revertedWithCustomError(b.ingestor, "Ingestor_AlreadyIngested");
+    await expect(b.ingestor.connect(b.poster).ingest(resultB, mint, sigsB, "0x")).to.be.revertedWithCustomError(
+      b.ingestor,
+      "Ingestor_AlreadyIngested",
+    );
     // a result signed for chain B does not verify on chain A
     await expect(a.ingestor.connect(a.poster).ingest(resultB, mint, sigsB, "0x")).to.be.revert(a.ethers);
   });

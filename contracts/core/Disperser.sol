@@ -56,8 +56,15 @@ abstract contract Disperser is IDisperser, OracleLedger {
             revert Disperser_InstructionsOnFailedResult(requestId, instructions.length);
         }
         address token = _tokenOf(record.assetId());
-        (uint256 fee, uint256 feeBooked) =
-            _settleAndBookFee(requestId, record, token, instructions, operatorSet, signerBitmap, signerCount);
+        (uint256 fee, uint256 feeBooked) = _settleAndBookFee(
+            requestId,
+            record,
+            token,
+            instructions,
+            operatorSet,
+            signerBitmap,
+            signerCount
+        );
 
         // ---- interactions
         uint256 spent = _execute(requestId, block.chainid, instructions, token);
@@ -68,10 +75,11 @@ abstract contract Disperser is IDisperser, OracleLedger {
     }
 
     /// @inheritdoc IDisperser
-    function disperseRemote(bytes32 requestId, uint256 originChainId, Instruction[] calldata instructions)
-        external
-        nonReentrant
-    {
+    function disperseRemote(
+        bytes32 requestId,
+        uint256 originChainId,
+        Instruction[] calldata instructions
+    ) external nonReentrant {
         _checkIngestor();
         for (uint256 i; i < instructions.length; ++i) {
             uint8 op = instructions[i].op;
@@ -81,11 +89,11 @@ abstract contract Disperser is IDisperser, OracleLedger {
     }
 
     /// @inheritdoc IDisperser
-    function claimFees(address operatorSet, uint256 assetId, uint256 share)
-        external
-        nonReentrant
-        returns (uint256 amount)
-    {
+    function claimFees(
+        address operatorSet,
+        uint256 assetId,
+        uint256 share
+    ) external nonReentrant returns (uint256 amount) {
         (bool known, uint8 index) = IOperatorSet(operatorSet).indexOf(msg.sender);
         if (!known) revert Disperser_NotOperator(operatorSet, msg.sender);
         bytes32 claimKey = keccak256(abi.encode(operatorSet, assetId, share, msg.sender));
@@ -96,20 +104,22 @@ abstract contract Disperser is IDisperser, OracleLedger {
         amount = shares * share;
         address token = _tokenOf(assetId);
         emit FeesClaimed(msg.sender, token, shares, amount);
-        (bool ok,) = _tryPay(token, msg.sender, amount);
+        (bool ok, ) = _tryPay(token, msg.sender, amount);
         if (!ok) revert Oracle_EthTransferFailed(msg.sender, amount);
     }
 
     /// @inheritdoc IDisperser
-    function claimableShares(address operatorSet, uint256 assetId, uint256 share, address operator)
-        external
-        view
-        returns (uint256)
-    {
+    function claimableShares(
+        address operatorSet,
+        uint256 assetId,
+        uint256 share,
+        address operator
+    ) external view returns (uint256) {
         (bool known, uint8 index) = IOperatorSet(operatorSet).indexOf(operator);
         if (!known) return 0;
-        return _earnedCount(operatorSet, assetId, share, index)
-            - _feeClaimed[keccak256(abi.encode(operatorSet, assetId, share, operator))];
+        return
+            _earnedCount(operatorSet, assetId, share, index) -
+            _feeClaimed[keccak256(abi.encode(operatorSet, assetId, share, operator))];
     }
 
     /// @inheritdoc IDisperser
@@ -180,10 +190,13 @@ abstract contract Disperser is IDisperser, OracleLedger {
     /// @dev Splits `fee` equally among the signers and counts one share for each of them, in one
     /// storage write per group of eight operator indices. Returns the part booked (the rest, less
     /// than `signerCount` units, stays in the oracle as protocol dust).
-    function _bookFee(address operatorSet, uint256 assetId, uint256 fee, uint256 signerBitmap, uint256 signerCount)
-        internal
-        returns (uint256 booked)
-    {
+    function _bookFee(
+        address operatorSet,
+        uint256 assetId,
+        uint256 fee,
+        uint256 signerBitmap,
+        uint256 signerCount
+    ) internal returns (uint256 booked) {
         uint256 share = fee / signerCount;
         if (share == 0) return 0;
         booked = share * signerCount;
@@ -203,20 +216,23 @@ abstract contract Disperser is IDisperser, OracleLedger {
         }
     }
 
-    function _earnedCount(address operatorSet, uint256 assetId, uint256 share, uint8 index)
-        internal
-        view
-        returns (uint256)
-    {
+    function _earnedCount(
+        address operatorSet,
+        uint256 assetId,
+        uint256 share,
+        uint8 index
+    ) internal view returns (uint256) {
         bytes32 key = keccak256(abi.encode(operatorSet, assetId, share, uint256(index >> 3)));
         return uint32(_feeCounts[key] >> (32 * (index & 7)));
     }
 
     /// @dev Runs validated instructions. Returns what left the escrow (failed spends are not counted).
-    function _execute(bytes32 requestId, uint256 originChainId, Instruction[] calldata instructions, address token)
-        internal
-        returns (uint256 spent)
-    {
+    function _execute(
+        bytes32 requestId,
+        uint256 originChainId,
+        Instruction[] calldata instructions,
+        address token
+    ) internal returns (uint256 spent) {
         for (uint256 i; i < instructions.length; ++i) {
             Instruction calldata ix = instructions[i];
             uint8 op = ix.op;
@@ -239,10 +255,12 @@ abstract contract Disperser is IDisperser, OracleLedger {
 
     /// @dev CALL: ETH as value, or an ERC-20 allowance that is zero again afterwards. Returns what
     /// the target took; a reverting target takes nothing and the failure is reported.
-    function _call(bytes32 requestId, uint256 index, Instruction calldata ix, address token)
-        internal
-        returns (uint256 taken)
-    {
+    function _call(
+        bytes32 requestId,
+        uint256 index,
+        Instruction calldata ix,
+        address token
+    ) internal returns (uint256 taken) {
         address target = ix.target;
         if (token == address(0)) {
             (bool ok, bytes memory reason) = target.call{value: ix.amount}(ix.data);
@@ -274,8 +292,9 @@ abstract contract Disperser is IDisperser, OracleLedger {
         if (data.length < 128 || uint256(bytes32(data[64:96])) != 96) revert Disperser_BadData(index, Ops.CREATE);
         uint256 initLength = uint256(bytes32(data[96:128]));
         if (initLength > data.length - 128) revert Disperser_BadData(index, Ops.CREATE);
-        try f.create(bytes32(data[0:32]), bytes32(data[32:64]), data[128:128 + initLength]) {}
-        catch (bytes memory reason) {
+        try f.create(bytes32(data[0:32]), bytes32(data[32:64]), data[128:128 + initLength]) {} catch (
+            bytes memory reason
+        ) {
             emit InstructionFailed(requestId, index, Ops.CREATE, address(f), reason);
         }
     }

@@ -14,13 +14,21 @@ library EscrowRecord {
     uint256 internal constant STATUS_SHIFT = 248;
     uint256 internal constant STATUS_CLEAR_MASK = ~(uint256(0xff) << 248);
 
-    function pack(uint256 amount_, uint256 requestedAt_, uint256 ttl_, uint256 accountId_, uint256 assetId_, uint256 status_)
-        internal
-        pure
-        returns (uint256)
-    {
-        return amount_ | (requestedAt_ << 128) | (ttl_ << 168) | (accountId_ << 192) | (assetId_ << 224)
-            | (status_ << STATUS_SHIFT);
+    function pack(
+        uint256 amount_,
+        uint256 requestedAt_,
+        uint256 ttl_,
+        uint256 accountId_,
+        uint256 assetId_,
+        uint256 status_
+    ) internal pure returns (uint256) {
+        return
+            amount_ |
+            (requestedAt_ << 128) |
+            (ttl_ << 168) |
+            (accountId_ << 192) |
+            (assetId_ << 224) |
+            (status_ << STATUS_SHIFT);
     }
 
     function amount(uint256 record) internal pure returns (uint256) {

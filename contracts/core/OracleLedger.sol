@@ -80,7 +80,7 @@ abstract contract OracleLedger is IExecutableOracle, ReentrancyGuardTransient {
     /// @dev Returns `amount` to the requester; if the receiver refuses, keeps it for withdraw().
     function _refundTo(bytes32 requestId, address requester, address token, uint256 amount) internal {
         if (amount == 0) return;
-        (bool ok,) = _tryPay(token, requester, amount);
+        (bool ok, ) = _tryPay(token, requester, amount);
         if (!ok) {
             _deferred[requester][token] += amount;
             emit RefundDeferred(requestId, requester, token, amount);

@@ -47,9 +47,7 @@ contract ContractFactory is IContractFactory, Ownable2Step {
         if (creationCode.length == 0) revert Factory_EmptyCode(kind);
         // Data contract initcode: copy everything after this 12-byte header and return it as code.
         bytes memory runtime = abi.encodePacked(bytes1(0x00), creationCode);
-        bytes memory initcode = abi.encodePacked(
-            hex"61", uint16(runtime.length), hex"80600c6000396000f3", runtime
-        );
+        bytes memory initcode = abi.encodePacked(hex"61", uint16(runtime.length), hex"80600c6000396000f3", runtime);
         address store;
         assembly ("memory-safe") {
             store := create(0, add(initcode, 32), mload(initcode))
@@ -103,6 +101,7 @@ contract ContractFactory is IContractFactory, Ownable2Step {
     }
 
     function _predict(bytes32 fullSalt, bytes32 initcodeHash) internal view returns (address) {
-        return address(uint160(uint256(keccak256(abi.encodePacked(bytes1(0xff), address(this), fullSalt, initcodeHash)))));
+        return
+            address(uint160(uint256(keccak256(abi.encodePacked(bytes1(0xff), address(this), fullSalt, initcodeHash)))));
     }
 }

@@ -68,10 +68,12 @@ interface IDisperser {
     function claimFees(address operatorSet, uint256 assetId, uint256 share) external returns (uint256 amount);
 
     /// @notice Fee shares earned and not yet claimed by `operator` in a ledger.
-    function claimableShares(address operatorSet, uint256 assetId, uint256 share, address operator)
-        external
-        view
-        returns (uint256);
+    function claimableShares(
+        address operatorSet,
+        uint256 assetId,
+        uint256 share,
+        address operator
+    ) external view returns (uint256);
 
     /// @notice The asset id the oracle uses for `token` in fee ledgers (0 = ETH).
     function assetIdOf(address token) external view returns (uint256);

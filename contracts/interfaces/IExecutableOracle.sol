@@ -83,9 +83,13 @@ interface IExecutableOracle {
     function request(bytes32 programId, bytes calldata input, uint64 ttl) external payable returns (bytes32 requestId);
 
     /// @notice Same as {request}, escrowing `amount` of an accepted ERC-20 (pulled with transferFrom).
-    function requestWithToken(bytes32 programId, bytes calldata input, uint64 ttl, address token, uint256 amount)
-        external
-        returns (bytes32 requestId);
+    function requestWithToken(
+        bytes32 programId,
+        bytes calldata input,
+        uint64 ttl,
+        address token,
+        uint256 amount
+    ) external returns (bytes32 requestId);
 
     /// @notice {requestWithToken} with an EIP-2612 permit instead of a prior approval. A permit that
     /// was already used (front-run) is ignored when the allowance suffices.

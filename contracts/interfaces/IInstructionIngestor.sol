@@ -36,7 +36,11 @@ interface IInstructionIngestor {
 
     /// @notice Emitted for every result ingested (SPEC 3.2, normative).
     event ResultIngested(
-        bytes32 indexed requestId, uint256 indexed originChainId, uint8 status, bytes32 bodyHash, bytes daPointer
+        bytes32 indexed requestId,
+        uint256 indexed originChainId,
+        uint8 status,
+        bytes32 bodyHash,
+        bytes daPointer
     );
     /// @notice Emitted when a batch skips a result that can no longer settle anything.
     /// @dev reason: 1 = already ingested, 2 = refunded, 3 = no such request, 4 = deadline passed.

@@ -54,9 +54,11 @@ contract OwnedOperatorSet is IOperatorSet, Ownable2Step {
                               CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
 
-    constructor(address initialOwner, address[] memory initialOperators, uint256 initialThreshold)
-        Ownable(initialOwner)
-    {
+    constructor(
+        address initialOwner,
+        address[] memory initialOperators,
+        uint256 initialThreshold
+    ) Ownable(initialOwner) {
         for (uint256 i; i < initialOperators.length; ++i) {
             _add(initialOperators[i]);
         }

@@ -30,10 +30,13 @@ contract OmniToken is IOmniToken, ERC20Permit {
 
     /// @param initialSupply Minted to `admin` on the chain where `mintChainId` is this chain (the
     /// token's home), zero elsewhere, so the supply across chains starts where it should.
-    constructor(string memory name, string memory symbol, address admin_, uint256 initialSupply, uint256 mintChainId)
-        ERC20(name, symbol)
-        ERC20Permit(name)
-    {
+    constructor(
+        string memory name,
+        string memory symbol,
+        address admin_,
+        uint256 initialSupply,
+        uint256 mintChainId
+    ) ERC20(name, symbol) ERC20Permit(name) {
         address d = IContractFactory(msg.sender).disperser();
         if (d == address(0)) revert OmniToken_NoDisperser();
         disperser = d;
@@ -83,7 +86,7 @@ contract OmniToken is IOmniToken, ERC20Permit {
 
     /// @inheritdoc IOmniToken
     function mintableNow(uint256 originChainId) external view returns (uint256 available) {
-        (available,) = _refilled(_buckets[originChainId]);
+        (available, ) = _refilled(_buckets[originChainId]);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -96,7 +99,10 @@ contract OmniToken is IOmniToken, ERC20Permit {
         (uint256 available, uint256 capacity) = _refilled(bucket);
         if (amount > available) revert OmniToken_RateLimited(originChainId, available, amount);
         _buckets[originChainId] =
-            capacity | ((available - amount) << 96) | (block.timestamp << 192) | (bucket & (uint256(type(uint24).max) << 232));
+            capacity |
+            ((available - amount) << 96) |
+            (block.timestamp << 192) |
+            (bucket & (uint256(type(uint24).max) << 232));
     }
 
     /// @dev Linear refill: `capacity` per `window` seconds, never above capacity.

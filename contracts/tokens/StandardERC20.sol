@@ -7,10 +7,12 @@ import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20P
 /// @title StandardERC20
 /// @notice Fixed-supply ERC-20 (+permit) created by the factory's "ERC20" kind.
 contract StandardERC20 is ERC20Permit {
-    constructor(string memory name, string memory symbol, address holder, uint256 supply)
-        ERC20(name, symbol)
-        ERC20Permit(name)
-    {
+    constructor(
+        string memory name,
+        string memory symbol,
+        address holder,
+        uint256 supply
+    ) ERC20(name, symbol) ERC20Permit(name) {
         _mint(holder, supply);
     }
 }

@@ -7,10 +7,11 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 /// @title StandardERC721
 /// @notice ERC-721 whose owner mints, created by the factory's "ERC721" kind.
 contract StandardERC721 is ERC721, Ownable {
-    constructor(string memory name, string memory symbol, address initialOwner)
-        ERC721(name, symbol)
-        Ownable(initialOwner)
-    {}
+    constructor(
+        string memory name,
+        string memory symbol,
+        address initialOwner
+    ) ERC721(name, symbol) Ownable(initialOwner) {}
 
     /// @notice Mints `tokenId` to `to`.
     /// @dev Requirements: owner; `tokenId` not minted. Emits {IERC721.Transfer}.

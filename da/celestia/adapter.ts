@@ -51,7 +51,11 @@ export class CelestiaLayer implements DaLayer {
     validateNamespace(options.namespace, "da.celestia.namespace");
     this.namespace = options.namespace;
     this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_CELESTIA_MAX_RECORD_BYTES;
-    this.rpc = new CelestiaRpcClient({ url: options.url, authToken: options.authToken, timeoutMs: options.timeoutMs ?? 60_000 });
+    this.rpc = new CelestiaRpcClient({
+      url: options.url,
+      authToken: options.authToken,
+      timeoutMs: options.timeoutMs ?? 60_000,
+    });
     this.#submitRetries = options.submitRetries ?? 5;
     this.#retryDelayMs = options.retryDelayMs ?? 1_000;
     this.#gasPrice = options.gasPrice;
@@ -87,7 +91,10 @@ export class CelestiaLayer implements DaLayer {
     if (!Buffer.from(fromB64(stored.data)).equals(data)) {
       throw new IntegrityError("celestia", `Celestia node returned other data than submitted at height ${height}`);
     }
-    this.#logger.info({ layer: "celestia", height: height.toString(), commitment, bytes: data.length }, "record submitted to Celestia");
+    this.#logger.info(
+      { layer: "celestia", height: height.toString(), commitment, bytes: data.length },
+      "record submitted to Celestia",
+    );
     return pointer;
   }
 
@@ -113,7 +120,9 @@ export class CelestiaLayer implements DaLayer {
     const proof = await this.#mapReadErrors(celestia, () =>
       this.rpc.call<NmtProofJson[]>("blob.GetProof", [celestia.height, ns, commitment]),
     );
-    return this.#mapReadErrors(celestia, () => this.rpc.call<boolean>("blob.Included", [celestia.height, ns, proof, commitment]));
+    return this.#mapReadErrors(celestia, () =>
+      this.rpc.call<boolean>("blob.Included", [celestia.height, ns, proof, commitment]),
+    );
   }
 
   /** All blobs of our namespace at a height (a watcher's scan); empty when there are none. */
@@ -121,7 +130,9 @@ export class CelestiaLayer implements DaLayer {
     const pointer: CelestiaPointer = { kind: "celestia", height, commitment: `0x${"00".repeat(32)}` };
     try {
       // Newer nodes answer null for "none", older ones the blob-not-found error.
-      const blobs = await this.#mapReadErrors(pointer, () => this.rpc.call<BlobJson[] | null>("blob.GetAll", [height, [b64(this.namespace)]]));
+      const blobs = await this.#mapReadErrors(pointer, () =>
+        this.rpc.call<BlobJson[] | null>("blob.GetAll", [height, [b64(this.namespace)]]),
+      );
       return (blobs ?? []).map((b) => ({ commitment: bytesToHex(fromB64(b.commitment)), data: fromB64(b.data) }));
     } catch (error) {
       if (error instanceof RecordNotFoundError) return [];
@@ -135,7 +146,10 @@ export class CelestiaLayer implements DaLayer {
 
   #asCelestia(pointer: DaPointer): CelestiaPointer {
     if (pointer.kind !== "celestia") {
-      throw new DaError("celestia", `The Celestia layer cannot read a ${pointer.kind} pointer`, { permanent: true, failover: false });
+      throw new DaError("celestia", `The Celestia layer cannot read a ${pointer.kind} pointer`, {
+        permanent: true,
+        failover: false,
+      });
     }
     return pointer;
   }
@@ -153,7 +167,10 @@ export class CelestiaLayer implements DaLayer {
       try {
         const height = await this.rpc.call<number>("blob.Submit", [[blob], options]);
         if (!Number.isSafeInteger(height) || height < 1) {
-          throw new DaError("celestia", `Celestia node returned an invalid height ${JSON.stringify(height)} for blob.Submit`);
+          throw new DaError(
+            "celestia",
+            `Celestia node returned an invalid height ${JSON.stringify(height)} for blob.Submit`,
+          );
         }
         return BigInt(height);
       } catch (error) {
@@ -161,7 +178,10 @@ export class CelestiaLayer implements DaLayer {
         if (!retryable || attempt >= this.#submitRetries) throw error;
         // Another transaction of this account (maybe from another process) took the sequence:
         // wait for it to land so the node's next signature uses a fresh sequence.
-        this.#logger.warn({ layer: "celestia", attempt: attempt + 1, error: error.rpcMessage }, "account sequence mismatch, retrying submit");
+        this.#logger.warn(
+          { layer: "celestia", attempt: attempt + 1, error: error.rpcMessage },
+          "account sequence mismatch, retrying submit",
+        );
         await sleep(this.#retryDelayMs * (attempt + 1));
       }
     }
@@ -181,7 +201,11 @@ export class CelestiaLayer implements DaLayer {
 
   async #getBlob(pointer: CelestiaPointer): Promise<BlobJson> {
     const blob = await this.#mapReadErrors(pointer, () =>
-      this.rpc.call<BlobJson | null>("blob.Get", [pointer.height, b64(this.namespace), b64(hexToBytes(pointer.commitment))]),
+      this.rpc.call<BlobJson | null>("blob.Get", [
+        pointer.height,
+        b64(this.namespace),
+        b64(hexToBytes(pointer.commitment)),
+      ]),
     );
     if (!blob) throw new RecordNotFoundError("celestia", `no blob ${pointer.commitment} at height ${pointer.height}`);
     return blob;
@@ -193,9 +217,13 @@ export class CelestiaLayer implements DaLayer {
     } catch (error) {
       if (!(error instanceof CelestiaRpcError)) throw error;
       if (isBlobNotFound(error.rpcMessage)) {
-        throw new RecordNotFoundError("celestia", `no blob ${pointer.commitment} at height ${pointer.height} in namespace 0x${Buffer.from(this.namespace).toString("hex")}`, {
-          cause: error,
-        });
+        throw new RecordNotFoundError(
+          "celestia",
+          `no blob ${pointer.commitment} at height ${pointer.height} in namespace 0x${Buffer.from(this.namespace).toString("hex")}`,
+          {
+            cause: error,
+          },
+        );
       }
       const future = heightFromFuture(error.rpcMessage);
       if (future) throw new HeightFromFutureError(pointer.height, future.networkHeight, { cause: error });

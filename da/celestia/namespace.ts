@@ -41,17 +41,23 @@ export function validateNamespace(ns: Uint8Array, field = "namespace"): void {
   }
   const version = ns[0]!;
   if (version === RESERVED_NAMESPACE_VERSION) {
-    throw new InvalidInputError(field, "a user namespace", { details: "namespace version 255 is reserved by Celestia" });
+    throw new InvalidInputError(field, "a user namespace", {
+      details: "namespace version 255 is reserved by Celestia",
+    });
   }
   if (version !== 0) {
     throw new InvalidInputError(field, "namespace version 0", { details: `got version ${version}` });
   }
   const id = ns.subarray(1);
   if (id.subarray(0, NAMESPACE_V0_ZERO_PREFIX_SIZE).some((b) => b !== 0)) {
-    throw new InvalidInputError(field, `a version-0 namespace whose first ${NAMESPACE_V0_ZERO_PREFIX_SIZE} id bytes are zero`);
+    throw new InvalidInputError(
+      field,
+      `a version-0 namespace whose first ${NAMESPACE_V0_ZERO_PREFIX_SIZE} id bytes are zero`,
+    );
   }
   const isPrimaryReserved =
-    id.subarray(0, NAMESPACE_ID_SIZE - 1).every((b) => b === 0) && id[NAMESPACE_ID_SIZE - 1]! <= LAST_PRIMARY_RESERVED_V0_BYTE;
+    id.subarray(0, NAMESPACE_ID_SIZE - 1).every((b) => b === 0) &&
+    id[NAMESPACE_ID_SIZE - 1]! <= LAST_PRIMARY_RESERVED_V0_BYTE;
   if (isPrimaryReserved) {
     throw new InvalidInputError(field, "a user namespace", {
       details: "namespaces 0x00..00 to 0x00..ff are reserved by Celestia",

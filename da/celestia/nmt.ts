@@ -51,7 +51,8 @@ export function hashNode(left: Uint8Array, right: Uint8Array): Uint8Array {
     throw new RangeError("NMT leaves are not ordered by namespace");
   }
   const min = compare(leftMin, rightMin) <= 0 ? leftMin : rightMin;
-  const max = compare(rightMin, PARITY_NAMESPACE) === 0 ? leftMax : compare(leftMax, rightMax) >= 0 ? leftMax : rightMax;
+  const max =
+    compare(rightMin, PARITY_NAMESPACE) === 0 ? leftMax : compare(leftMax, rightMax) >= 0 ? leftMax : rightMax;
   const preimage = new Uint8Array(1 + 2 * NMT_NODE_SIZE);
   preimage[0] = NODE_PREFIX;
   preimage.set(left, 1);

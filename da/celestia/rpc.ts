@@ -9,7 +9,10 @@ export class CelestiaRpcError extends DaError {
   readonly code: number;
   readonly rpcMessage: string;
   constructor(method: string, code: number, rpcMessage: string) {
-    super("celestia", `Celestia node refused ${method}: ${rpcMessage}`, { permanent: false, details: `JSON-RPC error code ${code}` });
+    super("celestia", `Celestia node refused ${method}: ${rpcMessage}`, {
+      permanent: false,
+      details: `JSON-RPC error code ${code}`,
+    });
     this.method = method;
     this.code = code;
     this.rpcMessage = rpcMessage;
@@ -70,30 +73,44 @@ export class CelestiaRpcClient {
       response = await fetch(this.#url, {
         method: "POST",
         headers,
-        body: JSON.stringify({ jsonrpc: "2.0", id, method, params }, (_k, v) => (typeof v === "bigint" ? Number(v) : v)),
+        body: JSON.stringify({ jsonrpc: "2.0", id, method, params }, (_k, v) =>
+          typeof v === "bigint" ? Number(v) : v,
+        ),
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (cause) {
-      throw new DaUnavailableError("celestia", `Celestia node at ${this.safeUrl} unreachable during ${method}`, { cause });
+      throw new DaUnavailableError("celestia", `Celestia node at ${this.safeUrl} unreachable during ${method}`, {
+        cause,
+      });
     }
     if (response.status === 401 || response.status === 403) {
-      throw new DaError("celestia", `Celestia node at ${this.safeUrl} rejected the auth token (HTTP ${response.status})`, {
-        permanent: true,
-        failover: true,
-        hints: ["Set da.celestia.authToken to a token from `celestia light auth write` for this node."],
-      });
+      throw new DaError(
+        "celestia",
+        `Celestia node at ${this.safeUrl} rejected the auth token (HTTP ${response.status})`,
+        {
+          permanent: true,
+          failover: true,
+          hints: ["Set da.celestia.authToken to a token from `celestia light auth write` for this node."],
+        },
+      );
     }
     if (!response.ok) {
       const text = await response.text().catch(() => "");
-      throw new DaUnavailableError("celestia", `Celestia node at ${this.safeUrl} answered HTTP ${response.status} to ${method}`, {
-        details: text.slice(0, 300),
-      });
+      throw new DaUnavailableError(
+        "celestia",
+        `Celestia node at ${this.safeUrl} answered HTTP ${response.status} to ${method}`,
+        {
+          details: text.slice(0, 300),
+        },
+      );
     }
     let body: { result?: T; error?: { code?: number; message?: string } };
     try {
       body = (await response.json()) as typeof body;
     } catch (cause) {
-      throw new DaUnavailableError("celestia", `Celestia node at ${this.safeUrl} sent invalid JSON for ${method}`, { cause });
+      throw new DaUnavailableError("celestia", `Celestia node at ${this.safeUrl} sent invalid JSON for ${method}`, {
+        cause,
+      });
     }
     if (body.error) throw new CelestiaRpcError(method, body.error.code ?? 0, body.error.message ?? "unknown error");
     return body.result as T;

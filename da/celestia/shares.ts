@@ -40,8 +40,10 @@ export function validateBlob(blob: BlobInput): void {
       details: `got ${blob.shareVersion}`,
     });
   }
-  if (blob.data.length === 0) throw new InvalidInputError("blob data", "at least one byte (Celestia rejects empty blobs)");
-  if (blob.data.length > 0xffffffff) throw new InvalidInputError("blob data", "at most 2^32-1 bytes (u32 sequence length)");
+  if (blob.data.length === 0)
+    throw new InvalidInputError("blob data", "at least one byte (Celestia rejects empty blobs)");
+  if (blob.data.length > 0xffffffff)
+    throw new InvalidInputError("blob data", "at most 2^32-1 bytes (u32 sequence length)");
   if (blob.shareVersion === 1 && blob.signer?.length !== SIGNER_SIZE) {
     throw new InvalidInputError("signer", `${SIGNER_SIZE} bytes for share version 1`);
   }

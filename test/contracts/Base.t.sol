@@ -56,7 +56,9 @@ abstract contract BaseTest is Test {
         vm.stopPrank();
         omni = OmniToken(
             factory.create(
-                keccak256("OMNITOKEN"), keccak256("omni"), abi.encode("Omni", "OMNI", owner, 1_000_000e18, block.chainid)
+                keccak256("OMNITOKEN"),
+                keccak256("omni"),
+                abi.encode("Omni", "OMNI", owner, 1_000_000e18, block.chainid)
             )
         );
         token = StandardERC20(
@@ -84,11 +86,12 @@ abstract contract BaseTest is Test {
         vm.stopPrank();
     }
 
-    function _result(bytes32 requestId, uint256 origin, uint8 status, Instruction[] memory ix)
-        internal
-        pure
-        returns (Result memory r)
-    {
+    function _result(
+        bytes32 requestId,
+        uint256 origin,
+        uint8 status,
+        Instruction[] memory ix
+    ) internal pure returns (Result memory r) {
         r = Result({
             requestId: requestId,
             originChainId: origin,

@@ -200,8 +200,18 @@ contract DisperserTest is BaseTest {
         address predicted = factory.predict(keccak256("ERC20"), keccak256("s1"), init);
         bytes32 id = _requestEth(1 ether);
         Instruction[] memory ix = new Instruction[](2);
-        ix[0] = Instruction({op: Ops.CREATE, target: address(0), amount: 0, data: abi.encode(keccak256("ERC20"), keccak256("s1"), init)});
-        ix[1] = Instruction({op: Ops.CREATE, target: address(0), amount: 0, data: abi.encode(keccak256("NOPE"), keccak256("s1"), init)});
+        ix[0] = Instruction({
+            op: Ops.CREATE,
+            target: address(0),
+            amount: 0,
+            data: abi.encode(keccak256("ERC20"), keccak256("s1"), init)
+        });
+        ix[1] = Instruction({
+            op: Ops.CREATE,
+            target: address(0),
+            amount: 0,
+            data: abi.encode(keccak256("NOPE"), keccak256("s1"), init)
+        });
         _ingest(_result(id, block.chainid, Ops.STATUS_OK, ix), ix);
         assertEq(IERC20(predicted).balanceOf(payee), 7e18);
         // a second CREATE of the same thing returns the existing contract

@@ -150,7 +150,9 @@ contract IngestorSignatureTest is BaseTest {
     function test_ingest_revertsOnReplay() public {
         bytes[] memory sigs = _sign(r, _three());
         _post(sigs);
-        vm.expectRevert(abi.encodeWithSelector(IInstructionIngestor.Ingestor_AlreadyIngested.selector, id, block.chainid));
+        vm.expectRevert(
+            abi.encodeWithSelector(IInstructionIngestor.Ingestor_AlreadyIngested.selector, id, block.chainid)
+        );
         _post(sigs);
     }
 
@@ -202,9 +204,7 @@ contract IngestorSignatureTest is BaseTest {
 
     function test_ingestBatch_revertsOnLengthMismatch() public {
         vm.prank(poster);
-        vm.expectRevert(
-            abi.encodeWithSelector(IInstructionIngestor.Ingestor_BatchLengthMismatch.selector, 1, 0, 0, 0)
-        );
+        vm.expectRevert(abi.encodeWithSelector(IInstructionIngestor.Ingestor_BatchLengthMismatch.selector, 1, 0, 0, 0));
         ingestor.ingestBatch(new Result[](1), new Instruction[][](0), new bytes[][](0), new bytes[](0));
     }
 
@@ -218,7 +218,11 @@ contract IngestorSignatureTest is BaseTest {
         assertEq(omni.balanceOf(payee), 5e18);
         vm.prank(poster);
         vm.expectRevert(
-            abi.encodeWithSelector(IInstructionIngestor.Ingestor_AlreadyIngested.selector, keccak256("remote"), REMOTE_CHAIN)
+            abi.encodeWithSelector(
+                IInstructionIngestor.Ingestor_AlreadyIngested.selector,
+                keccak256("remote"),
+                REMOTE_CHAIN
+            )
         );
         ingestor.ingest(remote, mint, sigs, hex"01");
 

@@ -115,11 +115,12 @@ abstract contract BaseInvariantTest is BaseTest {
         return address(operatorSet);
     }
 
-    function buildResult(bytes32 id, uint256 origin, uint8 status, Instruction[] memory ix)
-        external
-        pure
-        returns (Result memory)
-    {
+    function buildResult(
+        bytes32 id,
+        uint256 origin,
+        uint8 status,
+        Instruction[] memory ix
+    ) external pure returns (Result memory) {
         return _result(id, origin, status, ix);
     }
 
@@ -148,7 +149,9 @@ contract InvariantsTest is BaseInvariantTest {
     /// Escrow solvency: the oracle holds at least every open escrow plus every unclaimed fee.
     function invariant_escrowSolvency() public view {
         assertGe(
-            address(oracle).balance, handler.openEscrow() + handler.feesBooked() - handler.feesClaimed(), "insolvent"
+            address(oracle).balance,
+            handler.openEscrow() + handler.feesBooked() - handler.feesClaimed(),
+            "insolvent"
         );
     }
 

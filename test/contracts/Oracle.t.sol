@@ -10,7 +10,13 @@ contract OracleTest is BaseTest {
         bytes32 expected = oracle.nextRequestId(requester);
         vm.expectEmit(address(oracle));
         emit IExecutableOracle.ExecutionRequested(
-            expected, PROGRAM, requester, address(0), 1 ether, uint64(block.timestamp + 1 hours), hex"1234"
+            expected,
+            PROGRAM,
+            requester,
+            address(0),
+            1 ether,
+            uint64(block.timestamp + 1 hours),
+            hex"1234"
         );
         bytes32 id = _requestEth(1 ether);
         assertEq(id, expected);
@@ -39,7 +45,9 @@ contract OracleTest is BaseTest {
 
     function test_request_revertsWhenFeeNotCovered() public {
         vm.prank(requester);
-        vm.expectRevert(abi.encodeWithSelector(IExecutableOracle.Oracle_FeeNotCovered.selector, address(0), 1, ETH_FEE));
+        vm.expectRevert(
+            abi.encodeWithSelector(IExecutableOracle.Oracle_FeeNotCovered.selector, address(0), 1, ETH_FEE)
+        );
         oracle.request{value: 1}(PROGRAM, "", 1 hours);
     }
 
@@ -54,7 +62,10 @@ contract OracleTest is BaseTest {
         uint256 before = requester.balance;
         vm.expectRevert(
             abi.encodeWithSelector(
-                IExecutableOracle.Oracle_DeadlineNotReached.selector, id, uint64(block.timestamp + 1 hours), block.timestamp
+                IExecutableOracle.Oracle_DeadlineNotReached.selector,
+                id,
+                uint64(block.timestamp + 1 hours),
+                block.timestamp
             )
         );
         oracle.refund(id);
@@ -65,7 +76,9 @@ contract OracleTest is BaseTest {
         assertEq(requester.balance, before + 1 ether);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IExecutableOracle.Oracle_RequestNotOpen.selector, id, IExecutableOracle.RequestStatus.Refunded
+                IExecutableOracle.Oracle_RequestNotOpen.selector,
+                id,
+                IExecutableOracle.RequestStatus.Refunded
             )
         );
         oracle.refund(id);
@@ -96,7 +109,7 @@ contract OracleTest is BaseTest {
     function test_receive_refusesPlainEth() public {
         vm.expectRevert(abi.encodeWithSelector(IExecutableOracle.Oracle_DirectEthRefused.selector, requester, 1));
         vm.prank(requester);
-        (bool ok,) = address(oracle).call{value: 1}("");
+        (bool ok, ) = address(oracle).call{value: 1}("");
         ok;
     }
 

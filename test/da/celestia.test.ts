@@ -5,7 +5,13 @@ import { createCommitment } from "../../da/celestia/commitment.ts";
 import { parseNamespace } from "../../da/celestia/namespace.ts";
 import { CelestiaRpcError } from "../../da/celestia/rpc.ts";
 import { DaClient } from "../../da/client.ts";
-import { DaError, HeightFromFutureError, IntegrityError, RecordNotFoundError, RecordTooLargeError } from "../../da/errors.ts";
+import {
+  DaError,
+  HeightFromFutureError,
+  IntegrityError,
+  RecordNotFoundError,
+  RecordTooLargeError,
+} from "../../da/errors.ts";
 import { encodeRecord, recordBodyHash, recordToJson } from "../../protocol/record.ts";
 import { startFakeCelestiaNode, type FakeCelestiaNode } from "../fakes/celestiaNode.ts";
 import { sampleRecord } from "../fakes/records.ts";

@@ -9,7 +9,12 @@ import {
   subtreeWidth,
 } from "../../da/celestia/commitment.ts";
 import { parseNamespace } from "../../da/celestia/namespace.ts";
-import { blobToShares, firstShareCapacity, CONTINUATION_SHARE_CAPACITY, sparseSharesNeeded } from "../../da/celestia/shares.ts";
+import {
+  blobToShares,
+  firstShareCapacity,
+  CONTINUATION_SHARE_CAPACITY,
+  sparseSharesNeeded,
+} from "../../da/celestia/shares.ts";
 import { InvalidInputError } from "../../protocol/errors.ts";
 
 // Hand-written reference pieces, straight from the definitions (not the production helpers), so
@@ -43,7 +48,13 @@ function handShares(data: Uint8Array): Uint8Array[] {
   let offset = 0;
   let first = true;
   while (offset < data.length || first) {
-    const header = first ? cat(ns, [0x01], [(data.length >>> 24) & 0xff, (data.length >>> 16) & 0xff, (data.length >>> 8) & 0xff, data.length & 0xff]) : cat(ns, [0x00]);
+    const header = first
+      ? cat(
+          ns,
+          [0x01],
+          [(data.length >>> 24) & 0xff, (data.length >>> 16) & 0xff, (data.length >>> 8) & 0xff, data.length & 0xff],
+        )
+      : cat(ns, [0x00]);
     const take = Math.min(512 - header.length, data.length - offset);
     const share = new Uint8Array(512);
     share.set(header, 0);
@@ -60,7 +71,9 @@ const filled = (length: number) => Uint8Array.from({ length }, (_, i) => (i * 7 
 describe("da/celestia commitment", () => {
   // vectors/celestia-blob-example.json is a copy of shared/vectors/celestia-blob-example.json (SPEC 5).
   it("reproduces the commitment a Celestia node computed for the shared vector blob", () => {
-    const vector = JSON.parse(readFileSync(new URL("./vectors/celestia-blob-example.json", import.meta.url), "utf8")) as {
+    const vector = JSON.parse(
+      readFileSync(new URL("./vectors/celestia-blob-example.json", import.meta.url), "utf8"),
+    ) as {
       namespace: string;
       data: string;
       share_version: number;
@@ -128,7 +141,16 @@ describe("da/celestia commitment", () => {
 
   it("computes SubTreeWidth as celestia-app does (threshold 64, capped by the blob's min square)", () => {
     const cases: [number, number][] = [
-      [1, 1], [2, 1], [64, 1], [65, 2], [128, 2], [129, 4], [256, 4], [257, 8], [4096, 64], [5000, 128],
+      [1, 1],
+      [2, 1],
+      [64, 1],
+      [65, 2],
+      [128, 2],
+      [129, 4],
+      [256, 4],
+      [257, 8],
+      [4096, 64],
+      [5000, 128],
     ];
     for (const [shares, width] of cases) expect(subtreeWidth(shares), `${shares} shares`).to.equal(width);
     // With a small threshold the min square size is what limits the width.
@@ -166,7 +188,9 @@ describe("da/celestia commitment", () => {
   });
 
   it("rejects empty blobs, reserved namespaces and unknown share versions", () => {
-    expect(() => createCommitment({ namespace: ns, data: new Uint8Array(), shareVersion: 0 })).to.throw(InvalidInputError);
+    expect(() => createCommitment({ namespace: ns, data: new Uint8Array(), shareVersion: 0 })).to.throw(
+      InvalidInputError,
+    );
     expect(() => parseNamespace("0x00")).to.throw(InvalidInputError, /reserved/);
     expect(() => parseNamespace(`ff${"00".repeat(28)}`)).to.throw(InvalidInputError);
     expect(() => createCommitment({ namespace: ns, data: filled(3), shareVersion: 2 })).to.throw(InvalidInputError);

@@ -20,16 +20,26 @@ describe("da config", () => {
   });
 
   it("fills layer defaults (size limits, timeouts)", () => {
-    const config = parseDaConfig({ primary: { layer: "celestia", url: "http://127.0.0.1:26658", namespace: "0x0101" } });
+    const config = parseDaConfig({
+      primary: { layer: "celestia", url: "http://127.0.0.1:26658", namespace: "0x0101" },
+    });
     expect(config.primary).to.include({ maxRecordBytes: 1_973_786, submitRetries: 5 });
   });
 
   it("names the field that is wrong", () => {
-    expect(fieldOf(() => parseDaConfig({ primary: { layer: "celestia", url: "not a url", namespace: "0x0101" } }))).to.equal("da.primary.url");
-    expect(fieldOf(() => parseDaConfig({ primary: { layer: "celestia", url: "http://x", namespace: "0x00" } }))).to.equal("da.primary.namespace");
+    expect(
+      fieldOf(() => parseDaConfig({ primary: { layer: "celestia", url: "not a url", namespace: "0x0101" } })),
+    ).to.equal("da.primary.url");
+    expect(
+      fieldOf(() => parseDaConfig({ primary: { layer: "celestia", url: "http://x", namespace: "0x00" } })),
+    ).to.equal("da.primary.namespace");
     expect(fieldOf(() => parseDaConfig({ primary: { layer: "s3" } }))).to.equal("da.primary.layer");
-    expect(fieldOf(() => parseDaConfig({ primary: { layer: "local", maxRecordBytes: -1 } }))).to.equal("da.primary.maxRecordBytes");
-    expect(fieldOf(() => parseDaConfig({ primary: { layer: "local" }, fallback: { layer: "local" } }))).to.equal("da.fallback.layer");
+    expect(fieldOf(() => parseDaConfig({ primary: { layer: "local", maxRecordBytes: -1 } }))).to.equal(
+      "da.primary.maxRecordBytes",
+    );
+    expect(fieldOf(() => parseDaConfig({ primary: { layer: "local" }, fallback: { layer: "local" } }))).to.equal(
+      "da.fallback.layer",
+    );
     expect(fieldOf(() => parseDaConfig({ read: [{ layer: "eigenda", url: "ftp://x" }] }))).to.equal("da.read.0.url");
     expect(fieldOf(() => parseDaConfig({ primary: { layer: "local", typo: 1 } }))).to.equal("da.primary");
   });

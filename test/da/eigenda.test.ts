@@ -1,7 +1,12 @@
 import { expect } from "chai";
 import { bytesToHex } from "viem";
 import { EigenDaLayer } from "../../da/eigenda.ts";
-import { CertificateRejectedError, DaUnavailableError, RecordNotFoundError, RecordTooLargeError } from "../../da/errors.ts";
+import {
+  CertificateRejectedError,
+  DaUnavailableError,
+  RecordNotFoundError,
+  RecordTooLargeError,
+} from "../../da/errors.ts";
 import { encodeRecord } from "../../protocol/record.ts";
 import { startFakeEigenDaProxy, type FakeEigenDaProxy } from "../fakes/eigendaProxy.ts";
 import { sampleRecord } from "../fakes/records.ts";

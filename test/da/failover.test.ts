@@ -47,7 +47,10 @@ describe("da failover: primary + fallback, readers follow the pointer", () => {
 
   it("fails over when the Celestia node is down", async () => {
     await node.close();
-    const da = new DaClient({ primary: new CelestiaLayer({ url: node.url, namespace }), fallback: new EigenDaLayer({ url: proxy.url }) });
+    const da = new DaClient({
+      primary: new CelestiaLayer({ url: node.url, namespace }),
+      fallback: new EigenDaLayer({ url: proxy.url }),
+    });
     const put = await da.put(sampleRecord());
     expect(put).to.include({ layer: "eigenda", failedOver: true });
   });
@@ -73,7 +76,10 @@ describe("da failover: primary + fallback, readers follow the pointer", () => {
   it("reports both causes when primary and fallback fail", async () => {
     proxy.failNextPuts(503);
     await node.close();
-    const da = new DaClient({ primary: new EigenDaLayer({ url: proxy.url }), fallback: new CelestiaLayer({ url: node.url, namespace }) });
+    const da = new DaClient({
+      primary: new EigenDaLayer({ url: proxy.url }),
+      fallback: new CelestiaLayer({ url: node.url, namespace }),
+    });
     const error = await rejection(da.put(sampleRecord()));
     expect(error).to.be.instanceOf(DaWriteFailedError);
     expect((error as DaWriteFailedError).causes).to.have.length(2);
@@ -110,8 +116,14 @@ describe("da failover: primary + fallback, readers follow the pointer", () => {
   it("verify reports availability and bodyHash match, and unavailability without throwing", async () => {
     const da = new DaClient({ primary: new EigenDaLayer({ url: proxy.url }), fallback: new LocalStore({ dir }) });
     const put = await da.put(sampleRecord());
-    expect(await da.verify(put.pointerHex, recordBodyHash(sampleRecord().body))).to.include({ available: true, bodyHashMatches: true });
-    expect(await da.verify(put.pointerHex, recordBodyHash(sampleRecord(9).body))).to.include({ available: true, bodyHashMatches: false });
+    expect(await da.verify(put.pointerHex, recordBodyHash(sampleRecord().body))).to.include({
+      available: true,
+      bodyHashMatches: true,
+    });
+    expect(await da.verify(put.pointerHex, recordBodyHash(sampleRecord(9).body))).to.include({
+      available: true,
+      bodyHashMatches: false,
+    });
     proxy.invalidateCertificate(put.pointerHex.replace(/^0x02/, "0x"));
     const dropped = await da.verify(put.pointerHex);
     expect(dropped.available).to.equal(false);

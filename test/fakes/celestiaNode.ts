@@ -81,7 +81,9 @@ export async function startFakeCelestiaNode(options: FakeCelestiaNodeOptions = {
     if (height === 0) throw new RpcError("header: height is equal to 0");
     if (laggingReads > 0) {
       laggingReads--;
-      throw new RpcError(`header: given height is from the future: networkHeight: ${height - 1}, requestedHeight: ${height}`);
+      throw new RpcError(
+        `header: given height is from the future: networkHeight: ${height - 1}, requestedHeight: ${height}`,
+      );
     }
     if (height > head) {
       throw new RpcError(`header: given height is from the future: networkHeight: ${head}, requestedHeight: ${height}`);
@@ -131,7 +133,9 @@ export async function startFakeCelestiaNode(options: FakeCelestiaNodeOptions = {
           if (injectedMismatches > 0) injectedMismatches--;
           submits.rejectedSequence++;
           // What cosmos-sdk says when two transactions of one account were signed with one sequence.
-          throw new RpcError(`account sequence mismatch, expected ${expected + 1}, got ${expected}: incorrect account sequence`);
+          throw new RpcError(
+            `account sequence mismatch, expected ${expected + 1}, got ${expected}: incorrect account sequence`,
+          );
         }
         const stored: StoredBlob[] = [];
         let index = 0;
@@ -141,7 +145,13 @@ export async function startFakeCelestiaNode(options: FakeCelestiaNodeOptions = {
           const shareVersion = b.share_version ?? 0;
           if (namespace.length !== NAMESPACE_SIZE) throw new RpcError(`namespace: invalid size ${namespace.length}`);
           if (data.length === 0) throw new RpcError("blob: empty blob data");
-          stored.push({ namespace, data, shareVersion, commitment: Buffer.from(createCommitment({ namespace, data, shareVersion })), index });
+          stored.push({
+            namespace,
+            data,
+            shareVersion,
+            commitment: Buffer.from(createCommitment({ namespace, data, shareVersion })),
+            index,
+          });
           index += sparseSharesNeeded(data.length, shareVersion);
         }
         if (options.submitLatencyMs) await sleep(options.submitLatencyMs);

@@ -53,7 +53,8 @@ export async function startFakeEigenDaProxy(options: FakeEigenDaProxyOptions = {
       requests.puts++;
       const payload = await readBody(req);
       const fault = putFaults.shift();
-      if (fault) return reply(res, fault, fault === 503 ? "eigenda: failover: disperser unavailable" : `injected ${fault}`);
+      if (fault)
+        return reply(res, fault, fault === 503 ? "eigenda: failover: disperser unavailable" : `injected ${fault}`);
       if (payload.length === 0) return reply(res, 400, "empty payload");
       if (payload.length > maxPayload) return reply(res, 413, `blob size ${payload.length} exceeds max ${maxPayload}`);
       // Certificate-like bytes: version || digest of the payload || a dispersal counter.

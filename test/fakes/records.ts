@@ -20,7 +20,9 @@ export function sampleRecord(seed = 1, stdoutBytes = 64): ExecutionRecord {
       instructions: [
         {
           chainId: 31337n,
-          instructions: [{ op: Op.TRANSFER, target: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", amount: 5n, data: "0x" }],
+          instructions: [
+            { op: Op.TRANSFER, target: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", amount: 5n, data: "0x" },
+          ],
         },
         {
           chainId: 31338n,

@@ -45,9 +45,13 @@ describe("protocol/daPointer", () => {
       ["nothex", "daPointer"],
     ];
     for (const [hex, field] of cases) {
-      expect(() => decodeDaPointer(hex as `0x${string}`), hex).to.throw(InvalidInputError).with.property("field", field);
+      expect(() => decodeDaPointer(hex as `0x${string}`), hex)
+        .to.throw(InvalidInputError)
+        .with.property("field", field);
     }
-    expect(() => encodeDaPointer({ kind: "celestia", height: 1n << 64n, commitment: hash })).to.throw(InvalidInputError);
+    expect(() => encodeDaPointer({ kind: "celestia", height: 1n << 64n, commitment: hash })).to.throw(
+      InvalidInputError,
+    );
     expect(() => encodeDaPointer({ kind: "local", sha256: "0x12" })).to.throw(InvalidInputError);
   });
 });

@@ -40,7 +40,10 @@ describe("protocol/record", () => {
   });
 
   it("round-trips a PROGRAM_ERROR record with no instructions and no signatures", () => {
-    const record: ExecutionRecord = { body: { ...sampleRecord().body, status: 1, instructions: [], stderr: toHex("trap: unreachable") }, signatures: [] };
+    const record: ExecutionRecord = {
+      body: { ...sampleRecord().body, status: 1, instructions: [], stderr: toHex("trap: unreachable") },
+      signatures: [],
+    };
     expect(recordToJson(decodeRecord(encodeRecord(record)))).to.deep.equal(recordToJson(record));
   });
 
@@ -114,7 +117,9 @@ describe("protocol/record", () => {
     const record = sampleRecord();
     const shuffled = { ...record, signatures: [...record.signatures].reverse() };
     expectInvalid(() => encodeRecord(shuffled), /^record\.signatures\[\d\]$/);
-    expect(bytesToHex(encodeRecord({ ...record, signatures: sortSignatures(shuffled.signatures) }))).to.equal(bytesToHex(encodeRecord(record)));
+    expect(bytesToHex(encodeRecord({ ...record, signatures: sortSignatures(shuffled.signatures) }))).to.equal(
+      bytesToHex(encodeRecord(record)),
+    );
     const duplicated = { ...record, signatures: [record.signatures[0]!, record.signatures[0]!] };
     expectInvalid(() => encodeRecord(duplicated), "record.signatures[1]");
   });
@@ -141,7 +146,10 @@ describe("protocol/record", () => {
     expectInvalid(() => encodeRecordBody({ ...body, status: 2 as never }), "record.status");
     expectInvalid(() => encodeRecordBody({ ...body, fuelUsed: 1n << 64n }), "record.fuelUsed");
     const badOp = [{ chainId: 1n, instructions: [{ ...body.instructions[0]!.instructions[0]!, op: 9 as never }] }];
-    expectInvalid(() => encodeRecordBody({ ...body, instructions: badOp }), "record.instructions[0].instructions[0].op");
+    expectInvalid(
+      () => encodeRecordBody({ ...body, instructions: badOp }),
+      "record.instructions[0].instructions[0].op",
+    );
     expectInvalid(() => encodeRecordBody({ ...body, requestId: "0x1234" }), "record.requestId");
   });
 
@@ -156,7 +164,9 @@ describe("protocol/record", () => {
 
   it("parses the JSON form and names the bad field", () => {
     const json = recordToJson(sampleRecord());
-    expect(bytesToHex(encodeRecord(recordFromJson(JSON.parse(JSON.stringify(json)))))).to.equal(bytesToHex(encodeRecord(sampleRecord())));
+    expect(bytesToHex(encodeRecord(recordFromJson(JSON.parse(JSON.stringify(json)))))).to.equal(
+      bytesToHex(encodeRecord(sampleRecord())),
+    );
     expectInvalid(() => recordFromJson({ ...json, body: { ...json.body, fuelUsed: "-1" } }), "record.body.fuelUsed");
     expectInvalid(() => recordFromJson({ ...json, body: { ...json.body, oracle: "0x12" } }), "record.body.oracle");
   });

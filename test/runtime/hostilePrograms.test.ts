@@ -31,7 +31,9 @@ describe("runtime: hostile programs are contained", function () {
     it("refuses a socket import, naming it", () => {
       const error = rejection(() => prepareWat("socket-import"));
       expect(error.reason).to.equal("forbidden_import");
-      expect(error.shortMessage).to.contain("wasi_snapshot_preview1.sock_accept").and.contain("sockets are not available");
+      expect(error.shortMessage)
+        .to.contain("wasi_snapshot_preview1.sock_accept")
+        .and.contain("sockets are not available");
     });
     it("refuses an import outside WASI", () => {
       const error = rejection(() => prepareWat("env-import"));
@@ -40,7 +42,9 @@ describe("runtime: hostile programs are contained", function () {
     });
     it("refuses a WASI import with the wrong signature", () => {
       const error = rejection(() => prepareWat("wrong-signature"));
-      expect(error.shortMessage).to.contain("fd_write has type (i32, i32) -> (i32), expected (i32, i32, i32, i32) -> (i32)");
+      expect(error.shortMessage).to.contain(
+        "fd_write has type (i32, i32) -> (i32), expected (i32, i32, i32, i32) -> (i32)",
+      );
     });
     it("refuses a start section", () => {
       expect(rejection(() => prepareWat("start-section")).reason).to.equal("start_section");
@@ -60,21 +64,28 @@ describe("runtime: hostile programs are contained", function () {
     });
     it("refuses malformed modules with the reason", () => {
       const limits = DEFAULT_LIMITS;
-      expect(rejection(() => prepareProgram(new TextEncoder().encode("#!/bin/sh\nrm -rf /"), { name: "x", limits })).shortMessage).to.contain("magic");
+      expect(
+        rejection(() => prepareProgram(new TextEncoder().encode("#!/bin/sh\nrm -rf /"), { name: "x", limits }))
+          .shortMessage,
+      ).to.contain("magic");
       const truncated = watModule("infinite-loop").slice(0, 30);
       expect(rejection(() => prepareProgram(truncated, { name: "x", limits })).reason).to.equal("malformed");
       const component = Uint8Array.from([0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0]);
       expect(rejection(() => prepareProgram(component, { name: "x", limits })).shortMessage).to.contain("version");
     });
     it("refuses a module over the size limit before parsing it", () => {
-      const error = rejection(() => prepareProgram(new Uint8Array(MAX_MODULE_BYTES + 1), { name: "x", limits: DEFAULT_LIMITS }));
+      const error = rejection(() =>
+        prepareProgram(new Uint8Array(MAX_MODULE_BYTES + 1), { name: "x", limits: DEFAULT_LIMITS }),
+      );
       expect(error.reason).to.equal("too_large");
     });
     it("refuses a module whose initial memory is over the page limit", () => {
       const module = binaryen.parseText('(module (memory (export "memory") 10) (func (export "_start")))');
       const bytes = module.emitBinary();
       module.dispose();
-      const error = rejection(() => prepareProgram(bytes, { name: "x", limits: { ...DEFAULT_LIMITS, memoryPages: 4 } }));
+      const error = rejection(() =>
+        prepareProgram(bytes, { name: "x", limits: { ...DEFAULT_LIMITS, memoryPages: 4 } }),
+      );
       expect(error.reason).to.equal("memory");
       expect(error.shortMessage).to.contain("starts at 10 pages, over the limit of 4 pages");
     });
@@ -113,7 +124,10 @@ describe("runtime: hostile programs are contained", function () {
       expect(text(outcome.stderr)).to.match(/allocated [0-3] MiB before malloc failed/);
     });
     it("stops endless output with output_limit (WAT and C)", async () => {
-      for (const program of [prepareWat("huge-output", { outputBytes: 10_000 }), preparedProgram("hostile-huge-output")]) {
+      for (const program of [
+        prepareWat("huge-output", { outputBytes: 10_000 }),
+        preparedProgram("hostile-huge-output"),
+      ]) {
         const outcome = await runtime.execute(program, requestFor("{}"));
         expect(outcome.outcome, program.name).to.equal("output_limit");
         expect(outcome.stdout.length).to.be.at.most(program.limits.outputBytes);

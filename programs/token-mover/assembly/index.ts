@@ -49,12 +49,28 @@ const destination = required(input.get("destinationChainId"), "destinationChainI
 
 if (!isAddress(token)) fail('"token" is not a 0x-prefixed 20-byte address');
 if (!isAddress(to)) fail('"to" is not a 0x-prefixed 20-byte address');
-if (!input.isStringValue("amount") || !isPositiveAmount(amount)) fail('"amount" must be a decimal string between 1 and 2^256-1');
-if (input.isStringValue("destinationChainId") || destination.length > 19 || destination == "0" || destination.charAt(0) == "0") {
+if (!input.isStringValue("amount") || !isPositiveAmount(amount))
+  fail('"amount" must be a decimal string between 1 and 2^256-1');
+if (
+  input.isStringValue("destinationChainId") ||
+  destination.length > 19 ||
+  destination == "0" ||
+  destination.charAt(0) == "0"
+) {
   fail('"destinationChainId" must be a positive integer');
 }
 
 writeOutput(
-  '{"actions":[{"op":"burn","amount":"' + amount + '"},' +
-    '{"op":"mint","chainId":' + destination + ',"token":"' + token + '","to":"' + to + '","amount":"' + amount + '"}]}\n',
+  '{"actions":[{"op":"burn","amount":"' +
+    amount +
+    '"},' +
+    '{"op":"mint","chainId":' +
+    destination +
+    ',"token":"' +
+    token +
+    '","to":"' +
+    to +
+    '","amount":"' +
+    amount +
+    '"}]}\n',
 );
