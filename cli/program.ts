@@ -210,15 +210,13 @@ function outcomeJson(outcome: PipelineOutcome): Record<string, unknown> {
 function instructionsJson(byChain: InstructionsByChain): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const [chainId, list] of byChain) {
-    out[chainId.toString()] = list.map((ix) => ({
-      op: ix.op,
-      opName: OP_NAMES[ix.op],
-      target: ix.target,
-      amount: ix.amount.toString(),
-      data: ix.data,
-    }));
+    out[chainId.toString()] = list.map(instructionJson);
   }
   return out;
+}
+
+function instructionJson(ix: Instruction): Record<string, unknown> {
+  return { op: ix.op, opName: OP_NAMES[ix.op], target: ix.target, amount: ix.amount.toString(), data: ix.data };
 }
 
 const OP_NAMES = Object.fromEntries(Object.entries(Op).map(([name, code]) => [code, name])) as Record<number, string>;

@@ -164,7 +164,7 @@ function ascEntry(): string {
 
 function runCompiler(manifest: Manifest, dir: string, command: Command): void {
   try {
-    execFileSync(command.file, command.args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    execFileSync(command.file, command.args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: hermeticEnv() });
   } catch (error) {
     const failure = error as { stderr?: Buffer; code?: string; message: string };
     const missing = failure.code === "ENOENT";
@@ -180,6 +180,19 @@ function runCompiler(manifest: Manifest, dir: string, command: Command): void {
       permanent: true,
     });
   }
+}
+
+/**
+ * The compilers' environment, without node_modules/.bin on PATH: clang runs any `wasm-opt` it
+ * finds on PATH after linking, and npm scripts put binaryen's there, so the same sources would
+ * give a different module (and programId) under `npm run` than in a shell.
+ */
+function hermeticEnv(): NodeJS.ProcessEnv {
+  const path = (process.env.PATH ?? "")
+    .split(":")
+    .filter((entry) => !entry.includes("node_modules"))
+    .join(":");
+  return { ...process.env, PATH: path };
 }
 
 function sourceHash(dir: string, manifest: Manifest, command: Command): string {

@@ -56,28 +56,21 @@ class Reader {
     return this.bytes[this.offset++]!;
   }
   u32(): number {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      const b = this.byte();
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) break;
-      shift += 7;
-      if (shift > 28) this.fail("LEB128 integer too long");
-    }
+    const result = this.unsignedLeb(28);
     if (result > 0xffffffff) this.fail("LEB128 integer out of range");
     return result;
   }
   /** A 64-bit limit (memory64); only ever compared, so a lossy number is fine. */
   u64(): number {
+    return this.unsignedLeb(63);
+  }
+  private unsignedLeb(maxShift: number): number {
     let result = 0;
-    let shift = 0;
-    for (;;) {
+    for (let shift = 0; ; shift += 7) {
+      if (shift > maxShift) this.fail("LEB128 integer too long");
       const b = this.byte();
       result += (b & 0x7f) * 2 ** shift;
       if ((b & 0x80) === 0) return result;
-      shift += 7;
-      if (shift > 63) this.fail("LEB128 integer too long");
     }
   }
   name(): string {

@@ -27,19 +27,28 @@ type Slot = {
   worker: Worker;
   /** The pool's mirror of the worker's module cache: it decides evictions and sends them. */
   modules: LruMap<string, true>;
-  job: Job | undefined;
+  /** Jobs sent to the worker, in the order it runs them; the first one is running. */
+  jobs: Job[];
+  /** Wall-clock backstop of the running job. */
   timer: NodeJS.Timeout | undefined;
   /** Set once the worker has loaded its code: the wall-clock limit must not include start-up. */
   ready: boolean;
 };
 
+/**
+ * Jobs a worker holds at once: the running one and the next, so a worker never waits for a
+ * message round trip between two runs.
+ */
+const JOBS_PER_WORKER = 2;
+
 const WORKER_URL = new URL("./poolWorker.ts", import.meta.url);
 
 /**
- * Worker threads that run programs. A job goes to an idle worker, preferring one that already
- * holds the compiled module; each worker runs one job at a time. A job that outlives its
- * wall-clock limit gets its worker terminated and replaced, and rejects with RunAbandonedError
- * (the node abstains): fuel, not time, is what ends runaway programs deterministically.
+ * Worker threads that run programs. A job goes to the least busy worker, preferring one that
+ * already holds the compiled module; a worker runs its jobs one at a time, in order. A job that
+ * outlives its wall-clock limit gets its worker terminated and replaced and rejects with
+ * RunAbandonedError (the node abstains); the job queued behind it is sent to another worker. Fuel,
+ * not time, is what ends runaway programs deterministically.
  */
 export class RuntimePool {
   private readonly slots: Slot[] = [];
@@ -72,12 +81,12 @@ export class RuntimePool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new RunAbandonedError("the runtime pool closed"));
+    const closing = new RunAbandonedError("the runtime pool closed");
+    for (const job of this.queue.splice(0)) job.reject(closing);
     await Promise.all(
       this.slots.map(async (slot) => {
         clearTimeout(slot.timer);
-        slot.job?.reject(new RunAbandonedError("the runtime pool closed"));
-        slot.job = undefined;
+        for (const job of slot.jobs.splice(0)) job.reject(closing);
         await slot.worker.terminate();
       }),
     );
@@ -85,13 +94,7 @@ export class RuntimePool {
 
   private spawn(): Slot {
     const worker = new Worker(WORKER_URL, { resourceLimits: { stackSizeMb: WORKER_STACK_MB } });
-    const slot: Slot = {
-      worker,
-      modules: new LruMap(this.modulesPerWorker),
-      job: undefined,
-      timer: undefined,
-      ready: false,
-    };
+    const slot: Slot = { worker, modules: new LruMap(this.modulesPerWorker), jobs: [], timer: undefined, ready: false };
     worker.on("message", (reply: WorkerReply | "ready") => {
       if (reply !== "ready") return this.onReply(slot, reply);
       slot.ready = true;
@@ -106,22 +109,23 @@ export class RuntimePool {
 
   private dispatch(): void {
     while (this.queue.length > 0) {
-      const idle = this.slots.filter((slot) => slot.ready && !slot.job);
-      if (idle.length === 0) break;
+      const open = this.slots.filter((slot) => slot.ready && slot.jobs.length < JOBS_PER_WORKER);
+      if (open.length === 0) break;
       const job = this.queue.shift()!;
-      const slot = idle.find((s) => s.modules.has(job.program.key)) ?? idle[0]!;
-      this.start(slot, job);
+      const fewest = Math.min(...open.map((slot) => slot.jobs.length));
+      const candidates = open.filter((slot) => slot.jobs.length === fewest);
+      this.send(candidates.find((slot) => slot.modules.has(job.program.key)) ?? candidates[0]!, job);
     }
     // Workers keep the process alive only while there is work: an idle pool never blocks exit.
-    const busy = this.queue.length > 0;
+    const waiting = this.queue.length > 0;
     for (const slot of this.slots) {
-      if (busy || slot.job) slot.worker.ref();
+      if (waiting || slot.jobs.length > 0) slot.worker.ref();
       else slot.worker.unref();
     }
   }
 
-  private start(slot: Slot, job: Job): void {
-    slot.job = job;
+  private send(slot: Slot, job: Job): void {
+    slot.jobs.push(job);
     const key = job.program.key;
     const request: WorkerRequest = { type: "run", id: job.id, key, memory: job.program.memory, input: job.input };
     if (slot.modules.has(key)) slot.modules.get(key);
@@ -130,38 +134,43 @@ export class RuntimePool {
       for (const evicted of slot.modules.set(key, true))
         slot.worker.postMessage({ type: "evict", key: evicted } satisfies WorkerRequest);
     }
-    slot.timer = setTimeout(() => this.onTimeout(slot, job), job.input.limits.wallTimeMs);
     slot.worker.postMessage(request);
+    if (slot.jobs.length === 1) this.startTimer(slot);
+  }
+
+  private startTimer(slot: Slot): void {
+    const running = slot.jobs[0];
+    if (!running) return;
+    slot.timer = setTimeout(() => this.onTimeout(slot, running), running.input.limits.wallTimeMs);
   }
 
   private onReply(slot: Slot, reply: WorkerReply): void {
-    const job = slot.job;
+    const job = slot.jobs[0];
     if (!job || job.id !== reply.id) return;
     clearTimeout(slot.timer);
-    slot.job = undefined;
+    slot.jobs.shift();
+    this.startTimer(slot);
     if ("outcome" in reply) job.resolve(reply.outcome);
     else job.reject(new RunAbandonedError(reply.error.message));
     this.dispatch();
   }
 
   private onTimeout(slot: Slot, job: Job): void {
-    if (slot.job !== job) return;
-    slot.job = undefined;
-    job.reject(
-      new RunAbandonedError(
-        `"${job.program.name}" ran past its wall-clock backstop of ${job.input.limits.wallTimeMs} ms`,
-      ),
-    );
-    this.replace(slot, undefined);
+    if (slot.jobs[0] !== job) return;
+    this.replace(slot, `"${job.program.name}" ran past its wall-clock backstop of ${job.input.limits.wallTimeMs} ms`);
   }
 
-  /** Swaps a dead or stuck worker for a fresh one; its job, if any, is abandoned. */
-  private replace(slot: Slot, reason: string | undefined): void {
+  /**
+   * Swaps a dead or stuck worker for a fresh one: its running job is abandoned, the jobs queued
+   * behind it (which never started) go back to the front of the queue.
+   */
+  private replace(slot: Slot, reason: string): void {
     const index = this.slots.indexOf(slot);
     if (index < 0 || this.closed) return;
     clearTimeout(slot.timer);
-    if (slot.job && reason) slot.job.reject(new RunAbandonedError(reason));
-    slot.job = undefined;
+    const [running, ...waiting] = slot.jobs.splice(0);
+    running?.reject(new RunAbandonedError(reason));
+    this.queue.unshift(...waiting);
     this.slots.splice(index, 1, this.spawn());
     void slot.worker.terminate();
     this.dispatch();

@@ -4,10 +4,11 @@
  * globals every service uses), and @types/node 22 does not declare them.
  */
 declare namespace WebAssembly {
-  type ImportValue = Function | Global | Memory | Table | number | bigint;
+  type HostFunction = (...args: never[]) => unknown;
+  type ImportValue = HostFunction | Global | Memory | Table | number | bigint;
   type ModuleImports = Record<string, ImportValue>;
   type Imports = Record<string, ModuleImports>;
-  type ExportValue = Function | Global | Memory | Table;
+  type ExportValue = HostFunction | Global | Memory | Table;
   type Exports = Record<string, ExportValue>;
 
   class Module {
