@@ -1,16 +1,15 @@
 import { expect } from "chai";
 import { Op } from "../../protocol/instructions.ts";
-import { NanoRuntime } from "../../runtime/executor.ts";
 import type { RunOutcome } from "../../runtime/outcome.ts";
 import {
   address,
-  builtPrograms,
   ORIGIN_CHAIN,
   OTHER_CHAIN,
   preparedProgram,
   requestFor,
   requestIdOf,
   text,
+  useRuntime,
 } from "../fixtures/programs.ts";
 
 function amounts(outcome: RunOutcome, chain = ORIGIN_CHAIN): bigint[] {
@@ -19,14 +18,9 @@ function amounts(outcome: RunOutcome, chain = ORIGIN_CHAIN): bigint[] {
 
 describe("programs: the examples, compiled from source", function () {
   this.timeout(120_000);
-  let runtime: NanoRuntime;
-  before(() => {
-    builtPrograms();
-    runtime = new NanoRuntime({ size: 2 });
-  });
-  after(() => runtime.close());
+  const runtime = useRuntime(2);
   const run = (name: string, input: unknown, requestId = requestIdOf("examples")) =>
-    runtime.execute(preparedProgram(name), requestFor(input, { requestId }));
+    runtime().execute(preparedProgram(name), requestFor(input, { requestId }));
 
   describe("payout-splitter (C)", () => {
     it("splits by weight, giving the rounding dust to the first recipient", async () => {

@@ -1,10 +1,9 @@
 import { expect } from "chai";
 import { Worker } from "node:worker_threads";
-import { NanoRuntime } from "../../runtime/executor.ts";
 import type { RunOutcome } from "../../runtime/outcome.ts";
 import { clearPreparedPrograms } from "../../runtime/prepare.ts";
 import { InstanceRunner } from "../../runtime/runInstance.ts";
-import { address, builtPrograms, prepareWat, preparedProgram, requestFor, requestIdOf } from "../fixtures/programs.ts";
+import { address, prepareWat, preparedProgram, requestFor, requestIdOf, useRuntime } from "../fixtures/programs.ts";
 
 /** What every node must agree on, byte for byte. */
 function fingerprint(outcome: RunOutcome): string {
@@ -28,13 +27,7 @@ const splitInput = {
 
 describe("runtime: determinism", function () {
   this.timeout(120_000);
-  let runtime: NanoRuntime;
-
-  before(() => {
-    builtPrograms();
-    runtime = new NanoRuntime({ size: 2 });
-  });
-  after(() => runtime.close());
+  const runtime = useRuntime(2);
 
   it("gives the same outcome and fuel on every run and on every pool worker", async () => {
     for (const [name, input] of [
@@ -42,7 +35,9 @@ describe("runtime: determinism", function () {
       ["raffle", raffleInput],
     ] as const) {
       const program = preparedProgram(name);
-      const outcomes = await Promise.all(Array.from({ length: 16 }, () => runtime.execute(program, requestFor(input))));
+      const outcomes = await Promise.all(
+        Array.from({ length: 16 }, () => runtime().execute(program, requestFor(input))),
+      );
       expect(outcomes[0]!.outcome, name).to.equal("ok");
       expect(new Set(outcomes.map(fingerprint)).size, name).to.equal(1);
     }
@@ -50,7 +45,7 @@ describe("runtime: determinism", function () {
 
   it("gives the same outcome in the pool as on this thread, and after re-instrumenting", async () => {
     const request = requestFor(raffleInput);
-    const pooled = fingerprint(await runtime.execute(preparedProgram("raffle"), request));
+    const pooled = fingerprint(await runtime().execute(preparedProgram("raffle"), request));
     const local = new InstanceRunner();
     const input = {
       stdin: request.input,
@@ -71,11 +66,11 @@ describe("runtime: determinism", function () {
 
   it("gives the same outcome while the other core is busy", async () => {
     const program = preparedProgram("payout-splitter");
-    const quiet = fingerprint(await runtime.execute(program, requestFor(splitInput)));
+    const quiet = fingerprint(await runtime().execute(program, requestFor(splitInput)));
     const busy = new Worker("const end = Date.now() + 1500; while (Date.now() < end) {}", { eval: true });
     try {
       const outcomes = await Promise.all(
-        Array.from({ length: 8 }, () => runtime.execute(program, requestFor(splitInput))),
+        Array.from({ length: 8 }, () => runtime().execute(program, requestFor(splitInput))),
       );
       expect(outcomes.map(fingerprint)).to.deep.equal(Array(8).fill(quiet));
     } finally {
@@ -89,7 +84,7 @@ describe("runtime: determinism", function () {
       prepareWat("deep-recursion"),
       prepareWat("huge-output", { outputBytes: 9000 }),
     ]) {
-      const outcomes = await Promise.all([1, 2, 3, 4].map(() => runtime.execute(program, requestFor("{}"))));
+      const outcomes = await Promise.all([1, 2, 3, 4].map(() => runtime().execute(program, requestFor("{}"))));
       expect(new Set(outcomes.map(fingerprint)).size, program.name).to.equal(1);
     }
   });
@@ -97,7 +92,7 @@ describe("runtime: determinism", function () {
   it("derives the clock from the request timestamp and fuel, and randomness from the request id", async () => {
     const program = prepareWat("clock-and-random");
     const read = async (label: string, timestamp: bigint) => {
-      const outcome = await runtime.execute(program, requestFor("{}", { requestId: requestIdOf(label), timestamp }));
+      const outcome = await runtime().execute(program, requestFor("{}", { requestId: requestIdOf(label), timestamp }));
       const view = new DataView(outcome.stdout.buffer, outcome.stdout.byteOffset, outcome.stdout.byteLength);
       return {
         realtime: view.getBigUint64(0, true),

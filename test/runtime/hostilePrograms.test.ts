@@ -1,11 +1,10 @@
 import { expect } from "chai";
 import binaryen from "binaryen";
 import { ModuleRejectedError, RunAbandonedError } from "../../runtime/errors.ts";
-import { NanoRuntime } from "../../runtime/executor.ts";
 import { MAX_MODULE_BYTES } from "../../runtime/limits.ts";
 import { prepareProgram } from "../../runtime/prepare.ts";
 import { DEFAULT_LIMITS } from "../../protocol/programPackage.ts";
-import { builtPrograms, prepareWat, preparedProgram, requestFor, text, watModule } from "../fixtures/programs.ts";
+import { prepareWat, preparedProgram, requestFor, text, watModule, useRuntime } from "../fixtures/programs.ts";
 
 function rejection(load: () => unknown): ModuleRejectedError {
   try {
@@ -19,13 +18,7 @@ function rejection(load: () => unknown): ModuleRejectedError {
 
 describe("runtime: hostile programs are contained", function () {
   this.timeout(120_000);
-  let runtime: NanoRuntime;
-
-  before(() => {
-    builtPrograms();
-    runtime = new NanoRuntime({ size: 2 });
-  });
-  after(() => runtime.close());
+  const runtime = useRuntime(2);
 
   describe("refused at load time", () => {
     it("refuses a socket import, naming it", () => {
@@ -94,31 +87,31 @@ describe("runtime: hostile programs are contained", function () {
   describe("contained at run time", () => {
     it("stops an infinite loop with out_of_fuel, charging exactly the limit", async () => {
       const program = prepareWat("infinite-loop", { fuel: 1_000_000 });
-      const outcome = await runtime.execute(program, requestFor("{}"));
+      const outcome = await runtime().execute(program, requestFor("{}"));
       expect(outcome.outcome).to.equal("out_of_fuel");
       expect(outcome.fuelUsed).to.equal(1_000_000n);
       expect(outcome.message).to.contain("ran out of fuel (limit 1000000)");
     });
     it("stops unbounded recursion with too_deep before V8's stack limit (WAT and C)", async () => {
       for (const program of [prepareWat("deep-recursion"), preparedProgram("hostile-deep-recursion")]) {
-        const outcome = await runtime.execute(program, requestFor("{}"));
+        const outcome = await runtime().execute(program, requestFor("{}"));
         expect(outcome.outcome, program.name).to.equal("too_deep");
         expect(outcome.message).to.match(/call depth exceeded \d+ frame units in \S+/);
       }
     });
     it("caps memory growth at the page limit (WAT memory.grow loop)", async () => {
-      const outcome = await runtime.execute(prepareWat("memory-bomb", { memoryPages: 40 }), requestFor("{}"));
+      const outcome = await runtime().execute(prepareWat("memory-bomb", { memoryPages: 40 }), requestFor("{}"));
       expect(outcome.outcome).to.equal("exit");
       expect(outcome.exitCode).to.equal(40);
     });
     it("refuses a 4 GiB grow and charges a bulk fill by its size", async () => {
-      const outcome = await runtime.execute(prepareWat("memory-bomb-bulk", { memoryPages: 4 }), requestFor("{}"));
+      const outcome = await runtime().execute(prepareWat("memory-bomb-bulk", { memoryPages: 4 }), requestFor("{}"));
       expect(outcome.outcome).to.equal("exit");
       expect(outcome.exitCode).to.equal(1);
       expect(outcome.fuelUsed > 1024n).to.equal(true);
     });
     it("lets a C memory bomb see malloc fail instead of exhausting the host", async () => {
-      const outcome = await runtime.execute(preparedProgram("hostile-memory-bomb"), requestFor("{}"));
+      const outcome = await runtime().execute(preparedProgram("hostile-memory-bomb"), requestFor("{}"));
       expect(outcome.outcome).to.equal("exit");
       expect(outcome.exitCode).to.equal(4);
       expect(text(outcome.stderr)).to.match(/allocated [0-3] MiB before malloc failed/);
@@ -128,30 +121,30 @@ describe("runtime: hostile programs are contained", function () {
         prepareWat("huge-output", { outputBytes: 10_000 }),
         preparedProgram("hostile-huge-output"),
       ]) {
-        const outcome = await runtime.execute(program, requestFor("{}"));
+        const outcome = await runtime().execute(program, requestFor("{}"));
         expect(outcome.outcome, program.name).to.equal("output_limit");
         expect(outcome.stdout.length).to.be.at.most(program.limits.outputBytes);
         expect(outcome.message).to.contain(`stdout exceeded its limit of ${program.limits.outputBytes} bytes`);
       }
     });
     it("refuses path_open with ENOTCAPABLE", async () => {
-      const outcome = await runtime.execute(prepareWat("open-file"), requestFor("{}"));
+      const outcome = await runtime().execute(prepareWat("open-file"), requestFor("{}"));
       expect(outcome.outcome).to.equal("exit");
       expect(outcome.exitCode).to.equal(76);
     });
     it("gives a C program no file system: fopen fails for reading and writing", async () => {
-      const outcome = await runtime.execute(preparedProgram("hostile-open-file"), requestFor("{}"));
+      const outcome = await runtime().execute(preparedProgram("hostile-open-file"), requestFor("{}"));
       expect(outcome.exitCode).to.equal(3);
       expect(text(outcome.stderr)).to.contain("fopen /etc/passwd:").and.contain("fopen dropped.txt:");
       expect(text(outcome.stdout)).to.equal("");
     });
     it("gives a program an empty environment", async () => {
-      const outcome = await runtime.execute(preparedProgram("hostile-read-env"), requestFor("{}"));
+      const outcome = await runtime().execute(preparedProgram("hostile-read-env"), requestFor("{}"));
       expect(outcome.outcome).to.equal("ok");
       expect(text(outcome.stderr)).to.equal("");
     });
     it("reports a trap with the V8 message and the function", async () => {
-      const outcome = await runtime.execute(prepareWat("divide-by-zero"), requestFor("{}"));
+      const outcome = await runtime().execute(prepareWat("divide-by-zero"), requestFor("{}"));
       expect(outcome.outcome).to.equal("trap");
       expect(outcome.message).to.match(/^trapped: divide by zero in \S*divide/);
     });
@@ -159,13 +152,15 @@ describe("runtime: hostile programs are contained", function () {
       const stuck = prepareWat("infinite-loop", { fuel: 10_000_000_000, wallTimeMs: 200 });
       let error: unknown;
       try {
-        await runtime.execute(stuck, requestFor("{}"));
+        await runtime().execute(stuck, requestFor("{}"));
       } catch (caught) {
         error = caught;
       }
       expect(error).to.be.instanceOf(RunAbandonedError);
       expect((error as RunAbandonedError).shortMessage).to.contain("wall-clock backstop of 200 ms");
-      const after = await Promise.all([1, 2, 3].map(() => runtime.execute(prepareWat("open-file"), requestFor("{}"))));
+      const after = await Promise.all(
+        [1, 2, 3].map(() => runtime().execute(prepareWat("open-file"), requestFor("{}"))),
+      );
       expect(after.map((o) => o.exitCode)).to.deep.equal([76, 76, 76]);
     });
   });
