@@ -1,0 +1,78 @@
+import { existsSync, readFileSync } from "node:fs";
+import { z } from "zod";
+import { InvalidInputError } from "./errors.ts";
+
+/**
+ * Config pieces every service shares. Each service composes its own schema from these
+ * (relayer/config.ts, worker/config.ts, ingestor/config.ts) and loads it with {@link loadConfig}:
+ * a JSON file, then environment overrides, validated once at start; errors name the field.
+ */
+export const addressSchema = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "a 0x-prefixed 20-byte hex address");
+export const privateKeySchema = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a 0x-prefixed 32-byte hex private key");
+
+export const chainSchema = z
+  .object({
+    chainId: z.number().int().positive(),
+    name: z.string().min(1).optional(),
+    rpcUrl: z.string().url(),
+    oracle: addressSchema,
+    ingestor: addressSchema,
+    /** Blocks to wait after a request before acting on it. */
+    confirmations: z.number().int().nonnegative().default(0),
+    /** Block to start following from when no cursor is stored. */
+    startBlock: z.number().int().nonnegative().default(0),
+    pollIntervalMs: z.number().int().positive().default(500),
+  })
+  .strict();
+export type ChainConfig = z.infer<typeof chainSchema>;
+
+export const redisSchema = z
+  .object({
+    url: z.string().default("redis://127.0.0.1:6379"),
+  })
+  .strict();
+
+export const operationsSchema = z
+  .object({
+    /** Port of /metrics and /healthz (0 = pick a free one). */
+    httpPort: z.number().int().nonnegative().default(0),
+    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
+  })
+  .strict();
+
+/**
+ * Reads `file` (optional) as JSON, applies `envOverrides` (already-parsed values keyed by a
+ * dotted path, e.g. {"redis.url": process.env.REDIS_URL}), and validates with `schema`.
+ */
+export function loadConfig<S extends z.ZodType>(
+  schema: S,
+  options: { file?: string; raw?: unknown; envOverrides?: Record<string, unknown> } = {},
+): z.infer<S> {
+  let raw: unknown = options.raw ?? {};
+  if (options.file) {
+    if (!existsSync(options.file)) throw new InvalidInputError("config file", `a file at ${options.file}`);
+    try {
+      raw = JSON.parse(readFileSync(options.file, "utf8"));
+    } catch (cause) {
+      throw new InvalidInputError(options.file, "valid JSON", { cause });
+    }
+  }
+  const merged = structuredClone(raw) as Record<string, unknown>;
+  for (const [path, value] of Object.entries(options.envOverrides ?? {})) {
+    if (value === undefined) continue;
+    const parts = path.split(".");
+    let node = merged;
+    for (const part of parts.slice(0, -1)) {
+      if (typeof node[part] !== "object" || node[part] === null) node[part] = {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node[parts.at(-1)!] = value;
+  }
+  const parsed = schema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = options.file ? `${options.file}: ` : "";
+    throw new InvalidInputError(`config ${where}${issue.path.join(".") || "(root)"}`, issue.message);
+  }
+  return parsed.data;
+}
