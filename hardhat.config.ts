@@ -17,6 +17,9 @@ export default defineConfig({
     settings: {
       optimizer: { enabled: true, runs: 10_000 },
       evmVersion: "prague",
+      // No metadata hash: bytecode (and so every CREATE2 address) depends on the code only, not on
+      // comments or formatting, so two chains deployed from slightly different checkouts still match.
+      metadata: { bytecodeHash: "none", appendCBOR: false },
     },
   },
   paths: {
