@@ -1,0 +1,110 @@
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createPublicClient, createWalletClient, http, type Address, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { executableOracleAbi } from "../../protocol/abis.ts";
+import { buildProgram, programDirectories } from "../../programs/toolchain.ts";
+import { devAccount } from "../../deploy/context.ts";
+import { LOCAL_CHAINS, startChain, type RunningChain } from "../../scripts/localChains.ts";
+
+/** One chain of the devnet with the suite deployed on it. */
+export type DevnetChain = {
+  name: string;
+  chainId: number;
+  rpcUrl: string;
+  oracle: Address;
+  ingestor: Address;
+  operatorSet: Address;
+  factory: Address;
+  omniToken: Address;
+};
+
+export type DevnetPrograms = Record<string, { programId: Hex; packagePath: string }>;
+
+/** Private key of dev account `index` (local chains only: the mnemonic is public). */
+export const devKey = (index: number): Hex => devAccount(index).privateKey as Hex;
+
+/**
+ * Starts (or reuses) the two local chains, deploys the suite to both with `npx hardhat deploy`,
+ * builds the example programs, copies their packages into the program store and publishes them
+ * on both chains. Every step is idempotent.
+ */
+export async function prepareDevnet(options: {
+  root: string;
+  storeDir: string;
+  deploymentsDir: string;
+  log: (line: string) => void;
+  reuseChains?: boolean;
+}): Promise<{ chains: DevnetChain[]; programs: DevnetPrograms; running: RunningChain[] }> {
+  const running: RunningChain[] = [];
+  for (const chain of LOCAL_CHAINS) {
+    running.push(await startChain({ ...chain, reuse: options.reuseChains ?? true, cwd: options.root }));
+    options.log(`chain ${chain.chainId} up on http://127.0.0.1:${chain.port}`);
+  }
+  const chains: DevnetChain[] = [];
+  for (const chain of LOCAL_CHAINS) {
+    const deploy = spawnSync(
+      join(options.root, "node_modules", ".bin", "hardhat"),
+      ["deploy", "--network", chain.name],
+      {
+        cwd: options.root,
+        env: { ...process.env, VERSATUS_DEPLOYMENTS_DIR: options.deploymentsDir },
+        encoding: "utf8",
+      },
+    );
+    if (deploy.status !== 0) throw new Error(`deploy to ${chain.name} failed:\n${deploy.stdout}\n${deploy.stderr}`);
+    const address = (name: string) =>
+      (
+        JSON.parse(readFileSync(join(options.deploymentsDir, chain.name, `${name}.json`), "utf8")) as {
+          address: Address;
+        }
+      ).address;
+    chains.push({
+      name: chain.name,
+      chainId: chain.chainId,
+      rpcUrl: `http://127.0.0.1:${chain.port}`,
+      oracle: address("ExecutableOracle"),
+      ingestor: address("InstructionIngestor"),
+      operatorSet: address("OwnedOperatorSet"),
+      factory: address("ContractFactory"),
+      omniToken: address("OmniToken"),
+    });
+    options.log(`suite deployed on chain ${chain.chainId}`);
+  }
+
+  mkdirSync(options.storeDir, { recursive: true });
+  const programs: DevnetPrograms = {};
+  for (const dir of programDirectories(options.root).filter((d) => d.startsWith(join(options.root, "programs")))) {
+    const built = buildProgram(dir);
+    const programId = built.package.programId;
+    const packagePath = join(options.storeDir, `${programId}.vpkg`);
+    copyFileSync(built.packagePath, packagePath);
+    programs[built.name] = { programId, packagePath };
+  }
+  const owner = privateKeyToAccount(devKey(0));
+  for (const chain of chains) {
+    const transport = http(chain.rpcUrl);
+    const publicClient = createPublicClient({ transport });
+    const wallet = createWalletClient({ account: owner, transport });
+    for (const [name, { programId }] of Object.entries(programs)) {
+      const published = await publicClient.readContract({
+        address: chain.oracle,
+        abi: executableOracleAbi,
+        functionName: "isPublished",
+        args: [programId],
+      });
+      if (published) continue;
+      const hash = await wallet.writeContract({
+        address: chain.oracle,
+        abi: executableOracleAbi,
+        functionName: "publish",
+        args: [programId, name, `versatus://programs/${programId}`],
+        chain: null,
+      });
+      await publicClient.waitForTransactionReceipt({ hash });
+    }
+    options.log(`published ${Object.keys(programs).length} programs on chain ${chain.chainId}`);
+  }
+  return { chains, programs, running };
+}
