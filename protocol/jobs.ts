@@ -1,4 +1,6 @@
 import type { Address, Hex } from "viem";
+import type { OpCode } from "./instructions.ts";
+import type { ExecutionRecordBody } from "./record.ts";
 
 /**
  * Payloads carried by the queues of protocol/queues.ts. Everything is JSON: bigints travel as
@@ -80,3 +82,60 @@ export type PostJob = {
   signatures: Hex[];
   daPointer: Hex;
 };
+
+// ---------------------------------------------------------------------------------------------
+// Scheduling contract between the relayer and the workers (added with the relayer and worker).
+// ---------------------------------------------------------------------------------------------
+
+/** Job kinds a worker may accept; the relayer only schedules `execute` today. */
+export const JOB_KINDS = ["execute"] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+/**
+ * What a worker writes to `redisKeys.operators` (field = its lower-case address) every few
+ * seconds, and what the scheduler reads before choosing a quorum.
+ */
+export type OperatorReport = {
+  /** Jobs waiting or running in the operator's work queue. */
+  depth: number;
+  /** Depth at which the operator counts as full: the scheduler prefers others (SPEC 6). */
+  capacity: number;
+  /** Job kinds it runs. */
+  kinds: string[];
+  /** Program ids (lower-case 0x hex) it runs; null = every program. */
+  programs: string[] | null;
+  /** Unix ms of the report; an old report counts as "unknown". */
+  updatedAt: number;
+};
+
+/**
+ * The execution record body (SPEC 5) a ResultJob stands for: the fields the worker hashed into
+ * `bodyHash`. `outcome.stdout`, `outcome.stderr` (already capped) and `outcome.fuelUsed` are the
+ * body's fields as they are; the instructions are the non-empty `chains[].instructions` in
+ * increasing chain id order (none at all when status is PROGRAM_ERROR).
+ */
+export function recordBodyOfResultJob(job: ResultJob): ExecutionRecordBody {
+  return {
+    originChainId: BigInt(job.originChainId),
+    oracle: job.oracle,
+    requestId: job.requestId,
+    programId: job.programId,
+    input: job.input,
+    status: job.outcome.status,
+    stdout: job.outcome.stdout,
+    stderr: job.outcome.stderr,
+    fuelUsed: BigInt(job.outcome.fuelUsed),
+    instructions: job.chains
+      .filter((c) => c.instructions.length > 0)
+      .map((c) => ({
+        chainId: BigInt(c.chainId),
+        instructions: c.instructions.map((ix) => ({
+          op: ix.op as OpCode,
+          target: ix.target,
+          amount: BigInt(ix.amount),
+          data: ix.data,
+        })),
+      }))
+      .sort((a, b) => (a.chainId < b.chainId ? -1 : a.chainId > b.chainId ? 1 : 0)),
+  };
+}

@@ -5,31 +5,48 @@
  */
 export const QUEUE_PREFIX = "{versatus}";
 
+/**
+ * Queue names. BullMQ refuses a queue name containing ":" (its key separator), so the parts are
+ * joined with "-".
+ */
 export const queueNames = {
   /** Per operator: jobs the scheduler assigned to that operator's worker. */
-  work: (operator: string) => `work:${operator.toLowerCase()}`,
+  work: (operator: string) => `work-${operator.toLowerCase()}`,
   /** Signed results from every worker, consumed by the collector. */
   results: "results",
   /** Per target chain: quorum-signed results waiting to be posted with ingestBatch. */
-  post: (chainId: bigint | number) => `post:${chainId}`,
+  post: (chainId: bigint | number | string) => `post-${chainId}`,
 } as const;
 
 /** Plain Redis keys (not queues), under the same prefix. */
 export const redisKeys = {
   /** Relayer cursor: last block fully processed on a chain. */
-  cursor: (chainId: bigint | number) => `${QUEUE_PREFIX}:cursor:${chainId}`,
+  cursor: (chainId: bigint | number | string) => `${QUEUE_PREFIX}:cursor:${chainId}`,
   /** Hash: operator -> JSON {depth, capacity, kinds, programs, updatedAt} reported by workers. */
   operators: `${QUEUE_PREFIX}:operators`,
   /** Hash of one request's scheduling state (assigned operators, deadlines). */
-  request: (chainId: bigint | number, requestId: string) => `${QUEUE_PREFIX}:req:${chainId}:${requestId.toLowerCase()}`,
+  request: (chainId: bigint | number | string, requestId: string) =>
+    `${QUEUE_PREFIX}:req:${chainId}:${requestId.toLowerCase()}`,
+  /**
+   * Set of the operators (lower-case addresses) whose worker pushed a result for one request. A
+   * worker adds itself right after its ResultJob is queued; the scheduler's work-stealing sweep
+   * reads it to tell done work from work to reassign.
+   */
+  done: (chainId: bigint | number | string, requestId: string) =>
+    `${QUEUE_PREFIX}:done:${chainId}:${requestId.toLowerCase()}`,
+  /** Sorted set of `chainId:requestId` scored by the unix ms of the request's next scheduling check. */
+  schedule: `${QUEUE_PREFIX}:schedule`,
 } as const;
 
-/** Deterministic BullMQ job ids: a repeated event or retry never makes a second job. */
+/**
+ * Deterministic BullMQ job ids: a repeated event or retry never makes a second job. BullMQ 5
+ * accepts a custom id with ":" only when it has exactly three parts, which all of these have.
+ */
 export const jobIds = {
-  work: (chainId: bigint | number, requestId: string, operator: string) =>
+  work: (chainId: bigint | number | string, requestId: string, operator: string) =>
     `${chainId}:${requestId.toLowerCase()}:${operator.toLowerCase()}`,
-  result: (chainId: bigint | number, requestId: string, operator: string) =>
+  result: (chainId: bigint | number | string, requestId: string, operator: string) =>
     `${chainId}:${requestId.toLowerCase()}:${operator.toLowerCase()}`,
-  post: (targetChainId: bigint | number, originChainId: bigint | number, requestId: string) =>
+  post: (targetChainId: bigint | number | string, originChainId: bigint | number | string, requestId: string) =>
     `${targetChainId}:${originChainId}:${requestId.toLowerCase()}`,
 } as const;

@@ -1,0 +1,154 @@
+import type { LocalAccount } from "viem";
+import { bytesToHex, getAddress, hexToBytes, type Address, type Hex } from "viem";
+import { BaseError } from "../protocol/errors.ts";
+import type { ResultJob, SignedChainResult, WorkJob } from "../protocol/jobs.ts";
+import type { ProgramPackage } from "../protocol/programPackage.ts";
+import {
+  capStderr,
+  recordBodyHash,
+  resultChains,
+  resultForChain,
+  type ChainInstructions,
+  type ExecutionRecordBody,
+} from "../protocol/record.ts";
+import { ResultStatus, resultDomain, resultTypes } from "../protocol/result.ts";
+import { ModuleRejectedError } from "../runtime/errors.ts";
+import type { NanoRuntime } from "../runtime/executor.ts";
+import type { RunOutcome } from "../runtime/outcome.ts";
+
+/**
+ * One work job, start to end: run the program on the request's input with the request's clock
+ * and id, build the execution record body (SPEC 5) exactly as protocol/record.ts defines it, and
+ * sign the EIP-712 Result of every chain the body touches (the origin always) with that chain's
+ * ingestor domain. A module the runtime refuses at load time is a PROGRAM_ERROR like any other
+ * deterministic failure (every node refuses the same bytes). RunAbandonedError (wall-clock
+ * backstop) propagates: the node abstains.
+ */
+
+/** A chain the result touches that this operator has no ingestor for: it cannot sign, so it abstains. */
+export class UnknownChainError extends BaseError {
+  override name = "UnknownChainError";
+  constructor(chainId: bigint) {
+    super(`No ingestor configured for chain ${chainId}`, {
+      hints: [`add { "chainId": ${chainId}, "ingestor": "0x.." } to the worker's chains`],
+      permanent: true,
+    });
+  }
+}
+
+export type ExecuteParameters = {
+  job: WorkJob;
+  pkg: ProgramPackage;
+  runtime: NanoRuntime;
+  account: LocalAccount;
+  /** Ingestor address per chain id. */
+  ingestors: ReadonlyMap<bigint, Address>;
+};
+
+export type ExecuteReturnType = { result: ResultJob; body: ExecutionRecordBody; bodyHash: Hex; outcome: RunOutcome };
+
+export async function executeWork(params: ExecuteParameters): Promise<ExecuteReturnType> {
+  const { job, pkg, runtime } = params;
+  const originChainId = BigInt(job.chainId);
+  let outcome: RunOutcome;
+  let rejected = false;
+  try {
+    const program = runtime.load(pkg);
+    outcome = await runtime.execute(program, {
+      input: hexToBytes(job.input),
+      requestId: job.requestId,
+      timestamp: BigInt(job.blockTimestamp),
+      originChainId,
+    });
+  } catch (error) {
+    if (!(error instanceof ModuleRejectedError)) throw error;
+    rejected = true;
+    outcome = {
+      outcome: "trap",
+      exitCode: null,
+      fuelUsed: 0n,
+      stdout: new Uint8Array(),
+      stderr: new Uint8Array(),
+      message: error.shortMessage,
+    };
+  }
+  const body = recordBody(job, outcome);
+  const bodyHash = recordBodyHash(body);
+  const chains = await signChains(body, params.account, params.ingestors);
+  const result: ResultJob = {
+    operator: params.account.address,
+    originChainId: job.chainId,
+    oracle: job.oracle,
+    requestId: job.requestId,
+    programId: job.programId,
+    input: job.input,
+    outcome: {
+      kind: rejected ? "rejected" : outcome.outcome,
+      status: body.status,
+      exitCode: outcome.exitCode,
+      fuelUsed: body.fuelUsed.toString(),
+      stdout: body.stdout,
+      stderr: body.stderr,
+      message: outcome.message,
+    },
+    chains,
+  };
+  return { result, body, bodyHash, outcome };
+}
+
+/** The record body of a run: instructions grouped by chain in increasing order, none on PROGRAM_ERROR. */
+export function recordBody(job: WorkJob, outcome: RunOutcome): ExecutionRecordBody {
+  const ok = outcome.outcome === "ok";
+  const instructions: ChainInstructions[] = ok
+    ? [...(outcome.instructions ?? new Map()).entries()]
+        .filter(([, list]) => list.length > 0)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([chainId, list]) => ({ chainId, instructions: list }))
+    : [];
+  return {
+    originChainId: BigInt(job.chainId),
+    oracle: getAddress(job.oracle),
+    requestId: job.requestId,
+    programId: job.programId,
+    input: job.input,
+    status: ok ? ResultStatus.OK : ResultStatus.PROGRAM_ERROR,
+    stdout: bytesToHex(outcome.stdout),
+    stderr: capStderr(bytesToHex(outcome.stderr)),
+    fuelUsed: outcome.fuelUsed,
+    instructions,
+  };
+}
+
+/** Signs the Result of every chain the body touches, each under that chain's ingestor domain. */
+export async function signChains(
+  body: ExecutionRecordBody,
+  account: LocalAccount,
+  ingestors: ReadonlyMap<bigint, Address>,
+): Promise<SignedChainResult[]> {
+  return Promise.all(
+    resultChains(body).map(async (chainId) => {
+      const ingestor = ingestors.get(chainId);
+      if (!ingestor) throw new UnknownChainError(chainId);
+      const result = resultForChain(body, chainId);
+      const signature = await account.signTypedData({
+        domain: resultDomain(chainId, ingestor),
+        types: resultTypes,
+        primaryType: "Result",
+        message: result,
+      });
+      const instructions = body.instructions.find((g) => g.chainId === chainId)?.instructions ?? [];
+      return {
+        chainId: chainId.toString(),
+        ingestor,
+        result: { ...result, originChainId: result.originChainId.toString() },
+        instructions: instructions.map((ix) => ({
+          op: ix.op,
+          target: ix.target,
+          amount: ix.amount.toString(),
+          data: ix.data,
+        })),
+        signature,
+      };
+    }),
+  );
+}

@@ -1,0 +1,248 @@
+import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
+import { Redis } from "ioredis";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { getAddress, type Address, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { BaseError, InvalidInputError } from "../protocol/errors.ts";
+import type { OperatorReport, ResultJob, WorkJob } from "../protocol/jobs.ts";
+import { createLogger, createRegistry, startOpsServer, type Logger, type OpsServer } from "../protocol/ops.ts";
+import { QUEUE_PREFIX, jobIds, queueNames, redisKeys } from "../protocol/queues.ts";
+import { RunAbandonedError } from "../runtime/errors.ts";
+import { NanoRuntime } from "../runtime/executor.ts";
+import type { WorkerConfig } from "./config.ts";
+import { executeWork } from "./execute.ts";
+import { ProgramStore } from "./programStore.ts";
+
+/**
+ * The compute agent of one operator (SPEC 6): consumes `queueNames.work(operator)`, fetches and
+ * verifies the program, runs it, signs the Result per chain, pushes a ResultJob to
+ * `queueNames.results` (job id `jobIds.result`) and then adds the operator to
+ * `redisKeys.done(chainId, requestId)` (the scheduler's "this work is done" mark). Every
+ * `reportIntervalMs` it writes its backpressure report (OperatorReport) to `redisKeys.operators`.
+ *
+ * Failures: a permanent one (hash mismatch, malformed package, program not accepted, a chain
+ * without a configured ingestor) fails the job at once (BullMQ UnrecoverableError); a transient
+ * one (program not found yet, Redis hiccup, wall-clock backstop = abstain) is retried by BullMQ
+ * up to the attempts the relayer set, after which the scheduler gives the work to someone else.
+ *
+ * @example
+ * const worker = await startWorker(loadWorkerConfig({ file: "worker.json" }), { privateKey: process.env.OPERATOR_KEY });
+ * process.once("SIGTERM", () => worker.close());
+ */
+export type WorkerOptions = {
+  privateKey: Hex;
+  logger?: Logger;
+  registry?: Registry;
+  /** Share one runtime pool between several in-process workers (the devnet); not closed by close(). */
+  runtime?: NanoRuntime;
+  /** false: no /metrics + /healthz server. Default true. */
+  opsServer?: boolean;
+};
+
+export type WorkerHandle = {
+  address: Address;
+  config: WorkerConfig;
+  worker: Worker<WorkJob>;
+  registry: Registry;
+  ops: OpsServer | undefined;
+  store: ProgramStore;
+  /** Writes the backpressure report now (also done on a timer). */
+  report: () => Promise<OperatorReport>;
+  /** Stops taking jobs, waits for the running ones, withdraws the report. Safe to call twice. */
+  close: () => Promise<void>;
+};
+
+export type WorkOutcome = { status: 0 | 1; bodyHash: Hex; chains: string[] } | { skipped: "past_deadline" };
+
+/** A request is not worth running this long after its deadline (it can only be refunded). */
+const PAST_DEADLINE_SKIP_S = 60n;
+
+export async function startWorker(config: WorkerConfig, options: WorkerOptions): Promise<WorkerHandle> {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(options.privateKey ?? "")) {
+    throw new InvalidInputError(
+      `operator key (env ${config.operator.keyEnv})`,
+      "a 0x-prefixed 32-byte hex private key",
+    );
+  }
+  const account = privateKeyToAccount(options.privateKey);
+  const address = account.address;
+  if (config.operator.address && getAddress(config.operator.address) !== address) {
+    throw new InvalidInputError("config operator.address", `the address of the key (${address})`);
+  }
+  const log = (options.logger ?? createLogger("worker", config.operations.logLevel)).child({
+    module: "worker",
+    operator: address,
+  });
+  const registry = options.registry ?? createRegistry("worker");
+  const metrics = workerMetrics(registry);
+  const ingestors = new Map(config.chains.map((c) => [BigInt(c.chainId), getAddress(c.ingestor)]));
+  const acceptedPrograms = config.accept.programs?.map((p) => p.toLowerCase()) ?? null;
+  const store = new ProgramStore({
+    dirs: config.programs.dirs,
+    urls: config.programs.urls,
+    httpTimeoutMs: config.programs.httpTimeoutMs,
+    cacheSize: config.programs.cacheSize,
+  });
+  const ownRuntime = options.runtime === undefined;
+  const runtime =
+    options.runtime ?? new NanoRuntime(config.runtimeThreads === undefined ? {} : { size: config.runtimeThreads });
+
+  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  redis.on("error", (err) => log.warn({ err: err.message }, "redis error"));
+  const workQueueName = queueNames.work(address);
+  const workQueue = new Queue<WorkJob>(workQueueName, { connection: redis, prefix: QUEUE_PREFIX });
+  const results = new Queue<ResultJob>(queueNames.results, { connection: redis, prefix: QUEUE_PREFIX });
+
+  const processJob = async (job: Job<WorkJob>): Promise<WorkOutcome> => {
+    const work = job.data;
+    if (work.operator.toLowerCase() !== address.toLowerCase()) {
+      throw new UnrecoverableError(`work for ${work.operator} reached the queue of ${address}`);
+    }
+    if (acceptedPrograms && !acceptedPrograms.includes(work.programId.toLowerCase())) {
+      metrics.jobs.inc({ outcome: "refused" });
+      throw new UnrecoverableError(`program ${work.programId} is not in accept.programs`);
+    }
+    if (BigInt(Math.floor(Date.now() / 1000)) > BigInt(work.deadline) + PAST_DEADLINE_SKIP_S) {
+      metrics.jobs.inc({ outcome: "skipped" });
+      return { skipped: "past_deadline" };
+    }
+    const timer = metrics.duration.startTimer();
+    try {
+      const pkg = await store.get(work.programId);
+      const executed = await executeWork({ job: work, pkg, runtime, account, ingestors });
+      await results.add("result", executed.result, {
+        jobId: jobIds.result(work.chainId, work.requestId, address),
+        removeOnComplete: { age: 3_600, count: 10_000 },
+        removeOnFail: { age: 86_400 },
+      });
+      const doneKey = redisKeys.done(work.chainId, work.requestId);
+      await redis
+        .multi()
+        .sadd(doneKey, address.toLowerCase())
+        .pexpireat(doneKey, Number(work.deadline) * 1000 + 3_600_000)
+        .exec();
+      const status = executed.body.status;
+      metrics.jobs.inc({ outcome: status === 0 ? "ok" : "program_error" });
+      log.debug(
+        { requestId: work.requestId, chainId: work.chainId, status, outcome: executed.outcome.outcome },
+        "result pushed",
+      );
+      return { status, bodyHash: executed.bodyHash, chains: executed.result.chains.map((c) => c.chainId) };
+    } catch (error) {
+      if (error instanceof RunAbandonedError) {
+        metrics.jobs.inc({ outcome: "abstained" });
+        log.warn({ requestId: work.requestId, err: error.shortMessage }, "run abandoned; abstaining");
+        throw error;
+      }
+      if (error instanceof BaseError && error.permanent) {
+        metrics.jobs.inc({ outcome: "failed" });
+        log.error({ requestId: work.requestId, err: error.message }, "permanent failure");
+        throw new UnrecoverableError(error.message);
+      }
+      metrics.jobs.inc({ outcome: "retry" });
+      throw error;
+    } finally {
+      timer();
+    }
+  };
+
+  const worker = new Worker<WorkJob, WorkOutcome>(workQueueName, processJob, {
+    connection: redis,
+    prefix: QUEUE_PREFIX,
+    concurrency: config.concurrency,
+    autorun: true,
+  });
+  worker.on("error", (err) => log.warn({ err: err.message }, "worker error"));
+  worker.on("failed", (job, err) =>
+    log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, "work job failed"),
+  );
+
+  let lastReportAt = 0;
+  const report = async (): Promise<OperatorReport> => {
+    const counts = await workQueue.getJobCounts("waiting", "active", "delayed", "prioritized", "paused");
+    const depth = Object.values(counts).reduce((a, b) => a + b, 0);
+    const current: OperatorReport = {
+      depth,
+      capacity: config.capacity,
+      kinds: [...config.accept.kinds],
+      programs: acceptedPrograms,
+      updatedAt: Date.now(),
+    };
+    await redis.hset(redisKeys.operators, address.toLowerCase(), JSON.stringify(current));
+    metrics.depth.set(depth);
+    lastReportAt = current.updatedAt;
+    return current;
+  };
+  let closed = false;
+  await report();
+  const reportTimer = setInterval(() => {
+    if (!closed) report().catch((error: unknown) => log.warn({ err: String(error) }, "report failed"));
+  }, config.reportIntervalMs);
+
+  const ops =
+    (options.opsServer ?? true)
+      ? await startOpsServer({
+          port: config.operations.httpPort,
+          registry,
+          health: () => {
+            const fresh = Date.now() - lastReportAt <= Math.max(10_000, 5 * config.reportIntervalMs);
+            const ok = !closed && worker.isRunning() && redis.status === "ready" && fresh;
+            return {
+              ok,
+              details: { operator: address, redis: redis.status, running: worker.isRunning(), lastReportAt },
+            };
+          },
+        })
+      : undefined;
+  log.info(
+    {
+      queue: workQueueName,
+      chains: [...ingestors.keys()].map(String),
+      concurrency: config.concurrency,
+      metrics: ops?.url,
+    },
+    "worker started",
+  );
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      closed = true;
+      clearInterval(reportTimer);
+      await worker.close();
+      await redis.hdel(redisKeys.operators, address.toLowerCase()).catch(() => 0);
+      await Promise.allSettled([workQueue.close(), results.close()]);
+      if (ownRuntime) await runtime.close();
+      await ops?.close();
+      await redis.quit().catch(() => redis.disconnect());
+      log.info("worker stopped");
+    })();
+    return closing;
+  };
+
+  return { address, config, worker, registry, ops, store, report, close };
+}
+
+function workerMetrics(registry: Registry) {
+  return {
+    jobs: new Counter({
+      name: "versatus_worker_jobs_total",
+      help: "Work jobs by outcome (ok, program_error, abstained, failed, retry, refused, skipped)",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: "versatus_worker_job_seconds",
+      help: "Fetch + run + sign + push time of one work job",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    depth: new Gauge({
+      name: "versatus_worker_queue_depth",
+      help: "Jobs waiting or running in this operator's work queue (as last reported)",
+      registers: [registry],
+    }),
+  };
+}
+
+export { loadWorkerConfig, workerConfigSchema, type WorkerConfig } from "./config.ts";
