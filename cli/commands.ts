@@ -1,13 +1,24 @@
 import type { Command } from "commander";
 import { registerDaCommands } from "./da.ts";
+import { registerDevnetCommand } from "./devnet.ts";
+import { registerIngestorCommand } from "./ingestor.ts";
 import { registerProgramCommands } from "./program.ts";
+import { registerRelayerCommand } from "./relayer.ts";
+import { registerRequestCommand } from "./request.ts";
+import { registerStatusCommand } from "./status.ts";
+import { registerWorkerCommand } from "./worker.ts";
 
 /**
  * Every command group registers itself here, one module per group (cli/<group>.ts), so that the
  * groups stay independent of each other.
  */
 export function registerCommands(program: Command): void {
-  void program;
   registerDaCommands(program);
   registerProgramCommands(program);
+  registerRelayerCommand(program);
+  registerWorkerCommand(program);
+  registerIngestorCommand(program);
+  registerRequestCommand(program);
+  registerStatusCommand(program);
+  registerDevnetCommand(program);
 }

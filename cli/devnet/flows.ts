@@ -94,7 +94,9 @@ export async function payoutFlow(
   if (!ingested)
     return { flow: "payout split", ok: false, detail: "no result before the timeout", latencyMs: Date.now() - started };
   const paid = await Promise.all(payees.map((a) => publicClient.getBalance({ address: a })));
-  const expected = [(value - fee) / 3n + ((value - fee) % 3n), ((value - fee) * 2n) / 3n];
+  const total = value - fee;
+  // weights 1 and 2: each gets floor(total * w / 3); the rounding dust goes to the first
+  const expected = [total - (total * 2n) / 3n, (total * 2n) / 3n];
   const ok = ingested.status === 0 && paid[0] === expected[0] && paid[1] === expected[1];
   return { flow: "payout split", ok, detail: `paid ${paid.join(" + ")} wei`, latencyMs: Date.now() - started };
 }
@@ -217,4 +219,3 @@ function randomKey(): Hex {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   return `0x${Buffer.from(bytes).toString("hex")}` as Hex;
 }
-

@@ -1,0 +1,116 @@
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { pino } from "pino";
+import { prepareDevnet } from "./devnet/prepare.ts";
+import { clearNetworkState, devnetRedis } from "./devnet/redis.ts";
+import { startDevnetServices } from "./devnet/services.ts";
+import { failingFlow, payoutFlow, tokenMoveFlow, type FlowResult } from "./devnet/flows.ts";
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/**
+ * `versatus devnet`: two local chains, the suite deployed on both, the example programs published,
+ * the relayer, 4 operators (threshold 3) and the collector/poster, then the sample flows and a
+ * summary. Keeps serving until Ctrl-C; `--once` exits after the flows (0 only if all succeeded).
+ */
+export function registerDevnetCommand(program: Command): void {
+  program
+    .command("devnet")
+    .description("run a local devnet: 2 chains, the suite, 4 operators, relayer and collector, sample flows")
+    .option("--once", "exit after the sample flows (exit code 0 only if all succeeded)")
+    .option("--timeout <ms>", "how long each flow may take", "60000")
+    .option("--verbose", "print the services' JSON logs")
+    .action(async (opts: { once?: boolean; timeout: string; verbose?: boolean }) => {
+      process.exitCode = await runDevnet({
+        once: !!opts.once,
+        timeoutMs: Number(opts.timeout),
+        verbose: !!opts.verbose,
+      });
+    });
+}
+
+export async function runDevnet(options: { once: boolean; timeoutMs: number; verbose: boolean }): Promise<number> {
+  const log = (line: string) => console.log(`[devnet] ${line}`);
+  const dataDir = join(repoRoot, ".versatus", "devnet");
+  mkdirSync(dataDir, { recursive: true });
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  };
+  process.once("SIGINT", () => void stop().then(() => process.exit(0)));
+  process.once("SIGTERM", () => void stop().then(() => process.exit(0)));
+  try {
+    const redis = await devnetRedis();
+    cleanups.push(redis.stop);
+    log(`redis at ${redis.url}`);
+    const { chains, programs, running } = await prepareDevnet({
+      root: repoRoot,
+      storeDir: join(dataDir, "programs"),
+      deploymentsDir: process.env.VERSATUS_DEPLOYMENTS_DIR ?? join(repoRoot, "deployments"),
+      log,
+    });
+    cleanups.push(async () => void (await Promise.all(running.map((c) => c.stop()))));
+    if (running.every((c) => c.process)) {
+      // Fresh chains: any queue, cursor or schedule left in Redis belongs to chains that are gone.
+      const cleared = await clearNetworkState(redis.url);
+      if (cleared) log(`cleared ${cleared} Redis keys of an earlier devnet`);
+    }
+    for (const [name, { programId }] of Object.entries(programs)) log(`program ${name}: ${programId}`);
+    const logger = pino({ level: options.verbose ? "info" : "silent" });
+    const services = await startDevnetServices({
+      chains,
+      redisUrl: redis.url,
+      storeDir: join(dataDir, "programs"),
+      dataDir,
+      logger,
+    });
+    cleanups.push(services.close);
+    log("relayer, 4 operators (threshold 3) and the collector/poster are running");
+
+    const [chainA, chainB] = chains as [(typeof chains)[0], (typeof chains)[0]];
+    const results: FlowResult[] = [];
+    for (const [name, flow] of [
+      ["payout split", () => payoutFlow(chainA, programs, options.timeoutMs)],
+      ["token move", () => tokenMoveFlow(chainA, chainB, programs, options.timeoutMs)],
+      ["failing program", () => failingFlow(chainA, programs, options.timeoutMs)],
+    ] as const) {
+      log(`flow: ${name} ...`);
+      const result = await flow().catch((error: unknown): FlowResult => ({
+        flow: name,
+        ok: false,
+        detail: (error as Error).message,
+        latencyMs: 0,
+      }));
+      log(`flow: ${name} ${result.ok ? "succeeded" : "FAILED"} (${result.latencyMs} ms)`);
+      results.push(result);
+    }
+    console.log("\nVersatus devnet: summary");
+    console.table(
+      results.map((r) => ({
+        flow: r.flow,
+        result: r.ok ? "ok" : "FAILED",
+        "latency ms": r.latencyMs,
+        detail: r.detail,
+      })),
+    );
+    console.table(
+      Object.fromEntries(
+        chains.map((c) => [`chain ${c.chainId}`, { rpc: c.rpcUrl, oracle: c.oracle, ingestor: c.ingestor }]),
+      ),
+    );
+    const allOk = results.every((r) => r.ok);
+    if (options.once) {
+      await stop();
+      return allOk ? 0 : 1;
+    }
+    log("serving until Ctrl-C (request with `npx versatus request ...`)");
+    await new Promise(() => {});
+    return 0;
+  } catch (error) {
+    console.error(`[devnet] ${(error as Error).message}`);
+    await stop();
+    return 1;
+  }
+}

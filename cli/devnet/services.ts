@@ -1,0 +1,100 @@
+import { join } from "node:path";
+import { pino, type Logger } from "pino";
+import type { Hex } from "viem";
+import { loadIngestorConfig, startIngestor, type IngestorHandle } from "../../ingestor/index.ts";
+import { loadRelayerConfig, startRelayer, type RelayerHandle } from "../../relayer/index.ts";
+import { NanoRuntime } from "../../runtime/executor.ts";
+import { loadWorkerConfig, startWorker, type WorkerHandle } from "../../worker/index.ts";
+import { devKey, type DevnetChain } from "./prepare.ts";
+
+export const OPERATOR_ACCOUNTS = [1, 2, 3, 4];
+export const POSTER_ACCOUNT = 5;
+
+export type DevnetServices = {
+  relayer: RelayerHandle;
+  workers: WorkerHandle[];
+  ingestor: IngestorHandle;
+  runtime: NanoRuntime;
+  close: () => Promise<void>;
+};
+
+/**
+ * Starts the whole off-chain network in this process: the relayer (both chains), one worker per
+ * operator key (sharing one runtime pool), and the ingestor (collector, poster, reconciler).
+ */
+export async function startDevnetServices(options: {
+  chains: DevnetChain[];
+  redisUrl: string;
+  storeDir: string;
+  dataDir: string;
+  logger?: Logger;
+  operators?: number[];
+}): Promise<DevnetServices> {
+  const logger = options.logger ?? pino({ level: "silent" });
+  const chains = options.chains.map((c) => ({
+    chainId: c.chainId,
+    rpcUrl: c.rpcUrl,
+    oracle: c.oracle,
+    ingestor: c.ingestor,
+    confirmations: 0,
+    pollIntervalMs: 100,
+  }));
+  const redis = { url: options.redisUrl };
+  const relayer = await startRelayer(
+    loadRelayerConfig({
+      raw: {
+        chains,
+        operators: { operatorSet: { chainId: options.chains[0]!.chainId, address: options.chains[0]!.operatorSet } },
+        scheduler: { quorum: 4 },
+        redis,
+      },
+      env: {},
+    }),
+    { logger: logger.child({ service: "relayer" }), opsServer: false },
+  );
+  const runtime = new NanoRuntime({ size: 2 });
+  const workers: WorkerHandle[] = [];
+  for (const index of options.operators ?? OPERATOR_ACCOUNTS) {
+    const config = loadWorkerConfig({ raw: { chains, programs: { dirs: [options.storeDir] }, redis }, env: {} });
+    workers.push(
+      await startWorker(config, {
+        privateKey: devKey(index) as Hex,
+        runtime,
+        logger: logger.child({ service: "worker", operator: index }),
+        opsServer: false,
+      }),
+    );
+  }
+  const ingestor = await startIngestor(
+    loadIngestorConfig({
+      raw: {
+        chains,
+        redis,
+        posterKey: devKey(POSTER_ACCOUNT),
+        da: { primary: { layer: "local", dir: join(options.dataDir, "da") } },
+        poster: { maxBatchWaitMs: 50 },
+        reconcile: { intervalMs: 10_000, graceMs: 5_000 },
+      },
+      env: {},
+    }),
+    {
+      logger: logger.child({ service: "ingestor" }),
+      opsServer: false,
+      onOrphanRequests: (jobs) => relayer.scheduler.schedule(jobs),
+    },
+  );
+  let closing: Promise<void> | undefined;
+  return {
+    relayer,
+    workers,
+    ingestor,
+    runtime,
+    close: () =>
+      (closing ??= (async () => {
+        await relayer.close();
+        for (const w of workers) await w.close();
+        await ingestor.close();
+        await runtime.close();
+      })()),
+  };
+}

@@ -1,0 +1,306 @@
+import { DelayedError, Queue, Worker, type Job } from "bullmq";
+import { Redis } from "ioredis";
+import { randomUUID } from "node:crypto";
+import type { Hex } from "viem";
+import { createDaClient, type DaClient } from "../da/index.ts";
+import type { PostJob, ResultJob } from "../protocol/jobs.ts";
+import type { Logger } from "../protocol/ops.ts";
+import { jobIds, QUEUE_PREFIX, queueNames } from "../protocol/queues.ts";
+import { sortSignatures, type OperatorSignature } from "../protocol/record.ts";
+import {
+  createChainClients,
+  OperatorSets,
+  settlementState,
+  type ChainClients,
+  type TransportOverrides,
+} from "./chains.ts";
+import type { IngestorConfig } from "./config.ts";
+import { collectorKeys } from "./keys.ts";
+import { createIngestorMetrics, type IngestorMetrics } from "./metrics.ts";
+import { verifyResultJob, type VerifiedResult } from "./verify.ts";
+
+export type CollectorOutcome =
+  | { outcome: "rejected"; reason: string }
+  | { outcome: "late" }
+  | { outcome: "pending"; signatures: number }
+  | { outcome: "settled" }
+  | { outcome: "posted"; daPointer: Hex; chains: string[] };
+
+export type StartCollectorParameters = {
+  config: IngestorConfig;
+  logger: Logger;
+  metrics?: IngestorMetrics;
+  /** Per chainId (decimal string): a viem transport instead of the configured RPC URL. */
+  transports?: TransportOverrides;
+  /** A DA client to use instead of one built from `config.da` (the caller then closes it). */
+  da?: DaClient;
+};
+
+export type CollectorHandle = {
+  readonly worker: Worker<ResultJob, CollectorOutcome>;
+  /** Stops taking results, lets the ones in hand finish, closes connections. Safe to call twice. */
+  close(): Promise<void>;
+};
+
+/** How long a quorum being finalised by another collector is waited for before this job looks again. */
+const LOCK_MS = 30_000;
+const LOCK_RETRY_MS = 250;
+const TRANSIENT_RETRIES = 20;
+
+function redisConnection(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+}
+
+/**
+ * The collector (SPEC 6): takes every worker's signed result from the results queue, keeps the
+ * valid signatures per (originChainId, requestId, bodyHash) in Redis, and once `threshold`
+ * matching signatures exist for every chain of the result, writes the execution record to DA and
+ * queues one PostJob per target chain with a deterministic job id.
+ *
+ * @example
+ * const collector = await startCollector({ config, logger });
+ * // ... workers push ResultJobs to queueNames.results
+ * await collector.close();
+ */
+export async function startCollector(parameters: StartCollectorParameters): Promise<CollectorHandle> {
+  const { config } = parameters;
+  const logger = parameters.logger.child({ module: "collector" });
+  const metrics = parameters.metrics ?? createIngestorMetrics();
+  const chains = new Map<string, ChainClients>(
+    config.chains.map((c) => [String(c.chainId), createChainClients(c, parameters.transports)]),
+  );
+  const operatorSets = new OperatorSets({
+    refreshMs: config.collector.operatorSetRefreshMs,
+    fixed:
+      config.collector.operators && config.collector.threshold
+        ? { operators: config.collector.operators, threshold: config.collector.threshold }
+        : undefined,
+  });
+  const ownsDa = parameters.da === undefined;
+  const da = parameters.da ?? createDaClient(config.da, { logger: logger.child({ module: "da" }) });
+  const redis = redisConnection(config.redis.url);
+  const postQueues = new Map<string, Queue<PostJob>>();
+  const postQueue = (chainId: string) => {
+    let queue = postQueues.get(chainId);
+    if (!queue) {
+      queue = new Queue<PostJob>(queueNames.post(BigInt(chainId)), { connection: redis, prefix: QUEUE_PREFIX });
+      postQueues.set(chainId, queue);
+    }
+    return queue;
+  };
+  const ttl = config.collector.pendingTtlSeconds;
+
+  async function finalize(verified: VerifiedResult, job: ResultJob): Promise<CollectorOutcome | "locked"> {
+    const { originChainId, requestId, bodyHash } = verified;
+    const origin = String(originChainId);
+    const lockKey = collectorKeys.lock(origin, requestId);
+    const token = randomUUID();
+    const locked = await redis.set(lockKey, token, "PX", LOCK_MS, "NX");
+    if (locked !== "OK") return "locked";
+    try {
+      if (await redis.exists(collectorKeys.done(origin, requestId))) return { outcome: "late" };
+      const fields = await redis.hgetall(collectorKeys.quorum(origin, requestId));
+      // Settlement: the origin decides. Refunded, expired or unknown there → nothing may be posted
+      // anywhere (a MINT elsewhere would create tokens whose burn never happened).
+      const originState = await settlementState(chains.get(origin)!, originChainId, requestId);
+      const targets: string[] = [];
+      if (originState === "open") targets.push(origin);
+      if (originState === "open" || originState === "ingested") {
+        for (const c of verified.chains) {
+          if (c.chainId === originChainId) continue;
+          const state = await settlementState(chains.get(String(c.chainId))!, originChainId, requestId);
+          if (state === "open") targets.push(String(c.chainId));
+        }
+      }
+      if (targets.length === 0) {
+        await redis
+          .multi()
+          .set(collectorKeys.done(origin, requestId), bodyHash, "EX", ttl)
+          .del(collectorKeys.quorum(origin, requestId))
+          .exec();
+        logger.info({ requestId, originChainId: origin, originState }, "request already settled: results dropped");
+        return { outcome: "settled" };
+      }
+      const signatures: OperatorSignature[] = [];
+      for (const [field, value] of Object.entries(fields)) {
+        const [kind, hash, chainId, operator] = field.split(":");
+        if (kind !== "sig" || hash !== bodyHash) continue;
+        signatures.push({ chainId: BigInt(chainId!), signer: operator as Hex, signature: value as Hex });
+      }
+      const sorted = sortSignatures(signatures);
+      const started = performance.now();
+      const put = await da.put({ body: verified.body, signatures: sorted });
+      metrics.daPutLatency.observe((performance.now() - started) / 1000);
+      const firstSeen = Number(fields[`first:${bodyHash}`] ?? Date.now());
+      for (const target of targets) {
+        const chain = verified.chains.find((c) => String(c.chainId) === target)!;
+        const postJob: PostJob = {
+          chainId: target,
+          originChainId: origin,
+          requestId,
+          result: {
+            requestId: chain.result.requestId,
+            originChainId: origin,
+            programId: chain.result.programId,
+            inputHash: chain.result.inputHash,
+            status: chain.result.status,
+            instructionsHash: chain.result.instructionsHash,
+            bodyHash: chain.result.bodyHash,
+          },
+          instructions: chain.instructions.map((ix) => ({ ...ix, amount: ix.amount.toString() })),
+          signatures: sorted.filter((s) => s.chainId === chain.chainId).map((s) => s.signature),
+          daPointer: put.pointerHex,
+        };
+        await postQueue(target).add("post", postJob, {
+          jobId: jobIds.post(BigInt(target), BigInt(origin), requestId),
+          attempts: config.poster.attempts,
+          backoff: { type: "exponential", delay: config.poster.retryDelayMs },
+          removeOnComplete: { age: 3600, count: 100_000 },
+          removeOnFail: { age: 7 * 24 * 3600 },
+        });
+      }
+      await redis
+        .multi()
+        .set(collectorKeys.done(origin, requestId), bodyHash, "EX", ttl)
+        .del(collectorKeys.quorum(origin, requestId))
+        .exec();
+      metrics.quorumsReached.inc();
+      metrics.quorumLatency.observe(Math.max(0, Date.now() - firstSeen) / 1000);
+      logger.info(
+        {
+          requestId,
+          originChainId: origin,
+          bodyHash,
+          status: job.outcome.status,
+          targets,
+          daPointer: put.pointerHex,
+          signatures: sorted.length,
+        },
+        "quorum reached: record in DA, posts queued",
+      );
+      return { outcome: "posted", daPointer: put.pointerHex, chains: targets };
+    } finally {
+      // release only our own lock
+      await redis.eval(
+        "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
+        1,
+        lockKey,
+        token,
+      );
+    }
+  }
+
+  async function process(job: Job<ResultJob, CollectorOutcome>, token?: string): Promise<CollectorOutcome> {
+    const data = job.data;
+    const verified = await verifyResultJob(data, chains, (chain) => operatorSets.get(chain));
+    if (!verified.ok) {
+      metrics.resultsReceived.inc({ outcome: `rejected_${verified.reason}` });
+      logger.warn(
+        {
+          jobId: job.id,
+          operator: data?.operator,
+          requestId: data?.requestId,
+          reason: verified.reason,
+          detail: verified.detail,
+        },
+        "result ignored",
+      );
+      return { outcome: "rejected", reason: verified.reason };
+    }
+    const origin = String(verified.originChainId);
+    const { requestId, bodyHash } = verified;
+    if (await redis.exists(collectorKeys.done(origin, requestId))) {
+      metrics.resultsReceived.inc({ outcome: "late" });
+      return { outcome: "late" };
+    }
+    const key = collectorKeys.quorum(origin, requestId);
+    const write = redis.multi().hsetnx(key, `first:${bodyHash}`, String(Date.now()));
+    for (const c of verified.chains) write.hset(key, `sig:${bodyHash}:${c.chainId}:${verified.operator}`, c.signature);
+    await write.expire(key, config.collector.pendingTtlSeconds).exec();
+    const fields = await redis.hgetall(key);
+    let reached = true;
+    let count = 0;
+    for (const c of verified.chains) {
+      const prefix = `sig:${bodyHash}:${c.chainId}:`;
+      const n = Object.keys(fields).filter((f) => f.startsWith(prefix)).length;
+      count = Math.max(count, n);
+      const { threshold } = await operatorSets.get(chains.get(String(c.chainId))!);
+      if (n < threshold) reached = false;
+    }
+    if (!reached) {
+      metrics.resultsReceived.inc({ outcome: "pending" });
+      return { outcome: "pending", signatures: count };
+    }
+    // Every job with this bodyHash carries the same body, so this one's is as good as any.
+    const outcome = await finalize(verified, data);
+    if (outcome === "locked") {
+      // Another collector is finalising this quorum: look again shortly (does not use an attempt).
+      if (token) {
+        await job.moveToDelayed(Date.now() + LOCK_RETRY_MS, token);
+        throw new DelayedError();
+      }
+      return { outcome: "pending", signatures: count };
+    }
+    metrics.resultsReceived.inc({ outcome: outcome.outcome });
+    return outcome;
+  }
+
+  /**
+   * Workers add result jobs without BullMQ attempts, so transient failures (RPC or DA down) are
+   * retried here: the job goes back as delayed with exponential backoff (250 ms … 30 s) up to
+   * TRANSIENT_RETRIES times, counted in Redis by job id.
+   */
+  async function processWithRetry(job: Job<ResultJob, CollectorOutcome>, token?: string): Promise<CollectorOutcome> {
+    try {
+      return await process(job, token);
+    } catch (error) {
+      if (error instanceof DelayedError || !token || job.id === undefined) throw error;
+      const key = collectorKeys.retries(job.id);
+      const [[, count]] = (await redis
+        .multi()
+        .incr(key)
+        .expire(key, 24 * 3600)
+        .exec()) as [[null, number]];
+      if (count > TRANSIENT_RETRIES) throw error;
+      const wait = Math.min(30_000, 250 * 2 ** (count - 1));
+      logger.warn(
+        {
+          jobId: job.id,
+          retry: count,
+          inMs: wait,
+          err: error instanceof Error ? error.message.split("\n")[0] : String(error),
+        },
+        "result processing failed: retrying",
+      );
+      await job.moveToDelayed(Date.now() + wait, token);
+      throw new DelayedError();
+    }
+  }
+
+  const worker = new Worker<ResultJob, CollectorOutcome>(queueNames.results, processWithRetry, {
+    connection: redis,
+    prefix: QUEUE_PREFIX,
+    concurrency: config.collector.concurrency,
+    removeOnComplete: { age: 3600, count: 10_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  });
+  worker.on("failed", (job, error) => logger.error({ jobId: job?.id, err: error }, "result job failed"));
+  worker.on("error", (error) => logger.error({ err: error }, "collector worker error"));
+  await worker.waitUntilReady();
+  logger.info({ chains: [...chains.keys()], concurrency: config.collector.concurrency }, "collector started");
+
+  let closing: Promise<void> | undefined;
+  return {
+    worker,
+    close() {
+      closing ??= (async () => {
+        await worker.close().catch((err: unknown) => logger.warn({ err }, "closing the collector worker"));
+        for (const queue of postQueues.values()) await queue.close().catch(() => {});
+        if (ownsDa) await da.close().catch(() => {});
+        await redis.quit().catch(() => redis.disconnect());
+        logger.info("collector stopped");
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,110 @@
+import { z } from "zod";
+import { chainSchema, loadConfig, operationsSchema, privateKeySchema, redisSchema } from "../protocol/config.ts";
+import { addressSchema } from "../protocol/config.ts";
+
+/**
+ * Configuration of the ingestor service (collector + poster + reconciler), one schema for the
+ * whole service. Load it with {@link loadIngestorConfig}: a JSON file, then the environment
+ * (`POSTER_KEY`, `REDIS_URL`, `LOG_LEVEL`, `METRICS_PORT`); errors name the field.
+ *
+ * @example
+ * {
+ *   "chains": [{ "chainId": 31337, "rpcUrl": "http://127.0.0.1:8545", "oracle": "0x..", "ingestor": "0x.." }],
+ *   "da": { "primary": { "layer": "local", "dir": ".versatus/da" } },
+ *   "poster": { "maxBatchSize": 50, "maxBatchWaitMs": 100 }
+ * }
+ */
+export const collectorSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** Results processed at once. */
+    concurrency: z.number().int().positive().default(16),
+    /**
+     * Optional fixed operator set (addresses) used instead of the chain's OwnedOperatorSet; the
+     * threshold then comes from `threshold`. Leave unset to read both from the chain.
+     */
+    operators: z.array(addressSchema).optional(),
+    threshold: z.number().int().positive().optional(),
+    /** How long the operator set and threshold read from a chain are trusted before a re-read. */
+    operatorSetRefreshMs: z.number().int().positive().default(30_000),
+    /** Partial quorums older than this are dropped from Redis (the request has expired by then). */
+    pendingTtlSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(8 * 24 * 3600),
+  })
+  .refine((c) => (c.operators === undefined) === (c.threshold === undefined), {
+    message: "operators and threshold are set together",
+    path: ["threshold"],
+  });
+
+export const posterSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Results per ingestBatch transaction. */
+  maxBatchSize: z.number().int().positive().max(500).default(50),
+  /** How long the first result of a batch waits for company before the batch is sent. */
+  maxBatchWaitMs: z.number().int().nonnegative().default(100),
+  /** A transaction not mined after this long is re-sent with the same nonce and higher fees. */
+  receiptTimeoutMs: z.number().int().positive().default(15_000),
+  /** Percent added to both fee fields at every bump (the node wants at least 10). */
+  feeBumpPercent: z.number().int().min(10).max(500).default(25),
+  maxFeeBumps: z.number().int().nonnegative().default(5),
+  /** Attempts of one post job (transient failures, exponential backoff from retryDelayMs). */
+  attempts: z.number().int().positive().default(12),
+  retryDelayMs: z.number().int().positive().default(1_000),
+  /** A MINT over the token's rate limit waits this long before the next try (does not use attempts). */
+  rateLimitDelayMs: z.number().int().positive().default(30_000),
+});
+
+export const reconcileSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  intervalMs: z.number().int().positive().default(60_000),
+  /** Blocks behind the head scanned for requests (a TTL's worth of blocks is the safe choice). */
+  lookbackBlocks: z.number().int().positive().default(50_000),
+  /** Blocks per eth_getLogs call. */
+  logChunkBlocks: z.number().int().positive().default(5_000),
+  /** Requests younger than this are left to the relayer (it may simply not have seen them yet). */
+  graceMs: z.number().int().nonnegative().default(10_000),
+});
+
+export const ingestorConfigSchema = z.strictObject({
+  chains: z.array(chainSchema).min(1),
+  redis: redisSchema.default({ url: "redis://127.0.0.1:6379" }),
+  operations: operationsSchema.default({ httpPort: 0, logLevel: "info" }),
+  /** DA config as da/config.ts takes it (`{}` = embedded local store under .versatus/da). */
+  da: z.unknown().default({}),
+  /** Poster key (set POSTER_KEY in the environment rather than in the file). */
+  posterKey: privateKeySchema.optional(),
+  collector: collectorSchema.default({
+    enabled: true,
+    concurrency: 16,
+    operatorSetRefreshMs: 30_000,
+    pendingTtlSeconds: 8 * 24 * 3600,
+  }),
+  poster: posterSchema.default(posterSchema.parse({})),
+  reconcile: reconcileSchema.default(reconcileSchema.parse({})),
+});
+
+export type IngestorConfig = z.infer<typeof ingestorConfigSchema>;
+export type IngestorConfigInput = z.input<typeof ingestorConfigSchema>;
+export type PosterConfig = z.infer<typeof posterSchema>;
+export type CollectorConfig = z.infer<typeof collectorSchema>;
+export type ReconcileConfig = z.infer<typeof reconcileSchema>;
+
+/** Loads the file (optional), applies the environment, validates. Throws InvalidInputError naming the field. */
+export function loadIngestorConfig(
+  options: { file?: string; raw?: unknown; env?: NodeJS.ProcessEnv } = {},
+): IngestorConfig {
+  const env = options.env ?? process.env;
+  return loadConfig(ingestorConfigSchema, {
+    ...(options.file ? { file: options.file } : {}),
+    ...(options.raw !== undefined ? { raw: options.raw } : {}),
+    envOverrides: {
+      posterKey: env.POSTER_KEY,
+      "redis.url": env.REDIS_URL,
+      "operations.logLevel": env.LOG_LEVEL,
+      "operations.httpPort": env.METRICS_PORT === undefined ? undefined : Number(env.METRICS_PORT),
+    },
+  });
+}

@@ -1,0 +1,201 @@
+import { Redis } from "ioredis";
+import { getAbiItem, type Hex } from "viem";
+import { executableOracleAbi } from "../protocol/abis.ts";
+import type { RequestJob } from "../protocol/jobs.ts";
+import type { Logger } from "../protocol/ops.ts";
+import { redisKeys } from "../protocol/queues.ts";
+import { createChainClients, RequestStatusCode, type ChainClients, type TransportOverrides } from "./chains.ts";
+import type { IngestorConfig } from "./config.ts";
+import { collectorKeys } from "./keys.ts";
+import { createIngestorMetrics, type IngestorMetrics } from "./metrics.ts";
+
+/**
+ * Hands requests back to the scheduler. Wire it to PART A's scheduler:
+ * `onOrphanRequests: (jobs) => relayer.scheduler.schedule(jobs)` (it skips requests that already
+ * have scheduling state, so a false positive costs nothing).
+ */
+export type OrphanHandler = (jobs: RequestJob[]) => Promise<unknown>;
+
+export type ReconcileReport = {
+  chainId: string;
+  fromBlock: bigint;
+  toBlock: bigint;
+  /** ExecutionRequested events in the window. */
+  scanned: number;
+  /** Of those, with no state in Redis (no scheduling, no quorum, no post). */
+  stateless: number;
+  /** Of those, still Open and unexpired on chain: handed to the scheduler. */
+  orphans: RequestJob[];
+};
+
+const executionRequested = getAbiItem({ abi: executableOracleAbi, name: "ExecutionRequested" });
+
+/**
+ * One reconciliation pass over one chain (SPEC 6: the chain is the source of truth). Scans
+ * `ExecutionRequested` in the last `lookbackBlocks` blocks; every request that has no state in
+ * Redis (scheduler state, partial quorum, or a finished quorum whose posts are queued), is still
+ * Open on chain, unexpired and older than `graceMs`, is rebuilt as a RequestJob and handed to
+ * `onOrphanRequests`. With Redis wiped (FLUSHALL), this is how the open requests come back.
+ */
+export async function reconcileChain(parameters: {
+  chain: ChainClients;
+  redis: Redis;
+  lookbackBlocks: number;
+  logChunkBlocks: number;
+  graceMs: number;
+  onOrphanRequests: OrphanHandler;
+  logger: Logger;
+}): Promise<ReconcileReport> {
+  const { chain, redis } = parameters;
+  const client = chain.publicClient;
+  const head = await client.getBlock({ blockTag: "latest" });
+  const toBlock = head.number;
+  const fromBlock = toBlock > BigInt(parameters.lookbackBlocks) ? toBlock - BigInt(parameters.lookbackBlocks) : 0n;
+  const chainId = String(chain.chainId);
+  const logs = [];
+  for (let start = fromBlock; start <= toBlock; start += BigInt(parameters.logChunkBlocks)) {
+    const end =
+      start + BigInt(parameters.logChunkBlocks) - 1n < toBlock
+        ? start + BigInt(parameters.logChunkBlocks) - 1n
+        : toBlock;
+    logs.push(
+      ...(await client.getLogs({ address: chain.oracle, event: executionRequested, fromBlock: start, toBlock: end })),
+    );
+  }
+  const report: ReconcileReport = { chainId, fromBlock, toBlock, scanned: logs.length, stateless: 0, orphans: [] };
+  if (logs.length === 0) return report;
+  // Redis first (cheap): anything some service is already handling is skipped.
+  const pipeline = redis.pipeline();
+  for (const log of logs) {
+    const id = log.args.requestId!;
+    pipeline.exists(redisKeys.request(chainId, id), collectorKeys.done(chainId, id), collectorKeys.quorum(chainId, id));
+  }
+  const exists = (await pipeline.exec()) ?? [];
+  const stateless = logs.filter((_, i) => exists[i]?.[1] === 0);
+  report.stateless = stateless.length;
+  const nowSeconds = head.timestamp;
+  const blockTimes = new Map<bigint, bigint>();
+  for (const log of stateless) {
+    const requestId = log.args.requestId! as Hex;
+    const escrow = await client.readContract({
+      address: chain.oracle,
+      abi: executableOracleAbi,
+      functionName: "escrowOf",
+      args: [requestId],
+    });
+    if (escrow.status !== RequestStatusCode.Open || nowSeconds > escrow.deadline) continue;
+    let timestamp = blockTimes.get(log.blockNumber!);
+    if (timestamp === undefined) {
+      timestamp = (await client.getBlock({ blockNumber: log.blockNumber! })).timestamp;
+      blockTimes.set(log.blockNumber!, timestamp);
+    }
+    if ((nowSeconds - timestamp) * 1000n < BigInt(parameters.graceMs)) continue;
+    report.orphans.push({
+      chainId,
+      oracle: chain.oracle,
+      requestId,
+      programId: log.args.programId!,
+      requester: log.args.requester!,
+      token: log.args.token!,
+      amount: String(log.args.amount!),
+      deadline: String(log.args.deadline!),
+      input: log.args.input!,
+      blockNumber: String(log.blockNumber),
+      blockTimestamp: String(timestamp),
+      transactionHash: log.transactionHash!,
+      logIndex: log.logIndex!,
+    });
+  }
+  if (report.orphans.length > 0) {
+    parameters.logger.warn(
+      { chainId, orphans: report.orphans.length, requestIds: report.orphans.slice(0, 10).map((o) => o.requestId) },
+      "open requests with no pending work: handing them back to the scheduler",
+    );
+    await parameters.onOrphanRequests(report.orphans);
+  }
+  return report;
+}
+
+export type StartReconcilerParameters = {
+  config: IngestorConfig;
+  logger: Logger;
+  onOrphanRequests: OrphanHandler;
+  metrics?: IngestorMetrics;
+  transports?: TransportOverrides;
+  /** false: no timer, call runOnce() yourself (tests). Default: config.reconcile.enabled. */
+  autoStart?: boolean;
+};
+
+export type ReconcilerHandle = {
+  /** One pass over every chain (also run at start when autoStart). */
+  runOnce(): Promise<ReconcileReport[]>;
+  /** Stops the timer and waits for a running pass. Safe to call twice. */
+  close(): Promise<void>;
+};
+
+/** Runs {@link reconcileChain} on every configured chain at start and every `reconcile.intervalMs`. */
+export async function startReconciler(parameters: StartReconcilerParameters): Promise<ReconcilerHandle> {
+  const { config } = parameters;
+  const logger = parameters.logger.child({ module: "reconcile" });
+  const metrics = parameters.metrics ?? createIngestorMetrics();
+  const chains = config.chains.map((c) => createChainClients(c, parameters.transports));
+  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  let running: Promise<ReconcileReport[]> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  const runOnce = (): Promise<ReconcileReport[]> => {
+    running ??= (async () => {
+      const reports: ReconcileReport[] = [];
+      for (const chain of chains) {
+        try {
+          const report = await reconcileChain({
+            chain,
+            redis,
+            lookbackBlocks: config.reconcile.lookbackBlocks,
+            logChunkBlocks: config.reconcile.logChunkBlocks,
+            graceMs: config.reconcile.graceMs,
+            onOrphanRequests: parameters.onOrphanRequests,
+            logger,
+          });
+          metrics.orphans.inc({ chain: report.chainId }, report.orphans.length);
+          reports.push(report);
+        } catch (error) {
+          logger.error({ err: error, chainId: chain.config.chainId }, "reconciliation pass failed (next pass retries)");
+        }
+      }
+      return reports;
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+
+  const schedule = () => {
+    if (closed) return;
+    timer = setTimeout(() => {
+      void runOnce().finally(schedule);
+    }, config.reconcile.intervalMs);
+  };
+  if (parameters.autoStart ?? config.reconcile.enabled) {
+    void runOnce().finally(schedule);
+  }
+  logger.info(
+    { intervalMs: config.reconcile.intervalMs, lookbackBlocks: config.reconcile.lookbackBlocks },
+    "reconciler started",
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    runOnce,
+    close() {
+      closing ??= (async () => {
+        closed = true;
+        if (timer) clearTimeout(timer);
+        await running?.catch(() => {});
+        await redis.quit().catch(() => redis.disconnect());
+      })();
+      return closing;
+    },
+  };
+}

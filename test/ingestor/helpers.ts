@@ -1,0 +1,187 @@
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { custom, keccak256, type Address, type Hex, type Transport } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import type { NetworkConnection } from "hardhat/types/network";
+import { devAccount } from "../../deploy/context.ts";
+import { instructionsHash, type Instruction } from "../../protocol/instructions.ts";
+import type { ResultJob, SignedChainResult } from "../../protocol/jobs.ts";
+import { jobIds, QUEUE_PREFIX, queueNames } from "../../protocol/queues.ts";
+import { capStderr, recordBodyHash, type ExecutionRecordBody } from "../../protocol/record.ts";
+import { resultDomain, resultTypes, type Result } from "../../protocol/result.ts";
+import { ingestorConfigSchema, type IngestorConfig, type IngestorConfigInput } from "../../ingestor/config.ts";
+import { deployTestSuite, type Suite } from "../helpers/suite.ts";
+
+export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+
+/** One in-process chain with the suite deployed, and a viem transport on the same provider. */
+export type TestChain = Suite & { connection: NetworkConnection; transport: Transport; chainIdString: string };
+
+export async function testChain(connection: NetworkConnection): Promise<TestChain> {
+  const suite = await deployTestSuite(connection);
+  return {
+    ...suite,
+    connection,
+    transport: custom(connection.provider as Parameters<typeof custom>[0]),
+    chainIdString: String(suite.chainId),
+  };
+}
+
+export function transportsOf(chains: TestChain[]): Record<string, Transport> {
+  return Object.fromEntries(chains.map((c) => [c.chainIdString, c.transport]));
+}
+
+/** A dedicated logical Redis DB per test file, flushed before and after. */
+export async function testRedis(db: number): Promise<{ url: string; redis: Redis; flush: () => Promise<void> }> {
+  const url = `redis://127.0.0.1:6379/${db}`;
+  const redis = new Redis(url, { maxRetriesPerRequest: null });
+  await redis.flushdb();
+  return { url, redis, flush: async () => void (await redis.flushdb()) };
+}
+
+export function tempDir(prefix: string): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function testConfig(
+  chains: TestChain[],
+  options: { redisUrl: string; daDir: string; overrides?: Partial<IngestorConfigInput> },
+): IngestorConfig {
+  return ingestorConfigSchema.parse({
+    chains: chains.map((c) => ({
+      chainId: Number(c.chainId),
+      rpcUrl: "http://127.0.0.1:1", // unused: the tests pass the in-process transport
+      oracle: c.addresses.ExecutableOracle,
+      ingestor: c.addresses.InstructionIngestor,
+      pollIntervalMs: 10,
+    })),
+    redis: { url: options.redisUrl },
+    da: { primary: { layer: "local", dir: options.daDir } },
+    posterKey: devAccount(5).privateKey,
+    poster: { maxBatchWaitMs: 30, receiptTimeoutMs: 10_000, retryDelayMs: 50, rateLimitDelayMs: 200 },
+    reconcile: { graceMs: 0, lookbackBlocks: 10_000 },
+    ...options.overrides,
+  });
+}
+
+export const operatorKeys = [1, 2, 3, 4].map((i) => devAccount(i).privateKey as Hex);
+
+export type RequestInfo = {
+  origin: TestChain;
+  requestId: Hex;
+  input: Hex;
+};
+
+/** What a worker would push: body + per-chain signed Results (signed here with the operator's key). */
+export async function makeResultJob(
+  operatorKey: Hex,
+  request: RequestInfo,
+  options: {
+    status?: 0 | 1;
+    stdout?: Hex;
+    stderr?: Hex;
+    fuelUsed?: bigint;
+    /** Instructions per chain (the origin chain is always included). */
+    instructions?: { chain: TestChain; instructions: Instruction[] }[];
+    /** Replace the signature with garbage of the right length. */
+    garbageSignature?: boolean;
+  } = {},
+): Promise<ResultJob> {
+  const account = privateKeyToAccount(operatorKey);
+  const { origin } = request;
+  const groups = (options.instructions ?? []).filter((g) => g.instructions.length > 0);
+  const body: ExecutionRecordBody = {
+    originChainId: origin.chainId,
+    oracle: origin.addresses.ExecutableOracle as Address,
+    requestId: request.requestId.toLowerCase() as Hex,
+    programId: origin.programId as Hex,
+    input: request.input,
+    status: options.status ?? 0,
+    stdout: options.stdout ?? "0x",
+    stderr: capStderr(options.stderr ?? "0x"),
+    fuelUsed: options.fuelUsed ?? 1234n,
+    instructions: groups
+      .map((g) => ({ chainId: g.chain.chainId, instructions: g.instructions }))
+      .sort((a, b) => (a.chainId < b.chainId ? -1 : 1)),
+  };
+  const bodyHash = recordBodyHash(body);
+  const targets = new Map<string, TestChain>([[origin.chainIdString, origin]]);
+  for (const g of groups) targets.set(g.chain.chainIdString, g.chain);
+  const chains: SignedChainResult[] = [];
+  for (const target of targets.values()) {
+    const instructions = groups.find((g) => g.chain === target)?.instructions ?? [];
+    const result: Result = {
+      requestId: body.requestId,
+      originChainId: body.originChainId,
+      programId: body.programId,
+      inputHash: keccak256(body.input),
+      status: body.status,
+      instructionsHash: instructionsHash(instructions),
+      bodyHash,
+    };
+    let signature = await account.signTypedData({
+      domain: resultDomain(target.chainId, target.addresses.InstructionIngestor as Address),
+      types: resultTypes,
+      primaryType: "Result",
+      message: result,
+    });
+    if (options.garbageSignature) signature = `0x${"11".repeat(32)}${"22".repeat(32)}1b` as Hex;
+    chains.push({
+      chainId: target.chainIdString,
+      ingestor: target.addresses.InstructionIngestor as Address,
+      result: { ...result, originChainId: String(result.originChainId) },
+      instructions: instructions.map((ix) => ({ ...ix, amount: ix.amount.toString() })),
+      signature,
+    });
+  }
+  return {
+    operator: account.address,
+    originChainId: origin.chainIdString,
+    oracle: body.oracle,
+    requestId: body.requestId,
+    programId: body.programId,
+    input: body.input,
+    outcome: {
+      kind: body.status === 0 ? "ok" : "trap",
+      status: body.status,
+      exitCode: body.status === 0 ? 0 : null,
+      fuelUsed: String(body.fuelUsed),
+      stdout: body.stdout,
+      stderr: options.stderr ?? "0x",
+      message: "",
+    },
+    chains,
+  };
+}
+
+export function resultsQueue(redisUrl: string): Queue<ResultJob> {
+  const url = new URL(redisUrl);
+  return new Queue<ResultJob>(queueNames.results, {
+    connection: { host: url.hostname, port: Number(url.port || 6379), db: Number(url.pathname.slice(1) || 0) },
+    prefix: QUEUE_PREFIX,
+  });
+}
+
+export async function pushResult(queue: Queue<ResultJob>, job: ResultJob): Promise<void> {
+  await queue.add("result", job, { jobId: jobIds.result(BigInt(job.originChainId), job.requestId, job.operator) });
+}
+
+/** Polls `check` until it returns a value other than undefined/false (bounded by `timeoutMs`). */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+  what = "condition",
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
