@@ -53,6 +53,8 @@ export type PosterHandle = {
 };
 
 type Pending = {
+  /** Unix ms when the job joined the batch. */
+  at: number;
   job: Job<PostJob, PostOutcome>;
   token: string | undefined;
   resolve: (value: PostOutcome) => void;
@@ -156,6 +158,13 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
     });
     let pending: Pending[] = [];
     let timer: NodeJS.Timeout | undefined;
+    /** Sends the batch `maxBatchWaitMs` from now, unless a send is already scheduled. */
+    const armTimer = () => {
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        void flush();
+      }, maxBatchWaitMs);
+    };
     let inFlight: Promise<void> | undefined;
 
     const delay = async (item: Pending, ms: number, outcome: string) => {
@@ -377,8 +386,11 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
         })
         .finally(() => {
           inFlight = undefined;
-          if (pending.length >= maxBatchSize) void flush();
-          else if (pending.length > 0) timer ??= setTimeout(() => void flush(), maxBatchWaitMs);
+          // What arrived meanwhile goes now if the batch is full or its first result waited long enough.
+          const oldest = pending[0]?.at;
+          if (oldest === undefined) return;
+          if (pending.length >= maxBatchSize || Date.now() - oldest >= maxBatchWaitMs) void flush();
+          else armTimer();
         });
       return inFlight;
     };
@@ -390,9 +402,9 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
       queueNames.post(BigInt(chainId)),
       (job, token) =>
         new Promise<PostOutcome>((resolve, reject) => {
-          pending.push({ job, token, resolve, reject });
+          pending.push({ at: Date.now(), job, token, resolve, reject });
           if (pending.length >= maxBatchSize && !inFlight) void flush();
-          else timer ??= setTimeout(() => void flush(), maxBatchWaitMs);
+          else armTimer();
         }),
       {
         connection: redis,

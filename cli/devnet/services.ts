@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { pino, type Logger } from "pino";
-import type { Hex } from "viem";
+import { createPublicClient, type Hex, type Transport } from "viem";
 import { loadIngestorConfig, startIngestor, type IngestorHandle } from "../../ingestor/index.ts";
 import { loadRelayerConfig, startRelayer, type RelayerHandle } from "../../relayer/index.ts";
 import { NanoRuntime } from "../../runtime/executor.ts";
@@ -29,6 +29,10 @@ export async function startDevnetServices(options: {
   dataDir: string;
   logger?: Logger;
   operators?: number[];
+  /** In-process chains: viem transports per chain id instead of http(rpcUrl). */
+  transports?: Record<number, Transport>;
+  /** Scheduler settings (quorum, reassignAfterMs, ...), e.g. faster work stealing in tests. */
+  scheduler?: Record<string, unknown>;
 }): Promise<DevnetServices> {
   const logger = options.logger ?? pino({ level: "silent" });
   const chains = options.chains.map((c) => ({
@@ -45,12 +49,22 @@ export async function startDevnetServices(options: {
       raw: {
         chains,
         operators: { operatorSet: { chainId: options.chains[0]!.chainId, address: options.chains[0]!.operatorSet } },
-        scheduler: { quorum: 4 },
+        scheduler: { quorum: 4, ...options.scheduler },
         redis,
       },
       env: {},
     }),
-    { logger: logger.child({ service: "relayer" }), opsServer: false },
+    {
+      logger: logger.child({ service: "relayer" }),
+      opsServer: false,
+      ...(options.transports
+        ? {
+            clients: Object.fromEntries(
+              Object.entries(options.transports).map(([id, transport]) => [id, createPublicClient({ transport })]),
+            ),
+          }
+        : {}),
+    },
   );
   const runtime = new NanoRuntime({ size: 2 });
   const workers: WorkerHandle[] = [];
@@ -81,6 +95,9 @@ export async function startDevnetServices(options: {
       logger: logger.child({ service: "ingestor" }),
       opsServer: false,
       onOrphanRequests: (jobs) => relayer.scheduler.schedule(jobs),
+      ...(options.transports
+        ? { transports: Object.fromEntries(Object.entries(options.transports).map(([id, t]) => [String(id), t])) }
+        : {}),
     },
   );
   let closing: Promise<void> | undefined;

@@ -37,7 +37,7 @@ describe("ingestor: collector + poster (in-process chain, real Redis and DA stor
 
   before(async () => {
     chain = await testChain(await network.create());
-    redis = await testRedis(7);
+    redis = await testRedis(13);
     da = tempDir("versatus-ingestor-");
     config = testConfig([chain], { redisUrl: redis.url, daDir: da.dir });
     results = resultsQueue(redis.url);

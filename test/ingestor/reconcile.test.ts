@@ -16,7 +16,7 @@ describe("ingestor: reconciliation rebuilds pending work from chain state", func
 
   before(async () => {
     chain = await testChain(await network.create());
-    redis = await testRedis(8);
+    redis = await testRedis(14);
     da = tempDir("versatus-reconcile-");
   });
   after(async () => {

@@ -1,0 +1,187 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { network } from "hardhat";
+import type { NetworkConnection } from "hardhat/types/network";
+import { Redis } from "ioredis";
+import { pino } from "pino";
+import { custom, stringToHex, type Hex } from "viem";
+import { ethers as E } from "ethers";
+import { startDevnetServices, type DevnetServices } from "../../cli/devnet/services.ts";
+import type { DevnetChain } from "../../cli/devnet/prepare.ts";
+import { deployTestSuite, ETH_FEE, type Suite } from "../helpers/suite.ts";
+import { builtProgram } from "../fixtures/programs.ts";
+
+export const E2E_REDIS_DB = 12;
+export const redisUrl = `${(process.env.REDIS_URL ?? "redis://127.0.0.1:6379").replace(/\/\d+$/, "")}/${E2E_REDIS_DB}`;
+
+export type Chain = { suite: Suite; connection: NetworkConnection; devnet: DevnetChain };
+
+/**
+ * Two in-process chains with the suite deployed as `npx hardhat deploy` does, the example
+ * programs built from source and published on both, a program store, and a flushed Redis DB.
+ */
+export async function createWorld() {
+  const chains: Chain[] = [];
+  for (const name of ["chainA", "chainBSim"]) {
+    const connection = await network.create(name);
+    const suite = await deployTestSuite(connection);
+    chains.push({
+      suite,
+      connection,
+      devnet: {
+        name,
+        chainId: Number(suite.chainId),
+        rpcUrl: "http://in-process.invalid",
+        oracle: suite.addresses.ExecutableOracle as Hex,
+        ingestor: suite.addresses.InstructionIngestor as Hex,
+        operatorSet: suite.addresses.OwnedOperatorSet as Hex,
+        factory: suite.addresses.ContractFactory as Hex,
+        omniToken: suite.addresses.OmniToken as Hex,
+      },
+    });
+  }
+  const storeDir = mkdtempSync(join(tmpdir(), "versatus-e2e-programs-"));
+  const dataDir = mkdtempSync(join(tmpdir(), "versatus-e2e-data-"));
+  const programs: Record<string, Hex> = {};
+  for (const name of ["payout-splitter", "token-mover"]) {
+    const pkg = builtProgram(name).package;
+    writeFileSync(join(storeDir, `${pkg.programId}.vpkg`), pkg.bytes);
+    programs[name] = pkg.programId;
+    for (const c of chains)
+      await (await c.suite.oracle.connect(c.suite.owner).publish(pkg.programId, name, "x")).wait();
+  }
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  await redis.flushdb();
+  const transports = Object.fromEntries(chains.map((c) => [c.devnet.chainId, custom(c.connection.provider)]));
+
+  let services: DevnetServices | undefined;
+  const start = async (options: { operators?: number[]; scheduler?: Record<string, unknown> } = {}) => {
+    services = await startDevnetServices({
+      chains: chains.map((c) => c.devnet),
+      redisUrl,
+      storeDir,
+      dataDir,
+      transports,
+      // E2E_LOG=<file> keeps the services' JSON logs of a run for diagnosis
+      ...(process.env.E2E_LOG ? { logger: pino({ level: "info" }, pino.destination(process.env.E2E_LOG)) } : {}),
+      ...options,
+    });
+    return services;
+  };
+  const [a, b] = chains as [Chain, Chain];
+  return {
+    a,
+    b,
+    chains,
+    programs,
+    storeDir,
+    redis,
+    start,
+    get services() {
+      return services!;
+    },
+    close: async () => {
+      await services?.close();
+      await redis.flushdb();
+      await redis.quit();
+    },
+  };
+}
+export type World = Awaited<ReturnType<typeof createWorld>>;
+
+export const PAYEES = [
+  E.getAddress("0x000000000000000000000000000000000000dEaD"),
+  E.getAddress("0x000000000000000000000000000000000000bEEF"),
+];
+
+/** Sends `count` payout requests of `value` wei on chain A (each spends exactly value − fee). */
+export async function requestPayouts(
+  world: World,
+  count: number,
+  value = 10n ** 15n,
+  ttl = 600n,
+  inputOverride?: string,
+) {
+  const { suite } = world.a;
+  const oracle = suite.oracle.connect(suite.requester);
+  const ids: Hex[] = [];
+  let nonce = await suite.requester.getNonce();
+  const input =
+    inputOverride ??
+    JSON.stringify({ amount: (value - ETH_FEE).toString(), recipients: PAYEES.map((to) => ({ to, weight: 1 })) });
+  const first = (await oracle.nextRequestId(await suite.requester.getAddress())) as Hex;
+  const sent = [];
+  for (let i = 0; i < count; i++) {
+    sent.push(
+      await oracle.request(world.programs["payout-splitter"]!, stringToHex(input), ttl, { value, nonce: nonce++ }),
+    );
+  }
+  for (const tx of sent) await tx.wait();
+  // request ids are consecutive nonces of the oracle's counter: read them from the events
+  const logs = await suite.oracle.queryFilter(
+    suite.oracle.filters.ExecutionRequested(undefined, undefined, await suite.requester.getAddress()),
+  );
+  const all = logs.map((l) => l.args.requestId as Hex);
+  const start = all.indexOf(first);
+  ids.push(...all.slice(start, start + count));
+  return ids;
+}
+
+/** Waits (polling, no timing asserted) until every request is no longer Open. */
+export async function waitSettled(world: World, ids: Hex[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const statuses = await Promise.all(
+      ids.map((id) => world.a.suite.oracle.escrowOf(id).then((e) => Number(e.status))),
+    );
+    const open = statuses.filter((s) => s === 1).length;
+    if (open === 0) return;
+    if (Date.now() > deadline) throw new Error(`${open} of ${ids.length} requests still open`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Every request settled exactly once (one ResultIngested, or one Refunded, never both), and the
+ * oracle holds exactly the fees of ingested requests plus the escrow of open ones.
+ */
+export async function assertSettledOnceAndEscrowExact(
+  world: World,
+  ids: Hex[],
+): Promise<{ ingested: number; refunded: number }> {
+  const { suite } = world.a;
+  const ingestedLogs = await suite.ingestor.queryFilter(suite.ingestor.filters.ResultIngested());
+  const refundedLogs = await suite.oracle.queryFilter(suite.oracle.filters.Refunded());
+  const count = (logs: { args: { requestId: string } }[]) => {
+    const m = new Map<string, number>();
+    for (const l of logs) m.set(l.args.requestId, (m.get(l.args.requestId) ?? 0) + 1);
+    return m;
+  };
+  const ing = count(ingestedLogs as never);
+  const ref = count(refundedLogs as never);
+  let ingested = 0;
+  let refunded = 0;
+  let open = 0n;
+  let fees = 0n;
+  const all = await suite.oracle.queryFilter(suite.oracle.filters.ExecutionRequested());
+  for (const log of all) {
+    const id = log.args.requestId as string;
+    const times = (ing.get(id) ?? 0) + (ref.get(id) ?? 0);
+    if (times > 1) throw new Error(`request ${id} settled ${times} times`);
+    const escrow = await suite.oracle.escrowOf(id);
+    if (ing.get(id)) {
+      if (escrow.token === E.ZeroAddress) fees += ETH_FEE;
+      if (ids.includes(id as Hex)) ingested++;
+    } else if (ref.get(id)) {
+      if (ids.includes(id as Hex)) refunded++;
+    } else {
+      open += escrow.amount;
+    }
+  }
+  for (const id of ids) if (!ing.get(id) && !ref.get(id)) throw new Error(`request ${id} never settled`);
+  const balance = await suite.ethers.provider.getBalance(await suite.oracle.getAddress());
+  if (balance !== fees + open)
+    throw new Error(`oracle holds ${balance} wei, expected fees ${fees} + open escrow ${open}`);
+  return { ingested, refunded };
+}
