@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 
 /** The two local chains of the devnet: chain A (localhost) and chain B. */
 export const LOCAL_CHAINS = [
@@ -14,6 +14,19 @@ export type RunningChain = {
   process: ChildProcess | undefined;
   stop: () => Promise<void>;
 };
+
+/**
+ * The command that runs Hardhat's CLI on this very Node (the `hardhat` shim would pick whatever
+ * `node` is first on PATH, which may be a system Node too old for Hardhat 3).
+ */
+export function hardhatCommand(root: string, args: string[]): [string, string[]] {
+  return [process.execPath, [join(root, "node_modules", "hardhat", "dist", "src", "cli.js"), ...args]];
+}
+
+/** Environment for Hardhat children: this Node first on PATH, since `hardhat node` re-spawns `node`. */
+export function hardhatEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, ...extra, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}` };
+}
 
 /** Asks `url` for its chain id; undefined when nothing answers. */
 export async function rpcChainId(url: string): Promise<number | undefined> {
@@ -53,15 +66,14 @@ export async function startChain(opts: {
     );
   }
   const cwd = opts.cwd ?? process.cwd();
-  const child = spawn(
-    join(cwd, "node_modules", ".bin", "hardhat"),
-    ["node", "--port", String(opts.port), "--chain-id", String(opts.chainId)],
-    {
-      cwd,
-      detached: true,
-      stdio: ["ignore", "ignore", "pipe"],
-    },
-  );
+  const [command, args] = hardhatCommand(cwd, [
+    "node",
+    "--port",
+    String(opts.port),
+    "--chain-id",
+    String(opts.chainId),
+  ]);
+  const child = spawn(command, args, { cwd, env: hardhatEnv(), detached: true, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   const stop = async () => {

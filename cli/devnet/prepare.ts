@@ -6,7 +6,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { executableOracleAbi } from "../../protocol/abis.ts";
 import { buildProgram, programDirectories } from "../../programs/toolchain.ts";
 import { devAccount } from "../../deploy/context.ts";
-import { LOCAL_CHAINS, startChain, type RunningChain } from "../../scripts/localChains.ts";
+import { hardhatCommand, hardhatEnv, LOCAL_CHAINS, startChain, type RunningChain } from "../../scripts/localChains.ts";
 
 /** One chain of the devnet with the suite deployed on it. */
 export type DevnetChain = {
@@ -49,7 +49,7 @@ export async function prepareDevnet(options: {
       ["deploy", "--network", chain.name],
       {
         cwd: options.root,
-        env: { ...process.env, VERSATUS_DEPLOYMENTS_DIR: options.deploymentsDir },
+        env: hardhatEnv({ VERSATUS_DEPLOYMENTS_DIR: options.deploymentsDir }),
         encoding: "utf8",
       },
     );

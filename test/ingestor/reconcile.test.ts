@@ -4,7 +4,12 @@ import type { Hex } from "viem";
 import { startReconciler } from "../../ingestor/reconcile.ts";
 import { collectorKeys } from "../../ingestor/keys.ts";
 import type { RequestJob } from "../../protocol/jobs.ts";
-import { redisKeys } from "../../protocol/queues.ts";
+import { QUEUE_PREFIX, jobIds, queueNames, redisKeys } from "../../protocol/queues.ts";
+import { schedulerSchema } from "../../relayer/config.ts";
+import { Scheduler } from "../../relayer/scheduler.ts";
+import { Queue } from "bullmq";
+import { getAddress, type Address } from "viem";
+import { devAccount } from "../../deploy/context.ts";
 import { makeResult, operatorWallets, requestEth, signResult } from "../helpers/suite.ts";
 import { silentLogger, tempDir, testChain, testConfig, testRedis, transportsOf, type TestChain } from "./helpers.ts";
 
@@ -83,6 +88,44 @@ describe("ingestor: reconciliation rebuilds pending work from chain state", func
     } finally {
       await reconciler.close();
       await reconciler.close();
+    }
+  });
+
+  it("hands orphans to the relayer's scheduler, which queues work for a quorum of operators", async () => {
+    await redis.redis.flushdb();
+    const requestId = (await requestEth(chain, chain.requester, chain.ethers.parseEther("0.01"), "0x09")) as Hex;
+    const operators = [1, 2, 3, 4].map((i) => getAddress(devAccount(i).address) as Address);
+    const scheduler = new Scheduler({
+      redis: redis.redis,
+      config: schedulerSchema.parse({ quorum: 3 }),
+      operators: () => operators,
+      requestStatus: async () => "open",
+      log: silentLogger,
+    });
+    const config = testConfig([chain], { redisUrl: redis.url, daDir: da.dir });
+    const reconciler = await startReconciler({
+      config,
+      logger: silentLogger,
+      transports: transportsOf([chain]),
+      autoStart: false,
+      onOrphanRequests: (jobs) => scheduler.schedule(jobs),
+    });
+    try {
+      await reconciler.runOnce();
+      expect(await redis.redis.exists(redisKeys.request(chain.chainId, requestId))).to.equal(1);
+      let queued = 0;
+      for (const operator of operators) {
+        const queue = new Queue(queueNames.work(operator), { connection: redis.redis, prefix: QUEUE_PREFIX });
+        if (await queue.getJob(jobIds.work(chain.chainId, requestId, operator))) queued++;
+        await queue.close();
+      }
+      expect(queued).to.equal(3);
+      // a second pass finds the scheduler's state and hands nothing back
+      const [report] = await reconciler.runOnce();
+      expect(report!.orphans.map((o) => o.requestId)).to.not.include(requestId.toLowerCase());
+    } finally {
+      await reconciler.close();
+      await scheduler.close();
     }
   });
 });
