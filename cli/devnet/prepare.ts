@@ -44,15 +44,12 @@ export async function prepareDevnet(options: {
   }
   const chains: DevnetChain[] = [];
   for (const chain of LOCAL_CHAINS) {
-    const deploy = spawnSync(
-      join(options.root, "node_modules", ".bin", "hardhat"),
-      ["deploy", "--network", chain.name],
-      {
-        cwd: options.root,
-        env: hardhatEnv({ VERSATUS_DEPLOYMENTS_DIR: options.deploymentsDir }),
-        encoding: "utf8",
-      },
-    );
+    const [command, args] = hardhatCommand(options.root, ["deploy", "--network", chain.name]);
+    const deploy = spawnSync(command, args, {
+      cwd: options.root,
+      env: hardhatEnv({ VERSATUS_DEPLOYMENTS_DIR: options.deploymentsDir }),
+      encoding: "utf8",
+    });
     if (deploy.status !== 0) throw new Error(`deploy to ${chain.name} failed:\n${deploy.stdout}\n${deploy.stderr}`);
     const address = (name: string) =>
       (
