@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { network } from "hardhat";
 import type { NetworkConnection } from "hardhat/types/network";
 import { Redis } from "ioredis";
-import { pino } from "pino";
+import { destination, pino } from "pino";
 import { custom, stringToHex, type Hex } from "viem";
 import { ethers as E } from "ethers";
 import { startDevnetServices, type DevnetServices } from "../../cli/devnet/services.ts";
@@ -64,7 +64,7 @@ export async function createWorld() {
       dataDir,
       transports,
       // E2E_LOG=<file> keeps the services' JSON logs of a run for diagnosis
-      ...(process.env.E2E_LOG ? { logger: pino({ level: "info" }, pino.destination(process.env.E2E_LOG)) } : {}),
+      ...(process.env.E2E_LOG ? { logger: pino({ level: "info" }, destination(process.env.E2E_LOG)) } : {}),
       ...options,
     });
     return services;
