@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { chainSchema, loadConfig, operationsSchema, privateKeySchema, redisSchema } from "../protocol/config.ts";
+import {
+  chainSchema,
+  loadConfig,
+  operationsSchema,
+  privateKeySchema,
+  redisSchema,
+  serviceEnvOverrides,
+} from "../protocol/config.ts";
 import { addressSchema } from "../protocol/config.ts";
 
 /**
@@ -100,11 +107,6 @@ export function loadIngestorConfig(
   return loadConfig(ingestorConfigSchema, {
     ...(options.file ? { file: options.file } : {}),
     ...(options.raw !== undefined ? { raw: options.raw } : {}),
-    envOverrides: {
-      posterKey: env.POSTER_KEY,
-      "redis.url": env.REDIS_URL,
-      "operations.logLevel": env.LOG_LEVEL,
-      "operations.httpPort": env.METRICS_PORT === undefined ? undefined : Number(env.METRICS_PORT),
-    },
+    envOverrides: { posterKey: env.POSTER_KEY, ...serviceEnvOverrides(env, "METRICS_PORT") },
   });
 }

@@ -76,3 +76,16 @@ export function loadConfig<S extends z.ZodType>(
   }
   return parsed.data;
 }
+
+/**
+ * Environment overrides every service takes: `REDIS_URL`, `LOG_LEVEL`, and the service's own
+ * variable for the /metrics + /healthz port.
+ */
+export function serviceEnvOverrides(env: NodeJS.ProcessEnv, portVariable: string): Record<string, unknown> {
+  const port = env[portVariable];
+  return {
+    "redis.url": env.REDIS_URL,
+    "operations.logLevel": env.LOG_LEVEL,
+    "operations.httpPort": port === undefined ? undefined : Number(port),
+  };
+}

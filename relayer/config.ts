@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { addressSchema, chainSchema, loadConfig, operationsSchema, redisSchema } from "../protocol/config.ts";
+import {
+  addressSchema,
+  chainSchema,
+  loadConfig,
+  operationsSchema,
+  redisSchema,
+  serviceEnvOverrides,
+} from "../protocol/config.ts";
 
 /**
  * Relayer config (one file per relayer process), composed from the shared pieces of
@@ -83,8 +90,6 @@ export const relayerConfigSchema = z
   });
 export type RelayerConfig = z.infer<typeof relayerConfigSchema>;
 
-const numberFromEnv = (value: string | undefined) => (value === undefined ? undefined : Number(value));
-
 /** Loads and validates a relayer config from a file and/or a raw object, with environment overrides. */
 export function loadRelayerConfig(
   options: { file?: string; raw?: unknown; env?: NodeJS.ProcessEnv } = {},
@@ -93,10 +98,6 @@ export function loadRelayerConfig(
   return loadConfig(relayerConfigSchema, {
     ...(options.file === undefined ? {} : { file: options.file }),
     ...(options.raw === undefined ? {} : { raw: options.raw }),
-    envOverrides: {
-      "redis.url": env.REDIS_URL,
-      "operations.httpPort": numberFromEnv(env.RELAYER_HTTP_PORT),
-      "operations.logLevel": env.LOG_LEVEL,
-    },
+    envOverrides: serviceEnvOverrides(env, "RELAYER_HTTP_PORT"),
   });
 }

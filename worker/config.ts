@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { chainSchema, loadConfig, operationsSchema, redisSchema } from "../protocol/config.ts";
+import { chainSchema, loadConfig, operationsSchema, redisSchema, serviceEnvOverrides } from "../protocol/config.ts";
 import { InvalidInputError } from "../protocol/errors.ts";
 import { JOB_KINDS } from "../protocol/jobs.ts";
 
@@ -74,8 +74,6 @@ export const workerConfigSchema = z
   });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 
-const numberFromEnv = (value: string | undefined) => (value === undefined ? undefined : Number(value));
-
 export function loadWorkerConfig(
   options: { file?: string; raw?: unknown; env?: NodeJS.ProcessEnv } = {},
 ): WorkerConfig {
@@ -83,11 +81,7 @@ export function loadWorkerConfig(
   const config = loadConfig(workerConfigSchema, {
     ...(options.file === undefined ? {} : { file: options.file }),
     ...(options.raw === undefined ? {} : { raw: options.raw }),
-    envOverrides: {
-      "redis.url": env.REDIS_URL,
-      "operations.httpPort": numberFromEnv(env.WORKER_HTTP_PORT),
-      "operations.logLevel": env.LOG_LEVEL,
-    },
+    envOverrides: serviceEnvOverrides(env, "WORKER_HTTP_PORT"),
   });
   if (env.VERSATUS_PROGRAMS_DIR) config.programs.dirs.push(env.VERSATUS_PROGRAMS_DIR);
   if (env.VERSATUS_PROGRAMS_URL) config.programs.urls.push(env.VERSATUS_PROGRAMS_URL);
