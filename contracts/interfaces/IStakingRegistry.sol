@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {IOperatorSet} from "./IOperatorSet.sol";
+import {IRestakingAdapter} from "./IRestakingAdapter.sol";
+import {Result} from "./IInstruction.sol";
+
+/// @title IStakingRegistry
+/// @notice HoneSTake (SPEC 3.5): the staked operator set the InstructionIngestor reads through
+/// {IOperatorSet}. An operator is active while the stake its adapter guarantees to keep slashable
+/// for `slashableWindowBlocks` covers its required stake,
+/// `max(floor, base * (1 - alpha * reputation))`; reputation (basis points) rises with finalised
+/// unchallenged results, at most `maxGainPerEpoch` per epoch, decays by `decayPerEpoch` each epoch
+/// and resets to zero on any slash. Equivocation (two signed `Result`s for one request) is slashed
+/// at once, with a share to whoever proves it, once per (operator, originChainId, requestId).
+/// @dev Threshold rule: membership changes without transactions (reputation decays, stake is
+/// slashed), so "a strict majority of the active operators" cannot be enforced. Instead the owner
+/// sets a fixed threshold that must be a strict majority of the *registered* operators (a superset
+/// of the active ones), checked on {setThreshold} and on every {register}. Two conflicting results
+/// therefore always share a signer, who is slashable for equivocation. Liveness (enough active
+/// operators to reach the threshold) is the owner's and the operators' concern.
+interface IStakingRegistry is IOperatorSet {
+    /*//////////////////////////////////////////////////////////////
+                                 ERRORS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The caller is not a reputation reporter.
+    error Staking_NotReporter(address caller);
+    /// @notice `operator` is already registered.
+    error Staking_AlreadyRegistered(address operator);
+    /// @notice `operator` is not registered.
+    error Staking_NotRegistered(address operator);
+    /// @notice `operator` was never registered.
+    error Staking_UnknownOperator(address operator);
+    /// @notice All 256 indices are taken.
+    error Staking_RegistryFull();
+    /// @notice `operator`'s slashable stake is below its required stake.
+    error Staking_InsufficientStakeForRegistration(address operator, uint256 slashable, uint256 required);
+    /// @notice The threshold must be >= 1 and a strict majority of the registered operators.
+    error Staking_InvalidThreshold(uint256 threshold, uint256 registeredCount);
+    /// @notice Invalid required-stake parameters (need 0 < base, floor <= base, alpha <= 10_000).
+    error Staking_InvalidStakeParams(uint256 base, uint256 floor, uint256 alphaBps);
+    /// @notice Invalid reputation parameters (need epochBlocks > 0, gains and decay <= 10_000).
+    error Staking_InvalidReputationParams(
+        uint256 epochBlocks,
+        uint256 gainPerResult,
+        uint256 maxGainPerEpoch,
+        uint256 decayPerEpoch
+    );
+    /// @notice Invalid slashing parameters (need 0 < slash <= 10_000, reward <= 10_000, treasury set).
+    error Staking_InvalidSlashParams(uint256 equivocationSlashBps, uint256 submitterRewardBps, address treasury);
+    /// @notice A zero address where one is needed.
+    error Staking_ZeroAddress();
+    /// @notice The two results are not for the same (originChainId, requestId).
+    error Staking_DifferentRequests(
+        uint256 originChainIdA,
+        bytes32 requestIdA,
+        uint256 originChainIdB,
+        bytes32 requestIdB
+    );
+    /// @notice The two results are identical: no equivocation.
+    error Staking_SameResult(bytes32 structHash);
+    /// @notice Signature `which` (0 = a, 1 = b) does not recover (malformed or high s).
+    error Staking_InvalidSignature(uint256 which);
+    /// @notice The two signatures recover to different accounts.
+    error Staking_DifferentSigners(address signerA, address signerB);
+    /// @notice `operator` was already slashed for equivocating on this request.
+    error Staking_AlreadySlashed(address operator, uint256 originChainId, bytes32 requestId);
+
+    /*//////////////////////////////////////////////////////////////
+                                 EVENTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Emitted when `operator` registers (first time or again) with its stable index.
+    event OperatorRegistered(address indexed operator, uint8 index);
+    /// @notice Emitted when `operator` deregisters; it keeps its index.
+    event OperatorDeregistered(address indexed operator, uint8 index);
+    /// @notice Emitted when the threshold changes.
+    event ThresholdSet(uint256 previous, uint256 current);
+    /// @notice Emitted when a reporter is added or removed.
+    event ReporterSet(address indexed reporter, bool allowed);
+    /// @notice Emitted when the required-stake parameters change.
+    event StakeParamsSet(uint256 base, uint256 floor, uint256 alphaBps);
+    /// @notice Emitted when the reputation parameters change.
+    event ReputationParamsSet(
+        uint256 epochBlocks,
+        uint256 gainPerResult,
+        uint256 maxGainPerEpoch,
+        uint256 decayPerEpoch
+    );
+    /// @notice Emitted when the slashing parameters change.
+    event SlashParamsSet(uint256 equivocationSlashBps, uint256 submitterRewardBps, address treasury);
+    /// @notice Emitted when `operator`'s reputation changes to `reputation` (basis points).
+    event ReputationUpdated(address indexed operator, uint256 reputation);
+    /// @notice Emitted when `operator` is slashed for signing two results of one request:
+    /// `reward` went to `submitter`, `remainder` to the treasury; its reputation is now zero.
+    event EquivocationSlashed(
+        address indexed operator,
+        uint256 indexed originChainId,
+        bytes32 indexed requestId,
+        address submitter,
+        uint256 reward,
+        uint256 remainder
+    );
+
+    /*//////////////////////////////////////////////////////////////
+                                FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Registers the caller as an operator, giving it the next index (or its old one).
+    /// @dev Requirements: not registered; slashable stake >= required stake; fewer than 256
+    /// indices used; the threshold stays a strict majority of the registered operators (the owner
+    /// raises it first when needed). Emits {OperatorRegistered}.
+    function register() external;
+
+    /// @notice Deregisters the caller; it keeps its index and can register again.
+    /// @dev Requirements: registered. Emits {OperatorDeregistered}.
+    function deregister() external;
+
+    /// @notice Raises the reputation of each operator that signed a result that finalised
+    /// unchallenged, by `gainPerResult`, at most `maxGainPerEpoch` per epoch, capped at 10_000.
+    /// @dev Requirements: reporter; every operator known. Emits {ReputationUpdated} per operator.
+    /// Interim: the dispute module will call this itself once results finalise on chain.
+    function recordFinalized(address[] calldata operators) external;
+
+    /// @notice Slashes an operator that signed two different `Result`s for the same
+    /// (originChainId, requestId) under one ingestor's EIP-712 domain.
+    /// @dev The digest is computed exactly as the InstructionIngestor does (domain "Versatus",
+    /// "1", `ingestorChainId`, `ingestor`), so only signatures that ingestor would accept count.
+    /// Signatures: 65-byte (r, s, v), low s (OpenZeppelin ECDSA). Slashes
+    /// `equivocationSlashBps` of the operator's slashable stake; `submitterRewardBps` of that goes
+    /// to the caller, the rest to the treasury; reputation resets to zero.
+    /// Requirements: same request; different struct hashes; both signatures valid and by the same
+    /// known operator; not already slashed for this request.
+    /// Emits {EquivocationSlashed} and {ReputationUpdated}.
+    function proveEquivocation(
+        Result calldata a,
+        bytes calldata sigA,
+        Result calldata b,
+        bytes calldata sigB,
+        uint256 ingestorChainId,
+        address ingestor
+    ) external;
+
+    /// @notice Sets the threshold.
+    /// @dev Requirements: owner; >= 1 and a strict majority of the registered operators.
+    /// Emits {ThresholdSet}.
+    function setThreshold(uint256 newThreshold) external;
+
+    /// @notice Adds or removes a reputation reporter.
+    /// @dev Requirements: owner; non-zero. Emits {ReporterSet}.
+    function setReporter(address reporter, bool allowed) external;
+
+    /// @notice Sets the required-stake curve.
+    /// @dev Requirements: owner; 0 < base; floor <= base; alphaBps <= 10_000. Emits {StakeParamsSet}.
+    function setStakeParams(uint256 base, uint256 floor, uint256 alphaBps) external;
+
+    /// @notice Sets the reputation rules (all in basis points, epochs in blocks).
+    /// @dev Requirements: owner; epochBlocks > 0; the three rates <= 10_000. Emits {ReputationParamsSet}.
+    function setReputationParams(
+        uint256 epochBlocks,
+        uint256 gainPerResult,
+        uint256 maxGainPerEpoch,
+        uint256 decayPerEpoch
+    ) external;
+
+    /// @notice Sets the equivocation slash, the submitter's share and where the rest goes.
+    /// @dev Requirements: owner; 0 < slash <= 10_000; reward <= 10_000; non-zero treasury.
+    /// Emits {SlashParamsSet}.
+    function setSlashParams(uint256 equivocationSlashBps, uint256 submitterRewardBps, address treasury) external;
+
+    /// @notice Required stake curve: `base`, `floor` (asset units) and `alphaBps`.
+    function stakeParams() external view returns (uint256 base, uint256 floor, uint256 alphaBps);
+
+    /// @notice Reputation rules: epoch length in blocks and the per-result gain, per-epoch cap and
+    /// per-epoch decay in basis points.
+    function reputationParams()
+        external
+        view
+        returns (uint256 epochBlocks, uint256 gainPerResult, uint256 maxGainPerEpoch, uint256 decayPerEpoch);
+
+    /// @notice Equivocation slash (basis points of slashable stake), submitter share (basis points
+    /// of the slash) and the treasury that receives the rest.
+    function slashParams()
+        external
+        view
+        returns (uint256 equivocationSlashBps, uint256 submitterRewardBps, address treasury);
+
+    /// @notice The adapter holding the stake.
+    function adapter() external view returns (IRestakingAdapter);
+
+    /// @notice Blocks an operator's stake must stay slashable for it to count (challenge window
+    /// plus escalation).
+    function slashableWindowBlocks() external view returns (uint256);
+
+    /// @notice `operator`'s reputation now (basis points, decay applied).
+    function reputationOf(address operator) external view returns (uint256);
+
+    /// @notice `operator`'s required stake now.
+    function requiredStake(address operator) external view returns (uint256);
+
+    /// @notice Whether `operator` was slashed for equivocating on (originChainId, requestId).
+    function equivocationSlashed(
+        address operator,
+        uint256 originChainId,
+        bytes32 requestId
+    ) external view returns (bool);
+
+    /// @notice Number of registered operators (active or not).
+    function registeredCount() external view returns (uint256);
+}

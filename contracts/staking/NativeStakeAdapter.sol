@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {IRestakingAdapter} from "../interfaces/IRestakingAdapter.sol";
+import {INativeStakeAdapter} from "../interfaces/INativeStakeAdapter.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+/// @title NativeStakeAdapter
+/// @notice Holds operators' stake in ETH or one ERC-20 and lets the StakingRegistry slash it
+/// (SPEC 3.5). Money rule: the adapter's balance always equals {totalStaked}; stake leaves only by
+/// {withdraw} (to its owner, after unbonding) or {slash} (to the recipient the registry names).
+/// @dev One unbonding bucket per operator: a new {requestUnbond} adds to it and pushes its unlock
+/// block out, so stake can never leave earlier than `unbondingBlocks` after it stopped backing
+/// signatures. Unbonding stake stays slashable until it is withdrawn. Times are block numbers.
+/// Tokens with transfer fees are credited with what arrived; rebasing tokens are not supported.
+contract NativeStakeAdapter is INativeStakeAdapter, Ownable2Step, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /*//////////////////////////////////////////////////////////////
+                                STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Amounts in one slot (u128 each: any realistic supply), the unlock block in the next.
+    struct Stake {
+        uint128 bonded;
+        uint128 unbonding;
+        uint256 unlockBlock;
+    }
+
+    mapping(address operator => Stake) private _stakes;
+
+    /// @inheritdoc INativeStakeAdapter
+    address public slasher;
+    /// @inheritdoc INativeStakeAdapter
+    uint256 public totalStaked;
+
+    /*//////////////////////////////////////////////////////////////
+                               IMMUTABLES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IRestakingAdapter
+    address public immutable asset;
+    /// @inheritdoc INativeStakeAdapter
+    uint256 public immutable unbondingBlocks;
+
+    /*//////////////////////////////////////////////////////////////
+                              CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param asset_ address(0) for ETH, else the staked ERC-20.
+    /// @param challengeWindowBlocks Blocks during which an ingested result can be challenged.
+    /// @param escalationBlocks Blocks a dispute may take after the window.
+    /// @param unbondingBlocks_ Must be >= challengeWindowBlocks + escalationBlocks.
+    constructor(
+        address initialOwner,
+        address asset_,
+        uint256 challengeWindowBlocks,
+        uint256 escalationBlocks,
+        uint256 unbondingBlocks_
+    ) Ownable(initialOwner) {
+        if (unbondingBlocks_ < challengeWindowBlocks + escalationBlocks) {
+            revert Staking_UnbondingTooShort(unbondingBlocks_, challengeWindowBlocks, escalationBlocks);
+        }
+        asset = asset_;
+        unbondingBlocks = unbondingBlocks_;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                EXTERNAL
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc INativeStakeAdapter
+    function deposit(uint256 amount) external payable nonReentrant {
+        if (amount == 0) revert Staking_ZeroAmount();
+        uint256 received = amount;
+        if (asset == address(0)) {
+            if (msg.value != amount) revert Staking_WrongValue(msg.value, amount);
+        } else {
+            if (msg.value != 0) revert Staking_WrongValue(msg.value, 0);
+            // interaction first, on purpose: we credit what actually arrived (nonReentrant guards it)
+            uint256 before = IERC20(asset).balanceOf(address(this));
+            IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
+            received = IERC20(asset).balanceOf(address(this)) - before;
+            if (received == 0) revert Staking_ZeroAmount();
+        }
+        Stake storage s = _stakes[msg.sender];
+        uint256 bonded = s.bonded + received;
+        s.bonded = _toU128(bonded);
+        totalStaked += received;
+        emit Deposited(msg.sender, received, bonded);
+    }
+
+    /// @inheritdoc INativeStakeAdapter
+    function requestUnbond(uint256 amount) external {
+        if (amount == 0) revert Staking_ZeroAmount();
+        Stake storage s = _stakes[msg.sender];
+        uint256 bonded = s.bonded;
+        if (amount > bonded) revert Staking_InsufficientStake(msg.sender, bonded, amount);
+        uint256 unbonding = s.unbonding + amount;
+        uint256 unlockBlock = block.number + unbondingBlocks;
+        s.bonded = uint128(bonded - amount);
+        s.unbonding = _toU128(unbonding);
+        s.unlockBlock = unlockBlock;
+        emit UnbondRequested(msg.sender, amount, unbonding, unlockBlock);
+    }
+
+    /// @inheritdoc INativeStakeAdapter
+    function withdraw() external nonReentrant {
+        // ---- checks
+        Stake storage s = _stakes[msg.sender];
+        uint256 amount = s.unbonding;
+        if (amount == 0) revert Staking_NothingToWithdraw(msg.sender);
+        uint256 unlockBlock = s.unlockBlock;
+        if (block.number < unlockBlock) revert Staking_StillBonded(msg.sender, unlockBlock, block.number);
+        // ---- effects
+        s.unbonding = 0;
+        s.unlockBlock = 0;
+        totalStaked -= amount;
+        emit Withdrawn(msg.sender, amount);
+        // ---- interactions
+        _send(msg.sender, amount);
+    }
+
+    /// @inheritdoc IRestakingAdapter
+    function slash(
+        address operator,
+        uint256 amount,
+        address recipient
+    ) external nonReentrant returns (uint256 slashed) {
+        // ---- checks
+        if (msg.sender != slasher) revert Staking_NotSlasher(msg.sender, slasher);
+        if (recipient == address(0)) revert Staking_ZeroRecipient();
+        // ---- effects: bonded stake first, then unbonding
+        Stake storage s = _stakes[operator];
+        uint256 bonded = s.bonded;
+        uint256 unbonding = s.unbonding;
+        slashed = amount;
+        if (slashed > bonded + unbonding) slashed = bonded + unbonding;
+        if (slashed == 0) return 0;
+        if (slashed <= bonded) {
+            s.bonded = uint128(bonded - slashed);
+        } else {
+            s.bonded = 0;
+            // slashed <= bonded + unbonding, so this cannot underflow
+            s.unbonding = uint128(unbonding - (slashed - bonded));
+        }
+        totalStaked -= slashed;
+        emit Slashed(operator, recipient, slashed);
+        // ---- interactions
+        _send(recipient, slashed);
+    }
+
+    /// @inheritdoc INativeStakeAdapter
+    function setSlasher(address slasher_) external onlyOwner {
+        if (slasher != address(0)) revert Staking_SlasherAlreadySet(slasher);
+        if (slasher_ == address(0)) revert Staking_ZeroSlasher();
+        slasher = slasher_;
+        emit SlasherSet(slasher_);
+    }
+
+    /// @inheritdoc IRestakingAdapter
+    function slashableStake(address operator, uint256 untilBlock) external view returns (uint256) {
+        Stake storage s = _stakes[operator];
+        uint256 amount = s.bonded;
+        // unbonding stake can be withdrawn from its unlock block on
+        if (s.unlockBlock > untilBlock) amount += s.unbonding;
+        return amount;
+    }
+
+    /// @inheritdoc INativeStakeAdapter
+    function stakeOf(address operator) external view returns (uint256 bonded, uint256 unbonding, uint256 unlockBlock) {
+        Stake storage s = _stakes[operator];
+        return (s.bonded, s.unbonding, s.unlockBlock);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                INTERNAL
+    //////////////////////////////////////////////////////////////*/
+
+    function _send(address to, uint256 amount) internal {
+        if (asset == address(0)) {
+            (bool ok, ) = to.call{value: amount}("");
+            if (!ok) revert Staking_EthTransferFailed(to, amount);
+        } else {
+            IERC20(asset).safeTransfer(to, amount);
+        }
+    }
+
+    function _toU128(uint256 x) internal pure returns (uint128) {
+        if (x > type(uint128).max) revert Staking_AmountTooLarge(x, type(uint128).max);
+        return uint128(x);
+    }
+}
