@@ -16,7 +16,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 /// @dev Signatures: 65 bytes (r, s, v), low s only (OpenZeppelin ECDSA rejects malleable ones),
 /// signers strictly ascending by address. A result is accepted once per (originChainId, requestId):
 /// same-chain results through the request's escrow status, other chains' results through
-/// {_remoteIngested}. The domain separator binds the chain id and this contract, so a result signed
+/// {_remoteIngestedAt}. The domain separator binds the chain id and this contract, so a result signed
 /// for one chain cannot be replayed on another.
 contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, ReentrancyGuardTransient {
     /*//////////////////////////////////////////////////////////////
@@ -43,7 +43,7 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
     bool public openPosting;
     /// @notice Accounts allowed to post results while posting is restricted.
     mapping(address account => bool allowed) public isPoster;
-    mapping(bytes32 originAndRequest => bool done) private _remoteIngested;
+    mapping(bytes32 originAndRequest => uint256 timestamp) private _remoteIngestedAt;
 
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
@@ -122,10 +122,15 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
 
     /// @inheritdoc IInstructionIngestor
     function isIngested(uint256 originChainId, bytes32 requestId) external view returns (bool) {
-        if (originChainId != block.chainid) return _remoteIngested[_remoteKey(originChainId, requestId)];
-        return
-            IExecutableOracle(address(disperser)).escrowOf(requestId).status ==
-            IExecutableOracle.RequestStatus.Ingested;
+        return ingestedAt(originChainId, requestId) != 0;
+    }
+
+    /// @inheritdoc IInstructionIngestor
+    function ingestedAt(uint256 originChainId, bytes32 requestId) public view returns (uint256) {
+        if (originChainId != block.chainid) return _remoteIngestedAt[_remoteKey(originChainId, requestId)];
+        IExecutableOracle.EscrowInfo memory escrow = IExecutableOracle(address(disperser)).escrowOf(requestId);
+        // an ingested escrow record keeps its ingestion time in place of the deadline
+        return escrow.status == IExecutableOracle.RequestStatus.Ingested ? escrow.deadline : 0;
     }
 
     /// @inheritdoc IInstructionIngestor
@@ -170,8 +175,8 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
         } else {
             if (r.status != Ops.STATUS_OK) revert Ingestor_RemoteProgramError(r.requestId, r.originChainId);
             bytes32 key = _remoteKey(r.originChainId, r.requestId);
-            if (_remoteIngested[key]) return SKIP_INGESTED;
-            _remoteIngested[key] = true;
+            if (_remoteIngestedAt[key] != 0) return SKIP_INGESTED;
+            _remoteIngestedAt[key] = block.timestamp;
             disperser.disperseRemote(r.requestId, r.originChainId, instructions);
         }
         emit ResultIngested(r.requestId, r.originChainId, r.status, r.bodyHash, daPointer);

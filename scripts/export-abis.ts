@@ -12,6 +12,9 @@ export const EXPORTED_CONTRACTS = {
   ContractFactory: "contracts/factory/ContractFactory.sol/ContractFactory.json",
   OmniToken: "contracts/tokens/OmniToken.sol/OmniToken.json",
   StandardERC20: "contracts/tokens/StandardERC20.sol/StandardERC20.json",
+  StakingRegistry: "contracts/staking/StakingRegistry.sol/StakingRegistry.json",
+  NativeStakeAdapter: "contracts/staking/NativeStakeAdapter.sol/NativeStakeAdapter.json",
+  DisputeManager: "contracts/staking/DisputeManager.sol/DisputeManager.json",
 } as const;
 
 export function renderAbis(root: string): string {

@@ -164,7 +164,7 @@ abstract contract Disperser is IDisperser, OracleLedger {
         if (fee > amount) fee = amount;
         uint256 needed = _spendingTotal(instructions, token);
         if (needed > amount - fee) revert Disperser_BudgetExceeded(requestId, amount - fee, needed);
-        _escrows[requestId] = record.withStatus(STATUS_INGESTED);
+        _escrows[requestId] = record.withIngestion(STATUS_INGESTED, block.timestamp);
         feeBooked = _bookFee(operatorSet, record.assetId(), fee, signerBitmap, signerCount);
     }
 

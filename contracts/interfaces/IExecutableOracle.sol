@@ -20,6 +20,7 @@ interface IExecutableOracle {
         address token; // address(0) for ETH
         uint256 amount;
         uint64 requestedAt;
+        /// @dev For an Ingested request: the time it was ingested (the deadline no longer matters).
         uint64 deadline;
         RequestStatus status;
     }

@@ -76,6 +76,10 @@ interface IInstructionIngestor {
     /// @notice Whether a result was ingested for (originChainId, requestId).
     function isIngested(uint256 originChainId, bytes32 requestId) external view returns (bool);
 
+    /// @notice Block timestamp at which the result for (originChainId, requestId) was ingested on
+    /// this chain, or 0 if none was: the start of its dispute window.
+    function ingestedAt(uint256 originChainId, bytes32 requestId) external view returns (uint256);
+
     /// @notice The EIP-712 digest operators sign for `r` on this chain.
     function resultDigest(Result calldata r) external view returns (bytes32);
 

@@ -66,6 +66,22 @@ interface IStakingRegistry is IOperatorSet {
     error Staking_DifferentSigners(address signerA, address signerB);
     /// @notice `operator` was already slashed for equivocating on this request.
     error Staking_AlreadySlashed(address operator, uint256 originChainId, bytes32 requestId);
+    /// @notice The caller is not the dispute module.
+    error Staking_NotDisputeModule(address caller, address disputeModule);
+    /// @notice `account` is already a registered watcher.
+    error Staking_WatcherAlreadyRegistered(address account);
+    /// @notice `account` is not a registered watcher.
+    error Staking_NotWatcher(address account);
+    /// @notice An operator cannot also be a watcher (it would vote on its own results).
+    error Staking_OperatorCannotWatch(address account);
+    /// @notice A watcher cannot also register as an operator.
+    error Staking_WatcherCannotOperate(address account);
+    /// @notice `account`'s slashable stake is below the watcher minimum.
+    error Staking_InsufficientStakeForWatcher(address account, uint256 slashable, uint256 minimum);
+    /// @notice Invalid slash cap (need periodBlocks > 0 and a cap below 2^128).
+    error Staking_InvalidSlashCap(uint256 capPerPeriod, uint256 periodBlocks);
+    /// @notice A reward share above 10_000 basis points.
+    error Staking_InvalidRewardBps(uint256 rewardBps);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -90,6 +106,29 @@ interface IStakingRegistry is IOperatorSet {
     );
     /// @notice Emitted when the slashing parameters change.
     event SlashParamsSet(uint256 equivocationSlashBps, uint256 submitterRewardBps, address treasury);
+    /// @notice Emitted when `account` registers as a watcher.
+    event WatcherRegistered(address indexed account);
+    /// @notice Emitted when `account` stops being a watcher.
+    event WatcherDeregistered(address indexed account);
+    /// @notice Emitted when the minimum watcher stake changes.
+    event WatcherMinStakeSet(uint256 minimum);
+    /// @notice Emitted when the dispute module (allowed to slash faults and record finalised
+    /// results) changes.
+    event DisputeModuleSet(address indexed previous, address indexed current);
+    /// @notice Emitted when the slash cap changes: at most `capPerPeriod` asset units are slashed
+    /// in total per `periodBlocks` blocks.
+    event SlashCapSet(uint256 capPerPeriod, uint256 periodBlocks);
+    /// @notice Emitted when a slash was cut down to what the period's cap still allowed.
+    event SlashCapped(address indexed operator, bytes32 indexed faultId, uint256 wanted, uint256 allowed);
+    /// @notice Emitted when `operator` is slashed for a fault the dispute module proved:
+    /// `reward` went to `rewardRecipient`, `remainder` to the treasury.
+    event FaultSlashed(
+        address indexed operator,
+        bytes32 indexed faultId,
+        address rewardRecipient,
+        uint256 reward,
+        uint256 remainder
+    );
     /// @notice Emitted when `operator`'s reputation changes to `reputation` (basis points).
     event ReputationUpdated(address indexed operator, uint256 reputation);
     /// @notice Emitted when `operator` is slashed for signing two results of one request:
@@ -119,8 +158,8 @@ interface IStakingRegistry is IOperatorSet {
 
     /// @notice Raises the reputation of each operator that signed a result that finalised
     /// unchallenged, by `gainPerResult`, at most `maxGainPerEpoch` per epoch, capped at 10_000.
-    /// @dev Requirements: reporter; every operator known. Emits {ReputationUpdated} per operator.
-    /// Interim: the dispute module will call this itself once results finalise on chain.
+    /// @dev Requirements: a reporter or the dispute module (which calls it when a result finalises
+    /// unchallenged on chain); every operator known. Emits {ReputationUpdated} per operator.
     function recordFinalized(address[] calldata operators) external;
 
     /// @notice Slashes an operator that signed two different `Result`s for the same
@@ -141,6 +180,31 @@ interface IStakingRegistry is IOperatorSet {
         uint256 ingestorChainId,
         address ingestor
     ) external;
+
+    /// @notice Registers the caller as a watcher: it may vote in disputes with its slashable stake
+    /// as weight.
+    /// @dev Requirements: not a watcher; never an operator; slashable stake >= the watcher minimum.
+    /// Emits {WatcherRegistered}.
+    function registerWatcher() external;
+
+    /// @notice Stops the caller being a watcher (votes it already committed still count).
+    /// @dev Requirements: a watcher. Emits {WatcherDeregistered}.
+    function deregisterWatcher() external;
+
+    /// @notice Slashes `slashBps` of `operator`'s slashable stake for the fault `faultId` (a
+    /// wrong or unavailable result, decided by the dispute module), `rewardBps` of it to
+    /// `rewardRecipient` and the rest to the treasury; resets its reputation. Slashing is cut to
+    /// what the period's cap still allows. A second call for the same (operator, faultId) does
+    /// nothing and returns zeros: no operator is slashed twice for one fault.
+    /// @dev Requirements: the dispute module; operator known; slashBps and rewardBps <= 10_000;
+    /// non-zero recipient. Emits {FaultSlashed}, {ReputationUpdated} (and {SlashCapped}).
+    function slashFault(
+        address operator,
+        bytes32 faultId,
+        uint256 slashBps,
+        address rewardRecipient,
+        uint256 rewardBps
+    ) external returns (uint256 reward, uint256 remainder);
 
     /// @notice Sets the threshold.
     /// @dev Requirements: owner; >= 1 and a strict majority of the registered operators.
@@ -168,6 +232,37 @@ interface IStakingRegistry is IOperatorSet {
     /// @dev Requirements: owner; 0 < slash <= 10_000; reward <= 10_000; non-zero treasury.
     /// Emits {SlashParamsSet}.
     function setSlashParams(uint256 equivocationSlashBps, uint256 submitterRewardBps, address treasury) external;
+
+    /// @notice Sets the dispute module.
+    /// @dev Requirements: owner; non-zero. Emits {DisputeModuleSet}.
+    function setDisputeModule(address module) external;
+
+    /// @notice Sets how much stake may be slashed in total per period.
+    /// @dev Requirements: owner; periodBlocks > 0; cap < 2^128. Emits {SlashCapSet}.
+    function setSlashCap(uint256 capPerPeriod, uint256 periodBlocks) external;
+
+    /// @notice Sets the minimum slashable stake of a watcher.
+    /// @dev Requirements: owner. Emits {WatcherMinStakeSet}.
+    function setWatcherMinStake(uint256 minimum) external;
+
+    /// @notice The account allowed to {slashFault} and to record finalised results.
+    function disputeModule() external view returns (address);
+
+    /// @notice The slash cap, its period, and what is left of it in the current period.
+    function slashCap() external view returns (uint256 capPerPeriod, uint256 periodBlocks, uint256 remaining);
+
+    /// @notice Whether `account` is a registered watcher.
+    function isWatcher(address account) external view returns (bool);
+
+    /// @notice Minimum slashable stake of a watcher.
+    function watcherMinStake() external view returns (uint256);
+
+    /// @notice Voting weight of `account` now: its slashable stake (kept slashable for
+    /// `slashableWindowBlocks`) if it is a registered watcher holding at least the minimum, else 0.
+    function watcherWeight(address account) external view returns (uint256);
+
+    /// @notice Whether `operator` was slashed for the fault `faultId`.
+    function faultSlashed(address operator, bytes32 faultId) external view returns (bool);
 
     /// @notice Required stake curve: `base`, `floor` (asset units) and `alphaBps`.
     function stakeParams() external view returns (uint256 base, uint256 floor, uint256 alphaBps);

@@ -46,11 +46,13 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         uint256 decayPerEpoch;
     }
 
-    /// @notice Constructor argument: the equivocation slash.
+    /// @notice Constructor argument: the equivocation slash and the cap on all slashing.
     struct SlashConfig {
         uint256 equivocationSlashBps;
         uint256 submitterRewardBps;
         address treasury;
+        uint256 capPerPeriod;
+        uint256 capPeriodBlocks;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -87,28 +89,54 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
                                 STORAGE
     //////////////////////////////////////////////////////////////*/
 
+    /// @dev Required-stake curve, one slot.
+    struct Curve {
+        uint128 base;
+        uint128 floor;
+    }
+
+    /// @dev Reputation and slashing rates (basis points; epochs in blocks), one slot.
+    struct Rates {
+        uint64 epochBlocks;
+        uint16 alphaBps;
+        uint16 gainPerResult;
+        uint16 maxGainPerEpoch;
+        uint16 decayPerEpoch;
+        uint16 equivocationSlashBps;
+        uint16 submitterRewardBps;
+    }
+
+    /// @dev The slash cap and how much of it the current period used, one slot each.
+    struct CapRule {
+        uint128 capPerPeriod;
+        uint64 periodBlocks;
+    }
+
+    struct CapUse {
+        uint128 slashed;
+        uint64 period;
+    }
+
     mapping(address operator => Member) private _members;
-    mapping(bytes32 operatorOriginRequest => bool) private _equivocationSlashed;
+    mapping(bytes32 operatorFault => bool) private _faultSlashed;
     mapping(address account => bool) public isReporter;
+    /// @inheritdoc IStakingRegistry
+    mapping(address account => bool) public isWatcher;
     /// @notice Operator of each index, in the order they first registered.
     address[] public operators;
     /// @inheritdoc IOperatorSet
     uint256 public threshold;
     /// @inheritdoc IStakingRegistry
     uint256 public registeredCount;
-
-    // required stake: one slot
-    uint128 internal _base;
-    uint128 internal _floor;
-    // reputation and slashing rates: one slot
-    uint64 internal _epochBlocks;
-    uint16 internal _alphaBps;
-    uint16 internal _gainPerResult;
-    uint16 internal _maxGainPerEpoch;
-    uint16 internal _decayPerEpoch;
-    uint16 internal _equivocationSlashBps;
-    uint16 internal _submitterRewardBps;
+    /// @inheritdoc IStakingRegistry
+    address public disputeModule;
+    /// @inheritdoc IStakingRegistry
+    uint256 public watcherMinStake;
     address internal _treasury;
+    Curve internal _curve;
+    Rates internal _rates;
+    CapRule internal _capRule;
+    CapUse internal _capUse;
 
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
@@ -132,6 +160,7 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         _setStakeParams(stake.base, stake.floor, stake.alphaBps);
         _setReputationParams(rep.epochBlocks, rep.gainPerResult, rep.maxGainPerEpoch, rep.decayPerEpoch);
         _setSlashParams(slashing.equivocationSlashBps, slashing.submitterRewardBps, slashing.treasury);
+        _setSlashCap(slashing.capPerPeriod, slashing.capPeriodBlocks);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -142,6 +171,7 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     function register() external {
         Member memory m = _members[msg.sender];
         if (m.registered) revert Staking_AlreadyRegistered(msg.sender);
+        if (isWatcher[msg.sender]) revert Staking_WatcherCannotOperate(msg.sender);
         uint256 slashable = _slashable(msg.sender);
         uint256 required = _required(m);
         if (slashable < required) revert Staking_InsufficientStakeForRegistration(msg.sender, slashable, required);
@@ -172,10 +202,11 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
 
     /// @inheritdoc IStakingRegistry
     function recordFinalized(address[] calldata operators_) external {
-        if (!isReporter[msg.sender]) revert Staking_NotReporter(msg.sender);
+        if (!isReporter[msg.sender] && msg.sender != disputeModule) revert Staking_NotReporter(msg.sender);
         uint256 epoch = _epoch();
-        uint256 gain = _gainPerResult;
-        uint256 cap = _maxGainPerEpoch;
+        Rates memory rates = _rates;
+        uint256 gain = rates.gainPerResult;
+        uint256 cap = rates.maxGainPerEpoch;
         for (uint256 i; i < operators_.length; ++i) {
             address op = operators_[i];
             Member memory m = _members[op];
@@ -205,7 +236,57 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     ) external nonReentrant {
         // ---- checks
         address operator = _equivocator(a, sigA, b, sigB, ingestorChainId, ingestor);
-        _slashEquivocation(operator, a.originChainId, a.requestId);
+        bytes32 faultId = equivocationFaultId(a.originChainId, a.requestId);
+        if (_faultSlashed[_faultKey(operator, faultId)]) {
+            revert Staking_AlreadySlashed(operator, a.originChainId, a.requestId);
+        }
+        Rates memory rates = _rates;
+        (uint256 reward, uint256 remainder) = _slash(
+            operator,
+            faultId,
+            rates.equivocationSlashBps,
+            msg.sender,
+            rates.submitterRewardBps
+        );
+        emit EquivocationSlashed(operator, a.originChainId, a.requestId, msg.sender, reward, remainder);
+    }
+
+    /// @inheritdoc IStakingRegistry
+    function slashFault(
+        address operator,
+        bytes32 faultId,
+        uint256 slashBps,
+        address rewardRecipient,
+        uint256 rewardBps
+    ) external nonReentrant returns (uint256 reward, uint256 remainder) {
+        if (msg.sender != disputeModule) revert Staking_NotDisputeModule(msg.sender, disputeModule);
+        if (!_members[operator].known) revert Staking_UnknownOperator(operator);
+        if (slashBps > BPS) revert Staking_InvalidSlashParams(slashBps, rewardBps, _treasury);
+        if (rewardBps > BPS) revert Staking_InvalidRewardBps(rewardBps);
+        if (rewardRecipient == address(0)) revert Staking_ZeroAddress();
+        if (_faultSlashed[_faultKey(operator, faultId)]) return (0, 0);
+        (reward, remainder) = _slash(operator, faultId, slashBps, rewardRecipient, rewardBps);
+        emit FaultSlashed(operator, faultId, rewardRecipient, reward, remainder);
+    }
+
+    /// @inheritdoc IStakingRegistry
+    function registerWatcher() external {
+        if (isWatcher[msg.sender]) revert Staking_WatcherAlreadyRegistered(msg.sender);
+        if (_members[msg.sender].known) revert Staking_OperatorCannotWatch(msg.sender);
+        uint256 slashable = _slashable(msg.sender);
+        uint256 minimum = watcherMinStake;
+        if (slashable < minimum || slashable == 0) {
+            revert Staking_InsufficientStakeForWatcher(msg.sender, slashable, minimum);
+        }
+        isWatcher[msg.sender] = true;
+        emit WatcherRegistered(msg.sender);
+    }
+
+    /// @inheritdoc IStakingRegistry
+    function deregisterWatcher() external {
+        if (!isWatcher[msg.sender]) revert Staking_NotWatcher(msg.sender);
+        isWatcher[msg.sender] = false;
+        emit WatcherDeregistered(msg.sender);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -222,6 +303,24 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         if (reporter == address(0)) revert Staking_ZeroAddress();
         isReporter[reporter] = allowed;
         emit ReporterSet(reporter, allowed);
+    }
+
+    /// @inheritdoc IStakingRegistry
+    function setDisputeModule(address module) external onlyOwner {
+        if (module == address(0)) revert Staking_ZeroAddress();
+        emit DisputeModuleSet(disputeModule, module);
+        disputeModule = module;
+    }
+
+    /// @inheritdoc IStakingRegistry
+    function setSlashCap(uint256 capPerPeriod, uint256 periodBlocks) external onlyOwner {
+        _setSlashCap(capPerPeriod, periodBlocks);
+    }
+
+    /// @inheritdoc IStakingRegistry
+    function setWatcherMinStake(uint256 minimum) external onlyOwner {
+        watcherMinStake = minimum;
+        emit WatcherMinStakeSet(minimum);
     }
 
     /// @inheritdoc IStakingRegistry
@@ -291,12 +390,35 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         uint256 originChainId,
         bytes32 requestId
     ) external view returns (bool) {
-        return _equivocationSlashed[keccak256(abi.encode(operator, originChainId, requestId))];
+        return _faultSlashed[_faultKey(operator, equivocationFaultId(originChainId, requestId))];
+    }
+
+    /// @inheritdoc IStakingRegistry
+    function faultSlashed(address operator, bytes32 faultId) external view returns (bool) {
+        return _faultSlashed[_faultKey(operator, faultId)];
+    }
+
+    /// @notice The fault id of equivocating on (originChainId, requestId).
+    function equivocationFaultId(uint256 originChainId, bytes32 requestId) public pure returns (bytes32) {
+        return keccak256(abi.encode("equivocation", originChainId, requestId));
+    }
+
+    /// @inheritdoc IStakingRegistry
+    function watcherWeight(address account) external view returns (uint256) {
+        if (!isWatcher[account]) return 0;
+        uint256 slashable = _slashable(account);
+        return slashable < watcherMinStake ? 0 : slashable;
+    }
+
+    /// @inheritdoc IStakingRegistry
+    function slashCap() external view returns (uint256 capPerPeriod, uint256 periodBlocks, uint256 remaining) {
+        CapRule memory rule = _capRule;
+        return (rule.capPerPeriod, rule.periodBlocks, _capRemaining(rule));
     }
 
     /// @inheritdoc IStakingRegistry
     function stakeParams() external view returns (uint256 base, uint256 floor, uint256 alphaBps) {
-        return (_base, _floor, _alphaBps);
+        return (_curve.base, _curve.floor, _rates.alphaBps);
     }
 
     /// @inheritdoc IStakingRegistry
@@ -305,7 +427,8 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         view
         returns (uint256 epochBlocks, uint256 gainPerResult, uint256 maxGainPerEpoch, uint256 decayPerEpoch)
     {
-        return (_epochBlocks, _gainPerResult, _maxGainPerEpoch, _decayPerEpoch);
+        Rates memory r = _rates;
+        return (r.epochBlocks, r.gainPerResult, r.maxGainPerEpoch, r.decayPerEpoch);
     }
 
     /// @inheritdoc IStakingRegistry
@@ -314,7 +437,7 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         view
         returns (uint256 equivocationSlashBps, uint256 submitterRewardBps, address treasury)
     {
-        return (_equivocationSlashBps, _submitterRewardBps, _treasury);
+        return (_rates.equivocationSlashBps, _rates.submitterRewardBps, _treasury);
     }
 
     /// @notice All operators ever registered, by index.
@@ -340,9 +463,8 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
             revert Staking_InvalidStakeParams(base, floor, alphaBps);
         }
         // casts exact: floor <= base <= u128 max, alphaBps <= 10_000
-        _base = uint128(base);
-        _floor = uint128(floor);
-        _alphaBps = uint16(alphaBps);
+        _curve = Curve(uint128(base), uint128(floor));
+        _rates.alphaBps = uint16(alphaBps);
         emit StakeParamsSet(base, floor, alphaBps);
     }
 
@@ -360,10 +482,11 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
             decayPerEpoch > BPS
         ) revert Staking_InvalidReputationParams(epochBlocks, gainPerResult, maxGainPerEpoch, decayPerEpoch);
         // note: changing epochBlocks re-buckets epochs; decay is then measured in the new epochs
-        _epochBlocks = uint64(epochBlocks);
-        _gainPerResult = uint16(gainPerResult);
-        _maxGainPerEpoch = uint16(maxGainPerEpoch);
-        _decayPerEpoch = uint16(decayPerEpoch);
+        Rates storage r = _rates;
+        r.epochBlocks = uint64(epochBlocks);
+        r.gainPerResult = uint16(gainPerResult);
+        r.maxGainPerEpoch = uint16(maxGainPerEpoch);
+        r.decayPerEpoch = uint16(decayPerEpoch);
         emit ReputationParamsSet(epochBlocks, gainPerResult, maxGainPerEpoch, decayPerEpoch);
     }
 
@@ -374,29 +497,44 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
             submitterRewardBps > BPS ||
             treasury == address(0)
         ) revert Staking_InvalidSlashParams(equivocationSlashBps, submitterRewardBps, treasury);
-        _equivocationSlashBps = uint16(equivocationSlashBps);
-        _submitterRewardBps = uint16(submitterRewardBps);
+        _rates.equivocationSlashBps = uint16(equivocationSlashBps);
+        _rates.submitterRewardBps = uint16(submitterRewardBps);
         _treasury = treasury;
         emit SlashParamsSet(equivocationSlashBps, submitterRewardBps, treasury);
     }
 
+    function _setSlashCap(uint256 capPerPeriod, uint256 periodBlocks) internal {
+        if (periodBlocks == 0 || periodBlocks > type(uint64).max || capPerPeriod > type(uint128).max) {
+            revert Staking_InvalidSlashCap(capPerPeriod, periodBlocks);
+        }
+        _capRule = CapRule(uint128(capPerPeriod), uint64(periodBlocks));
+        emit SlashCapSet(capPerPeriod, periodBlocks);
+    }
+
+    function _capRemaining(CapRule memory rule) internal view returns (uint256) {
+        CapUse memory used = _capUse;
+        if (used.period != block.number / rule.periodBlocks) return rule.capPerPeriod;
+        return used.slashed >= rule.capPerPeriod ? 0 : rule.capPerPeriod - used.slashed;
+    }
+
     function _epoch() internal view returns (uint256) {
-        return block.number / _epochBlocks;
+        return block.number / _rates.epochBlocks;
     }
 
     /// @dev Stored reputation minus `decayPerEpoch` for every epoch since it was stored, floored at 0.
     function _reputation(Member memory m, uint256 epoch) internal view returns (uint256) {
         uint256 rep = m.reputation;
         if (rep == 0 || epoch <= m.lastEpoch) return rep;
-        uint256 decay = (epoch - m.lastEpoch) * _decayPerEpoch;
+        uint256 decay = (epoch - m.lastEpoch) * _rates.decayPerEpoch;
         return decay >= rep ? 0 : rep - decay;
     }
 
     /// @dev max(floor, base * (1 - alpha * reputation)), alpha and reputation in basis points.
     function _required(Member memory m) internal view returns (uint256) {
-        uint256 discountBps = (uint256(_alphaBps) * _reputation(m, _epoch())) / BPS;
-        uint256 required = (uint256(_base) * (BPS - discountBps)) / BPS;
-        uint256 floor = _floor;
+        Curve memory curve = _curve;
+        uint256 discountBps = (uint256(_rates.alphaBps) * _reputation(m, _epoch())) / BPS;
+        uint256 required = (uint256(curve.base) * (BPS - discountBps)) / BPS;
+        uint256 floor = curve.floor;
         return required < floor ? floor : required;
     }
 
@@ -427,24 +565,42 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         if (!_members[operator].known) revert Staking_UnknownOperator(operator);
     }
 
-    /// @dev Marks the fault, resets reputation, emits, then takes the slash (CEI).
-    function _slashEquivocation(address operator, uint256 originChainId, bytes32 requestId) internal {
-        bytes32 key = keccak256(abi.encode(operator, originChainId, requestId));
-        if (_equivocationSlashed[key]) revert Staking_AlreadySlashed(operator, originChainId, requestId);
+    function _faultKey(address operator, bytes32 faultId) internal pure returns (bytes32) {
+        return keccak256(abi.encode(operator, faultId));
+    }
 
+    /// @dev Marks the fault, resets reputation, books the slash against the period's cap, then
+    /// takes it (CEI): `rewardBps` of it to `rewardRecipient`, the rest to the treasury.
+    function _slash(
+        address operator,
+        bytes32 faultId,
+        uint256 slashBps,
+        address rewardRecipient,
+        uint256 rewardBps
+    ) internal returns (uint256 reward, uint256 remainder) {
         // ---- effects
-        _equivocationSlashed[key] = true;
+        _faultSlashed[_faultKey(operator, faultId)] = true;
         Member storage m = _members[operator];
         m.reputation = 0;
         m.lastEpoch = uint64(_epoch());
         emit ReputationUpdated(operator, 0);
-        uint256 total = (adapter.slashableStake(operator, block.number) * _equivocationSlashBps) / BPS;
-        uint256 reward = (total * _submitterRewardBps) / BPS;
-        uint256 remainder = total - reward;
-        emit EquivocationSlashed(operator, originChainId, requestId, msg.sender, reward, remainder);
+
+        uint256 total = (adapter.slashableStake(operator, block.number) * slashBps) / BPS;
+        CapRule memory rule = _capRule;
+        uint256 allowed = _capRemaining(rule);
+        if (total > allowed) {
+            emit SlashCapped(operator, faultId, total, allowed);
+            total = allowed;
+        }
+        uint64 period = uint64(block.number / rule.periodBlocks);
+        CapUse memory used = _capUse;
+        // total <= remaining cap < 2^128, so the sum fits
+        _capUse = CapUse(uint128((used.period == period ? used.slashed : 0) + total), period);
+        reward = (total * rewardBps) / BPS;
+        remainder = total - reward;
 
         // ---- interactions (reward + remainder <= the operator's stake, so both are taken in full)
-        if (reward != 0) adapter.slash(operator, reward, msg.sender);
+        if (reward != 0) adapter.slash(operator, reward, rewardRecipient);
         if (remainder != 0) adapter.slash(operator, remainder, _treasury);
     }
 

@@ -62,7 +62,7 @@ abstract contract StakingBase is BaseTest {
                 3,
                 StakingRegistry.StakeConfig(BASE, FLOOR, ALPHA),
                 StakingRegistry.ReputationConfig(EPOCH, GAIN, MAX_GAIN, DECAY),
-                StakingRegistry.SlashConfig(SLASH_BPS, REWARD_BPS, treasury)
+                StakingRegistry.SlashConfig(SLASH_BPS, REWARD_BPS, treasury, type(uint128).max, 100)
             );
     }
 
