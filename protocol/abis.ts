@@ -2226,6 +2226,30 @@ export const instructionIngestorAbi = [
         type: "bytes32",
       },
     ],
+    name: "ingestedAt",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+    ],
     name: "isIngested",
     outputs: [
       {
@@ -4642,6 +4666,4051 @@ export const standardERC20Abi = [
         type: "bool",
       },
     ],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+] as const;
+
+export const stakingRegistryAbi = [
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "initialOwner",
+        type: "address",
+      },
+      {
+        internalType: "contract IRestakingAdapter",
+        name: "adapter_",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "slashableWindowBlocks_",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "initialThreshold",
+        type: "uint256",
+      },
+      {
+        components: [
+          {
+            internalType: "uint256",
+            name: "base",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "floor",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "alphaBps",
+            type: "uint256",
+          },
+        ],
+        internalType: "struct StakingRegistry.StakeConfig",
+        name: "stake",
+        type: "tuple",
+      },
+      {
+        components: [
+          {
+            internalType: "uint256",
+            name: "epochBlocks",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "gainPerResult",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "maxGainPerEpoch",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "decayPerEpoch",
+            type: "uint256",
+          },
+        ],
+        internalType: "struct StakingRegistry.ReputationConfig",
+        name: "rep",
+        type: "tuple",
+      },
+      {
+        components: [
+          {
+            internalType: "uint256",
+            name: "equivocationSlashBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "submitterRewardBps",
+            type: "uint256",
+          },
+          {
+            internalType: "address",
+            name: "treasury",
+            type: "address",
+          },
+          {
+            internalType: "uint256",
+            name: "capPerPeriod",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "capPeriodBlocks",
+            type: "uint256",
+          },
+        ],
+        internalType: "struct StakingRegistry.SlashConfig",
+        name: "slashing",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "nonpayable",
+    type: "constructor",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+    ],
+    name: "OperatorSet_NotActive",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "owner",
+        type: "address",
+      },
+    ],
+    name: "OwnableInvalidOwner",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "OwnableUnauthorizedAccount",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "ReentrancyGuardReentrantCall",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+    ],
+    name: "Staking_AlreadyRegistered",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+    ],
+    name: "Staking_AlreadySlashed",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "originChainIdA",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "requestIdA",
+        type: "bytes32",
+      },
+      {
+        internalType: "uint256",
+        name: "originChainIdB",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "requestIdB",
+        type: "bytes32",
+      },
+    ],
+    name: "Staking_DifferentRequests",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "signerA",
+        type: "address",
+      },
+      {
+        internalType: "address",
+        name: "signerB",
+        type: "address",
+      },
+    ],
+    name: "Staking_DifferentSigners",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "slashable",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "required",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_InsufficientStakeForRegistration",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "slashable",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "minimum",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_InsufficientStakeForWatcher",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "epochBlocks",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "gainPerResult",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "maxGainPerEpoch",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "decayPerEpoch",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_InvalidReputationParams",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "rewardBps",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_InvalidRewardBps",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "which",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_InvalidSignature",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "capPerPeriod",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "periodBlocks",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_InvalidSlashCap",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "equivocationSlashBps",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "submitterRewardBps",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "treasury",
+        type: "address",
+      },
+    ],
+    name: "Staking_InvalidSlashParams",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "base",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "floor",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "alphaBps",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_InvalidStakeParams",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "threshold",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "registeredCount",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_InvalidThreshold",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "caller",
+        type: "address",
+      },
+      {
+        internalType: "address",
+        name: "disputeModule",
+        type: "address",
+      },
+    ],
+    name: "Staking_NotDisputeModule",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+    ],
+    name: "Staking_NotRegistered",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "caller",
+        type: "address",
+      },
+    ],
+    name: "Staking_NotReporter",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "Staking_NotWatcher",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "Staking_OperatorCannotWatch",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "Staking_RegistryFull",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "structHash",
+        type: "bytes32",
+      },
+    ],
+    name: "Staking_SameResult",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+    ],
+    name: "Staking_UnknownOperator",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "Staking_WatcherAlreadyRegistered",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "Staking_WatcherCannotOperate",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "Staking_ZeroAddress",
+    type: "error",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "previous",
+        type: "address",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "current",
+        type: "address",
+      },
+    ],
+    name: "DisputeModuleSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        indexed: true,
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        indexed: true,
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+      {
+        indexed: false,
+        internalType: "address",
+        name: "submitter",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "reward",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "remainder",
+        type: "uint256",
+      },
+    ],
+    name: "EquivocationSlashed",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        indexed: true,
+        internalType: "bytes32",
+        name: "faultId",
+        type: "bytes32",
+      },
+      {
+        indexed: false,
+        internalType: "address",
+        name: "rewardRecipient",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "reward",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "remainder",
+        type: "uint256",
+      },
+    ],
+    name: "FaultSlashed",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint8",
+        name: "index",
+        type: "uint8",
+      },
+    ],
+    name: "OperatorDeregistered",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint8",
+        name: "index",
+        type: "uint8",
+      },
+    ],
+    name: "OperatorRegistered",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "previousOwner",
+        type: "address",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "newOwner",
+        type: "address",
+      },
+    ],
+    name: "OwnershipTransferStarted",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "previousOwner",
+        type: "address",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "newOwner",
+        type: "address",
+      },
+    ],
+    name: "OwnershipTransferred",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "reporter",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "bool",
+        name: "allowed",
+        type: "bool",
+      },
+    ],
+    name: "ReporterSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "epochBlocks",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "gainPerResult",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "maxGainPerEpoch",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "decayPerEpoch",
+        type: "uint256",
+      },
+    ],
+    name: "ReputationParamsSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "reputation",
+        type: "uint256",
+      },
+    ],
+    name: "ReputationUpdated",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "capPerPeriod",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "periodBlocks",
+        type: "uint256",
+      },
+    ],
+    name: "SlashCapSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        indexed: true,
+        internalType: "bytes32",
+        name: "faultId",
+        type: "bytes32",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "wanted",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "allowed",
+        type: "uint256",
+      },
+    ],
+    name: "SlashCapped",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "equivocationSlashBps",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "submitterRewardBps",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "address",
+        name: "treasury",
+        type: "address",
+      },
+    ],
+    name: "SlashParamsSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "base",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "floor",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "alphaBps",
+        type: "uint256",
+      },
+    ],
+    name: "StakeParamsSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "previous",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "current",
+        type: "uint256",
+      },
+    ],
+    name: "ThresholdSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "WatcherDeregistered",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "minimum",
+        type: "uint256",
+      },
+    ],
+    name: "WatcherMinStakeSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "WatcherRegistered",
+    type: "event",
+  },
+  {
+    inputs: [],
+    name: "DOMAIN_TYPEHASH",
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "",
+        type: "bytes32",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "NAME_HASH",
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "",
+        type: "bytes32",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "RESULT_TYPEHASH",
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "",
+        type: "bytes32",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "VERSION_HASH",
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "",
+        type: "bytes32",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "acceptOwnership",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "adapter",
+    outputs: [
+      {
+        internalType: "contract IRestakingAdapter",
+        name: "",
+        type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "allOperators",
+    outputs: [
+      {
+        internalType: "address[]",
+        name: "",
+        type: "address[]",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address[]",
+        name: "signers",
+        type: "address[]",
+      },
+    ],
+    name: "checkSigners",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "indexBitmap",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "deregister",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "deregisterWatcher",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "disputeModule",
+    outputs: [
+      {
+        internalType: "address",
+        name: "",
+        type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+    ],
+    name: "equivocationFaultId",
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "",
+        type: "bytes32",
+      },
+    ],
+    stateMutability: "pure",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+    ],
+    name: "equivocationSlashed",
+    outputs: [
+      {
+        internalType: "bool",
+        name: "",
+        type: "bool",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "bytes32",
+        name: "faultId",
+        type: "bytes32",
+      },
+    ],
+    name: "faultSlashed",
+    outputs: [
+      {
+        internalType: "bool",
+        name: "",
+        type: "bool",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+    ],
+    name: "indexOf",
+    outputs: [
+      {
+        internalType: "bool",
+        name: "known",
+        type: "bool",
+      },
+      {
+        internalType: "uint8",
+        name: "index",
+        type: "uint8",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+    ],
+    name: "isActive",
+    outputs: [
+      {
+        internalType: "bool",
+        name: "",
+        type: "bool",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "isReporter",
+    outputs: [
+      {
+        internalType: "bool",
+        name: "",
+        type: "bool",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "isWatcher",
+    outputs: [
+      {
+        internalType: "bool",
+        name: "",
+        type: "bool",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    name: "operators",
+    outputs: [
+      {
+        internalType: "address",
+        name: "",
+        type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "owner",
+    outputs: [
+      {
+        internalType: "address",
+        name: "",
+        type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "pendingOwner",
+    outputs: [
+      {
+        internalType: "address",
+        name: "",
+        type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          {
+            internalType: "bytes32",
+            name: "requestId",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint256",
+            name: "originChainId",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes32",
+            name: "programId",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "inputHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint8",
+            name: "status",
+            type: "uint8",
+          },
+          {
+            internalType: "bytes32",
+            name: "instructionsHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "bodyHash",
+            type: "bytes32",
+          },
+        ],
+        internalType: "struct Result",
+        name: "a",
+        type: "tuple",
+      },
+      {
+        internalType: "bytes",
+        name: "sigA",
+        type: "bytes",
+      },
+      {
+        components: [
+          {
+            internalType: "bytes32",
+            name: "requestId",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint256",
+            name: "originChainId",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes32",
+            name: "programId",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "inputHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint8",
+            name: "status",
+            type: "uint8",
+          },
+          {
+            internalType: "bytes32",
+            name: "instructionsHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "bodyHash",
+            type: "bytes32",
+          },
+        ],
+        internalType: "struct Result",
+        name: "b",
+        type: "tuple",
+      },
+      {
+        internalType: "bytes",
+        name: "sigB",
+        type: "bytes",
+      },
+      {
+        internalType: "uint256",
+        name: "ingestorChainId",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "ingestor",
+        type: "address",
+      },
+    ],
+    name: "proveEquivocation",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address[]",
+        name: "operators_",
+        type: "address[]",
+      },
+    ],
+    name: "recordFinalized",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "register",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "registerWatcher",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "registeredCount",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "renounceOwnership",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+    ],
+    name: "reputationOf",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "reputationParams",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "epochBlocks",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "gainPerResult",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "maxGainPerEpoch",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "decayPerEpoch",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+    ],
+    name: "requiredStake",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "module",
+        type: "address",
+      },
+    ],
+    name: "setDisputeModule",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "reporter",
+        type: "address",
+      },
+      {
+        internalType: "bool",
+        name: "allowed",
+        type: "bool",
+      },
+    ],
+    name: "setReporter",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "epochBlocks",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "gainPerResult",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "maxGainPerEpoch",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "decayPerEpoch",
+        type: "uint256",
+      },
+    ],
+    name: "setReputationParams",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "capPerPeriod",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "periodBlocks",
+        type: "uint256",
+      },
+    ],
+    name: "setSlashCap",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "equivocationSlashBps",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "submitterRewardBps",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "treasury",
+        type: "address",
+      },
+    ],
+    name: "setSlashParams",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "base",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "floor",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "alphaBps",
+        type: "uint256",
+      },
+    ],
+    name: "setStakeParams",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "newThreshold",
+        type: "uint256",
+      },
+    ],
+    name: "setThreshold",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "minimum",
+        type: "uint256",
+      },
+    ],
+    name: "setWatcherMinStake",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "slashCap",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "capPerPeriod",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "periodBlocks",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "remaining",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "bytes32",
+        name: "faultId",
+        type: "bytes32",
+      },
+      {
+        internalType: "uint256",
+        name: "slashBps",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "rewardRecipient",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "rewardBps",
+        type: "uint256",
+      },
+    ],
+    name: "slashFault",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "reward",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "remainder",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "slashParams",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "equivocationSlashBps",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "submitterRewardBps",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "treasury",
+        type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "slashableWindowBlocks",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "stakeParams",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "base",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "floor",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "alphaBps",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "threshold",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "newOwner",
+        type: "address",
+      },
+    ],
+    name: "transferOwnership",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "watcherMinStake",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "watcherWeight",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+] as const;
+
+export const nativeStakeAdapterAbi = [
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "initialOwner",
+        type: "address",
+      },
+      {
+        internalType: "address",
+        name: "asset_",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "challengeWindowBlocks",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "escalationBlocks",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "unbondingBlocks_",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "nonpayable",
+    type: "constructor",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "owner",
+        type: "address",
+      },
+    ],
+    name: "OwnableInvalidOwner",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "OwnableUnauthorizedAccount",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "ReentrancyGuardReentrantCall",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "token",
+        type: "address",
+      },
+    ],
+    name: "SafeERC20FailedOperation",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "amount",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "max",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_AmountTooLarge",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "to",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "amount",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_EthTransferFailed",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "bonded",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "requested",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_InsufficientStake",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "caller",
+        type: "address",
+      },
+      {
+        internalType: "address",
+        name: "slasher",
+        type: "address",
+      },
+    ],
+    name: "Staking_NotSlasher",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+    ],
+    name: "Staking_NothingToWithdraw",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "slasher",
+        type: "address",
+      },
+    ],
+    name: "Staking_SlasherAlreadySet",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "unlockBlock",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "currentBlock",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_StillBonded",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "unbondingBlocks",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "challengeWindowBlocks",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "escalationBlocks",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_UnbondingTooShort",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "sent",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "expected",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_WrongValue",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "Staking_ZeroAmount",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "Staking_ZeroRecipient",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "Staking_ZeroSlasher",
+    type: "error",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "amount",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "bonded",
+        type: "uint256",
+      },
+    ],
+    name: "Deposited",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "previousOwner",
+        type: "address",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "newOwner",
+        type: "address",
+      },
+    ],
+    name: "OwnershipTransferStarted",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "previousOwner",
+        type: "address",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "newOwner",
+        type: "address",
+      },
+    ],
+    name: "OwnershipTransferred",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "recipient",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "amount",
+        type: "uint256",
+      },
+    ],
+    name: "Slashed",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "slasher",
+        type: "address",
+      },
+    ],
+    name: "SlasherSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "amount",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "unbonding",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "unlockBlock",
+        type: "uint256",
+      },
+    ],
+    name: "UnbondRequested",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "amount",
+        type: "uint256",
+      },
+    ],
+    name: "Withdrawn",
+    type: "event",
+  },
+  {
+    inputs: [],
+    name: "acceptOwnership",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "asset",
+    outputs: [
+      {
+        internalType: "address",
+        name: "",
+        type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "amount",
+        type: "uint256",
+      },
+    ],
+    name: "deposit",
+    outputs: [],
+    stateMutability: "payable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "owner",
+    outputs: [
+      {
+        internalType: "address",
+        name: "",
+        type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "pendingOwner",
+    outputs: [
+      {
+        internalType: "address",
+        name: "",
+        type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "renounceOwnership",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "amount",
+        type: "uint256",
+      },
+    ],
+    name: "requestUnbond",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "slasher_",
+        type: "address",
+      },
+    ],
+    name: "setSlasher",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "amount",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "recipient",
+        type: "address",
+      },
+    ],
+    name: "slash",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "slashed",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "untilBlock",
+        type: "uint256",
+      },
+    ],
+    name: "slashableStake",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "slasher",
+    outputs: [
+      {
+        internalType: "address",
+        name: "",
+        type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+    ],
+    name: "stakeOf",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "bonded",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "unbonding",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "unlockBlock",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "totalStaked",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "newOwner",
+        type: "address",
+      },
+    ],
+    name: "transferOwnership",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "unbondingBlocks",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "withdraw",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+] as const;
+
+export const disputeManagerAbi = [
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "initialOwner",
+        type: "address",
+      },
+      {
+        internalType: "contract IStakingRegistry",
+        name: "registry_",
+        type: "address",
+      },
+      {
+        internalType: "contract IInstructionIngestor",
+        name: "ingestor_",
+        type: "address",
+      },
+      {
+        components: [
+          {
+            internalType: "uint256",
+            name: "bond",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "challengeWindow",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "commitPeriod",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "revealPeriod",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "wrongResultSlashBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "unavailableSlashBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "challengerRewardBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "bondBurnBps",
+            type: "uint256",
+          },
+          {
+            internalType: "address",
+            name: "treasury",
+            type: "address",
+          },
+        ],
+        internalType: "struct DisputeManager.ParamsInput",
+        name: "p",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "nonpayable",
+    type: "constructor",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "resultHash",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes32",
+        name: "claimedBodyHash",
+        type: "bytes32",
+      },
+      {
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+    ],
+    name: "Dispute_AlreadyChallenged",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "voter",
+        type: "address",
+      },
+    ],
+    name: "Dispute_AlreadyCommitted",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+    ],
+    name: "Dispute_AlreadyFinalized",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "commitEnd",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "nowTimestamp",
+        type: "uint256",
+      },
+    ],
+    name: "Dispute_CommitClosed",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "voter",
+        type: "address",
+      },
+    ],
+    name: "Dispute_CommitmentMismatch",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "to",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "amount",
+        type: "uint256",
+      },
+    ],
+    name: "Dispute_EthTransferFailed",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "enum IDisputeManager.Kind",
+        name: "kind",
+        type: "uint8",
+      },
+      {
+        internalType: "bytes32",
+        name: "resultBodyHash",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes32",
+        name: "claimedBodyHash",
+        type: "bytes32",
+      },
+    ],
+    name: "Dispute_InvalidClaim",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "Dispute_InvalidParams",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "index",
+        type: "uint256",
+      },
+    ],
+    name: "Dispute_InvalidSignature",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "count",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "threshold",
+        type: "uint256",
+      },
+    ],
+    name: "Dispute_NotEnoughSignatures",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+    ],
+    name: "Dispute_NotIngested",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+      {
+        internalType: "enum IDisputeManager.State",
+        name: "state",
+        type: "uint8",
+      },
+    ],
+    name: "Dispute_NotOpen",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "commitEnd",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "revealEnd",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "nowTimestamp",
+        type: "uint256",
+      },
+    ],
+    name: "Dispute_NotRevealPhase",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "Dispute_NotWatcher",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "voter",
+        type: "address",
+      },
+    ],
+    name: "Dispute_NothingToReveal",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "Dispute_NothingToWithdraw",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "resultHash",
+        type: "bytes32",
+      },
+      {
+        internalType: "uint256",
+        name: "openDisputes",
+        type: "uint256",
+      },
+    ],
+    name: "Dispute_ResultDisputed",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "resultHash",
+        type: "bytes32",
+      },
+    ],
+    name: "Dispute_ResultOverturned",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "revealEnd",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "nowTimestamp",
+        type: "uint256",
+      },
+    ],
+    name: "Dispute_RevealNotOver",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "index",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "signer",
+        type: "address",
+      },
+      {
+        internalType: "address",
+        name: "previous",
+        type: "address",
+      },
+    ],
+    name: "Dispute_SignersNotAscending",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+    ],
+    name: "Dispute_UnknownDispute",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "signer",
+        type: "address",
+      },
+    ],
+    name: "Dispute_UnknownSigner",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+      {
+        internalType: "uint256",
+        name: "windowEnd",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "nowTimestamp",
+        type: "uint256",
+      },
+    ],
+    name: "Dispute_WindowClosed",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+      {
+        internalType: "uint256",
+        name: "windowEnd",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "nowTimestamp",
+        type: "uint256",
+      },
+    ],
+    name: "Dispute_WindowOpen",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "sent",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "required",
+        type: "uint256",
+      },
+    ],
+    name: "Dispute_WrongBond",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "Dispute_ZeroAddress",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "owner",
+        type: "address",
+      },
+    ],
+    name: "OwnableInvalidOwner",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "OwnableUnauthorizedAccount",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "ReentrancyGuardReentrantCall",
+    type: "error",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+      {
+        indexed: true,
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+      {
+        indexed: true,
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "enum IDisputeManager.Kind",
+        name: "kind",
+        type: "uint8",
+      },
+      {
+        indexed: false,
+        internalType: "address",
+        name: "challenger",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "bytes32",
+        name: "resultHash",
+        type: "bytes32",
+      },
+      {
+        indexed: false,
+        internalType: "bytes32",
+        name: "resultBodyHash",
+        type: "bytes32",
+      },
+      {
+        indexed: false,
+        internalType: "bytes32",
+        name: "claimedBodyHash",
+        type: "bytes32",
+      },
+      {
+        indexed: false,
+        internalType: "address[]",
+        name: "signers",
+        type: "address[]",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "bond",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "commitEnd",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "revealEnd",
+        type: "uint256",
+      },
+    ],
+    name: "DisputeOpened",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "enum IDisputeManager.State",
+        name: "outcome",
+        type: "uint8",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "upholdWeight",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "rejectWeight",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "slashed",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "challengerReward",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "bondBurned",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "bondToTreasury",
+        type: "uint256",
+      },
+    ],
+    name: "DisputeResolved",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "previousOwner",
+        type: "address",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "newOwner",
+        type: "address",
+      },
+    ],
+    name: "OwnershipTransferStarted",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "previousOwner",
+        type: "address",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "newOwner",
+        type: "address",
+      },
+    ],
+    name: "OwnershipTransferred",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "bond",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "challengeWindow",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "commitPeriod",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "revealPeriod",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "wrongResultSlashBps",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "unavailableSlashBps",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "challengerRewardBps",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "bondBurnBps",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "address",
+        name: "treasury",
+        type: "address",
+      },
+    ],
+    name: "ParamsSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+      {
+        indexed: true,
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "bytes32",
+        name: "resultHash",
+        type: "bytes32",
+      },
+      {
+        indexed: false,
+        internalType: "address[]",
+        name: "signers",
+        type: "address[]",
+      },
+    ],
+    name: "ResultFinalized",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "voter",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "bytes32",
+        name: "commitment",
+        type: "bytes32",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "weight",
+        type: "uint256",
+      },
+    ],
+    name: "VoteCommitted",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "voter",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "bool",
+        name: "upholds",
+        type: "bool",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "weight",
+        type: "uint256",
+      },
+    ],
+    name: "VoteRevealed",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "amount",
+        type: "uint256",
+      },
+    ],
+    name: "Withdrawn",
+    type: "event",
+  },
+  {
+    inputs: [],
+    name: "RESULT_TYPEHASH",
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "",
+        type: "bytes32",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "acceptOwnership",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          {
+            internalType: "bytes32",
+            name: "requestId",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint256",
+            name: "originChainId",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes32",
+            name: "programId",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "inputHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint8",
+            name: "status",
+            type: "uint8",
+          },
+          {
+            internalType: "bytes32",
+            name: "instructionsHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "bodyHash",
+            type: "bytes32",
+          },
+        ],
+        internalType: "struct Result",
+        name: "r",
+        type: "tuple",
+      },
+      {
+        internalType: "bytes[]",
+        name: "signatures",
+        type: "bytes[]",
+      },
+      {
+        internalType: "enum IDisputeManager.Kind",
+        name: "kind",
+        type: "uint8",
+      },
+      {
+        internalType: "bytes32",
+        name: "claimedBodyHash",
+        type: "bytes32",
+      },
+    ],
+    name: "challenge",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "payable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "commitment",
+        type: "bytes32",
+      },
+    ],
+    name: "commitVote",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "disputeCount",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+    ],
+    name: "disputeOf",
+    outputs: [
+      {
+        components: [
+          {
+            internalType: "address",
+            name: "challenger",
+            type: "address",
+          },
+          {
+            internalType: "uint64",
+            name: "openedAt",
+            type: "uint64",
+          },
+          {
+            internalType: "enum IDisputeManager.Kind",
+            name: "kind",
+            type: "uint8",
+          },
+          {
+            internalType: "enum IDisputeManager.State",
+            name: "state",
+            type: "uint8",
+          },
+          {
+            internalType: "uint64",
+            name: "commitEnd",
+            type: "uint64",
+          },
+          {
+            internalType: "uint64",
+            name: "revealEnd",
+            type: "uint64",
+          },
+          {
+            internalType: "uint256",
+            name: "originChainId",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes32",
+            name: "requestId",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "resultHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "resultBodyHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "claimedBodyHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint256",
+            name: "bond",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "upholdWeight",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "rejectWeight",
+            type: "uint256",
+          },
+        ],
+        internalType: "struct IDisputeManager.Dispute",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          {
+            internalType: "bytes32",
+            name: "requestId",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint256",
+            name: "originChainId",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes32",
+            name: "programId",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "inputHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint8",
+            name: "status",
+            type: "uint8",
+          },
+          {
+            internalType: "bytes32",
+            name: "instructionsHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "bodyHash",
+            type: "bytes32",
+          },
+        ],
+        internalType: "struct Result",
+        name: "r",
+        type: "tuple",
+      },
+      {
+        internalType: "bytes[]",
+        name: "signatures",
+        type: "bytes[]",
+      },
+    ],
+    name: "finalize",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "ingestor",
+    outputs: [
+      {
+        internalType: "contract IInstructionIngestor",
+        name: "",
+        type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+    ],
+    name: "isFinalized",
+    outputs: [
+      {
+        internalType: "bool",
+        name: "",
+        type: "bool",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "owed",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "owner",
+    outputs: [
+      {
+        internalType: "address",
+        name: "",
+        type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "params",
+    outputs: [
+      {
+        components: [
+          {
+            internalType: "uint256",
+            name: "bond",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "challengeWindow",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "commitPeriod",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "revealPeriod",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "wrongResultSlashBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "unavailableSlashBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "challengerRewardBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "bondBurnBps",
+            type: "uint256",
+          },
+          {
+            internalType: "address",
+            name: "treasury",
+            type: "address",
+          },
+        ],
+        internalType: "struct DisputeManager.ParamsInput",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "pendingOwner",
+    outputs: [
+      {
+        internalType: "address",
+        name: "",
+        type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+    ],
+    name: "phasesOf",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "commitEnd",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "revealEnd",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "registry",
+    outputs: [
+      {
+        internalType: "contract IStakingRegistry",
+        name: "",
+        type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "renounceOwnership",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+    ],
+    name: "resolve",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          {
+            internalType: "bytes32",
+            name: "requestId",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint256",
+            name: "originChainId",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes32",
+            name: "programId",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "inputHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint8",
+            name: "status",
+            type: "uint8",
+          },
+          {
+            internalType: "bytes32",
+            name: "instructionsHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "bodyHash",
+            type: "bytes32",
+          },
+        ],
+        internalType: "struct Result",
+        name: "r",
+        type: "tuple",
+      },
+    ],
+    name: "resultHashOf",
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "",
+        type: "bytes32",
+      },
+    ],
+    stateMutability: "pure",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "resultHash",
+        type: "bytes32",
+      },
+    ],
+    name: "resultStatus",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "openDisputes",
+        type: "uint256",
+      },
+      {
+        internalType: "bool",
+        name: "overturned",
+        type: "bool",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+      {
+        internalType: "bool",
+        name: "upholds",
+        type: "bool",
+      },
+      {
+        internalType: "bytes32",
+        name: "salt",
+        type: "bytes32",
+      },
+    ],
+    name: "revealVote",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "bond",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "challengeWindow",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "commitPeriod",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "revealPeriod",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "wrongResultSlashBps",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "unavailableSlashBps",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "challengerRewardBps",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "bondBurnBps",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "treasury_",
+        type: "address",
+      },
+    ],
+    name: "setParams",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+    ],
+    name: "signersOf",
+    outputs: [
+      {
+        internalType: "address[]",
+        name: "",
+        type: "address[]",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "totalBurned",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "totalOwed",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "newOwner",
+        type: "address",
+      },
+    ],
+    name: "transferOwnership",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "treasury",
+    outputs: [
+      {
+        internalType: "address",
+        name: "",
+        type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "voter",
+        type: "address",
+      },
+      {
+        internalType: "bool",
+        name: "upholds",
+        type: "bool",
+      },
+      {
+        internalType: "bytes32",
+        name: "salt",
+        type: "bytes32",
+      },
+    ],
+    name: "voteCommitment",
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "",
+        type: "bytes32",
+      },
+    ],
+    stateMutability: "pure",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+    ],
+    name: "windowEndOf",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "withdraw",
+    outputs: [],
     stateMutability: "nonpayable",
     type: "function",
   },
