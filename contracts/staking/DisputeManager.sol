@@ -139,9 +139,10 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuardTransie
         // ---- checks
         Params memory p = _params;
         if (msg.value != p.bond) revert Dispute_WrongBond(msg.value, p.bond);
-        bool validClaim = kind == Kind.WrongResult
-            ? claimedBodyHash != bytes32(0) && claimedBodyHash != r.bodyHash
-            : claimedBodyHash == bytes32(0);
+        bool validClaim =
+            kind == Kind.WrongResult
+                ? claimedBodyHash != bytes32(0) && claimedBodyHash != r.bodyHash
+                : claimedBodyHash == bytes32(0);
         if (!validClaim) revert Dispute_InvalidClaim(kind, r.bodyHash, claimedBodyHash);
         uint256 windowEnd = _windowEnd(r, p);
         if (block.timestamp > windowEnd) {
@@ -230,7 +231,16 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuardTransie
             uint256 burned = (bond * p.bondBurnBps) / BPS;
             totalBurned += burned;
             _credit(treasury, bond - burned);
-            emit DisputeResolved(disputeId, State.Rejected, d.upholdWeight, d.rejectWeight, 0, 0, burned, bond - burned);
+            emit DisputeResolved(
+                disputeId,
+                State.Rejected,
+                d.upholdWeight,
+                d.rejectWeight,
+                0,
+                0,
+                burned,
+                bond - burned
+            );
         }
     }
 

@@ -112,9 +112,11 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         uint64 periodBlocks;
     }
 
+    /// @dev `periodPlusOne` is never zero once set (from the constructor on), so booking a slash
+    /// rewrites a live slot instead of creating one.
     struct CapUse {
         uint128 slashed;
-        uint64 period;
+        uint64 periodPlusOne;
     }
 
     mapping(address operator => Member) private _members;
@@ -161,6 +163,7 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         _setReputationParams(rep.epochBlocks, rep.gainPerResult, rep.maxGainPerEpoch, rep.decayPerEpoch);
         _setSlashParams(slashing.equivocationSlashBps, slashing.submitterRewardBps, slashing.treasury);
         _setSlashCap(slashing.capPerPeriod, slashing.capPeriodBlocks);
+        _capUse = CapUse(0, uint64(block.number / slashing.capPeriodBlocks) + 1);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -513,7 +516,7 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
 
     function _capRemaining(CapRule memory rule) internal view returns (uint256) {
         CapUse memory used = _capUse;
-        if (used.period != block.number / rule.periodBlocks) return rule.capPerPeriod;
+        if (used.periodPlusOne != block.number / rule.periodBlocks + 1) return rule.capPerPeriod;
         return used.slashed >= rule.capPerPeriod ? 0 : rule.capPerPeriod - used.slashed;
     }
 
@@ -592,10 +595,10 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
             emit SlashCapped(operator, faultId, total, allowed);
             total = allowed;
         }
-        uint64 period = uint64(block.number / rule.periodBlocks);
+        uint64 periodPlusOne = uint64(block.number / rule.periodBlocks) + 1;
         CapUse memory used = _capUse;
         // total <= remaining cap < 2^128, so the sum fits
-        _capUse = CapUse(uint128((used.period == period ? used.slashed : 0) + total), period);
+        _capUse = CapUse(uint128((used.periodPlusOne == periodPlusOne ? used.slashed : 0) + total), periodPlusOne);
         reward = (total * rewardBps) / BPS;
         remainder = total - reward;
 

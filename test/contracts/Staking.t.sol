@@ -418,9 +418,10 @@ contract StakingTest is StakingBase {
         uint256 g = gasleft();
         registry.proveEquivocation(a, sigA, b, sigB, block.chainid, address(ingestor));
         uint256 used = g - gasleft();
-        // worst case: both recipients had no balance (two zero-to-non-zero token balance writes)
+        // worst case: both recipients had no balance (two zero-to-non-zero token balance writes,
+        // 2 x 22.1k) plus the fault record and the slash-cap booking
         emit log_named_uint("proveEquivocation gas, fresh recipients (execution only)", used);
-        assertLe(used, 135_000);
+        assertLe(used, 145_000);
 
         assertEq(stakeToken.balanceOf(watcher), reward);
         assertEq(stakeToken.balanceOf(treasury), total - reward);
