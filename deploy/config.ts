@@ -14,6 +14,98 @@ const uintString = z
  */
 const operatorRef = z.union([address, z.string().regex(/^dev:\d+$/, "dev:<account index>")]);
 
+const bps = z.number().int().min(0).max(10_000, "at most 10000 basis points");
+const positiveInt = z.number().int().positive();
+
+/**
+ * HoneSTake (SPEC 3.5): the NativeStakeAdapter, StakingRegistry and DisputeManager. Amounts are
+ * decimal strings in wei (or asset units), blocks and seconds are numbers.
+ */
+export const stakingConfigSchema = z
+  .object({
+    /** "eth", or the ERC-20 (the native token) operators and watchers stake. */
+    asset: z.union([z.literal("eth"), address]).default("eth"),
+    /** "staked": the ingestor checks signatures against the StakingRegistry; "owned": the OwnedOperatorSet. */
+    operatorSet: z.enum(["owned", "staked"]).default("owned"),
+    /** What each `dev:N` operator deposits before it registers (local chains). */
+    operatorStake: uintString,
+    /** Required stake = max(floor, base * (1 - alpha * reputation)). */
+    base: uintString,
+    floor: uintString,
+    alphaBps: bps,
+    epochBlocks: positiveInt,
+    gainPerResult: bps,
+    maxGainPerEpoch: bps,
+    decayPerEpoch: bps,
+    equivocationSlashBps: bps.min(1, "a positive share"),
+    submitterRewardBps: bps,
+    slashCapPerPeriod: uintString,
+    slashCapPeriodBlocks: positiveInt,
+    /** Where slashed stake and forfeited bonds go; the owner when absent. */
+    treasury: z.union([address, z.literal("deployer")]).optional(),
+    unbondingBlocks: positiveInt,
+    slashableWindowBlocks: positiveInt,
+    challengeWindowBlocks: z.number().int().nonnegative(),
+    escalationBlocks: z.number().int().nonnegative(),
+    watcherMinStake: uintString.default(0n),
+    /** Watchers (`dev:N`, local chains) that stake `watcherStake` and register. */
+    watchers: z.array(operatorRef).default([]),
+    watcherStake: uintString.default(0n),
+    dispute: z
+      .object({
+        bond: uintString,
+        /** Seconds after ingestion during which a result can be challenged. */
+        challengeWindow: positiveInt,
+        commitPeriod: positiveInt,
+        revealPeriod: positiveInt,
+        wrongResultSlashBps: bps,
+        unavailableSlashBps: bps,
+        challengerRewardBps: bps,
+        bondBurnBps: bps,
+      })
+      .strict(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+    if (s.base === 0n) issue(["base"], "a positive amount");
+    if (s.floor > s.base) issue(["floor"], `at most base (${s.base}), got ${s.floor}`);
+    if (s.maxGainPerEpoch < s.gainPerResult) {
+      issue(["maxGainPerEpoch"], `at least gainPerResult (${s.gainPerResult})`);
+    }
+    if (s.unbondingBlocks < s.challengeWindowBlocks + s.escalationBlocks) {
+      issue(
+        ["unbondingBlocks"],
+        `at least challengeWindowBlocks + escalationBlocks (${s.challengeWindowBlocks + s.escalationBlocks})`,
+      );
+    }
+    if (s.slashableWindowBlocks < s.challengeWindowBlocks + s.escalationBlocks) {
+      issue(
+        ["slashableWindowBlocks"],
+        `at least challengeWindowBlocks + escalationBlocks (${s.challengeWindowBlocks + s.escalationBlocks})`,
+      );
+    }
+    if (s.slashCapPerPeriod >= 1n << 128n) issue(["slashCapPerPeriod"], "an amount below 2^128");
+    if (s.operatorStake < s.base) {
+      issue(["operatorStake"], `at least base (${s.base}), the required stake of a new operator`);
+    }
+    if (s.watchers.length > 0 && s.watcherStake < s.watcherMinStake) {
+      issue(["watcherStake"], `at least watcherMinStake (${s.watcherMinStake})`);
+    }
+    if (s.watchers.length > 0 && s.watcherStake === 0n)
+      issue(["watcherStake"], "a positive amount when watchers are set");
+    const d = s.dispute;
+    if (d.bond === 0n) issue(["dispute", "bond"], "a positive amount");
+    if (d.commitPeriod + d.revealPeriod > 2 * d.challengeWindow) {
+      issue(
+        ["dispute", "revealPeriod"],
+        `commitPeriod + revealPeriod (${d.commitPeriod + d.revealPeriod}) at most 2 * challengeWindow (${2 * d.challengeWindow})`,
+      );
+    }
+  });
+
+export type StakingConfig = z.infer<typeof stakingConfigSchema>;
+
 export const deployConfigSchema = z
   .object({
     owner: z.union([address, z.literal("deployer")]).default("deployer"),
@@ -40,6 +132,8 @@ export const deployConfigSchema = z
           .default({}),
       })
       .optional(),
+    /** HoneSTake staking, disputes and (optionally) the staked operator set; absent = not deployed. */
+    staking: stakingConfigSchema.optional(),
     /** Install the canonical CREATE2 deployment proxy with hardhat_setCode when missing (local chains). */
     installCreate2Proxy: z.boolean().default(false),
   })
@@ -58,6 +152,18 @@ export const deployConfigSchema = z
         path: ["threshold"],
         message: `threshold must be a strict majority of ${cfg.operators.length} operators`,
       });
+    }
+    const staking = cfg.staking;
+    if (staking) {
+      for (const [i, w] of staking.watchers.entries()) {
+        if (cfg.operators.includes(w)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["staking", "watchers", i],
+            message: `a watcher that is not also an operator (${w} is in operators)`,
+          });
+        }
+      }
     }
   });
 

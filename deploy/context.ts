@@ -22,7 +22,28 @@ export type DeployContext = {
   /** Resolves an operator reference (address or dev:N) to an address. */
   resolveAccount: (ref: string) => string;
   provider: { request: (args: { method: string; params?: unknown[] }) => Promise<unknown> };
+  /**
+   * A signer for `dev:N` (account N of the public development mnemonic), connected to this
+   * network. Local chains only (see {@link LOCAL_CHAIN_IDS}): anywhere else it throws.
+   */
+  devSigner: (ref: string) => ethersLib.Signer;
 };
+
+/** Chains on which `dev:N` accounts may sign (their keys are public). */
+export const LOCAL_CHAIN_IDS: readonly number[] = [31337, 31338, 1337];
+
+export function makeDevSigner(chainId: number, provider: ethersLib.Provider): (ref: string) => ethersLib.Signer {
+  return (ref: string) => {
+    const dev = /^dev:(\d+)$/.exec(ref);
+    if (!dev) throw new Error(`${ref} is not a dev:N account: the deploy cannot sign for it`);
+    if (!LOCAL_CHAIN_IDS.includes(chainId)) {
+      throw new Error(
+        `${ref} signs with a public development key: refused on chain ${chainId} (local chains only: ${LOCAL_CHAIN_IDS.join(", ")})`,
+      );
+    }
+    return devAccount(Number(dev[1])).connect(provider);
+  };
+}
 
 export function devAccount(index: number): ethersLib.HDNodeWallet {
   return ethersLib.HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`);

@@ -1,15 +1,23 @@
 import type { NetworkConnection } from "hardhat/types/network";
 import type { DeployConfig } from "./config.ts";
-import { makeAccountResolver, type DeployContext } from "./context.ts";
+import { makeAccountResolver, makeDevSigner, type DeployContext } from "./context.ts";
 import type { DeploymentStore } from "./store.ts";
 import deployOperatorSet from "./01_operator_set.ts";
 import deployOracle from "./02_oracle.ts";
 import deployIngestor from "./03_ingestor.ts";
 import deployFactory from "./04_factory.ts";
 import deployOmniToken from "./05_omni_token.ts";
+import deployStaking from "./06_staking.ts";
 
 /** The deploy scripts, in order. Each one is idempotent: it checks the chain before it sends. */
-export const DEPLOY_STEPS = [deployOperatorSet, deployOracle, deployIngestor, deployFactory, deployOmniToken];
+export const DEPLOY_STEPS = [
+  deployOperatorSet,
+  deployOracle,
+  deployIngestor,
+  deployFactory,
+  deployOmniToken,
+  deployStaking,
+];
 
 export type SuiteAddresses = {
   OwnedOperatorSet: string;
@@ -17,6 +25,9 @@ export type SuiteAddresses = {
   InstructionIngestor: string;
   ContractFactory: string;
   OmniToken?: string;
+  NativeStakeAdapter?: string;
+  StakingRegistry?: string;
+  DisputeManager?: string;
 };
 
 /** Deploys and wires the whole suite on `connection` with `config`, saving to `store`. */
@@ -39,6 +50,7 @@ export async function deploySuite(
     log,
     resolveAccount: makeAccountResolver(deployer.address),
     provider: connection.provider as DeployContext["provider"],
+    devSigner: makeDevSigner(chainId, ethers.provider),
   };
   for (const step of DEPLOY_STEPS) await step(ctx);
   const get = (name: string) => store.get(name)?.address;
@@ -48,5 +60,8 @@ export async function deploySuite(
     InstructionIngestor: get("InstructionIngestor")!,
     ContractFactory: get("ContractFactory")!,
     OmniToken: get("OmniToken"),
+    NativeStakeAdapter: get("NativeStakeAdapter"),
+    StakingRegistry: get("StakingRegistry"),
+    DisputeManager: get("DisputeManager"),
   };
 }

@@ -26,6 +26,6 @@ export default async function deployTask(args: DeployArgs, hre: HardhatRuntimeEn
   if (args.reset) store.reset();
   const addresses = await deploySuite(connection, config, store, (m) => console.log(`[${network}] ${m}`));
   console.log(`\nVersatus suite on ${network} (chain ${(await connection.ethers.provider.getNetwork()).chainId}):`);
-  console.table(addresses);
+  console.table(Object.fromEntries(Object.entries(addresses).filter(([, a]) => a !== undefined)));
   if (store.dir) console.log(`saved under ${store.dir}`);
 }

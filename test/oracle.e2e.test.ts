@@ -69,7 +69,8 @@ describe("executable oracle: request -> signed result -> dispersal (in-process c
         .connect(poster)
         .ingest(result, [], await signResult(signers, suite.chainId, await ingestor.getAddress(), result), "0x")
     ).wait();
-    const set = await suite.operatorSet.getAddress();
+    // fees are booked per operator set: the one the ingestor checks (the StakingRegistry when staked)
+    const set = await ingestor.operatorSet();
     const share = ETH_FEE / 3n;
     const claimant = signers[0]!.connect(ethers.provider);
     await (await suite.owner.sendTransaction({ to: claimant.address, value: ethers.parseEther("1") })).wait();

@@ -1,0 +1,617 @@
+/**
+ * HoneSTake from the outside (SPEC 3.5): the one place that reads and sends staking calls with viem
+ * for operators and watchers: where the contracts of a chain are, an account's stake status, and
+ * the actions (stake, unstake, withdraw, register, deregister, watcher registration, withdrawing
+ * ETH owed by the DisputeManager). Every action checks the chain first and fails with an error
+ * that says what is missing; contract reverts are decoded into readable messages.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  BaseError as ViemBaseError,
+  ContractFunctionRevertedError,
+  decodeErrorResult,
+  erc20Abi,
+  formatEther,
+  isAddress,
+  zeroAddress,
+  type Abi,
+  type Account,
+  type Address,
+  type Chain,
+  type Hex,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+} from "viem";
+import { disputeManagerAbi, nativeStakeAdapterAbi, stakingRegistryAbi } from "./abis.ts";
+import { BaseError, InvalidInputError, type BaseErrorOptions } from "./errors.ts";
+
+/*//////////////////////////////////////////////////////////////
+                              ERRORS
+//////////////////////////////////////////////////////////////*/
+
+/** The account's slashable stake does not cover what it needs (required stake, watcher minimum). */
+export class NotEnoughStakeError extends BaseError {
+  override name = "NotEnoughStakeError";
+  readonly required: bigint;
+  readonly slashable: bigint;
+  constructor(what: string, required: bigint, slashable: bigint, options: BaseErrorOptions = {}) {
+    super(`Not enough stake to ${what}: ${formatEther(required)} required, ${formatEther(slashable)} slashable`, {
+      permanent: true,
+      ...options,
+    });
+    this.required = required;
+    this.slashable = slashable;
+  }
+}
+
+/** The unbonding stake cannot be withdrawn yet. */
+export class StillBondedError extends BaseError {
+  override name = "StillBondedError";
+  readonly unlockBlock: bigint;
+  readonly currentBlock: bigint;
+  constructor(unlockBlock: bigint, currentBlock: bigint, options: BaseErrorOptions = {}) {
+    super(`Stake is still bonded until block ${unlockBlock} (current block ${currentBlock})`, options);
+    this.unlockBlock = unlockBlock;
+    this.currentBlock = currentBlock;
+  }
+}
+
+/** There is nothing to withdraw (no unbonding stake, or no ETH owed). */
+export class NothingToWithdrawError extends BaseError {
+  override name = "NothingToWithdrawError";
+}
+
+/** The account is not in the state the action needs (registered / not registered, watcher / not). */
+export class RegistrationError extends BaseError {
+  override name = "RegistrationError";
+}
+
+/** Registering would leave the threshold short of a strict majority of the registered operators. */
+export class ThresholdError extends BaseError {
+  override name = "ThresholdError";
+}
+
+/** A staking contract reverted; the message is the decoded custom error. */
+export class StakingRevertError extends BaseError {
+  override name = "StakingRevertError";
+  readonly errorName: string | undefined;
+  readonly args: readonly unknown[];
+  constructor(message: string, errorName: string | undefined, args: readonly unknown[], options: BaseErrorOptions) {
+    super(message, options);
+    this.errorName = errorName;
+    this.args = args;
+  }
+}
+
+/*//////////////////////////////////////////////////////////////
+                        ADDRESSES AND CLIENTS
+//////////////////////////////////////////////////////////////*/
+
+export type StakingAddresses = { adapter: Address; registry: Address; disputes: Address };
+
+function deploymentsDir(network: string, root?: string): string {
+  return join(root ?? process.env.VERSATUS_DEPLOYMENTS_DIR ?? "deployments", network);
+}
+
+/**
+ * The staking contracts of `network` from deployments/<network>/ (NativeStakeAdapter,
+ * StakingRegistry, DisputeManager.json), each overridable with an explicit address.
+ */
+export function resolveStakingAddresses(
+  network: string,
+  overrides: { adapter?: string; registry?: string; disputes?: string } = {},
+  root?: string,
+): StakingAddresses {
+  const dir = deploymentsDir(network, root);
+  const pick = (flag: string, name: string, given: string | undefined): Address => {
+    let value = given;
+    if (value === undefined) {
+      const file = join(dir, `${name}.json`);
+      if (existsSync(file)) value = (JSON.parse(readFileSync(file, "utf8")) as { address: string }).address;
+    }
+    if (value === undefined || !isAddress(value)) {
+      throw new InvalidInputError(flag, `an address (or ${join(dir, `${name}.json`)})`, {
+        hints: [
+          `Deploy with a "staking" section in config/deploy/${network}.json: npx hardhat deploy --network ${network}`,
+        ],
+      });
+    }
+    return value;
+  };
+  return {
+    adapter: pick("--adapter", "NativeStakeAdapter", overrides.adapter),
+    registry: pick("--registry", "StakingRegistry", overrides.registry),
+    disputes: pick("--disputes", "DisputeManager", overrides.disputes),
+  };
+}
+
+export type StakingClients = {
+  publicClient: PublicClient;
+  /** Needed for actions; its account is the operator or watcher. */
+  walletClient?: WalletClient<Transport, Chain | undefined, Account> | undefined;
+  addresses: StakingAddresses;
+};
+
+/*//////////////////////////////////////////////////////////////
+                               STATUS
+//////////////////////////////////////////////////////////////*/
+
+export type StakeStatus = {
+  account: Address;
+  /** address(0) for ETH. */
+  asset: Address;
+  currentBlock: bigint;
+  bonded: bigint;
+  unbonding: bigint;
+  /** 0 when nothing is unbonding. */
+  unlockBlock: bigint;
+  /** Whether the unbonding stake can be withdrawn now (the latest block reached the unlock block). */
+  withdrawable: boolean;
+  /** Stake that counts: still slashable `slashableWindowBlocks` from now. */
+  slashable: bigint;
+  requiredStake: bigint;
+  reputationBps: number;
+  /** Ever registered as an operator (keeps its index). */
+  known: boolean;
+  index: number | undefined;
+  registered: boolean;
+  active: boolean;
+  threshold: bigint;
+  registeredCount: bigint;
+  watcher: boolean;
+  watcherWeight: bigint;
+  watcherMinStake: bigint;
+  /** ETH owed to the account by the DisputeManager (returned bonds, rewards, treasury shares). */
+  owed: bigint;
+};
+
+/**
+ * Whether `account` is a registered operator. There is no view: never known means no, active
+ * means yes, and otherwise a dry-run of deregister from it tells.
+ */
+async function isRegistered(c: StakingClients, account: Address, known?: boolean, active?: boolean): Promise<boolean> {
+  if (known === false) return false;
+  if (active === true) return true;
+  try {
+    await c.publicClient.simulateContract({
+      address: c.addresses.registry,
+      abi: stakingRegistryAbi,
+      functionName: "deregister",
+      account,
+    });
+    return true;
+  } catch (error) {
+    if (revertName(error) === "Staking_NotRegistered") return false;
+    throw decodeStakingError(error);
+  }
+}
+
+export async function readStakeStatus(c: StakingClients, account: Address): Promise<StakeStatus> {
+  const { publicClient: client, addresses } = c;
+  const registry = { address: addresses.registry, abi: stakingRegistryAbi } as const;
+  const adapter = { address: addresses.adapter, abi: nativeStakeAdapterAbi } as const;
+  const [currentBlock, window, asset, stake, required, reputation, indexOf, active, threshold, count] =
+    await Promise.all([
+      client.getBlockNumber({ cacheTime: 0 }),
+      client.readContract({ ...registry, functionName: "slashableWindowBlocks" }),
+      client.readContract({ ...adapter, functionName: "asset" }),
+      client.readContract({ ...adapter, functionName: "stakeOf", args: [account] }),
+      client.readContract({ ...registry, functionName: "requiredStake", args: [account] }),
+      client.readContract({ ...registry, functionName: "reputationOf", args: [account] }),
+      client.readContract({ ...registry, functionName: "indexOf", args: [account] }),
+      client.readContract({ ...registry, functionName: "isActive", args: [account] }),
+      client.readContract({ ...registry, functionName: "threshold" }),
+      client.readContract({ ...registry, functionName: "registeredCount" }),
+    ]);
+  const [known, index] = indexOf;
+  const [slashable, watcher, watcherWeight, watcherMinStake, owed, registered] = await Promise.all([
+    client.readContract({ ...adapter, functionName: "slashableStake", args: [account, currentBlock + window] }),
+    client.readContract({ ...registry, functionName: "isWatcher", args: [account] }),
+    client.readContract({ ...registry, functionName: "watcherWeight", args: [account] }),
+    client.readContract({ ...registry, functionName: "watcherMinStake" }),
+    client.readContract({ address: addresses.disputes, abi: disputeManagerAbi, functionName: "owed", args: [account] }),
+    isRegistered(c, account, known, active),
+  ]);
+  const [bonded, unbonding, unlockBlock] = stake;
+  return {
+    account,
+    asset,
+    currentBlock,
+    bonded,
+    unbonding,
+    unlockBlock,
+    withdrawable: unbonding > 0n && currentBlock >= unlockBlock,
+    slashable,
+    requiredStake: required,
+    reputationBps: Number(reputation),
+    known,
+    index: known ? index : undefined,
+    registered,
+    active,
+    threshold,
+    registeredCount: count,
+    watcher,
+    watcherWeight,
+    watcherMinStake,
+    owed,
+  };
+}
+
+/*//////////////////////////////////////////////////////////////
+                              ACTIONS
+//////////////////////////////////////////////////////////////*/
+
+export type Sent = { txHash: Hex; blockNumber: bigint };
+
+function wallet(c: StakingClients): NonNullable<StakingClients["walletClient"]> {
+  if (!c.walletClient) throw new InvalidInputError("key", "a signing key for this action");
+  return c.walletClient;
+}
+
+/** Simulates (so reverts are decoded before anything is sent), sends and waits for the receipt. */
+async function send(
+  c: StakingClients,
+  call: { address: Address; abi: Abi; functionName: string; args?: readonly unknown[]; value?: bigint },
+): Promise<Sent> {
+  const w = wallet(c);
+  try {
+    const { request } = await c.publicClient.simulateContract({
+      ...call,
+      account: w.account,
+      chain: w.chain,
+    } as Parameters<PublicClient["simulateContract"]>[0]);
+    const txHash = await w.writeContract(request as Parameters<typeof w.writeContract>[0]);
+    const receipt = await c.publicClient.waitForTransactionReceipt({ hash: txHash });
+    if (receipt.status !== "success") {
+      throw new BaseError(`${call.functionName} reverted in ${txHash}`, { hints: ["check the status and retry"] });
+    }
+    return { txHash, blockNumber: receipt.blockNumber };
+  } catch (error) {
+    if (error instanceof BaseError) throw error;
+    throw decodeStakingError(error);
+  }
+}
+
+const account = (c: StakingClients): Address => wallet(c).account.address;
+const amountText = (status: { asset: Address }, amount: bigint) =>
+  `${formatEther(amount)} ${status.asset === zeroAddress ? "ETH" : "tokens"}`;
+
+/** Deposits `amount` (ETH, or the ERC-20 after approving the adapter) to the bonded stake. */
+export async function stake(c: StakingClients, amount: bigint): Promise<Sent> {
+  if (amount <= 0n) throw new InvalidInputError("amount", "a positive amount");
+  const asset = await c.publicClient.readContract({
+    address: c.addresses.adapter,
+    abi: nativeStakeAdapterAbi,
+    functionName: "asset",
+  });
+  if (asset !== zeroAddress) {
+    const allowance = await c.publicClient.readContract({
+      address: asset,
+      abi: erc20Abi,
+      functionName: "allowance",
+      args: [account(c), c.addresses.adapter],
+    });
+    if (allowance < amount) {
+      await send(c, { address: asset, abi: erc20Abi, functionName: "approve", args: [c.addresses.adapter, amount] });
+    }
+  }
+  return send(c, {
+    address: c.addresses.adapter,
+    abi: nativeStakeAdapterAbi,
+    functionName: "deposit",
+    args: [amount],
+    value: asset === zeroAddress ? amount : 0n,
+  });
+}
+
+/**
+ * Starts unbonding `amount` of the bonded stake. It stays slashable (and, until the last
+ * `slashableWindowBlocks` of the unbonding period, counts) until withdrawn.
+ */
+export async function unstake(c: StakingClients, amount: bigint): Promise<Sent & { unlockBlock: bigint }> {
+  if (amount <= 0n) throw new InvalidInputError("amount", "a positive amount");
+  const status = await readStakeStatus(c, account(c));
+  if (status.bonded < amount) {
+    throw new NotEnoughStakeError(`unbond ${amountText(status, amount)}`, amount, status.bonded, {
+      details: `bonded ${amountText(status, status.bonded)}, already unbonding ${amountText(status, status.unbonding)}`,
+      hints: ["unbond at most the bonded stake (see `status`)"],
+    });
+  }
+  const sent = await send(c, {
+    address: c.addresses.adapter,
+    abi: nativeStakeAdapterAbi,
+    functionName: "requestUnbond",
+    args: [amount],
+  });
+  const [, , unlockBlock] = await c.publicClient.readContract({
+    address: c.addresses.adapter,
+    abi: nativeStakeAdapterAbi,
+    functionName: "stakeOf",
+    args: [account(c)],
+  });
+  return { ...sent, unlockBlock };
+}
+
+/** Withdraws all unbonding stake once its unlock block is reached. */
+export async function withdrawStake(c: StakingClients): Promise<Sent & { amount: bigint }> {
+  const status = await readStakeStatus(c, account(c));
+  if (status.unbonding === 0n) {
+    throw new NothingToWithdrawError("Nothing to withdraw: no stake is unbonding", {
+      permanent: true,
+      hints: ["request unbonding first with `unstake <amount>`"],
+    });
+  }
+  // checked against the latest block (a dry-run executes there), though the transaction lands later
+  if (status.currentBlock < status.unlockBlock) {
+    throw new StillBondedError(status.unlockBlock, status.currentBlock, {
+      details: `${amountText(status, status.unbonding)} unbonding; ${status.unlockBlock - status.currentBlock} more blocks`,
+      hints: ["run `unstake --withdraw` again from the unlock block on"],
+    });
+  }
+  const sent = await send(c, { address: c.addresses.adapter, abi: nativeStakeAdapterAbi, functionName: "withdraw" });
+  return { ...sent, amount: status.unbonding };
+}
+
+/** Registers the caller as an operator. */
+export async function registerOperator(c: StakingClients): Promise<Sent & { index: number }> {
+  const me = account(c);
+  const status = await readStakeStatus(c, me);
+  if (status.registered) throw new RegistrationError(`${me} is already a registered operator`, { permanent: true });
+  if (status.watcher) {
+    throw new RegistrationError(`${me} is a watcher: a watcher cannot also be an operator`, {
+      permanent: true,
+      hints: ["use another key, or `watcher unstake` and deregister the watcher first"],
+    });
+  }
+  if (status.slashable < status.requiredStake) {
+    const missing = status.requiredStake - status.slashable;
+    throw new NotEnoughStakeError("register as an operator", status.requiredStake, status.slashable, {
+      details: `bonded ${amountText(status, status.bonded)}, unbonding ${amountText(status, status.unbonding)}`,
+      hints: [`stake at least ${formatEther(missing)} more: \`versatus operator stake ${formatEther(missing)}\``],
+    });
+  }
+  if (2n * status.threshold <= status.registeredCount + 1n) {
+    throw new ThresholdError(
+      `Registering would make ${status.registeredCount + 1n} registered operators: threshold ${status.threshold} would no longer be a strict majority`,
+      { hints: ["the registry owner must raise the threshold first (setThreshold)"] },
+    );
+  }
+  const sent = await send(c, { address: c.addresses.registry, abi: stakingRegistryAbi, functionName: "register" });
+  const [, index] = await c.publicClient.readContract({
+    address: c.addresses.registry,
+    abi: stakingRegistryAbi,
+    functionName: "indexOf",
+    args: [me],
+  });
+  return { ...sent, index };
+}
+
+/** Deregisters the caller (it keeps its index and can register again). */
+export async function deregisterOperator(c: StakingClients): Promise<Sent> {
+  const me = account(c);
+  const [known] = await c.publicClient.readContract({
+    address: c.addresses.registry,
+    abi: stakingRegistryAbi,
+    functionName: "indexOf",
+    args: [me],
+  });
+  if (!(await isRegistered(c, me, known))) {
+    throw new RegistrationError(`${me} is not a registered operator`, { permanent: true });
+  }
+  return send(c, { address: c.addresses.registry, abi: stakingRegistryAbi, functionName: "deregister" });
+}
+
+/** Registers the caller as a watcher. */
+export async function registerWatcher(c: StakingClients): Promise<Sent> {
+  const me = account(c);
+  const status = await readStakeStatus(c, me);
+  if (status.watcher) throw new RegistrationError(`${me} is already a registered watcher`, { permanent: true });
+  if (status.known) {
+    throw new RegistrationError(`${me} is (or was) an operator: an operator cannot also be a watcher`, {
+      permanent: true,
+      hints: ["watch with another key"],
+    });
+  }
+  if (status.slashable < status.watcherMinStake) {
+    const missing = status.watcherMinStake - status.slashable;
+    throw new NotEnoughStakeError("register as a watcher", status.watcherMinStake, status.slashable, {
+      hints: [`stake at least ${formatEther(missing)} more: \`versatus watcher stake ${formatEther(missing)}\``],
+    });
+  }
+  return send(c, { address: c.addresses.registry, abi: stakingRegistryAbi, functionName: "registerWatcher" });
+}
+
+/** Stops the caller being a watcher. */
+export async function deregisterWatcher(c: StakingClients): Promise<Sent> {
+  const me = account(c);
+  const watcher = await c.publicClient.readContract({
+    address: c.addresses.registry,
+    abi: stakingRegistryAbi,
+    functionName: "isWatcher",
+    args: [me],
+  });
+  if (!watcher) throw new RegistrationError(`${me} is not a registered watcher`, { permanent: true });
+  return send(c, { address: c.addresses.registry, abi: stakingRegistryAbi, functionName: "deregisterWatcher" });
+}
+
+/** Takes the ETH the DisputeManager owes the caller. */
+export async function withdrawOwed(c: StakingClients): Promise<Sent & { amount: bigint }> {
+  const me = account(c);
+  const amount = await c.publicClient.readContract({
+    address: c.addresses.disputes,
+    abi: disputeManagerAbi,
+    functionName: "owed",
+    args: [me],
+  });
+  if (amount === 0n) {
+    throw new NothingToWithdrawError(`Nothing to withdraw: the DisputeManager owes ${me} nothing`, { permanent: true });
+  }
+  const sent = await send(c, { address: c.addresses.disputes, abi: disputeManagerAbi, functionName: "withdraw" });
+  return { ...sent, amount };
+}
+
+/*//////////////////////////////////////////////////////////////
+                              CLAIMS
+//////////////////////////////////////////////////////////////*/
+
+export const DISPUTE_KINDS = ["WrongResult", "DataUnavailable"] as const;
+export const DISPUTE_STATES = ["None", "Open", "Upheld", "Rejected"] as const;
+
+export type DisputeClaim = {
+  disputeId: bigint;
+  requestId: Hex;
+  originChainId: bigint;
+  kind: (typeof DISPUTE_KINDS)[number];
+  state: (typeof DISPUTE_STATES)[number];
+  challenger: Address;
+  /** What the account did: challenged and/or voted. */
+  roles: ("challenger" | "voter")[];
+  /** The account's revealed vote (true = upholds the claim); undefined if not revealed. */
+  vote: boolean | undefined;
+  voteWeight: bigint | undefined;
+  bond: bigint;
+  commitEnd: bigint;
+  revealEnd: bigint;
+  upholdWeight: bigint;
+  rejectWeight: bigint;
+  /** From DisputeResolved, once resolved. */
+  slashed: bigint | undefined;
+  challengerReward: bigint | undefined;
+};
+
+/**
+ * Disputes `account` took part in (as challenger or voter), from the DisputeManager's events,
+ * and the ETH it is owed now.
+ */
+export async function listClaims(
+  c: StakingClients,
+  who: Address,
+  fromBlock = 0n,
+): Promise<{ claims: DisputeClaim[]; owed: bigint }> {
+  const address = c.addresses.disputes;
+  const client = c.publicClient;
+  const range = { address, fromBlock, toBlock: "latest" } as const;
+  const [opened, committed, revealed, resolved, owed] = await Promise.all([
+    client.getContractEvents({ ...range, abi: disputeManagerAbi, eventName: "DisputeOpened" }),
+    client.getContractEvents({ ...range, abi: disputeManagerAbi, eventName: "VoteCommitted", args: { voter: who } }),
+    client.getContractEvents({ ...range, abi: disputeManagerAbi, eventName: "VoteRevealed", args: { voter: who } }),
+    client.getContractEvents({ ...range, abi: disputeManagerAbi, eventName: "DisputeResolved" }),
+    client.readContract({ address, abi: disputeManagerAbi, functionName: "owed", args: [who] }),
+  ]);
+  const voted = new Set(committed.map((e) => e.args.disputeId!));
+  const votes = new Map(revealed.map((e) => [e.args.disputeId!, e.args]));
+  const outcomes = new Map(resolved.map((e) => [e.args.disputeId!, e.args]));
+  const mine = opened.filter(
+    (e) => e.args.challenger!.toLowerCase() === who.toLowerCase() || voted.has(e.args.disputeId!),
+  );
+  const claims = await Promise.all(
+    mine.map(async (e): Promise<DisputeClaim> => {
+      const id = e.args.disputeId!;
+      const d = await client.readContract({ address, abi: disputeManagerAbi, functionName: "disputeOf", args: [id] });
+      const roles: DisputeClaim["roles"] = [];
+      if (d.challenger.toLowerCase() === who.toLowerCase()) roles.push("challenger");
+      if (voted.has(id)) roles.push("voter");
+      const vote = votes.get(id);
+      const outcome = outcomes.get(id);
+      return {
+        disputeId: id,
+        requestId: d.requestId,
+        originChainId: d.originChainId,
+        kind: DISPUTE_KINDS[d.kind] ?? "WrongResult",
+        state: DISPUTE_STATES[d.state] ?? "None",
+        challenger: d.challenger,
+        roles,
+        vote: vote?.upholds,
+        voteWeight: vote?.weight,
+        bond: d.bond,
+        commitEnd: BigInt(d.commitEnd),
+        revealEnd: BigInt(d.revealEnd),
+        upholdWeight: d.upholdWeight,
+        rejectWeight: d.rejectWeight,
+        slashed: outcome?.slashed,
+        challengerReward: outcome?.challengerReward,
+      };
+    }),
+  );
+  return { claims: claims.sort((a, b) => (a.disputeId < b.disputeId ? -1 : 1)), owed };
+}
+
+/*//////////////////////////////////////////////////////////////
+                          REVERT DECODING
+//////////////////////////////////////////////////////////////*/
+
+const STAKING_ABI = [...stakingRegistryAbi, ...nativeStakeAdapterAbi, ...disputeManagerAbi] as Abi;
+
+const eth = (v: unknown) => formatEther(v as bigint);
+
+/** Readable messages for the custom errors an operator or watcher meets. */
+const MESSAGES: Record<string, (a: readonly unknown[]) => string> = {
+  Staking_InsufficientStakeForRegistration: (a) =>
+    `not enough stake to register: ${eth(a[2])} required, ${eth(a[1])} slashable`,
+  Staking_InsufficientStakeForWatcher: (a) =>
+    `not enough stake to watch: ${eth(a[2])} required, ${eth(a[1])} slashable`,
+  Staking_InsufficientStake: (a) => `cannot unbond ${eth(a[2])}: only ${eth(a[1])} is bonded`,
+  Staking_StillBonded: (a) => `stake is still bonded until block ${String(a[1])} (current block ${String(a[2])})`,
+  Staking_NothingToWithdraw: () => "nothing to withdraw: no stake is unbonding",
+  Staking_AlreadyRegistered: (a) => `${String(a[0])} is already a registered operator`,
+  Staking_NotRegistered: (a) => `${String(a[0])} is not a registered operator`,
+  Staking_InvalidThreshold: (a) =>
+    `threshold ${String(a[0])} would not be a strict majority of ${String(a[1])} registered operators`,
+  Staking_WatcherAlreadyRegistered: (a) => `${String(a[0])} is already a registered watcher`,
+  Staking_NotWatcher: (a) => `${String(a[0])} is not a registered watcher`,
+  Staking_OperatorCannotWatch: (a) => `${String(a[0])} is an operator: it cannot also be a watcher`,
+  Staking_WatcherCannotOperate: (a) => `${String(a[0])} is a watcher: it cannot also be an operator`,
+  Staking_WrongValue: (a) => `wrong ETH value: sent ${eth(a[0])}, expected ${eth(a[1])}`,
+  Staking_ZeroAmount: () => "the amount must be positive",
+  Staking_RegistryFull: () => "the registry is full (256 operators)",
+  Dispute_NothingToWithdraw: (a) => `nothing to withdraw: the DisputeManager owes ${String(a[0])} nothing`,
+  Dispute_WrongBond: (a) => `wrong bond: sent ${eth(a[0])}, the bond is ${eth(a[1])}`,
+  Dispute_NotWatcher: (a) => `${String(a[0])} is not a watcher with voting weight`,
+};
+
+function revertError(error: unknown): ContractFunctionRevertedError | undefined {
+  if (!(error instanceof ViemBaseError)) return undefined;
+  const found = error.walk((e) => e instanceof ContractFunctionRevertedError);
+  return found instanceof ContractFunctionRevertedError ? found : undefined;
+}
+
+function revertName(error: unknown): string | undefined {
+  return decodeRevert(error)?.errorName;
+}
+
+function decodeRevert(error: unknown): { errorName: string; args: readonly unknown[] } | undefined {
+  const reverted = revertError(error);
+  if (!reverted) return undefined;
+  if (reverted.data?.errorName) return { errorName: reverted.data.errorName, args: reverted.data.args ?? [] };
+  if (reverted.raw) {
+    try {
+      const decoded = decodeErrorResult({ abi: STAKING_ABI, data: reverted.raw });
+      return { errorName: decoded.errorName, args: decoded.args ?? [] };
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Turns a viem error from a staking call into a readable error (custom errors decoded). */
+export function decodeStakingError(error: unknown): BaseError {
+  if (error instanceof BaseError) return error;
+  const decoded = decodeRevert(error);
+  if (decoded) {
+    const format = MESSAGES[decoded.errorName];
+    const text = format
+      ? format(decoded.args)
+      : `${decoded.errorName}(${decoded.args.map((a) => String(a)).join(", ")})`;
+    return new StakingRevertError(`Reverted: ${text}`, decoded.errorName, decoded.args, {
+      cause: error,
+      permanent: true,
+      details: decoded.errorName,
+    });
+  }
+  const short =
+    error instanceof ViemBaseError ? error.shortMessage : error instanceof Error ? error.message : String(error);
+  return new BaseError(short, { cause: error });
+}
