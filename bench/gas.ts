@@ -14,6 +14,7 @@ const TARGETS: Record<string, number> = {
   ingest_single: 85_000,
   ingest_batch20_per_result: 45_000,
   ingest_mint: 80_000,
+  prove_equivocation: 120_000,
 };
 
 const connection = await hre.network.create();
@@ -124,6 +125,44 @@ const daPointer = "0x00" + "ab".repeat(32); // local DA kind + sha256
   const requestId = await requestEth(suite, requester, E.parseEther("0.01"), input, 60n);
   await connection.networkHelpers.time.increase(61);
   gas.refund = await gasOf(oracle.connect(other).refund(requestId));
+}
+
+{
+  // HoneSTake (the deployed staking: the ingestor reads the StakingRegistry): one equivocation
+  // proof with recipients that already hold ETH, then a dispute's whole life on a signed result.
+  const registry = await ethers.getContractAt("StakingRegistry", suite.addresses.StakingRegistry!);
+  const disputes = await ethers.getContractAt("DisputeManager", suite.addresses.DisputeManager!);
+  const equivocation = async (n: number) => {
+    const a = makeResult({ requestId: E.id(`equivocation-${n}`), originChainId: chainId, programId, input });
+    const b = { ...a, bodyHash: E.id(`other-${n}`) as `0x${string}` };
+    const fourth = operatorWallets()[3]!; // not among the bench's signers, so ingestion goes on
+    const [sigA] = await signResult([fourth], chainId, ingestorAddress, a);
+    const [sigB] = await signResult([fourth], chainId, ingestorAddress, b);
+    return gasOf(registry.connect(other).proveEquivocation(a, sigA!, b, sigB!, chainId, ingestorAddress));
+  };
+  await equivocation(0);
+  gas.prove_equivocation = await equivocation(1);
+
+  const s = await signedTransfer(E.parseEther("0.005"));
+  await (await ingestor.connect(poster).ingest(s.result, s.instructions, s.sigs, daPointer)).wait();
+  const params = await disputes.params();
+  const watcherSigner = (await ethers.getSigners())[9]!;
+  gas.dispute_challenge = await gasOf(
+    disputes.connect(other).challenge(s.result, s.sigs, 0, E.id("correct"), { value: params.bond }),
+  );
+  const id = await disputes.disputeCount();
+  const salt = E.id("salt");
+  const commitment = await disputes.voteCommitment(id, await watcherSigner.getAddress(), true, salt);
+  gas.dispute_commit = await gasOf(disputes.connect(watcherSigner).commitVote(id, commitment));
+  await connection.networkHelpers.time.increase(Number(params.commitPeriod) + 1);
+  gas.dispute_reveal = await gasOf(disputes.connect(watcherSigner).revealVote(id, true, salt));
+  await connection.networkHelpers.time.increase(Number(params.revealPeriod) + 1);
+  gas.dispute_resolve_upheld_3_signers = await gasOf(disputes.connect(other).resolve(id));
+
+  const f = await signedTransfer(E.parseEther("0.005"));
+  await (await ingestor.connect(poster).ingest(f.result, f.instructions, f.sigs, daPointer)).wait();
+  await connection.networkHelpers.time.increase(Number(params.challengeWindow) + 1);
+  gas.finalize_3_signers = await gasOf(disputes.connect(other).finalize(f.result, f.sigs));
 }
 
 const rows = Object.entries(gas).map(([name, used]) => ({
