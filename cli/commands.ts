@@ -2,10 +2,12 @@ import type { Command } from "commander";
 import { registerDaCommands } from "./da.ts";
 import { registerDevnetCommand } from "./devnet.ts";
 import { registerIngestorCommand } from "./ingestor.ts";
+import { registerOperatorCommands } from "./operator.ts";
 import { registerProgramCommands } from "./program.ts";
 import { registerRelayerCommand } from "./relayer.ts";
 import { registerRequestCommand } from "./request.ts";
 import { registerStatusCommand } from "./status.ts";
+import { registerWatcherCommands } from "./watcher.ts";
 import { registerWorkerCommand } from "./worker.ts";
 
 /**
@@ -21,4 +23,6 @@ export function registerCommands(program: Command): void {
   registerRequestCommand(program);
   registerStatusCommand(program);
   registerDevnetCommand(program);
+  registerOperatorCommands(program);
+  registerWatcherCommands(program);
 }

@@ -5,6 +5,7 @@ import type { Hex } from "viem";
 import { createDaClient, type DaClient } from "../da/index.ts";
 import type { PostJob, ResultJob } from "../protocol/jobs.ts";
 import type { Logger } from "../protocol/ops.ts";
+import { EVIDENCE_STREAM, EVIDENCE_STREAM_MAXLEN, evidenceToJson } from "../protocol/evidence.ts";
 import { jobIds, QUEUE_PREFIX, queueNames } from "../protocol/queues.ts";
 import { sortSignatures, type OperatorSignature } from "../protocol/record.ts";
 import {
@@ -225,9 +226,16 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
     }
     const key = collectorKeys.quorum(origin, requestId);
     const write = redis.multi().hsetnx(key, `first:${bodyHash}`, String(Date.now()));
-    for (const c of verified.chains) write.hset(key, `sig:${bodyHash}:${c.chainId}:${verified.operator}`, c.signature);
+    for (const c of verified.chains) {
+      write.hset(key, `sig:${bodyHash}:${c.chainId}:${verified.operator}`, c.signature);
+      // the signed Result per (bodyHash, chain), kept so a conflicting signature can be proven
+      write.hsetnx(key, `res:${bodyHash}:${c.chainId}`, JSON.stringify({ ...c.result, originChainId: origin }));
+    }
     await write.expire(key, config.collector.pendingTtlSeconds).exec();
     const fields = await redis.hgetall(key);
+    await reportEquivocation(verified, fields).catch((err: unknown) =>
+      logger.warn({ err, requestId, operator: verified.operator }, "could not record equivocation evidence"),
+    );
     let reached = true;
     let count = 0;
     for (const c of verified.chains) {
@@ -253,6 +261,47 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
     }
     metrics.resultsReceived.inc({ outcome: outcome.outcome });
     return outcome;
+  }
+
+  /**
+   * Equivocation (SPEC 3.5): this operator signed another body for the same request and chain
+   * before. Both signatures go to the evidence stream the watchers read (once per pair).
+   */
+  async function reportEquivocation(verified: VerifiedResult, fields: Record<string, string>): Promise<void> {
+    const { bodyHash, operator } = verified;
+    const key = collectorKeys.quorum(String(verified.originChainId), verified.requestId);
+    for (const c of verified.chains) {
+      const suffix = `:${c.chainId}:${operator.toLowerCase()}`;
+      for (const [field, signature] of Object.entries(fields)) {
+        if (!field.startsWith("sig:") || !field.toLowerCase().endsWith(suffix)) continue;
+        const otherHash = field.split(":")[1]!;
+        if (otherHash === bodyHash) continue;
+        const other = fields[`res:${otherHash}:${c.chainId}`];
+        if (!other) continue;
+        if ((await redis.hsetnx(key, `ev:${otherHash}:${bodyHash}${suffix}`, "1")) === 0) continue;
+        const ingestor = chains.get(String(c.chainId))!.config.ingestor as Hex;
+        const otherResult = JSON.parse(other) as { originChainId: string };
+        const entries = [
+          { result: { ...otherResult, originChainId: BigInt(otherResult.originChainId) }, signature },
+          { result: c.result, signature: c.signature },
+        ];
+        for (const entry of entries) {
+          const data = evidenceToJson({
+            result: entry.result as VerifiedResult["chains"][number]["result"],
+            signature: entry.signature as Hex,
+            signer: operator,
+            ingestorChainId: c.chainId,
+            ingestor,
+          });
+          await redis.xadd(EVIDENCE_STREAM, "MAXLEN", "~", EVIDENCE_STREAM_MAXLEN, "*", "data", JSON.stringify(data));
+        }
+        metrics.resultsReceived.inc({ outcome: "equivocation" });
+        logger.warn(
+          { requestId: verified.requestId, operator, chainId: String(c.chainId), bodies: [otherHash, bodyHash] },
+          "operator signed two different results for one request: evidence recorded",
+        );
+      }
+    }
   }
 
   /**

@@ -6613,6 +6613,17 @@ export const nativeStakeAdapterAbi = [
     inputs: [
       {
         internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "Staking_NothingOwed",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
         name: "operator",
         type: "address",
       },
@@ -6779,7 +6790,38 @@ export const nativeStakeAdapterAbi = [
       {
         indexed: true,
         internalType: "address",
-        name: "recipient",
+        name: "rewardRecipient",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "reward",
+        type: "uint256",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "creditRecipient",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "credited",
+        type: "uint256",
+      },
+    ],
+    name: "Slashed",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "account",
         type: "address",
       },
       {
@@ -6789,7 +6831,7 @@ export const nativeStakeAdapterAbi = [
         type: "uint256",
       },
     ],
-    name: "Slashed",
+    name: "SlashedClaimed",
     type: "event",
   },
   {
@@ -6873,6 +6915,13 @@ export const nativeStakeAdapterAbi = [
       },
     ],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "claimSlashed",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {
@@ -6961,7 +7010,17 @@ export const nativeStakeAdapterAbi = [
       },
       {
         internalType: "address",
-        name: "recipient",
+        name: "rewardRecipient",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "reward",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "creditRecipient",
         type: "address",
       },
     ],
@@ -6990,6 +7049,25 @@ export const nativeStakeAdapterAbi = [
       },
     ],
     name: "slashableStake",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "slashedOwed",
     outputs: [
       {
         internalType: "uint256",
@@ -7036,6 +7114,19 @@ export const nativeStakeAdapterAbi = [
       {
         internalType: "uint256",
         name: "unlockBlock",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "totalOwed",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
         type: "uint256",
       },
     ],

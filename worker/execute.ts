@@ -48,7 +48,52 @@ export type ExecuteParameters = {
 export type ExecuteReturnType = { result: ResultJob; body: ExecutionRecordBody; bodyHash: Hex; outcome: RunOutcome };
 
 export async function executeWork(params: ExecuteParameters): Promise<ExecuteReturnType> {
-  const { job, pkg, runtime } = params;
+  const { job } = params;
+  const { body, bodyHash, outcome, rejected } = await runRequest(job, params.pkg, params.runtime);
+  const chains = await signChains(body, params.account, params.ingestors);
+  const result: ResultJob = {
+    operator: params.account.address,
+    originChainId: job.chainId,
+    oracle: job.oracle,
+    requestId: job.requestId,
+    programId: job.programId,
+    input: job.input,
+    outcome: {
+      kind: rejected ? "rejected" : outcome.outcome,
+      status: body.status,
+      exitCode: outcome.exitCode,
+      fuelUsed: body.fuelUsed.toString(),
+      stdout: body.stdout,
+      stderr: body.stderr,
+      message: outcome.message,
+    },
+    chains,
+  };
+  return { result, body, bodyHash, outcome };
+}
+
+/** What re-executing a request needs: the request as the relayer saw it (clock = its block timestamp). */
+export type RequestToRun = Pick<WorkJob, "chainId" | "oracle" | "requestId" | "programId" | "input" | "blockTimestamp">;
+
+export type RunRequestReturnType = {
+  body: ExecutionRecordBody;
+  bodyHash: Hex;
+  outcome: RunOutcome;
+  /** The runtime refused the module at load (a PROGRAM_ERROR every node reaches). */
+  rejected: boolean;
+};
+
+/**
+ * Runs one request and builds its execution record body: stdin = input, clock = the request's
+ * block timestamp, randomness seeded by the requestId. Shared by the worker (which then signs) and
+ * the watcher (which re-executes ingested results and compares bodyHash). RunAbandonedError
+ * (wall-clock backstop) propagates.
+ */
+export async function runRequest(
+  job: RequestToRun,
+  pkg: ProgramPackage,
+  runtime: NanoRuntime,
+): Promise<RunRequestReturnType> {
   const originChainId = BigInt(job.chainId);
   let outcome: RunOutcome;
   let rejected = false;
@@ -73,31 +118,11 @@ export async function executeWork(params: ExecuteParameters): Promise<ExecuteRet
     };
   }
   const body = recordBody(job, outcome);
-  const bodyHash = recordBodyHash(body);
-  const chains = await signChains(body, params.account, params.ingestors);
-  const result: ResultJob = {
-    operator: params.account.address,
-    originChainId: job.chainId,
-    oracle: job.oracle,
-    requestId: job.requestId,
-    programId: job.programId,
-    input: job.input,
-    outcome: {
-      kind: rejected ? "rejected" : outcome.outcome,
-      status: body.status,
-      exitCode: outcome.exitCode,
-      fuelUsed: body.fuelUsed.toString(),
-      stdout: body.stdout,
-      stderr: body.stderr,
-      message: outcome.message,
-    },
-    chains,
-  };
-  return { result, body, bodyHash, outcome };
+  return { body, bodyHash: recordBodyHash(body), outcome, rejected };
 }
 
 /** The record body of a run: instructions grouped by chain in increasing order, none on PROGRAM_ERROR. */
-export function recordBody(job: WorkJob, outcome: RunOutcome): ExecutionRecordBody {
+export function recordBody(job: Omit<RequestToRun, "blockTimestamp">, outcome: RunOutcome): ExecutionRecordBody {
   const ok = outcome.outcome === "ok";
   const instructions: ChainInstructions[] = ok
     ? [...(outcome.instructions ?? new Map()).entries()]

@@ -11,8 +11,20 @@ interface IRestakingAdapter {
     /// @notice A slash needs a non-zero recipient.
     error Staking_ZeroRecipient();
 
-    /// @notice Emitted when `amount` of `operator`'s stake is taken and sent to `recipient`.
-    event Slashed(address indexed operator, address indexed recipient, uint256 amount);
+    /// @notice Nothing slashed is owed to `account`.
+    error Staking_NothingOwed(address account);
+
+    /// @notice Emitted when `operator`'s stake is slashed: `reward` was sent to `rewardRecipient`
+    /// and `credited` is owed to `creditRecipient` (see {claimSlashed}).
+    event Slashed(
+        address indexed operator,
+        address indexed rewardRecipient,
+        uint256 reward,
+        address indexed creditRecipient,
+        uint256 credited
+    );
+    /// @notice Emitted when `account` takes the slashed stake credited to it.
+    event SlashedClaimed(address indexed account, uint256 amount);
 
     /// @notice The staked asset: address(0) for ETH, else the ERC-20.
     function asset() external view returns (address);
@@ -21,10 +33,25 @@ interface IRestakingAdapter {
     /// (stake that may be withdrawn before or at that block is not counted).
     function slashableStake(address operator, uint256 untilBlock) external view returns (uint256);
 
-    /// @notice Takes up to `amount` of `operator`'s stake (bonded first, then unbonding) and sends
-    /// it to `recipient`.
-    /// @dev Requirements: the caller is the slasher (the registry); `recipient` non-zero.
-    /// Emits {Slashed}.
+    /// @notice Takes up to `amount` of `operator`'s stake (bonded first, then unbonding), sends
+    /// up to `reward` of it to `rewardRecipient` at once and credits the rest to
+    /// `creditRecipient`, who takes it with {claimSlashed}.
+    /// @dev One call and one transfer per slash: the treasury's share is booked, not sent, which
+    /// keeps a slashing proof cheap. Requirements: the caller is the slasher (the registry); both
+    /// recipients non-zero. Emits {Slashed}.
     /// @return slashed What was actually taken: `min(amount, everything the operator still holds)`.
-    function slash(address operator, uint256 amount, address recipient) external returns (uint256 slashed);
+    function slash(
+        address operator,
+        uint256 amount,
+        address rewardRecipient,
+        uint256 reward,
+        address creditRecipient
+    ) external returns (uint256 slashed);
+
+    /// @notice Sends the caller the slashed stake credited to it.
+    /// @dev Requirements: something owed. Emits {SlashedClaimed}.
+    function claimSlashed() external;
+
+    /// @notice Slashed stake credited to `account` and not yet claimed.
+    function slashedOwed(address account) external view returns (uint256);
 }

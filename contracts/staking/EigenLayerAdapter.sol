@@ -103,6 +103,10 @@ contract EigenLayerAdapter is IRestakingAdapter, Ownable2Step, ReentrancyGuardTr
 
     /// @notice The only account allowed to {slash} (the StakingRegistry).
     address public slasher;
+    /// @inheritdoc IRestakingAdapter
+    mapping(address account => uint256) public slashedOwed;
+    /// @notice Sum of {slashedOwed}: kept out of {sweep}.
+    uint256 public totalOwed;
 
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
@@ -157,11 +161,13 @@ contract EigenLayerAdapter is IRestakingAdapter, Ownable2Step, ReentrancyGuardTr
     function slash(
         address operator,
         uint256 amount,
-        address recipient
+        address rewardRecipient,
+        uint256 reward,
+        address creditRecipient
     ) external nonReentrant returns (uint256 slashed) {
         // ---- checks
         if (msg.sender != slasher) revert Staking_NotSlasher(msg.sender, slasher);
-        if (recipient == address(0)) revert Staking_ZeroRecipient();
+        if (rewardRecipient == address(0) || creditRecipient == address(0)) revert Staking_ZeroRecipient();
         if (amount == 0) return 0;
         uint256 available = _slashableAt(operator, block.number);
         if (available == 0) return 0;
@@ -176,10 +182,26 @@ contract EigenLayerAdapter is IRestakingAdapter, Ownable2Step, ReentrancyGuardTr
         // ---- interactions: slash (the AllocationManager pays this adapter), then forward
         (uint256 slashId, uint256 received) = _slashOperator(operator, wad);
         slashed = received < amount ? received : amount;
+        if (reward > slashed) reward = slashed;
+        uint256 credited = slashed - reward;
+        if (credited != 0) {
+            slashedOwed[creditRecipient] += credited;
+            totalOwed += credited;
+        }
         emit OperatorSetSlashed(operator, slashId, wad, received);
-        emit Slashed(operator, recipient, slashed);
+        emit Slashed(operator, rewardRecipient, reward, creditRecipient, credited);
         if (received > slashed) emit SurplusRetained(operator, received - slashed);
-        if (slashed != 0) IERC20(asset).safeTransfer(recipient, slashed);
+        if (reward != 0) IERC20(asset).safeTransfer(rewardRecipient, reward);
+    }
+
+    /// @inheritdoc IRestakingAdapter
+    function claimSlashed() external nonReentrant {
+        uint256 amount = slashedOwed[msg.sender];
+        if (amount == 0) revert Staking_NothingOwed(msg.sender);
+        slashedOwed[msg.sender] = 0;
+        totalOwed -= amount;
+        emit SlashedClaimed(msg.sender, amount);
+        IERC20(asset).safeTransfer(msg.sender, amount);
     }
 
     /// @notice Sets the slasher, once.
@@ -191,13 +213,14 @@ contract EigenLayerAdapter is IRestakingAdapter, Ownable2Step, ReentrancyGuardTr
         emit SlasherSet(slasher_);
     }
 
-    /// @notice Sends the adapter's whole balance of the asset (rounding surplus and slashed funds
-    /// paid out after their {slash}) to `to`, normally the treasury.
+    /// @notice Sends the adapter's balance of the asset beyond what is credited to slash
+    /// recipients (rounding surplus and slashed funds paid out after their {slash}) to `to`,
+    /// normally the treasury.
     /// @dev Requirements: owner; `to` non-zero; a non-zero balance. Emits {SurplusSwept}.
     function sweep(address to) external onlyOwner nonReentrant {
         if (to == address(0)) revert Staking_ZeroAddress();
         IERC20 token = IERC20(asset);
-        uint256 amount = token.balanceOf(address(this));
+        uint256 amount = token.balanceOf(address(this)) - totalOwed;
         if (amount == 0) revert Staking_NothingToSweep();
         emit SurplusSwept(to, amount);
         token.safeTransfer(to, amount);

@@ -10,8 +10,9 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 
 /// @title NativeStakeAdapter
 /// @notice Holds operators' stake in ETH or one ERC-20 and lets the StakingRegistry slash it
-/// (SPEC 3.5). Money rule: the adapter's balance always equals {totalStaked}; stake leaves only by
-/// {withdraw} (to its owner, after unbonding) or {slash} (to the recipient the registry names).
+/// (SPEC 3.5). Money rule: the adapter's balance always equals {totalStaked} + {totalOwed}; stake
+/// leaves only by {withdraw} (to its owner, after unbonding), {slash} (the reward, to the recipient
+/// the registry names) or {claimSlashed} (the credited rest).
 /// @dev One unbonding bucket per operator: a new {requestUnbond} adds to it and pushes its unlock
 /// block out, so stake can never leave earlier than `unbondingBlocks` after it stopped backing
 /// signatures. Unbonding stake stays slashable until it is withdrawn. Times are block numbers.
@@ -31,11 +32,18 @@ contract NativeStakeAdapter is INativeStakeAdapter, Ownable2Step, ReentrancyGuar
     }
 
     mapping(address operator => Stake) private _stakes;
+    /// @inheritdoc IRestakingAdapter
+    mapping(address account => uint256) public slashedOwed;
 
     /// @inheritdoc INativeStakeAdapter
     address public slasher;
-    /// @inheritdoc INativeStakeAdapter
-    uint256 public totalStaked;
+    /// @dev Both totals in one slot, so a slash that credits the treasury writes it once.
+    struct Totals {
+        uint128 staked;
+        uint128 owed;
+    }
+
+    Totals internal _totals;
 
     /*//////////////////////////////////////////////////////////////
                                IMMUTABLES
@@ -89,7 +97,7 @@ contract NativeStakeAdapter is INativeStakeAdapter, Ownable2Step, ReentrancyGuar
         Stake storage s = _stakes[msg.sender];
         uint256 bonded = s.bonded + received;
         s.bonded = _toU128(bonded);
-        totalStaked += received;
+        _totals.staked = _toU128(_totals.staked + received);
         emit Deposited(msg.sender, received, bonded);
     }
 
@@ -118,7 +126,7 @@ contract NativeStakeAdapter is INativeStakeAdapter, Ownable2Step, ReentrancyGuar
         // ---- effects
         s.unbonding = 0;
         s.unlockBlock = 0;
-        totalStaked -= amount;
+        _totals.staked -= uint128(amount);
         emit Withdrawn(msg.sender, amount);
         // ---- interactions
         _send(msg.sender, amount);
@@ -128,11 +136,13 @@ contract NativeStakeAdapter is INativeStakeAdapter, Ownable2Step, ReentrancyGuar
     function slash(
         address operator,
         uint256 amount,
-        address recipient
+        address rewardRecipient,
+        uint256 reward,
+        address creditRecipient
     ) external nonReentrant returns (uint256 slashed) {
         // ---- checks
         if (msg.sender != slasher) revert Staking_NotSlasher(msg.sender, slasher);
-        if (recipient == address(0)) revert Staking_ZeroRecipient();
+        if (rewardRecipient == address(0) || creditRecipient == address(0)) revert Staking_ZeroRecipient();
         // ---- effects: bonded stake first, then unbonding
         Stake storage s = _stakes[operator];
         uint256 bonded = s.bonded;
@@ -147,10 +157,25 @@ contract NativeStakeAdapter is INativeStakeAdapter, Ownable2Step, ReentrancyGuar
             // slashed <= bonded + unbonding, so this cannot underflow
             s.unbonding = uint128(unbonding - (slashed - bonded));
         }
-        totalStaked -= slashed;
-        emit Slashed(operator, recipient, slashed);
+        if (reward > slashed) reward = slashed;
+        uint256 credited = slashed - reward;
+        Totals memory totals = _totals;
+        // slashed <= the operator's stake <= totals.staked; credited <= slashed fits u128
+        _totals = Totals(totals.staked - uint128(slashed), totals.owed + uint128(credited));
+        if (credited != 0) slashedOwed[creditRecipient] += credited;
+        emit Slashed(operator, rewardRecipient, reward, creditRecipient, credited);
         // ---- interactions
-        _send(recipient, slashed);
+        if (reward != 0) _send(rewardRecipient, reward);
+    }
+
+    /// @inheritdoc IRestakingAdapter
+    function claimSlashed() external nonReentrant {
+        uint256 amount = slashedOwed[msg.sender];
+        if (amount == 0) revert Staking_NothingOwed(msg.sender);
+        slashedOwed[msg.sender] = 0;
+        _totals.owed -= uint128(amount);
+        emit SlashedClaimed(msg.sender, amount);
+        _send(msg.sender, amount);
     }
 
     /// @inheritdoc INativeStakeAdapter
@@ -168,6 +193,16 @@ contract NativeStakeAdapter is INativeStakeAdapter, Ownable2Step, ReentrancyGuar
         // unbonding stake can be withdrawn from its unlock block on
         if (s.unlockBlock > untilBlock) amount += s.unbonding;
         return amount;
+    }
+
+    /// @inheritdoc INativeStakeAdapter
+    function totalStaked() external view returns (uint256) {
+        return _totals.staked;
+    }
+
+    /// @notice Sum of {slashedOwed}: the adapter holds `totalStaked() + totalOwed()`.
+    function totalOwed() external view returns (uint256) {
+        return _totals.owed;
     }
 
     /// @inheritdoc INativeStakeAdapter

@@ -74,6 +74,8 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     bytes32 public constant VERSION_HASH = keccak256("1");
 
     uint256 internal constant BPS = 10_000;
+    /// @dev Tags equivocation fault ids apart from the dispute module's.
+    bytes32 internal constant EQUIVOCATION = keccak256("equivocation");
     uint256 internal constant MAX_OPERATORS = 256;
 
     /*//////////////////////////////////////////////////////////////
@@ -236,22 +238,27 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         bytes calldata sigB,
         uint256 ingestorChainId,
         address ingestor
-    ) external nonReentrant {
+    ) external {
         // ---- checks
         address operator = _equivocator(a, sigA, b, sigB, ingestorChainId, ingestor);
         bytes32 faultId = equivocationFaultId(a.originChainId, a.requestId);
-        if (_faultSlashed[_faultKey(operator, faultId)]) {
-            revert Staking_AlreadySlashed(operator, a.originChainId, a.requestId);
-        }
+        bytes32 key = _faultKey(operator, faultId);
+        if (_faultSlashed[key]) revert Staking_AlreadySlashed(operator, a.originChainId, a.requestId);
+
+        // ---- effects (everything is settled before the one external call, so no reentrancy
+        // guard is needed: a re-entered proof is simply another proof)
         Rates memory rates = _rates;
-        (uint256 reward, uint256 remainder) = _slash(
+        (uint256 total, uint256 reward) = _book(
             operator,
             faultId,
+            key,
             rates.equivocationSlashBps,
-            msg.sender,
             rates.submitterRewardBps
         );
-        emit EquivocationSlashed(operator, a.originChainId, a.requestId, msg.sender, reward, remainder);
+        emit EquivocationSlashed(operator, a.originChainId, a.requestId, msg.sender, reward, total - reward);
+
+        // ---- interactions
+        _take(operator, total, msg.sender, reward);
     }
 
     /// @inheritdoc IStakingRegistry
@@ -267,9 +274,13 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         if (slashBps > BPS) revert Staking_InvalidSlashParams(slashBps, rewardBps, _treasury);
         if (rewardBps > BPS) revert Staking_InvalidRewardBps(rewardBps);
         if (rewardRecipient == address(0)) revert Staking_ZeroAddress();
-        if (_faultSlashed[_faultKey(operator, faultId)]) return (0, 0);
-        (reward, remainder) = _slash(operator, faultId, slashBps, rewardRecipient, rewardBps);
+        bytes32 key = _faultKey(operator, faultId);
+        if (_faultSlashed[key]) return (0, 0);
+        uint256 total;
+        (total, reward) = _book(operator, faultId, key, slashBps, rewardBps);
+        remainder = total - reward;
         emit FaultSlashed(operator, faultId, rewardRecipient, reward, remainder);
+        _take(operator, total, rewardRecipient, reward);
     }
 
     /// @inheritdoc IStakingRegistry
@@ -403,7 +414,7 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
 
     /// @notice The fault id of equivocating on (originChainId, requestId).
     function equivocationFaultId(uint256 originChainId, bytes32 requestId) public pure returns (bytes32) {
-        return keccak256(abi.encode("equivocation", originChainId, requestId));
+        return keccak256(abi.encode(EQUIVOCATION, originChainId, requestId));
     }
 
     /// @inheritdoc IStakingRegistry
@@ -572,39 +583,41 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         return keccak256(abi.encode(operator, faultId));
     }
 
-    /// @dev Marks the fault, resets reputation, books the slash against the period's cap, then
-    /// takes it (CEI): `rewardBps` of it to `rewardRecipient`, the rest to the treasury.
-    function _slash(
+    /// @dev Effects of a slash: marks the fault, resets reputation and books `slashBps` of the
+    /// operator's slashable stake against the period's cap. Returns what {_take} must take and
+    /// the reward's part of it.
+    function _book(
         address operator,
         bytes32 faultId,
+        bytes32 key,
         uint256 slashBps,
-        address rewardRecipient,
         uint256 rewardBps
-    ) internal returns (uint256 reward, uint256 remainder) {
-        // ---- effects
-        _faultSlashed[_faultKey(operator, faultId)] = true;
+    ) internal returns (uint256 total, uint256 reward) {
+        _faultSlashed[key] = true;
         Member storage m = _members[operator];
         m.reputation = 0;
         m.lastEpoch = uint64(_epoch());
         emit ReputationUpdated(operator, 0);
 
-        uint256 total = (adapter.slashableStake(operator, block.number) * slashBps) / BPS;
+        total = (adapter.slashableStake(operator, block.number) * slashBps) / BPS;
         CapRule memory rule = _capRule;
-        uint256 allowed = _capRemaining(rule);
+        uint64 periodPlusOne = uint64(block.number / rule.periodBlocks) + 1;
+        CapUse memory used = _capUse;
+        uint256 usedNow = used.periodPlusOne == periodPlusOne ? used.slashed : 0;
+        uint256 allowed = usedNow >= rule.capPerPeriod ? 0 : rule.capPerPeriod - usedNow;
         if (total > allowed) {
             emit SlashCapped(operator, faultId, total, allowed);
             total = allowed;
         }
-        uint64 periodPlusOne = uint64(block.number / rule.periodBlocks) + 1;
-        CapUse memory used = _capUse;
         // total <= remaining cap < 2^128, so the sum fits
-        _capUse = CapUse(uint128((used.periodPlusOne == periodPlusOne ? used.slashed : 0) + total), periodPlusOne);
+        _capUse = CapUse(uint128(usedNow + total), periodPlusOne);
         reward = (total * rewardBps) / BPS;
-        remainder = total - reward;
+    }
 
-        // ---- interactions (reward + remainder <= the operator's stake, so both are taken in full)
-        if (reward != 0) adapter.slash(operator, reward, rewardRecipient);
-        if (remainder != 0) adapter.slash(operator, remainder, _treasury);
+    /// @dev The one interaction of a slash: the adapter pays `reward` to `rewardRecipient` and
+    /// credits the rest to the treasury. `total` <= the operator's stake, so it is taken in full.
+    function _take(address operator, uint256 total, address rewardRecipient, uint256 reward) internal {
+        if (total != 0) adapter.slash(operator, total, rewardRecipient, reward, _treasury);
     }
 
     function _recover(bytes32 digest, bytes calldata sig, uint256 which) internal pure returns (address signer) {

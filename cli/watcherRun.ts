@@ -1,0 +1,39 @@
+import type { Command } from "commander";
+import { BaseError } from "../protocol/errors.ts";
+import { loadWatcherConfig, startWatcher } from "../watcher/index.ts";
+import { untilSignal } from "./relayer.ts";
+
+/**
+ * `versatus watcher run --config <file> [--key-env WATCHER_KEY]`: follows ResultIngested and
+ * DisputeOpened on the configured chains, re-executes every result from DA, challenges wrong or
+ * unavailable ones, votes on disputes, proves equivocation and finalises results, until
+ * SIGTERM/SIGINT (the round in progress finishes first). Env: WATCHER_KEY (or --key-env),
+ * REDIS_URL, WATCHER_HTTP_PORT, LOG_LEVEL, VERSATUS_PROGRAMS_DIR.
+ */
+export function registerWatcherRunCommand(watcher: Command): void {
+  watcher
+    .command("run")
+    .description("Verify ingested results, challenge wrong ones, vote on disputes and catch equivocation")
+    .requiredOption("--config <file>", "watcher config (JSON, see docs/offchain.md)")
+    .option("--key-env <name>", "environment variable holding the watcher's private key (default: watcher.keyEnv)")
+    .option("--no-challenge", "never challenge (only verify, vote and finalize)")
+    .option("--no-vote", "never vote on disputes")
+    .option("--no-finalize", "never call finalize")
+    .action(
+      async (options: { config: string; keyEnv?: string; challenge: boolean; vote: boolean; finalize: boolean }) => {
+        try {
+          const config = loadWatcherConfig({ file: options.config });
+          if (options.keyEnv) config.watcher.keyEnv = options.keyEnv;
+          if (!options.challenge) config.options.challenge = false;
+          if (!options.vote) config.options.vote = false;
+          if (!options.finalize) config.options.finalize = false;
+          const watcher = await startWatcher(config);
+          await untilSignal();
+          await watcher.close();
+        } catch (error) {
+          console.error(error instanceof BaseError ? error.message : error);
+          process.exitCode = 1;
+        }
+      },
+    );
+}
