@@ -5,15 +5,31 @@ import type { Command } from "commander";
 import { pino } from "pino";
 import { prepareDevnet } from "./devnet/prepare.ts";
 import { clearNetworkState, devnetRedis } from "./devnet/redis.ts";
-import { startDevnetServices } from "./devnet/services.ts";
-import { failingFlow, payoutFlow, tokenMoveFlow, type FlowResult } from "./devnet/flows.ts";
+import { privateKeyToAccount } from "viem/accounts";
+import type { Hex } from "viem";
+import { devKey } from "./devnet/prepare.ts";
+import { OPERATOR_ACCOUNTS, startDevnetServices, WATCHER_ACCOUNT } from "./devnet/services.ts";
+import {
+  failingFlow,
+  faultyQuorumFlow,
+  payoutFlow,
+  redirectPayouts,
+  stakingSummary,
+  tokenMoveFlow,
+  type FlowResult,
+} from "./devnet/flows.ts";
+
+/** Operators that lie in the "faulty quorum" flow (3 of 4: the threshold), and who they pay. */
+const COLLUDERS = [1, 2, 3];
+const ATTACKER_ACCOUNT = 8;
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
- * `versatus devnet`: two local chains, the suite deployed on both, the example programs published,
- * the relayer, 4 operators (threshold 3) and the collector/poster, then the sample flows and a
- * summary. Keeps serving until Ctrl-C; `--once` exits after the flows (0 only if all succeeded).
+ * `versatus devnet`: two local chains, the suite deployed on both (HoneSTake included), the example
+ * programs published, the relayer, 4 operators (threshold 3), the collector/poster and a staked
+ * watcher, then the sample flows (the last one: a faulty quorum caught and slashed) and a summary.
+ * Keeps serving until Ctrl-C; `--once` exits after the flows (0 only if all succeeded).
  */
 export function registerDevnetCommand(program: Command): void {
   program
@@ -59,15 +75,24 @@ export async function runDevnet(options: { once: boolean; timeoutMs: number; ver
     }
     for (const [name, { programId }] of Object.entries(programs)) log(`program ${name}: ${programId}`);
     const logger = pino({ level: options.verbose ? "info" : "silent" });
+    // requests the colluding operators lie about (only the faulty-quorum flow adds to it)
+    const lies = new Set<Hex>();
     const services = await startDevnetServices({
       chains,
       redisUrl: redis.url,
       storeDir: join(dataDir, "programs"),
       dataDir,
       logger,
+      colluders: {
+        operators: COLLUDERS,
+        tamper: redirectPayouts(lies, privateKeyToAccount(devKey(ATTACKER_ACCOUNT)).address),
+      },
+      blockTickMs: 1_000,
     });
     cleanups.push(services.close);
-    log("relayer, 4 operators (threshold 3) and the collector/poster are running");
+    log(
+      `relayer, 4 operators (threshold 3), the collector/poster${services.watcher ? ` and the watcher (dev:${WATCHER_ACCOUNT})` : ""} are running`,
+    );
 
     const [chainA, chainB] = chains as [(typeof chains)[0], (typeof chains)[0]];
     const results: FlowResult[] = [];
@@ -75,6 +100,7 @@ export async function runDevnet(options: { once: boolean; timeoutMs: number; ver
       ["payout split", () => payoutFlow(chainA, programs, options.timeoutMs)],
       ["token move", () => tokenMoveFlow(chainA, chainB, programs, options.timeoutMs)],
       ["failing program", () => failingFlow(chainA, programs, options.timeoutMs)],
+      ["faulty quorum", () => faultyQuorumFlow(chainA, programs, lies, options.timeoutMs)],
     ] as const) {
       log(`flow: ${name} ...`);
       const result = await flow().catch((error: unknown): FlowResult => ({
@@ -100,6 +126,11 @@ export async function runDevnet(options: { once: boolean; timeoutMs: number; ver
         chains.map((c) => [`chain ${c.chainId}`, { rpc: c.rpcUrl, oracle: c.oracle, ingestor: c.ingestor }]),
       ),
     );
+    const standing = await stakingSummary(chainA, { operators: OPERATOR_ACCOUNTS, watcher: WATCHER_ACCOUNT });
+    if (standing.length) {
+      console.log(`HoneSTake on chain ${chainA.chainId} (the watcher finalises honest results: reputation rises)`);
+      console.table(standing);
+    }
     const allOk = results.every((r) => r.ok);
     if (options.once) {
       await stop();

@@ -43,13 +43,22 @@ export type ExecuteParameters = {
   account: LocalAccount;
   /** Ingestor address per chain id. */
   ingestors: ReadonlyMap<bigint, Address>;
+  /** Fault injection (demos and tests only), see {@link OutcomeTamper}. */
+  tamper?: OutcomeTamper;
 };
+
+/**
+ * Fault injection for the devnet's "faulty quorum" demo and the end-to-end tests, never reachable
+ * from a config file or the CLI: rewrites a run's outcome before its record body is built and
+ * signed, as a lying operator would. Returning the outcome unchanged keeps the operator honest.
+ */
+export type OutcomeTamper = (job: RequestToRun, outcome: RunOutcome) => RunOutcome;
 
 export type ExecuteReturnType = { result: ResultJob; body: ExecutionRecordBody; bodyHash: Hex; outcome: RunOutcome };
 
 export async function executeWork(params: ExecuteParameters): Promise<ExecuteReturnType> {
   const { job } = params;
-  const { body, bodyHash, outcome, rejected } = await runRequest(job, params.pkg, params.runtime);
+  const { body, bodyHash, outcome, rejected } = await runRequest(job, params.pkg, params.runtime, params.tamper);
   const chains = await signChains(body, params.account, params.ingestors);
   const result: ResultJob = {
     operator: params.account.address,
@@ -93,6 +102,7 @@ export async function runRequest(
   job: RequestToRun,
   pkg: ProgramPackage,
   runtime: NanoRuntime,
+  tamper?: OutcomeTamper,
 ): Promise<RunRequestReturnType> {
   const originChainId = BigInt(job.chainId);
   let outcome: RunOutcome;
@@ -117,6 +127,7 @@ export async function runRequest(
       message: error.shortMessage,
     };
   }
+  if (tamper) outcome = tamper(job, outcome);
   const body = recordBody(job, outcome);
   return { body, bodyHash: recordBodyHash(body), outcome, rejected };
 }

@@ -10,7 +10,7 @@ import { QUEUE_PREFIX, jobIds, queueNames, redisKeys } from "../protocol/queues.
 import { RunAbandonedError } from "../runtime/errors.ts";
 import { NanoRuntime } from "../runtime/executor.ts";
 import type { WorkerConfig } from "./config.ts";
-import { executeWork } from "./execute.ts";
+import { executeWork, type OutcomeTamper } from "./execute.ts";
 import { ProgramStore } from "./programStore.ts";
 
 /**
@@ -31,6 +31,8 @@ import { ProgramStore } from "./programStore.ts";
  */
 export type WorkerOptions = {
   privateKey: Hex;
+  /** Fault injection (devnet demo and tests only; not in the config schema): a lying operator. */
+  tamper?: OutcomeTamper;
   logger?: Logger;
   registry?: Registry;
   /** Share one runtime pool between several in-process workers (the devnet); not closed by close(). */
@@ -109,7 +111,7 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
     const timer = metrics.duration.startTimer();
     try {
       const pkg = await store.get(work.programId);
-      const executed = await executeWork({ job: work, pkg, runtime, account, ingestors });
+      const executed = await executeWork({ job: work, pkg, runtime, account, ingestors, tamper: options.tamper });
       await results.add("result", executed.result, {
         jobId: jobIds.result(work.chainId, work.requestId, address),
         removeOnComplete: { age: 3_600, count: 10_000 },

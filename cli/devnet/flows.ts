@@ -1,14 +1,26 @@
 import {
   createPublicClient,
   createWalletClient,
+  formatEther,
   http,
   parseEther,
   stringToHex,
+  zeroAddress,
+  type Address,
   type Hex,
   type PublicClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { executableOracleAbi, instructionIngestorAbi, omniTokenAbi } from "../../protocol/abis.ts";
+import {
+  disputeManagerAbi,
+  executableOracleAbi,
+  instructionIngestorAbi,
+  nativeStakeAdapterAbi,
+  omniTokenAbi,
+  stakingRegistryAbi,
+} from "../../protocol/abis.ts";
+import { Op } from "../../protocol/instructions.ts";
+import type { OutcomeTamper } from "../../worker/execute.ts";
 import { devKey, type DevnetChain, type DevnetPrograms } from "./prepare.ts";
 
 export type FlowResult = { flow: string; ok: boolean; detail: string; latencyMs: number };
@@ -219,3 +231,150 @@ function randomKey(): Hex {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   return `0x${Buffer.from(bytes).toString("hex")}` as Hex;
 }
+
+/**
+ * The devnet's lying quorum: operators in `colluders` rewrite every TRANSFER of the requests in
+ * `lies` to pay `attacker` instead, and sign that. Enough of them reach the threshold, so the
+ * wrong result is ingested; the watcher must catch it.
+ */
+export function redirectPayouts(lies: ReadonlySet<Hex>, attacker: Address): OutcomeTamper {
+  return (job, outcome) => {
+    if (!lies.has(job.requestId) || !outcome.instructions) return outcome;
+    const instructions = new Map(
+      [...outcome.instructions].map(([chainId, list]) => [
+        chainId,
+        list.map((ix) => (ix.op === Op.TRANSFER ? { ...ix, target: attacker } : ix)),
+      ]),
+    );
+    const stdout = new TextEncoder().encode(
+      new TextDecoder().decode(outcome.stdout).replaceAll(/0x[0-9a-fA-F]{40}/g, attacker),
+    );
+    return { ...outcome, stdout, instructions };
+  };
+}
+
+/**
+ * Flow 4: a faulty quorum caught. Three colluding operators sign a payout that pays an attacker;
+ * it is ingested; the watcher re-executes it from DA, challenges with the correct bodyHash, votes,
+ * and the dispute resolves: the three signers are slashed, their reputation reset, the watcher
+ * paid its share and its bond returned.
+ */
+export async function faultyQuorumFlow(
+  chainA: DevnetChain,
+  programs: DevnetPrograms,
+  lies: Set<Hex>,
+  timeoutMs: number,
+): Promise<FlowResult> {
+  const started = Date.now();
+  const staking = chainA.staking;
+  if (!staking) return { flow: "faulty quorum caught", ok: false, detail: "HoneSTake not deployed", latencyMs: 0 };
+  const { publicClient, wallet } = clients(chainA);
+  const requestId = await publicClient.readContract({
+    address: chainA.oracle,
+    abi: executableOracleAbi,
+    functionName: "nextRequestId",
+    args: [wallet.account.address],
+  });
+  lies.add(requestId);
+  const fee = await publicClient.readContract({
+    address: chainA.oracle,
+    abi: executableOracleAbi,
+    functionName: "feeOf",
+    args: [zeroAddress],
+  });
+  const value = parseEther("0.2");
+  const payee = privateKeyToAccount(randomKey()).address;
+  const input = JSON.stringify({ amount: (value - fee).toString(), recipients: [{ to: payee, weight: 1 }] });
+  await requestEth(chainA, programs["payout-splitter"]!.programId, input, value);
+  const ingested = await waitForIngested(chainA, requestId, chainA.chainId, timeoutMs);
+  if (!ingested) return fail("the wrong result was not ingested before the timeout");
+  const ingestedAt = Date.now();
+
+  const deadline = Date.now() + timeoutMs;
+  const dispute = async () => {
+    const logs = await publicClient.getContractEvents({
+      address: staking.disputeManager,
+      abi: disputeManagerAbi,
+      eventName: "DisputeOpened",
+      args: { requestId },
+      fromBlock: ingested.blockNumber,
+    });
+    return logs[0]?.args;
+  };
+  let opened: Awaited<ReturnType<typeof dispute>>;
+  while (!(opened = await dispute()) && Date.now() < deadline) await sleep(200);
+  if (!opened) return fail("the watcher did not challenge the wrong result");
+  const challengedAfterMs = Date.now() - ingestedAt;
+  const resolved = async () =>
+    (
+      await publicClient.getContractEvents({
+        address: staking.disputeManager,
+        abi: disputeManagerAbi,
+        eventName: "DisputeResolved",
+        args: { disputeId: opened!.disputeId },
+        fromBlock: ingested.blockNumber,
+      })
+    )[0]?.args;
+  let outcome: Awaited<ReturnType<typeof resolved>>;
+  while (!(outcome = await resolved()) && Date.now() < deadline) await sleep(250);
+  if (!outcome) return fail(`dispute #${opened.disputeId} was not resolved before the timeout`);
+  const reputations = await Promise.all(
+    opened.signers!.map((signer) =>
+      publicClient.readContract({
+        address: staking.registry,
+        abi: stakingRegistryAbi,
+        functionName: "reputationOf",
+        args: [signer],
+      }),
+    ),
+  );
+  const upheld = outcome.outcome === 2;
+  const ok = upheld && outcome.slashed! > 0n && reputations.every((r) => r === 0n);
+  return {
+    flow: "faulty quorum caught",
+    ok,
+    detail:
+      `challenged ${challengedAfterMs} ms after ingestion; dispute #${opened.disputeId} ` +
+      `${upheld ? "upheld" : "REJECTED"}: ${opened.signers!.length} signers slashed ` +
+      `${formatEther(outcome.slashed!)} ETH in total, watcher paid ${formatEther(outcome.challengerReward!)} ETH ` +
+      `and its ${formatEther(opened.bond!)} ETH bond back; signers' reputation reset`,
+    latencyMs: Date.now() - started,
+  };
+
+  function fail(detail: string): FlowResult {
+    return { flow: "faulty quorum caught", ok: false, detail, latencyMs: Date.now() - started };
+  }
+}
+
+/** Operators' and the watcher's HoneSTake standing on `chain`, for the devnet summary. */
+export async function stakingSummary(chain: DevnetChain, accounts: { operators: number[]; watcher: number }) {
+  const staking = chain.staking;
+  if (!staking) return [];
+  const { publicClient } = clients(chain);
+  const read = <T>(address: Address, abi: readonly unknown[], functionName: string, args: unknown[]) =>
+    publicClient.readContract({ address, abi, functionName, args } as never) as Promise<T>;
+  const rows = [];
+  for (const index of accounts.operators) {
+    const account = privateKeyToAccount(devKey(index)).address;
+    const [bonded] = await read<[bigint, bigint, bigint]>(staking.adapter, nativeStakeAdapterAbi, "stakeOf", [account]);
+    rows.push({
+      account: `operator dev:${index}`,
+      "stake ETH": formatEther(bonded),
+      "reputation bps": Number(await read<bigint>(staking.registry, stakingRegistryAbi, "reputationOf", [account])),
+      "required ETH": formatEther(await read<bigint>(staking.registry, stakingRegistryAbi, "requiredStake", [account])),
+      active: await read<boolean>(staking.registry, stakingRegistryAbi, "isActive", [account]),
+    });
+  }
+  const watcher = privateKeyToAccount(devKey(accounts.watcher)).address;
+  const [bonded] = await read<[bigint, bigint, bigint]>(staking.adapter, nativeStakeAdapterAbi, "stakeOf", [watcher]);
+  rows.push({
+    account: `watcher dev:${accounts.watcher}`,
+    "stake ETH": formatEther(bonded),
+    "reputation bps": 0,
+    "required ETH": formatEther(await read<bigint>(staking.registry, stakingRegistryAbi, "watcherMinStake", [])),
+    active: await read<boolean>(staking.registry, stakingRegistryAbi, "isWatcher", [watcher]),
+  });
+  return rows;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPublicClient, createWalletClient, http, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -15,9 +15,12 @@ export type DevnetChain = {
   rpcUrl: string;
   oracle: Address;
   ingestor: Address;
+  /** What the ingestor reads: the StakingRegistry when staking is deployed, else the OwnedOperatorSet. */
   operatorSet: Address;
   factory: Address;
   omniToken: Address;
+  /** HoneSTake (deploy/06_staking.ts), when deployed. */
+  staking?: { registry: Address; adapter: Address; disputeManager: Address };
 };
 
 export type DevnetPrograms = Record<string, { programId: Hex; packagePath: string }>;
@@ -51,21 +54,25 @@ export async function prepareDevnet(options: {
       encoding: "utf8",
     });
     if (deploy.status !== 0) throw new Error(`deploy to ${chain.name} failed:\n${deploy.stdout}\n${deploy.stderr}`);
-    const address = (name: string) =>
-      (
-        JSON.parse(readFileSync(join(options.deploymentsDir, chain.name, `${name}.json`), "utf8")) as {
-          address: Address;
+    const saved = (name: string) => join(options.deploymentsDir, chain.name, `${name}.json`);
+    const address = (name: string) => (JSON.parse(readFileSync(saved(name), "utf8")) as { address: Address }).address;
+    const staking = existsSync(saved("DisputeManager"))
+      ? {
+          registry: address("StakingRegistry"),
+          adapter: address("NativeStakeAdapter"),
+          disputeManager: address("DisputeManager"),
         }
-      ).address;
+      : undefined;
     chains.push({
       name: chain.name,
       chainId: chain.chainId,
       rpcUrl: `http://127.0.0.1:${chain.port}`,
       oracle: address("ExecutableOracle"),
       ingestor: address("InstructionIngestor"),
-      operatorSet: address("OwnedOperatorSet"),
+      operatorSet: staking?.registry ?? address("OwnedOperatorSet"),
       factory: address("ContractFactory"),
       omniToken: address("OmniToken"),
+      ...(staking ? { staking } : {}),
     });
     options.log(`suite deployed on chain ${chain.chainId}`);
   }

@@ -1,19 +1,26 @@
 import { join } from "node:path";
 import { pino, type Logger } from "pino";
-import { createPublicClient, type Hex, type Transport } from "viem";
+import { createPublicClient, http, type Hex, type Transport } from "viem";
 import { loadIngestorConfig, startIngestor, type IngestorHandle } from "../../ingestor/index.ts";
 import { loadRelayerConfig, startRelayer, type RelayerHandle } from "../../relayer/index.ts";
 import { NanoRuntime } from "../../runtime/executor.ts";
+import { loadWatcherConfig } from "../../watcher/config.ts";
+import { startWatcher, type WatcherHandle } from "../../watcher/index.ts";
+import type { OutcomeTamper } from "../../worker/execute.ts";
 import { loadWorkerConfig, startWorker, type WorkerHandle } from "../../worker/index.ts";
 import { devKey, type DevnetChain } from "./prepare.ts";
 
 export const OPERATOR_ACCOUNTS = [1, 2, 3, 4];
 export const POSTER_ACCOUNT = 5;
+/** The staked watcher of config/deploy/*.json (`staking.watchers`). */
+export const WATCHER_ACCOUNT = 9;
 
 export type DevnetServices = {
   relayer: RelayerHandle;
   workers: WorkerHandle[];
   ingestor: IngestorHandle;
+  /** Present when the chains have HoneSTake deployed (and `watcher` was not false). */
+  watcher?: WatcherHandle;
   runtime: NanoRuntime;
   close: () => Promise<void>;
 };
@@ -33,6 +40,18 @@ export async function startDevnetServices(options: {
   transports?: Record<number, Transport>;
   /** Scheduler settings (quorum, reassignAfterMs, ...), e.g. faster work stealing in tests. */
   scheduler?: Record<string, unknown>;
+  /** Run the watcher (default: when HoneSTake is deployed on every chain). */
+  watcher?: boolean;
+  /** Watcher options (see watcher/config.ts `options`), e.g. finalize off. */
+  watcherOptions?: Record<string, unknown>;
+  /** Operators that lie (devnet demo and tests): their runs go through `tamper` before signing. */
+  colluders?: { operators: number[]; tamper: OutcomeTamper };
+  /**
+   * Mine an empty block this often on every chain (0 = never). Automine chains only make blocks
+   * for transactions, and dispute phases are measured in block time: without blocks an idle chain
+   * would never reach a reveal phase.
+   */
+  blockTickMs?: number;
 }): Promise<DevnetServices> {
   const logger = options.logger ?? pino({ level: "silent" });
   const chains = options.chains.map((c) => ({
@@ -70,9 +89,11 @@ export async function startDevnetServices(options: {
   const workers: WorkerHandle[] = [];
   for (const index of options.operators ?? OPERATOR_ACCOUNTS) {
     const config = loadWorkerConfig({ raw: { chains, programs: { dirs: [options.storeDir] }, redis }, env: {} });
+    const lies = options.colluders?.operators.includes(index);
     workers.push(
       await startWorker(config, {
         privateKey: devKey(index) as Hex,
+        ...(lies ? { tamper: options.colluders!.tamper } : {}),
         runtime,
         logger: logger.child({ service: "worker", operator: index }),
         opsServer: false,
@@ -100,14 +121,58 @@ export async function startDevnetServices(options: {
         : {}),
     },
   );
+  const staked = options.chains.every((c) => c.staking);
+  const watcher =
+    (options.watcher ?? staked) && staked
+      ? await startWatcher(
+          loadWatcherConfig({
+            raw: {
+              chains: options.chains.map((c) => ({
+                chainId: c.chainId,
+                rpcUrl: c.rpcUrl,
+                oracle: c.oracle,
+                ingestor: c.ingestor,
+                disputeManager: c.staking!.disputeManager,
+                registry: c.staking!.registry,
+                confirmations: 0,
+              })),
+              watcher: { privateKey: devKey(WATCHER_ACCOUNT) },
+              da: { primary: { layer: "local", dir: join(options.dataDir, "da") } },
+              programs: { dirs: [options.storeDir] },
+              options: { pollIntervalMs: 200, daRetryDelayMs: 200, ...options.watcherOptions },
+              redis,
+            },
+            env: {},
+          }),
+          {
+            logger: logger.child({ service: "watcher" }),
+            opsServer: false,
+            runtime,
+            ...(options.transports ? { transports: options.transports } : {}),
+          },
+        )
+      : undefined;
+  const tick = options.blockTickMs ?? 0;
+  const miners = options.chains.map((c) =>
+    createPublicClient({ transport: options.transports?.[c.chainId] ?? http(c.rpcUrl) }),
+  );
+  const ticker =
+    tick > 0
+      ? setInterval(() => {
+          for (const client of miners) void client.request({ method: "evm_mine" } as never).catch(() => {});
+        }, tick)
+      : undefined;
   let closing: Promise<void> | undefined;
   return {
     relayer,
     workers,
     ingestor,
+    ...(watcher ? { watcher } : {}),
     runtime,
     close: () =>
       (closing ??= (async () => {
+        if (ticker) clearInterval(ticker);
+        await watcher?.close();
         await relayer.close();
         for (const w of workers) await w.close();
         await ingestor.close();

@@ -35,9 +35,15 @@ export async function createWorld() {
         rpcUrl: "http://in-process.invalid",
         oracle: suite.addresses.ExecutableOracle as Hex,
         ingestor: suite.addresses.InstructionIngestor as Hex,
-        operatorSet: suite.addresses.OwnedOperatorSet as Hex,
+        // the ingestor reads the StakingRegistry (config/deploy/*.json: staking.operatorSet "staked")
+        operatorSet: suite.addresses.StakingRegistry as Hex,
         factory: suite.addresses.ContractFactory as Hex,
         omniToken: suite.addresses.OmniToken as Hex,
+        staking: {
+          registry: suite.addresses.StakingRegistry as Hex,
+          adapter: suite.addresses.NativeStakeAdapter as Hex,
+          disputeManager: suite.addresses.DisputeManager as Hex,
+        },
       },
     });
   }
@@ -56,8 +62,17 @@ export async function createWorld() {
   const transports = Object.fromEntries(chains.map((c) => [c.devnet.chainId, custom(c.connection.provider)]));
 
   let services: DevnetServices | undefined;
-  const start = async (options: { operators?: number[]; scheduler?: Record<string, unknown> } = {}) => {
+  const start = async (
+    options: Partial<
+      Pick<
+        Parameters<typeof startDevnetServices>[0],
+        "operators" | "scheduler" | "watcher" | "watcherOptions" | "colluders" | "blockTickMs"
+      >
+    > = {},
+  ) => {
     services = await startDevnetServices({
+      // the network tests run without a watcher; HoneSTake tests ask for one
+      watcher: false,
       chains: chains.map((c) => c.devnet),
       redisUrl,
       storeDir,
