@@ -208,19 +208,28 @@ export class DisputeVoter {
       );
       return upholds;
     }
-    const pointer = await this.daPointerOf(chain, originChainId, state.requestId);
-    if (!pointer) return true; // no ingest event carrying a pointer: nothing to read
-    const read = await this.o.verifier.readRecord(pointer, state.resultBodyHash);
+    // Only the ingested result's own record can be judged: without its ingest event (outside the
+    // followed range) or for a result other than the ingested one, this watcher cannot tell.
+    const ingested = await this.ingestedOf(chain, originChainId, state.requestId);
+    if (!ingested || ingested.bodyHash.toLowerCase() !== state.resultBodyHash.toLowerCase()) {
+      this.o.log.warn({ disputeId: state.id }, "cannot evaluate availability (not the ingested result): abstaining");
+      return null;
+    }
+    const read = await this.o.verifier.readRecord(ingested.daPointer, state.resultBodyHash);
     this.o.log.info({ disputeId: state.id, available: read.ok }, "dispute evaluated (data availability)");
     return !read.ok;
   }
 
-  private async daPointerOf(chain: WatcherChain, originChainId: bigint, requestId: Hex): Promise<Hex | undefined> {
+  private async ingestedOf(
+    chain: WatcherChain,
+    originChainId: bigint,
+    requestId: Hex,
+  ): Promise<{ daPointer: Hex; bodyHash: Hex } | undefined> {
     const stored = await this.o.redis.hget(
       watcherKeys(this.o.owner).results(chain.chainId),
       resultField(originChainId, requestId),
     );
-    if (stored) return (JSON.parse(stored) as ResultState).daPointer;
+    if (stored) return JSON.parse(stored) as ResultState;
     const logs = await chain.client.getLogs({
       address: chain.ingestor,
       event: resultIngested,
@@ -229,7 +238,8 @@ export class DisputeVoter {
       toBlock: "latest",
       strict: true,
     });
-    return logs.find((l) => !l.removed)?.args.daPointer;
+    const log = logs.find((l) => !l.removed);
+    return log ? { daPointer: log.args.daPointer, bodyHash: log.args.bodyHash } : undefined;
   }
 
   private async withdraw(chain: WatcherChain): Promise<void> {

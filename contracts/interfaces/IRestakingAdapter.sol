@@ -23,6 +23,9 @@ interface IRestakingAdapter {
         address indexed creditRecipient,
         uint256 credited
     );
+    /// @notice Emitted when `rewardRecipient` refused its reward (a reverting receiver or a
+    /// blocked token transfer): it is credited instead, for {claimSlashed}.
+    event RewardCredited(address indexed rewardRecipient, uint256 reward);
     /// @notice Emitted when `account` takes the slashed stake credited to it.
     event SlashedClaimed(address indexed account, uint256 amount);
 
@@ -34,8 +37,9 @@ interface IRestakingAdapter {
     function slashableStake(address operator, uint256 untilBlock) external view returns (uint256);
 
     /// @notice Takes up to `amount` of `operator`'s stake (bonded first, then unbonding), sends
-    /// up to `reward` of it to `rewardRecipient` at once and credits the rest to
-    /// `creditRecipient`, who takes it with {claimSlashed}.
+    /// up to `reward` of it to `rewardRecipient` at once (credited to it instead if the transfer
+    /// fails, emitting {RewardCredited}) and credits the rest to `creditRecipient`, who takes it
+    /// with {claimSlashed}.
     /// @dev One call and one transfer per slash: the treasury's share is booked, not sent, which
     /// keeps a slashing proof cheap. Requirements: the caller is the slasher (the registry); both
     /// recipients non-zero. Emits {Slashed}.

@@ -187,7 +187,8 @@ interface IStakingRegistry is IOperatorSet {
     /// Emits {WatcherRegistered}.
     function registerWatcher() external;
 
-    /// @notice Stops the caller being a watcher (votes it already committed still count).
+    /// @notice Stops the caller being a watcher. Votes it committed but has not revealed yet no
+    /// longer count (a reveal counts at most the weight the voter has then, zero once deregistered).
     /// @dev Requirements: a watcher. Emits {WatcherDeregistered}.
     function deregisterWatcher() external;
 

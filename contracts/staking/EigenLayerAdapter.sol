@@ -191,7 +191,12 @@ contract EigenLayerAdapter is IRestakingAdapter, Ownable2Step, ReentrancyGuardTr
         emit OperatorSetSlashed(operator, slashId, wad, received);
         emit Slashed(operator, rewardRecipient, reward, creditRecipient, credited);
         if (received > slashed) emit SurplusRetained(operator, received - slashed);
-        if (reward != 0) IERC20(asset).safeTransfer(rewardRecipient, reward);
+        if (reward != 0 && !IERC20(asset).trySafeTransfer(rewardRecipient, reward)) {
+            // a recipient the token refuses gets its reward credited: the slash must not revert
+            slashedOwed[rewardRecipient] += reward;
+            totalOwed += reward;
+            emit RewardCredited(rewardRecipient, reward);
+        }
     }
 
     /// @inheritdoc IRestakingAdapter

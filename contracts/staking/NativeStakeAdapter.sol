@@ -31,6 +31,9 @@ contract NativeStakeAdapter is INativeStakeAdapter, Ownable2Step, ReentrancyGuar
         uint256 unlockBlock;
     }
 
+    /// @dev Gas forwarded with an ETH reward: enough for a smart-contract wallet's receive hook.
+    uint256 internal constant REWARD_CALL_GAS = 100_000;
+
     mapping(address operator => Stake) private _stakes;
     /// @inheritdoc IRestakingAdapter
     mapping(address account => uint256) public slashedOwed;
@@ -164,8 +167,13 @@ contract NativeStakeAdapter is INativeStakeAdapter, Ownable2Step, ReentrancyGuar
         _totals = Totals(totals.staked - uint128(slashed), totals.owed + uint128(credited));
         if (credited != 0) slashedOwed[creditRecipient] += credited;
         emit Slashed(operator, rewardRecipient, reward, creditRecipient, credited);
-        // ---- interactions
-        if (reward != 0) _send(rewardRecipient, reward);
+        // ---- interactions: a recipient that refuses the reward gets it credited instead, so it
+        // cannot make the slash (and the dispute resolution around it) revert
+        if (reward != 0 && !_trySend(rewardRecipient, reward)) {
+            slashedOwed[rewardRecipient] += reward;
+            _totals.owed += uint128(reward);
+            emit RewardCredited(rewardRecipient, reward);
+        }
     }
 
     /// @inheritdoc IRestakingAdapter
@@ -190,8 +198,10 @@ contract NativeStakeAdapter is INativeStakeAdapter, Ownable2Step, ReentrancyGuar
     function slashableStake(address operator, uint256 untilBlock) external view returns (uint256) {
         Stake storage s = _stakes[operator];
         uint256 amount = s.bonded;
-        // unbonding stake can be withdrawn from its unlock block on
-        if (s.unlockBlock > untilBlock) amount += s.unbonding;
+        uint256 unbonding = s.unbonding;
+        // unbonding stake can be withdrawn from its unlock block on (the unlock block is read only
+        // when something unbonds: the ingestor asks this for every signer)
+        if (unbonding != 0 && s.unlockBlock > untilBlock) amount += unbonding;
         return amount;
     }
 
@@ -214,6 +224,16 @@ contract NativeStakeAdapter is INativeStakeAdapter, Ownable2Step, ReentrancyGuar
     /*//////////////////////////////////////////////////////////////
                                 INTERNAL
     //////////////////////////////////////////////////////////////*/
+
+    /// @dev Like {_send} but reports failure instead of reverting; ETH gets a bounded amount of gas
+    /// so a recipient cannot burn the caller's.
+    function _trySend(address to, uint256 amount) internal returns (bool ok) {
+        if (asset == address(0)) {
+            (ok, ) = to.call{value: amount, gas: REWARD_CALL_GAS}("");
+        } else {
+            ok = IERC20(asset).trySafeTransfer(to, amount);
+        }
+    }
 
     function _send(address to, uint256 amount) internal {
         if (asset == address(0)) {

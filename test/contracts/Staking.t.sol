@@ -287,6 +287,31 @@ contract StakingTest is StakingBase {
         ethAdapter.claimSlashed();
     }
 
+    /// @dev A submitter (or challenger) that refuses ETH must not be able to make a slash revert:
+    /// its reward is credited instead.
+    function test_eth_rewardRefusedIsCreditedNotReverted() public {
+        NativeStakeAdapter ethAdapter = new NativeStakeAdapter(owner, address(0), WINDOW, ESCALATION, UNBONDING);
+        StakingRegistry ethRegistry = _deployRegistry(ethAdapter);
+        vm.prank(owner);
+        ethAdapter.setSlasher(address(ethRegistry));
+        address op = operators[2];
+        vm.deal(op, 100 ether);
+        vm.startPrank(op);
+        ethAdapter.deposit{value: 100 ether}(100 ether);
+        ethRegistry.register();
+        vm.stopPrank();
+
+        RefusesEth refuser = new RefusesEth();
+        (Result memory a, bytes memory sigA, Result memory b, bytes memory sigB) = _equivocation(2, keccak256("r"));
+        vm.expectEmit(address(ethAdapter));
+        emit IRestakingAdapter.RewardCredited(address(refuser), 10 ether);
+        vm.prank(address(refuser));
+        ethRegistry.proveEquivocation(a, sigA, b, sigB, block.chainid, address(ingestor));
+        assertEq(ethAdapter.slashedOwed(address(refuser)), 10 ether);
+        assertEq(ethAdapter.totalOwed(), 50 ether);
+        assertEq(address(ethAdapter).balance, 100 ether, "nothing left the adapter");
+    }
+
     function test_erc20_adapterRejectsEth() public {
         vm.deal(operators[0], 1 ether);
         vm.prank(operators[0]);
@@ -739,5 +764,12 @@ contract StakingInvariantTest is StakingBase {
         assertEq(stakeToken.balanceOf(watcher), handler.toSubmitter());
         assertEq(adapter.slashedOwed(treasury), handler.toTreasury());
         assertEq(handler.doubleSlashes(), 0);
+    }
+}
+
+/// @dev A contract that refuses every ETH transfer.
+contract RefusesEth {
+    receive() external payable {
+        revert("no ETH");
     }
 }
