@@ -126,7 +126,9 @@ export function registerWatcherCommands(root: Command): void {
   );
 
   withStakingOptions(
-    watcher.command("deregister").description("Stop being a watcher (votes not yet revealed then count 0: reveal first)"),
+    watcher
+      .command("deregister")
+      .description("Stop being a watcher (votes not yet revealed then count 0: reveal first)"),
     KEY_ENV,
   ).action((options: StakingCliOptions) =>
     runAction(async () => {
