@@ -145,6 +145,7 @@ function operatorLines(s: StakeStatus): [string, string][] {
     ["active", s.active ? "yes" : "no"],
     ["threshold", `${s.threshold} of ${s.registeredCount} registered`],
     ["owed by disputes", `${formatEther(s.owed)} ETH`],
+    ["slashed stake credited", `${formatEther(s.slashedCredit)} ${unit(s)}`],
   ];
 }
 

@@ -33,6 +33,7 @@ function watcherLines(s: StakeStatus): [string, string][] {
     ["voting weight", `${formatEther(s.watcherWeight)} ${unit(s)}`],
     ["minimum stake", `${formatEther(s.watcherMinStake)} ${unit(s)}`],
     ["owed by disputes", `${formatEther(s.owed)} ETH`],
+    ["slashed stake credited", `${formatEther(s.slashedCredit)} ${unit(s)}`],
   ];
 }
 
@@ -143,7 +144,10 @@ export function registerWatcherCommands(root: Command): void {
       .description("Disputes the account challenged or voted in, their outcome, and the ETH owed; --withdraw takes it")
       .argument("[account]", "address (default: the signing key's)")
       .option("--from-block <n>", "first block to search for dispute events", "0")
-      .option("--withdraw", "withdraw the ETH the DisputeManager owes (signs with the key options)"),
+      .option(
+        "--withdraw",
+        "withdraw what is owed: ETH from the DisputeManager and slashed stake credited in the adapter (signs with the key options)",
+      ),
     KEY_ENV,
   ).action((given: string | undefined, options: StakingCliOptions & { fromBlock: string; withdraw?: boolean }) =>
     runAction(async () => {
@@ -151,7 +155,11 @@ export function registerWatcherCommands(root: Command): void {
       const c = await stakingClientsFromOptions(options, KEY_ENV, options.withdraw === true);
       if (options.withdraw) {
         const done = await withdrawOwed(c);
-        console.log(options.json ? toJson(done) : `withdrew ${formatEther(done.amount)} ETH in ${done.txHash}`);
+        console.log(
+          options.json
+            ? toJson(done)
+            : `withdrew ${formatEther(done.amount)} ETH from disputes and ${formatEther(done.slashed)} of credited slashed stake (last tx ${done.txHash})`,
+        );
         return;
       }
       const who = accountOf(c, given, KEY_ENV);

@@ -163,8 +163,10 @@ export type StakeStatus = {
   watcher: boolean;
   watcherWeight: bigint;
   watcherMinStake: bigint;
-  /** ETH owed to the account by the DisputeManager (returned bonds, rewards, treasury shares). */
+  /** ETH owed to the account by the DisputeManager (returned bonds, forfeited bonds for the treasury). */
   owed: bigint;
+  /** Slashed stake credited to the account in the adapter (the treasury's share, refused rewards). */
+  slashedCredit: bigint;
 };
 
 /**
@@ -206,12 +208,13 @@ export async function readStakeStatus(c: StakingClients, account: Address): Prom
       client.readContract({ ...registry, functionName: "registeredCount" }),
     ]);
   const [known, index] = indexOf;
-  const [slashable, watcher, watcherWeight, watcherMinStake, owed, registered] = await Promise.all([
+  const [slashable, watcher, watcherWeight, watcherMinStake, owed, slashedCredit, registered] = await Promise.all([
     client.readContract({ ...adapter, functionName: "slashableStake", args: [account, currentBlock + window] }),
     client.readContract({ ...registry, functionName: "isWatcher", args: [account] }),
     client.readContract({ ...registry, functionName: "watcherWeight", args: [account] }),
     client.readContract({ ...registry, functionName: "watcherMinStake" }),
     client.readContract({ address: addresses.disputes, abi: disputeManagerAbi, functionName: "owed", args: [account] }),
+    client.readContract({ ...adapter, functionName: "slashedOwed", args: [account] }),
     isRegistered(c, account, known, active),
   ]);
   const [bonded, unbonding, unlockBlock] = stake;
@@ -236,6 +239,7 @@ export async function readStakeStatus(c: StakingClients, account: Address): Prom
     watcherWeight,
     watcherMinStake,
     owed,
+    slashedCredit,
   };
 }
 
@@ -436,20 +440,41 @@ export async function deregisterWatcher(c: StakingClients): Promise<Sent> {
   return send(c, { address: c.addresses.registry, abi: stakingRegistryAbi, functionName: "deregisterWatcher" });
 }
 
-/** Takes the ETH the DisputeManager owes the caller. */
-export async function withdrawOwed(c: StakingClients): Promise<Sent & { amount: bigint }> {
+/**
+ * Takes what is owed to the caller: ETH from the DisputeManager (returned bonds; forfeited bonds
+ * for the treasury) and slashed stake credited in the adapter (the treasury's share of slashes,
+ * rewards a recipient refused). `amount` is the DisputeManager's part, `slashed` the adapter's.
+ */
+export async function withdrawOwed(c: StakingClients): Promise<Sent & { amount: bigint; slashed: bigint }> {
   const me = account(c);
-  const amount = await c.publicClient.readContract({
-    address: c.addresses.disputes,
-    abi: disputeManagerAbi,
-    functionName: "owed",
-    args: [me],
-  });
-  if (amount === 0n) {
-    throw new NothingToWithdrawError(`Nothing to withdraw: the DisputeManager owes ${me} nothing`, { permanent: true });
+  const [amount, slashed] = await Promise.all([
+    c.publicClient.readContract({
+      address: c.addresses.disputes,
+      abi: disputeManagerAbi,
+      functionName: "owed",
+      args: [me],
+    }),
+    c.publicClient.readContract({
+      address: c.addresses.adapter,
+      abi: nativeStakeAdapterAbi,
+      functionName: "slashedOwed",
+      args: [me],
+    }),
+  ]);
+  if (amount === 0n && slashed === 0n) {
+    throw new NothingToWithdrawError(
+      `Nothing to withdraw: neither the DisputeManager nor the stake adapter owes ${me} anything`,
+      { permanent: true },
+    );
   }
-  const sent = await send(c, { address: c.addresses.disputes, abi: disputeManagerAbi, functionName: "withdraw" });
-  return { ...sent, amount };
+  let sent: Sent | undefined;
+  if (amount > 0n) {
+    sent = await send(c, { address: c.addresses.disputes, abi: disputeManagerAbi, functionName: "withdraw" });
+  }
+  if (slashed > 0n) {
+    sent = await send(c, { address: c.addresses.adapter, abi: nativeStakeAdapterAbi, functionName: "claimSlashed" });
+  }
+  return { ...sent!, amount, slashed };
 }
 
 /*//////////////////////////////////////////////////////////////
