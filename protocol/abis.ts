@@ -5831,6 +5831,25 @@ export const stakingRegistryAbi = [
     inputs: [
       {
         internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+    ],
+    name: "isRegistered",
+    outputs: [
+      {
+        internalType: "bool",
+        name: "",
+        type: "bool",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
         name: "account",
         type: "address",
       },

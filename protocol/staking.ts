@@ -169,25 +169,14 @@ export type StakeStatus = {
   slashedCredit: bigint;
 };
 
-/**
- * Whether `account` is a registered operator. There is no view: never known means no, active
- * means yes, and otherwise a dry-run of deregister from it tells.
- */
-async function isRegistered(c: StakingClients, account: Address, known?: boolean, active?: boolean): Promise<boolean> {
-  if (known === false) return false;
-  if (active === true) return true;
-  try {
-    await c.publicClient.simulateContract({
-      address: c.addresses.registry,
-      abi: stakingRegistryAbi,
-      functionName: "deregister",
-      account,
-    });
-    return true;
-  } catch (error) {
-    if (revertName(error) === "Staking_NotRegistered") return false;
-    throw decodeStakingError(error);
-  }
+/** Whether `account` is a registered operator (it may be inactive for lack of stake). */
+function isRegistered(c: StakingClients, account: Address): Promise<boolean> {
+  return c.publicClient.readContract({
+    address: c.addresses.registry,
+    abi: stakingRegistryAbi,
+    functionName: "isRegistered",
+    args: [account],
+  });
 }
 
 export async function readStakeStatus(c: StakingClients, account: Address): Promise<StakeStatus> {
@@ -215,7 +204,7 @@ export async function readStakeStatus(c: StakingClients, account: Address): Prom
     client.readContract({ ...registry, functionName: "watcherMinStake" }),
     client.readContract({ address: addresses.disputes, abi: disputeManagerAbi, functionName: "owed", args: [account] }),
     client.readContract({ ...adapter, functionName: "slashedOwed", args: [account] }),
-    isRegistered(c, account, known, active),
+    isRegistered(c, account),
   ]);
   const [bonded, unbonding, unlockBlock] = stake;
   return {
@@ -395,13 +384,7 @@ export async function registerOperator(c: StakingClients): Promise<Sent & { inde
 /** Deregisters the caller (it keeps its index and can register again). */
 export async function deregisterOperator(c: StakingClients): Promise<Sent> {
   const me = account(c);
-  const [known] = await c.publicClient.readContract({
-    address: c.addresses.registry,
-    abi: stakingRegistryAbi,
-    functionName: "indexOf",
-    args: [me],
-  });
-  if (!(await isRegistered(c, me, known))) {
+  if (!(await isRegistered(c, me))) {
     throw new RegistrationError(`${me} is not a registered operator`, { permanent: true });
   }
   return send(c, { address: c.addresses.registry, abi: stakingRegistryAbi, functionName: "deregister" });
@@ -418,7 +401,7 @@ export async function registerWatcher(c: StakingClients): Promise<Sent> {
       hints: ["watch with another key"],
     });
   }
-  if (status.slashable < status.watcherMinStake) {
+  if (status.slashable < status.watcherMinStake || status.slashable === 0n) {
     const missing = status.watcherMinStake - status.slashable;
     throw new NotEnoughStakeError("register as a watcher", status.watcherMinStake, status.slashable, {
       hints: [`stake at least ${formatEther(missing)} more: \`versatus watcher stake ${formatEther(missing)}\``],
@@ -600,10 +583,6 @@ function revertError(error: unknown): ContractFunctionRevertedError | undefined 
   if (!(error instanceof ViemBaseError)) return undefined;
   const found = error.walk((e) => e instanceof ContractFunctionRevertedError);
   return found instanceof ContractFunctionRevertedError ? found : undefined;
-}
-
-function revertName(error: unknown): string | undefined {
-  return decodeRevert(error)?.errorName;
 }
 
 function decodeRevert(error: unknown): { errorName: string; args: readonly unknown[] } | undefined {

@@ -304,4 +304,7 @@ interface IStakingRegistry is IOperatorSet {
 
     /// @notice Number of registered operators (active or not).
     function registeredCount() external view returns (uint256);
+
+    /// @notice Whether `operator` is registered (it may still be inactive for lack of stake).
+    function isRegistered(address operator) external view returns (bool);
 }

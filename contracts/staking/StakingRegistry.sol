@@ -389,6 +389,11 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @inheritdoc IStakingRegistry
+    function isRegistered(address operator) external view returns (bool) {
+        return _members[operator].registered;
+    }
+
+    /// @inheritdoc IStakingRegistry
     function reputationOf(address operator) external view returns (uint256) {
         return _reputation(_members[operator], _epoch());
     }

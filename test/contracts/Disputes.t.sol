@@ -600,6 +600,9 @@ contract DisputeHandler is Test {
     uint256[] public ids;
     uint256 public openBonds;
     uint256 public withdrawnEth;
+    uint256 public doubleSlashes;
+    Result[] internal results;
+    mapping(uint256 index => bytes[]) internal sigsOf;
 
     constructor(DisputeInvariantTest t_, DisputeManager disputes_) {
         t = t_;
@@ -608,6 +611,24 @@ contract DisputeHandler is Test {
 
     function challenge(bool unavailable, uint256 claimSeed) external {
         (Result memory r, bytes[] memory sigs) = t.ingestedResult();
+        results.push(r);
+        sigsOf[results.length - 1] = sigs;
+        _challenge(r, sigs, unavailable, claimSeed);
+    }
+
+    /// @dev A second claim on a result already challenged (maybe already overturned).
+    function challengeAgain(uint256 which, uint256 claimSeed) external {
+        if (results.length == 0) return;
+        uint256 i = which % results.length;
+        try this.challengeExisting(results[i], sigsOf[i], claimSeed) {} catch {}
+    }
+
+    function challengeExisting(Result calldata r, bytes[] calldata sigs, uint256 claimSeed) external {
+        require(msg.sender == address(this), "handler only");
+        _challenge(r, sigs, false, claimSeed);
+    }
+
+    function _challenge(Result memory r, bytes[] memory sigs, bool unavailable, uint256 claimSeed) internal {
         address who = t.challengerAddr();
         vm.deal(who, 1 ether);
         vm.prank(who);
@@ -619,6 +640,38 @@ contract DisputeHandler is Test {
         );
         ids.push(id);
         openBonds += 1 ether;
+    }
+
+    /// @dev Two claims on one fresh result, both upheld by every watcher, resolved in turn: the
+    /// second must take nothing.
+    function doubleClaimUpheld(uint256 claimSeed) external {
+        (Result memory r, bytes[] memory sigs) = t.ingestedResult();
+        results.push(r);
+        sigsOf[results.length - 1] = sigs;
+        _challenge(r, sigs, false, claimSeed);
+        uint256 first = ids[ids.length - 1];
+        _challenge(r, sigs, false, claimSeed ^ 1);
+        uint256 second = ids[ids.length - 1];
+        for (uint256 w; w < 3; ++w) {
+            address voter = t.watcherAt(w);
+            bytes32 c1 = disputes.voteCommitment(first, voter, true, bytes32(w));
+            bytes32 c2 = disputes.voteCommitment(second, voter, true, bytes32(w));
+            vm.startPrank(voter);
+            try disputes.commitVote(first, c1) {} catch {}
+            try disputes.commitVote(second, c2) {} catch {}
+            vm.stopPrank();
+        }
+        (uint256 commitEnd, uint256 revealEnd) = disputes.phasesOf(second);
+        vm.warp(commitEnd + 1);
+        for (uint256 w; w < 3; ++w) {
+            vm.startPrank(t.watcherAt(w));
+            try disputes.revealVote(first, true, bytes32(w)) {} catch {}
+            try disputes.revealVote(second, true, bytes32(w)) {} catch {}
+            vm.stopPrank();
+        }
+        vm.warp(revealEnd + 1);
+        this.resolve(ids.length - 2);
+        this.resolve(ids.length - 1);
     }
 
     function vote(uint256 which, uint256 w, bool upholds) external {
@@ -640,8 +693,18 @@ contract DisputeHandler is Test {
     function resolve(uint256 which) external {
         if (ids.length == 0) return;
         uint256 id = ids[which % ids.length];
+        IDisputeManager.Dispute memory d = disputes.disputeOf(id);
+        (, bool overturnedBefore) = disputes.resultStatus(d.resultHash);
+        address[] memory signers = disputes.signersOf(id);
+        uint256[] memory before = new uint256[](signers.length);
+        for (uint256 i; i < signers.length; ++i) before[i] = t.stakeOf(signers[i]);
         try disputes.resolve(id) {
             openBonds -= 1 ether;
+            // the same fault (result, kind) already upheld: nobody may lose stake again
+            bool sameFault = overturnedBefore && d.kind == IDisputeManager.Kind.WrongResult;
+            if (sameFault && disputes.disputeOf(id).state == IDisputeManager.State.Upheld) {
+                for (uint256 i; i < signers.length; ++i) if (t.stakeOf(signers[i]) < before[i]) ++doubleSlashes;
+            }
         } catch {}
     }
 
@@ -686,6 +749,15 @@ contract DisputeInvariantTest is DisputeBase {
 
     function watcherAt(uint256 i) external view returns (address) {
         return watchers[i];
+    }
+
+    function stakeOf(address who) external view returns (uint256) {
+        return _stakeOf(who);
+    }
+
+    /// @dev One fault, one slash: a second upheld claim on an overturned result takes nothing.
+    function invariant_nobodySlashedTwiceForOneFault() public view {
+        assertEq(handler.doubleSlashes(), 0);
     }
 
     /// @dev ETH: the manager holds exactly the open bonds, what it owes and what it burned.

@@ -358,12 +358,14 @@ contract StakingTest is StakingBase {
         vm.prank(op);
         registry.deregister();
         assertFalse(registry.isActive(op));
+        assertFalse(registry.isRegistered(op));
         assertEq(registry.registeredCount(), 3);
         vm.prank(op);
         vm.expectRevert(abi.encodeWithSelector(IStakingRegistry.Staking_NotRegistered.selector, op));
         registry.deregister();
         vm.prank(op);
         registry.register();
+        assertTrue(registry.isRegistered(op));
         (, uint8 index) = registry.indexOf(op);
         assertEq(index, 3);
         vm.prank(op);
