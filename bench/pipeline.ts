@@ -42,6 +42,8 @@ const services = await startDevnetServices({
   redisUrl: redis.url,
   storeDir: join(work, "programs"),
   dataDir: work,
+  // the request -> result path only (the watcher would add a finalize per result; see bench:watcher)
+  watcher: false,
 });
 
 const transport = http(chainA.rpcUrl);
