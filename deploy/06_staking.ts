@@ -126,8 +126,9 @@ export default async function deployStaking(ctx: DeployContext): Promise<void> {
       continue;
     }
     const account = ctx.resolveAccount(ref);
-    if (await registry.isActive(account)) continue;
+    // dev operators are topped back up to operatorStake (a devnet run slashes its colluders)
     await stake(ref, cfg.operatorStake);
+    if (await registry.isActive(account)) continue;
     const asOperator = registry.connect(ctx.devSigner(ref));
     await ensure(
       ctx,
