@@ -4,6 +4,7 @@ import {
   createWalletClient,
   defineChain,
   formatEther,
+  getAddress,
   http,
   isAddress,
   parseEther,
@@ -17,6 +18,7 @@ import { devAccount } from "../deploy/context.ts";
 import { BaseError, InvalidInputError, redactUrl } from "../protocol/errors.ts";
 import {
   deregisterOperator,
+  evictOperator,
   readStakeStatus,
   registerOperator,
   resolveStakingAddresses,
@@ -235,6 +237,21 @@ export function registerOperatorCommands(root: Command): void {
       const c = await stakingClientsFromOptions(options, KEY_ENV, true);
       const sent = await deregisterOperator(c);
       console.log(options.json ? toJson(sent) : `deregistered in ${sent.txHash}`);
+    }),
+  );
+
+  withStakingOptions(
+    operator
+      .command("evict")
+      .description("Deregister another operator that no longer covers its required stake (anyone may)")
+      .argument("<account>", "the operator to evict"),
+    KEY_ENV,
+  ).action((target: string, options: StakingCliOptions) =>
+    runAction(async () => {
+      if (!isAddress(target)) throw new InvalidInputError("account", "a 0x-prefixed 20-byte address");
+      const c = await stakingClientsFromOptions(options, KEY_ENV, true);
+      const sent = await evictOperator(c, getAddress(target));
+      console.log(options.json ? toJson(sent) : `evicted ${target} in ${sent.txHash}`);
     }),
   );
 }

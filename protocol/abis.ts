@@ -5138,6 +5138,27 @@ export const stakingRegistryAbi = [
         name: "operator",
         type: "address",
       },
+      {
+        internalType: "uint256",
+        name: "slashable",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "required",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_StillActive",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
     ],
     name: "Staking_UnknownOperator",
     type: "error",
@@ -5285,6 +5306,37 @@ export const stakingRegistryAbi = [
       },
     ],
     name: "OperatorDeregistered",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "by",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "slashable",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "required",
+        type: "uint256",
+      },
+    ],
+    name: "OperatorEvicted",
     type: "event",
   },
   {
@@ -5758,6 +5810,19 @@ export const stakingRegistryAbi = [
       },
     ],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+    ],
+    name: "evict",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {
@@ -7434,6 +7499,22 @@ export const disputeManagerAbi = [
       },
     ],
     name: "Dispute_InvalidSignature",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "active",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "threshold",
+        type: "uint256",
+      },
+    ],
+    name: "Dispute_NotEnoughActiveSigners",
     type: "error",
   },
   {

@@ -390,6 +390,29 @@ export async function deregisterOperator(c: StakingClients): Promise<Sent> {
   return send(c, { address: c.addresses.registry, abi: stakingRegistryAbi, functionName: "deregister" });
 }
 
+/**
+ * Evicts `operator`: registered without covering its required stake (withdrawn or slashed), it
+ * holds a seat the threshold rule counts. Anyone may send it.
+ */
+export async function evictOperator(c: StakingClients, operator: Address): Promise<Sent> {
+  const status = await readStakeStatus(c, operator);
+  if (!status.registered) {
+    throw new RegistrationError(`${operator} is not a registered operator: nothing to evict`, { permanent: true });
+  }
+  if (status.active) {
+    throw new RegistrationError(
+      `${operator} is active (slashable ${formatEther(status.slashable)} >= required ${formatEther(status.requiredStake)}): it cannot be evicted`,
+      { permanent: true },
+    );
+  }
+  return send(c, {
+    address: c.addresses.registry,
+    abi: stakingRegistryAbi,
+    functionName: "evict",
+    args: [operator],
+  });
+}
+
 /** Registers the caller as a watcher. */
 export async function registerWatcher(c: StakingClients): Promise<Sent> {
   const me = account(c);

@@ -104,6 +104,8 @@ interface IDisputeManager {
     error Dispute_ResultDisputed(bytes32 resultHash, uint256 openDisputes);
     /// @notice A dispute against the result was upheld: it never finalises.
     error Dispute_ResultOverturned(bytes32 resultHash);
+    /// @notice Fewer of the presented signers are active operators than the threshold.
+    error Dispute_NotEnoughActiveSigners(uint256 active, uint256 threshold);
     /// @notice A result for (originChainId, requestId) was already finalised.
     error Dispute_AlreadyFinalized(uint256 originChainId, bytes32 requestId);
     /// @notice Nothing is owed to `account`.
@@ -210,10 +212,12 @@ interface IDisputeManager {
     /// @dev Requirements: open; reveal phase over. Anyone may call. Emits {DisputeResolved}.
     function resolve(uint256 disputeId) external;
 
-    /// @notice Finalises the ingested result `r`: its signers' reputation rises.
+    /// @notice Finalises the ingested result `r`: the reputation of its signers that are active
+    /// operators rises.
     /// @dev Requirements: ingested; its window over; no open dispute on it and none upheld; not
     /// finalised before for this request; >= threshold valid ascending signatures by known
-    /// operators. Emits {ResultFinalized}.
+    /// operators, of which >= threshold active now (so stake-less former operators cannot
+    /// finalise a made-up result first). Emits {ResultFinalized} with the active signers.
     function finalize(Result calldata r, bytes[] calldata signatures) external;
 
     /// @notice Sends the caller the ETH owed to it.

@@ -80,6 +80,8 @@ interface IStakingRegistry is IOperatorSet {
     error Staking_InsufficientStakeForWatcher(address account, uint256 slashable, uint256 minimum);
     /// @notice Invalid slash cap (need periodBlocks > 0 and a cap below 2^128).
     error Staking_InvalidSlashCap(uint256 capPerPeriod, uint256 periodBlocks);
+    /// @notice `operator` still covers its required stake: it cannot be evicted.
+    error Staking_StillActive(address operator, uint256 slashable, uint256 required);
     /// @notice A reward share above 10_000 basis points.
     error Staking_InvalidRewardBps(uint256 rewardBps);
 
@@ -91,6 +93,9 @@ interface IStakingRegistry is IOperatorSet {
     event OperatorRegistered(address indexed operator, uint8 index);
     /// @notice Emitted when `operator` deregisters; it keeps its index.
     event OperatorDeregistered(address indexed operator, uint8 index);
+    /// @notice Emitted when `by` evicts `operator`, registered without the stake it needs (it keeps
+    /// its index and may register again once staked).
+    event OperatorEvicted(address indexed operator, address indexed by, uint256 slashable, uint256 required);
     /// @notice Emitted when the threshold changes.
     event ThresholdSet(uint256 previous, uint256 current);
     /// @notice Emitted when a reporter is added or removed.
@@ -155,6 +160,13 @@ interface IStakingRegistry is IOperatorSet {
     /// @notice Deregisters the caller; it keeps its index and can register again.
     /// @dev Requirements: registered. Emits {OperatorDeregistered}.
     function deregister() external;
+
+    /// @notice Deregisters `operator` when it no longer covers its required stake (withdrawn,
+    /// slashed): anyone may call it, so stake-less registrations cannot hold seats under the
+    /// threshold rule (which counts registered operators) or block the owner from lowering it.
+    /// @dev Requirements: `operator` registered and inactive. Emits {OperatorEvicted} and
+    /// {OperatorDeregistered}.
+    function evict(address operator) external;
 
     /// @notice Raises the reputation of each operator that signed a result that finalised
     /// unchallenged, by `gainPerResult`, at most `maxGainPerEpoch` per epoch, capped at 10_000.

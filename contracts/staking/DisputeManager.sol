@@ -258,12 +258,14 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuardTransie
         if (rs.overturned) revert Dispute_ResultOverturned(resultHash);
         if (rs.openDisputes != 0) revert Dispute_ResultDisputed(resultHash, rs.openDisputes);
 
+        address[] memory active = _activeOf(signers);
+
         // ---- effects
         _finalized[requestKey] = true;
-        emit ResultFinalized(r.requestId, r.originChainId, resultHash, signers);
+        emit ResultFinalized(r.requestId, r.originChainId, resultHash, active);
 
         // ---- interactions
-        registry.recordFinalized(signers);
+        registry.recordFinalized(active);
     }
 
     /// @inheritdoc IDisputeManager
@@ -459,6 +461,21 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuardTransie
             d.commitEnd,
             d.revealEnd
         );
+    }
+
+    /// @dev The signers that are active operators now; at least the threshold of them.
+    function _activeOf(address[] memory signers) internal view returns (address[] memory active) {
+        active = new address[](signers.length);
+        uint256 n;
+        for (uint256 i; i < signers.length; ++i) {
+            if (registry.isActive(signers[i])) active[n++] = signers[i];
+        }
+        uint256 threshold = registry.threshold();
+        if (n < threshold) revert Dispute_NotEnoughActiveSigners(n, threshold);
+        // shrink the array to the active signers found
+        assembly ("memory-safe") {
+            mstore(active, n)
+        }
     }
 
     function _credit(address account, uint256 amount) internal {

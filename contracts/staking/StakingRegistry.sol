@@ -206,6 +206,19 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @inheritdoc IStakingRegistry
+    function evict(address operator) external {
+        Member storage m = _members[operator];
+        if (!m.registered) revert Staking_NotRegistered(operator);
+        uint256 slashable = _slashable(operator);
+        uint256 required = _required(m);
+        if (slashable >= required) revert Staking_StillActive(operator, slashable, required);
+        m.registered = false;
+        --registeredCount;
+        emit OperatorEvicted(operator, msg.sender, slashable, required);
+        emit OperatorDeregistered(operator, m.index);
+    }
+
+    /// @inheritdoc IStakingRegistry
     function recordFinalized(address[] calldata operators_) external {
         if (!isReporter[msg.sender] && msg.sender != disputeModule) revert Staking_NotReporter(msg.sender);
         uint256 epoch = _epoch();

@@ -265,6 +265,100 @@ contract DisputeTest is DisputeBase {
         assertEq(registry.reputationOf(operators[0]), GAIN);
     }
 
+    /// @dev An operator that registered once, deregistered and took its stake back.
+    function _formerOperator(string memory name) internal returns (address a, uint256 key) {
+        (a, key) = makeAddrAndKey(name);
+        _stake(a, BASE);
+        vm.startPrank(a);
+        registry.register();
+        registry.deregister();
+        adapter.requestUnbond(BASE);
+        vm.roll(block.number + UNBONDING);
+        adapter.withdraw();
+        vm.stopPrank();
+    }
+
+    function test_finalize_refusesAMadeUpResultOfStakelessFormerOperators() public {
+        uint256[] memory keys = new uint256[](3);
+        (, keys[0]) = _formerOperator("former0");
+        (, keys[1]) = _formerOperator("former1");
+        (, keys[2]) = _formerOperator("former2");
+        (Result memory r, bytes[] memory sigs) = _ingested();
+        Result memory fake = _copy(r);
+        fake.bodyHash = keccak256("made up after the window");
+        bytes[] memory fakeSigs = new bytes[](3);
+        address[] memory signers = new address[](3);
+        for (uint256 i; i < 3; ++i) signers[i] = vm.addr(keys[i]);
+        for (uint256 i; i < 3; ++i)
+            for (uint256 j = i + 1; j < 3; ++j)
+                if (signers[j] < signers[i]) {
+                    (signers[i], signers[j]) = (signers[j], signers[i]);
+                    (keys[i], keys[j]) = (keys[j], keys[i]);
+                }
+        for (uint256 i; i < 3; ++i) {
+            (uint8 v, bytes32 rr, bytes32 ss) = vm.sign(keys[i], ingestor.resultDigest(fake));
+            fakeSigs[i] = abi.encodePacked(rr, ss, v);
+        }
+        vm.warp(block.timestamp + CHALLENGE_WINDOW + 1);
+        vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_NotEnoughActiveSigners.selector, 0, 3));
+        disputes.finalize(fake, fakeSigs);
+        disputes.finalize(r, sigs);
+        assertEq(registry.reputationOf(operators[0]), GAIN, "the honest signers keep their reputation");
+        assertEq(registry.reputationOf(signers[0]), 0);
+    }
+
+    function test_finalize_creditsOnlyActiveSigners() public {
+        bytes32 id = _requestEth(1 ether);
+        Instruction[] memory ix = _one(_transfer(payee, 0.5 ether));
+        Result memory r = _result(id, block.chainid, Ops.STATUS_OK, ix);
+        uint256[] memory all = new uint256[](4);
+        (all[0], all[1], all[2], all[3]) = (0, 1, 2, 3);
+        bytes[] memory sigs = _sign(r, all);
+        vm.prank(poster);
+        ingestor.ingest(r, ix, sigs, hex"00");
+
+        vm.prank(operators[0]);
+        adapter.requestUnbond(1); // below the required stake once the unbonding stake unlocks
+        vm.roll(block.number + UNBONDING);
+        assertFalse(registry.isActive(operators[0]));
+        vm.warp(block.timestamp + CHALLENGE_WINDOW + 1);
+        disputes.finalize(r, sigs);
+        assertEq(registry.reputationOf(operators[0]), 0, "inactive: no reputation");
+        for (uint256 i = 1; i < 4; ++i) assertEq(registry.reputationOf(operators[i]), GAIN);
+    }
+
+    function test_evict_anyoneRemovesAStakelessRegistration() public {
+        (address zombie, ) = makeAddrAndKey("zombie");
+        _stake(zombie, BASE);
+        vm.startPrank(zombie);
+        registry.register(); // 5 registered: the last seat under threshold 3
+        adapter.requestUnbond(BASE);
+        vm.roll(block.number + UNBONDING);
+        adapter.withdraw();
+        vm.stopPrank();
+        assertTrue(registry.isRegistered(zombie));
+
+        (address newcomer, ) = makeAddrAndKey("newcomer");
+        _stake(newcomer, BASE);
+        vm.prank(newcomer);
+        vm.expectRevert(abi.encodeWithSelector(IStakingRegistry.Staking_InvalidThreshold.selector, 3, 6));
+        registry.register();
+
+        vm.expectRevert(
+            abi.encodeWithSelector(IStakingRegistry.Staking_StillActive.selector, operators[1], BASE, BASE)
+        );
+        registry.evict(operators[1]);
+        vm.expectEmit(address(registry));
+        emit IStakingRegistry.OperatorEvicted(zombie, address(this), 0, BASE);
+        registry.evict(zombie);
+        assertFalse(registry.isRegistered(zombie));
+        assertEq(registry.registeredCount(), 4);
+        vm.prank(newcomer);
+        registry.register();
+        vm.expectRevert(abi.encodeWithSelector(IStakingRegistry.Staking_NotRegistered.selector, zombie));
+        registry.evict(zombie);
+    }
+
     /*//////////////////////////////////////////////////////////////
                               SLASH CAP
     //////////////////////////////////////////////////////////////*/

@@ -34,6 +34,7 @@ import {
   ThresholdError,
   unstake,
   withdrawOwed,
+  evictOperator,
   withdrawStake,
   type StakingAddresses,
   type StakingClients,
@@ -184,6 +185,13 @@ describe("staking: operators and watchers (protocol/staking.ts and the CLI)", fu
     expect(await publicClient.getBalance({ address: me })).to.be.greaterThan(before + parseEther("0.99"));
     status = await readStakeStatus(c, me);
     expect(status).to.include({ bonded: 0n, unbonding: 0n, unlockBlock: 0n });
+
+    // registered without stake: anyone may evict it; an active operator cannot be evicted
+    const someone = clientsFor(11);
+    await rejects(evictOperator(someone, devAccount(1).address as Address), RegistrationError, /is active/);
+    await evictOperator(someone, me);
+    expect((await readStakeStatus(c, me)).registered).to.equal(false);
+    await rejects(evictOperator(someone, me), RegistrationError, /not a registered operator/);
   });
 
   it("watcher: stake, register, status, refuse as operator, unstake, deregister", async () => {
@@ -325,8 +333,9 @@ describe("staking: operators and watchers (protocol/staking.ts and the CLI)", fu
       expect(register.err).to.match(/Not enough stake to register as an operator: 1 required, 0 slashable/);
       expect(register.err).to.contain("Hint: stake at least 1 more");
 
-      // the threshold allows a 5th registered operator only: dev:10 deregisters first
-      expect((await run("operator", "deregister", "--dev-account", "10")).failed).to.equal(false);
+      // the threshold allows a 5th registered operator only: dev:10's seat was freed (evicted above)
+      const deregister = await run("operator", "deregister", "--dev-account", "10");
+      expect(deregister.err).to.match(/is not a registered operator/);
       const staked = await run("operator", "stake", "1.5", "--register", "--dev-account", "14");
       expect(staked.err).to.equal("");
       expect(staked.out).to.match(/staked 1.5 in 0x[0-9a-f]{64}\nregistered as operator 5 in 0x/);
