@@ -1,6 +1,8 @@
 import type { Command } from "commander";
-import { formatEther } from "viem";
+import { formatEther, type Hex } from "viem";
+import { InvalidInputError } from "../protocol/errors.ts";
 import {
+  challengeResult,
   deregisterWatcher,
   listClaims,
   readStakeStatus,
@@ -114,6 +116,54 @@ export function registerWatcherCommands(root: Command): void {
     KEY_ENV,
   ).action((amountText: string | undefined, options: StakingCliOptions & { withdraw?: boolean }) =>
     runAction(() => unstakeAction(amountText, options, KEY_ENV)),
+  );
+
+  withStakingOptions(
+    watcher
+      .command("challenge")
+      .description(
+        "Challenge an ingested result with the bond: --body-hash names the correct bodyHash, --unavailable claims its record cannot be read",
+      )
+      .argument("<requestId>", "the request whose ingested result is wrong")
+      .option("--origin-chain <id>", "the request's origin chain id (default: this chain)")
+      .option("--body-hash <0x..>", "the correct bodyHash (a WrongResult claim)")
+      .option("--unavailable", "claim the execution record is not available (a DataUnavailable claim)")
+      .option("--from-block <n>", "first block to search for the ingest event", "0"),
+    KEY_ENV,
+  ).action(
+    (
+      requestId: string,
+      options: StakingCliOptions & {
+        originChain?: string;
+        bodyHash?: string;
+        unavailable?: boolean;
+        fromBlock: string;
+      },
+    ) =>
+      runAction(async () => {
+        if (!/^0x[0-9a-fA-F]{64}$/.test(requestId))
+          throw new InvalidInputError("requestId", "a 0x-prefixed 32-byte hex id");
+        if ((options.bodyHash === undefined) === !options.unavailable) {
+          throw new InvalidInputError("claim", "exactly one of --body-hash <0x..> or --unavailable");
+        }
+        if (options.bodyHash !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(options.bodyHash)) {
+          throw new InvalidInputError("--body-hash", "a 0x-prefixed 32-byte hex hash");
+        }
+        if (!/^\d+$/.test(options.fromBlock)) throw new InvalidInputError("--from-block", "a block number");
+        if (options.originChain !== undefined && !/^\d+$/.test(options.originChain)) {
+          throw new InvalidInputError("--origin-chain", "a chain id");
+        }
+        const c = await stakingClientsFromOptions(options, KEY_ENV, true);
+        const originChainId = BigInt(options.originChain ?? (await c.publicClient.getChainId()));
+        const done = await challengeResult(
+          c,
+          { originChainId, requestId: requestId as Hex, fromBlock: BigInt(options.fromBlock) },
+          options.unavailable
+            ? { kind: "DataUnavailable" }
+            : { kind: "WrongResult", correctBodyHash: options.bodyHash as Hex },
+        );
+        console.log(options.json ? toJson(done) : `opened dispute #${done.disputeId} in ${done.txHash}`);
+      }),
   );
 
   withStakingOptions(

@@ -14,6 +14,7 @@ import {
   erc20Abi,
   formatEther,
   isAddress,
+  parseEventLogs,
   zeroAddress,
   type Abi,
   type Account,
@@ -24,7 +25,8 @@ import {
   type Transport,
   type WalletClient,
 } from "viem";
-import { disputeManagerAbi, nativeStakeAdapterAbi, stakingRegistryAbi } from "./abis.ts";
+import { disputeManagerAbi, instructionIngestorAbi, nativeStakeAdapterAbi, stakingRegistryAbi } from "./abis.ts";
+import { decodeIngestedCall } from "./ingested.ts";
 import { BaseError, InvalidInputError, type BaseErrorOptions } from "./errors.ts";
 
 /*//////////////////////////////////////////////////////////////
@@ -66,6 +68,11 @@ export class NothingToWithdrawError extends BaseError {
 /** The account is not in the state the action needs (registered / not registered, watcher / not). */
 export class RegistrationError extends BaseError {
   override name = "RegistrationError";
+}
+
+/** The challenge window of a result is over (or it was never ingested). */
+export class WindowClosedError extends BaseError {
+  override name = "WindowClosedError";
 }
 
 /** Registering would leave the threshold short of a strict majority of the registered operators. */
@@ -481,6 +488,75 @@ export async function withdrawOwed(c: StakingClients): Promise<Sent & { amount: 
     sent = await send(c, { address: c.addresses.adapter, abi: nativeStakeAdapterAbi, functionName: "claimSlashed" });
   }
   return { ...sent!, amount, slashed };
+}
+
+/** What a manual challenge claims: the correct bodyHash (WrongResult), or that the record is unavailable. */
+export type ChallengeClaim = { kind: "WrongResult"; correctBodyHash: Hex } | { kind: "DataUnavailable" };
+
+/**
+ * Challenges the result ingested for (originChainId, requestId) on this chain, with the bond, as
+ * the watcher does on its own: the Result and signatures come from the ingest transaction. Fails
+ * before sending when the result was not ingested, its window is over, or the claim names the
+ * result's own bodyHash. Returns the new dispute's id.
+ */
+export async function challengeResult(
+  c: StakingClients,
+  target: { originChainId: bigint; requestId: Hex; fromBlock?: bigint },
+  claim: ChallengeClaim,
+): Promise<Sent & { disputeId: bigint }> {
+  const { publicClient: client, addresses } = c;
+  const dm = { address: addresses.disputes, abi: disputeManagerAbi } as const;
+  const [ingestor, params, windowEnd, latest] = await Promise.all([
+    client.readContract({ ...dm, functionName: "ingestor" }),
+    client.readContract({ ...dm, functionName: "params" }),
+    client.readContract({ ...dm, functionName: "windowEndOf", args: [target.originChainId, target.requestId] }),
+    client.getBlock({ blockTag: "latest" }),
+  ]);
+  const at = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString();
+  if (windowEnd === 0n) {
+    throw new WindowClosedError(
+      `No result was ingested for request ${target.requestId} (origin chain ${target.originChainId}) on this chain: nothing to challenge`,
+      { permanent: true },
+    );
+  }
+  if (latest.timestamp > windowEnd) {
+    throw new WindowClosedError(
+      `The challenge window of request ${target.requestId} closed at ${at(windowEnd)} (latest block ${at(latest.timestamp)})`,
+      { permanent: true, hints: ["a result can be challenged only within the challenge window after it was ingested"] },
+    );
+  }
+  const logs = await client.getContractEvents({
+    address: ingestor,
+    abi: instructionIngestorAbi,
+    eventName: "ResultIngested",
+    args: { requestId: target.requestId, originChainId: target.originChainId },
+    fromBlock: target.fromBlock ?? 0n,
+    toBlock: "latest",
+  });
+  const log = logs.find((l) => !l.removed);
+  const call =
+    log && (await decodeIngestedCall(client, ingestor, log.transactionHash, target.originChainId, target.requestId));
+  if (!call) {
+    throw new InvalidInputError(
+      "requestId",
+      `a request whose ingest transaction calls the ingestor directly (searched from block ${target.fromBlock ?? 0n})`,
+      { hints: ["pass --from-block at or before the ingest block"] },
+    );
+  }
+  const kind = claim.kind === "WrongResult" ? 0 : 1;
+  const claimed = claim.kind === "WrongResult" ? claim.correctBodyHash : (`0x${"00".repeat(32)}` as Hex);
+  if (claim.kind === "WrongResult" && claimed.toLowerCase() === call.result.bodyHash.toLowerCase()) {
+    throw new InvalidInputError("body hash", `a bodyHash other than the ingested one (${call.result.bodyHash})`);
+  }
+  const sent = await send(c, {
+    ...dm,
+    functionName: "challenge",
+    args: [call.result, call.signatures, kind, claimed],
+    value: params.bond,
+  });
+  const receipt = await client.getTransactionReceipt({ hash: sent.txHash });
+  const [opened] = parseEventLogs({ abi: disputeManagerAbi, eventName: "DisputeOpened", logs: receipt.logs });
+  return { ...sent, disputeId: opened!.args.disputeId };
 }
 
 /*//////////////////////////////////////////////////////////////

@@ -3,7 +3,6 @@ import {
   ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
-  decodeFunctionData,
   getAddress,
   http,
   type Abi,
@@ -15,7 +14,7 @@ import {
   type WalletClient,
 } from "viem";
 import { disputeManagerAbi, instructionIngestorAbi, stakingRegistryAbi } from "../protocol/abis.ts";
-import type { Result, ResultStatusCode } from "../protocol/result.ts";
+import { decodeIngestedCall, type IngestedCall } from "../protocol/ingested.ts";
 import type { WatcherChainConfig } from "./config.ts";
 
 /**
@@ -130,61 +129,16 @@ export function shortError(error: unknown): string {
   return error instanceof Error ? error.message.split("\n")[0]! : String(error);
 }
 
-/** The Result and signatures exactly as they were ingested (read back from the ingest transaction). */
-export type IngestedCall = { result: Result; signatures: Hex[] };
+export type { IngestedCall };
 
-type RawResult = {
-  requestId: Hex;
-  originChainId: bigint;
-  programId: Hex;
-  inputHash: Hex;
-  status: number;
-  instructionsHash: Hex;
-  bodyHash: Hex;
-};
-
-const toResult = (r: RawResult): Result => ({
-  requestId: r.requestId.toLowerCase() as Hex,
-  originChainId: r.originChainId,
-  programId: r.programId.toLowerCase() as Hex,
-  inputHash: r.inputHash.toLowerCase() as Hex,
-  status: r.status as ResultStatusCode,
-  instructionsHash: r.instructionsHash.toLowerCase() as Hex,
-  bodyHash: r.bodyHash.toLowerCase() as Hex,
-});
-
-/**
- * Decodes `ingest` / `ingestBatch` calldata of the transaction that ingested (originChainId,
- * requestId). Undefined when the transaction did not call the ingestor directly (e.g. through
- * a multisig): the caller then rebuilds the Result from the DA record.
- */
-export async function ingestedCall(
+/** The Result and signatures of (originChainId, requestId) as `chain`'s ingest transaction carried them. */
+export function ingestedCall(
   chain: WatcherChain,
   transactionHash: Hex,
   originChainId: bigint,
   requestId: Hex,
 ): Promise<IngestedCall | undefined> {
-  const tx = await chain.client.getTransaction({ hash: transactionHash });
-  if (!tx.to || getAddress(tx.to) !== chain.ingestor) return undefined;
-  let decoded;
-  try {
-    decoded = decodeFunctionData({ abi: instructionIngestorAbi, data: tx.input });
-  } catch {
-    return undefined;
-  }
-  const id = requestId.toLowerCase();
-  if (decoded.functionName === "ingest") {
-    const [r, , signatures] = decoded.args as unknown as [RawResult, unknown, Hex[]];
-    if (r.requestId.toLowerCase() !== id || r.originChainId !== originChainId) return undefined;
-    return { result: toResult(r), signatures: [...signatures] };
-  }
-  if (decoded.functionName === "ingestBatch") {
-    const [results, , signatures] = decoded.args as unknown as [RawResult[], unknown, Hex[][]];
-    const index = results.findIndex((r) => r.requestId.toLowerCase() === id && r.originChainId === originChainId);
-    if (index < 0) return undefined;
-    return { result: toResult(results[index]!), signatures: [...signatures[index]!] };
-  }
-  return undefined;
+  return decodeIngestedCall(chain.client, chain.ingestor, transactionHash, originChainId, requestId);
 }
 
 export { disputeManagerAbi, instructionIngestorAbi, stakingRegistryAbi };

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { InvalidInputError } from "../../protocol/errors.ts";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -35,6 +36,9 @@ import {
   unstake,
   withdrawOwed,
   evictOperator,
+  challengeResult,
+  StakingRevertError,
+  WindowClosedError,
   withdrawStake,
   type StakingAddresses,
   type StakingClients,
@@ -263,6 +267,42 @@ describe("staking: operators and watchers (protocol/staking.ts and the CLI)", fu
     expect((await withdrawOwed(treasury)).amount).to.equal(parseEther("0.05"));
   });
 
+  it("challenge: opens a dispute from the ingest transaction; refuses its own bodyHash and a closed window", async () => {
+    const { ingestor, poster, requester } = suite;
+    const requestId = (await requestEth(suite, requester, E.parseEther("0.01"))) as Hex;
+    const result = makeResult({ requestId, originChainId: suite.chainId, programId: suite.programId, input: "0x1234" });
+    const sigs = await signResult(operatorWallets().slice(0, 3), suite.chainId, await ingestor.getAddress(), result);
+    await (await ingestor.connect(poster).ingest(result, [], sigs, "0x")).wait();
+    const c = clientsFor(16);
+    const target = { originChainId: suite.chainId, requestId };
+
+    await rejects(
+      challengeResult(c, target, { kind: "WrongResult", correctBodyHash: result.bodyHash as Hex }),
+      InvalidInputError,
+      /a bodyHash other than the ingested one/,
+    );
+    const opened = await challengeResult(c, target, { kind: "WrongResult", correctBodyHash: E.id("right") as Hex });
+    const disputes = await suite.ethers.getContractAt("DisputeManager", addresses.disputes);
+    const dispute = await disputes.disputeOf(opened.disputeId);
+    expect(dispute.challenger).to.equal(devAccount(16).address);
+    expect(dispute.resultBodyHash).to.equal(result.bodyHash);
+    expect([...(await disputes.signersOf(opened.disputeId))]).to.have.length(3);
+    await rejects(
+      challengeResult(c, target, { kind: "WrongResult", correctBodyHash: E.id("right") as Hex }),
+      StakingRevertError,
+      /AlreadyChallenged/,
+    );
+
+    await connection.provider.request({ method: "evm_increaseTime", params: [13] });
+    await mine(1);
+    await rejects(challengeResult(c, target, { kind: "DataUnavailable" }), WindowClosedError, /window .* closed at/);
+    await rejects(
+      challengeResult(c, { ...target, requestId: E.id("never requested") as Hex }, { kind: "DataUnavailable" }),
+      WindowClosedError,
+      /No result was ingested/,
+    );
+  });
+
   describe("the CLI (over an HTTP bridge to the in-process chain)", () => {
     let server: Server;
     let rpc: string;
@@ -381,6 +421,17 @@ describe("staking: operators and watchers (protocol/staking.ts and the CLI)", fu
       expect(JSON.parse((await run("watcher", "status", devAccount(16).address, "--json")).out)).to.include({
         watcher: false,
       });
+    });
+
+    it("watcher challenge: one claim required, a closed window explained", async () => {
+      const id = E.id("some request");
+      const both = await run("watcher", "challenge", id, "--body-hash", id, "--unavailable", "--dev-account", "16");
+      expect(both.err).to.match(/exactly one of --body-hash <0x..> or --unavailable/);
+      const bad = await run("watcher", "challenge", "0x12", "--unavailable", "--dev-account", "16");
+      expect(bad.err).to.match(/requestId/);
+      const none = await run("watcher", "challenge", id, "--unavailable", "--dev-account", "16");
+      expect(none.failed).to.equal(true);
+      expect(none.err).to.match(/No result was ingested for request/);
     });
   });
 });
