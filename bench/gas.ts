@@ -163,6 +163,21 @@ const daPointer = "0x00" + "ab".repeat(32); // local DA kind + sha256
   await (await ingestor.connect(poster).ingest(f.result, f.instructions, f.sigs, daPointer)).wait();
   await connection.networkHelpers.time.increase(Number(params.challengeWindow) + 1);
   gas.finalize_3_signers = await gasOf(disputes.connect(other).finalize(f.result, f.sigs));
+
+  const batch = [];
+  for (let i = 0; i < 10; i++) {
+    const b = await signedTransfer(E.parseEther("0.005"));
+    await (await ingestor.connect(poster).ingest(b.result, b.instructions, b.sigs, daPointer)).wait();
+    batch.push(b);
+  }
+  await connection.networkHelpers.time.increase(Number(params.challengeWindow) + 1);
+  const used = await gasOf(
+    disputes.connect(other).finalizeBatch(
+      batch.map((b) => b.result),
+      batch.map((b) => b.sigs),
+    ),
+  );
+  gas.finalize_batch10_per_result = Math.round(used / 10);
 }
 
 const rows = Object.entries(gas).map(([name, used]) => ({

@@ -7415,6 +7415,22 @@ export const disputeManagerAbi = [
     inputs: [
       {
         internalType: "uint256",
+        name: "results",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "signatures",
+        type: "uint256",
+      },
+    ],
+    name: "Dispute_BatchLengthMismatch",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
         name: "disputeId",
         type: "uint256",
       },
@@ -7959,6 +7975,31 @@ export const disputeManagerAbi = [
     inputs: [
       {
         indexed: true,
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+      {
+        indexed: true,
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "bytes4",
+        name: "reason",
+        type: "bytes4",
+      },
+    ],
+    name: "FinalizeSkipped",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
         internalType: "address",
         name: "previousOwner",
         type: "address",
@@ -8430,6 +8471,67 @@ export const disputeManagerAbi = [
     ],
     name: "finalize",
     outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          {
+            internalType: "bytes32",
+            name: "requestId",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint256",
+            name: "originChainId",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes32",
+            name: "programId",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "inputHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint8",
+            name: "status",
+            type: "uint8",
+          },
+          {
+            internalType: "bytes32",
+            name: "instructionsHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "bodyHash",
+            type: "bytes32",
+          },
+        ],
+        internalType: "struct Result[]",
+        name: "results",
+        type: "tuple[]",
+      },
+      {
+        internalType: "bytes[][]",
+        name: "signatures",
+        type: "bytes[][]",
+      },
+    ],
+    name: "finalizeBatch",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "finalized",
+        type: "uint256",
+      },
+    ],
     stateMutability: "nonpayable",
     type: "function",
   },

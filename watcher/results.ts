@@ -20,6 +20,11 @@ export const DisputeKind = { WrongResult: 0, DataUnavailable: 1 } as const;
 
 /** "unknown" verdicts (program or request not found yet, RPC down) are retried this many rounds. */
 const UNKNOWN_RETRIES = 20;
+/** Results finalised per `finalizeBatch` transaction. */
+const FINALIZE_BATCH = 20;
+
+/** A verified result whose window passed, waiting for the round's `finalizeBatch`. */
+type Due = { field: string; state: ResultState };
 
 export type ResultMonitorOptions = {
   chains: ReadonlyMap<bigint, WatcherChain>;
@@ -73,6 +78,7 @@ export class ResultMonitor {
     const now = await chain.now();
     const { challengeWindow } = await chain.params();
     const work = entries.filter(([field]) => !this.inFlight.has(`${chain.chainId}:${field}`));
+    const due: Due[] = [];
     let next = 0;
     const runOne = async () => {
       while (next < work.length) {
@@ -80,7 +86,7 @@ export class ResultMonitor {
         const id = `${chain.chainId}:${field}`;
         this.inFlight.add(id);
         try {
-          await this.handle(chain, key, field, JSON.parse(json) as ResultState, now, challengeWindow);
+          await this.handle(chain, key, field, JSON.parse(json) as ResultState, now, challengeWindow, due);
         } catch (error) {
           this.o.log.warn({ err: shortError(error), chainId: chain.config.chainId, field }, "result handling failed");
         } finally {
@@ -89,6 +95,7 @@ export class ResultMonitor {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.o.concurrency, work.length) }, runOne));
+    if (due.length > 0) await this.finalizeDue(chain, key, due);
   }
 
   private async handle(
@@ -98,6 +105,7 @@ export class ResultMonitor {
     state: ResultState,
     now: bigint,
     challengeWindow: bigint,
+    due: Due[],
   ): Promise<void> {
     const originChainId = BigInt(state.originChainId);
     const ingestedAt = await chain.client.readContract({
@@ -160,7 +168,7 @@ export class ResultMonitor {
     }
 
     if (state.verdict === "ok" && now > windowEnd) {
-      if (this.o.finalize) await this.finalize(chain, key, field, state);
+      if (this.o.finalize) due.push({ field, state });
       else await this.o.redis.hdel(key, field);
     }
   }
@@ -233,41 +241,47 @@ export class ResultMonitor {
     }
   }
 
-  private async finalize(chain: WatcherChain, key: string, field: string, state: ResultState): Promise<void> {
-    const originChainId = BigInt(state.originChainId);
-    const finalized = await chain.client.readContract({
-      address: chain.disputeManager,
-      abi: disputeManagerAbi,
-      functionName: "isFinalized",
-      args: [originChainId, state.requestId],
-    });
-    if (finalized) {
-      this.o.metrics.finalized.inc({ outcome: "already" });
-      await this.o.redis.hdel(key, field);
-      return;
+  /**
+   * Finalises the verified results whose window passed, FINALIZE_BATCH per transaction
+   * (`finalizeBatch` skips what cannot be finalised instead of failing). A result still not final
+   * afterwards (disputed: wait; overturned or too few active signers: never) is retried for
+   * UNKNOWN_RETRIES rounds, then dropped.
+   */
+  private async finalizeDue(chain: WatcherChain, key: string, due: Due[]): Promise<void> {
+    const ready: (Due & { call: IngestedCall })[] = [];
+    for (const d of due) {
+      const call = await this.ingested(chain, d.state);
+      if (call) ready.push({ ...d, call });
+      else await this.o.redis.hdel(key, d.field);
     }
-    const call = await this.ingested(chain, state);
-    if (!call) {
-      await this.o.redis.hdel(key, field);
-      return;
-    }
-    try {
-      const hash = await chain.send({
-        address: chain.disputeManager,
-        abi: disputeManagerAbi,
-        functionName: "finalize",
-        args: [call.result, call.signatures],
-      });
-      this.o.metrics.finalized.inc({ outcome: "sent" });
-      this.o.log.info({ requestId: state.requestId, tx: hash }, "result finalized");
-      await this.o.redis.hdel(key, field);
-    } catch (error) {
-      const name = revertName(error);
-      if (name === "Dispute_ResultDisputed") return; // wait for the dispute to resolve
-      this.o.metrics.finalized.inc({ outcome: name === "Dispute_AlreadyFinalized" ? "already" : "failed" });
-      if (name !== "Dispute_AlreadyFinalized")
-        this.o.log.warn({ requestId: state.requestId, err: shortError(error), revert: name }, "finalize failed");
-      if (name !== undefined) await this.o.redis.hdel(key, field);
+    for (let i = 0; i < ready.length; i += FINALIZE_BATCH) {
+      const chunk = ready.slice(i, i + FINALIZE_BATCH);
+      try {
+        const hash = await chain.send({
+          address: chain.disputeManager,
+          abi: disputeManagerAbi,
+          functionName: "finalizeBatch",
+          args: [chunk.map((c) => c.call.result), chunk.map((c) => c.call.signatures)],
+        });
+        this.o.log.info({ results: chunk.length, tx: hash }, "results finalized (batch)");
+      } catch (error) {
+        this.o.log.warn(
+          { results: chunk.length, err: shortError(error), revert: revertName(error) },
+          "finalize failed",
+        );
+      }
+      for (const { field, state } of chunk) {
+        const finalized = await chain.client.readContract({
+          address: chain.disputeManager,
+          abi: disputeManagerAbi,
+          functionName: "isFinalized",
+          args: [BigInt(state.originChainId), state.requestId],
+        });
+        const tries = (state.tries ?? 0) + 1;
+        this.o.metrics.finalized.inc({ outcome: finalized ? "sent" : "skipped" });
+        if (finalized || tries >= UNKNOWN_RETRIES) await this.o.redis.hdel(key, field);
+        else await this.o.redis.hset(key, field, JSON.stringify({ ...state, tries }));
+      }
     }
   }
 }

@@ -108,6 +108,8 @@ interface IDisputeManager {
     error Dispute_NotEnoughActiveSigners(uint256 active, uint256 threshold);
     /// @notice A result for (originChainId, requestId) was already finalised.
     error Dispute_AlreadyFinalized(uint256 originChainId, bytes32 requestId);
+    /// @notice A batch's arrays differ in length.
+    error Dispute_BatchLengthMismatch(uint256 results, uint256 signatures);
     /// @notice Nothing is owed to `account`.
     error Dispute_NothingToWithdraw(address account);
     /// @notice Sending ETH to `to` failed.
@@ -162,6 +164,9 @@ interface IDisputeManager {
         bytes32 resultHash,
         address[] signers
     );
+    /// @notice Emitted by {finalizeBatch} for a result it could not finalise; `reason` is the
+    /// selector of the error {finalize} would have raised.
+    event FinalizeSkipped(bytes32 indexed requestId, uint256 indexed originChainId, bytes4 reason);
     /// @notice Emitted when `account` takes ETH owed to it (returned bonds, treasury shares).
     event Withdrawn(address indexed account, uint256 amount);
     /// @notice Emitted when the dispute parameters change.
@@ -219,6 +224,15 @@ interface IDisputeManager {
     /// operators, of which >= threshold active now (so stake-less former operators cannot
     /// finalise a made-up result first). Emits {ResultFinalized} with the active signers.
     function finalize(Result calldata r, bytes[] calldata signatures) external;
+
+    /// @notice Finalises several results in one transaction (see {finalize}); a result whose state
+    /// forbids it (window open, already finalised, disputed, overturned, not enough active signers,
+    /// not ingested) is skipped with {FinalizeSkipped}, invalid signatures revert the batch.
+    /// @return finalized How many results were finalised.
+    function finalizeBatch(
+        Result[] calldata results,
+        bytes[][] calldata signatures
+    ) external returns (uint256 finalized);
 
     /// @notice Sends the caller the ETH owed to it.
     /// @dev Requirements: something owed. Emits {Withdrawn}.

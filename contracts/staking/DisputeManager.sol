@@ -246,26 +246,20 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuardTransie
 
     /// @inheritdoc IDisputeManager
     function finalize(Result calldata r, bytes[] calldata signatures) external nonReentrant {
-        // ---- checks
-        uint256 windowEnd = _windowEnd(r, _params);
-        if (block.timestamp <= windowEnd) {
-            revert Dispute_WindowOpen(r.originChainId, r.requestId, windowEnd, block.timestamp);
+        _finalize(r, signatures, true);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function finalizeBatch(
+        Result[] calldata results,
+        bytes[][] calldata signatures
+    ) external nonReentrant returns (uint256 finalized) {
+        if (results.length != signatures.length) {
+            revert Dispute_BatchLengthMismatch(results.length, signatures.length);
         }
-        bytes32 requestKey = keccak256(abi.encode(r.originChainId, r.requestId));
-        if (_finalized[requestKey]) revert Dispute_AlreadyFinalized(r.originChainId, r.requestId);
-        (bytes32 resultHash, address[] memory signers) = _verifiedSigners(r, signatures);
-        ResultState memory rs = _results[resultHash];
-        if (rs.overturned) revert Dispute_ResultOverturned(resultHash);
-        if (rs.openDisputes != 0) revert Dispute_ResultDisputed(resultHash, rs.openDisputes);
-
-        address[] memory active = _activeOf(signers);
-
-        // ---- effects
-        _finalized[requestKey] = true;
-        emit ResultFinalized(r.requestId, r.originChainId, resultHash, active);
-
-        // ---- interactions
-        registry.recordFinalized(active);
+        for (uint256 i; i < results.length; ++i) {
+            if (_finalize(results[i], signatures[i], false)) ++finalized;
+        }
     }
 
     /// @inheritdoc IDisputeManager
@@ -463,15 +457,84 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuardTransie
         );
     }
 
-    /// @dev The signers that are active operators now; at least the threshold of them.
-    function _activeOf(address[] memory signers) internal view returns (address[] memory active) {
+    /// @dev Finalises `r` (see {finalize}). A state that forbids it reverts with its error when
+    /// `strict`, else emits {FinalizeSkipped} with that error and returns false. Invalid
+    /// signatures always revert: they are the caller's mistake, not the result's state.
+    function _finalize(Result calldata r, bytes[] calldata signatures, bool strict) internal returns (bool) {
+        // ---- checks
+        uint256 at = ingestor.ingestedAt(r.originChainId, r.requestId);
+        if (at == 0) {
+            return _skip(strict, r, abi.encodeWithSelector(Dispute_NotIngested.selector, r.originChainId, r.requestId));
+        }
+        uint256 windowEnd = at + _params.challengeWindow;
+        if (block.timestamp <= windowEnd) {
+            return
+                _skip(
+                    strict,
+                    r,
+                    abi.encodeWithSelector(
+                        Dispute_WindowOpen.selector,
+                        r.originChainId,
+                        r.requestId,
+                        windowEnd,
+                        block.timestamp
+                    )
+                );
+        }
+        bytes32 requestKey = keccak256(abi.encode(r.originChainId, r.requestId));
+        if (_finalized[requestKey]) {
+            return
+                _skip(
+                    strict,
+                    r,
+                    abi.encodeWithSelector(Dispute_AlreadyFinalized.selector, r.originChainId, r.requestId)
+                );
+        }
+        (bytes32 resultHash, address[] memory signers) = _verifiedSigners(r, signatures);
+        ResultState memory rs = _results[resultHash];
+        if (rs.overturned)
+            return _skip(strict, r, abi.encodeWithSelector(Dispute_ResultOverturned.selector, resultHash));
+        if (rs.openDisputes != 0) {
+            return
+                _skip(strict, r, abi.encodeWithSelector(Dispute_ResultDisputed.selector, resultHash, rs.openDisputes));
+        }
+        (address[] memory active, uint256 threshold) = _activeOf(signers);
+        if (active.length < threshold) {
+            return
+                _skip(
+                    strict,
+                    r,
+                    abi.encodeWithSelector(Dispute_NotEnoughActiveSigners.selector, active.length, threshold)
+                );
+        }
+
+        // ---- effects
+        _finalized[requestKey] = true;
+        emit ResultFinalized(r.requestId, r.originChainId, resultHash, active);
+
+        // ---- interactions
+        registry.recordFinalized(active);
+        return true;
+    }
+
+    function _skip(bool strict, Result calldata r, bytes memory err) internal returns (bool) {
+        if (strict) {
+            assembly ("memory-safe") {
+                revert(add(err, 32), mload(err))
+            }
+        }
+        emit FinalizeSkipped(r.requestId, r.originChainId, bytes4(err));
+        return false;
+    }
+
+    /// @dev The signers that are active operators now, and the threshold they must reach.
+    function _activeOf(address[] memory signers) internal view returns (address[] memory active, uint256 threshold) {
         active = new address[](signers.length);
         uint256 n;
         for (uint256 i; i < signers.length; ++i) {
             if (registry.isActive(signers[i])) active[n++] = signers[i];
         }
-        uint256 threshold = registry.threshold();
-        if (n < threshold) revert Dispute_NotEnoughActiveSigners(n, threshold);
+        threshold = registry.threshold();
         // shrink the array to the active signers found
         assembly ("memory-safe") {
             mstore(active, n)

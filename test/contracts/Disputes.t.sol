@@ -265,6 +265,40 @@ contract DisputeTest is DisputeBase {
         assertEq(registry.reputationOf(operators[0]), GAIN);
     }
 
+    function test_finalizeBatch_finalisesWhatItCanAndSkipsTheRest() public {
+        (Result memory a, bytes[] memory sigsA) = _ingested();
+        (Result memory b, bytes[] memory sigsB) = _ingested();
+        (Result memory c, bytes[] memory sigsC) = _ingested();
+        _challenge(b, sigsB); // b stays disputed
+        vm.warp(block.timestamp + CHALLENGE_WINDOW + 1);
+        disputes.finalize(c, sigsC); // c is already final
+
+        Result[] memory rs = new Result[](3);
+        bytes[][] memory sigs = new bytes[][](3);
+        (rs[0], rs[1], rs[2]) = (a, b, c);
+        (sigs[0], sigs[1], sigs[2]) = (sigsA, sigsB, sigsC);
+        vm.expectEmit(address(disputes));
+        emit IDisputeManager.FinalizeSkipped(
+            b.requestId,
+            b.originChainId,
+            IDisputeManager.Dispute_ResultDisputed.selector
+        );
+        vm.expectEmit(address(disputes));
+        emit IDisputeManager.FinalizeSkipped(
+            c.requestId,
+            c.originChainId,
+            IDisputeManager.Dispute_AlreadyFinalized.selector
+        );
+        assertEq(disputes.finalizeBatch(rs, sigs), 1);
+        assertTrue(disputes.isFinalized(a.originChainId, a.requestId));
+        assertFalse(disputes.isFinalized(b.originChainId, b.requestId));
+        assertEq(registry.reputationOf(operators[0]), 2 * GAIN, "a and c raised it, b did not");
+
+        bytes[][] memory short = new bytes[][](2);
+        vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_BatchLengthMismatch.selector, 3, 2));
+        disputes.finalizeBatch(rs, short);
+    }
+
     /// @dev An operator that registered once, deregistered and took its stake back.
     function _formerOperator(string memory name) internal returns (address a, uint256 key) {
         (a, key) = makeAddrAndKey(name);
