@@ -278,7 +278,9 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
         if (otherHash === bodyHash) continue;
         const other = fields[`res:${otherHash}:${c.chainId}`];
         if (!other) continue;
-        if ((await redis.hsetnx(key, `ev:${otherHash}:${bodyHash}${suffix}`, "1")) === 0) continue;
+        // one marker per unordered pair: two jobs processed at once each see the other's signature
+        const pair = otherHash < bodyHash ? `${otherHash}:${bodyHash}` : `${bodyHash}:${otherHash}`;
+        if ((await redis.hsetnx(key, `ev:${pair}${suffix}`, "1")) === 0) continue;
         const ingestor = chains.get(String(c.chainId))!.config.ingestor as Hex;
         const otherResult = JSON.parse(other) as { originChainId: string };
         const entries = [
