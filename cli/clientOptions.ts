@@ -55,20 +55,14 @@ function deployed(network: string, name: string): Address | undefined {
   return (JSON.parse(readFileSync(file, "utf8")) as { address: Address }).address;
 }
 
-export async function clientFromOptions(options: ClientCliOptions, needsWallet: boolean): Promise<VersatusClient> {
-  const network = options.network ?? "localhost";
-  const oracle = options.oracle ?? deployed(network, "ExecutableOracle");
-  const ingestor = options.ingestor ?? deployed(network, "InstructionIngestor");
-  if (!oracle || !isAddress(oracle))
-    throw new InvalidInputError("--oracle", `an address (or deployments/${network}/ExecutableOracle.json)`);
-  if (!ingestor || !isAddress(ingestor))
-    throw new InvalidInputError("--ingestor", `an address (or deployments/${network}/InstructionIngestor.json)`);
-  const transport = http(options.rpc);
+/** Connects to the chain at `rpc` (its id read from it), failing with a hint when none answers. */
+export async function connectChain(rpc: string) {
+  const transport = http(rpc);
   let chainId: number;
   try {
     chainId = await createPublicClient({ transport }).getChainId();
   } catch (cause) {
-    throw new BaseError(`No chain answers at ${redactUrl(options.rpc)}`, {
+    throw new BaseError(`No chain answers at ${redactUrl(rpc)}`, {
       cause,
       hints: ["start one with `npm run chains`"],
     });
@@ -77,9 +71,21 @@ export async function clientFromOptions(options: ClientCliOptions, needsWallet: 
     id: chainId,
     name: `chain-${chainId}`,
     nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [options.rpc] } },
+    rpcUrls: { default: { http: [rpc] } },
   });
   const publicClient = createPublicClient({ chain, transport, pollingInterval: 250 }) as PublicClient;
+  return { chain, transport, publicClient };
+}
+
+export async function clientFromOptions(options: ClientCliOptions, needsWallet: boolean): Promise<VersatusClient> {
+  const network = options.network ?? "localhost";
+  const oracle = options.oracle ?? deployed(network, "ExecutableOracle");
+  const ingestor = options.ingestor ?? deployed(network, "InstructionIngestor");
+  if (!oracle || !isAddress(oracle))
+    throw new InvalidInputError("--oracle", `an address (or deployments/${network}/ExecutableOracle.json)`);
+  if (!ingestor || !isAddress(ingestor))
+    throw new InvalidInputError("--ingestor", `an address (or deployments/${network}/InstructionIngestor.json)`);
+  const { chain, transport, publicClient } = await connectChain(options.rpc);
   let walletClient;
   if (needsWallet) {
     const key =

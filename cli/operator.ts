@@ -1,21 +1,17 @@
 import type { Command } from "commander";
 import {
-  createPublicClient,
   createWalletClient,
-  defineChain,
   formatEther,
   getAddress,
-  http,
   isAddress,
   parseEther,
   zeroAddress,
   type Address,
   type Hex,
-  type PublicClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { devAccount } from "../deploy/context.ts";
-import { BaseError, InvalidInputError, redactUrl } from "../protocol/errors.ts";
+import { InvalidInputError } from "../protocol/errors.ts";
 import {
   deregisterOperator,
   evictOperator,
@@ -28,7 +24,7 @@ import {
   type StakeStatus,
   type StakingClients,
 } from "../protocol/staking.ts";
-import { runAction, toJson } from "./clientOptions.ts";
+import { connectChain, runAction, toJson } from "./clientOptions.ts";
 
 /** Options every operator and watcher command takes. */
 export type StakingCliOptions = {
@@ -67,23 +63,7 @@ export async function stakingClientsFromOptions(
     ...(options.adapter !== undefined ? { adapter: options.adapter } : {}),
     ...(options.disputes !== undefined ? { disputes: options.disputes } : {}),
   });
-  const transport = http(options.rpc);
-  let chainId: number;
-  try {
-    chainId = await createPublicClient({ transport }).getChainId();
-  } catch (cause) {
-    throw new BaseError(`No chain answers at ${redactUrl(options.rpc)}`, {
-      cause,
-      hints: ["start one with `npm run chains`"],
-    });
-  }
-  const chain = defineChain({
-    id: chainId,
-    name: `chain-${chainId}`,
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [options.rpc] } },
-  });
-  const publicClient = createPublicClient({ chain, transport, pollingInterval: 250 }) as PublicClient;
+  const { chain, transport, publicClient } = await connectChain(options.rpc);
   const key =
     options.devAccount !== undefined ? devAccount(Number(options.devAccount)).privateKey : process.env[keyEnv];
   if (!key) {
@@ -186,25 +166,19 @@ export function registerOperatorCommands(root: Command): void {
       .option("--register", "register as an operator after staking (when not registered yet)"),
     KEY_ENV,
   ).action((amountText: string, options: StakingCliOptions & { register?: boolean }) =>
-    runAction(async () => {
-      const amount = parseAmount(amountText);
-      const c = await stakingClientsFromOptions(options, KEY_ENV, true);
-      const staked = await stake(c, amount);
-      const out: Record<string, unknown> = { staked: amount, txHash: staked.txHash };
-      if (!options.json) console.log(`staked ${formatEther(amount)} in ${staked.txHash}`);
-      if (options.register) {
-        const status = await readStakeStatus(c, c.walletClient!.account.address);
-        if (status.registered) {
-          out.registered = "already";
-          if (!options.json) console.log("already registered");
-        } else {
+    runAction(() =>
+      stakeAction(amountText, options, KEY_ENV, options.register === true, {
+        already: (status) => status.registered,
+        alreadyText: "already registered",
+        register: async (c) => {
           const reg = await registerOperator(c);
-          out.registered = { index: reg.index, txHash: reg.txHash };
-          if (!options.json) console.log(`registered as operator ${reg.index} in ${reg.txHash}`);
-        }
-      }
-      if (options.json) console.log(toJson(out));
-    }),
+          return {
+            result: { index: reg.index, txHash: reg.txHash },
+            text: `registered as operator ${reg.index} in ${reg.txHash}`,
+          };
+        },
+      }),
+    ),
   );
 
   withStakingOptions(
@@ -254,6 +228,40 @@ export function registerOperatorCommands(root: Command): void {
       console.log(options.json ? toJson(sent) : `evicted ${target} in ${sent.txHash}`);
     }),
   );
+}
+
+/** How `stake` registers its account afterwards (as an operator or as a watcher). */
+export type Registration = {
+  already: (status: StakeStatus) => boolean;
+  alreadyText: string;
+  register: (c: StakingClients) => Promise<{ result: Record<string, unknown>; text: string }>;
+};
+
+/** `stake <amount>`, then register unless already registered (shared by operator and watcher). */
+export async function stakeAction(
+  amountText: string,
+  options: StakingCliOptions,
+  keyEnv: string,
+  register: boolean,
+  registration: Registration,
+): Promise<void> {
+  const amount = parseAmount(amountText);
+  const c = await stakingClientsFromOptions(options, keyEnv, true);
+  const staked = await stake(c, amount);
+  const out: Record<string, unknown> = { staked: amount, txHash: staked.txHash };
+  if (!options.json) console.log(`staked ${formatEther(amount)} in ${staked.txHash}`);
+  if (register) {
+    const status = await readStakeStatus(c, c.walletClient!.account.address);
+    if (registration.already(status)) {
+      out.registered = "already";
+      if (!options.json) console.log(registration.alreadyText);
+    } else {
+      const reg = await registration.register(c);
+      out.registered = reg.result;
+      if (!options.json) console.log(reg.text);
+    }
+  }
+  if (options.json) console.log(toJson(out));
 }
 
 /** `unstake <amount>` or `unstake --withdraw` (shared by operator and watcher). */

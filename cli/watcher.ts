@@ -7,7 +7,6 @@ import {
   listClaims,
   readStakeStatus,
   registerWatcher,
-  stake,
   withdrawOwed,
   type DisputeClaim,
   type StakeStatus,
@@ -15,11 +14,11 @@ import {
 import { runAction, toJson } from "./clientOptions.ts";
 import {
   accountOf,
-  parseAmount,
   printTable,
   stakeLines,
   stakingClientsFromOptions,
   unit,
+  stakeAction,
   unstakeAction,
   withStakingOptions,
   type StakingCliOptions,
@@ -86,25 +85,16 @@ export function registerWatcherCommands(root: Command): void {
       .option("--no-register", "only deposit"),
     KEY_ENV,
   ).action((amountText: string, options: StakingCliOptions & { register: boolean }) =>
-    runAction(async () => {
-      const amount = parseAmount(amountText);
-      const c = await stakingClientsFromOptions(options, KEY_ENV, true);
-      const staked = await stake(c, amount);
-      const out: Record<string, unknown> = { staked: amount, txHash: staked.txHash };
-      if (!options.json) console.log(`staked ${formatEther(amount)} in ${staked.txHash}`);
-      if (options.register) {
-        const s = await readStakeStatus(c, c.walletClient!.account.address);
-        if (s.watcher) {
-          out.registered = "already";
-          if (!options.json) console.log("already a watcher");
-        } else {
+    runAction(() =>
+      stakeAction(amountText, options, KEY_ENV, options.register, {
+        already: (status) => status.watcher,
+        alreadyText: "already a watcher",
+        register: async (c) => {
           const reg = await registerWatcher(c);
-          out.registered = { txHash: reg.txHash };
-          if (!options.json) console.log(`registered as a watcher in ${reg.txHash}`);
-        }
-      }
-      if (options.json) console.log(toJson(out));
-    }),
+          return { result: { txHash: reg.txHash }, text: `registered as a watcher in ${reg.txHash}` };
+        },
+      }),
+    ),
   );
 
   withStakingOptions(

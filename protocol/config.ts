@@ -77,6 +77,44 @@ export function loadConfig<S extends z.ZodType>(
   return parsed.data;
 }
 
+/** Where program packages come from (worker and watcher): directories and HTTP stores. */
+export const programSourcesSchema = z
+  .strictObject({
+    /** Directories searched (recursively, 4 levels) for `*.vpkg` packages, matched by content hash. */
+    dirs: z.array(z.string().min(1)).default([]),
+    /** Program stores served over HTTP: GET <url>/<programId> returns the package bytes. */
+    urls: z.array(z.url()).default([]),
+    httpTimeoutMs: z.number().int().positive().default(5_000),
+    /** Packages kept decoded in memory. */
+    cacheSize: z.number().int().positive().default(64),
+  })
+  .prefault({});
+export type ProgramSources = z.infer<typeof programSourcesSchema>;
+
+/**
+ * Adds VERSATUS_PROGRAMS_DIR / VERSATUS_PROGRAMS_URL to `programs` and fails when no source is
+ * left: a service that runs programs cannot start without one.
+ */
+export function addProgramSourcesFromEnv(programs: ProgramSources, env: NodeJS.ProcessEnv, file?: string): void {
+  if (env.VERSATUS_PROGRAMS_DIR) programs.dirs.push(env.VERSATUS_PROGRAMS_DIR);
+  if (env.VERSATUS_PROGRAMS_URL) programs.urls.push(env.VERSATUS_PROGRAMS_URL);
+  if (programs.dirs.length + programs.urls.length === 0) {
+    throw new InvalidInputError(
+      `config ${file ? `${file}: ` : ""}programs`,
+      "at least one program directory (programs.dirs) or store URL (programs.urls)",
+    );
+  }
+}
+
+/** Config refinement: every chain id appears once in `chains` (the issue names the second one). */
+export function refineUniqueChainIds(config: { chains: { chainId: number }[] }, ctx: z.RefinementCtx): void {
+  const ids = config.chains.map((c) => c.chainId);
+  ids.forEach((id, i) => {
+    if (ids.indexOf(id) !== i)
+      ctx.addIssue({ code: "custom", path: ["chains", i, "chainId"], message: `chain ${id} is listed twice` });
+  });
+}
+
 /**
  * Environment overrides every service takes: `REDIS_URL`, `LOG_LEVEL`, and the service's own
  * variable for the /metrics + /healthz port.

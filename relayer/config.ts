@@ -5,6 +5,7 @@ import {
   loadConfig,
   operationsSchema,
   redisSchema,
+  refineUniqueChainIds,
   serviceEnvOverrides,
 } from "../protocol/config.ts";
 
@@ -74,11 +75,8 @@ export const relayerConfigSchema = z
     operations: operationsSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
+    refineUniqueChainIds(config, ctx);
     const ids = config.chains.map((c) => c.chainId);
-    ids.forEach((id, i) => {
-      if (ids.indexOf(id) !== i)
-        ctx.addIssue({ code: "custom", path: ["chains", i, "chainId"], message: `chain ${id} is listed twice` });
-    });
     const set = config.operators.operatorSet;
     if (set && !ids.includes(set.chainId)) {
       ctx.addIssue({

@@ -1,11 +1,14 @@
 import { z } from "zod";
 import {
+  addProgramSourcesFromEnv,
   addressSchema,
   chainSchema,
   loadConfig,
   operationsSchema,
   privateKeySchema,
+  programSourcesSchema,
   redisSchema,
+  refineUniqueChainIds,
   serviceEnvOverrides,
 } from "../protocol/config.ts";
 import { InvalidInputError } from "../protocol/errors.ts";
@@ -48,14 +51,7 @@ export const watcherConfigSchema = z
       .prefault({}),
     /** DA client config, passed as is to createDaClient (da/config.ts). */
     da: z.unknown().default({}),
-    programs: z
-      .strictObject({
-        dirs: z.array(z.string().min(1)).default([]),
-        urls: z.array(z.url()).default([]),
-        httpTimeoutMs: z.number().int().positive().default(5_000),
-        cacheSize: z.number().int().positive().default(64),
-      })
-      .prefault({}),
+    programs: programSourcesSchema,
     options: z
       .strictObject({
         /** Challenge wrong or unavailable results (bond in ETH from the watcher's account). */
@@ -81,13 +77,7 @@ export const watcherConfigSchema = z
     redis: redisSchema.prefault({}),
     operations: operationsSchema.prefault({}),
   })
-  .superRefine((config, ctx) => {
-    const ids = config.chains.map((c) => c.chainId);
-    ids.forEach((id, i) => {
-      if (ids.indexOf(id) !== i)
-        ctx.addIssue({ code: "custom", path: ["chains", i, "chainId"], message: `chain ${id} is listed twice` });
-    });
-  });
+  .superRefine(refineUniqueChainIds);
 export type WatcherConfig = z.infer<typeof watcherConfigSchema>;
 export type WatcherConfigInput = z.input<typeof watcherConfigSchema>;
 
@@ -100,14 +90,7 @@ export function loadWatcherConfig(
     ...(options.raw === undefined ? {} : { raw: options.raw }),
     envOverrides: serviceEnvOverrides(env, "WATCHER_HTTP_PORT"),
   });
-  if (env.VERSATUS_PROGRAMS_DIR) config.programs.dirs.push(env.VERSATUS_PROGRAMS_DIR);
-  if (env.VERSATUS_PROGRAMS_URL) config.programs.urls.push(env.VERSATUS_PROGRAMS_URL);
-  if (config.programs.dirs.length + config.programs.urls.length === 0) {
-    throw new InvalidInputError(
-      `config ${options.file ? `${options.file}: ` : ""}programs`,
-      "at least one program directory (programs.dirs) or store URL (programs.urls)",
-    );
-  }
+  addProgramSourcesFromEnv(config.programs, env, options.file);
   return config;
 }
 

@@ -1,6 +1,14 @@
 import { z } from "zod";
-import { chainSchema, loadConfig, operationsSchema, redisSchema, serviceEnvOverrides } from "../protocol/config.ts";
-import { InvalidInputError } from "../protocol/errors.ts";
+import {
+  addProgramSourcesFromEnv,
+  chainSchema,
+  loadConfig,
+  operationsSchema,
+  programSourcesSchema,
+  redisSchema,
+  refineUniqueChainIds,
+  serviceEnvOverrides,
+} from "../protocol/config.ts";
 import { JOB_KINDS } from "../protocol/jobs.ts";
 
 /**
@@ -36,17 +44,7 @@ export const workerConfigSchema = z
       })
       .prefault({}),
     chains: z.array(workerChainSchema).min(1),
-    programs: z
-      .strictObject({
-        /** Directories searched (recursively, 4 levels) for `*.vpkg` packages, matched by content hash. */
-        dirs: z.array(z.string().min(1)).default([]),
-        /** Program stores served over HTTP: GET <url>/<programId> returns the package bytes. */
-        urls: z.array(z.url()).default([]),
-        httpTimeoutMs: z.number().int().positive().default(5_000),
-        /** Packages kept decoded in memory. */
-        cacheSize: z.number().int().positive().default(64),
-      })
-      .prefault({}),
+    programs: programSourcesSchema,
     accept: z
       .strictObject({
         kinds: z.array(z.enum(JOB_KINDS)).min(1).default(["execute"]),
@@ -65,13 +63,7 @@ export const workerConfigSchema = z
     redis: redisSchema.prefault({}),
     operations: operationsSchema.prefault({}),
   })
-  .superRefine((config, ctx) => {
-    const ids = config.chains.map((c) => c.chainId);
-    ids.forEach((id, i) => {
-      if (ids.indexOf(id) !== i)
-        ctx.addIssue({ code: "custom", path: ["chains", i, "chainId"], message: `chain ${id} is listed twice` });
-    });
-  });
+  .superRefine(refineUniqueChainIds);
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 
 export function loadWorkerConfig(
@@ -83,13 +75,6 @@ export function loadWorkerConfig(
     ...(options.raw === undefined ? {} : { raw: options.raw }),
     envOverrides: serviceEnvOverrides(env, "WORKER_HTTP_PORT"),
   });
-  if (env.VERSATUS_PROGRAMS_DIR) config.programs.dirs.push(env.VERSATUS_PROGRAMS_DIR);
-  if (env.VERSATUS_PROGRAMS_URL) config.programs.urls.push(env.VERSATUS_PROGRAMS_URL);
-  if (config.programs.dirs.length + config.programs.urls.length === 0) {
-    throw new InvalidInputError(
-      `config ${options.file ? `${options.file}: ` : ""}programs`,
-      "at least one program directory (programs.dirs) or store URL (programs.urls)",
-    );
-  }
+  addProgramSourcesFromEnv(config.programs, env, options.file);
   return config;
 }
