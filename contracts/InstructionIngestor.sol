@@ -5,7 +5,7 @@ import {IInstructionIngestor} from "./interfaces/IInstructionIngestor.sol";
 import {IDisperser} from "./interfaces/IDisperser.sol";
 import {IOperatorSet} from "./interfaces/IOperatorSet.sol";
 import {IExecutableOracle} from "./interfaces/IExecutableOracle.sol";
-import {Instruction, Result, Ops} from "./interfaces/IInstruction.sol";
+import {Instruction, Result, Ops, ResultTypedData} from "./interfaces/IInstruction.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
@@ -24,9 +24,7 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
     //////////////////////////////////////////////////////////////*/
 
     /// @notice keccak256("Result(bytes32 requestId,uint256 originChainId,bytes32 programId,bytes32 inputHash,uint8 status,bytes32 instructionsHash,bytes32 bodyHash)")
-    bytes32 public constant RESULT_TYPEHASH = keccak256(
-        "Result(bytes32 requestId,uint256 originChainId,bytes32 programId,bytes32 inputHash,uint8 status,bytes32 instructionsHash,bytes32 bodyHash)"
-    );
+    bytes32 public constant RESULT_TYPEHASH = ResultTypedData.RESULT_TYPEHASH;
 
     uint8 internal constant SKIP_INGESTED = 1;
 
@@ -135,7 +133,7 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
 
     /// @inheritdoc IInstructionIngestor
     function resultDigest(Result calldata r) public view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(RESULT_TYPEHASH, r)));
+        return _hashTypedDataV4(ResultTypedData.structHash(r));
     }
 
     /// @notice The EIP-712 domain separator of this chain and contract.

@@ -32,3 +32,26 @@ library Ops {
     uint8 internal constant STATUS_OK = 0;
     uint8 internal constant STATUS_PROGRAM_ERROR = 1;
 }
+
+/// @dev The EIP-712 typed data of a Result (SPEC 3.2), in one place for the ingestor that accepts
+/// it and the registry and dispute manager that judge signatures made for that ingestor.
+library ResultTypedData {
+    bytes32 internal constant RESULT_TYPEHASH = keccak256(
+        "Result(bytes32 requestId,uint256 originChainId,bytes32 programId,bytes32 inputHash,uint8 status,bytes32 instructionsHash,bytes32 bodyHash)"
+    );
+    bytes32 internal constant DOMAIN_TYPEHASH = keccak256(
+        "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+    );
+    bytes32 internal constant NAME_HASH = keccak256("Versatus");
+    bytes32 internal constant VERSION_HASH = keccak256("1");
+
+    /// @dev The struct hash of `r`.
+    function structHash(Result calldata r) internal pure returns (bytes32) {
+        return keccak256(abi.encode(RESULT_TYPEHASH, r));
+    }
+
+    /// @dev The domain separator of the ingestor at `ingestor` on chain `chainId`.
+    function domainSeparator(uint256 chainId, address ingestor) internal pure returns (bytes32) {
+        return keccak256(abi.encode(DOMAIN_TYPEHASH, NAME_HASH, VERSION_HASH, chainId, ingestor));
+    }
+}

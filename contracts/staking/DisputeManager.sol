@@ -4,7 +4,7 @@ pragma solidity ^0.8.30;
 import {IDisputeManager} from "../interfaces/IDisputeManager.sol";
 import {IStakingRegistry} from "../interfaces/IStakingRegistry.sol";
 import {IInstructionIngestor} from "../interfaces/IInstructionIngestor.sol";
-import {Result} from "../interfaces/IInstruction.sol";
+import {Result, ResultTypedData} from "../interfaces/IInstruction.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
@@ -64,12 +64,7 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuardTransie
     //////////////////////////////////////////////////////////////*/
 
     /// @notice The InstructionIngestor's RESULT_TYPEHASH.
-    bytes32 public constant RESULT_TYPEHASH = keccak256(
-        "Result(bytes32 requestId,uint256 originChainId,bytes32 programId,bytes32 inputHash,uint8 status,bytes32 instructionsHash,bytes32 bodyHash)"
-    );
-    bytes32 internal constant DOMAIN_TYPEHASH = keccak256(
-        "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-    );
+    bytes32 public constant RESULT_TYPEHASH = ResultTypedData.RESULT_TYPEHASH;
     uint256 internal constant BPS = 10_000;
 
     /*//////////////////////////////////////////////////////////////
@@ -119,9 +114,7 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuardTransie
         if (address(registry_) == address(0) || address(ingestor_) == address(0)) revert Dispute_ZeroAddress();
         registry = registry_;
         ingestor = ingestor_;
-        _domainSeparator = keccak256(
-            abi.encode(DOMAIN_TYPEHASH, keccak256("Versatus"), keccak256("1"), block.chainid, address(ingestor_))
-        );
+        _domainSeparator = ResultTypedData.domainSeparator(block.chainid, address(ingestor_));
         _setParams(p);
     }
 
@@ -360,7 +353,7 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuardTransie
 
     /// @notice The EIP-712 struct hash of `r` (what disputes and finalisation are keyed by).
     function resultHashOf(Result calldata r) public pure returns (bytes32) {
-        return keccak256(abi.encode(RESULT_TYPEHASH, r));
+        return ResultTypedData.structHash(r);
     }
 
     /// @notice When the challenge window of the result for (originChainId, requestId) ends (0 if
@@ -462,34 +455,8 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuardTransie
     /// signatures always revert: they are the caller's mistake, not the result's state.
     function _finalize(Result calldata r, bytes[] calldata signatures, bool strict) internal returns (bool) {
         // ---- checks
-        uint256 at = ingestor.ingestedAt(r.originChainId, r.requestId);
-        if (at == 0) {
-            return _skip(strict, r, abi.encodeWithSelector(Dispute_NotIngested.selector, r.originChainId, r.requestId));
-        }
-        uint256 windowEnd = at + _params.challengeWindow;
-        if (block.timestamp <= windowEnd) {
-            return
-                _skip(
-                    strict,
-                    r,
-                    abi.encodeWithSelector(
-                        Dispute_WindowOpen.selector,
-                        r.originChainId,
-                        r.requestId,
-                        windowEnd,
-                        block.timestamp
-                    )
-                );
-        }
-        bytes32 requestKey = keccak256(abi.encode(r.originChainId, r.requestId));
-        if (_finalized[requestKey]) {
-            return
-                _skip(
-                    strict,
-                    r,
-                    abi.encodeWithSelector(Dispute_AlreadyFinalized.selector, r.originChainId, r.requestId)
-                );
-        }
+        (bytes memory blocked, bytes32 requestKey) = _requestBlocker(r);
+        if (blocked.length != 0) return _skip(strict, r, blocked);
         (bytes32 resultHash, address[] memory signers) = _verifiedSigners(r, signatures);
         ResultState memory rs = _results[resultHash];
         if (rs.overturned)
@@ -515,6 +482,30 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuardTransie
         // ---- interactions
         registry.recordFinalized(active);
         return true;
+    }
+
+    /// @dev Why the request of `r` cannot be finalised now (not ingested, window open, already
+    /// final) as an encoded error, empty when it can; and its key in {_finalized}.
+    function _requestBlocker(Result calldata r) internal view returns (bytes memory blocked, bytes32 requestKey) {
+        uint256 at = ingestor.ingestedAt(r.originChainId, r.requestId);
+        if (at == 0) {
+            return (abi.encodeWithSelector(Dispute_NotIngested.selector, r.originChainId, r.requestId), 0);
+        }
+        uint256 windowEnd = at + _params.challengeWindow;
+        if (block.timestamp <= windowEnd) {
+            blocked = abi.encodeWithSelector(
+                Dispute_WindowOpen.selector,
+                r.originChainId,
+                r.requestId,
+                windowEnd,
+                block.timestamp
+            );
+            return (blocked, 0);
+        }
+        requestKey = keccak256(abi.encode(r.originChainId, r.requestId));
+        if (_finalized[requestKey]) {
+            blocked = abi.encodeWithSelector(Dispute_AlreadyFinalized.selector, r.originChainId, r.requestId);
+        }
     }
 
     function _skip(bool strict, Result calldata r, bytes memory err) internal returns (bool) {

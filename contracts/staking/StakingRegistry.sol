@@ -4,7 +4,7 @@ pragma solidity ^0.8.30;
 import {IOperatorSet} from "../interfaces/IOperatorSet.sol";
 import {IStakingRegistry} from "../interfaces/IStakingRegistry.sol";
 import {IRestakingAdapter} from "../interfaces/IRestakingAdapter.sol";
-import {Result} from "../interfaces/IInstruction.sol";
+import {Result, ResultTypedData} from "../interfaces/IInstruction.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
@@ -61,17 +61,13 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
 
     /// @notice keccak256("Result(bytes32 requestId,uint256 originChainId,bytes32 programId,bytes32 inputHash,uint8 status,bytes32 instructionsHash,bytes32 bodyHash)"),
     /// the InstructionIngestor's RESULT_TYPEHASH.
-    bytes32 public constant RESULT_TYPEHASH = keccak256(
-        "Result(bytes32 requestId,uint256 originChainId,bytes32 programId,bytes32 inputHash,uint8 status,bytes32 instructionsHash,bytes32 bodyHash)"
-    );
+    bytes32 public constant RESULT_TYPEHASH = ResultTypedData.RESULT_TYPEHASH;
     /// @notice keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
-    bytes32 public constant DOMAIN_TYPEHASH = keccak256(
-        "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-    );
+    bytes32 public constant DOMAIN_TYPEHASH = ResultTypedData.DOMAIN_TYPEHASH;
     /// @notice keccak256("Versatus")
-    bytes32 public constant NAME_HASH = keccak256("Versatus");
+    bytes32 public constant NAME_HASH = ResultTypedData.NAME_HASH;
     /// @notice keccak256("1")
-    bytes32 public constant VERSION_HASH = keccak256("1");
+    bytes32 public constant VERSION_HASH = ResultTypedData.VERSION_HASH;
 
     uint256 internal constant BPS = 10_000;
     /// @dev Tags equivocation fault ids apart from the dispute module's.
@@ -587,10 +583,10 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         if (a.originChainId != b.originChainId || a.requestId != b.requestId) {
             revert Staking_DifferentRequests(a.originChainId, a.requestId, b.originChainId, b.requestId);
         }
-        bytes32 hashA = keccak256(abi.encode(RESULT_TYPEHASH, a));
-        bytes32 hashB = keccak256(abi.encode(RESULT_TYPEHASH, b));
+        bytes32 hashA = ResultTypedData.structHash(a);
+        bytes32 hashB = ResultTypedData.structHash(b);
         if (hashA == hashB) revert Staking_SameResult(hashA);
-        bytes32 domain = keccak256(abi.encode(DOMAIN_TYPEHASH, NAME_HASH, VERSION_HASH, ingestorChainId, ingestor));
+        bytes32 domain = ResultTypedData.domainSeparator(ingestorChainId, ingestor);
         operator = _recover(MessageHashUtils.toTypedDataHash(domain, hashA), sigA, 0);
         address signerB = _recover(MessageHashUtils.toTypedDataHash(domain, hashB), sigB, 1);
         if (operator != signerB) revert Staking_DifferentSigners(operator, signerB);
