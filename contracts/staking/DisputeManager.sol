@@ -137,7 +137,7 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuardTransie
                 ? claimedBodyHash != bytes32(0) && claimedBodyHash != r.bodyHash
                 : claimedBodyHash == bytes32(0);
         if (!validClaim) revert Dispute_InvalidClaim(kind, r.bodyHash, claimedBodyHash);
-        uint256 windowEnd = _windowEnd(r, p);
+        uint256 windowEnd = _windowEnd(r);
         if (block.timestamp > windowEnd) {
             revert Dispute_WindowClosed(r.originChainId, r.requestId, windowEnd, block.timestamp);
         }
@@ -358,7 +358,7 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuardTransie
 
     /// @notice When the challenge window of the result for (originChainId, requestId) ends (0 if
     /// no result was ingested).
-    function windowEndOf(uint256 originChainId, bytes32 requestId) external view returns (uint256) {
+    function windowEndOf(uint256 originChainId, bytes32 requestId) public view returns (uint256) {
         uint256 at = ingestor.ingestedAt(originChainId, requestId);
         return at == 0 ? 0 : at + _params.challengeWindow;
     }
@@ -487,11 +487,10 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuardTransie
     /// @dev Why the request of `r` cannot be finalised now (not ingested, window open, already
     /// final) as an encoded error, empty when it can; and its key in {_finalized}.
     function _requestBlocker(Result calldata r) internal view returns (bytes memory blocked, bytes32 requestKey) {
-        uint256 at = ingestor.ingestedAt(r.originChainId, r.requestId);
-        if (at == 0) {
+        uint256 windowEnd = windowEndOf(r.originChainId, r.requestId);
+        if (windowEnd == 0) {
             return (abi.encodeWithSelector(Dispute_NotIngested.selector, r.originChainId, r.requestId), 0);
         }
-        uint256 windowEnd = at + _params.challengeWindow;
         if (block.timestamp <= windowEnd) {
             blocked = abi.encodeWithSelector(
                 Dispute_WindowOpen.selector,
@@ -544,10 +543,9 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuardTransie
         if (d.state != State.Open) revert Dispute_NotOpen(disputeId, d.state);
     }
 
-    function _windowEnd(Result calldata r, Params memory p) internal view returns (uint256) {
-        uint256 at = ingestor.ingestedAt(r.originChainId, r.requestId);
-        if (at == 0) revert Dispute_NotIngested(r.originChainId, r.requestId);
-        return at + p.challengeWindow;
+    function _windowEnd(Result calldata r) internal view returns (uint256 windowEnd) {
+        windowEnd = windowEndOf(r.originChainId, r.requestId);
+        if (windowEnd == 0) revert Dispute_NotIngested(r.originChainId, r.requestId);
     }
 
     /// @dev Recovers the signers of `r` under the ingestor's domain: at least the registry's

@@ -441,7 +441,8 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     /// @inheritdoc IStakingRegistry
     function slashCap() external view returns (uint256 capPerPeriod, uint256 periodBlocks, uint256 remaining) {
         CapRule memory rule = _capRule;
-        return (rule.capPerPeriod, rule.periodBlocks, _capRemaining(rule));
+        (, uint256 remaining, ) = _capState(rule);
+        return (rule.capPerPeriod, rule.periodBlocks, remaining);
     }
 
     /// @inheritdoc IStakingRegistry
@@ -539,10 +540,15 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         emit SlashCapSet(capPerPeriod, periodBlocks);
     }
 
-    function _capRemaining(CapRule memory rule) internal view returns (uint256) {
+    /// @dev What the current period already slashed (0 in a new period), what is left of the cap,
+    /// and the period's tag as stored in {CapUse}.
+    function _capState(
+        CapRule memory rule
+    ) internal view returns (uint256 usedNow, uint256 remaining, uint64 periodPlusOne) {
+        periodPlusOne = uint64(block.number / rule.periodBlocks) + 1;
         CapUse memory used = _capUse;
-        if (used.periodPlusOne != block.number / rule.periodBlocks + 1) return rule.capPerPeriod;
-        return used.slashed >= rule.capPerPeriod ? 0 : rule.capPerPeriod - used.slashed;
+        usedNow = used.periodPlusOne == periodPlusOne ? used.slashed : 0;
+        remaining = usedNow >= rule.capPerPeriod ? 0 : rule.capPerPeriod - usedNow;
     }
 
     function _epoch() internal view returns (uint256) {
@@ -614,11 +620,7 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         emit ReputationUpdated(operator, 0);
 
         total = (adapter.slashableStake(operator, block.number) * slashBps) / BPS;
-        CapRule memory rule = _capRule;
-        uint64 periodPlusOne = uint64(block.number / rule.periodBlocks) + 1;
-        CapUse memory used = _capUse;
-        uint256 usedNow = used.periodPlusOne == periodPlusOne ? used.slashed : 0;
-        uint256 allowed = usedNow >= rule.capPerPeriod ? 0 : rule.capPerPeriod - usedNow;
+        (uint256 usedNow, uint256 allowed, uint64 periodPlusOne) = _capState(_capRule);
         if (total > allowed) {
             emit SlashCapped(operator, faultId, total, allowed);
             total = allowed;
