@@ -20,6 +20,8 @@ export default async function deployTask(args: DeployArgs, hre: HardhatRuntimeEn
     process.exitCode = 1;
     return;
   }
+  // a fresh checkout has no artifacts yet: build first, as `hardhat run` and `hardhat test` do
+  await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
   const inProcess = connection.networkConfig.type === "edr-simulated";
   const root = process.env.VERSATUS_DEPLOYMENTS_DIR ?? join(process.cwd(), "deployments");
   const store = new DeploymentStore(inProcess ? undefined : join(root, network));

@@ -41,74 +41,80 @@ export async function prepareDevnet(options: {
   reuseChains?: boolean;
 }): Promise<{ chains: DevnetChain[]; programs: DevnetPrograms; running: RunningChain[] }> {
   const running: RunningChain[] = [];
-  for (const chain of LOCAL_CHAINS) {
-    running.push(await startChain({ ...chain, reuse: options.reuseChains ?? true, cwd: options.root }));
-    options.log(`chain ${chain.chainId} up on http://127.0.0.1:${chain.port}`);
-  }
-  const chains: DevnetChain[] = [];
-  for (const chain of LOCAL_CHAINS) {
-    const [command, args] = hardhatCommand(options.root, ["deploy", "--network", chain.name]);
-    const deploy = spawnSync(command, args, {
-      cwd: options.root,
-      env: hardhatEnv({ VERSATUS_DEPLOYMENTS_DIR: options.deploymentsDir }),
-      encoding: "utf8",
-    });
-    if (deploy.status !== 0) throw new Error(`deploy to ${chain.name} failed:\n${deploy.stdout}\n${deploy.stderr}`);
-    const saved = (name: string) => join(options.deploymentsDir, chain.name, `${name}.json`);
-    const address = (name: string) => (JSON.parse(readFileSync(saved(name), "utf8")) as { address: Address }).address;
-    const staking = existsSync(saved("DisputeManager"))
-      ? {
-          registry: address("StakingRegistry"),
-          adapter: address("NativeStakeAdapter"),
-          disputeManager: address("DisputeManager"),
-        }
-      : undefined;
-    chains.push({
-      name: chain.name,
-      chainId: chain.chainId,
-      rpcUrl: `http://127.0.0.1:${chain.port}`,
-      oracle: address("ExecutableOracle"),
-      ingestor: address("InstructionIngestor"),
-      operatorSet: staking?.registry ?? address("OwnedOperatorSet"),
-      factory: address("ContractFactory"),
-      omniToken: address("OmniToken"),
-      ...(staking ? { staking } : {}),
-    });
-    options.log(`suite deployed on chain ${chain.chainId}`);
-  }
-
-  mkdirSync(options.storeDir, { recursive: true });
-  const programs: DevnetPrograms = {};
-  for (const dir of programDirectories(options.root).filter((d) => d.startsWith(join(options.root, "programs")))) {
-    const built = buildProgram(dir);
-    const programId = built.package.programId;
-    const packagePath = join(options.storeDir, `${programId}.vpkg`);
-    copyFileSync(built.packagePath, packagePath);
-    programs[built.name] = { programId, packagePath };
-  }
-  const owner = privateKeyToAccount(devKey(0));
-  for (const chain of chains) {
-    const transport = http(chain.rpcUrl);
-    const publicClient = createPublicClient({ transport });
-    const wallet = createWalletClient({ account: owner, transport });
-    for (const [name, { programId }] of Object.entries(programs)) {
-      const published = await publicClient.readContract({
-        address: chain.oracle,
-        abi: executableOracleAbi,
-        functionName: "isPublished",
-        args: [programId],
-      });
-      if (published) continue;
-      const hash = await wallet.writeContract({
-        address: chain.oracle,
-        abi: executableOracleAbi,
-        functionName: "publish",
-        args: [programId, name, `versatus://programs/${programId}`],
-        chain: null,
-      });
-      await publicClient.waitForTransactionReceipt({ hash });
+  try {
+    for (const chain of LOCAL_CHAINS) {
+      running.push(await startChain({ ...chain, reuse: options.reuseChains ?? true, cwd: options.root }));
+      options.log(`chain ${chain.chainId} up on http://127.0.0.1:${chain.port}`);
     }
-    options.log(`published ${Object.keys(programs).length} programs on chain ${chain.chainId}`);
+    const chains: DevnetChain[] = [];
+    for (const chain of LOCAL_CHAINS) {
+      const [command, args] = hardhatCommand(options.root, ["deploy", "--network", chain.name]);
+      const deploy = spawnSync(command, args, {
+        cwd: options.root,
+        env: hardhatEnv({ VERSATUS_DEPLOYMENTS_DIR: options.deploymentsDir }),
+        encoding: "utf8",
+      });
+      if (deploy.status !== 0) throw new Error(`deploy to ${chain.name} failed:\n${deploy.stdout}\n${deploy.stderr}`);
+      const saved = (name: string) => join(options.deploymentsDir, chain.name, `${name}.json`);
+      const address = (name: string) => (JSON.parse(readFileSync(saved(name), "utf8")) as { address: Address }).address;
+      const staking = existsSync(saved("DisputeManager"))
+        ? {
+            registry: address("StakingRegistry"),
+            adapter: address("NativeStakeAdapter"),
+            disputeManager: address("DisputeManager"),
+          }
+        : undefined;
+      chains.push({
+        name: chain.name,
+        chainId: chain.chainId,
+        rpcUrl: `http://127.0.0.1:${chain.port}`,
+        oracle: address("ExecutableOracle"),
+        ingestor: address("InstructionIngestor"),
+        operatorSet: staking?.registry ?? address("OwnedOperatorSet"),
+        factory: address("ContractFactory"),
+        omniToken: address("OmniToken"),
+        ...(staking ? { staking } : {}),
+      });
+      options.log(`suite deployed on chain ${chain.chainId}`);
+    }
+
+    mkdirSync(options.storeDir, { recursive: true });
+    const programs: DevnetPrograms = {};
+    for (const dir of programDirectories(options.root).filter((d) => d.startsWith(join(options.root, "programs")))) {
+      const built = buildProgram(dir);
+      const programId = built.package.programId;
+      const packagePath = join(options.storeDir, `${programId}.vpkg`);
+      copyFileSync(built.packagePath, packagePath);
+      programs[built.name] = { programId, packagePath };
+    }
+    const owner = privateKeyToAccount(devKey(0));
+    for (const chain of chains) {
+      const transport = http(chain.rpcUrl);
+      const publicClient = createPublicClient({ transport });
+      const wallet = createWalletClient({ account: owner, transport });
+      for (const [name, { programId }] of Object.entries(programs)) {
+        const published = await publicClient.readContract({
+          address: chain.oracle,
+          abi: executableOracleAbi,
+          functionName: "isPublished",
+          args: [programId],
+        });
+        if (published) continue;
+        const hash = await wallet.writeContract({
+          address: chain.oracle,
+          abi: executableOracleAbi,
+          functionName: "publish",
+          args: [programId, name, `versatus://programs/${programId}`],
+          chain: null,
+        });
+        await publicClient.waitForTransactionReceipt({ hash });
+      }
+      options.log(`published ${Object.keys(programs).length} programs on chain ${chain.chainId}`);
+    }
+    return { chains, programs, running };
+  } catch (error) {
+    // chains this call started would otherwise outlive the failed devnet (and keep it from exiting)
+    await Promise.all(running.map((c) => c.stop()));
+    throw error;
   }
-  return { chains, programs, running };
 }
