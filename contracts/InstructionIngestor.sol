@@ -132,6 +132,15 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
     }
 
     /// @inheritdoc IInstructionIngestor
+    function ingestionOf(
+        uint256 originChainId,
+        bytes32 requestId
+    ) external view returns (uint256 ingestedAt_, bytes32 signersCommitment) {
+        // TODO(core): record the commitment at ingestion
+        return (ingestedAt(originChainId, requestId), bytes32(0));
+    }
+
+    /// @inheritdoc IInstructionIngestor
     function resultDigest(Result calldata r) public view returns (bytes32) {
         return _hashTypedDataV4(ResultTypedData.structHash(r));
     }

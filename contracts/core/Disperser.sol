@@ -123,6 +123,21 @@ abstract contract Disperser is IDisperser, OracleLedger {
     }
 
     /// @inheritdoc IDisperser
+    uint256 public constant LEDGER_EPOCH = 1 hours;
+
+    /// @inheritdoc IDisperser
+    function signatureCount(
+        address operatorSet,
+        uint256 assetId,
+        uint256 share,
+        uint256,
+        uint8 index
+    ) external view returns (uint256) {
+        // TODO(core): key the ledger by epoch
+        return _earnedCount(operatorSet, assetId, share, index);
+    }
+
+    /// @inheritdoc IDisperser
     function assetIdOf(address token) external view returns (uint256) {
         if (token == address(0)) return 0;
         uint256 packed = _assetOf[token];

@@ -75,6 +75,20 @@ interface IDisperser {
         address operator
     ) external view returns (uint256);
 
+    /// @notice Length in seconds of a fee-ledger epoch: signature counts are kept per
+    /// (operator set, asset, share, epoch = block.timestamp / LEDGER_EPOCH, group of 8 indices).
+    function LEDGER_EPOCH() external view returns (uint256);
+
+    /// @notice Results signed by the holder of `index` in one ledger (operator set, asset, share size, epoch).
+    /// @dev The StakingRegistry grants reputation from these counts once the epoch and the challenge window passed.
+    function signatureCount(
+        address operatorSet,
+        uint256 assetId,
+        uint256 share,
+        uint256 epoch,
+        uint8 index
+    ) external view returns (uint256);
+
     /// @notice The asset id the oracle uses for `token` in fee ledgers (0 = ETH).
     function assetIdOf(address token) external view returns (uint256);
 }

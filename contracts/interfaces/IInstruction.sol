@@ -50,6 +50,13 @@ library ResultTypedData {
         return keccak256(abi.encode(RESULT_TYPEHASH, r));
     }
 
+    /// @dev What the ingestor records of an ingestion for later disputes: the Result and every
+    /// signer it accepted (ascending), as 208 bits so it packs with a 40-bit time and an 8-bit status
+    /// in one slot. The accused of a dispute are exactly these signers.
+    function signersCommitment(bytes32 resultStructHash, address[] memory signers) internal pure returns (bytes32) {
+        return bytes32(uint256(keccak256(abi.encode(resultStructHash, signers))) >> 48);
+    }
+
     /// @dev The domain separator of the ingestor at `ingestor` on chain `chainId`.
     function domainSeparator(uint256 chainId, address ingestor) internal pure returns (bytes32) {
         return keccak256(abi.encode(DOMAIN_TYPEHASH, NAME_HASH, VERSION_HASH, chainId, ingestor));

@@ -80,6 +80,13 @@ interface IInstructionIngestor {
     /// this chain, or 0 if none was: the start of its dispute window.
     function ingestedAt(uint256 originChainId, bytes32 requestId) external view returns (uint256);
 
+    /// @notice When a result of (originChainId, requestId) was ingested (0 if never) and the
+    /// commitment to it and its signers ({ResultTypedData.signersCommitment}).
+    function ingestionOf(
+        uint256 originChainId,
+        bytes32 requestId
+    ) external view returns (uint256 ingestedAt_, bytes32 signersCommitment);
+
     /// @notice The EIP-712 digest operators sign for `r` on this chain.
     function resultDigest(Result calldata r) external view returns (bytes32);
 

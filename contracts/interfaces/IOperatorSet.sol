@@ -19,6 +19,11 @@ interface IOperatorSet {
     /// @notice Index of `operator` and whether it was ever a member (active or not).
     function indexOf(address operator) external view returns (bool known, uint8 index);
 
+    /// @notice The index `operator` held during fee-ledger epoch `epoch` (see {IDisperser-LEDGER_EPOCH}),
+    /// if it held one then. At most one operator holds an index in any epoch, so a ledger lane of
+    /// that epoch belongs to exactly one operator even when indices are recycled.
+    function indexIn(address operator, uint256 epoch) external view returns (bool held, uint8 index);
+
     /// @notice Whether `operator` is currently active.
     function isActive(address operator) external view returns (bool);
 }

@@ -130,6 +130,11 @@ contract OwnedOperatorSet is IOperatorSet, Ownable2Step {
     }
 
     /// @inheritdoc IOperatorSet
+    function indexIn(address operator, uint256) external view returns (bool held, uint8 index) {
+        return this.indexOf(operator);
+    }
+
+    /// @inheritdoc IOperatorSet
     function isActive(address operator) external view returns (bool) {
         return _members[operator] & ACTIVE != 0;
     }

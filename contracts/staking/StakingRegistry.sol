@@ -392,6 +392,11 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @inheritdoc IOperatorSet
+    function indexIn(address operator, uint256) external view returns (bool held, uint8 index) {
+        return this.indexOf(operator);
+    }
+
+    /// @inheritdoc IOperatorSet
     function isActive(address operator) external view returns (bool) {
         Member memory m = _members[operator];
         return m.registered && _slashable(operator) >= _required(m);
