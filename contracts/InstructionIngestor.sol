@@ -170,21 +170,14 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
 
         // ---- effects and interactions (the disperser settles the escrow before it calls anything)
         if (r.originChainId == block.chainid) {
-            skipReason = disperser.disperse(
-                r.requestId,
-                r.status,
-                instructions,
-                address(set),
-                signerBitmap,
-                signatures.length
-            );
+            skipReason = disperser.disperse(r, instructions, address(set), signerBitmap, signatures.length, bytes32(0));
             if (skipReason != 0) return skipReason;
         } else {
             if (r.status != Ops.STATUS_OK) revert Ingestor_RemoteProgramError(r.requestId, r.originChainId);
             bytes32 key = _remoteKey(r.originChainId, r.requestId);
             if (_remoteIngestedAt[key] != 0) return SKIP_INGESTED;
             _remoteIngestedAt[key] = block.timestamp;
-            disperser.disperseRemote(r.requestId, r.originChainId, instructions);
+            disperser.disperseRemote(r, instructions);
         }
         emit ResultIngested(r.requestId, r.originChainId, r.status, r.bodyHash, daPointer);
     }

@@ -5,7 +5,7 @@ import {IDisperser} from "../interfaces/IDisperser.sol";
 import {IOmniToken} from "../interfaces/IOmniToken.sol";
 import {IOperatorSet} from "../interfaces/IOperatorSet.sol";
 import {IContractFactory} from "../interfaces/IContractFactory.sol";
-import {Instruction, Ops} from "../interfaces/IInstruction.sol";
+import {Instruction, Result, Ops} from "../interfaces/IInstruction.sol";
 import {OracleLedger} from "./OracleLedger.sol";
 import {EscrowRecord} from "./EscrowRecord.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -40,47 +40,28 @@ abstract contract Disperser is IDisperser, OracleLedger {
 
     /// @inheritdoc IDisperser
     function disperse(
-        bytes32 requestId,
-        uint8 status,
+        Result calldata r,
         Instruction[] calldata instructions,
         address operatorSet,
         uint256 signerBitmap,
-        uint256 signerCount
+        uint256 signerCount,
+        bytes32 /* signersCommitment: TODO(core) */
     ) external nonReentrant returns (uint8 skipReason) {
         _checkIngestor();
         // ---- checks
-        uint256 record = _escrows[requestId];
+        uint256 record = _escrows[r.requestId];
         skipReason = _skipReason(record);
         if (skipReason != 0) return skipReason;
-        if (status == Ops.STATUS_PROGRAM_ERROR && instructions.length != 0) {
-            revert Disperser_InstructionsOnFailedResult(requestId, instructions.length);
+        if (r.status == Ops.STATUS_PROGRAM_ERROR && instructions.length != 0) {
+            revert Disperser_InstructionsOnFailedResult(r.requestId, instructions.length);
         }
-        address token = _tokenOf(record.assetId());
-        (uint256 fee, uint256 feeBooked) = _settleAndBookFee(
-            requestId,
-            record,
-            token,
-            instructions,
-            operatorSet,
-            signerBitmap,
-            signerCount
-        );
-
-        // ---- interactions
-        uint256 spent = _execute(requestId, block.chainid, instructions, token);
-        // The fee's remainder after an equal split (fewer wei than signers) stays with the protocol.
-        uint256 refunded = record.amount() - fee - spent;
-        if (refunded != 0) _refundTo(requestId, _accountOwner[record.accountId()], token, refunded);
-        emit EscrowSettled(requestId, status, spent, feeBooked, refunded);
+        _settle(r.requestId, r.status, record, instructions, operatorSet, signerBitmap, signerCount);
     }
 
     /// @inheritdoc IDisperser
-    function disperseRemote(
-        bytes32 requestId,
-        uint256 originChainId,
-        Instruction[] calldata instructions
-    ) external nonReentrant {
+    function disperseRemote(Result calldata r, Instruction[] calldata instructions) external nonReentrant {
         _checkIngestor();
+        (bytes32 requestId, uint256 originChainId) = (r.requestId, r.originChainId);
         for (uint256 i; i < instructions.length; ++i) {
             uint8 op = instructions[i].op;
             if (op != Ops.MINT && op != Ops.CREATE) revert Disperser_OpNotAllowedCrossChain(i, op);
@@ -151,6 +132,35 @@ abstract contract Disperser is IDisperser, OracleLedger {
 
     function _checkIngestor() internal view {
         if (msg.sender != ingestor) revert Disperser_NotIngestor(msg.sender);
+    }
+
+    /// @dev Books the fee, runs the instructions and refunds what they did not spend.
+    function _settle(
+        bytes32 requestId,
+        uint8 status,
+        uint256 record,
+        Instruction[] calldata instructions,
+        address operatorSet,
+        uint256 signerBitmap,
+        uint256 signerCount
+    ) internal {
+        address token = _tokenOf(record.assetId());
+        (uint256 fee, uint256 feeBooked) = _settleAndBookFee(
+            requestId,
+            record,
+            token,
+            instructions,
+            operatorSet,
+            signerBitmap,
+            signerCount
+        );
+
+        // ---- interactions
+        uint256 spent = _execute(requestId, block.chainid, instructions, token);
+        // The fee's remainder after an equal split (fewer wei than signers) stays with the protocol.
+        uint256 refunded = record.amount() - fee - spent;
+        if (refunded != 0) _refundTo(requestId, _accountOwner[record.accountId()], token, refunded);
+        emit EscrowSettled(requestId, status, spent, feeBooked, refunded);
     }
 
     function _skipReason(uint256 record) internal view returns (uint8) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
-import {Instruction} from "./IInstruction.sol";
+import {Instruction, Result} from "./IInstruction.sol";
 
 /// @title IDisperser
 /// @notice Executes the instructions of quorum-signed results against a request's escrow. Callable
@@ -43,25 +43,28 @@ interface IDisperser {
     event FactorySet(address indexed factory);
 
     /// @notice Settles a same-chain request with a verified result.
-    /// @param status Ops.STATUS_OK or Ops.STATUS_PROGRAM_ERROR (refund minus fee, no instructions).
+    /// A PROGRAM_ERROR status disperses nothing (refund minus fee, no instructions).
     /// @param operatorSet The set the signers were checked against (fee accounting is per set).
     /// @param signerBitmap Bit i set for each signer of index i; `signerCount` bits are set.
     /// @return skipReason 0 when settled; otherwise nothing changed and the reason is
     /// 1 = already ingested, 2 = refunded, 3 = no such request, 4 = deadline passed.
     /// @dev Requirements: caller is the ingestor.
     /// Emits {EscrowSettled}, and {InstructionFailed}/{CallExecuted} per instruction as they happen.
+    /// @param r The verified Result (its requestId, programId, inputHash and status are checked
+    /// against the request here).
+    /// @param signersCommitment {ResultTypedData.signersCommitment} of `r` and its signers, kept for disputes.
     function disperse(
-        bytes32 requestId,
-        uint8 status,
+        Result calldata r,
         Instruction[] calldata instructions,
         address operatorSet,
         uint256 signerBitmap,
-        uint256 signerCount
+        uint256 signerCount,
+        bytes32 signersCommitment
     ) external returns (uint8 skipReason);
 
     /// @notice Executes a verified result that originates on another chain: MINT and CREATE only.
     /// @dev Requirements: caller is the ingestor (which guarantees once per (originChainId, requestId)).
-    function disperseRemote(bytes32 requestId, uint256 originChainId, Instruction[] calldata instructions) external;
+    function disperseRemote(Result calldata r, Instruction[] calldata instructions) external;
 
     /// @notice Pays the caller its fee shares for one (operator set, asset, share size) ledger.
     /// @dev Emits {FeesClaimed}.

@@ -36,10 +36,13 @@ contract AccessControlTest is BaseTest {
         caller = _stranger(caller, address(ingestor));
         vm.expectRevert(abi.encodeWithSelector(IDisperser.Disperser_NotIngestor.selector, caller));
         vm.prank(caller);
-        oracle.disperse(bytes32(0), 0, new Instruction[](0), address(operatorSet), 1, 1);
+        Result memory r;
+        oracle.disperse(r, new Instruction[](0), address(operatorSet), 1, 1, bytes32(0));
         vm.expectRevert(abi.encodeWithSelector(IDisperser.Disperser_NotIngestor.selector, caller));
         vm.prank(caller);
-        oracle.disperseRemote(bytes32(0), 1, new Instruction[](0));
+        Result memory r2;
+        r2.originChainId = 1;
+        oracle.disperseRemote(r2, new Instruction[](0));
     }
 
     function testFuzz_ingestorOwnerFunctions_revertForStrangers(address caller) public {
