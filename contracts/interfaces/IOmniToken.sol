@@ -47,4 +47,11 @@ interface IOmniToken {
 
     /// @notice The Disperser: the only account allowed to mint and burn.
     function disperser() external view returns (address);
+
+    /// @notice Whether `programId` is one of this token's controller programs: only a controller's
+    /// results may MINT or BURN it (SPEC 3.4). Fixed at creation, so the same on every chain.
+    function isController(bytes32 programId) external view returns (bool);
+
+    /// @notice The controller programs of this token.
+    function controllers() external view returns (bytes32[] memory);
 }

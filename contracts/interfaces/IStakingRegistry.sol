@@ -219,6 +219,18 @@ interface IStakingRegistry is IOperatorSet {
         uint256 rewardBps
     ) external returns (uint256 reward, uint256 remainder);
 
+    /// @notice Slashes `slashBps` of a registered watcher's slashable stake to the treasury (a vote
+    /// against a dispute's resolved outcome). Returns what was taken.
+    /// @dev Requirements: the dispute module.
+    function slashWatcher(address watcher, uint256 slashBps) external returns (uint256 taken);
+
+    /// @notice Sum of {watcherWeight} over every registered watcher (the participation base of a dispute vote).
+    function totalWatcherWeight() external view returns (uint256);
+
+    /// @notice The one fault id of (originChainId, requestId): every claim kind (equivocation, broken
+    /// output rule, wrong result, data unavailable) about one request slashes an operator at most once.
+    function faultIdOf(uint256 originChainId, bytes32 requestId) external pure returns (bytes32);
+
     /// @notice Sets the threshold.
     /// @dev Requirements: owner; >= 1 and a strict majority of the registered operators.
     /// Emits {ThresholdSet}.

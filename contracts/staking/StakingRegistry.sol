@@ -293,6 +293,21 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @inheritdoc IStakingRegistry
+    function slashWatcher(address, uint256) external pure returns (uint256) {
+        revert("TODO(staking)");
+    }
+
+    /// @inheritdoc IStakingRegistry
+    function totalWatcherWeight() external pure returns (uint256) {
+        return 0; // TODO(staking)
+    }
+
+    /// @inheritdoc IStakingRegistry
+    function faultIdOf(uint256 originChainId, bytes32 requestId) public pure returns (bytes32) {
+        return keccak256(abi.encode(keccak256("fault"), originChainId, requestId));
+    }
+
+    /// @inheritdoc IStakingRegistry
     function registerWatcher() external {
         if (isWatcher[msg.sender]) revert Staking_WatcherAlreadyRegistered(msg.sender);
         if (_members[msg.sender].known) revert Staking_OperatorCannotWatch(msg.sender);

@@ -85,6 +85,16 @@ contract OmniToken is IOmniToken, ERC20Permit {
     }
 
     /// @inheritdoc IOmniToken
+    function isController(bytes32) external pure returns (bool) {
+        return false; // TODO(disperse): controllers fixed at creation
+    }
+
+    /// @inheritdoc IOmniToken
+    function controllers() external pure returns (bytes32[] memory) {
+        return new bytes32[](0); // TODO(disperse)
+    }
+
+    /// @inheritdoc IOmniToken
     function mintableNow(uint256 originChainId) external view returns (uint256 available) {
         (available, ) = _refilled(_buckets[originChainId]);
     }
