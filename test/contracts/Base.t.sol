@@ -58,7 +58,7 @@ abstract contract BaseTest is Test {
             factory.create(
                 keccak256("OMNITOKEN"),
                 keccak256("omni"),
-                abi.encode("Omni", "OMNI", owner, 1_000_000e18, block.chainid)
+                abi.encode("Omni", "OMNI", owner, 1_000_000e18, block.chainid, _controllers())
             )
         );
         token = StandardERC20(
@@ -72,6 +72,12 @@ abstract contract BaseTest is Test {
         oracle.publish(PROGRAM, "program", "ipfs://program");
         vm.stopPrank();
         vm.deal(requester, 1_000 ether);
+    }
+
+    /// @dev The omni token's controller programs: PROGRAM, so the tests' results may move it.
+    function _controllers() internal pure returns (bytes32[] memory c) {
+        c = new bytes32[](1);
+        c[0] = PROGRAM;
     }
 
     function _requestEth(uint256 amount) internal returns (bytes32) {
