@@ -27,6 +27,8 @@ library BoundedCall {
     uint256 internal constant TOKEN_TRANSFER_GAS = 100_000;
     /// @notice Gas of the `isController` question asked of a token.
     uint256 internal constant VIEW_GAS = 30_000;
+    /// @notice What the EVM adds to the gas of a CALL that sends value.
+    uint256 internal constant VALUE_STIPEND = 2_300;
     /// @notice Return data copied at most (enough for an Error(string) of ~190 bytes or a custom error).
     uint256 internal constant MAX_RETURN_COPY = 256;
     /// @notice Upper bound of the CALL opcode's own cost and the few opcodes around it: cold account
@@ -42,9 +44,12 @@ library BoundedCall {
         uint256 gasLimit
     ) internal returns (bool ok, bytes memory reason) {
         checkGas(gasLimit);
+        // A CALL with value adds a 2,300 stipend to the gas it passes: take it off, so the callee
+        // gets exactly `gasLimit` either way.
+        uint256 passed = value == 0 ? gasLimit : gasLimit - VALUE_STIPEND;
         assembly ("memory-safe") {
             // Out size 0: nothing is copied by the CALL itself, whatever the callee returns.
-            ok := call(gasLimit, target, value, add(data, 32), mload(data), 0, 0)
+            ok := call(passed, target, value, add(data, 32), mload(data), 0, 0)
         }
         reason = returnData();
     }
