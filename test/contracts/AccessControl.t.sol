@@ -30,6 +30,10 @@ contract AccessControlTest is BaseTest {
         oracle.setIngestor(caller);
         _expectNotOwner(caller);
         oracle.setFactory(IContractFactory(caller));
+        _expectNotOwner(caller);
+        oracle.setFree(address(0));
+        _expectNotOwner(caller);
+        oracle.acceptToken(caller, 1, 1);
     }
 
     function testFuzz_disperse_revertsForAnyoneButTheIngestor(address caller) public {

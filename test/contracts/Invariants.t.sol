@@ -26,6 +26,13 @@ contract OracleHandler is Test {
     uint256 public mintedBySignedResults;
     uint256 public doubleSettlements;
     uint256 internal remoteNonce;
+    /// @dev Requests settled by a result, for the ingestion-record invariant.
+    bytes32[] public ingestedIds;
+
+    function ingestedCount() external view returns (uint256) {
+        return ingestedIds.length;
+    }
+
     /// @dev Fee-ledger epochs a result was booked in.
     uint256[] internal bookedEpochs;
 
@@ -61,6 +68,7 @@ contract OracleHandler is Test {
         try ingestor.ingest(r, ix, sigs, "") {
             if (++settlements[id] > 1) ++doubleSettlements;
             openEscrow -= amount;
+            ingestedIds.push(id);
             feesBooked += (uint256(1e14) / 3) * 3;
             uint256 epoch = block.timestamp / 1 hours;
             if (bookedEpochs.length == 0 || bookedEpochs[bookedEpochs.length - 1] != epoch) bookedEpochs.push(epoch);
@@ -162,6 +170,20 @@ contract InvariantsTest is BaseInvariantTest {
     /// A request is settled at most once: ingested xor refunded.
     function invariant_settledAtMostOnce() public view {
         assertEq(handler.doubleSettlements(), 0);
+    }
+
+    /// Every ingested request keeps its ingestion time and a non-zero signers commitment (what a
+    /// dispute needs to name the accused), and can never be refunded or settled again.
+    function invariant_ingestionRecordKept() public view {
+        uint256 n = handler.ingestedCount();
+        for (uint256 i; i < n; ++i) {
+            bytes32 id = handler.ingestedIds(i);
+            (uint256 at, bytes32 commitment) = ingestor.ingestionOf(block.chainid, id);
+            assertGt(at, 0, "ingestion time");
+            assertLe(at, block.timestamp);
+            assertTrue(commitment != bytes32(0), "signers commitment");
+            assertEq(uint8(oracle.escrowOf(id).status), uint8(IExecutableOracle.RequestStatus.Ingested));
+        }
     }
 
     /// No mint without a quorum-signed result: supply grows only by what signed results minted.
