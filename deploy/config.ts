@@ -124,6 +124,20 @@ export const deployConfigSchema = z
         homeChainId: z.number().int().positive(),
         initialSupply: uintString.default(0n),
         fee: uintString.default(0n),
+        /**
+         * The token's controller programs (SPEC 3.4): only their results may MINT or BURN it. Each
+         * is a program name, resolved at deploy time to the programId of the package built from
+         * programs/<dir> whose manifest has that name, or an explicit 0x-prefixed 32-byte programId.
+         * Part of the token's CREATE2 address: a new controller (or a rebuilt program) is a new token.
+         */
+        controllers: z
+          .array(
+            z.union([
+              z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a 0x-prefixed 32-byte programId"),
+              z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "a program name (versatus.json `name`)"),
+            ]),
+          )
+          .min(1, "at least one controller program (else the token can never move between chains)"),
         mintLimits: z
           .record(
             z.string().regex(/^\d+$/, "a chain id"),
