@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { network } from "hardhat";
-import { stringToHex, type Address, type Hex } from "viem";
+import { stringToHex, zeroAddress, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { createDaClient } from "../../da/index.ts";
 import { devAccount } from "../../deploy/context.ts";
@@ -117,6 +117,8 @@ export async function createWatcherWorld() {
       },
       pkg,
       runtime,
+      // ETH escrow, transfers only: no token is asked about
+      { escrow: { token: zeroAddress, amount: escrow.amount, fee: ETH_FEE }, controllers: async () => false },
     );
     return run.body;
   };
