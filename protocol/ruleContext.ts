@@ -104,3 +104,63 @@ export async function requestFee(
 }
 
 export type { Hex };
+
+/** A request as its origin's `ExecutionRequested` event recorded it, with its fee. */
+export type RequestRecord = {
+  requestId: Hex;
+  programId: Hex;
+  requester: Address;
+  token: Address;
+  amount: bigint;
+  input: Hex;
+  blockNumber: bigint;
+  fee: bigint;
+};
+
+const executionRequestedEvent = {
+  type: "event",
+  name: "ExecutionRequested",
+  inputs: [
+    { name: "requestId", type: "bytes32", indexed: true },
+    { name: "programId", type: "bytes32", indexed: true },
+    { name: "requester", type: "address", indexed: true },
+    { name: "token", type: "address", indexed: false },
+    { name: "amount", type: "uint256", indexed: false },
+    { name: "deadline", type: "uint64", indexed: false },
+    { name: "input", type: "bytes", indexed: false },
+  ],
+} as const;
+
+/**
+ * Reads a request from its origin oracle's `ExecutionRequested` event (immutable, unlike the
+ * escrow slot that ingestion rewrites) and its fee as of its block. Undefined when the origin has
+ * no such request (yet).
+ */
+export async function readRequestRecord(
+  client: PublicClient,
+  oracle: Address,
+  requestId: Hex,
+  fromBlock: bigint,
+): Promise<RequestRecord | undefined> {
+  const logs = await client.getLogs({
+    address: oracle,
+    event: executionRequestedEvent,
+    args: { requestId },
+    fromBlock,
+    toBlock: "latest",
+    strict: true,
+  });
+  const log = logs.find((l) => !l.removed);
+  if (!log) return undefined;
+  const token = getAddress(log.args.token);
+  return {
+    requestId: requestId.toLowerCase() as Hex,
+    programId: log.args.programId.toLowerCase() as Hex,
+    requester: getAddress(log.args.requester),
+    token,
+    amount: log.args.amount,
+    input: log.args.input.toLowerCase() as Hex,
+    blockNumber: log.blockNumber,
+    fee: await requestFee(client, oracle, token, log.blockNumber),
+  };
+}

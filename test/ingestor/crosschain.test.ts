@@ -58,7 +58,8 @@ describe("ingestor: a cross-chain result (burn on A, mint on B)", function () {
       await (await a.oracle.connect(a.requester).requestWithToken(a.programId, "0x", 3600n, token, amount)).wait();
       const before = (await a.omniToken.totalSupply()) + (await b.omniToken.totalSupply());
       const recipient = (await b.other.getAddress()) as Address;
-      const burn: Instruction[] = [{ op: Op.BURN, target: E.ZeroAddress as Address, amount, data: "0x" }];
+      // a BURN names the token it burns (the escrowed one)
+      const burn: Instruction[] = [{ op: Op.BURN, target: token, amount, data: "0x" }];
       const mint: Instruction[] = [
         {
           op: Op.MINT,
