@@ -127,7 +127,6 @@ export async function startWatcher(config: WatcherConfig, options: WatcherOption
     log: log.child({ module: "results" }),
     metrics,
     challenge: config.options.challenge,
-    finalize: config.options.finalize,
     concurrency: config.options.concurrency,
   });
   const disputes = new DisputeVoter({
