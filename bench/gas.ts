@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import hre from "hardhat";
 import { ethers as E } from "ethers";
 import { Op, type Instruction } from "../protocol/instructions.ts";
-import { deployTestSuite, makeResult, operatorWallets, signResult, requestEth } from "../test/helpers/suite.ts";
+import { deployTestSuite, makeResult, operatorWallets, signResult, type Suite } from "../test/helpers/suite.ts";
 
 const TARGETS: Record<string, number> = {
   request_eth: 60_000,
@@ -24,6 +24,17 @@ const ingestorAddress = await ingestor.getAddress();
 const signers = operatorWallets().slice(0, 3); // 3 of 4
 const input = E.hexlify(E.toUtf8Bytes('{"splits":[1,2,3]}')); // a small, realistic input
 const gas: Record<string, number> = {};
+
+/** Sends an ETH request and returns its id, read from its ExecutionRequested event (the id binds the
+ * program and input, so it is not predictable from the requester alone). */
+async function requestEth(s: Suite, from: E.Signer, value: bigint, data = "0x1234", ttl = 3600n) {
+  const receipt = (await (await s.oracle.connect(from).request(s.programId, data, ttl, { value })).wait())!;
+  for (const log of receipt.logs) {
+    const parsed = s.oracle.interface.parseLog(log);
+    if (parsed?.name === "ExecutionRequested") return parsed.args.requestId as string;
+  }
+  throw new Error("no ExecutionRequested event");
+}
 const gasOf = async (p: Promise<{ wait: () => Promise<{ gasUsed: bigint } | null> }>) =>
   Number((await (await p).wait())!.gasUsed);
 
@@ -44,7 +55,12 @@ const erc20Init = E.AbiCoder.defaultAbiCoder().encode(
 const tokenAddress = await suite.factory.predict(E.id("ERC20"), E.id("bench"), erc20Init);
 await (await suite.factory.create(E.id("ERC20"), E.id("bench"), erc20Init)).wait();
 const token = await ethers.getContractAt("StandardERC20", tokenAddress);
-await (await oracle.connect(suite.owner).setFee(tokenAddress, E.parseEther("0.001"))).wait();
+// Acceptance probes the token with the owner's own funds (a round trip that must be exact).
+await (await token.connect(requester).transfer(await suite.owner.getAddress(), E.parseEther("1"))).wait();
+await (await token.connect(suite.owner).approve(await oracle.getAddress(), E.parseEther("1"))).wait();
+await (
+  await oracle.connect(suite.owner).acceptToken(tokenAddress, E.parseEther("0.001"), E.parseEther("1"))
+).wait();
 await (await token.connect(requester).approve(await oracle.getAddress(), E.MaxUint256)).wait();
 await (
   await oracle.connect(requester).requestWithToken(programId, input, 3600n, tokenAddress, E.parseEther("1"))

@@ -6,6 +6,7 @@ import {IContractFactory} from "./interfaces/IContractFactory.sol";
 import {Disperser} from "./core/Disperser.sol";
 import {ProgramRegistry} from "./core/ProgramRegistry.sol";
 import {EscrowRecord} from "./core/EscrowRecord.sol";
+import {RequestIds} from "./core/RequestIds.sol";
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
@@ -24,8 +25,10 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
     //////////////////////////////////////////////////////////////*/
 
     /// @param initialOwner Administers fees, the ingestor and the factory.
-    /// @param ethFee Protocol fee of an ETH request, in wei.
+    /// @param ethFee Protocol fee of an ETH request, in wei: non-zero (ETH is made free, if ever,
+    /// with {setFree}, on purpose).
     constructor(address initialOwner, uint256 ethFee) Ownable(initialOwner) {
+        if (ethFee == 0) revert Oracle_ZeroFee(address(0));
         _setFee(address(0), ethFee);
     }
 
@@ -105,7 +108,35 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
 
     /// @inheritdoc IExecutableOracle
     function setFee(address token, uint256 fee) external onlyOwner {
+        if (fee == 0) revert Oracle_ZeroFee(token);
         _setFee(token, fee);
+    }
+
+    /// @inheritdoc IExecutableOracle
+    function setFree(address token) external onlyOwner {
+        _setFee(token, 0);
+        emit AssetMadeFree(token);
+    }
+
+    /// @inheritdoc IExecutableOracle
+    function acceptToken(address token, uint256 fee, uint256 probeAmount) external onlyOwner nonReentrant {
+        // ---- checks
+        if (token == address(0)) revert Oracle_ZeroAddress();
+        if (_assetOf[token] != 0) revert Oracle_TokenAlreadyAccepted(token);
+        if (fee == 0) revert Oracle_ZeroFee(token);
+        if (fee > type(uint96).max) revert Oracle_FeeTooLarge(fee);
+        if (probeAmount == 0) revert Oracle_TokenNotExact(token, 0, 1, 0);
+        // ---- interactions first: nothing is recorded unless the token moves exact amounts both ways
+        _probe(IERC20(token), probeAmount);
+        // ---- effects
+        uint256 state = _state;
+        uint256 assetId = uint24(state >> 96) + 1;
+        _state = (state & ~(uint256(type(uint24).max) << 96)) | (assetId << 96);
+        _assetToken[assetId] = token;
+        _assetOf[token] = assetId | (fee << 24);
+        _feeSchedule[assetId] = fee | (fee << 96);
+        emit TokenAccepted(token, assetId, probeAmount);
+        emit FeeSet(token, fee, 0);
     }
 
     /// @notice Sets the InstructionIngestor, the only caller of the dispersal functions.
@@ -130,6 +161,13 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
     }
 
     /// @inheritdoc IExecutableOracle
+    function settlementOf(bytes32 requestId) external view returns (uint256 ingestedAt, bytes32 signersCommitment) {
+        uint256 record = _escrows[requestId];
+        if (record.status() != STATUS_INGESTED) return (0, bytes32(0));
+        return (record.ingestedAt(), record.commitment());
+    }
+
+    /// @inheritdoc IExecutableOracle
     function feeOf(address token) external view returns (uint256) {
         if (token == address(0)) return uint96(_state >> 120);
         uint256 packed = _assetOf[token];
@@ -138,13 +176,22 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
     }
 
     /// @inheritdoc IExecutableOracle
-    function nextRequestId(address requester) external view returns (bytes32) {
-        return keccak256(abi.encode(block.chainid, address(this), requester, uint64(_state)));
+    function nextRequestId(
+        address requester,
+        bytes32 programId,
+        bytes calldata input
+    ) external view returns (bytes32) {
+        return RequestIds.compute(address(this), requester, uint64(_state), programId, keccak256(input));
     }
 
     /// @inheritdoc IExecutableOracle
     function pendingWithdrawal(address account, address token) external view returns (uint256) {
         return _deferred[account][token];
+    }
+
+    /// @dev The oracle's owner publishes without a name reservation (see {IProgramRegistry-publish}).
+    function _isRegistryAdmin(address account) internal view override returns (bool) {
+        return account == owner();
     }
 
     /// @notice Refuses plain ETH: it would sit outside every request's escrow.
@@ -203,7 +250,8 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
             state = (state & ~(uint256(type(uint32).max) << 64)) | (accountId << 64);
         }
         uint256 nonce = uint64(state);
-        requestId = keccak256(abi.encode(block.chainid, address(this), msg.sender, nonce));
+        // The id binds the program and the input: a result for another one cannot settle it (SPEC 3.2).
+        requestId = RequestIds.compute(address(this), msg.sender, nonce, programId, keccak256(input));
         // The nonce is 64 bits: it cannot wrap within any chain's lifetime.
         unchecked {
             _state = state + 1;
@@ -212,34 +260,60 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
         emit ExecutionRequested(requestId, programId, msg.sender, token, amount, uint64(block.timestamp + ttl), input);
     }
 
+    /// @dev Changes the fee of ETH or an accepted token. The schedule keeps the fee before the
+    /// change and the first request nonce that pays the new one, so every open request is charged
+    /// what it was checked against, whatever second it was made in.
     function _setFee(address token, uint256 fee) internal {
         if (fee > type(uint96).max) revert Oracle_FeeTooLarge(fee);
+        uint256 state = _state;
         uint256 assetId;
         uint256 previousFee;
         if (token == address(0)) {
-            previousFee = uint96(_state >> 120);
-            _state = (_state & ~(uint256(type(uint96).max) << 120)) | (fee << 120);
+            previousFee = uint96(state >> 120);
+            _state = (state & ~(uint256(type(uint96).max) << 120)) | (fee << 120);
         } else {
             uint256 packed = _assetOf[token];
-            if (packed == 0) {
-                uint256 state = _state;
-                assetId = uint24(state >> 96) + 1;
-                _state = (state & ~(uint256(type(uint24).max) << 96)) | (assetId << 96);
-                _assetToken[assetId] = token;
-            } else {
-                assetId = uint24(packed);
-                previousFee = uint96(packed >> 24);
-            }
+            if (packed == 0) revert Oracle_TokenNotAccepted(token);
+            assetId = uint24(packed);
+            previousFee = uint96(packed >> 24);
             _assetOf[token] = assetId | (fee << 24);
         }
         uint256 schedule = _feeSchedule[assetId];
-        uint256 changedAt = uint40(schedule >> 192);
-        if (schedule != 0 && block.timestamp < changedAt + MAX_TTL) {
-            revert Oracle_FeeChangeTooSoon(token, changedAt + MAX_TTL);
+        if (schedule == 0 && token == address(0)) {
+            // The constructor: no request exists yet, "previous" is never read.
+            _feeSchedule[0] = fee | (fee << 96);
+        } else {
+            uint256 changedAt = _feeChangedAt[assetId];
+            // Only two fees are kept: the previous change must be old enough that no request that
+            // paid the fee before it is still open (the first change after acceptance has none).
+            if (changedAt != 0 && block.timestamp < changedAt + MAX_TTL) {
+                revert Oracle_FeeChangeTooSoon(token, changedAt + MAX_TTL);
+            }
+            _feeChangedAt[assetId] = block.timestamp;
+            // Requests from the next nonce on were (and will be) checked against the new fee.
+            _feeSchedule[assetId] = fee | (previousFee << 96) | (uint256(uint64(state)) << 192);
         }
-        // The first schedule of an asset has no previous fee: requests before it cannot exist.
-        uint256 previous = schedule == 0 ? fee : uint96(schedule);
-        _feeSchedule[assetId] = fee | (previous << 96) | (block.timestamp << 192);
         emit FeeSet(token, fee, previousFee);
+    }
+
+    /// @dev Pulls `amount` of `token` from the caller and sends it back, requiring that the oracle's
+    /// balance and the caller's move by exactly `amount` at every step.
+    function _probe(IERC20 token, uint256 amount) internal {
+        uint256 start = token.balanceOf(address(this));
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 held = token.balanceOf(address(this));
+        if (held < start || held - start != amount) {
+            revert Oracle_TokenNotExact(address(token), 0, amount, held < start ? 0 : held - start);
+        }
+        uint256 ownerStart = token.balanceOf(msg.sender);
+        token.safeTransfer(msg.sender, amount);
+        uint256 left = token.balanceOf(address(this));
+        if (left > held || held - left != amount) {
+            revert Oracle_TokenNotExact(address(token), 1, amount, left > held ? 0 : held - left);
+        }
+        uint256 ownerEnd = token.balanceOf(msg.sender);
+        if (ownerEnd < ownerStart || ownerEnd - ownerStart != amount) {
+            revert Oracle_TokenNotExact(address(token), 2, amount, ownerEnd < ownerStart ? 0 : ownerEnd - ownerStart);
+        }
     }
 }

@@ -27,6 +27,8 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
     bytes32 public constant RESULT_TYPEHASH = ResultTypedData.RESULT_TYPEHASH;
 
     uint8 internal constant SKIP_INGESTED = 1;
+    uint8 internal constant SKIP_NOT_BOUND = 5;
+    uint8 internal constant SKIP_REJECTED = 6;
 
     /// @notice The oracle's dispersal side (the ExecutableOracle of this chain).
     IDisperser public immutable disperser;
@@ -41,7 +43,9 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
     bool public openPosting;
     /// @notice Accounts allowed to post results while posting is restricted.
     mapping(address account => bool allowed) public isPoster;
-    mapping(bytes32 originAndRequest => uint256 timestamp) private _remoteIngestedAt;
+    /// @dev keccak256(originChainId, requestId) of another chain's result => [0..207] signers
+    /// commitment | [208..247] ingestion time (the same layout as an ingested escrow record).
+    mapping(bytes32 originAndRequest => uint256 ingestion) private _remoteIngestedAt;
 
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
@@ -72,6 +76,7 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
         _checkPoster();
         uint8 skipReason = _ingest(r, instructions, signatures, daPointer);
         if (skipReason == SKIP_INGESTED) revert Ingestor_AlreadyIngested(r.requestId, r.originChainId);
+        if (skipReason == SKIP_NOT_BOUND) revert Ingestor_ResultNotBound(r.requestId, r.programId, r.inputHash);
         if (skipReason != 0) revert Ingestor_RequestNotSettleable(r.requestId, skipReason);
     }
 
@@ -88,9 +93,29 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
             revert Ingestor_BatchLengthMismatch(n, instructions.length, signatures.length, daPointers.length);
         }
         for (uint256 i; i < n; ++i) {
-            uint8 skipReason = _ingest(results[i], instructions[i], signatures[i], daPointers[i]);
-            if (skipReason != 0) emit ResultSkipped(results[i].requestId, results[i].originChainId, skipReason);
+            Result calldata r = results[i];
+            // Each result in its own call frame: whatever it fails with reverts that frame alone,
+            // so a hostile result costs the poster its gas and never sinks the others.
+            try this.ingestFromBatch(r, instructions[i], signatures[i], daPointers[i]) returns (uint8 skipReason) {
+                if (skipReason != 0) emit ResultSkipped(r.requestId, r.originChainId, skipReason);
+            } catch (bytes memory reason) {
+                emit ResultSkipped(r.requestId, r.originChainId, SKIP_REJECTED);
+                emit ResultRejected(r.requestId, r.originChainId, bytes4(reason));
+            }
         }
+    }
+
+    /// @inheritdoc IInstructionIngestor
+    function ingestFromBatch(
+        Result calldata r,
+        Instruction[] calldata instructions,
+        bytes[] calldata signatures,
+        bytes calldata daPointer
+    ) external returns (uint8 skipReason) {
+        // Only this contract, inside ingestBatch (which holds the guard and checked the poster):
+        // a dispersal target cannot enter here, and neither can anyone outside a batch.
+        if (msg.sender != address(this) || !_reentrancyGuardEntered()) revert Ingestor_NotBatch(msg.sender);
+        return _ingest(r, instructions, signatures, daPointer);
     }
 
     /// @notice Adds or removes a poster.
@@ -124,20 +149,20 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
     }
 
     /// @inheritdoc IInstructionIngestor
-    function ingestedAt(uint256 originChainId, bytes32 requestId) public view returns (uint256) {
-        if (originChainId != block.chainid) return _remoteIngestedAt[_remoteKey(originChainId, requestId)];
-        IExecutableOracle.EscrowInfo memory escrow = IExecutableOracle(address(disperser)).escrowOf(requestId);
-        // an ingested escrow record keeps its ingestion time in place of the deadline
-        return escrow.status == IExecutableOracle.RequestStatus.Ingested ? escrow.deadline : 0;
+    function ingestedAt(uint256 originChainId, bytes32 requestId) public view returns (uint256 ingestedAt_) {
+        (ingestedAt_, ) = ingestionOf(originChainId, requestId);
     }
 
     /// @inheritdoc IInstructionIngestor
     function ingestionOf(
         uint256 originChainId,
         bytes32 requestId
-    ) external view returns (uint256 ingestedAt_, bytes32 signersCommitment) {
-        // TODO(core): record the commitment at ingestion
-        return (ingestedAt(originChainId, requestId), bytes32(0));
+    ) public view returns (uint256 ingestedAt_, bytes32 signersCommitment) {
+        if (originChainId != block.chainid) {
+            uint256 ingestion = _remoteIngestedAt[_remoteKey(originChainId, requestId)];
+            return (uint40(ingestion >> 208), bytes32(uint256(uint208(ingestion))));
+        }
+        return IExecutableOracle(address(disperser)).settlementOf(requestId);
     }
 
     /// @inheritdoc IInstructionIngestor
@@ -166,56 +191,61 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
         bytes calldata daPointer
     ) internal returns (uint8 skipReason) {
         // ---- checks
-        (IOperatorSet set, uint256 signerBitmap) = _verify(r, instructions, signatures);
+        (IOperatorSet set, uint256 signerBitmap, bytes32 commitment) = _verify(r, instructions, signatures);
 
         // ---- effects and interactions (the disperser settles the escrow before it calls anything)
         if (r.originChainId == block.chainid) {
-            skipReason = disperser.disperse(r, instructions, address(set), signerBitmap, signatures.length, bytes32(0));
+            skipReason = disperser.disperse(r, instructions, address(set), signerBitmap, signatures.length, commitment);
             if (skipReason != 0) return skipReason;
         } else {
             if (r.status != Ops.STATUS_OK) revert Ingestor_RemoteProgramError(r.requestId, r.originChainId);
             bytes32 key = _remoteKey(r.originChainId, r.requestId);
             if (_remoteIngestedAt[key] != 0) return SKIP_INGESTED;
-            _remoteIngestedAt[key] = block.timestamp;
+            // Non-zero: the time is (block timestamps are never 0 on a live chain).
+            _remoteIngestedAt[key] = uint256(uint208(uint256(commitment))) | (block.timestamp << 208);
             disperser.disperseRemote(r, instructions);
         }
         emit ResultIngested(r.requestId, r.originChainId, r.status, r.bodyHash, daPointer);
     }
 
-    /// @dev Checks status and instructions hash, then the signatures.
+    /// @dev Checks status and instructions hash, then the signatures. Returns the operator set, the
+    /// bitmap of the signers' indices and the commitment to the Result and its signers.
     function _verify(
         Result calldata r,
         Instruction[] calldata instructions,
         bytes[] calldata signatures
-    ) internal view returns (IOperatorSet set, uint256 signerBitmap) {
+    ) internal view returns (IOperatorSet set, uint256 signerBitmap, bytes32 commitment) {
         if (r.status > Ops.STATUS_PROGRAM_ERROR) revert Ingestor_InvalidStatus(r.requestId, r.status);
         bytes32 actual = keccak256(abi.encode(instructions));
         if (actual != r.instructionsHash) revert Ingestor_InstructionsMismatch(r.requestId, r.instructionsHash, actual);
         set = operatorSet;
-        signerBitmap = _verifySigners(set, r, signatures);
+        bytes32 structHash = ResultTypedData.structHash(r);
+        address[] memory signers;
+        (signerBitmap, signers) = _verifySigners(set, r.requestId, _hashTypedDataV4(structHash), signatures);
+        commitment = ResultTypedData.signersCommitment(structHash, signers);
     }
 
     /// @dev Recovers every signer (ascending, low s), checks them against the operator set and the
-    /// threshold, and returns the bitmap of their indices.
+    /// threshold, and returns the bitmap of their indices and the signers.
     function _verifySigners(
         IOperatorSet set,
-        Result calldata r,
+        bytes32 requestId,
+        bytes32 digest,
         bytes[] calldata signatures
-    ) internal view returns (uint256 signerBitmap) {
-        bytes32 digest = resultDigest(r);
+    ) internal view returns (uint256 signerBitmap, address[] memory signers) {
         uint256 n = signatures.length;
-        address[] memory signers = new address[](n);
+        signers = new address[](n);
         address previous;
         for (uint256 i; i < n; ++i) {
             (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, signatures[i]);
-            if (err != ECDSA.RecoverError.NoError) revert Ingestor_InvalidSignature(r.requestId, i);
-            if (signer <= previous) revert Ingestor_SignersNotAscending(r.requestId, i, signer, previous);
+            if (err != ECDSA.RecoverError.NoError) revert Ingestor_InvalidSignature(requestId, i);
+            if (signer <= previous) revert Ingestor_SignersNotAscending(requestId, i, signer, previous);
             signers[i] = signer;
             previous = signer;
         }
         uint256 threshold;
         (threshold, signerBitmap) = set.checkSigners(signers);
-        if (n == 0 || n < threshold) revert Ingestor_NotEnoughSignatures(r.requestId, n, threshold);
+        if (n == 0 || n < threshold) revert Ingestor_NotEnoughSignatures(requestId, n, threshold);
     }
 
     function _remoteKey(uint256 originChainId, bytes32 requestId) internal pure returns (bytes32) {

@@ -8,6 +8,7 @@ import {IContractFactory} from "../interfaces/IContractFactory.sol";
 import {Instruction, Result, Ops} from "../interfaces/IInstruction.sol";
 import {OracleLedger} from "./OracleLedger.sol";
 import {EscrowRecord} from "./EscrowRecord.sol";
+import {RequestIds} from "./RequestIds.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
@@ -33,6 +34,7 @@ abstract contract Disperser is IDisperser, OracleLedger {
     uint8 internal constant SKIP_REFUNDED = 2;
     uint8 internal constant SKIP_UNKNOWN = 3;
     uint8 internal constant SKIP_EXPIRED = 4;
+    uint8 internal constant SKIP_NOT_BOUND = 5;
 
     /*//////////////////////////////////////////////////////////////
                                 EXTERNAL
@@ -45,17 +47,29 @@ abstract contract Disperser is IDisperser, OracleLedger {
         address operatorSet,
         uint256 signerBitmap,
         uint256 signerCount,
-        bytes32 /* signersCommitment: TODO(core) */
+        bytes32 signersCommitment
     ) external nonReentrant returns (uint8 skipReason) {
         _checkIngestor();
         // ---- checks
         uint256 record = _escrows[r.requestId];
         skipReason = _skipReason(record);
         if (skipReason != 0) return skipReason;
+        // Binding (SPEC 3.2): the id was derived from the requester, the nonce (its top 64 bits),
+        // the program and the input, so recomputing it from the Result proves both are the
+        // request's own without storing them.
+        address requester = _accountOwner[record.accountId()];
+        bytes32 expected = RequestIds.compute(
+            address(this),
+            requester,
+            RequestIds.nonceOf(r.requestId),
+            r.programId,
+            r.inputHash
+        );
+        if (expected != r.requestId) return SKIP_NOT_BOUND;
         if (r.status == Ops.STATUS_PROGRAM_ERROR && instructions.length != 0) {
             revert Disperser_InstructionsOnFailedResult(r.requestId, instructions.length);
         }
-        _settle(r.requestId, r.status, record, instructions, operatorSet, signerBitmap, signerCount);
+        _settle(r.requestId, r.status, record, requester, instructions, operatorSet, signerBitmap, signerCount, signersCommitment);
     }
 
     /// @inheritdoc IDisperser
@@ -73,18 +87,32 @@ abstract contract Disperser is IDisperser, OracleLedger {
     function claimFees(
         address operatorSet,
         uint256 assetId,
-        uint256 share
+        uint256 share,
+        uint256[] calldata epochs
     ) external nonReentrant returns (uint256 amount) {
-        (bool known, uint8 index) = IOperatorSet(operatorSet).indexOf(msg.sender);
-        if (!known) revert Disperser_NotOperator(operatorSet, msg.sender);
-        bytes32 claimKey = keccak256(abi.encode(operatorSet, assetId, share, msg.sender));
-        uint256 earned = _earnedCount(operatorSet, assetId, share, index);
-        uint256 shares = earned - _feeClaimed[claimKey];
+        // ---- checks and effects: every listed epoch is paid at most once up to what it counts now
+        uint256 shares;
+        bool heldAny;
+        for (uint256 i; i < epochs.length; ++i) {
+            uint256 epoch = epochs[i];
+            // The lane of an epoch belongs to whoever held that index then, never to a later holder.
+            (bool held, uint8 index) = IOperatorSet(operatorSet).indexIn(msg.sender, epoch);
+            if (!held) continue;
+            heldAny = true;
+            uint256 earned = _earnedCount(operatorSet, assetId, share, epoch, index);
+            bytes32 claimKey = keccak256(abi.encode(operatorSet, assetId, share, epoch, msg.sender));
+            uint256 paid = _feeClaimed[claimKey];
+            if (earned > paid) {
+                _feeClaimed[claimKey] = earned;
+                shares += earned - paid;
+            }
+        }
+        if (!heldAny) revert Disperser_NotOperator(operatorSet, msg.sender);
         if (shares == 0) revert Disperser_NothingToClaim(msg.sender, assetId, share);
-        _feeClaimed[claimKey] = earned;
         amount = shares * share;
         address token = _tokenOf(assetId);
         emit FeesClaimed(msg.sender, token, shares, amount);
+        // ---- interactions
         (bool ok, ) = _tryPay(token, msg.sender, amount);
         if (!ok) revert Oracle_EthTransferFailed(msg.sender, amount);
     }
@@ -94,13 +122,22 @@ abstract contract Disperser is IDisperser, OracleLedger {
         address operatorSet,
         uint256 assetId,
         uint256 share,
+        uint256[] calldata epochs,
         address operator
-    ) external view returns (uint256) {
-        (bool known, uint8 index) = IOperatorSet(operatorSet).indexOf(operator);
-        if (!known) return 0;
-        return
-            _earnedCount(operatorSet, assetId, share, index) -
-            _feeClaimed[keccak256(abi.encode(operatorSet, assetId, share, operator))];
+    ) external view returns (uint256 shares) {
+        for (uint256 i; i < epochs.length; ++i) {
+            uint256 epoch = epochs[i];
+            (bool held, uint8 index) = IOperatorSet(operatorSet).indexIn(operator, epoch);
+            if (!held) continue;
+            uint256 earned = _earnedCount(operatorSet, assetId, share, epoch, index);
+            uint256 paid = _feeClaimed[keccak256(abi.encode(operatorSet, assetId, share, epoch, operator))];
+            // A repeated epoch in the list is counted once, as claimFees pays it once.
+            bool repeated;
+            for (uint256 j; j < i; ++j) {
+                if (epochs[j] == epoch) repeated = true;
+            }
+            if (!repeated && earned > paid) shares += earned - paid;
+        }
     }
 
     /// @inheritdoc IDisperser
@@ -111,11 +148,10 @@ abstract contract Disperser is IDisperser, OracleLedger {
         address operatorSet,
         uint256 assetId,
         uint256 share,
-        uint256,
+        uint256 epoch,
         uint8 index
     ) external view returns (uint256) {
-        // TODO(core): key the ledger by epoch
-        return _earnedCount(operatorSet, assetId, share, index);
+        return _earnedCount(operatorSet, assetId, share, epoch, index);
     }
 
     /// @inheritdoc IDisperser
@@ -139,10 +175,12 @@ abstract contract Disperser is IDisperser, OracleLedger {
         bytes32 requestId,
         uint8 status,
         uint256 record,
+        address requester,
         Instruction[] calldata instructions,
         address operatorSet,
         uint256 signerBitmap,
-        uint256 signerCount
+        uint256 signerCount,
+        bytes32 signersCommitment
     ) internal {
         address token = _tokenOf(record.assetId());
         (uint256 fee, uint256 feeBooked) = _settleAndBookFee(
@@ -152,14 +190,15 @@ abstract contract Disperser is IDisperser, OracleLedger {
             instructions,
             operatorSet,
             signerBitmap,
-            signerCount
+            signerCount,
+            signersCommitment
         );
 
         // ---- interactions
         uint256 spent = _execute(requestId, block.chainid, instructions, token);
         // The fee's remainder after an equal split (fewer wei than signers) stays with the protocol.
         uint256 refunded = record.amount() - fee - spent;
-        if (refunded != 0) _refundTo(requestId, _accountOwner[record.accountId()], token, refunded);
+        if (refunded != 0) _refundTo(requestId, requester, token, refunded);
         emit EscrowSettled(requestId, status, spent, feeBooked, refunded);
     }
 
@@ -173,8 +212,9 @@ abstract contract Disperser is IDisperser, OracleLedger {
     }
 
     /// @dev Checks the instructions against the budget (escrow minus fee), marks the request
-    /// ingested so nothing below can settle it again, and books the fee to the signers. Returns the
-    /// request's fee and the part booked to signers (the rest, below the signer count, is protocol dust).
+    /// ingested (the same slot now keeps the ingestion time and the signers commitment) so nothing
+    /// below can settle it again, and books the fee to the signers. Returns the request's fee and
+    /// the part booked to signers (the rest, below the signer count, is protocol dust).
     function _settleAndBookFee(
         bytes32 requestId,
         uint256 record,
@@ -182,14 +222,16 @@ abstract contract Disperser is IDisperser, OracleLedger {
         Instruction[] calldata instructions,
         address operatorSet,
         uint256 signerBitmap,
-        uint256 signerCount
+        uint256 signerCount,
+        bytes32 signersCommitment
     ) internal returns (uint256 fee, uint256 feeBooked) {
         uint256 amount = record.amount();
-        fee = _feeAt(record.assetId(), record.requestedAt());
+        // The fee the request was checked against: the schedule is keyed by the request nonce.
+        fee = _feeAt(record.assetId(), RequestIds.nonceOf(requestId));
         if (fee > amount) fee = amount;
         uint256 needed = _spendingTotal(instructions, token);
         if (needed > amount - fee) revert Disperser_BudgetExceeded(requestId, amount - fee, needed);
-        _escrows[requestId] = record.withIngestion(STATUS_INGESTED, block.timestamp);
+        _escrows[requestId] = EscrowRecord.ingested(STATUS_INGESTED, block.timestamp, signersCommitment);
         feeBooked = _bookFee(operatorSet, record.assetId(), fee, signerBitmap, signerCount);
     }
 
@@ -212,9 +254,9 @@ abstract contract Disperser is IDisperser, OracleLedger {
         }
     }
 
-    /// @dev Splits `fee` equally among the signers and counts one share for each of them, in one
-    /// storage write per group of eight operator indices. Returns the part booked (the rest, less
-    /// than `signerCount` units, stays in the oracle as protocol dust).
+    /// @dev Splits `fee` equally among the signers and counts one share for each of them in this
+    /// epoch's ledger, in one storage write per group of eight operator indices. Returns the part
+    /// booked (the rest, less than `signerCount` units, stays in the oracle as protocol dust).
     function _bookFee(
         address operatorSet,
         uint256 assetId,
@@ -225,6 +267,7 @@ abstract contract Disperser is IDisperser, OracleLedger {
         uint256 share = fee / signerCount;
         if (share == 0) return 0;
         booked = share * signerCount;
+        uint256 epoch = block.timestamp / LEDGER_EPOCH;
         for (uint256 group; signerBitmap != 0; ++group) {
             uint256 lanes = signerBitmap & 0xff;
             signerBitmap >>= 8;
@@ -233,7 +276,7 @@ abstract contract Disperser is IDisperser, OracleLedger {
             for (uint256 lane; lane < 8; ++lane) {
                 if (lanes & (1 << lane) != 0) increments |= 1 << (32 * lane);
             }
-            bytes32 key = keccak256(abi.encode(operatorSet, assetId, share, group));
+            bytes32 key = keccak256(abi.encode(operatorSet, assetId, share, epoch, group));
             // A 32-bit count per operator and ledger: 4.29e9 results at one share size before it could wrap.
             unchecked {
                 _feeCounts[key] += increments;
@@ -245,9 +288,10 @@ abstract contract Disperser is IDisperser, OracleLedger {
         address operatorSet,
         uint256 assetId,
         uint256 share,
+        uint256 epoch,
         uint8 index
     ) internal view returns (uint256) {
-        bytes32 key = keccak256(abi.encode(operatorSet, assetId, share, uint256(index >> 3)));
+        bytes32 key = keccak256(abi.encode(operatorSet, assetId, share, epoch, uint256(index >> 3)));
         return uint32(_feeCounts[key] >> (32 * (index & 7)));
     }
 

@@ -41,28 +41,31 @@ abstract contract OracleLedger is IExecutableOracle, ReentrancyGuardTransient {
     mapping(address token => uint256 assetAndFee) internal _assetOf;
     mapping(uint256 assetId => address token) internal _assetToken;
 
-    /// @dev assetId => [0..95] fee now | [96..191] previous fee | [192..231] when it changed.
-    /// Fee changes are at least MAX_TTL apart, so every open request paid either "now" or "previous".
+    /// @dev assetId => [0..95] fee now | [96..191] previous fee | [192..255] first request nonce
+    /// that pays "now". Keyed by the request nonce, not the time, so a request made in the same
+    /// second as a change (before or after it in the block) pays exactly the fee it was checked
+    /// against. Fee changes are at least MAX_TTL apart, so every open request paid "now" or "previous".
     mapping(uint256 assetId => uint256 schedule) internal _feeSchedule;
+    /// @dev assetId => time of the last fee change (0 until the first change after acceptance).
+    mapping(uint256 assetId => uint256 changedAt) internal _feeChangedAt;
 
     /// @dev Refunds a receiver refused, waiting for withdraw().
     mapping(address account => mapping(address token => uint256 amount)) internal _deferred;
 
-    /// @dev keccak256(operatorSet, assetId, share, group) => eight 32-bit signature counts (indices group*8..group*8+7).
+    /// @dev keccak256(operatorSet, assetId, share, epoch, group) => eight 32-bit signature counts
+    /// (indices group*8..group*8+7), epoch = block.timestamp / LEDGER_EPOCH.
     mapping(bytes32 ledgerKey => uint256 counts) internal _feeCounts;
-    /// @dev keccak256(operatorSet, assetId, share, operator) => signature count already paid out.
+    /// @dev keccak256(operatorSet, assetId, share, epoch, operator) => signature count already paid out.
     mapping(bytes32 claimKey => uint256 claimed) internal _feeClaimed;
 
     /*//////////////////////////////////////////////////////////////
                                 INTERNAL
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev The fee a request made at `requestedAt` pays for `assetId`.
-    function _feeAt(uint256 assetId, uint256 requestedAt) internal view returns (uint256) {
+    /// @dev The fee the request with nonce `nonce` pays for `assetId`: the one it was checked against.
+    function _feeAt(uint256 assetId, uint256 nonce) internal view returns (uint256) {
         uint256 schedule = _feeSchedule[assetId];
-        uint256 changedAt = uint40(schedule >> 192);
-        // A request in the same second as the change paid at least the new fee up front: charge the old one.
-        return requestedAt > changedAt ? uint96(schedule) : uint96(schedule >> 96);
+        return nonce >= schedule >> 192 ? uint96(schedule) : uint96(schedule >> 96);
     }
 
     /// @dev Sends `amount` of `token` (0 = ETH) to `to`. Returns false instead of reverting, with the reason.
@@ -91,8 +94,15 @@ abstract contract OracleLedger is IExecutableOracle, ReentrancyGuardTransient {
         return assetId == 0 ? address(0) : _assetToken[assetId];
     }
 
+    /// @dev An ingested record no longer holds the escrow (it was spent) but the ingestion: only
+    /// its status and, in `deadline`, the ingestion time are reported for it.
     function _escrowInfo(uint256 record) internal view returns (EscrowInfo memory info) {
         if (record == 0) return info;
+        if (record.status() == STATUS_INGESTED) {
+            info.deadline = uint64(record.ingestedAt());
+            info.status = RequestStatus.Ingested;
+            return info;
+        }
         info.requester = _accountOwner[record.accountId()];
         info.token = _tokenOf(record.assetId());
         info.amount = record.amount();

@@ -47,12 +47,15 @@ interface IDisperser {
     /// @param operatorSet The set the signers were checked against (fee accounting is per set).
     /// @param signerBitmap Bit i set for each signer of index i; `signerCount` bits are set.
     /// @return skipReason 0 when settled; otherwise nothing changed and the reason is
-    /// 1 = already ingested, 2 = refunded, 3 = no such request, 4 = deadline passed.
+    /// 1 = already ingested, 2 = refunded, 3 = no such request, 4 = deadline passed,
+    /// 5 = not bound (the Result's programId or inputHash is not the request's: the id recomputed
+    /// with them, the requester and the nonce in the id's top 64 bits differs, see RequestIds).
     /// @dev Requirements: caller is the ingestor.
     /// Emits {EscrowSettled}, and {InstructionFailed}/{CallExecuted} per instruction as they happen.
     /// @param r The verified Result (its requestId, programId, inputHash and status are checked
     /// against the request here).
-    /// @param signersCommitment {ResultTypedData.signersCommitment} of `r` and its signers, kept for disputes.
+    /// @param signersCommitment {ResultTypedData.signersCommitment} of `r` and its signers, kept for
+    /// disputes in the request's escrow slot with the ingestion time (see {IExecutableOracle-settlementOf}).
     function disperse(
         Result calldata r,
         Instruction[] calldata instructions,
@@ -66,15 +69,27 @@ interface IDisperser {
     /// @dev Requirements: caller is the ingestor (which guarantees once per (originChainId, requestId)).
     function disperseRemote(Result calldata r, Instruction[] calldata instructions) external;
 
-    /// @notice Pays the caller its fee shares for one (operator set, asset, share size) ledger.
-    /// @dev Emits {FeesClaimed}.
-    function claimFees(address operatorSet, uint256 assetId, uint256 share) external returns (uint256 amount);
+    /// @notice Pays the caller its fee shares of one (operator set, asset, share size) ledger for
+    /// each listed fee-ledger epoch, counted at the index the caller held in that epoch
+    /// ({IOperatorSet-indexIn}): a recycled index's earlier epochs stay with their earlier holder.
+    /// @dev Epochs the caller held no index in are ignored; an epoch listed twice is paid once; an
+    /// epoch still running can be claimed again later for what it counted since. Reverts with
+    /// {Disperser_NotOperator} if the caller held no index in any listed epoch and with
+    /// {Disperser_NothingToClaim} if nothing is owed. Emits {FeesClaimed}.
+    function claimFees(
+        address operatorSet,
+        uint256 assetId,
+        uint256 share,
+        uint256[] calldata epochs
+    ) external returns (uint256 amount);
 
-    /// @notice Fee shares earned and not yet claimed by `operator` in a ledger.
+    /// @notice Fee shares `operator` could claim now with {claimFees} for the listed epochs of a
+    /// ledger (same rules: the index held in each epoch, each epoch once).
     function claimableShares(
         address operatorSet,
         uint256 assetId,
         uint256 share,
+        uint256[] calldata epochs,
         address operator
     ) external view returns (uint256);
 

@@ -51,6 +51,13 @@ interface IExecutableOracle {
     error Oracle_EthTransferFailed(address to, uint256 amount);
     /// @notice The token moved less than it was asked to (fee-on-transfer tokens are not accepted).
     error Oracle_TokenShortfall(address token, uint256 expected, uint256 received);
+    /// @notice A zero fee is refused: an asset is free only through {setFree}, on purpose.
+    error Oracle_ZeroFee(address token);
+    /// @notice The token is already accepted: change its fee with {setFee}.
+    error Oracle_TokenAlreadyAccepted(address token);
+    /// @notice The acceptance probe moved another amount than asked (fee-on-transfer, either way).
+    /// `step` 0 = pulled into the oracle, 1 = left the oracle, 2 = reached the owner.
+    error Oracle_TokenNotExact(address token, uint8 step, uint256 expected, uint256 actual);
     /// @notice The zero address is not allowed here.
     error Oracle_ZeroAddress();
     /// @notice Plain ETH transfers are refused: escrow goes through `request`.
@@ -70,6 +77,10 @@ interface IExecutableOracle {
     event Refunded(bytes32 indexed requestId, address indexed requester, uint256 amount);
     /// @notice Emitted when the owner enables a token or changes an asset's fee (token 0 = ETH).
     event FeeSet(address indexed token, uint256 fee, uint256 previousFee);
+    /// @notice Emitted when the owner makes an asset free on purpose (a zero fee; token 0 = ETH).
+    event AssetMadeFree(address indexed token);
+    /// @notice Emitted when a token passes its acceptance probe and becomes accepted for escrow.
+    event TokenAccepted(address indexed token, uint256 assetId, uint256 probeAmount);
     /// @notice Emitted when a refund could not be pushed and waits to be withdrawn.
     event RefundDeferred(bytes32 indexed requestId, address indexed requester, address token, uint256 amount);
     /// @notice Emitted when deferred refunds are withdrawn.
@@ -79,11 +90,13 @@ interface IExecutableOracle {
 
     /// @notice Requests a run of `programId` on `input`, escrowing `msg.value` ETH until `ttl` seconds from now.
     /// @dev Requirements: program published; 0 < ttl <= MAX_TTL; msg.value covers the ETH fee and < 2^128.
-    /// requestId = keccak256(abi.encode(block.chainid, address(this), msg.sender, nonce)).
-    /// Emits {ExecutionRequested}.
+    /// requestId = bytes32((nonce << 192) | uint192(uint256(keccak256(abi.encode(block.chainid,
+    /// address(this), msg.sender, nonce, programId, keccak256(input)))))) (see RequestIds): a result
+    /// settles it only if it names this program and input. Emits {ExecutionRequested}.
     function request(bytes32 programId, bytes calldata input, uint64 ttl) external payable returns (bytes32 requestId);
 
     /// @notice Same as {request}, escrowing `amount` of an accepted ERC-20 (pulled with transferFrom).
+    /// @dev The oracle's balance must grow by exactly `amount` ({Oracle_TokenShortfall} otherwise).
     function requestWithToken(
         bytes32 programId,
         bytes calldata input,
@@ -113,19 +126,47 @@ interface IExecutableOracle {
     /// @notice Withdraws refunds that could not be pushed to the caller (a reverting receiver).
     function withdraw(address token) external;
 
-    /// @notice Sets the protocol fee per request for `token` (address(0) = ETH), enabling the token.
-    /// @dev Requirements: owner; fee < 2^96; the previous change of this asset is at least MAX_TTL old.
-    /// Applies to requests made from now on. Emits {FeeSet}.
+    /// @notice Sets the protocol fee per request for ETH (address(0)) or an accepted token.
+    /// @dev Requirements: owner; 0 < fee < 2^96 (a free asset is set with {setFree}); the token is
+    /// accepted ({acceptToken}); the previous change of this asset, if any, is at least MAX_TTL old
+    /// (the first change after acceptance is not limited: no request paid an earlier fee).
+    /// Applies to requests made after this transaction, even within the same block (the schedule
+    /// is keyed by the request nonce). Emits {FeeSet}.
     function setFee(address token, uint256 fee) external;
 
-    /// @notice The escrow record of a request.
+    /// @notice Makes ETH (address(0)) or an accepted token free on purpose: requests pay no fee and
+    /// operators earn nothing for them.
+    /// @dev Requirements: owner; accepted; the same rate limit as {setFee}. Emits {AssetMadeFree}, {FeeSet}.
+    function setFree(address token) external;
+
+    /// @notice Accepts `token` for escrow with `fee` per request, after a probe: `probeAmount` is
+    /// pulled from the owner and sent back, and each leg must move exactly `probeAmount` (the
+    /// oracle's balance and the owner's). Tokens that take a fee on transfer, in either direction,
+    /// are refused, so they can never make the oracle owe more than it holds.
+    /// @dev Requirements: owner; token not yet accepted and non-zero; 0 < fee < 2^96; probeAmount > 0
+    /// approved by the owner (choose it large enough that a percentage fee would not round to
+    /// zero). Rebasing tokens are not detected by a probe: the owner must not accept them.
+    /// Emits {TokenAccepted}, {FeeSet}.
+    function acceptToken(address token, uint256 fee, uint256 probeAmount) external;
+
+    /// @notice The escrow record of a request. For an ingested request only `status` and, in
+    /// `deadline`, the ingestion time are set: the escrow was spent and its slot now holds the ingestion.
     function escrowOf(bytes32 requestId) external view returns (EscrowInfo memory);
+
+    /// @notice When a same-chain request's result was ingested and the commitment to the Result and
+    /// its signers recorded then ({ResultTypedData.signersCommitment}); zeros if not ingested.
+    function settlementOf(bytes32 requestId) external view returns (uint256 ingestedAt, bytes32 signersCommitment);
 
     /// @notice The fee a request for `token` pays now (reverts for tokens not accepted).
     function feeOf(address token) external view returns (uint256);
 
-    /// @notice The requestId the next request of `requester` will get.
-    function nextRequestId(address requester) external view returns (bytes32);
+    /// @notice The requestId the next request will get if `requester` sends it for `programId` and
+    /// `input` (another request landing first takes that nonce: read the id from the event then).
+    function nextRequestId(
+        address requester,
+        bytes32 programId,
+        bytes calldata input
+    ) external view returns (bytes32);
 
     /// @notice Refunds waiting to be withdrawn by `account` in `token`.
     function pendingWithdrawal(address account, address token) external view returns (uint256);

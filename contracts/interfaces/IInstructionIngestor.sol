@@ -33,6 +33,11 @@ interface IInstructionIngestor {
     error Ingestor_RemoteProgramError(bytes32 requestId, uint256 originChainId);
     /// @notice The zero address is not allowed here.
     error Ingestor_ZeroAddress();
+    /// @notice The same-chain Result names another program or input than its request (SPEC 3.2):
+    /// the request id recomputed with `programId` and `inputHash` is not `requestId`.
+    error Ingestor_ResultNotBound(bytes32 requestId, bytes32 programId, bytes32 inputHash);
+    /// @notice {ingestFromBatch} is the ingestor's own entry point, for {ingestBatch} only.
+    error Ingestor_NotBatch(address caller);
 
     /// @notice Emitted for every result ingested (SPEC 3.2, normative).
     event ResultIngested(
@@ -42,9 +47,15 @@ interface IInstructionIngestor {
         bytes32 bodyHash,
         bytes daPointer
     );
-    /// @notice Emitted when a batch skips a result that can no longer settle anything.
-    /// @dev reason: 1 = already ingested, 2 = refunded, 3 = no such request, 4 = deadline passed.
+    /// @notice Emitted when a batch skips a result; nothing of it changed state.
+    /// @dev reason: 1 = already ingested, 2 = refunded, 3 = no such request, 4 = deadline passed,
+    /// 5 = not bound to its request (another program or input), 6 = rejected (any other failure:
+    /// signatures, threshold, instructions hash, budget, instructions on a failed result, ...;
+    /// {ResultRejected} carries the error selector).
     event ResultSkipped(bytes32 indexed requestId, uint256 indexed originChainId, uint8 reason);
+    /// @notice Emitted with {ResultSkipped} reason 6: the selector of the error the result failed with
+    /// (the error {ingest} would revert with for it alone).
+    event ResultRejected(bytes32 indexed requestId, uint256 indexed originChainId, bytes4 error);
     /// @notice Emitted when a poster is added or removed.
     event PosterSet(address indexed poster, bool allowed);
     /// @notice Emitted when posting is opened to everyone or restricted again.
@@ -56,7 +67,8 @@ interface IInstructionIngestor {
     /// @dev Requirements: poster role (unless open); status 0 or 1; instructions hash to
     /// r.instructionsHash; at least threshold valid, ascending signatures of active operators; never
     /// ingested before for (originChainId, requestId); same-chain: the request is open, unexpired and
-    /// matches programId and inputHash. Emits {ResultIngested}.
+    /// matches programId and inputHash ({Ingestor_ResultNotBound} otherwise). Records the ingestion
+    /// time and the commitment to the Result and its signers ({ingestionOf}). Emits {ResultIngested}.
     function ingest(
         Result calldata r,
         Instruction[] calldata instructions,
@@ -64,14 +76,27 @@ interface IInstructionIngestor {
         bytes calldata daPointer
     ) external;
 
-    /// @notice Ingests many results in one transaction. Results already settled are skipped with
-    /// {ResultSkipped}; any other failure reverts the whole batch.
+    /// @notice Ingests many results in one transaction. A result that cannot settle or fails any
+    /// check is skipped with {ResultSkipped} (and {ResultRejected}) and changes nothing; the rest of
+    /// the batch lands, so one hostile result never reverts a batch.
+    /// @dev Requirements: poster role (unless open); equal array lengths. Each result runs in a
+    /// call of this contract to {ingestFromBatch}, whose revert undoes that result alone.
     function ingestBatch(
         Result[] calldata results,
         Instruction[][] calldata instructions,
         bytes[][] calldata signatures,
         bytes[] calldata daPointers
     ) external;
+
+    /// @notice One result of {ingestBatch}: same checks and effects as {ingest}, but returns the
+    /// skip reason (1..5) instead of reverting for it.
+    /// @dev Requirements: called by this contract from within {ingestBatch} ({Ingestor_NotBatch}).
+    function ingestFromBatch(
+        Result calldata r,
+        Instruction[] calldata instructions,
+        bytes[] calldata signatures,
+        bytes calldata daPointer
+    ) external returns (uint8 skipReason);
 
     /// @notice Whether a result was ingested for (originChainId, requestId).
     function isIngested(uint256 originChainId, bytes32 requestId) external view returns (bool);
@@ -81,7 +106,10 @@ interface IInstructionIngestor {
     function ingestedAt(uint256 originChainId, bytes32 requestId) external view returns (uint256);
 
     /// @notice When a result of (originChainId, requestId) was ingested (0 if never) and the
-    /// commitment to it and its signers ({ResultTypedData.signersCommitment}).
+    /// commitment to it and its signers ({ResultTypedData.signersCommitment}) recorded then.
+    /// @dev Same-chain: kept in the request's escrow slot by the oracle; other chains: in this
+    /// contract's slot of (originChainId, requestId). The accused of a dispute are exactly the
+    /// signers whose ascending list hashes to this commitment with the Result.
     function ingestionOf(
         uint256 originChainId,
         bytes32 requestId

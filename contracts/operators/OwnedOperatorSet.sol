@@ -130,8 +130,11 @@ contract OwnedOperatorSet is IOperatorSet, Ownable2Step {
     }
 
     /// @inheritdoc IOperatorSet
+    /// @dev Indices here are never recycled: an operator's index is its own in every epoch, and no
+    /// other operator held it before (a lane nobody held is empty), so the stable index is the answer.
     function indexIn(address operator, uint256) external view returns (bool held, uint8 index) {
-        return this.indexOf(operator);
+        uint256 membership = _members[operator];
+        return (membership & KNOWN != 0, uint8(membership));
     }
 
     /// @inheritdoc IOperatorSet

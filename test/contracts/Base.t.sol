@@ -64,14 +64,30 @@ abstract contract BaseTest is Test {
         token = StandardERC20(
             factory.create(keccak256("ERC20"), keccak256("tok"), abi.encode("Tok", "TOK", requester, 1_000_000e18))
         );
+        // The owner accepts tokens through a round-trip probe of its own funds (borrowed here and
+        // given back, so the requester's balance is whole again).
+        vm.prank(requester);
+        token.transfer(owner, 1e18);
         vm.startPrank(owner);
         omni.setMintLimit(REMOTE_CHAIN, 1_000e18, 3600);
         omni.setMintLimit(block.chainid, 1_000e18, 3600);
-        oracle.setFee(address(token), 1e15);
-        oracle.setFee(address(omni), 0);
+        token.approve(address(oracle), 1e18);
+        oracle.acceptToken(address(token), 1e15, 1e18);
+        token.transfer(requester, 1e18);
+        omni.approve(address(oracle), 1e18);
+        oracle.acceptToken(address(omni), 1, 1e18);
+        oracle.setFree(address(omni)); // on purpose: omni requests carry no fee in these tests
         oracle.publish(PROGRAM, "program", "ipfs://program");
         vm.stopPrank();
         vm.deal(requester, 1_000 ether);
+    }
+
+    /// @dev Every epoch since the start of the test run, up to now (for fee claims).
+    function _epochsSoFar() internal view returns (uint256[] memory epochs) {
+        uint256 last = block.timestamp / 1 hours;
+        uint256 first = last > 64 ? last - 64 : 0;
+        epochs = new uint256[](last - first + 1);
+        for (uint256 e = first; e <= last; ++e) epochs[e - first] = e;
     }
 
     function _requestEth(uint256 amount) internal returns (bytes32) {

@@ -26,6 +26,8 @@ contract OracleHandler is Test {
     uint256 public mintedBySignedResults;
     uint256 public doubleSettlements;
     uint256 internal remoteNonce;
+    /// @dev Fee-ledger epochs a result was booked in.
+    uint256[] internal bookedEpochs;
 
     constructor(BaseInvariantTest test_, ExecutableOracle oracle_, InstructionIngestor ingestor_, OmniToken omni_) {
         t = test_;
@@ -60,6 +62,8 @@ contract OracleHandler is Test {
             if (++settlements[id] > 1) ++doubleSettlements;
             openEscrow -= amount;
             feesBooked += (uint256(1e14) / 3) * 3;
+            uint256 epoch = block.timestamp / 1 hours;
+            if (bookedEpochs.length == 0 || bookedEpochs[bookedEpochs.length - 1] != epoch) bookedEpochs.push(epoch);
         } catch {}
     }
 
@@ -76,7 +80,7 @@ contract OracleHandler is Test {
     function claim(uint256 operatorSeed) external {
         address operator = t.operatorAddr(operatorSeed % 4);
         vm.prank(operator);
-        try oracle.claimFees(address(t.operatorSetAddr()), 0, uint256(1e14) / 3) returns (uint256 paid) {
+        try oracle.claimFees(address(t.operatorSetAddr()), 0, uint256(1e14) / 3, bookedEpochs) returns (uint256 paid) {
             feesClaimed += paid;
         } catch {}
     }

@@ -7,7 +7,7 @@ import {Instruction, Ops} from "../../contracts/interfaces/IInstruction.sol";
 
 contract OracleTest is BaseTest {
     function test_request_escrowsAndEmits() public {
-        bytes32 expected = oracle.nextRequestId(requester);
+        bytes32 expected = oracle.nextRequestId(requester, PROGRAM, hex"1234");
         vm.expectEmit(address(oracle));
         emit IExecutableOracle.ExecutionRequested(
             expected,
@@ -20,7 +20,10 @@ contract OracleTest is BaseTest {
         );
         bytes32 id = _requestEth(1 ether);
         assertEq(id, expected);
-        assertEq(id, keccak256(abi.encode(block.chainid, address(oracle), requester, uint256(0))));
+        uint256 hash = uint256(
+            keccak256(abi.encode(block.chainid, address(oracle), requester, uint256(0), PROGRAM, keccak256(hex"1234")))
+        );
+        assertEq(id, bytes32(uint256(uint192(hash))), "nonce 0 in the top 64 bits, then 192 bits of the hash");
         IExecutableOracle.EscrowInfo memory info = oracle.escrowOf(id);
         assertEq(info.requester, requester);
         assertEq(info.amount, 1 ether);
@@ -88,7 +91,7 @@ contract OracleTest is BaseTest {
         bytes32 id = _requestToken(address(token), 5e18);
         vm.warp(block.timestamp + 2 hours);
         oracle.refund(id);
-        assertEq(token.balanceOf(requester), 1_000_000e18);
+        assertEq(token.balanceOf(requester), 1_000_000e18, "the whole escrow came back");
         assertEq(token.balanceOf(address(oracle)), 0);
     }
 
@@ -114,15 +117,20 @@ contract OracleTest is BaseTest {
     }
 
     function test_setFee_isRateLimitedAndSnapshotsOpenRequests() public {
-        bytes32 id = _requestEth(1 ether);
+        // The first change after deployment is free (no request paid an earlier fee)...
+        vm.warp(block.timestamp + 1);
+        vm.prank(owner);
+        oracle.setFee(address(0), 2e14);
+        uint256 changedAt = block.timestamp;
+        // ...the next one waits MAX_TTL, so only two fees can apply to open requests.
         vm.warp(block.timestamp + 1);
         vm.prank(owner);
         vm.expectRevert(
-            abi.encodeWithSelector(IExecutableOracle.Oracle_FeeChangeTooSoon.selector, address(0), 1 + 7 days)
+            abi.encodeWithSelector(IExecutableOracle.Oracle_FeeChangeTooSoon.selector, address(0), changedAt + 7 days)
         );
-        oracle.setFee(address(0), 2e14);
-        vm.warp(block.timestamp + 7 days);
-        // an open request made before the change pays the old fee (deadline passed: make a fresh one first)
+        oracle.setFee(address(0), 3e14);
+        vm.warp(changedAt + 7 days);
+        // an open request made before the change pays the fee it was checked against
         bytes32 early = _requestEth(1 ether);
         vm.warp(block.timestamp + 1);
         vm.prank(owner);
@@ -130,8 +138,7 @@ contract OracleTest is BaseTest {
         Instruction[] memory none = new Instruction[](0);
         uint256 before = requester.balance;
         _ingest(_result(early, block.chainid, Ops.STATUS_PROGRAM_ERROR, none), none);
-        assertEq(requester.balance, before + 1 ether - ETH_FEE);
-        id;
+        assertEq(requester.balance, before + 1 ether - 2e14);
     }
 
     function test_publish_namesResolveToLatestAndAreOwned() public {
