@@ -9,6 +9,7 @@ import {Instruction, Result, Ops} from "../interfaces/IInstruction.sol";
 import {OracleLedger} from "./OracleLedger.sol";
 import {EscrowRecord} from "./EscrowRecord.sol";
 import {RequestIds} from "./RequestIds.sol";
+import {BoundedCall} from "./BoundedCall.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
@@ -35,6 +36,16 @@ abstract contract Disperser is IDisperser, OracleLedger {
     uint8 internal constant SKIP_UNKNOWN = 3;
     uint8 internal constant SKIP_EXPIRED = 4;
     uint8 internal constant SKIP_NOT_BOUND = 5;
+
+    /// @notice Gas a CALL instruction's target gets, and a MINT's token call (fixed, so a target
+    /// can cost a poster at most this much more than a well-behaved one).
+    uint256 public constant CALL_GAS_LIMIT = BoundedCall.CALL_GAS;
+    /// @notice Gas an ETH TRANSFER's receiver and a refund's receiver get (a stipend).
+    uint256 public constant ETH_TRANSFER_GAS_LIMIT = BoundedCall.ETH_TRANSFER_GAS;
+    /// @notice Gas an ERC-20 transfer (TRANSFER of a token, token refunds) gets.
+    uint256 public constant TOKEN_TRANSFER_GAS_LIMIT = BoundedCall.TOKEN_TRANSFER_GAS;
+    /// @notice Bytes of a failed call's return data kept for {InstructionFailed} (never more are copied).
+    uint256 public constant MAX_RETURN_COPY = BoundedCall.MAX_RETURN_COPY;
 
     /*//////////////////////////////////////////////////////////////
                                 EXTERNAL
@@ -73,14 +84,16 @@ abstract contract Disperser is IDisperser, OracleLedger {
     }
 
     /// @inheritdoc IDisperser
+    /// @dev A MINT of a token that does not name `r.programId` as a controller, or that the token
+    /// refuses, is not minted and emits {InstructionFailed}; nothing reverts for it (the token
+    /// queues what its rate limit cannot take). Malformed data refuses the whole result.
     function disperseRemote(Result calldata r, Instruction[] calldata instructions) external nonReentrant {
         _checkIngestor();
-        (bytes32 requestId, uint256 originChainId) = (r.requestId, r.originChainId);
         for (uint256 i; i < instructions.length; ++i) {
             uint8 op = instructions[i].op;
             if (op != Ops.MINT && op != Ops.CREATE) revert Disperser_OpNotAllowedCrossChain(i, op);
         }
-        _execute(requestId, originChainId, instructions, address(0));
+        _executeRemote(r, instructions);
     }
 
     /// @inheritdoc IDisperser
@@ -236,7 +249,14 @@ abstract contract Disperser is IDisperser, OracleLedger {
     }
 
     /// @dev Validates every instruction before anything moves and sums what they may spend.
+    /// Conservation of omni tokens (SPEC 3.4): MINT and BURN only in a result of a controller
+    /// program of the token; BURN only of the escrowed token (its `target` names it); per token,
+    /// what the result MINTs here never exceeds what it BURNs here (only the escrowed token can be
+    /// burned, so a MINT of any other token is unbacked). Each breach refuses the whole result.
     function _spendingTotal(Instruction[] calldata instructions, address token) internal view returns (uint256 total) {
+        uint256 minted;
+        uint256 burned;
+        bool movesToken;
         for (uint256 i; i < instructions.length; ++i) {
             Instruction calldata ix = instructions[i];
             uint8 op = ix.op;
@@ -249,8 +269,48 @@ abstract contract Disperser is IDisperser, OracleLedger {
                 total += ix.amount;
             } else if (op == Ops.BURN) {
                 if (token == address(0)) revert Disperser_BurnNeedsToken(i);
+                if (ix.target != token) revert Disperser_BurnTargetNotToken(i, ix.target, token);
+                movesToken = true;
+                burned += ix.amount;
                 total += ix.amount;
+            } else if (op == Ops.MINT) {
+                address minting = _decodeAddress(ix.data, i, op);
+                if (ix.target == address(0)) revert Disperser_ForbiddenTarget(i, address(0));
+                if (minting == token && token != address(0)) {
+                    movesToken = true;
+                    minted += ix.amount;
+                } else {
+                    bytes32 programId = _dispersedResult().programId;
+                    _checkController(programId, minting);
+                    // Nothing of `minting` can be burned in this result: any amount is unbacked.
+                    if (ix.amount != 0) revert Disperser_UnbackedMint(programId, minting, ix.amount, 0);
+                }
             }
+        }
+        if (movesToken) {
+            bytes32 programId = _dispersedResult().programId;
+            _checkController(programId, token);
+            if (minted > burned) revert Disperser_UnbackedMint(programId, token, minted, burned);
+        }
+    }
+
+    /// @dev Refuses the result unless `token` names `programId` as a controller.
+    function _checkController(bytes32 programId, address token) internal view {
+        if (!BoundedCall.isController(token, programId, BoundedCall.VIEW_GAS)) {
+            revert Disperser_NotController(programId, token);
+        }
+    }
+
+    /// @dev The Result of the dispersal call being executed. `disperse` and `disperseRemote` both
+    /// take the (static, 7-word) Result struct as their first argument, so it sits in calldata
+    /// right after the selector: reading it there spares threading `programId` through the
+    /// settlement helpers. Only the ingestor reaches these calls, with ABI-encoded arguments.
+    function _dispersedResult() internal pure returns (Result calldata r) {
+        if (msg.sig != IDisperser.disperse.selector && msg.sig != IDisperser.disperseRemote.selector) {
+            revert Disperser_NotDispersalCall(msg.sig);
+        }
+        assembly ("memory-safe") {
+            r := 4
         }
     }
 
@@ -295,7 +355,9 @@ abstract contract Disperser is IDisperser, OracleLedger {
         return uint32(_feeCounts[key] >> (32 * (index & 7)));
     }
 
-    /// @dev Runs validated instructions. Returns what left the escrow (failed spends are not counted).
+    /// @dev Runs validated instructions of a same-chain result. Returns what left the escrow (failed
+    /// spends are not counted, so they are refunded). Every call into a target is bounded
+    /// ({BoundedCall}): a target can fail its own instruction, never the settlement.
     function _execute(
         bytes32 requestId,
         uint256 originChainId,
@@ -306,13 +368,19 @@ abstract contract Disperser is IDisperser, OracleLedger {
             Instruction calldata ix = instructions[i];
             uint8 op = ix.op;
             if (op == Ops.TRANSFER) {
-                (bool ok, bytes memory reason) = _tryPay(token, ix.target, ix.amount);
+                uint256 gasLimit = token == address(0)
+                    ? BoundedCall.ETH_TRANSFER_GAS
+                    : BoundedCall.TOKEN_TRANSFER_GAS;
+                (bool ok, bytes memory reason) = BoundedCall.pay(token, ix.target, ix.amount, gasLimit);
                 if (ok) spent += ix.amount;
                 else emit InstructionFailed(requestId, i, op, ix.target, reason);
             } else if (op == Ops.CALL) {
                 spent += _call(requestId, i, ix, token);
             } else if (op == Ops.MINT) {
-                IOmniToken(_decodeAddress(ix.data, i, op)).mint(ix.target, ix.amount, originChainId);
+                // Validated: the escrowed omni token, a controller's result, backed by this result's
+                // burns. Over its rate limit the token queues the mint; it reverts for nothing else
+                // a validated MINT can carry, and a revert here refuses the result (burns included).
+                IOmniToken(token).mint(ix.target, ix.amount, originChainId, requestId);
             } else if (op == Ops.BURN) {
                 IOmniToken(token).burn(ix.amount);
                 spent += ix.amount;
@@ -322,8 +390,43 @@ abstract contract Disperser is IDisperser, OracleLedger {
         }
     }
 
-    /// @dev CALL: ETH as value, or an ERC-20 allowance that is zero again afterwards. Returns what
-    /// the target took; a reverting target takes nothing and the failure is reported.
+    /// @dev Runs a remote result's MINT and CREATE instructions (the ops were checked).
+    function _executeRemote(Result calldata r, Instruction[] calldata instructions) internal {
+        for (uint256 i; i < instructions.length; ++i) {
+            Instruction calldata ix = instructions[i];
+            if (ix.op == Ops.MINT) {
+                _mintRemote(r, i, ix, _decodeAddress(ix.data, i, Ops.MINT));
+            } else {
+                _create(r.requestId, i, ix);
+            }
+        }
+    }
+
+    /// @dev MINT for a result from another chain: only a controller's, with the origin reference;
+    /// the token gets a bounded call (a fake "token" a program names cannot sink the ingest).
+    function _mintRemote(Result calldata r, uint256 index, Instruction calldata ix, address token) internal {
+        if (!BoundedCall.isController(token, r.programId, BoundedCall.VIEW_GAS)) {
+            emit InstructionFailed(
+                r.requestId,
+                index,
+                Ops.MINT,
+                token,
+                abi.encodeWithSelector(Disperser_NotController.selector, r.programId, token)
+            );
+            return;
+        }
+        (bool ok, bytes memory reason) = BoundedCall.call(
+            token,
+            0,
+            abi.encodeCall(IOmniToken.mint, (ix.target, ix.amount, r.originChainId, r.requestId)),
+            BoundedCall.CALL_GAS
+        );
+        if (!ok) emit InstructionFailed(r.requestId, index, Ops.MINT, token, reason);
+    }
+
+    /// @dev CALL: ETH as value, or an ERC-20 allowance that is zero again afterwards, with a fixed
+    /// gas limit and bounded return data. Returns what the target took; a failing target (revert,
+    /// out of gas, return bomb) takes nothing and the failure is reported with its truncated reason.
     function _call(
         bytes32 requestId,
         uint256 index,
@@ -332,7 +435,7 @@ abstract contract Disperser is IDisperser, OracleLedger {
     ) internal returns (uint256 taken) {
         address target = ix.target;
         if (token == address(0)) {
-            (bool ok, bytes memory reason) = target.call{value: ix.amount}(ix.data);
+            (bool ok, bytes memory reason) = BoundedCall.callCalldata(target, ix.amount, ix.data, BoundedCall.CALL_GAS);
             if (!ok) {
                 emit InstructionFailed(requestId, index, Ops.CALL, target, reason);
                 return 0;
@@ -341,7 +444,7 @@ abstract contract Disperser is IDisperser, OracleLedger {
         } else {
             IERC20 asset = IERC20(token);
             asset.forceApprove(target, ix.amount);
-            (bool ok, bytes memory reason) = target.call(ix.data);
+            (bool ok, bytes memory reason) = BoundedCall.callCalldata(target, 0, ix.data, BoundedCall.CALL_GAS);
             uint256 left = asset.allowance(address(this), target);
             if (left != 0) asset.forceApprove(target, 0);
             if (!ok) {
@@ -353,6 +456,9 @@ abstract contract Disperser is IDisperser, OracleLedger {
         emit CallExecuted(requestId, index, target, taken);
     }
 
+    /// @dev CREATE through the factory. A failure (unknown kind, a used salt, a constructor that
+    /// reverts) emits {InstructionFailed}; a failure for want of gas refuses the whole ingest, so a
+    /// poster cannot make a creation fail on purpose.
     function _create(bytes32 requestId, uint256 index, Instruction calldata ix) internal {
         IContractFactory f = factory;
         if (address(f) == address(0)) revert Disperser_NoFactory();
@@ -361,10 +467,12 @@ abstract contract Disperser is IDisperser, OracleLedger {
         if (data.length < 128 || uint256(bytes32(data[64:96])) != 96) revert Disperser_BadData(index, Ops.CREATE);
         uint256 initLength = uint256(bytes32(data[96:128]));
         if (initLength > data.length - 128) revert Disperser_BadData(index, Ops.CREATE);
-        try f.create(bytes32(data[0:32]), bytes32(data[32:64]), data[128:128 + initLength]) {} catch (
-            bytes memory reason
-        ) {
-            emit InstructionFailed(requestId, index, Ops.CREATE, address(f), reason);
+        uint256 gasBefore = gasleft();
+        try f.create(bytes32(data[0:32]), bytes32(data[32:64]), data[128:128 + initLength]) {} catch {
+            // The factory got 63/64 of the gas: with at most 1/63 of it left, it ran out of gas.
+            uint256 left = gasleft();
+            if (left <= gasBefore / 63) revert Disperser_GasTooLow(left, gasBefore);
+            emit InstructionFailed(requestId, index, Ops.CREATE, address(f), BoundedCall.returnData());
         }
     }
 

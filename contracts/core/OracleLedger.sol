@@ -3,6 +3,7 @@ pragma solidity ^0.8.30;
 
 import {IExecutableOracle} from "../interfaces/IExecutableOracle.sol";
 import {EscrowRecord} from "./EscrowRecord.sol";
+import {BoundedCall} from "./BoundedCall.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
@@ -68,22 +69,21 @@ abstract contract OracleLedger is IExecutableOracle, ReentrancyGuardTransient {
         return nonce >= schedule >> 192 ? uint96(schedule) : uint96(schedule >> 96);
     }
 
-    /// @dev Sends `amount` of `token` (0 = ETH) to `to`. Returns false instead of reverting, with the reason.
+    /// @dev Sends `amount` of `token` (0 = ETH) to `to` with all the gas left: for receivers that
+    /// pay for their own call (withdraw, fee claims). Returns false instead of reverting, with the
+    /// reason truncated to {BoundedCall.MAX_RETURN_COPY} bytes (a return bomb cannot cost more).
     function _tryPay(address token, address to, uint256 amount) internal returns (bool ok, bytes memory reason) {
-        if (amount == 0) return (true, "");
-        if (token == address(0)) {
-            (ok, reason) = to.call{value: amount}("");
-        } else {
-            (ok, reason) = token.call(abi.encodeCall(IERC20.transfer, (to, amount)));
-            // Tokens that return nothing are fine; tokens that return false failed.
-            if (ok && reason.length > 0) ok = reason.length == 32 && abi.decode(reason, (bool));
-        }
+        return BoundedCall.pay(token, to, amount, 0);
     }
 
-    /// @dev Returns `amount` to the requester; if the receiver refuses, keeps it for withdraw().
+    /// @dev Returns `amount` to the requester with a fixed gas limit (an ETH stipend, or a token
+    /// transfer's gas); if the receiver refuses, reverts, burns its gas or bombs its return data,
+    /// keeps it for withdraw() instead: a requester cannot sink the settlement of its own request.
+    /// Reverts only when less gas is left than the limit needs ({IDisperser.Disperser_GasTooLow}).
     function _refundTo(bytes32 requestId, address requester, address token, uint256 amount) internal {
         if (amount == 0) return;
-        (bool ok, ) = _tryPay(token, requester, amount);
+        uint256 gasLimit = token == address(0) ? BoundedCall.ETH_TRANSFER_GAS : BoundedCall.TOKEN_TRANSFER_GAS;
+        (bool ok, ) = BoundedCall.pay(token, requester, amount, gasLimit);
         if (!ok) {
             _deferred[requester][token] += amount;
             emit RefundDeferred(requestId, requester, token, amount);

@@ -71,7 +71,7 @@ contract ContractFactory is IContractFactory, Ownable2Step {
         bytes memory initcode = _initcode(kind, init);
         bytes32 fullSalt = keccak256(abi.encode(kind, salt));
         instance = _predict(fullSalt, keccak256(initcode));
-        if (instance.code.length != 0) return instance;
+        if (instance.code.length != 0) revert Factory_AlreadyCreated(kind, salt, instance);
         address created;
         assembly ("memory-safe") {
             created := create2(0, add(initcode, 32), mload(initcode), fullSalt)

@@ -17,6 +17,9 @@ interface IContractFactory {
     error Factory_DisperserAlreadySet(address disperser);
     /// @notice The zero address is not allowed here.
     error Factory_ZeroAddress();
+    /// @notice `instance` already exists for this kind, salt and init: CREATE2 cannot create it
+    /// again, and returning it silently would report a creation that did not happen.
+    error Factory_AlreadyCreated(bytes32 kind, bytes32 salt, address instance);
 
     /// @notice Emitted for every contract created (SPEC 3.4, normative).
     event ContractCreated(bytes32 indexed kind, address indexed instance, bytes32 salt);
@@ -25,11 +28,13 @@ interface IContractFactory {
     /// @notice Emitted when the disperser (the only minter of created omni tokens) is set.
     event DisperserSet(address indexed disperser);
 
-    /// @notice Creates (or returns, if it already exists) the contract of `kind` for `salt` and `init`.
+    /// @notice Creates the contract of `kind` for `salt` and `init`.
     /// @param init ABI-encoded constructor arguments appended to the kind's creation code.
     /// @dev Anyone may call: the address is a pure function of (factory, kind, salt, init), so a
-    /// front-runner can only create exactly the contract the caller wanted. Emits {ContractCreated}
-    /// when a contract is created.
+    /// front-runner can only create exactly the contract the caller wanted (check `predict` and the
+    /// code there instead of relying on this call). Requirements: the kind is registered; nothing
+    /// exists at the address yet ({Factory_AlreadyCreated}); the constructor succeeds.
+    /// Emits {ContractCreated}.
     function create(bytes32 kind, bytes32 salt, bytes calldata init) external returns (address instance);
 
     /// @notice The address `create(kind, salt, init)` gives on every chain.

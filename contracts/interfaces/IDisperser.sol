@@ -30,6 +30,18 @@ interface IDisperser {
     error Disperser_NotOperator(address operatorSet, address operator);
     /// @notice Nothing to claim.
     error Disperser_NothingToClaim(address operator, uint256 assetId, uint256 share);
+    /// @notice Less gas is left than a bounded call needs to get its whole limit: the whole ingest
+    /// is refused, so a poster cannot make a target fail by starving it of gas.
+    error Disperser_GasTooLow(uint256 gasLeft, uint256 needed);
+    /// @notice A same-chain result MINTs or BURNs `token` although `programId` is not one of its
+    /// controller programs (SPEC 3.4): the result is refused.
+    error Disperser_NotController(bytes32 programId, address token);
+    /// @notice A same-chain result MINTs more of `token` than it BURNs (SPEC 3.4): refused.
+    error Disperser_UnbackedMint(bytes32 programId, address token, uint256 minted, uint256 burned);
+    /// @notice BURN `index` names `target`, not the request's escrowed token `token`.
+    error Disperser_BurnTargetNotToken(uint256 index, address target, address token);
+    /// @notice Internal: the Result of the dispersal call was read outside a dispersal call.
+    error Disperser_NotDispersalCall(bytes4 selector);
 
     /// @notice Emitted when a request's escrow is settled by a result: what went where.
     event EscrowSettled(bytes32 indexed requestId, uint8 status, uint256 spent, uint256 fee, uint256 refunded);

@@ -8,10 +8,19 @@ import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20P
 
 /// @title OmniToken
 /// @notice ERC-20 (+permit) that moves between chains by burn on the origin and mint on the
-/// destination, both done only by the Disperser on quorum-signed results (SPEC 3.4).
+/// destination, both done only by the Disperser on quorum-signed results of the token's
+/// controller programs (SPEC 3.4). A mint over the origin's rate limit is queued, never lost.
 /// @dev Created through the ContractFactory: the constructor takes no chain-specific argument (it
-/// asks the factory for this chain's Disperser), so the token has one address on every chain.
+/// asks the factory for this chain's Disperser), so the token has one address on every chain, and
+/// that address commits to its controller programs.
 contract OmniToken is IOmniToken, ERC20Permit {
+    /*//////////////////////////////////////////////////////////////
+                               CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Most controller programs a token may name (keeps the check and the storage small).
+    uint256 public constant MAX_CONTROLLERS = 16;
+
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
     //////////////////////////////////////////////////////////////*/
@@ -24,22 +33,47 @@ contract OmniToken is IOmniToken, ERC20Permit {
     /// @dev originChainId => [0..95] capacity | [96..191] available | [192..231] updatedAt | [232..255] window
     mapping(uint256 originChainId => uint256 bucket) private _buckets;
 
+    bytes32[] private _controllers;
+    mapping(bytes32 programId => bool) private _isController;
+
+    /// @inheritdoc IOmniToken
+    uint256 public queuedTotal;
+    /// @inheritdoc IOmniToken
+    uint256 public nextQueueId = 1;
+    mapping(uint256 id => QueuedMint) private _queue;
+
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
 
     /// @param initialSupply Minted to `admin` on the chain where `mintChainId` is this chain (the
     /// token's home), zero elsewhere, so the supply across chains starts where it should.
+    /// @param controllers_ The programs whose results may MINT and BURN this token: non-zero,
+    /// strictly ascending, at most MAX_CONTROLLERS. Part of the init, so of the CREATE2 address.
     constructor(
         string memory name,
         string memory symbol,
         address admin_,
         uint256 initialSupply,
-        uint256 mintChainId
+        uint256 mintChainId,
+        bytes32[] memory controllers_
     ) ERC20(name, symbol) ERC20Permit(name) {
         address d = IContractFactory(msg.sender).disperser();
         if (d == address(0)) revert OmniToken_NoDisperser();
         disperser = d;
+        if (controllers_.length > MAX_CONTROLLERS) {
+            revert OmniToken_TooManyControllers(controllers_.length, MAX_CONTROLLERS);
+        }
+        bytes32 previous;
+        for (uint256 i; i < controllers_.length; ++i) {
+            bytes32 programId = controllers_[i];
+            // Ascending and non-zero: no duplicates, and one set has one encoding (one address).
+            if (programId <= previous) revert OmniToken_InvalidController(i, programId);
+            previous = programId;
+            _controllers.push(programId);
+            _isController[programId] = true;
+            emit ControllerSet(programId);
+        }
         admin = admin_;
         emit AdminChanged(address(0), admin_);
         if (block.chainid == mintChainId && initialSupply != 0) _mint(admin_, initialSupply);
@@ -50,11 +84,61 @@ contract OmniToken is IOmniToken, ERC20Permit {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IOmniToken
-    function mint(address to, uint256 amount, uint256 originChainId) external {
+    function mint(
+        address to,
+        uint256 amount,
+        uint256 originChainId,
+        bytes32 requestId
+    ) external returns (uint256 queueId) {
         if (msg.sender != disperser) revert OmniToken_NotDisperser(msg.sender);
-        _consume(originChainId, amount);
+        // A queued mint to nobody could never complete: refuse it up front, as _mint would.
+        if (to == address(0)) revert OmniToken_ZeroReceiver();
+        if (amount == 0) {
+            emit CrossChainMinted(to, 0, originChainId, requestId);
+            return 0;
+        }
+        uint256 bucket = _buckets[originChainId];
+        (uint256 available, uint256 capacity) = _refilled(bucket);
+        if (capacity == 0 || amount > available) {
+            // Over the limit or from an origin not allowed (yet): keep it, never refuse it.
+            queueId = nextQueueId++;
+            _queue[queueId] = QueuedMint({
+                to: to,
+                queuedAt: uint40(block.timestamp),
+                amount: amount,
+                originChainId: originChainId,
+                requestId: requestId
+            });
+            queuedTotal += amount;
+            emit MintQueued(queueId, to, amount, originChainId, requestId);
+            return queueId;
+        }
+        _store(originChainId, bucket, capacity, available - amount);
         _mint(to, amount);
-        emit CrossChainMinted(to, amount, originChainId);
+        emit CrossChainMinted(to, amount, originChainId, requestId);
+    }
+
+    /// @inheritdoc IOmniToken
+    function completeQueuedMint(uint256 id) external {
+        // ---- checks
+        QueuedMint memory q = _queue[id];
+        if (q.amount == 0) revert OmniToken_NoQueuedMint(id);
+        uint256 bucket = _buckets[q.originChainId];
+        (uint256 available, uint256 capacity) = _refilled(bucket);
+        // An origin never allowed, or disabled, keeps its mints queued until the admin allows it.
+        if (capacity == 0) revert OmniToken_OriginNotAllowed(q.originChainId);
+        uint256 readyAt = uint256(q.queuedAt) + uint24(bucket >> 232);
+        if (q.amount > available && block.timestamp < readyAt) {
+            revert OmniToken_QueuedMintNotReady(id, available, q.amount, readyAt);
+        }
+        // ---- effects: deleted before minting, so it completes once
+        delete _queue[id];
+        queuedTotal -= q.amount;
+        // Past its window a large mint goes through whole and drains what the bucket holds.
+        _store(q.originChainId, bucket, capacity, q.amount > available ? 0 : available - q.amount);
+        _mint(q.to, q.amount);
+        emit QueuedMintCompleted(id, msg.sender);
+        emit CrossChainMinted(q.to, q.amount, q.originChainId, q.requestId);
     }
 
     /// @inheritdoc IOmniToken
@@ -85,13 +169,13 @@ contract OmniToken is IOmniToken, ERC20Permit {
     }
 
     /// @inheritdoc IOmniToken
-    function isController(bytes32) external pure returns (bool) {
-        return false; // TODO(disperse): controllers fixed at creation
+    function isController(bytes32 programId) external view returns (bool) {
+        return _isController[programId];
     }
 
     /// @inheritdoc IOmniToken
-    function controllers() external pure returns (bytes32[] memory) {
-        return new bytes32[](0); // TODO(disperse)
+    function controllers() external view returns (bytes32[] memory) {
+        return _controllers;
     }
 
     /// @inheritdoc IOmniToken
@@ -99,18 +183,20 @@ contract OmniToken is IOmniToken, ERC20Permit {
         (available, ) = _refilled(_buckets[originChainId]);
     }
 
+    /// @inheritdoc IOmniToken
+    function queuedMint(uint256 id) external view returns (QueuedMint memory) {
+        return _queue[id];
+    }
+
     /*//////////////////////////////////////////////////////////////
                                 INTERNAL
     //////////////////////////////////////////////////////////////*/
 
-    function _consume(uint256 originChainId, uint256 amount) internal {
-        uint256 bucket = _buckets[originChainId];
-        if (bucket == 0) revert OmniToken_OriginNotAllowed(originChainId);
-        (uint256 available, uint256 capacity) = _refilled(bucket);
-        if (amount > available) revert OmniToken_RateLimited(originChainId, available, amount);
+    /// @dev Writes the bucket back with `available` left at this time (capacity and window kept).
+    function _store(uint256 originChainId, uint256 bucket, uint256 capacity, uint256 available) internal {
         _buckets[originChainId] =
             capacity |
-            ((available - amount) << 96) |
+            (available << 96) |
             (block.timestamp << 192) |
             (bucket & (uint256(type(uint24).max) << 232));
     }

@@ -90,7 +90,7 @@ contract AccessControlTest is BaseTest {
         caller = _stranger(caller, address(oracle));
         vm.expectRevert(abi.encodeWithSelector(IOmniToken.OmniToken_NotDisperser.selector, caller));
         vm.prank(caller);
-        omni.mint(caller, 1, REMOTE_CHAIN);
+        omni.mint(caller, 1, REMOTE_CHAIN, bytes32(0));
         vm.expectRevert(abi.encodeWithSelector(IOmniToken.OmniToken_NotDisperser.selector, caller));
         vm.prank(caller);
         omni.burn(1);

@@ -58,7 +58,7 @@ abstract contract BaseTest is Test {
             factory.create(
                 keccak256("OMNITOKEN"),
                 keccak256("omni"),
-                abi.encode("Omni", "OMNI", owner, 1_000_000e18, block.chainid)
+                abi.encode("Omni", "OMNI", owner, 1_000_000e18, block.chainid, _controllers())
             )
         );
         token = StandardERC20(
@@ -88,6 +88,12 @@ abstract contract BaseTest is Test {
         uint256 first = last > 64 ? last - 64 : 0;
         epochs = new uint256[](last - first + 1);
         for (uint256 e = first; e <= last; ++e) epochs[e - first] = e;
+    }
+
+    /// @dev The omni token's controller programs: PROGRAM, so the tests' results may move it.
+    function _controllers() internal pure returns (bytes32[] memory c) {
+        c = new bytes32[](1);
+        c[0] = PROGRAM;
     }
 
     function _requestEth(uint256 amount) internal returns (bytes32) {
