@@ -77,8 +77,45 @@ export const executableOracleAbi = [
         name: "target",
         type: "address",
       },
+      {
+        internalType: "address",
+        name: "token",
+        type: "address",
+      },
+    ],
+    name: "Disperser_BurnTargetNotToken",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "index",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "target",
+        type: "address",
+      },
     ],
     name: "Disperser_ForbiddenTarget",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "gasLeft",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "needed",
+        type: "uint256",
+      },
+    ],
+    name: "Disperser_GasTooLow",
     type: "error",
   },
   {
@@ -100,6 +137,33 @@ export const executableOracleAbi = [
   {
     inputs: [],
     name: "Disperser_NoFactory",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "programId",
+        type: "bytes32",
+      },
+      {
+        internalType: "address",
+        name: "token",
+        type: "address",
+      },
+    ],
+    name: "Disperser_NotController",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes4",
+        name: "selector",
+        type: "bytes4",
+      },
+    ],
+    name: "Disperser_NotDispersalCall",
     type: "error",
   },
   {
@@ -164,6 +228,32 @@ export const executableOracleAbi = [
       },
     ],
     name: "Disperser_OpNotAllowedCrossChain",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "programId",
+        type: "bytes32",
+      },
+      {
+        internalType: "address",
+        name: "token",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "minted",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "burned",
+        type: "uint256",
+      },
+    ],
+    name: "Disperser_UnbackedMint",
     type: "error",
   },
   {
@@ -350,7 +440,44 @@ export const executableOracleAbi = [
         type: "address",
       },
     ],
+    name: "Oracle_TokenAlreadyAccepted",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "token",
+        type: "address",
+      },
+    ],
     name: "Oracle_TokenNotAccepted",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "token",
+        type: "address",
+      },
+      {
+        internalType: "uint8",
+        name: "step",
+        type: "uint8",
+      },
+      {
+        internalType: "uint256",
+        name: "expected",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "actual",
+        type: "uint256",
+      },
+    ],
+    name: "Oracle_TokenNotExact",
     type: "error",
   },
   {
@@ -399,6 +526,17 @@ export const executableOracleAbi = [
   {
     inputs: [],
     name: "Oracle_ZeroAddress",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "token",
+        type: "address",
+      },
+    ],
+    name: "Oracle_ZeroFee",
     type: "error",
   },
   {
@@ -456,6 +594,43 @@ export const executableOracleAbi = [
     type: "error",
   },
   {
+    inputs: [
+      {
+        internalType: "string",
+        name: "name",
+        type: "string",
+      },
+      {
+        internalType: "bytes32",
+        name: "commitment",
+        type: "bytes32",
+      },
+    ],
+    name: "Registry_NotReserved",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "string",
+        name: "name",
+        type: "string",
+      },
+      {
+        internalType: "uint256",
+        name: "usableFrom",
+        type: "uint256",
+      },
+    ],
+    name: "Registry_ReservationTooRecent",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "Registry_ZeroCommitment",
+    type: "error",
+  },
+  {
     inputs: [],
     name: "Registry_ZeroProgramId",
     type: "error",
@@ -470,6 +645,19 @@ export const executableOracleAbi = [
     ],
     name: "SafeERC20FailedOperation",
     type: "error",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "token",
+        type: "address",
+      },
+    ],
+    name: "AssetMadeFree",
+    type: "event",
   },
   {
     anonymous: false,
@@ -712,6 +900,25 @@ export const executableOracleAbi = [
     inputs: [
       {
         indexed: true,
+        internalType: "bytes32",
+        name: "commitment",
+        type: "bytes32",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "reserver",
+        type: "address",
+      },
+    ],
+    name: "NameReserved",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
         internalType: "address",
         name: "previousOwner",
         type: "address",
@@ -838,6 +1045,31 @@ export const executableOracleAbi = [
       {
         indexed: true,
         internalType: "address",
+        name: "token",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "assetId",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "probeAmount",
+        type: "uint256",
+      },
+    ],
+    name: "TokenAccepted",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
         name: "account",
         type: "address",
       },
@@ -859,6 +1091,58 @@ export const executableOracleAbi = [
   },
   {
     inputs: [],
+    name: "CALL_GAS_LIMIT",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "ETH_TRANSFER_GAS_LIMIT",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "LEDGER_EPOCH",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_RETURN_COPY",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "MAX_TTL",
     outputs: [
       {
@@ -872,7 +1156,43 @@ export const executableOracleAbi = [
   },
   {
     inputs: [],
+    name: "TOKEN_TRANSFER_GAS_LIMIT",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "acceptOwnership",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "token",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "fee",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "probeAmount",
+        type: "uint256",
+      },
+    ],
+    name: "acceptToken",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",
@@ -913,6 +1233,11 @@ export const executableOracleAbi = [
         name: "share",
         type: "uint256",
       },
+      {
+        internalType: "uint256[]",
+        name: "epochs",
+        type: "uint256[]",
+      },
     ],
     name: "claimFees",
     outputs: [
@@ -943,6 +1268,11 @@ export const executableOracleAbi = [
         type: "uint256",
       },
       {
+        internalType: "uint256[]",
+        name: "epochs",
+        type: "uint256[]",
+      },
+      {
         internalType: "address",
         name: "operator",
         type: "address",
@@ -952,7 +1282,7 @@ export const executableOracleAbi = [
     outputs: [
       {
         internalType: "uint256",
-        name: "",
+        name: "shares",
         type: "uint256",
       },
     ],
@@ -962,14 +1292,46 @@ export const executableOracleAbi = [
   {
     inputs: [
       {
-        internalType: "bytes32",
-        name: "requestId",
-        type: "bytes32",
-      },
-      {
-        internalType: "uint8",
-        name: "status",
-        type: "uint8",
+        components: [
+          {
+            internalType: "bytes32",
+            name: "requestId",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint256",
+            name: "originChainId",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes32",
+            name: "programId",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "inputHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint8",
+            name: "status",
+            type: "uint8",
+          },
+          {
+            internalType: "bytes32",
+            name: "instructionsHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "bodyHash",
+            type: "bytes32",
+          },
+        ],
+        internalType: "struct Result",
+        name: "r",
+        type: "tuple",
       },
       {
         components: [
@@ -1013,6 +1375,11 @@ export const executableOracleAbi = [
         name: "signerCount",
         type: "uint256",
       },
+      {
+        internalType: "bytes32",
+        name: "signersCommitment",
+        type: "bytes32",
+      },
     ],
     name: "disperse",
     outputs: [
@@ -1028,14 +1395,46 @@ export const executableOracleAbi = [
   {
     inputs: [
       {
-        internalType: "bytes32",
-        name: "requestId",
-        type: "bytes32",
-      },
-      {
-        internalType: "uint256",
-        name: "originChainId",
-        type: "uint256",
+        components: [
+          {
+            internalType: "bytes32",
+            name: "requestId",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint256",
+            name: "originChainId",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes32",
+            name: "programId",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "inputHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint8",
+            name: "status",
+            type: "uint8",
+          },
+          {
+            internalType: "bytes32",
+            name: "instructionsHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "bodyHash",
+            type: "bytes32",
+          },
+        ],
+        internalType: "struct Result",
+        name: "r",
+        type: "tuple",
       },
       {
         components: [
@@ -1188,6 +1587,35 @@ export const executableOracleAbi = [
   {
     inputs: [
       {
+        internalType: "address",
+        name: "publisher",
+        type: "address",
+      },
+      {
+        internalType: "bytes32",
+        name: "programId",
+        type: "bytes32",
+      },
+      {
+        internalType: "string",
+        name: "name",
+        type: "string",
+      },
+    ],
+    name: "nameCommitment",
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "",
+        type: "bytes32",
+      },
+    ],
+    stateMutability: "pure",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
         internalType: "string",
         name: "name",
         type: "string",
@@ -1210,6 +1638,16 @@ export const executableOracleAbi = [
         internalType: "address",
         name: "requester",
         type: "address",
+      },
+      {
+        internalType: "bytes32",
+        name: "programId",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes",
+        name: "input",
+        type: "bytes",
       },
     ],
     name: "nextRequestId",
@@ -1446,6 +1884,38 @@ export const executableOracleAbi = [
   {
     inputs: [
       {
+        internalType: "bytes32",
+        name: "commitment",
+        type: "bytes32",
+      },
+    ],
+    name: "reserveName",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "commitment",
+        type: "bytes32",
+      },
+    ],
+    name: "reservedAt",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
         internalType: "string",
         name: "name",
         type: "string",
@@ -1497,6 +1967,19 @@ export const executableOracleAbi = [
     inputs: [
       {
         internalType: "address",
+        name: "token",
+        type: "address",
+      },
+    ],
+    name: "setFree",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
         name: "newIngestor",
         type: "address",
       },
@@ -1504,6 +1987,69 @@ export const executableOracleAbi = [
     name: "setIngestor",
     outputs: [],
     stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+    ],
+    name: "settlementOf",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "ingestedAt",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "signersCommitment",
+        type: "bytes32",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operatorSet",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "assetId",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "share",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "epoch",
+        type: "uint256",
+      },
+      {
+        internalType: "uint8",
+        name: "index",
+        type: "uint8",
+      },
+    ],
+    name: "signatureCount",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
     type: "function",
   },
   {
@@ -1658,6 +2204,17 @@ export const instructionIngestorAbi = [
   {
     inputs: [
       {
+        internalType: "address",
+        name: "caller",
+        type: "address",
+      },
+    ],
+    name: "Ingestor_NotBatch",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
         internalType: "bytes32",
         name: "requestId",
         type: "bytes32",
@@ -1717,6 +2274,27 @@ export const instructionIngestorAbi = [
       },
     ],
     name: "Ingestor_RequestNotSettleable",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes32",
+        name: "programId",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes32",
+        name: "inputHash",
+        type: "bytes32",
+      },
+    ],
+    name: "Ingestor_ResultNotBound",
     type: "error",
   },
   {
@@ -1923,6 +2501,31 @@ export const instructionIngestorAbi = [
       },
     ],
     name: "ResultIngested",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+      {
+        indexed: true,
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "bytes4",
+        name: "error",
+        type: "bytes4",
+      },
+    ],
+    name: "ResultRejected",
     type: "event",
   },
   {
@@ -2216,6 +2819,99 @@ export const instructionIngestorAbi = [
   {
     inputs: [
       {
+        components: [
+          {
+            internalType: "bytes32",
+            name: "requestId",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint256",
+            name: "originChainId",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes32",
+            name: "programId",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "inputHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint8",
+            name: "status",
+            type: "uint8",
+          },
+          {
+            internalType: "bytes32",
+            name: "instructionsHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "bodyHash",
+            type: "bytes32",
+          },
+        ],
+        internalType: "struct Result",
+        name: "r",
+        type: "tuple",
+      },
+      {
+        components: [
+          {
+            internalType: "uint8",
+            name: "op",
+            type: "uint8",
+          },
+          {
+            internalType: "address",
+            name: "target",
+            type: "address",
+          },
+          {
+            internalType: "uint256",
+            name: "amount",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes",
+            name: "data",
+            type: "bytes",
+          },
+        ],
+        internalType: "struct Instruction[]",
+        name: "instructions",
+        type: "tuple[]",
+      },
+      {
+        internalType: "bytes[]",
+        name: "signatures",
+        type: "bytes[]",
+      },
+      {
+        internalType: "bytes",
+        name: "daPointer",
+        type: "bytes",
+      },
+    ],
+    name: "ingestFromBatch",
+    outputs: [
+      {
+        internalType: "uint8",
+        name: "skipReason",
+        type: "uint8",
+      },
+    ],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
         internalType: "uint256",
         name: "originChainId",
         type: "uint256",
@@ -2230,8 +2926,37 @@ export const instructionIngestorAbi = [
     outputs: [
       {
         internalType: "uint256",
-        name: "",
+        name: "ingestedAt_",
         type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+    ],
+    name: "ingestionOf",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "ingestedAt_",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "signersCommitment",
+        type: "bytes32",
       },
     ],
     stateMutability: "view",
@@ -2718,6 +3443,35 @@ export const ownedOperatorSetAbi = [
         name: "operator",
         type: "address",
       },
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    name: "indexIn",
+    outputs: [
+      {
+        internalType: "bool",
+        name: "held",
+        type: "bool",
+      },
+      {
+        internalType: "uint8",
+        name: "index",
+        type: "uint8",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
     ],
     name: "indexOf",
     outputs: [
@@ -2894,6 +3648,27 @@ export const contractFactoryAbi = [
     ],
     stateMutability: "nonpayable",
     type: "constructor",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "kind",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes32",
+        name: "salt",
+        type: "bytes32",
+      },
+      {
+        internalType: "address",
+        name: "instance",
+        type: "address",
+      },
+    ],
+    name: "Factory_AlreadyCreated",
+    type: "error",
   },
   {
     inputs: [
@@ -3326,6 +4101,11 @@ export const omniTokenAbi = [
         name: "mintChainId",
         type: "uint256",
       },
+      {
+        internalType: "bytes32[]",
+        name: "controllers_",
+        type: "bytes32[]",
+      },
     ],
     stateMutability: "nonpayable",
     type: "constructor",
@@ -3495,6 +4275,22 @@ export const omniTokenAbi = [
     inputs: [
       {
         internalType: "uint256",
+        name: "index",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "programId",
+        type: "bytes32",
+      },
+    ],
+    name: "OmniToken_InvalidController",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
         name: "capacity",
         type: "uint256",
       },
@@ -3510,6 +4306,17 @@ export const omniTokenAbi = [
   {
     inputs: [],
     name: "OmniToken_NoDisperser",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "id",
+        type: "uint256",
+      },
+    ],
+    name: "OmniToken_NoQueuedMint",
     type: "error",
   },
   {
@@ -3549,7 +4356,7 @@ export const omniTokenAbi = [
     inputs: [
       {
         internalType: "uint256",
-        name: "originChainId",
+        name: "id",
         type: "uint256",
       },
       {
@@ -3559,11 +4366,37 @@ export const omniTokenAbi = [
       },
       {
         internalType: "uint256",
-        name: "requested",
+        name: "amount",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "readyAt",
         type: "uint256",
       },
     ],
-    name: "OmniToken_RateLimited",
+    name: "OmniToken_QueuedMintNotReady",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "count",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "max",
+        type: "uint256",
+      },
+    ],
+    name: "OmniToken_TooManyControllers",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "OmniToken_ZeroReceiver",
     type: "error",
   },
   {
@@ -3625,6 +4458,19 @@ export const omniTokenAbi = [
     anonymous: false,
     inputs: [
       {
+        indexed: true,
+        internalType: "bytes32",
+        name: "programId",
+        type: "bytes32",
+      },
+    ],
+    name: "ControllerSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
         indexed: false,
         internalType: "uint256",
         name: "amount",
@@ -3654,6 +4500,12 @@ export const omniTokenAbi = [
         internalType: "uint256",
         name: "originChainId",
         type: "uint256",
+      },
+      {
+        indexed: true,
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
       },
     ],
     name: "CrossChainMinted",
@@ -3695,6 +4547,62 @@ export const omniTokenAbi = [
     inputs: [
       {
         indexed: true,
+        internalType: "uint256",
+        name: "id",
+        type: "uint256",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "to",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "amount",
+        type: "uint256",
+      },
+      {
+        indexed: true,
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+    ],
+    name: "MintQueued",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "uint256",
+        name: "id",
+        type: "uint256",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "by",
+        type: "address",
+      },
+    ],
+    name: "QueuedMintCompleted",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
         internalType: "address",
         name: "from",
         type: "address",
@@ -3723,6 +4631,19 @@ export const omniTokenAbi = [
         internalType: "bytes32",
         name: "",
         type: "bytes32",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_CONTROLLERS",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
       },
     ],
     stateMutability: "view",
@@ -3822,6 +4743,32 @@ export const omniTokenAbi = [
     type: "function",
   },
   {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "id",
+        type: "uint256",
+      },
+    ],
+    name: "completeQueuedMint",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "controllers",
+    outputs: [
+      {
+        internalType: "bytes32[]",
+        name: "",
+        type: "bytes32[]",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [],
     name: "decimals",
     outputs: [
@@ -3893,6 +4840,25 @@ export const omniTokenAbi = [
   {
     inputs: [
       {
+        internalType: "bytes32",
+        name: "programId",
+        type: "bytes32",
+      },
+    ],
+    name: "isController",
+    outputs: [
+      {
+        internalType: "bool",
+        name: "",
+        type: "bool",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
         internalType: "address",
         name: "to",
         type: "address",
@@ -3907,9 +4873,20 @@ export const omniTokenAbi = [
         name: "originChainId",
         type: "uint256",
       },
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
     ],
     name: "mint",
-    outputs: [],
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "queueId",
+        type: "uint256",
+      },
+    ],
     stateMutability: "nonpayable",
     type: "function",
   },
@@ -3940,6 +4917,19 @@ export const omniTokenAbi = [
         internalType: "string",
         name: "",
         type: "string",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "nextQueueId",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
       },
     ],
     stateMutability: "view",
@@ -4005,6 +4995,65 @@ export const omniTokenAbi = [
     name: "permit",
     outputs: [],
     stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "id",
+        type: "uint256",
+      },
+    ],
+    name: "queuedMint",
+    outputs: [
+      {
+        components: [
+          {
+            internalType: "address",
+            name: "to",
+            type: "address",
+          },
+          {
+            internalType: "uint40",
+            name: "queuedAt",
+            type: "uint40",
+          },
+          {
+            internalType: "uint256",
+            name: "amount",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "originChainId",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes32",
+            name: "requestId",
+            type: "bytes32",
+          },
+        ],
+        internalType: "struct IOmniToken.QueuedMint",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "queuedTotal",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
     type: "function",
   },
   {
@@ -5828,6 +6877,30 @@ export const stakingRegistryAbi = [
   {
     inputs: [
       {
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+    ],
+    name: "faultIdOf",
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "",
+        type: "bytes32",
+      },
+    ],
+    stateMutability: "pure",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
         internalType: "address",
         name: "operator",
         type: "address",
@@ -5844,6 +6917,35 @@ export const stakingRegistryAbi = [
         internalType: "bool",
         name: "",
         type: "bool",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    name: "indexIn",
+    outputs: [
+      {
+        internalType: "bool",
+        name: "held",
+        type: "bool",
+      },
+      {
+        internalType: "uint8",
+        name: "index",
+        type: "uint8",
       },
     ],
     stateMutability: "view",
@@ -6459,6 +7561,30 @@ export const stakingRegistryAbi = [
     type: "function",
   },
   {
+    inputs: [
+      {
+        internalType: "address",
+        name: "",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    name: "slashWatcher",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "pure",
+    type: "function",
+  },
+  {
     inputs: [],
     name: "slashableWindowBlocks",
     outputs: [
@@ -6505,6 +7631,19 @@ export const stakingRegistryAbi = [
       },
     ],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "totalWatcherWeight",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "pure",
     type: "function",
   },
   {

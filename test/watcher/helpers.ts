@@ -98,7 +98,7 @@ export async function createWatcherWorld() {
       JSON.stringify({ amount: (value - ETH_FEE).toString(), recipients: PAYEES.map((to) => ({ to, weight: 1 })) }),
     );
     const oracle = chain.oracle.connect(chain.requester);
-    const requestId = (await oracle.nextRequestId(await chain.requester.getAddress())) as Hex;
+    const requestId = (await oracle.nextRequestId(await chain.requester.getAddress(), pkg.programId, input)) as Hex;
     await (await oracle.request(pkg.programId, input, 600n, { value })).wait();
     return { requestId: requestId.toLowerCase() as Hex, input };
   };
