@@ -184,3 +184,50 @@ export async function enforceOutputRule(
   const controllers = new Map(queries.map((q, i) => [controllerKey(q.chainId, q.token), answers[i]!]));
   return checkOutputRule(byChain, ctx, controllers);
 }
+
+/** One objective breach in signed Results (SPEC 3.5: provable without a vote). */
+export type ObjectiveBreach =
+  | { kind: "foreign_mint"; chainId: bigint; index: number; token: Address }
+  | { kind: "unbacked_mint"; chainId: bigint; token: Address; minted: bigint; burned: bigint };
+
+/**
+ * The objective breaches a watcher can prove from two signed Results of one request: the origin's
+ * (its instructions) and one destination's. A MINT on the destination of a token whose
+ * `isController(programId)` is false there is a foreign mint; MINTs of a token on the destination
+ * plus the origin's own MINTs of it above what the origin BURNed of it are an unbacked mint. With
+ * the origin's result unknown (not ingested yet) only foreign mints are reported.
+ */
+export function objectiveBreaches(
+  destination: { chainId: bigint; instructions: readonly Instruction[] },
+  origin: { chainId: bigint; instructions: readonly Instruction[] } | undefined,
+  controllers: ControllerAnswers,
+): ObjectiveBreach[] {
+  const breaches: ObjectiveBreach[] = [];
+  const minted = new Map<Address, bigint>();
+  for (const [index, ix] of destination.instructions.entries()) {
+    if (ix.op !== Op.MINT) continue;
+    const token = mintedToken(ix);
+    if (token === undefined) continue;
+    if (controllers.get(controllerKey(destination.chainId, token)) !== true) {
+      breaches.push({ kind: "foreign_mint", chainId: destination.chainId, index, token });
+      continue;
+    }
+    minted.set(token, (minted.get(token) ?? 0n) + ix.amount);
+  }
+  if (!origin || origin.chainId === destination.chainId) return breaches;
+  const burned = new Map<Address, bigint>();
+  for (const ix of origin.instructions) {
+    if (ix.op === Op.BURN) burned.set(getAddress(ix.target), (burned.get(getAddress(ix.target)) ?? 0n) + ix.amount);
+    if (ix.op === Op.MINT) {
+      const token = mintedToken(ix);
+      if (token !== undefined && minted.has(token)) minted.set(token, minted.get(token)! + ix.amount);
+    }
+  }
+  for (const [token, amount] of minted) {
+    const backing = burned.get(token) ?? 0n;
+    if (amount > backing) {
+      breaches.push({ kind: "unbacked_mint", chainId: destination.chainId, token, minted: amount, burned: backing });
+    }
+  }
+  return breaches;
+}
