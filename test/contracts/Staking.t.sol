@@ -12,16 +12,43 @@ import {IStakingRegistry} from "../../contracts/interfaces/IStakingRegistry.sol"
 import {IOperatorSet} from "../../contracts/interfaces/IOperatorSet.sol";
 import {Instruction, Result, Ops} from "../../contracts/interfaces/IInstruction.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {LedgerRef} from "../../contracts/interfaces/IStakingRegistry.sol";
+
+/// @dev A fee ledger as the oracle's interface promises it (IDisperser.signatureCount): the ingest
+/// path counts one per signer per result under (operator set, asset, share, epoch, index). Tests
+/// book the counts an ingestion would have made.
+contract MockLedger {
+    uint256 public constant LEDGER_EPOCH = 1 hours;
+    mapping(bytes32 => uint256) internal _counts;
+
+    function book(address set, uint256 assetId, uint256 share, uint256 epoch, uint8 index, uint256 n) external {
+        _counts[keccak256(abi.encode(set, assetId, share, epoch, index))] += n;
+    }
+
+    function signatureCount(
+        address set,
+        uint256 assetId,
+        uint256 share,
+        uint256 epoch,
+        uint8 index
+    ) external view returns (uint256) {
+        return _counts[keccak256(abi.encode(set, assetId, share, epoch, index))];
+    }
+}
 
 /// @dev Shared deployment: a native-token adapter, the registry, 4 staked and registered operators.
 abstract contract StakingBase is BaseTest {
-    uint256 internal constant WINDOW = 100;
-    uint256 internal constant ESCALATION = 50;
-    uint256 internal constant UNBONDING = 200;
+    /// @dev Seconds: the challenge window, the longest dispute after it, and unbonding.
+    uint256 internal constant WINDOW = 1 hours;
+    uint256 internal constant ESCALATION = 5 hours;
+    uint256 internal constant UNBONDING = 1 days;
+    uint256 internal constant LEDGER_EPOCH = 1 hours;
+    /// @dev The suite starts at a whole day, so ledger and decay epochs start aligned.
+    uint256 internal constant START = 1_000 days;
     uint256 internal constant BASE = 100e18;
     uint256 internal constant FLOOR = 40e18;
     uint256 internal constant ALPHA = 5_000; // 50% discount at full reputation
-    uint256 internal constant EPOCH = 100;
+    uint256 internal constant EPOCH = 1 days;
     uint256 internal constant GAIN = 100;
     uint256 internal constant MAX_GAIN = 500;
     uint256 internal constant DECAY = 50;
@@ -29,22 +56,25 @@ abstract contract StakingBase is BaseTest {
     uint256 internal constant REWARD_BPS = 2_000;
 
     address internal treasury = makeAddr("treasury");
-    address internal reporter = makeAddr("reporter");
     address internal watcher = makeAddr("watcher");
 
     StandardERC20 internal stakeToken;
     NativeStakeAdapter internal adapter;
     StakingRegistry internal registry;
+    MockLedger internal ledger;
+    uint256 internal _shareNonce;
 
     function setUp() public virtual override {
         super.setUp();
         vm.roll(1_000);
+        vm.warp(START);
         stakeToken = new StandardERC20("Versatus", "VRS", address(this), 1_000_000_000e18);
-        adapter = new NativeStakeAdapter(owner, address(stakeToken), WINDOW, ESCALATION, UNBONDING);
+        adapter = new NativeStakeAdapter(owner, address(stakeToken), UNBONDING);
         registry = _deployRegistry(adapter);
+        ledger = new MockLedger();
         vm.startPrank(owner);
         adapter.setSlasher(address(registry));
-        registry.setReporter(reporter, true);
+        registry.setLedger(address(ledger));
         vm.stopPrank();
         for (uint256 i; i < 4; ++i) {
             _stake(operators[i], BASE);
@@ -103,13 +133,33 @@ abstract contract StakingBase is BaseTest {
         registry.proveEquivocation(a, sigA, b, sigB, block.chainid, address(ingestor));
     }
 
+    /// @dev Books `times` results signed by `op` in the current ledger epoch (as the oracle's
+    /// ingest path would), under a ledger of its own. Returns the ref to accrue later.
+    function _book(address op, uint256 times) internal returns (LedgerRef memory ref) {
+        uint256 epoch = block.timestamp / LEDGER_EPOCH;
+        (bool held, uint8 index) = registry.indexIn(op, epoch);
+        require(held, "no index held now");
+        ref = LedgerRef(0, ++_shareNonce, epoch);
+        ledger.book(address(registry), ref.assetId, ref.share, epoch, index, times);
+    }
+
+    /// @dev Warps to when ledger epoch `epoch` matures (over and past the slashable window).
+    function _mature(uint256 epoch) internal {
+        uint256 at = (epoch + 1) * LEDGER_EPOCH + WINDOW + ESCALATION;
+        if (block.timestamp < at) vm.warp(at);
+    }
+
+    function _accrue(address op, LedgerRef memory ref) internal {
+        LedgerRef[] memory refs = new LedgerRef[](1);
+        refs[0] = ref;
+        registry.accrueReputation(op, refs);
+    }
+
+    /// @dev `op` earns reputation for `times` results: booked now, accrued once mature (time moves on).
     function _report(address op, uint256 times) internal {
-        address[] memory list = new address[](1);
-        list[0] = op;
-        for (uint256 i; i < times; ++i) {
-            vm.prank(reporter);
-            registry.recordFinalized(list);
-        }
+        LedgerRef memory ref = _book(op, times);
+        _mature(ref.epoch);
+        _accrue(op, ref);
     }
 }
 
@@ -130,15 +180,17 @@ contract StakingTest is StakingBase {
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, stranger));
         registry.setThreshold(3);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, stranger));
-        registry.setReporter(stranger, true);
+        registry.setLedger(stranger);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, stranger));
         registry.setStakeParams(1, 0, 0);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, stranger));
         registry.setReputationParams(1, 0, 0, 0);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, stranger));
         registry.setSlashParams(1, 0, stranger);
-        vm.expectRevert(abi.encodeWithSelector(IStakingRegistry.Staking_NotReporter.selector, stranger));
-        registry.recordFinalized(new address[](0));
+        vm.expectRevert(
+            abi.encodeWithSelector(IStakingRegistry.Staking_NotDisputeModule.selector, stranger, address(0))
+        );
+        registry.slashWatcher(stranger, 1);
         vm.stopPrank();
 
         // the owner cannot slash either, and the slasher is set once
@@ -175,11 +227,25 @@ contract StakingTest is StakingBase {
         vm.stopPrank();
     }
 
-    function test_adapter_revertsWhenUnbondingShorterThanWindowPlusEscalation() public {
+    function test_adapter_revertsWithoutUnbondingPeriod() public {
+        vm.expectRevert(abi.encodeWithSelector(INativeStakeAdapter.Staking_UnbondingTooShort.selector, 0, 1));
+        new NativeStakeAdapter(owner, address(stakeToken), 0);
+    }
+
+    /// @dev Units: the registry refuses a slashable window (seconds) longer than the adapter's
+    /// unbonding period (seconds): an upheld dispute must never find the stake gone.
+    function test_registry_refusesWindowLongerThanUnbonding() public {
+        NativeStakeAdapter shortAdapter = new NativeStakeAdapter(owner, address(stakeToken), WINDOW + ESCALATION - 1);
         vm.expectRevert(
-            abi.encodeWithSelector(INativeStakeAdapter.Staking_UnbondingTooShort.selector, 149, WINDOW, ESCALATION)
+            abi.encodeWithSelector(
+                IStakingRegistry.Staking_InvalidSlashableWindow.selector,
+                WINDOW + ESCALATION,
+                WINDOW + ESCALATION - 1
+            )
         );
-        new NativeStakeAdapter(owner, address(stakeToken), WINDOW, ESCALATION, 149);
+        _deployRegistry(shortAdapter);
+        assertEq(registry.slashableWindow(), WINDOW + ESCALATION);
+        assertLe(registry.slashableWindow(), adapter.unbondingPeriod());
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -191,24 +257,24 @@ contract StakingTest is StakingBase {
         uint256 before = stakeToken.balanceOf(op);
         vm.prank(op);
         vm.expectEmit(address(adapter));
-        emit INativeStakeAdapter.UnbondRequested(op, 30e18, 30e18, block.number + UNBONDING);
+        emit INativeStakeAdapter.UnbondRequested(op, 30e18, 30e18, block.timestamp + UNBONDING);
         adapter.requestUnbond(30e18);
         (uint256 bonded, uint256 unbonding, uint256 unlock) = adapter.stakeOf(op);
         assertEq(bonded, 70e18);
         assertEq(unbonding, 30e18);
-        assertEq(unlock, block.number + UNBONDING);
+        assertEq(unlock, block.timestamp + UNBONDING);
         // unbonding stake still slashable until its unlock block, not at it
         assertEq(adapter.slashableStake(op, unlock - 1), 100e18);
         assertEq(adapter.slashableStake(op, unlock), 70e18);
 
-        vm.roll(unlock - 1);
+        vm.warp(unlock - 1);
         vm.prank(op);
         vm.expectRevert(
             abi.encodeWithSelector(INativeStakeAdapter.Staking_StillBonded.selector, op, unlock, unlock - 1)
         );
         adapter.withdraw();
 
-        vm.roll(unlock);
+        vm.warp(unlock);
         vm.prank(op);
         adapter.withdraw();
         assertEq(stakeToken.balanceOf(op), before + 30e18);
@@ -228,12 +294,12 @@ contract StakingTest is StakingBase {
         address op = operators[0];
         vm.prank(op);
         adapter.requestUnbond(10e18);
-        vm.roll(block.number + 150);
+        vm.warp(block.timestamp + UNBONDING / 2);
         vm.prank(op);
         adapter.requestUnbond(10e18);
         (, uint256 unbonding, uint256 unlock) = adapter.stakeOf(op);
         assertEq(unbonding, 20e18);
-        assertEq(unlock, block.number + UNBONDING);
+        assertEq(unlock, block.timestamp + UNBONDING);
     }
 
     function test_unbond_makesOperatorInactive() public {
@@ -241,13 +307,13 @@ contract StakingTest is StakingBase {
         assertTrue(registry.isActive(op));
         vm.prank(op);
         adapter.requestUnbond(1);
-        uint256 unlock = block.number + UNBONDING;
+        uint256 unlock = block.timestamp + UNBONDING;
         // the unbonding wei still backs the slashable window for a while...
         assertTrue(registry.isActive(op));
-        vm.roll(unlock - (WINDOW + ESCALATION) - 1);
+        vm.warp(unlock - (WINDOW + ESCALATION) - 1);
         assertTrue(registry.isActive(op));
         // ...and stops counting once it could be withdrawn before the window ends
-        vm.roll(unlock - (WINDOW + ESCALATION));
+        vm.warp(unlock - (WINDOW + ESCALATION));
         assertFalse(registry.isActive(op));
         address[] memory signers = new address[](1);
         signers[0] = op;
@@ -256,7 +322,7 @@ contract StakingTest is StakingBase {
     }
 
     function test_eth_adapterDepositAndSlash() public {
-        NativeStakeAdapter ethAdapter = new NativeStakeAdapter(owner, address(0), WINDOW, ESCALATION, UNBONDING);
+        NativeStakeAdapter ethAdapter = new NativeStakeAdapter(owner, address(0), UNBONDING);
         StakingRegistry ethRegistry = _deployRegistry(ethAdapter);
         vm.prank(owner);
         ethAdapter.setSlasher(address(ethRegistry));
@@ -290,7 +356,7 @@ contract StakingTest is StakingBase {
     /// @dev A submitter (or challenger) that refuses ETH must not be able to make a slash revert:
     /// its reward is credited instead.
     function test_eth_rewardRefusedIsCreditedNotReverted() public {
-        NativeStakeAdapter ethAdapter = new NativeStakeAdapter(owner, address(0), WINDOW, ESCALATION, UNBONDING);
+        NativeStakeAdapter ethAdapter = new NativeStakeAdapter(owner, address(0), UNBONDING);
         StakingRegistry ethRegistry = _deployRegistry(ethAdapter);
         vm.prank(owner);
         ethAdapter.setSlasher(address(ethRegistry));
@@ -380,15 +446,18 @@ contract StakingTest is StakingBase {
     function test_requiredStake_fallsWithReputation_cappedPerEpoch_resetsOnSlash() public {
         address op = operators[0];
         assertEq(registry.requiredStake(op), BASE);
-        _report(op, 3);
+        LedgerRef memory r1 = _book(op, 3);
+        LedgerRef memory r2 = _book(op, 10); // same ledger epoch, another ledger (share size)
+        _mature(r1.epoch);
+        _accrue(op, r1);
         assertEq(registry.reputationOf(op), 300);
         // 100e18 * (1 - 0.5 * 0.03)
         assertEq(registry.requiredStake(op), 98.5e18);
-        _report(op, 10); // capped at MAX_GAIN this epoch
+        _accrue(op, r2); // capped at MAX_GAIN for that ledger epoch
         assertEq(registry.reputationOf(op), MAX_GAIN);
         assertEq(registry.requiredStake(op), 97.5e18);
 
-        vm.roll(block.number + EPOCH); // next epoch: decays by DECAY, can gain again
+        vm.warp(block.timestamp + EPOCH); // next decay epoch: decays by DECAY; a new ledger epoch can gain
         assertEq(registry.reputationOf(op), MAX_GAIN - DECAY);
         _report(op, 1);
         assertEq(registry.reputationOf(op), MAX_GAIN - DECAY + GAIN);
@@ -399,7 +468,7 @@ contract StakingTest is StakingBase {
         uint256 required = registry.requiredStake(op);
         vm.prank(op);
         adapter.requestUnbond(BASE - required);
-        vm.roll(block.number + UNBONDING);
+        vm.warp(block.timestamp + UNBONDING);
         vm.prank(op);
         adapter.withdraw();
         assertEq(_bonded(op), required);
@@ -421,17 +490,15 @@ contract StakingTest is StakingBase {
         _report(op, 1);
         assertEq(registry.reputationOf(op), 10_000);
         assertEq(registry.requiredStake(op), 90e18); // 0 without the floor
-        vm.roll(block.number + EPOCH * 1_000);
+        vm.warp(block.timestamp + EPOCH * 1_000);
         assertEq(registry.reputationOf(op), 0);
         assertEq(registry.requiredStake(op), BASE);
     }
 
-    function test_recordFinalized_revertsForUnknownOperator() public {
-        address[] memory list = new address[](1);
-        list[0] = makeAddr("nobody");
-        vm.prank(reporter);
-        vm.expectRevert(abi.encodeWithSelector(IStakingRegistry.Staking_UnknownOperator.selector, list[0]));
-        registry.recordFinalized(list);
+    function test_accrueReputation_revertsForUnknownOperator() public {
+        address nobody = makeAddr("nobody");
+        vm.expectRevert(abi.encodeWithSelector(IStakingRegistry.Staking_UnknownOperator.selector, nobody));
+        registry.accrueReputation(nobody, new LedgerRef[](0));
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -610,7 +677,7 @@ contract StakingTest is StakingBase {
         vm.prank(op);
         adapter.requestUnbond(unbond);
         uint256 wait = bound(waitSeed, 0, 2 * UNBONDING);
-        vm.roll(block.number + wait);
+        vm.warp(block.timestamp + wait);
         vm.prank(op);
         if (wait < UNBONDING) {
             vm.expectRevert();
@@ -691,9 +758,9 @@ contract StakingHandler is Test {
 
     function withdraw(uint256 who, uint256 wait) external {
         address op = t.operatorAt(who % 4);
-        vm.roll(block.number + bound(wait, 0, 300));
+        vm.warp(block.timestamp + bound(wait, 0, 300));
         (, uint256 unbonding, uint256 unlock) = adapter.stakeOf(op);
-        if (unbonding == 0 || block.number < unlock) return;
+        if (unbonding == 0 || block.timestamp < unlock) return;
         uint256 before = token.balanceOf(op);
         vm.prank(op);
         adapter.withdraw();
