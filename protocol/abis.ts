@@ -5735,7 +5735,7 @@ export const stakingRegistryAbi = [
       },
       {
         internalType: "uint256",
-        name: "slashableWindowBlocks_",
+        name: "slashableWindow_",
         type: "uint256",
       },
       {
@@ -5769,7 +5769,7 @@ export const stakingRegistryAbi = [
         components: [
           {
             internalType: "uint256",
-            name: "epochBlocks",
+            name: "epochLength",
             type: "uint256",
           },
           {
@@ -5816,7 +5816,7 @@ export const stakingRegistryAbi = [
           },
           {
             internalType: "uint256",
-            name: "capPeriodBlocks",
+            name: "capPeriod",
             type: "uint256",
           },
         ],
@@ -5864,6 +5864,32 @@ export const stakingRegistryAbi = [
   {
     inputs: [],
     name: "ReentrancyGuardReentrantCall",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "assetId",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "share",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "epoch",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_AlreadyAccrued",
     type: "error",
   },
   {
@@ -5949,6 +5975,48 @@ export const stakingRegistryAbi = [
       },
       {
         internalType: "uint256",
+        name: "epoch",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "slashedAt",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_EpochBeforeSlash",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "which",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "instructionsHash",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes32",
+        name: "computed",
+        type: "bytes32",
+      },
+    ],
+    name: "Staking_InstructionsMismatch",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
         name: "slashable",
         type: "uint256",
       },
@@ -5986,7 +6054,7 @@ export const stakingRegistryAbi = [
     inputs: [
       {
         internalType: "uint256",
-        name: "epochBlocks",
+        name: "epochLength",
         type: "uint256",
       },
       {
@@ -6039,7 +6107,7 @@ export const stakingRegistryAbi = [
       },
       {
         internalType: "uint256",
-        name: "periodBlocks",
+        name: "period",
         type: "uint256",
       },
     ],
@@ -6065,6 +6133,22 @@ export const stakingRegistryAbi = [
       },
     ],
     name: "Staking_InvalidSlashParams",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "slashableWindow",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "unbondingPeriod",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_InvalidSlashableWindow",
     type: "error",
   },
   {
@@ -6108,6 +6192,70 @@ export const stakingRegistryAbi = [
     inputs: [
       {
         internalType: "address",
+        name: "ledger",
+        type: "address",
+      },
+    ],
+    name: "Staking_LedgerAlreadySet",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "ledgerEpoch",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "expected",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_LedgerEpochMismatch",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "Staking_LedgerNotSet",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "Staking_MintsBacked",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "Staking_NeverWatcher",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "epoch",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_NoIndexInEpoch",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
         name: "caller",
         type: "address",
       },
@@ -6127,19 +6275,87 @@ export const stakingRegistryAbi = [
         name: "operator",
         type: "address",
       },
+      {
+        internalType: "uint256",
+        name: "slashable",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "disputeSlashed",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "required",
+        type: "uint256",
+      },
     ],
-    name: "Staking_NotRegistered",
+    name: "Staking_NotEvictable",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "index",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "token",
+        type: "address",
+      },
+      {
+        internalType: "bytes32",
+        name: "programId",
+        type: "bytes32",
+      },
+    ],
+    name: "Staking_NotForeignMint",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "epoch",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "maturesAt",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "nowTime",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_NotMatured",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "which",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_NotOneRequest",
     type: "error",
   },
   {
     inputs: [
       {
         internalType: "address",
-        name: "caller",
+        name: "operator",
         type: "address",
       },
     ],
-    name: "Staking_NotReporter",
+    name: "Staking_NotRegistered",
     type: "error",
   },
   {
@@ -6157,6 +6373,27 @@ export const stakingRegistryAbi = [
     inputs: [
       {
         internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "owed",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "capLeft",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_NothingToCollect",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
         name: "account",
         type: "address",
       },
@@ -6165,7 +6402,18 @@ export const stakingRegistryAbi = [
     type: "error",
   },
   {
-    inputs: [],
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "cooling",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "freeFromEpoch",
+        type: "uint256",
+      },
+    ],
     name: "Staking_RegistryFull",
     type: "error",
   },
@@ -6178,6 +6426,27 @@ export const stakingRegistryAbi = [
       },
     ],
     name: "Staking_SameResult",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "which",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "address",
+        name: "signer",
+        type: "address",
+      },
+    ],
+    name: "Staking_SignerMismatch",
     type: "error",
   },
   {
@@ -6199,6 +6468,17 @@ export const stakingRegistryAbi = [
       },
     ],
     name: "Staking_StillActive",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "max",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_TooManyWatchers",
     type: "error",
   },
   {
@@ -6348,10 +6628,78 @@ export const stakingRegistryAbi = [
         type: "address",
       },
       {
+        indexed: true,
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        indexed: true,
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+      {
+        indexed: false,
+        internalType: "uint8",
+        name: "kind",
+        type: "uint8",
+      },
+      {
+        indexed: false,
+        internalType: "address",
+        name: "submitter",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "reward",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "remainder",
+        type: "uint256",
+      },
+    ],
+    name: "FraudSlashed",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "ledger",
+        type: "address",
+      },
+    ],
+    name: "LedgerSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
         indexed: false,
         internalType: "uint8",
         name: "index",
         type: "uint8",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "epoch",
+        type: "uint256",
       },
     ],
     name: "OperatorDeregistered",
@@ -6403,8 +6751,45 @@ export const stakingRegistryAbi = [
         name: "index",
         type: "uint8",
       },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "epoch",
+        type: "uint256",
+      },
     ],
     name: "OperatorRegistered",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "by",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "collected",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "owed",
+        type: "uint256",
+      },
+    ],
+    name: "OwedSlashCollected",
     type: "event",
   },
   {
@@ -6451,17 +6836,41 @@ export const stakingRegistryAbi = [
       {
         indexed: true,
         internalType: "address",
-        name: "reporter",
+        name: "operator",
         type: "address",
       },
       {
+        indexed: true,
+        internalType: "uint256",
+        name: "epoch",
+        type: "uint256",
+      },
+      {
         indexed: false,
-        internalType: "bool",
-        name: "allowed",
-        type: "bool",
+        internalType: "uint256",
+        name: "assetId",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "share",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "count",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "gained",
+        type: "uint256",
       },
     ],
-    name: "ReporterSet",
+    name: "ReputationAccrued",
     type: "event",
   },
   {
@@ -6470,7 +6879,7 @@ export const stakingRegistryAbi = [
       {
         indexed: false,
         internalType: "uint256",
-        name: "epochBlocks",
+        name: "epochLength",
         type: "uint256",
       },
       {
@@ -6526,7 +6935,7 @@ export const stakingRegistryAbi = [
       {
         indexed: false,
         internalType: "uint256",
-        name: "periodBlocks",
+        name: "period",
         type: "uint256",
       },
     ],
@@ -6562,6 +6971,31 @@ export const stakingRegistryAbi = [
       },
     ],
     name: "SlashCapped",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "added",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "owed",
+        type: "uint256",
+      },
+    ],
+    name: "SlashOwed",
     type: "event",
   },
   {
@@ -6673,6 +7107,31 @@ export const stakingRegistryAbi = [
     type: "event",
   },
   {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "watcher",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "slashBps",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "taken",
+        type: "uint256",
+      },
+    ],
+    name: "WatcherSlashed",
+    type: "event",
+  },
+  {
     inputs: [],
     name: "DOMAIN_TYPEHASH",
     outputs: [
@@ -6680,6 +7139,32 @@ export const stakingRegistryAbi = [
         internalType: "bytes32",
         name: "",
         type: "bytes32",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "LEDGER_EPOCH",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_WATCHERS",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
       },
     ],
     stateMutability: "view",
@@ -6727,6 +7212,41 @@ export const stakingRegistryAbi = [
   {
     inputs: [],
     name: "acceptOwnership",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        components: [
+          {
+            internalType: "uint256",
+            name: "assetId",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "share",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "epoch",
+            type: "uint256",
+          },
+        ],
+        internalType: "struct LedgerRef[]",
+        name: "refs",
+        type: "tuple[]",
+      },
+    ],
+    name: "accrueReputation",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",
@@ -6782,6 +7302,25 @@ export const stakingRegistryAbi = [
     type: "function",
   },
   {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+    ],
+    name: "collectOwedSlash",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "collected",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [],
     name: "deregister",
     outputs: [],
@@ -6811,25 +7350,20 @@ export const stakingRegistryAbi = [
   {
     inputs: [
       {
-        internalType: "uint256",
-        name: "originChainId",
-        type: "uint256",
-      },
-      {
-        internalType: "bytes32",
-        name: "requestId",
-        type: "bytes32",
+        internalType: "address",
+        name: "operator",
+        type: "address",
       },
     ],
-    name: "equivocationFaultId",
+    name: "disputeSlashed",
     outputs: [
       {
-        internalType: "bytes32",
+        internalType: "uint256",
         name: "",
-        type: "bytes32",
+        type: "uint256",
       },
     ],
-    stateMutability: "pure",
+    stateMutability: "view",
     type: "function",
   },
   {
@@ -6931,7 +7465,7 @@ export const stakingRegistryAbi = [
       },
       {
         internalType: "uint256",
-        name: "",
+        name: "epoch",
         type: "uint256",
       },
     ],
@@ -7021,7 +7555,7 @@ export const stakingRegistryAbi = [
         type: "address",
       },
     ],
-    name: "isReporter",
+    name: "isWatcher",
     outputs: [
       {
         internalType: "bool",
@@ -7033,19 +7567,13 @@ export const stakingRegistryAbi = [
     type: "function",
   },
   {
-    inputs: [
-      {
-        internalType: "address",
-        name: "account",
-        type: "address",
-      },
-    ],
-    name: "isWatcher",
+    inputs: [],
+    name: "ledger",
     outputs: [
       {
-        internalType: "bool",
+        internalType: "address",
         name: "",
-        type: "bool",
+        type: "address",
       },
     ],
     stateMutability: "view",
@@ -7065,6 +7593,25 @@ export const stakingRegistryAbi = [
         internalType: "address",
         name: "",
         type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+    ],
+    name: "owedSlash",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
       },
     ],
     stateMutability: "view",
@@ -7211,8 +7758,302 @@ export const stakingRegistryAbi = [
   {
     inputs: [
       {
+        components: [
+          {
+            components: [
+              {
+                internalType: "bytes32",
+                name: "requestId",
+                type: "bytes32",
+              },
+              {
+                internalType: "uint256",
+                name: "originChainId",
+                type: "uint256",
+              },
+              {
+                internalType: "bytes32",
+                name: "programId",
+                type: "bytes32",
+              },
+              {
+                internalType: "bytes32",
+                name: "inputHash",
+                type: "bytes32",
+              },
+              {
+                internalType: "uint8",
+                name: "status",
+                type: "uint8",
+              },
+              {
+                internalType: "bytes32",
+                name: "instructionsHash",
+                type: "bytes32",
+              },
+              {
+                internalType: "bytes32",
+                name: "bodyHash",
+                type: "bytes32",
+              },
+            ],
+            internalType: "struct Result",
+            name: "result",
+            type: "tuple",
+          },
+          {
+            components: [
+              {
+                internalType: "uint8",
+                name: "op",
+                type: "uint8",
+              },
+              {
+                internalType: "address",
+                name: "target",
+                type: "address",
+              },
+              {
+                internalType: "uint256",
+                name: "amount",
+                type: "uint256",
+              },
+              {
+                internalType: "bytes",
+                name: "data",
+                type: "bytes",
+              },
+            ],
+            internalType: "struct Instruction[]",
+            name: "instructions",
+            type: "tuple[]",
+          },
+          {
+            internalType: "bytes",
+            name: "signature",
+            type: "bytes",
+          },
+          {
+            internalType: "uint256",
+            name: "chainId",
+            type: "uint256",
+          },
+          {
+            internalType: "address",
+            name: "ingestor",
+            type: "address",
+          },
+        ],
+        internalType: "struct SignedResult",
+        name: "signed",
+        type: "tuple",
+      },
+      {
+        internalType: "uint256",
+        name: "index",
+        type: "uint256",
+      },
+    ],
+    name: "proveForeignMint",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          {
+            components: [
+              {
+                internalType: "bytes32",
+                name: "requestId",
+                type: "bytes32",
+              },
+              {
+                internalType: "uint256",
+                name: "originChainId",
+                type: "uint256",
+              },
+              {
+                internalType: "bytes32",
+                name: "programId",
+                type: "bytes32",
+              },
+              {
+                internalType: "bytes32",
+                name: "inputHash",
+                type: "bytes32",
+              },
+              {
+                internalType: "uint8",
+                name: "status",
+                type: "uint8",
+              },
+              {
+                internalType: "bytes32",
+                name: "instructionsHash",
+                type: "bytes32",
+              },
+              {
+                internalType: "bytes32",
+                name: "bodyHash",
+                type: "bytes32",
+              },
+            ],
+            internalType: "struct Result",
+            name: "result",
+            type: "tuple",
+          },
+          {
+            components: [
+              {
+                internalType: "uint8",
+                name: "op",
+                type: "uint8",
+              },
+              {
+                internalType: "address",
+                name: "target",
+                type: "address",
+              },
+              {
+                internalType: "uint256",
+                name: "amount",
+                type: "uint256",
+              },
+              {
+                internalType: "bytes",
+                name: "data",
+                type: "bytes",
+              },
+            ],
+            internalType: "struct Instruction[]",
+            name: "instructions",
+            type: "tuple[]",
+          },
+          {
+            internalType: "bytes",
+            name: "signature",
+            type: "bytes",
+          },
+          {
+            internalType: "uint256",
+            name: "chainId",
+            type: "uint256",
+          },
+          {
+            internalType: "address",
+            name: "ingestor",
+            type: "address",
+          },
+        ],
+        internalType: "struct SignedResult",
+        name: "origin",
+        type: "tuple",
+      },
+      {
+        components: [
+          {
+            components: [
+              {
+                internalType: "bytes32",
+                name: "requestId",
+                type: "bytes32",
+              },
+              {
+                internalType: "uint256",
+                name: "originChainId",
+                type: "uint256",
+              },
+              {
+                internalType: "bytes32",
+                name: "programId",
+                type: "bytes32",
+              },
+              {
+                internalType: "bytes32",
+                name: "inputHash",
+                type: "bytes32",
+              },
+              {
+                internalType: "uint8",
+                name: "status",
+                type: "uint8",
+              },
+              {
+                internalType: "bytes32",
+                name: "instructionsHash",
+                type: "bytes32",
+              },
+              {
+                internalType: "bytes32",
+                name: "bodyHash",
+                type: "bytes32",
+              },
+            ],
+            internalType: "struct Result",
+            name: "result",
+            type: "tuple",
+          },
+          {
+            components: [
+              {
+                internalType: "uint8",
+                name: "op",
+                type: "uint8",
+              },
+              {
+                internalType: "address",
+                name: "target",
+                type: "address",
+              },
+              {
+                internalType: "uint256",
+                name: "amount",
+                type: "uint256",
+              },
+              {
+                internalType: "bytes",
+                name: "data",
+                type: "bytes",
+              },
+            ],
+            internalType: "struct Instruction[]",
+            name: "instructions",
+            type: "tuple[]",
+          },
+          {
+            internalType: "bytes",
+            name: "signature",
+            type: "bytes",
+          },
+          {
+            internalType: "uint256",
+            name: "chainId",
+            type: "uint256",
+          },
+          {
+            internalType: "address",
+            name: "ingestor",
+            type: "address",
+          },
+        ],
+        internalType: "struct SignedResult[]",
+        name: "destinations",
+        type: "tuple[]",
+      },
+    ],
+    name: "proveUnbackedMint",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
         internalType: "address[]",
-        name: "operators_",
+        name: "",
         type: "address[]",
       },
     ],
@@ -7280,7 +8121,7 @@ export const stakingRegistryAbi = [
     outputs: [
       {
         internalType: "uint256",
-        name: "epochBlocks",
+        name: "epochLength",
         type: "uint256",
       },
       {
@@ -7338,16 +8179,11 @@ export const stakingRegistryAbi = [
     inputs: [
       {
         internalType: "address",
-        name: "reporter",
+        name: "ledger_",
         type: "address",
       },
-      {
-        internalType: "bool",
-        name: "allowed",
-        type: "bool",
-      },
     ],
-    name: "setReporter",
+    name: "setLedger",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",
@@ -7356,7 +8192,7 @@ export const stakingRegistryAbi = [
     inputs: [
       {
         internalType: "uint256",
-        name: "epochBlocks",
+        name: "epochLength",
         type: "uint256",
       },
       {
@@ -7389,7 +8225,7 @@ export const stakingRegistryAbi = [
       },
       {
         internalType: "uint256",
-        name: "periodBlocks",
+        name: "period",
         type: "uint256",
       },
     ],
@@ -7481,7 +8317,7 @@ export const stakingRegistryAbi = [
       },
       {
         internalType: "uint256",
-        name: "periodBlocks",
+        name: "period",
         type: "uint256",
       },
       {
@@ -7564,12 +8400,12 @@ export const stakingRegistryAbi = [
     inputs: [
       {
         internalType: "address",
-        name: "",
+        name: "watcher",
         type: "address",
       },
       {
         internalType: "uint256",
-        name: "",
+        name: "slashBps",
         type: "uint256",
       },
     ],
@@ -7577,16 +8413,16 @@ export const stakingRegistryAbi = [
     outputs: [
       {
         internalType: "uint256",
-        name: "",
+        name: "taken",
         type: "uint256",
       },
     ],
-    stateMutability: "pure",
+    stateMutability: "nonpayable",
     type: "function",
   },
   {
     inputs: [],
-    name: "slashableWindowBlocks",
+    name: "slashableWindow",
     outputs: [
       {
         internalType: "uint256",
@@ -7621,6 +8457,35 @@ export const stakingRegistryAbi = [
     type: "function",
   },
   {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+    ],
+    name: "tenuresOf",
+    outputs: [
+      {
+        internalType: "uint8[]",
+        name: "indices",
+        type: "uint8[]",
+      },
+      {
+        internalType: "uint256[]",
+        name: "fromEpochs",
+        type: "uint256[]",
+      },
+      {
+        internalType: "uint256[]",
+        name: "toEpochs",
+        type: "uint256[]",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [],
     name: "threshold",
     outputs: [
@@ -7639,11 +8504,11 @@ export const stakingRegistryAbi = [
     outputs: [
       {
         internalType: "uint256",
-        name: "",
+        name: "total",
         type: "uint256",
       },
     ],
-    stateMutability: "pure",
+    stateMutability: "view",
     type: "function",
   },
   {
@@ -7657,6 +8522,25 @@ export const stakingRegistryAbi = [
     name: "transferOwnership",
     outputs: [],
     stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "wasWatcher",
+    outputs: [
+      {
+        internalType: "bool",
+        name: "",
+        type: "bool",
+      },
+    ],
+    stateMutability: "view",
     type: "function",
   },
   {
@@ -7691,6 +8575,19 @@ export const stakingRegistryAbi = [
     stateMutability: "view",
     type: "function",
   },
+  {
+    inputs: [],
+    name: "watchers",
+    outputs: [
+      {
+        internalType: "address[]",
+        name: "",
+        type: "address[]",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
 ] as const;
 
 export const nativeStakeAdapterAbi = [
@@ -7708,17 +8605,7 @@ export const nativeStakeAdapterAbi = [
       },
       {
         internalType: "uint256",
-        name: "challengeWindowBlocks",
-        type: "uint256",
-      },
-      {
-        internalType: "uint256",
-        name: "escalationBlocks",
-        type: "uint256",
-      },
-      {
-        internalType: "uint256",
-        name: "unbondingBlocks_",
+        name: "unbondingPeriod_",
         type: "uint256",
       },
     ],
@@ -7858,6 +8745,27 @@ export const nativeStakeAdapterAbi = [
     inputs: [
       {
         internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "owed",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "unbonding",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_SlashOwed",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
         name: "slasher",
         type: "address",
       },
@@ -7874,12 +8782,12 @@ export const nativeStakeAdapterAbi = [
       },
       {
         internalType: "uint256",
-        name: "unlockBlock",
+        name: "unlockTime",
         type: "uint256",
       },
       {
         internalType: "uint256",
-        name: "currentBlock",
+        name: "currentTime",
         type: "uint256",
       },
     ],
@@ -7890,17 +8798,12 @@ export const nativeStakeAdapterAbi = [
     inputs: [
       {
         internalType: "uint256",
-        name: "unbondingBlocks",
+        name: "unbondingPeriod",
         type: "uint256",
       },
       {
         internalType: "uint256",
-        name: "challengeWindowBlocks",
-        type: "uint256",
-      },
-      {
-        internalType: "uint256",
-        name: "escalationBlocks",
+        name: "minimum",
         type: "uint256",
       },
     ],
@@ -8113,7 +9016,7 @@ export const nativeStakeAdapterAbi = [
       {
         indexed: false,
         internalType: "uint256",
-        name: "unlockBlock",
+        name: "unlockTime",
         type: "uint256",
       },
     ],
@@ -8286,7 +9189,7 @@ export const nativeStakeAdapterAbi = [
       },
       {
         internalType: "uint256",
-        name: "untilBlock",
+        name: "untilTimestamp",
         type: "uint256",
       },
     ],
@@ -8355,7 +9258,7 @@ export const nativeStakeAdapterAbi = [
       },
       {
         internalType: "uint256",
-        name: "unlockBlock",
+        name: "unlockTime",
         type: "uint256",
       },
     ],
@@ -8403,7 +9306,7 @@ export const nativeStakeAdapterAbi = [
   },
   {
     inputs: [],
-    name: "unbondingBlocks",
+    name: "unbondingPeriod",
     outputs: [
       {
         internalType: "uint256",

@@ -1,11 +1,11 @@
 import { encodeAbiParameters, keccak256, type Address, type Hex } from "viem";
 
 /**
- * ABI fragments of the issue-10 contract functions the off-chain services call, written against
- * the agreed names (ISSUE10_PLAN items 2, 3, 5, 6, 7) while the contract branches land in
- * parallel. Once they are merged and `npm run abis` regenerated protocol/abis.ts, these should be
- * checked against (or replaced by) the generated ABIs: test/protocol/abis.test.ts compares every
- * fragment here with the generated one when it exists.
+ * ABI fragments of the issue-10 DisputeManager functions the watcher calls, written against the
+ * agreed names (ISSUE10_PLAN items 2, 5) while wip-disputes lands in parallel (the registry's
+ * accrueReputation and fraud proofs are merged: they come from the generated protocol/abis.ts).
+ * Once DisputeManager is merged and `npm run abis` regenerated, test/protocol/planAbis.test.ts
+ * checks these fragments against the generated ones.
  */
 
 const resultComponents = [
@@ -16,13 +16,6 @@ const resultComponents = [
   { name: "status", type: "uint8" },
   { name: "instructionsHash", type: "bytes32" },
   { name: "bodyHash", type: "bytes32" },
-] as const;
-
-const instructionComponents = [
-  { name: "op", type: "uint8" },
-  { name: "target", type: "address" },
-  { name: "amount", type: "uint256" },
-  { name: "data", type: "bytes" },
 ] as const;
 
 /** DisputeManager: a first challenge that cannot be front-run (commit, then challenge in a later block). */
@@ -46,61 +39,6 @@ export const disputeChallengeAbi = [
       { name: "salt", type: "bytes32" },
     ],
     outputs: [{ name: "disputeId", type: "uint256" }],
-  },
-] as const;
-
-/** StakingRegistry: reputation from the fee ledger, objective fraud proofs, seconds. */
-export const registryIssue10Abi = [
-  {
-    type: "function",
-    name: "accrueReputation",
-    stateMutability: "nonpayable",
-    inputs: [
-      { name: "operator", type: "address" },
-      {
-        name: "refs",
-        type: "tuple[]",
-        components: [
-          { name: "assetId", type: "uint256" },
-          { name: "share", type: "uint256" },
-          { name: "epoch", type: "uint256" },
-        ],
-      },
-    ],
-    outputs: [],
-  },
-  {
-    type: "function",
-    name: "proveForeignMint",
-    stateMutability: "nonpayable",
-    inputs: [
-      { name: "r", type: "tuple", components: resultComponents },
-      { name: "instructions", type: "tuple[]", components: instructionComponents },
-      { name: "signature", type: "bytes" },
-    ],
-    outputs: [],
-  },
-  {
-    type: "function",
-    name: "proveUnbackedMint",
-    stateMutability: "nonpayable",
-    inputs: [
-      { name: "origin", type: "tuple", components: resultComponents },
-      { name: "originInstructions", type: "tuple[]", components: instructionComponents },
-      { name: "originSignature", type: "bytes" },
-      { name: "destination", type: "tuple", components: resultComponents },
-      { name: "destinationInstructions", type: "tuple[]", components: instructionComponents },
-      { name: "destinationSignature", type: "bytes" },
-      { name: "destinationIngestor", type: "address" },
-    ],
-    outputs: [],
-  },
-  {
-    type: "function",
-    name: "slashableWindow",
-    stateMutability: "view",
-    inputs: [],
-    outputs: [{ name: "", type: "uint256" }],
   },
 ] as const;
 

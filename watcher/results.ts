@@ -7,6 +7,7 @@ import { recoverSigners } from "../protocol/ingested.ts";
 import { challengeCommitment, disputeChallengeAbi } from "../protocol/planAbis.ts";
 import { resultForChain, type ExecutionRecord } from "../protocol/record.ts";
 import { ingestedCall, revertName, shortError, type IngestedCall, type WatcherChain } from "./chain.ts";
+import type { FraudProver } from "./fraud.ts";
 import type { IngestedEvent } from "./follower.ts";
 import type { WatcherMetrics } from "./metrics.ts";
 import { resultField, watcherKeys, type ResultState } from "./state.ts";
@@ -37,6 +38,8 @@ export type ResultMonitorOptions = {
   metrics: WatcherMetrics;
   challenge: boolean;
   concurrency: number;
+  /** Objective fraud proofs (unbacked or foreign mints), checked once per ingested result. */
+  fraud?: FraudProver;
 };
 
 export class ResultMonitor {
@@ -119,6 +122,17 @@ export class ResultMonitor {
     }
     const windowEnd = ingestedAt + challengeWindow;
     const save = (s: ResultState) => this.o.redis.hset(key, field, JSON.stringify(s));
+
+    if (this.o.fraud && !state.fraudChecked) {
+      // Objective faults need no window and no vote: proven from the signed Results alone.
+      await this.o.fraud.check(chain, {
+        originChainId,
+        requestId: state.requestId,
+        transactionHash: state.transactionHash,
+      });
+      state = { ...state, fraudChecked: true };
+      await save(state);
+    }
 
     if (state.verdict === "pending" || state.verdict === "unknown") {
       if (now > windowEnd) {

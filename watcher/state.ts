@@ -40,6 +40,8 @@ export type ResultState = {
   challengeSalt?: Hex;
   /** Block in which `commitChallenge` landed: `challenge` goes in a later block. */
   challengeCommitBlock?: string;
+  /** The objective fraud check (fraud.ts) ran for this result. */
+  fraudChecked?: boolean;
   /** Verification attempts that ended "unknown" (program or request not found yet). */
   tries?: number;
 };
