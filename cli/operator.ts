@@ -13,7 +13,9 @@ import { privateKeyToAccount } from "viem/accounts";
 import { devAccount } from "../deploy/context.ts";
 import { InvalidInputError } from "../protocol/errors.ts";
 import {
+  accrueReputation,
   deregisterOperator,
+  findLedgerRefs,
   evictOperator,
   readStakeStatus,
   registerOperator,
@@ -103,10 +105,10 @@ export function stakeLines(s: StakeStatus): [string, string][] {
   const unbonding =
     s.unbonding === 0n
       ? "0"
-      : `${formatEther(s.unbonding)} ${u}, ${s.withdrawable ? "withdrawable now" : `unlocks at block ${s.unlockBlock}`}`;
+      : `${formatEther(s.unbonding)} ${u}, ${s.withdrawable ? "withdrawable now" : `unlocks at ${new Date(Number(s.unlockTime) * 1000).toISOString()}`}`;
   return [
     ["account", s.account],
-    ["block", String(s.currentBlock)],
+    ["chain time", new Date(Number(s.now) * 1000).toISOString()],
     ["bonded", `${formatEther(s.bonded)} ${u}`],
     ["unbonding", unbonding],
     ["slashable", `${formatEther(s.slashable)} ${u}`],
@@ -216,6 +218,49 @@ export function registerOperatorCommands(root: Command): void {
 
   withStakingOptions(
     operator
+      .command("reputation")
+      .description(
+        "Accrue reputation from the fee ledger for matured epochs (replaces finalize; anyone may call it for any operator)",
+      )
+      .option("--operator <address>", "the operator to accrue for (default: the signing account)")
+      .option("--epochs <n>", "how many matured ledger epochs to look back", "24")
+      .option("--token <address...>", "assets to look in (default: ETH only)")
+      .option("--dry-run", "only list the matured ledger entries with signatures"),
+    KEY_ENV,
+  ).action(
+    (options: StakingCliOptions & { operator?: string; epochs: string; token?: string[]; dryRun?: boolean }) =>
+      runAction(async () => {
+        const c = await stakingClientsFromOptions(options, KEY_ENV, !options.dryRun || !options.operator);
+        const who = options.operator ?? c.walletClient?.account.address;
+        if (!who || !isAddress(who)) throw new InvalidInputError("--operator", "a 0x-prefixed 20-byte address");
+        const epochs = Number(options.epochs);
+        if (!Number.isSafeInteger(epochs) || epochs <= 0) throw new InvalidInputError("--epochs", "a positive integer");
+        for (const t of options.token ?? []) if (!isAddress(t)) throw new InvalidInputError("--token", "addresses");
+        const refs = await findLedgerRefs(c, getAddress(who), {
+          epochs,
+          ...(options.token ? { tokens: options.token.map((t) => getAddress(t)) } : {}),
+        });
+        if (options.dryRun) {
+          console.log(
+            options.json
+              ? toJson(refs)
+              : refs.length === 0
+                ? "no matured ledger entries with signatures"
+                : refs.map((r) => `epoch ${r.epoch} asset ${r.assetId} share ${r.share}: ${r.count} results`).join("\n"),
+          );
+          return;
+        }
+        const sent = await accrueReputation(c, getAddress(who), refs);
+        console.log(
+          options.json
+            ? toJson(sent)
+            : `accrued ${sent.accrued.length} ledger entries for ${who} in ${sent.txHash} (${sent.skipped.length} skipped)`,
+        );
+      }),
+  );
+
+  withStakingOptions(
+    operator
       .command("evict")
       .description("Deregister another operator that no longer covers its required stake (anyone may)")
       .argument("<account>", "the operator to evict"),
@@ -287,6 +332,6 @@ export async function unstakeAction(
   console.log(
     options.json
       ? toJson(done)
-      : `unbonding ${formatEther(amount)} until block ${done.unlockBlock} in ${done.txHash} (then: unstake --withdraw)`,
+      : `unbonding ${formatEther(amount)} until ${new Date(Number(done.unlockTime) * 1000).toISOString()} in ${done.txHash} (then: unstake --withdraw)`,
   );
 }

@@ -16,17 +16,17 @@ export function registerWatcherRunCommand(watcher: Command): void {
     .description("Verify ingested results, challenge wrong ones, vote on disputes and catch equivocation")
     .requiredOption("--config <file>", "watcher config (JSON, see docs/offchain.md)")
     .option("--key-env <name>", "environment variable holding the watcher's private key (default: watcher.keyEnv)")
-    .option("--no-challenge", "never challenge (only verify, vote and finalize)")
+    .option("--no-challenge", "never challenge (only verify, vote and prove objective faults)")
     .option("--no-vote", "never vote on disputes")
-    .option("--no-finalize", "never call finalize")
+    .option("--no-fraud-proofs", "never prove objective faults (unbacked or foreign mints)")
     .action(
-      async (options: { config: string; keyEnv?: string; challenge: boolean; vote: boolean; finalize: boolean }) => {
+      async (options: { config: string; keyEnv?: string; challenge: boolean; vote: boolean; fraudProofs: boolean }) => {
         try {
           const config = loadWatcherConfig({ file: options.config });
           if (options.keyEnv) config.watcher.keyEnv = options.keyEnv;
           if (!options.challenge) config.options.challenge = false;
           if (!options.vote) config.options.vote = false;
-          if (!options.finalize) config.options.finalize = false;
+          if (!options.fraudProofs) config.options.fraudProofs = false;
           const watcher = await startWatcher(config);
           await untilSignal();
           await watcher.close();

@@ -1,6 +1,7 @@
 import { erc20Abi, isHex, parseEventLogs, stringToHex, bytesToHex, zeroAddress, type Address, type Hex } from "viem";
 import { executableOracleAbi } from "../protocol/abis.ts";
 import { InvalidInputError } from "../protocol/errors.ts";
+import { isRequestIdOf } from "../protocol/requestIds.ts";
 import { MissingWalletError, ProgramNotFoundError } from "./errors.ts";
 import type { VersatusClientConfig } from "./types.ts";
 
@@ -114,6 +115,15 @@ export async function request(config: VersatusClientConfig, parameters: RequestP
     eventName: "ExecutionRequested",
   }).filter((l) => l.address.toLowerCase() === config.oracle.toLowerCase());
   if (!event) throw new Error(`no ExecutionRequested event in ${txHash}`);
+  // The id must bind this program and input (SPEC 3.2): an oracle that assigns another id would
+  // let a result for another program or input settle this request.
+  const chainId = await config.publicClient.getChainId();
+  const requester = typeof account === "string" ? account : account.address;
+  if (!isRequestIdOf(event.args.requestId, { chainId, oracle: config.oracle, requester, programId, input })) {
+    throw new Error(
+      `requestId ${event.args.requestId} in ${txHash} does not bind program ${programId} and this input: is ${config.oracle} a Versatus oracle?`,
+    );
+  }
   return {
     requestId: event.args.requestId,
     txHash,

@@ -18,7 +18,8 @@ import {
 import type { IngestorConfig } from "./config.ts";
 import { collectorKeys } from "./keys.ts";
 import { createIngestorMetrics, type IngestorMetrics } from "./metrics.ts";
-import { verifyResultJob, type VerifiedResult } from "./verify.ts";
+import { chainControllerResolver, readRequestRecord, type RequestRecord } from "../protocol/ruleContext.ts";
+import { checkVerifiedOutputRule, verifyResultJob, type VerifiedResult } from "./verify.ts";
 
 export type CollectorOutcome =
   | { outcome: "rejected"; reason: string }
@@ -90,6 +91,26 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
     return queue;
   };
   const ttl = config.collector.pendingTtlSeconds;
+  // The output rule's chain reads (SPEC 3.4): token controllers and the origin's request record.
+  const controllers = chainControllerResolver((chainId) => chains.get(String(chainId))?.publicClient);
+  const requestRecords = new Map<string, RequestRecord>();
+  async function requestRecord(originChainId: bigint, requestId: Hex): Promise<RequestRecord> {
+    const key = `${originChainId}:${requestId.toLowerCase()}`;
+    const cached = requestRecords.get(key);
+    if (cached) return cached;
+    const origin = chains.get(String(originChainId))!;
+    const record = await readRequestRecord(
+      origin.publicClient,
+      origin.oracle,
+      requestId,
+      BigInt(origin.config.startBlock),
+    );
+    // The workers saw it after the relayer's confirmations: an RPC behind them is retried.
+    if (!record) throw new Error(`request ${requestId} not found on chain ${originChainId} (yet)`);
+    requestRecords.set(key, record);
+    if (requestRecords.size > 10_000) requestRecords.delete(requestRecords.keys().next().value!);
+    return record;
+  }
 
   async function finalize(verified: VerifiedResult, job: ResultJob): Promise<CollectorOutcome | "locked"> {
     const { originChainId, requestId, bodyHash } = verified;
@@ -203,7 +224,12 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
       metrics.resultsReceived.inc({ outcome: "late" });
       return { outcome: "late" };
     }
-    const verified = await verifyResultJob(data, chains, (chain) => operatorSets.get(chain));
+    let verified = await verifyResultJob(data, chains, (chain) => operatorSets.get(chain));
+    if (verified.ok) {
+      const ok = verified;
+      verified =
+        (await checkVerifiedOutputRule(ok, await requestRecord(ok.originChainId, ok.requestId), controllers)) ?? ok;
+    }
     if (!verified.ok) {
       metrics.resultsReceived.inc({ outcome: `rejected_${verified.reason}` });
       logger.warn(

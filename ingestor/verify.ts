@@ -9,6 +9,9 @@ import {
   type ExecutionRecordBody,
 } from "../protocol/record.ts";
 import { resultDomain, resultTypes, type Result } from "../protocol/result.ts";
+import { enforceOutputRule, type ControllerResolver } from "../protocol/conservation.ts";
+import type { InstructionsByChain } from "../protocol/programOutput.ts";
+import type { RequestRecord } from "../protocol/ruleContext.ts";
 import type { ChainClients, OperatorSetView } from "./chains.ts";
 
 /** Half the secp256k1 order: the ingestor rejects signatures with a higher s (malleability). */
@@ -24,7 +27,9 @@ export type RejectReason =
   | "body_hash_mismatch"
   | "bad_signature"
   | "signer_mismatch"
-  | "inactive_operator";
+  | "inactive_operator"
+  | "unknown_request"
+  | "output_rule";
 
 export type VerifiedResult = {
   ok: true;
@@ -209,4 +214,35 @@ export async function verifyResultJob(
     body,
     chains: verified,
   };
+}
+
+/**
+ * The output rule (SPEC 3.4) on a verified OK result, recomputed by the collector from the signed
+ * instructions and the origin's request (escrow, fee, program): a worker's OK result with an
+ * unbacked or foreign mint, a burn of another token or spending over escrow minus fee is refused,
+ * so no quorum of such results is ever posted. PROGRAM_ERROR results carry no instructions.
+ */
+export async function checkVerifiedOutputRule(
+  verified: VerifiedResult,
+  request: RequestRecord | undefined,
+  controllers: ControllerResolver,
+): Promise<Rejected | undefined> {
+  if (verified.body.status !== 0) return undefined;
+  if (!request) return reject("unknown_request", `no request ${verified.requestId} on chain ${verified.originChainId}`);
+  if (request.programId !== verified.body.programId.toLowerCase()) {
+    return reject("output_rule", `the request runs program ${request.programId}, not ${verified.body.programId}`);
+  }
+  const byChain: InstructionsByChain = new Map(verified.chains.map((c) => [c.chainId, c.instructions]));
+  const verdict = await enforceOutputRule(
+    byChain,
+    {
+      originChainId: verified.originChainId,
+      programId: request.programId,
+      token: request.token,
+      amount: request.amount,
+      fee: request.fee,
+    },
+    controllers,
+  );
+  return verdict.ok ? undefined : reject("output_rule", verdict.message);
 }

@@ -77,8 +77,45 @@ export const executableOracleAbi = [
         name: "target",
         type: "address",
       },
+      {
+        internalType: "address",
+        name: "token",
+        type: "address",
+      },
+    ],
+    name: "Disperser_BurnTargetNotToken",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "index",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "target",
+        type: "address",
+      },
     ],
     name: "Disperser_ForbiddenTarget",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "gasLeft",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "needed",
+        type: "uint256",
+      },
+    ],
+    name: "Disperser_GasTooLow",
     type: "error",
   },
   {
@@ -100,6 +137,33 @@ export const executableOracleAbi = [
   {
     inputs: [],
     name: "Disperser_NoFactory",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "programId",
+        type: "bytes32",
+      },
+      {
+        internalType: "address",
+        name: "token",
+        type: "address",
+      },
+    ],
+    name: "Disperser_NotController",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes4",
+        name: "selector",
+        type: "bytes4",
+      },
+    ],
+    name: "Disperser_NotDispersalCall",
     type: "error",
   },
   {
@@ -164,6 +228,32 @@ export const executableOracleAbi = [
       },
     ],
     name: "Disperser_OpNotAllowedCrossChain",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "programId",
+        type: "bytes32",
+      },
+      {
+        internalType: "address",
+        name: "token",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "minted",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "burned",
+        type: "uint256",
+      },
+    ],
+    name: "Disperser_UnbackedMint",
     type: "error",
   },
   {
@@ -350,7 +440,44 @@ export const executableOracleAbi = [
         type: "address",
       },
     ],
+    name: "Oracle_TokenAlreadyAccepted",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "token",
+        type: "address",
+      },
+    ],
     name: "Oracle_TokenNotAccepted",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "token",
+        type: "address",
+      },
+      {
+        internalType: "uint8",
+        name: "step",
+        type: "uint8",
+      },
+      {
+        internalType: "uint256",
+        name: "expected",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "actual",
+        type: "uint256",
+      },
+    ],
+    name: "Oracle_TokenNotExact",
     type: "error",
   },
   {
@@ -399,6 +526,17 @@ export const executableOracleAbi = [
   {
     inputs: [],
     name: "Oracle_ZeroAddress",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "token",
+        type: "address",
+      },
+    ],
+    name: "Oracle_ZeroFee",
     type: "error",
   },
   {
@@ -456,6 +594,43 @@ export const executableOracleAbi = [
     type: "error",
   },
   {
+    inputs: [
+      {
+        internalType: "string",
+        name: "name",
+        type: "string",
+      },
+      {
+        internalType: "bytes32",
+        name: "commitment",
+        type: "bytes32",
+      },
+    ],
+    name: "Registry_NotReserved",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "string",
+        name: "name",
+        type: "string",
+      },
+      {
+        internalType: "uint256",
+        name: "usableFrom",
+        type: "uint256",
+      },
+    ],
+    name: "Registry_ReservationTooRecent",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "Registry_ZeroCommitment",
+    type: "error",
+  },
+  {
     inputs: [],
     name: "Registry_ZeroProgramId",
     type: "error",
@@ -470,6 +645,19 @@ export const executableOracleAbi = [
     ],
     name: "SafeERC20FailedOperation",
     type: "error",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "token",
+        type: "address",
+      },
+    ],
+    name: "AssetMadeFree",
+    type: "event",
   },
   {
     anonymous: false,
@@ -712,6 +900,25 @@ export const executableOracleAbi = [
     inputs: [
       {
         indexed: true,
+        internalType: "bytes32",
+        name: "commitment",
+        type: "bytes32",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "reserver",
+        type: "address",
+      },
+    ],
+    name: "NameReserved",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
         internalType: "address",
         name: "previousOwner",
         type: "address",
@@ -838,6 +1045,31 @@ export const executableOracleAbi = [
       {
         indexed: true,
         internalType: "address",
+        name: "token",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "assetId",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "probeAmount",
+        type: "uint256",
+      },
+    ],
+    name: "TokenAccepted",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
         name: "account",
         type: "address",
       },
@@ -859,6 +1091,58 @@ export const executableOracleAbi = [
   },
   {
     inputs: [],
+    name: "CALL_GAS_LIMIT",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "ETH_TRANSFER_GAS_LIMIT",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "LEDGER_EPOCH",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_RETURN_COPY",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "MAX_TTL",
     outputs: [
       {
@@ -872,7 +1156,43 @@ export const executableOracleAbi = [
   },
   {
     inputs: [],
+    name: "TOKEN_TRANSFER_GAS_LIMIT",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "acceptOwnership",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "token",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "fee",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "probeAmount",
+        type: "uint256",
+      },
+    ],
+    name: "acceptToken",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",
@@ -913,6 +1233,11 @@ export const executableOracleAbi = [
         name: "share",
         type: "uint256",
       },
+      {
+        internalType: "uint256[]",
+        name: "epochs",
+        type: "uint256[]",
+      },
     ],
     name: "claimFees",
     outputs: [
@@ -943,6 +1268,11 @@ export const executableOracleAbi = [
         type: "uint256",
       },
       {
+        internalType: "uint256[]",
+        name: "epochs",
+        type: "uint256[]",
+      },
+      {
         internalType: "address",
         name: "operator",
         type: "address",
@@ -952,7 +1282,7 @@ export const executableOracleAbi = [
     outputs: [
       {
         internalType: "uint256",
-        name: "",
+        name: "shares",
         type: "uint256",
       },
     ],
@@ -962,14 +1292,46 @@ export const executableOracleAbi = [
   {
     inputs: [
       {
-        internalType: "bytes32",
-        name: "requestId",
-        type: "bytes32",
-      },
-      {
-        internalType: "uint8",
-        name: "status",
-        type: "uint8",
+        components: [
+          {
+            internalType: "bytes32",
+            name: "requestId",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint256",
+            name: "originChainId",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes32",
+            name: "programId",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "inputHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint8",
+            name: "status",
+            type: "uint8",
+          },
+          {
+            internalType: "bytes32",
+            name: "instructionsHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "bodyHash",
+            type: "bytes32",
+          },
+        ],
+        internalType: "struct Result",
+        name: "r",
+        type: "tuple",
       },
       {
         components: [
@@ -1013,6 +1375,11 @@ export const executableOracleAbi = [
         name: "signerCount",
         type: "uint256",
       },
+      {
+        internalType: "bytes32",
+        name: "signersCommitment",
+        type: "bytes32",
+      },
     ],
     name: "disperse",
     outputs: [
@@ -1028,14 +1395,46 @@ export const executableOracleAbi = [
   {
     inputs: [
       {
-        internalType: "bytes32",
-        name: "requestId",
-        type: "bytes32",
-      },
-      {
-        internalType: "uint256",
-        name: "originChainId",
-        type: "uint256",
+        components: [
+          {
+            internalType: "bytes32",
+            name: "requestId",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint256",
+            name: "originChainId",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes32",
+            name: "programId",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "inputHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint8",
+            name: "status",
+            type: "uint8",
+          },
+          {
+            internalType: "bytes32",
+            name: "instructionsHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "bodyHash",
+            type: "bytes32",
+          },
+        ],
+        internalType: "struct Result",
+        name: "r",
+        type: "tuple",
       },
       {
         components: [
@@ -1188,6 +1587,35 @@ export const executableOracleAbi = [
   {
     inputs: [
       {
+        internalType: "address",
+        name: "publisher",
+        type: "address",
+      },
+      {
+        internalType: "bytes32",
+        name: "programId",
+        type: "bytes32",
+      },
+      {
+        internalType: "string",
+        name: "name",
+        type: "string",
+      },
+    ],
+    name: "nameCommitment",
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "",
+        type: "bytes32",
+      },
+    ],
+    stateMutability: "pure",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
         internalType: "string",
         name: "name",
         type: "string",
@@ -1210,6 +1638,16 @@ export const executableOracleAbi = [
         internalType: "address",
         name: "requester",
         type: "address",
+      },
+      {
+        internalType: "bytes32",
+        name: "programId",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes",
+        name: "input",
+        type: "bytes",
       },
     ],
     name: "nextRequestId",
@@ -1446,6 +1884,38 @@ export const executableOracleAbi = [
   {
     inputs: [
       {
+        internalType: "bytes32",
+        name: "commitment",
+        type: "bytes32",
+      },
+    ],
+    name: "reserveName",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "commitment",
+        type: "bytes32",
+      },
+    ],
+    name: "reservedAt",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
         internalType: "string",
         name: "name",
         type: "string",
@@ -1497,6 +1967,19 @@ export const executableOracleAbi = [
     inputs: [
       {
         internalType: "address",
+        name: "token",
+        type: "address",
+      },
+    ],
+    name: "setFree",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
         name: "newIngestor",
         type: "address",
       },
@@ -1504,6 +1987,69 @@ export const executableOracleAbi = [
     name: "setIngestor",
     outputs: [],
     stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+    ],
+    name: "settlementOf",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "ingestedAt",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "signersCommitment",
+        type: "bytes32",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operatorSet",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "assetId",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "share",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "epoch",
+        type: "uint256",
+      },
+      {
+        internalType: "uint8",
+        name: "index",
+        type: "uint8",
+      },
+    ],
+    name: "signatureCount",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
     type: "function",
   },
   {
@@ -1658,6 +2204,17 @@ export const instructionIngestorAbi = [
   {
     inputs: [
       {
+        internalType: "address",
+        name: "caller",
+        type: "address",
+      },
+    ],
+    name: "Ingestor_NotBatch",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
         internalType: "bytes32",
         name: "requestId",
         type: "bytes32",
@@ -1717,6 +2274,27 @@ export const instructionIngestorAbi = [
       },
     ],
     name: "Ingestor_RequestNotSettleable",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes32",
+        name: "programId",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes32",
+        name: "inputHash",
+        type: "bytes32",
+      },
+    ],
+    name: "Ingestor_ResultNotBound",
     type: "error",
   },
   {
@@ -1923,6 +2501,31 @@ export const instructionIngestorAbi = [
       },
     ],
     name: "ResultIngested",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+      {
+        indexed: true,
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "bytes4",
+        name: "error",
+        type: "bytes4",
+      },
+    ],
+    name: "ResultRejected",
     type: "event",
   },
   {
@@ -2216,6 +2819,99 @@ export const instructionIngestorAbi = [
   {
     inputs: [
       {
+        components: [
+          {
+            internalType: "bytes32",
+            name: "requestId",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint256",
+            name: "originChainId",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes32",
+            name: "programId",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "inputHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint8",
+            name: "status",
+            type: "uint8",
+          },
+          {
+            internalType: "bytes32",
+            name: "instructionsHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "bodyHash",
+            type: "bytes32",
+          },
+        ],
+        internalType: "struct Result",
+        name: "r",
+        type: "tuple",
+      },
+      {
+        components: [
+          {
+            internalType: "uint8",
+            name: "op",
+            type: "uint8",
+          },
+          {
+            internalType: "address",
+            name: "target",
+            type: "address",
+          },
+          {
+            internalType: "uint256",
+            name: "amount",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes",
+            name: "data",
+            type: "bytes",
+          },
+        ],
+        internalType: "struct Instruction[]",
+        name: "instructions",
+        type: "tuple[]",
+      },
+      {
+        internalType: "bytes[]",
+        name: "signatures",
+        type: "bytes[]",
+      },
+      {
+        internalType: "bytes",
+        name: "daPointer",
+        type: "bytes",
+      },
+    ],
+    name: "ingestFromBatch",
+    outputs: [
+      {
+        internalType: "uint8",
+        name: "skipReason",
+        type: "uint8",
+      },
+    ],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
         internalType: "uint256",
         name: "originChainId",
         type: "uint256",
@@ -2230,8 +2926,37 @@ export const instructionIngestorAbi = [
     outputs: [
       {
         internalType: "uint256",
-        name: "",
+        name: "ingestedAt_",
         type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+    ],
+    name: "ingestionOf",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "ingestedAt_",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "signersCommitment",
+        type: "bytes32",
       },
     ],
     stateMutability: "view",
@@ -2718,6 +3443,35 @@ export const ownedOperatorSetAbi = [
         name: "operator",
         type: "address",
       },
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    name: "indexIn",
+    outputs: [
+      {
+        internalType: "bool",
+        name: "held",
+        type: "bool",
+      },
+      {
+        internalType: "uint8",
+        name: "index",
+        type: "uint8",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
     ],
     name: "indexOf",
     outputs: [
@@ -2894,6 +3648,27 @@ export const contractFactoryAbi = [
     ],
     stateMutability: "nonpayable",
     type: "constructor",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "kind",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes32",
+        name: "salt",
+        type: "bytes32",
+      },
+      {
+        internalType: "address",
+        name: "instance",
+        type: "address",
+      },
+    ],
+    name: "Factory_AlreadyCreated",
+    type: "error",
   },
   {
     inputs: [
@@ -3326,6 +4101,11 @@ export const omniTokenAbi = [
         name: "mintChainId",
         type: "uint256",
       },
+      {
+        internalType: "bytes32[]",
+        name: "controllers_",
+        type: "bytes32[]",
+      },
     ],
     stateMutability: "nonpayable",
     type: "constructor",
@@ -3495,6 +4275,22 @@ export const omniTokenAbi = [
     inputs: [
       {
         internalType: "uint256",
+        name: "index",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "programId",
+        type: "bytes32",
+      },
+    ],
+    name: "OmniToken_InvalidController",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
         name: "capacity",
         type: "uint256",
       },
@@ -3510,6 +4306,17 @@ export const omniTokenAbi = [
   {
     inputs: [],
     name: "OmniToken_NoDisperser",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "id",
+        type: "uint256",
+      },
+    ],
+    name: "OmniToken_NoQueuedMint",
     type: "error",
   },
   {
@@ -3549,7 +4356,7 @@ export const omniTokenAbi = [
     inputs: [
       {
         internalType: "uint256",
-        name: "originChainId",
+        name: "id",
         type: "uint256",
       },
       {
@@ -3559,11 +4366,37 @@ export const omniTokenAbi = [
       },
       {
         internalType: "uint256",
-        name: "requested",
+        name: "amount",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "readyAt",
         type: "uint256",
       },
     ],
-    name: "OmniToken_RateLimited",
+    name: "OmniToken_QueuedMintNotReady",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "count",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "max",
+        type: "uint256",
+      },
+    ],
+    name: "OmniToken_TooManyControllers",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "OmniToken_ZeroReceiver",
     type: "error",
   },
   {
@@ -3625,6 +4458,19 @@ export const omniTokenAbi = [
     anonymous: false,
     inputs: [
       {
+        indexed: true,
+        internalType: "bytes32",
+        name: "programId",
+        type: "bytes32",
+      },
+    ],
+    name: "ControllerSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
         indexed: false,
         internalType: "uint256",
         name: "amount",
@@ -3654,6 +4500,12 @@ export const omniTokenAbi = [
         internalType: "uint256",
         name: "originChainId",
         type: "uint256",
+      },
+      {
+        indexed: true,
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
       },
     ],
     name: "CrossChainMinted",
@@ -3695,6 +4547,62 @@ export const omniTokenAbi = [
     inputs: [
       {
         indexed: true,
+        internalType: "uint256",
+        name: "id",
+        type: "uint256",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "to",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "amount",
+        type: "uint256",
+      },
+      {
+        indexed: true,
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+    ],
+    name: "MintQueued",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "uint256",
+        name: "id",
+        type: "uint256",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "by",
+        type: "address",
+      },
+    ],
+    name: "QueuedMintCompleted",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
         internalType: "address",
         name: "from",
         type: "address",
@@ -3723,6 +4631,19 @@ export const omniTokenAbi = [
         internalType: "bytes32",
         name: "",
         type: "bytes32",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_CONTROLLERS",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
       },
     ],
     stateMutability: "view",
@@ -3822,6 +4743,32 @@ export const omniTokenAbi = [
     type: "function",
   },
   {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "id",
+        type: "uint256",
+      },
+    ],
+    name: "completeQueuedMint",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "controllers",
+    outputs: [
+      {
+        internalType: "bytes32[]",
+        name: "",
+        type: "bytes32[]",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [],
     name: "decimals",
     outputs: [
@@ -3893,6 +4840,25 @@ export const omniTokenAbi = [
   {
     inputs: [
       {
+        internalType: "bytes32",
+        name: "programId",
+        type: "bytes32",
+      },
+    ],
+    name: "isController",
+    outputs: [
+      {
+        internalType: "bool",
+        name: "",
+        type: "bool",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
         internalType: "address",
         name: "to",
         type: "address",
@@ -3907,9 +4873,20 @@ export const omniTokenAbi = [
         name: "originChainId",
         type: "uint256",
       },
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
     ],
     name: "mint",
-    outputs: [],
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "queueId",
+        type: "uint256",
+      },
+    ],
     stateMutability: "nonpayable",
     type: "function",
   },
@@ -3940,6 +4917,19 @@ export const omniTokenAbi = [
         internalType: "string",
         name: "",
         type: "string",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "nextQueueId",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
       },
     ],
     stateMutability: "view",
@@ -4005,6 +4995,65 @@ export const omniTokenAbi = [
     name: "permit",
     outputs: [],
     stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "id",
+        type: "uint256",
+      },
+    ],
+    name: "queuedMint",
+    outputs: [
+      {
+        components: [
+          {
+            internalType: "address",
+            name: "to",
+            type: "address",
+          },
+          {
+            internalType: "uint40",
+            name: "queuedAt",
+            type: "uint40",
+          },
+          {
+            internalType: "uint256",
+            name: "amount",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "originChainId",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes32",
+            name: "requestId",
+            type: "bytes32",
+          },
+        ],
+        internalType: "struct IOmniToken.QueuedMint",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "queuedTotal",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
     type: "function",
   },
   {
@@ -4686,7 +5735,7 @@ export const stakingRegistryAbi = [
       },
       {
         internalType: "uint256",
-        name: "slashableWindowBlocks_",
+        name: "slashableWindow_",
         type: "uint256",
       },
       {
@@ -4720,7 +5769,7 @@ export const stakingRegistryAbi = [
         components: [
           {
             internalType: "uint256",
-            name: "epochBlocks",
+            name: "epochLength",
             type: "uint256",
           },
           {
@@ -4767,7 +5816,7 @@ export const stakingRegistryAbi = [
           },
           {
             internalType: "uint256",
-            name: "capPeriodBlocks",
+            name: "capPeriod",
             type: "uint256",
           },
         ],
@@ -4815,6 +5864,32 @@ export const stakingRegistryAbi = [
   {
     inputs: [],
     name: "ReentrancyGuardReentrantCall",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "assetId",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "share",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "epoch",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_AlreadyAccrued",
     type: "error",
   },
   {
@@ -4900,6 +5975,48 @@ export const stakingRegistryAbi = [
       },
       {
         internalType: "uint256",
+        name: "epoch",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "slashedAt",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_EpochBeforeSlash",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "which",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "instructionsHash",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes32",
+        name: "computed",
+        type: "bytes32",
+      },
+    ],
+    name: "Staking_InstructionsMismatch",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
         name: "slashable",
         type: "uint256",
       },
@@ -4937,7 +6054,7 @@ export const stakingRegistryAbi = [
     inputs: [
       {
         internalType: "uint256",
-        name: "epochBlocks",
+        name: "epochLength",
         type: "uint256",
       },
       {
@@ -4990,7 +6107,7 @@ export const stakingRegistryAbi = [
       },
       {
         internalType: "uint256",
-        name: "periodBlocks",
+        name: "period",
         type: "uint256",
       },
     ],
@@ -5016,6 +6133,22 @@ export const stakingRegistryAbi = [
       },
     ],
     name: "Staking_InvalidSlashParams",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "slashableWindow",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "unbondingPeriod",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_InvalidSlashableWindow",
     type: "error",
   },
   {
@@ -5059,6 +6192,70 @@ export const stakingRegistryAbi = [
     inputs: [
       {
         internalType: "address",
+        name: "ledger",
+        type: "address",
+      },
+    ],
+    name: "Staking_LedgerAlreadySet",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "ledgerEpoch",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "expected",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_LedgerEpochMismatch",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "Staking_LedgerNotSet",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "Staking_MintsBacked",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "Staking_NeverWatcher",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "epoch",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_NoIndexInEpoch",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
         name: "caller",
         type: "address",
       },
@@ -5078,19 +6275,87 @@ export const stakingRegistryAbi = [
         name: "operator",
         type: "address",
       },
+      {
+        internalType: "uint256",
+        name: "slashable",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "disputeSlashed",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "required",
+        type: "uint256",
+      },
     ],
-    name: "Staking_NotRegistered",
+    name: "Staking_NotEvictable",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "index",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "token",
+        type: "address",
+      },
+      {
+        internalType: "bytes32",
+        name: "programId",
+        type: "bytes32",
+      },
+    ],
+    name: "Staking_NotForeignMint",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "epoch",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "maturesAt",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "nowTime",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_NotMatured",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "which",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_NotOneRequest",
     type: "error",
   },
   {
     inputs: [
       {
         internalType: "address",
-        name: "caller",
+        name: "operator",
         type: "address",
       },
     ],
-    name: "Staking_NotReporter",
+    name: "Staking_NotRegistered",
     type: "error",
   },
   {
@@ -5108,6 +6373,27 @@ export const stakingRegistryAbi = [
     inputs: [
       {
         internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "owed",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "capLeft",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_NothingToCollect",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
         name: "account",
         type: "address",
       },
@@ -5116,7 +6402,18 @@ export const stakingRegistryAbi = [
     type: "error",
   },
   {
-    inputs: [],
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "cooling",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "freeFromEpoch",
+        type: "uint256",
+      },
+    ],
     name: "Staking_RegistryFull",
     type: "error",
   },
@@ -5129,6 +6426,27 @@ export const stakingRegistryAbi = [
       },
     ],
     name: "Staking_SameResult",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "which",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "address",
+        name: "signer",
+        type: "address",
+      },
+    ],
+    name: "Staking_SignerMismatch",
     type: "error",
   },
   {
@@ -5150,6 +6468,17 @@ export const stakingRegistryAbi = [
       },
     ],
     name: "Staking_StillActive",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "max",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_TooManyWatchers",
     type: "error",
   },
   {
@@ -5299,10 +6628,78 @@ export const stakingRegistryAbi = [
         type: "address",
       },
       {
+        indexed: true,
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        indexed: true,
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+      {
+        indexed: false,
+        internalType: "uint8",
+        name: "kind",
+        type: "uint8",
+      },
+      {
+        indexed: false,
+        internalType: "address",
+        name: "submitter",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "reward",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "remainder",
+        type: "uint256",
+      },
+    ],
+    name: "FraudSlashed",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "ledger",
+        type: "address",
+      },
+    ],
+    name: "LedgerSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
         indexed: false,
         internalType: "uint8",
         name: "index",
         type: "uint8",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "epoch",
+        type: "uint256",
       },
     ],
     name: "OperatorDeregistered",
@@ -5354,8 +6751,45 @@ export const stakingRegistryAbi = [
         name: "index",
         type: "uint8",
       },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "epoch",
+        type: "uint256",
+      },
     ],
     name: "OperatorRegistered",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "by",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "collected",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "owed",
+        type: "uint256",
+      },
+    ],
+    name: "OwedSlashCollected",
     type: "event",
   },
   {
@@ -5402,17 +6836,41 @@ export const stakingRegistryAbi = [
       {
         indexed: true,
         internalType: "address",
-        name: "reporter",
+        name: "operator",
         type: "address",
       },
       {
+        indexed: true,
+        internalType: "uint256",
+        name: "epoch",
+        type: "uint256",
+      },
+      {
         indexed: false,
-        internalType: "bool",
-        name: "allowed",
-        type: "bool",
+        internalType: "uint256",
+        name: "assetId",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "share",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "count",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "gained",
+        type: "uint256",
       },
     ],
-    name: "ReporterSet",
+    name: "ReputationAccrued",
     type: "event",
   },
   {
@@ -5421,7 +6879,7 @@ export const stakingRegistryAbi = [
       {
         indexed: false,
         internalType: "uint256",
-        name: "epochBlocks",
+        name: "epochLength",
         type: "uint256",
       },
       {
@@ -5477,7 +6935,7 @@ export const stakingRegistryAbi = [
       {
         indexed: false,
         internalType: "uint256",
-        name: "periodBlocks",
+        name: "period",
         type: "uint256",
       },
     ],
@@ -5513,6 +6971,31 @@ export const stakingRegistryAbi = [
       },
     ],
     name: "SlashCapped",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "added",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "owed",
+        type: "uint256",
+      },
+    ],
+    name: "SlashOwed",
     type: "event",
   },
   {
@@ -5624,6 +7107,31 @@ export const stakingRegistryAbi = [
     type: "event",
   },
   {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "watcher",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "slashBps",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "taken",
+        type: "uint256",
+      },
+    ],
+    name: "WatcherSlashed",
+    type: "event",
+  },
+  {
     inputs: [],
     name: "DOMAIN_TYPEHASH",
     outputs: [
@@ -5631,6 +7139,32 @@ export const stakingRegistryAbi = [
         internalType: "bytes32",
         name: "",
         type: "bytes32",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "LEDGER_EPOCH",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_WATCHERS",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
       },
     ],
     stateMutability: "view",
@@ -5678,6 +7212,41 @@ export const stakingRegistryAbi = [
   {
     inputs: [],
     name: "acceptOwnership",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        components: [
+          {
+            internalType: "uint256",
+            name: "assetId",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "share",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "epoch",
+            type: "uint256",
+          },
+        ],
+        internalType: "struct LedgerRef[]",
+        name: "refs",
+        type: "tuple[]",
+      },
+    ],
+    name: "accrueReputation",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",
@@ -5733,6 +7302,25 @@ export const stakingRegistryAbi = [
     type: "function",
   },
   {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+    ],
+    name: "collectOwedSlash",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "collected",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [],
     name: "deregister",
     outputs: [],
@@ -5762,25 +7350,20 @@ export const stakingRegistryAbi = [
   {
     inputs: [
       {
-        internalType: "uint256",
-        name: "originChainId",
-        type: "uint256",
-      },
-      {
-        internalType: "bytes32",
-        name: "requestId",
-        type: "bytes32",
+        internalType: "address",
+        name: "operator",
+        type: "address",
       },
     ],
-    name: "equivocationFaultId",
+    name: "disputeSlashed",
     outputs: [
       {
-        internalType: "bytes32",
+        internalType: "uint256",
         name: "",
-        type: "bytes32",
+        type: "uint256",
       },
     ],
-    stateMutability: "pure",
+    stateMutability: "view",
     type: "function",
   },
   {
@@ -5828,6 +7411,30 @@ export const stakingRegistryAbi = [
   {
     inputs: [
       {
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+    ],
+    name: "faultIdOf",
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "",
+        type: "bytes32",
+      },
+    ],
+    stateMutability: "pure",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
         internalType: "address",
         name: "operator",
         type: "address",
@@ -5844,6 +7451,35 @@ export const stakingRegistryAbi = [
         internalType: "bool",
         name: "",
         type: "bool",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "epoch",
+        type: "uint256",
+      },
+    ],
+    name: "indexIn",
+    outputs: [
+      {
+        internalType: "bool",
+        name: "held",
+        type: "bool",
+      },
+      {
+        internalType: "uint8",
+        name: "index",
+        type: "uint8",
       },
     ],
     stateMutability: "view",
@@ -5919,7 +7555,7 @@ export const stakingRegistryAbi = [
         type: "address",
       },
     ],
-    name: "isReporter",
+    name: "isWatcher",
     outputs: [
       {
         internalType: "bool",
@@ -5931,19 +7567,13 @@ export const stakingRegistryAbi = [
     type: "function",
   },
   {
-    inputs: [
-      {
-        internalType: "address",
-        name: "account",
-        type: "address",
-      },
-    ],
-    name: "isWatcher",
+    inputs: [],
+    name: "ledger",
     outputs: [
       {
-        internalType: "bool",
+        internalType: "address",
         name: "",
-        type: "bool",
+        type: "address",
       },
     ],
     stateMutability: "view",
@@ -5963,6 +7593,25 @@ export const stakingRegistryAbi = [
         internalType: "address",
         name: "",
         type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+    ],
+    name: "owedSlash",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
       },
     ],
     stateMutability: "view",
@@ -6109,8 +7758,302 @@ export const stakingRegistryAbi = [
   {
     inputs: [
       {
+        components: [
+          {
+            components: [
+              {
+                internalType: "bytes32",
+                name: "requestId",
+                type: "bytes32",
+              },
+              {
+                internalType: "uint256",
+                name: "originChainId",
+                type: "uint256",
+              },
+              {
+                internalType: "bytes32",
+                name: "programId",
+                type: "bytes32",
+              },
+              {
+                internalType: "bytes32",
+                name: "inputHash",
+                type: "bytes32",
+              },
+              {
+                internalType: "uint8",
+                name: "status",
+                type: "uint8",
+              },
+              {
+                internalType: "bytes32",
+                name: "instructionsHash",
+                type: "bytes32",
+              },
+              {
+                internalType: "bytes32",
+                name: "bodyHash",
+                type: "bytes32",
+              },
+            ],
+            internalType: "struct Result",
+            name: "result",
+            type: "tuple",
+          },
+          {
+            components: [
+              {
+                internalType: "uint8",
+                name: "op",
+                type: "uint8",
+              },
+              {
+                internalType: "address",
+                name: "target",
+                type: "address",
+              },
+              {
+                internalType: "uint256",
+                name: "amount",
+                type: "uint256",
+              },
+              {
+                internalType: "bytes",
+                name: "data",
+                type: "bytes",
+              },
+            ],
+            internalType: "struct Instruction[]",
+            name: "instructions",
+            type: "tuple[]",
+          },
+          {
+            internalType: "bytes",
+            name: "signature",
+            type: "bytes",
+          },
+          {
+            internalType: "uint256",
+            name: "chainId",
+            type: "uint256",
+          },
+          {
+            internalType: "address",
+            name: "ingestor",
+            type: "address",
+          },
+        ],
+        internalType: "struct SignedResult",
+        name: "signed",
+        type: "tuple",
+      },
+      {
+        internalType: "uint256",
+        name: "index",
+        type: "uint256",
+      },
+    ],
+    name: "proveForeignMint",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          {
+            components: [
+              {
+                internalType: "bytes32",
+                name: "requestId",
+                type: "bytes32",
+              },
+              {
+                internalType: "uint256",
+                name: "originChainId",
+                type: "uint256",
+              },
+              {
+                internalType: "bytes32",
+                name: "programId",
+                type: "bytes32",
+              },
+              {
+                internalType: "bytes32",
+                name: "inputHash",
+                type: "bytes32",
+              },
+              {
+                internalType: "uint8",
+                name: "status",
+                type: "uint8",
+              },
+              {
+                internalType: "bytes32",
+                name: "instructionsHash",
+                type: "bytes32",
+              },
+              {
+                internalType: "bytes32",
+                name: "bodyHash",
+                type: "bytes32",
+              },
+            ],
+            internalType: "struct Result",
+            name: "result",
+            type: "tuple",
+          },
+          {
+            components: [
+              {
+                internalType: "uint8",
+                name: "op",
+                type: "uint8",
+              },
+              {
+                internalType: "address",
+                name: "target",
+                type: "address",
+              },
+              {
+                internalType: "uint256",
+                name: "amount",
+                type: "uint256",
+              },
+              {
+                internalType: "bytes",
+                name: "data",
+                type: "bytes",
+              },
+            ],
+            internalType: "struct Instruction[]",
+            name: "instructions",
+            type: "tuple[]",
+          },
+          {
+            internalType: "bytes",
+            name: "signature",
+            type: "bytes",
+          },
+          {
+            internalType: "uint256",
+            name: "chainId",
+            type: "uint256",
+          },
+          {
+            internalType: "address",
+            name: "ingestor",
+            type: "address",
+          },
+        ],
+        internalType: "struct SignedResult",
+        name: "origin",
+        type: "tuple",
+      },
+      {
+        components: [
+          {
+            components: [
+              {
+                internalType: "bytes32",
+                name: "requestId",
+                type: "bytes32",
+              },
+              {
+                internalType: "uint256",
+                name: "originChainId",
+                type: "uint256",
+              },
+              {
+                internalType: "bytes32",
+                name: "programId",
+                type: "bytes32",
+              },
+              {
+                internalType: "bytes32",
+                name: "inputHash",
+                type: "bytes32",
+              },
+              {
+                internalType: "uint8",
+                name: "status",
+                type: "uint8",
+              },
+              {
+                internalType: "bytes32",
+                name: "instructionsHash",
+                type: "bytes32",
+              },
+              {
+                internalType: "bytes32",
+                name: "bodyHash",
+                type: "bytes32",
+              },
+            ],
+            internalType: "struct Result",
+            name: "result",
+            type: "tuple",
+          },
+          {
+            components: [
+              {
+                internalType: "uint8",
+                name: "op",
+                type: "uint8",
+              },
+              {
+                internalType: "address",
+                name: "target",
+                type: "address",
+              },
+              {
+                internalType: "uint256",
+                name: "amount",
+                type: "uint256",
+              },
+              {
+                internalType: "bytes",
+                name: "data",
+                type: "bytes",
+              },
+            ],
+            internalType: "struct Instruction[]",
+            name: "instructions",
+            type: "tuple[]",
+          },
+          {
+            internalType: "bytes",
+            name: "signature",
+            type: "bytes",
+          },
+          {
+            internalType: "uint256",
+            name: "chainId",
+            type: "uint256",
+          },
+          {
+            internalType: "address",
+            name: "ingestor",
+            type: "address",
+          },
+        ],
+        internalType: "struct SignedResult[]",
+        name: "destinations",
+        type: "tuple[]",
+      },
+    ],
+    name: "proveUnbackedMint",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
         internalType: "address[]",
-        name: "operators_",
+        name: "",
         type: "address[]",
       },
     ],
@@ -6178,7 +8121,7 @@ export const stakingRegistryAbi = [
     outputs: [
       {
         internalType: "uint256",
-        name: "epochBlocks",
+        name: "epochLength",
         type: "uint256",
       },
       {
@@ -6236,16 +8179,11 @@ export const stakingRegistryAbi = [
     inputs: [
       {
         internalType: "address",
-        name: "reporter",
+        name: "ledger_",
         type: "address",
       },
-      {
-        internalType: "bool",
-        name: "allowed",
-        type: "bool",
-      },
     ],
-    name: "setReporter",
+    name: "setLedger",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",
@@ -6254,7 +8192,7 @@ export const stakingRegistryAbi = [
     inputs: [
       {
         internalType: "uint256",
-        name: "epochBlocks",
+        name: "epochLength",
         type: "uint256",
       },
       {
@@ -6287,7 +8225,7 @@ export const stakingRegistryAbi = [
       },
       {
         internalType: "uint256",
-        name: "periodBlocks",
+        name: "period",
         type: "uint256",
       },
     ],
@@ -6379,7 +8317,7 @@ export const stakingRegistryAbi = [
       },
       {
         internalType: "uint256",
-        name: "periodBlocks",
+        name: "period",
         type: "uint256",
       },
       {
@@ -6459,8 +8397,32 @@ export const stakingRegistryAbi = [
     type: "function",
   },
   {
+    inputs: [
+      {
+        internalType: "address",
+        name: "watcher",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "slashBps",
+        type: "uint256",
+      },
+    ],
+    name: "slashWatcher",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "taken",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [],
-    name: "slashableWindowBlocks",
+    name: "slashableWindow",
     outputs: [
       {
         internalType: "uint256",
@@ -6495,12 +8457,54 @@ export const stakingRegistryAbi = [
     type: "function",
   },
   {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+    ],
+    name: "tenuresOf",
+    outputs: [
+      {
+        internalType: "uint8[]",
+        name: "indices",
+        type: "uint8[]",
+      },
+      {
+        internalType: "uint256[]",
+        name: "fromEpochs",
+        type: "uint256[]",
+      },
+      {
+        internalType: "uint256[]",
+        name: "toEpochs",
+        type: "uint256[]",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [],
     name: "threshold",
     outputs: [
       {
         internalType: "uint256",
         name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "totalWatcherWeight",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "total",
         type: "uint256",
       },
     ],
@@ -6518,6 +8522,25 @@ export const stakingRegistryAbi = [
     name: "transferOwnership",
     outputs: [],
     stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "wasWatcher",
+    outputs: [
+      {
+        internalType: "bool",
+        name: "",
+        type: "bool",
+      },
+    ],
+    stateMutability: "view",
     type: "function",
   },
   {
@@ -6552,6 +8575,19 @@ export const stakingRegistryAbi = [
     stateMutability: "view",
     type: "function",
   },
+  {
+    inputs: [],
+    name: "watchers",
+    outputs: [
+      {
+        internalType: "address[]",
+        name: "",
+        type: "address[]",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
 ] as const;
 
 export const nativeStakeAdapterAbi = [
@@ -6569,17 +8605,7 @@ export const nativeStakeAdapterAbi = [
       },
       {
         internalType: "uint256",
-        name: "challengeWindowBlocks",
-        type: "uint256",
-      },
-      {
-        internalType: "uint256",
-        name: "escalationBlocks",
-        type: "uint256",
-      },
-      {
-        internalType: "uint256",
-        name: "unbondingBlocks_",
+        name: "unbondingPeriod_",
         type: "uint256",
       },
     ],
@@ -6719,6 +8745,27 @@ export const nativeStakeAdapterAbi = [
     inputs: [
       {
         internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "owed",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "unbonding",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_SlashOwed",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
         name: "slasher",
         type: "address",
       },
@@ -6735,12 +8782,12 @@ export const nativeStakeAdapterAbi = [
       },
       {
         internalType: "uint256",
-        name: "unlockBlock",
+        name: "unlockTime",
         type: "uint256",
       },
       {
         internalType: "uint256",
-        name: "currentBlock",
+        name: "currentTime",
         type: "uint256",
       },
     ],
@@ -6751,17 +8798,12 @@ export const nativeStakeAdapterAbi = [
     inputs: [
       {
         internalType: "uint256",
-        name: "unbondingBlocks",
+        name: "unbondingPeriod",
         type: "uint256",
       },
       {
         internalType: "uint256",
-        name: "challengeWindowBlocks",
-        type: "uint256",
-      },
-      {
-        internalType: "uint256",
-        name: "escalationBlocks",
+        name: "minimum",
         type: "uint256",
       },
     ],
@@ -6974,7 +9016,7 @@ export const nativeStakeAdapterAbi = [
       {
         indexed: false,
         internalType: "uint256",
-        name: "unlockBlock",
+        name: "unlockTime",
         type: "uint256",
       },
     ],
@@ -7147,7 +9189,7 @@ export const nativeStakeAdapterAbi = [
       },
       {
         internalType: "uint256",
-        name: "untilBlock",
+        name: "untilTimestamp",
         type: "uint256",
       },
     ],
@@ -7216,7 +9258,7 @@ export const nativeStakeAdapterAbi = [
       },
       {
         internalType: "uint256",
-        name: "unlockBlock",
+        name: "unlockTime",
         type: "uint256",
       },
     ],
@@ -7264,7 +9306,7 @@ export const nativeStakeAdapterAbi = [
   },
   {
     inputs: [],
-    name: "unbondingBlocks",
+    name: "unbondingPeriod",
     outputs: [
       {
         internalType: "uint256",

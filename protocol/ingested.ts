@@ -1,6 +1,14 @@
-import { decodeFunctionData, getAddress, type Address, type Hex, type PublicClient } from "viem";
+import {
+  decodeFunctionData,
+  getAddress,
+  recoverTypedDataAddress,
+  type Address,
+  type Hex,
+  type PublicClient,
+} from "viem";
 import { instructionIngestorAbi } from "./abis.ts";
-import type { Result, ResultStatusCode } from "./result.ts";
+import type { Instruction, OpCode } from "./instructions.ts";
+import { resultDomain, resultTypes, type Result, type ResultStatusCode } from "./result.ts";
 
 /**
  * Reading back what an ingestor ingested: the signed Result and its signatures are not in the
@@ -8,8 +16,20 @@ import type { Result, ResultStatusCode } from "./result.ts";
  * take them from the ingest transaction's calldata. Shared by the watcher and the CLI.
  */
 
-/** The Result and signatures exactly as they were ingested (read back from the ingest transaction). */
-export type IngestedCall = { result: Result; signatures: Hex[] };
+/**
+ * The Result, its instructions and signatures exactly as they were ingested (read back from the
+ * ingest transaction). `instructions` is absent when the call was rebuilt from a DA record.
+ */
+export type IngestedCall = { result: Result; signatures: Hex[]; instructions?: Instruction[] };
+
+type RawInstruction = { op: number; target: Address; amount: bigint; data: Hex };
+const toInstructions = (list: readonly RawInstruction[]): Instruction[] =>
+  list.map((ix) => ({
+    op: ix.op as OpCode,
+    target: getAddress(ix.target),
+    amount: ix.amount,
+    data: ix.data.toLowerCase() as Hex,
+  }));
 
 type RawResult = {
   requestId: Hex;
@@ -53,15 +73,45 @@ export async function decodeIngestedCall(
   }
   const id = requestId.toLowerCase();
   if (decoded.functionName === "ingest") {
-    const [r, , signatures] = decoded.args as unknown as [RawResult, unknown, Hex[]];
+    const [r, ix, signatures] = decoded.args as unknown as [RawResult, RawInstruction[], Hex[]];
     if (r.requestId.toLowerCase() !== id || r.originChainId !== originChainId) return undefined;
-    return { result: toResult(r), signatures: [...signatures] };
+    return { result: toResult(r), signatures: [...signatures], instructions: toInstructions(ix) };
   }
   if (decoded.functionName === "ingestBatch") {
-    const [results, , signatures] = decoded.args as unknown as [RawResult[], unknown, Hex[][]];
+    const [results, ix, signatures] = decoded.args as unknown as [RawResult[], RawInstruction[][], Hex[][]];
     const index = results.findIndex((r) => r.requestId.toLowerCase() === id && r.originChainId === originChainId);
     if (index < 0) return undefined;
-    return { result: toResult(results[index]!), signatures: [...signatures[index]!] };
+    return {
+      result: toResult(results[index]!),
+      signatures: [...signatures[index]!],
+      instructions: toInstructions(ix[index]!),
+    };
   }
   return undefined;
+}
+
+/**
+ * The signers of an ingested Result, recovered from its signatures under the ingesting chain's
+ * EIP-712 domain, in ascending address order: the full list a challenge names as the accused (the
+ * DisputeManager checks it against the signers commitment recorded at ingestion).
+ */
+export async function recoverSigners(
+  call: IngestedCall,
+  chainId: bigint,
+  ingestor: Address,
+): Promise<Address[]> {
+  const signers = await Promise.all(
+    call.signatures.map((signature) =>
+      recoverTypedDataAddress({
+        domain: resultDomain(chainId, ingestor),
+        types: resultTypes,
+        primaryType: "Result",
+        message: call.result,
+        signature,
+      }),
+    ),
+  );
+  return [...new Set(signers.map((s) => getAddress(s)))].sort((a, b) =>
+    BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0,
+  );
 }

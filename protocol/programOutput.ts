@@ -22,11 +22,16 @@ import { Op, type Instruction } from "./instructions.ts";
  * - `{"op":"transfer","to","amount","chainId"?}`          → TRANSFER(to, amount, 0x)
  * - `{"op":"call","target","amount"?,"data"}`              → CALL(target, amount or 0, data)
  * - `{"op":"mint","token","to","amount","chainId"?}`      → MINT(to, amount, abi.encode(address token))
- * - `{"op":"burn","amount","chainId"?}`                   → BURN(0x0, amount, 0x)
+ * - `{"op":"burn","amount","token"?,"chainId"?}`           → BURN(token or 0x0, amount, 0x)
  * - `{"op":"create","kind","salt","init","chainId"?}`     → CREATE(0x0, 0, abi.encode(bytes32 kind, bytes32 salt, bytes init))
  * `chainId` (a positive integer, as a JSON number or decimal string) defaults to the request's
  * origin chain; amounts are decimal strings up to 2^256-1 (JSON numbers lose precision and are
  * refused). `kind` is a bytes32 hex string or one of the names in FACTORY_KINDS.
+ *
+ * A BURN's target is the token it burns, which must be the request's escrowed omni token. A burn
+ * without `token` is parsed with target 0x0 and bound to the escrowed token by
+ * `bindBurnTargets` (protocol/conservation.ts) before the output rule checks the whole result;
+ * the parser alone cannot know the escrow.
  */
 export type InstructionsByChain = Map<bigint, Instruction[]>;
 
@@ -75,8 +80,13 @@ const ACTIONS: Record<string, ActionSpec> = {
   },
   burn: {
     required: ["amount"],
-    optional: ["chainId"],
-    build: (a) => ({ op: Op.BURN, target: zeroAddress, amount: a.amount("amount"), data: "0x" }),
+    optional: ["token", "chainId"],
+    build: (a) => ({
+      op: Op.BURN,
+      target: a.has("token") ? a.address("token") : zeroAddress,
+      amount: a.amount("amount"),
+      data: "0x",
+    }),
   },
   create: {
     required: ["kind", "salt", "init"],

@@ -51,12 +51,17 @@ export class NotEnoughStakeError extends BaseError {
 /** The unbonding stake cannot be withdrawn yet. */
 export class StillBondedError extends BaseError {
   override name = "StillBondedError";
-  readonly unlockBlock: bigint;
-  readonly currentBlock: bigint;
-  constructor(unlockBlock: bigint, currentBlock: bigint, options: BaseErrorOptions = {}) {
-    super(`Stake is still bonded until block ${unlockBlock} (current block ${currentBlock})`, options);
-    this.unlockBlock = unlockBlock;
-    this.currentBlock = currentBlock;
+  /** Unix seconds from which the unbonding stake can be withdrawn. */
+  readonly unlockTime: bigint;
+  /** Unix seconds of the latest block when checked. */
+  readonly now: bigint;
+  constructor(unlockTime: bigint, now: bigint, options: BaseErrorOptions = {}) {
+    super(
+      `Stake is still bonded until ${new Date(Number(unlockTime) * 1000).toISOString()} (unix ${unlockTime}; latest block at ${now})`,
+      options,
+    );
+    this.unlockTime = unlockTime;
+    this.now = now;
   }
 }
 
@@ -149,14 +154,15 @@ export type StakeStatus = {
   account: Address;
   /** address(0) for ETH. */
   asset: Address;
-  currentBlock: bigint;
+  /** Unix seconds of the latest block (every staking period is in seconds since issue 10). */
+  now: bigint;
   bonded: bigint;
   unbonding: bigint;
-  /** 0 when nothing is unbonding. */
-  unlockBlock: bigint;
-  /** Whether the unbonding stake can be withdrawn now (the latest block reached the unlock block). */
+  /** Unix seconds from which the unbonding stake can be withdrawn; 0 when nothing is unbonding. */
+  unlockTime: bigint;
+  /** Whether the unbonding stake can be withdrawn now (the latest block reached the unlock time). */
   withdrawable: boolean;
-  /** Stake that counts: still slashable `slashableWindowBlocks` from now. */
+  /** Stake that counts: still slashable `slashableWindow` seconds from now. */
   slashable: bigint;
   requiredStake: bigint;
   reputationBps: number;
@@ -190,10 +196,10 @@ export async function readStakeStatus(c: StakingClients, account: Address): Prom
   const { publicClient: client, addresses } = c;
   const registry = { address: addresses.registry, abi: stakingRegistryAbi } as const;
   const adapter = { address: addresses.adapter, abi: nativeStakeAdapterAbi } as const;
-  const [currentBlock, window, asset, stake, required, reputation, indexOf, active, threshold, count] =
+  const [latest, window, asset, stake, required, reputation, indexOf, active, threshold, count] =
     await Promise.all([
-      client.getBlockNumber({ cacheTime: 0 }),
-      client.readContract({ ...registry, functionName: "slashableWindowBlocks" }),
+      client.getBlock({ blockTag: "latest" }),
+      client.readContract({ ...registry, functionName: "slashableWindow" }),
       client.readContract({ ...adapter, functionName: "asset" }),
       client.readContract({ ...adapter, functionName: "stakeOf", args: [account] }),
       client.readContract({ ...registry, functionName: "requiredStake", args: [account] }),
@@ -204,8 +210,9 @@ export async function readStakeStatus(c: StakingClients, account: Address): Prom
       client.readContract({ ...registry, functionName: "registeredCount" }),
     ]);
   const [known, index] = indexOf;
+  const now = latest.timestamp;
   const [slashable, watcher, watcherWeight, watcherMinStake, owed, slashedCredit, registered] = await Promise.all([
-    client.readContract({ ...adapter, functionName: "slashableStake", args: [account, currentBlock + window] }),
+    client.readContract({ ...adapter, functionName: "slashableStake", args: [account, now + window] }),
     client.readContract({ ...registry, functionName: "isWatcher", args: [account] }),
     client.readContract({ ...registry, functionName: "watcherWeight", args: [account] }),
     client.readContract({ ...registry, functionName: "watcherMinStake" }),
@@ -213,15 +220,15 @@ export async function readStakeStatus(c: StakingClients, account: Address): Prom
     client.readContract({ ...adapter, functionName: "slashedOwed", args: [account] }),
     isRegistered(c, account),
   ]);
-  const [bonded, unbonding, unlockBlock] = stake;
+  const [bonded, unbonding, unlockTime] = stake;
   return {
     account,
     asset,
-    currentBlock,
+    now,
     bonded,
     unbonding,
-    unlockBlock,
-    withdrawable: unbonding > 0n && currentBlock >= unlockBlock,
+    unlockTime,
+    withdrawable: unbonding > 0n && now >= unlockTime,
     slashable,
     requiredStake: required,
     reputationBps: Number(reputation),
@@ -308,9 +315,9 @@ export async function stake(c: StakingClients, amount: bigint): Promise<Sent> {
 
 /**
  * Starts unbonding `amount` of the bonded stake. It stays slashable (and, until the last
- * `slashableWindowBlocks` of the unbonding period, counts) until withdrawn.
+ * `slashableWindow` seconds of the unbonding period, counts) until withdrawn.
  */
-export async function unstake(c: StakingClients, amount: bigint): Promise<Sent & { unlockBlock: bigint }> {
+export async function unstake(c: StakingClients, amount: bigint): Promise<Sent & { unlockTime: bigint }> {
   if (amount <= 0n) throw new InvalidInputError("amount", "a positive amount");
   const status = await readStakeStatus(c, account(c));
   if (status.bonded < amount) {
@@ -325,16 +332,16 @@ export async function unstake(c: StakingClients, amount: bigint): Promise<Sent &
     functionName: "requestUnbond",
     args: [amount],
   });
-  const [, , unlockBlock] = await c.publicClient.readContract({
+  const [, , unlockTime] = await c.publicClient.readContract({
     address: c.addresses.adapter,
     abi: nativeStakeAdapterAbi,
     functionName: "stakeOf",
     args: [account(c)],
   });
-  return { ...sent, unlockBlock };
+  return { ...sent, unlockTime };
 }
 
-/** Withdraws all unbonding stake once its unlock block is reached. */
+/** Withdraws all unbonding stake once its unlock time is reached. */
 export async function withdrawStake(c: StakingClients): Promise<Sent & { amount: bigint }> {
   const status = await readStakeStatus(c, account(c));
   if (status.unbonding === 0n) {
@@ -344,10 +351,10 @@ export async function withdrawStake(c: StakingClients): Promise<Sent & { amount:
     });
   }
   // checked against the latest block (a dry-run executes there), though the transaction lands later
-  if (status.currentBlock < status.unlockBlock) {
-    throw new StillBondedError(status.unlockBlock, status.currentBlock, {
-      details: `${amountText(status, status.unbonding)} unbonding; ${status.unlockBlock - status.currentBlock} more blocks`,
-      hints: ["run `unstake --withdraw` again from the unlock block on"],
+  if (status.now < status.unlockTime) {
+    throw new StillBondedError(status.unlockTime, status.now, {
+      details: `${amountText(status, status.unbonding)} unbonding; ${status.unlockTime - status.now} more seconds`,
+      hints: ["run `unstake --withdraw` again from the unlock time on"],
     });
   }
   const sent = await send(c, { address: c.addresses.adapter, abi: nativeStakeAdapterAbi, functionName: "withdraw" });
@@ -660,7 +667,7 @@ const MESSAGES: Record<string, (a: readonly unknown[]) => string> = {
   Staking_InsufficientStakeForWatcher: (a) =>
     `not enough stake to watch: ${eth(a[2])} required, ${eth(a[1])} slashable`,
   Staking_InsufficientStake: (a) => `cannot unbond ${eth(a[2])}: only ${eth(a[1])} is bonded`,
-  Staking_StillBonded: (a) => `stake is still bonded until block ${String(a[1])} (current block ${String(a[2])})`,
+  Staking_StillBonded: (a) => `stake is still bonded until unix time ${String(a[1])} (now ${String(a[2])})`,
   Staking_NothingToWithdraw: () => "nothing to withdraw: no stake is unbonding",
   Staking_AlreadyRegistered: (a) => `${String(a[0])} is already a registered operator`,
   Staking_NotRegistered: (a) => `${String(a[0])} is not a registered operator`,
@@ -717,4 +724,143 @@ export function decodeStakingError(error: unknown): BaseError {
   const short =
     error instanceof ViemBaseError ? error.shortMessage : error instanceof Error ? error.message : String(error);
   return new BaseError(short, { cause: error });
+}
+
+/*//////////////////////////////////////////////////////////////
+                    REPUTATION FROM THE FEE LEDGER
+//////////////////////////////////////////////////////////////*/
+
+/** One fee-ledger entry the registry grants reputation from: `LedgerRef{assetId, share, epoch}`. */
+export type LedgerRef = { assetId: bigint; share: bigint; epoch: bigint; count: bigint };
+
+const ledgerViewsAbi = [
+  {
+    type: "function",
+    name: "signatureCount",
+    stateMutability: "view",
+    inputs: [
+      { name: "operatorSet", type: "address" },
+      { name: "assetId", type: "uint256" },
+      { name: "share", type: "uint256" },
+      { name: "epoch", type: "uint256" },
+      { name: "index", type: "uint8" },
+    ],
+    outputs: [{ name: "", type: "uint256" }],
+  },
+  {
+    type: "function",
+    name: "assetIdOf",
+    stateMutability: "view",
+    inputs: [{ name: "token", type: "address" }],
+    outputs: [{ name: "", type: "uint256" }],
+  },
+  { type: "function", name: "LEDGER_EPOCH", stateMutability: "view", inputs: [], outputs: [{ name: "", type: "uint256" }] },
+  {
+    type: "function",
+    name: "feeOf",
+    stateMutability: "view",
+    inputs: [{ name: "token", type: "address" }],
+    outputs: [{ name: "", type: "uint256" }],
+  },
+] as const;
+
+/**
+ * The matured ledger entries in which `operator` has signatures (SPEC 3.5, plan item 3): epochs
+ * over whose challenge window passed (`(epoch + 1) * LEDGER_EPOCH + slashableWindow <= now`),
+ * within the last `epochs` epochs, for each asset in `tokens` (address(0) = ETH) and each share
+ * size a result of that asset can book: `fee / signers` for every signer count from the threshold
+ * to the registered count, with the asset's current fee (a fee changed within the range needs
+ * `shares` given explicitly). Reads only; the registry is the ledger's operator set.
+ */
+export async function findLedgerRefs(
+  c: StakingClients,
+  operator: Address,
+  options: { tokens?: Address[]; epochs?: number; shares?: bigint[] } = {},
+): Promise<LedgerRef[]> {
+  const client = c.publicClient;
+  const registry = { address: c.addresses.registry, abi: stakingRegistryAbi } as const;
+  const ledger = await client.readContract({ ...registry, functionName: "ledger" });
+  const oracle = { address: ledger, abi: ledgerViewsAbi } as const;
+  const [epochLength, window, latest, threshold, registered] = await Promise.all([
+    client.readContract({ ...oracle, functionName: "LEDGER_EPOCH" }),
+    client.readContract({ ...registry, functionName: "slashableWindow" }),
+    client.getBlock({ blockTag: "latest" }),
+    client.readContract({ ...registry, functionName: "threshold" }),
+    client.readContract({ ...registry, functionName: "registeredCount" }),
+  ]);
+  // the newest epoch that matured: (epoch + 1) * L + window <= now
+  const now = latest.timestamp;
+  if (now < window + epochLength) return [];
+  const newest = (now - window) / epochLength - 1n;
+  const oldest = newest - BigInt(Math.max(1, options.epochs ?? 24)) + 1n;
+  const refs: LedgerRef[] = [];
+  for (const token of options.tokens ?? [zeroAddress]) {
+    const assetId = await client.readContract({ ...oracle, functionName: "assetIdOf", args: [token] });
+    let shares = options.shares;
+    if (!shares) {
+      const fee = await client.readContract({ ...oracle, functionName: "feeOf", args: [token] });
+      const sizes = new Set<bigint>();
+      for (let n = threshold > 0n ? threshold : 1n; n <= (registered > threshold ? registered : threshold); n++) {
+        if (fee / n > 0n) sizes.add(fee / n);
+      }
+      shares = [...sizes];
+    }
+    for (let epoch = oldest < 0n ? 0n : oldest; epoch <= newest; epoch++) {
+      const [held, index] = await client.readContract({
+        ...registry,
+        functionName: "indexIn",
+        args: [operator, epoch],
+      });
+      if (!held) continue;
+      for (const share of shares) {
+        const count = await client.readContract({
+          ...oracle,
+          functionName: "signatureCount",
+          args: [c.addresses.registry, assetId, share, epoch, index],
+        });
+        if (count > 0n) refs.push({ assetId, share, epoch, count });
+      }
+    }
+  }
+  return refs;
+}
+
+/**
+ * `registry.accrueReputation(operator, refs)` (anyone may call it, for any operator): grants the
+ * reputation the fee ledger counted. The registry refuses the whole call for one ref it will not
+ * count (accrued before, not matured, begun before the operator's last slash), so each ref is
+ * simulated alone first and only the ones it accepts are sent, in one transaction. Replaces the
+ * DisputeManager's finalize (issue 10): no transaction per result.
+ */
+export async function accrueReputation(
+  c: StakingClients,
+  operator: Address,
+  refs: LedgerRef[],
+): Promise<Sent & { accrued: LedgerRef[]; skipped: { ref: LedgerRef; reason: string }[] }> {
+  const registry = { address: c.addresses.registry, abi: stakingRegistryAbi } as const;
+  const accrued: LedgerRef[] = [];
+  const skipped: { ref: LedgerRef; reason: string }[] = [];
+  const plain = (r: LedgerRef) => ({ assetId: r.assetId, share: r.share, epoch: r.epoch });
+  for (const ref of refs) {
+    try {
+      await c.publicClient.simulateContract({
+        ...registry,
+        functionName: "accrueReputation",
+        args: [operator, [plain(ref)]],
+        account: wallet(c).account,
+      });
+      accrued.push(ref);
+    } catch (error) {
+      skipped.push({ ref, reason: error instanceof Error ? error.message.split("\n")[0]! : String(error) });
+    }
+  }
+  if (accrued.length === 0) {
+    throw new NothingToWithdrawError(`No ledger entry of ${operator} can accrue reputation now`, {
+      permanent: true,
+      details: skipped.map((s) => `epoch ${s.ref.epoch} share ${s.ref.share}: ${s.reason}`).join("; ") || "none found",
+      hints: ["entries mature one ledger epoch plus the slashable window after they were booked"],
+    });
+  }
+  const sent = await send(c, { ...registry, functionName: "accrueReputation", args: [operator, accrued.map(plain)] });
+  return { ...sent, accrued, skipped };
 }

@@ -16,7 +16,7 @@ import { InvalidInputError } from "../protocol/errors.ts";
 /**
  * Watcher config (SPEC 3.5, 6): which chains to follow (their ingestor, DisputeManager,
  * StakingRegistry and oracle), where records are read (`da`, as for the collector), where
- * programs come from (as for the worker) and what the watcher does (challenge, vote, finalize).
+ * programs come from (as for the worker) and what the watcher does (challenge, vote, prove fraud).
  * The key comes from the environment variable `watcher.keyEnv` (default WATCHER_KEY) or
  * `watcher.privateKey` (tests; keep keys out of files). Environment overrides: REDIS_URL,
  * WATCHER_HTTP_PORT, LOG_LEVEL, WATCHER_KEY (through keyEnv), VERSATUS_PROGRAMS_DIR.
@@ -27,7 +27,7 @@ import { InvalidInputError } from "../protocol/errors.ts";
  *                "disputeManager": "0x..", "registry": "0x..", "confirmations": 1 }],
  *   "da": { "primary": { "layer": "local", "dir": ".versatus/da" } },
  *   "programs": { "dirs": ["programs"] },
- *   "options": { "challenge": true, "vote": true, "finalize": true }
+ *   "options": { "challenge": true, "vote": true, "fraudProofs": true }
  * }
  */
 export const watcherChainSchema = chainSchema.extend({
@@ -58,8 +58,13 @@ export const watcherConfigSchema = z
         challenge: z.boolean().default(true),
         /** Commit and reveal votes on open disputes (needs a registered, staked watcher). */
         vote: z.boolean().default(true),
-        /** Finalise results that verified and whose window passed (raises their signers' reputation). */
+        /**
+         * No effect since issue 10 (finalize is gone: reputation accrues from the fee ledger, see
+         * `versatus operator reputation`); still accepted so older config files load.
+         */
         finalize: z.boolean().default(true),
+        /** Prove objective faults (unbacked or foreign mints in signed Results) to the registry. */
+        fraudProofs: z.boolean().default(true),
         /** Prove equivocation seen in DA records and the evidence stream. */
         equivocation: z.boolean().default(true),
         /** Main loop period: poll chains, act on pending results and disputes. */

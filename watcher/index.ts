@@ -13,6 +13,7 @@ import { DisputeVoter } from "./disputes.ts";
 import { EquivocationWatcher } from "./equivocation.ts";
 import { WatcherFollower } from "./follower.ts";
 import { createWatcherMetrics, type WatcherMetrics } from "./metrics.ts";
+import { FraudProver } from "./fraud.ts";
 import { ResultMonitor } from "./results.ts";
 import { Verifier } from "./verifier.ts";
 
@@ -119,6 +120,9 @@ export async function startWatcher(config: WatcherConfig, options: WatcherOption
         }
       : {}),
   });
+  const fraud = config.options.fraudProofs
+    ? new FraudProver({ chains, controllers: verifier.controllers, log: log.child({ module: "fraud" }) })
+    : undefined;
   const results = new ResultMonitor({
     chains,
     redis,
@@ -127,7 +131,7 @@ export async function startWatcher(config: WatcherConfig, options: WatcherOption
     log: log.child({ module: "results" }),
     metrics,
     challenge: config.options.challenge,
-    finalize: config.options.finalize,
+    ...(fraud ? { fraud } : {}),
     concurrency: config.options.concurrency,
   });
   const disputes = new DisputeVoter({

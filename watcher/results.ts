@@ -1,9 +1,13 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { Address, Hex } from "viem";
-import { disputeManagerAbi, instructionIngestorAbi } from "../protocol/abis.ts";
+import { randomBytes } from "node:crypto";
+import { bytesToHex, type Address, type Hex } from "viem";
+import { instructionIngestorAbi } from "../protocol/abis.ts";
+import { recoverSigners } from "../protocol/ingested.ts";
+import { challengeCommitment, disputeChallengeAbi } from "../protocol/planAbis.ts";
 import { resultForChain, type ExecutionRecord } from "../protocol/record.ts";
 import { ingestedCall, revertName, shortError, type IngestedCall, type WatcherChain } from "./chain.ts";
+import type { FraudProver } from "./fraud.ts";
 import type { IngestedEvent } from "./follower.ts";
 import type { WatcherMetrics } from "./metrics.ts";
 import { resultField, watcherKeys, type ResultState } from "./state.ts";
@@ -12,19 +16,18 @@ import type { Verifier } from "./verifier.ts";
 /**
  * What the watcher does with every ingested result (SPEC 3.5): verify it (verifier.ts); a wrong
  * one is challenged with the bodyHash re-execution gives (WrongResult), an unreadable or
- * non-matching record with DataUnavailable; one that verified is finalised once its challenge
- * window passed. State per result lives in Redis (state.ts), so a restart picks up where it was.
+ * non-matching record with DataUnavailable. A challenge takes two transactions so it cannot be
+ * front-run: `commitChallenge(keccak256(abi.encode(challenger, originChainId, requestId, kind,
+ * claimedBodyHash, salt)))`, then, in a later block, `challenge(r, signers, kind, claimed, salt)`
+ * naming every signer recovered from the ingest transaction's signatures (ascending). Nothing is
+ * finalised any more: reputation accrues from the fee ledger (`versatus operator reputation`).
+ * State per result lives in Redis (state.ts), so a restart picks up where it was.
  */
 
 export const DisputeKind = { WrongResult: 0, DataUnavailable: 1 } as const;
 
 /** "unknown" verdicts (program or request not found yet, RPC down) are retried this many rounds. */
 const UNKNOWN_RETRIES = 20;
-/** Results finalised per `finalizeBatch` transaction. */
-const FINALIZE_BATCH = 20;
-
-/** A verified result whose window passed, waiting for the round's `finalizeBatch`. */
-type Due = { field: string; state: ResultState };
 
 export type ResultMonitorOptions = {
   chains: ReadonlyMap<bigint, WatcherChain>;
@@ -34,8 +37,9 @@ export type ResultMonitorOptions = {
   log: Logger;
   metrics: WatcherMetrics;
   challenge: boolean;
-  finalize: boolean;
   concurrency: number;
+  /** Objective fraud proofs (unbacked or foreign mints), checked once per ingested result. */
+  fraud?: FraudProver;
 };
 
 export class ResultMonitor {
@@ -78,7 +82,6 @@ export class ResultMonitor {
     const now = await chain.now();
     const { challengeWindow } = await chain.params();
     const work = entries.filter(([field]) => !this.inFlight.has(`${chain.chainId}:${field}`));
-    const due: Due[] = [];
     let next = 0;
     const runOne = async () => {
       while (next < work.length) {
@@ -86,7 +89,7 @@ export class ResultMonitor {
         const id = `${chain.chainId}:${field}`;
         this.inFlight.add(id);
         try {
-          await this.handle(chain, key, field, JSON.parse(json) as ResultState, now, challengeWindow, due);
+          await this.handle(chain, key, field, JSON.parse(json) as ResultState, now, challengeWindow);
         } catch (error) {
           this.o.log.warn({ err: shortError(error), chainId: chain.config.chainId, field }, "result handling failed");
         } finally {
@@ -95,7 +98,6 @@ export class ResultMonitor {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.o.concurrency, work.length) }, runOne));
-    if (due.length > 0) await this.finalizeDue(chain, key, due);
   }
 
   private async handle(
@@ -105,7 +107,6 @@ export class ResultMonitor {
     state: ResultState,
     now: bigint,
     challengeWindow: bigint,
-    due: Due[],
   ): Promise<void> {
     const originChainId = BigInt(state.originChainId);
     const ingestedAt = await chain.client.readContract({
@@ -121,6 +122,17 @@ export class ResultMonitor {
     }
     const windowEnd = ingestedAt + challengeWindow;
     const save = (s: ResultState) => this.o.redis.hset(key, field, JSON.stringify(s));
+
+    if (this.o.fraud && !state.fraudChecked) {
+      // Objective faults need no window and no vote: proven from the signed Results alone.
+      await this.o.fraud.check(chain, {
+        originChainId,
+        requestId: state.requestId,
+        transactionHash: state.transactionHash,
+      });
+      state = { ...state, fraudChecked: true };
+      await save(state);
+    }
 
     if (state.verdict === "pending" || state.verdict === "unknown") {
       if (now > windowEnd) {
@@ -167,10 +179,7 @@ export class ResultMonitor {
       return;
     }
 
-    if (state.verdict === "ok" && now > windowEnd) {
-      if (this.o.finalize) due.push({ field, state });
-      else await this.o.redis.hdel(key, field);
-    }
+    if (state.verdict === "ok" && now > windowEnd) await this.o.redis.hdel(key, field);
   }
 
   /** The Result and signatures as ingested (from the ingest calldata, else rebuilt from the record). */
@@ -210,20 +219,52 @@ export class ResultMonitor {
       return;
     }
     const claimed = (kind === DisputeKind.WrongResult ? state.correctBodyHash! : `0x${"00".repeat(32)}`) as Hex;
-    const { bond } = await chain.params();
+    const originChainId = BigInt(state.originChainId);
+    const save = (s: ResultState) => this.o.redis.hset(key, field, JSON.stringify(s));
     try {
+      // Step 1: commit (the salt is durable before the commitment leaves).
+      if (state.challengeCommitBlock === undefined) {
+        const salt = state.challengeSalt ?? bytesToHex(randomBytes(32));
+        if (!state.challengeSalt) {
+          state = { ...state, challengeSalt: salt };
+          await save(state);
+        }
+        const commitment = challengeCommitment({
+          challenger: chain.account.address,
+          originChainId,
+          requestId: state.requestId,
+          kind,
+          claimedBodyHash: claimed,
+          salt,
+        });
+        const hash = await chain.send({
+          address: chain.disputeManager,
+          abi: disputeChallengeAbi,
+          functionName: "commitChallenge",
+          args: [commitment],
+        });
+        const receipt = await chain.client.getTransactionReceipt({ hash });
+        state = { ...state, challengeCommitBlock: receipt.blockNumber.toString() };
+        await save(state);
+        this.o.log.info({ requestId: state.requestId, kind: kindName, tx: hash }, "challenge committed");
+      }
+      // Step 2: in a later block, the challenge itself, naming every signer recorded at ingestion.
+      const head = await chain.client.getBlockNumber({ cacheTime: 0 });
+      if (head <= BigInt(state.challengeCommitBlock!)) return; // next round
+      const signers = await recoverSigners(call, chain.chainId, chain.ingestor);
+      const { bond } = await chain.params();
       const hash = await chain.send({
         address: chain.disputeManager,
-        abi: disputeManagerAbi,
+        abi: disputeChallengeAbi,
         functionName: "challenge",
-        args: [call.result, call.signatures, kind, claimed],
+        args: [call.result, signers, kind, claimed, state.challengeSalt!],
         value: bond,
       });
       const latency = (Date.now() - state.seenAt) / 1000;
       this.o.metrics.detectionLatency.observe(latency);
       this.o.metrics.challenges.inc({ kind: kindName, outcome: "sent" });
       this.o.log.warn(
-        { requestId: state.requestId, kind: kindName, claimed, tx: hash, latencyS: latency },
+        { requestId: state.requestId, kind: kindName, claimed, signers: signers.length, tx: hash, latencyS: latency },
         "result challenged",
       );
       await this.o.redis.hdel(key, field);
@@ -238,50 +279,6 @@ export class ResultMonitor {
       this.o.metrics.challenges.inc({ kind: kindName, outcome: "failed" });
       this.o.log.error({ requestId: state.requestId, err: shortError(error), revert: name }, "challenge failed");
       if (name !== undefined) await this.o.redis.hdel(key, field);
-    }
-  }
-
-  /**
-   * Finalises the verified results whose window passed, FINALIZE_BATCH per transaction
-   * (`finalizeBatch` skips what cannot be finalised instead of failing). A result still not final
-   * afterwards (disputed: wait; overturned or too few active signers: never) is retried for
-   * UNKNOWN_RETRIES rounds, then dropped.
-   */
-  private async finalizeDue(chain: WatcherChain, key: string, due: Due[]): Promise<void> {
-    const ready: (Due & { call: IngestedCall })[] = [];
-    for (const d of due) {
-      const call = await this.ingested(chain, d.state);
-      if (call) ready.push({ ...d, call });
-      else await this.o.redis.hdel(key, d.field);
-    }
-    for (let i = 0; i < ready.length; i += FINALIZE_BATCH) {
-      const chunk = ready.slice(i, i + FINALIZE_BATCH);
-      try {
-        const hash = await chain.send({
-          address: chain.disputeManager,
-          abi: disputeManagerAbi,
-          functionName: "finalizeBatch",
-          args: [chunk.map((c) => c.call.result), chunk.map((c) => c.call.signatures)],
-        });
-        this.o.log.info({ results: chunk.length, tx: hash }, "results finalized (batch)");
-      } catch (error) {
-        this.o.log.warn(
-          { results: chunk.length, err: shortError(error), revert: revertName(error) },
-          "finalize failed",
-        );
-      }
-      for (const { field, state } of chunk) {
-        const finalized = await chain.client.readContract({
-          address: chain.disputeManager,
-          abi: disputeManagerAbi,
-          functionName: "isFinalized",
-          args: [BigInt(state.originChainId), state.requestId],
-        });
-        const tries = (state.tries ?? 0) + 1;
-        this.o.metrics.finalized.inc({ outcome: finalized ? "sent" : "skipped" });
-        if (finalized || tries >= UNKNOWN_RETRIES) await this.o.redis.hdel(key, field);
-        else await this.o.redis.hset(key, field, JSON.stringify({ ...state, tries }));
-      }
     }
   }
 }

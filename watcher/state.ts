@@ -6,7 +6,7 @@ import { QUEUE_PREFIX } from "../protocol/queues.ts";
  *
  * - cursor:<chainId>          last block fully handled by the follower of that chain
  * - results:<chainId>         hash `<originChainId>:<requestId>` → {@link ResultState} JSON: ingested
- *                             results still to verify, challenge or finalise
+ *                             results still to verify or challenge
  * - disputes:<chainId>        hash `<disputeId>` → {@link DisputeState} JSON: the vote and its salt,
  *                             written before the commit transaction, so a restart still reveals
  * - evidence-cursor           last entry of the evidence stream read
@@ -36,6 +36,12 @@ export type ResultState = {
   correctBodyHash?: Hex;
   reason?: string;
   challengedAt?: number;
+  /** The challenge's salt, stored before `commitChallenge` leaves (a restart still challenges). */
+  challengeSalt?: Hex;
+  /** Block in which `commitChallenge` landed: `challenge` goes in a later block. */
+  challengeCommitBlock?: string;
+  /** The objective fraud check (fraud.ts) ran for this result. */
+  fraudChecked?: boolean;
   /** Verification attempts that ended "unknown" (program or request not found yet). */
   tries?: number;
 };

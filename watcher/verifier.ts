@@ -4,7 +4,9 @@ import type { DaClient } from "../da/index.ts";
 import { executableOracleAbi } from "../protocol/abis.ts";
 import { recordBodyHash, type ExecutionRecord, type ExecutionRecordBody } from "../protocol/record.ts";
 import type { NanoRuntime } from "../runtime/executor.ts";
-import { runRequest, type RequestToRun } from "../worker/execute.ts";
+import type { ControllerResolver } from "../protocol/conservation.ts";
+import { chainControllerResolver, requestFee } from "../protocol/ruleContext.ts";
+import { runRequest, type OutputRuleInputs, type RequestToRun } from "../worker/execute.ts";
 import type { ProgramStore } from "../worker/programStore.ts";
 import { shortError, type WatcherChain } from "./chain.ts";
 
@@ -45,16 +47,30 @@ export type VerifierOptions = {
   daRetryDelayMs: number;
   /** Every record read (equivocation tracking). */
   onRecord?: (record: ExecutionRecord) => void;
+  /** Tests only: answers `isController` instead of the chains. */
+  controllers?: ControllerResolver;
 };
+
+/** A request as its origin recorded it, with what the output rule needs (escrow and fee). */
+export type WatchedRequest = RequestToRun & { token: Hex; amount: bigint; fee: bigint };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Verifier {
   private readonly options: VerifierOptions;
-  private readonly requests = new Map<string, RequestToRun>();
+  private readonly requests = new Map<string, WatchedRequest>();
+  /** `isController` answers, shared with the fraud-proof detector (same chains, same cache). */
+  readonly controllers: ControllerResolver;
 
   constructor(options: VerifierOptions) {
     this.options = options;
+    this.controllers =
+      options.controllers ?? chainControllerResolver((chainId) => options.chains.get(chainId)?.client);
+  }
+
+  /** The output rule's inputs for a request (the same a worker uses, so both reach one verdict). */
+  ruleFor(request: WatchedRequest): OutputRuleInputs {
+    return { escrow: { token: getAddress(request.token), amount: request.amount, fee: request.fee }, controllers: this.controllers };
   }
 
   /**
@@ -82,7 +98,7 @@ export class Verifier {
   }
 
   /** The request as its origin chain recorded it, or undefined when the origin has no such request. */
-  async request(originChainId: bigint, requestId: Hex): Promise<RequestToRun | undefined> {
+  async request(originChainId: bigint, requestId: Hex): Promise<WatchedRequest | undefined> {
     const key = `${originChainId}:${requestId.toLowerCase()}`;
     const cached = this.requests.get(key);
     if (cached) return cached;
@@ -105,13 +121,17 @@ export class Verifier {
     });
     const log = logs.find((l) => !l.removed);
     if (!log) return undefined;
-    const request: RequestToRun = {
+    const fee = await requestFee(origin.client, origin.oracle, log.args.token, log.blockNumber);
+    const request: WatchedRequest = {
       chainId: originChainId.toString(),
       oracle: getAddress(log.address),
       requestId: requestId.toLowerCase() as Hex,
       programId: log.args.programId.toLowerCase() as Hex,
       input: log.args.input.toLowerCase() as Hex,
       blockTimestamp: escrow.requestedAt.toString(),
+      token: getAddress(log.args.token),
+      amount: log.args.amount,
+      fee,
     };
     this.requests.set(key, request);
     if (this.requests.size > 10_000) this.requests.delete(this.requests.keys().next().value!);
@@ -120,7 +140,7 @@ export class Verifier {
 
   /** Re-executes the request as an honest worker would and returns the body and its hash. */
   async recompute(originChainId: bigint, requestId: Hex): Promise<Recomputed> {
-    let request: RequestToRun | undefined;
+    let request: WatchedRequest | undefined;
     try {
       request = await this.request(originChainId, requestId);
     } catch (error) {
@@ -143,7 +163,7 @@ export class Verifier {
       return { ok: false, reason: `program ${request.programId}: ${shortError(error)}`, transient: true };
     }
     try {
-      const run = await runRequest(request, pkg, this.options.runtime);
+      const run = await runRequest(request, pkg, this.options.runtime, this.ruleFor(request));
       return { ok: true, body: run.body, bodyHash: run.bodyHash };
     } catch (error) {
       return { ok: false, reason: `re-execution abandoned: ${shortError(error)}`, transient: true };

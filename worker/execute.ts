@@ -1,5 +1,11 @@
 import type { LocalAccount } from "viem";
 import { bytesToHex, getAddress, hexToBytes, type Address, type Hex } from "viem";
+import {
+  bindBurnTargets,
+  enforceOutputRule,
+  type ControllerResolver,
+  type RequestContext,
+} from "../protocol/conservation.ts";
 import { BaseError } from "../protocol/errors.ts";
 import type { ResultJob, SignedChainResult, WorkJob } from "../protocol/jobs.ts";
 import type { ProgramPackage } from "../protocol/programPackage.ts";
@@ -45,7 +51,19 @@ export type ExecuteParameters = {
   ingestors: ReadonlyMap<bigint, Address>;
   /** Fault injection (demos and tests only), see {@link OutcomeTamper}. */
   tamper?: OutcomeTamper;
+  /** The output rule's inputs (SPEC 3.4); see {@link OutputRuleInputs}. */
+  rule: OutputRuleInputs;
 };
+
+/**
+ * What the output rule (protocol/conservation.ts) needs besides the program's output: the
+ * request's escrow and fee (from the origin chain) and the chain-backed controller lookups.
+ * `"skip"` is only for simulations (`versatus program simulate`) that have no chain: a node that
+ * signs or judges results always applies the rule.
+ */
+export type OutputRuleInputs =
+  | { escrow: Pick<RequestContext, "token" | "amount" | "fee">; controllers: ControllerResolver }
+  | "skip";
 
 /**
  * Fault injection for the devnet's "faulty quorum" demo and the end-to-end tests, never reachable
@@ -58,7 +76,13 @@ export type ExecuteReturnType = { result: ResultJob; body: ExecutionRecordBody; 
 
 export async function executeWork(params: ExecuteParameters): Promise<ExecuteReturnType> {
   const { job } = params;
-  const { body, bodyHash, outcome, rejected } = await runRequest(job, params.pkg, params.runtime, params.tamper);
+  const { body, bodyHash, outcome, rejected } = await runRequest(
+    job,
+    params.pkg,
+    params.runtime,
+    params.rule,
+    params.tamper,
+  );
   const chains = await signChains(body, params.account, params.ingestors);
   const result: ResultJob = {
     operator: params.account.address,
@@ -95,13 +119,17 @@ export type RunRequestReturnType = {
 /**
  * Runs one request and builds its execution record body: stdin = input, clock = the request's
  * block timestamp, randomness seeded by the requestId. Shared by the worker (which then signs) and
- * the watcher (which re-executes ingested results and compares bodyHash). RunAbandonedError
- * (wall-clock backstop) propagates.
+ * the watcher (which re-executes ingested results and compares bodyHash). An OK output that breaks
+ * the output rule (SPEC 3.4: unbacked or foreign mint, burn of another token, over budget) becomes
+ * PROGRAM_ERROR (`invalid_output`, the message names the breach) before the body is built, so
+ * worker and watcher reach the same bodyHash. RunAbandonedError (wall-clock backstop) and chain
+ * read failures of the rule propagate (the node abstains or retries).
  */
 export async function runRequest(
   job: RequestToRun,
   pkg: ProgramPackage,
   runtime: NanoRuntime,
+  rule: OutputRuleInputs,
   tamper?: OutcomeTamper,
 ): Promise<RunRequestReturnType> {
   const originChainId = BigInt(job.chainId);
@@ -127,9 +155,35 @@ export async function runRequest(
       message: error.shortMessage,
     };
   }
+  // A caller that forgot the rule must not sign unchecked mints: refuse rather than skip.
+  if (rule === undefined) throw new TypeError("runRequest needs the output rule's inputs (or \"skip\" for simulations)");
+  if (rule !== "skip") outcome = await applyOutputRule(job, outcome, rule);
   if (tamper) outcome = tamper(job, outcome);
   const body = recordBody(job, outcome);
   return { body, bodyHash: recordBodyHash(body), outcome, rejected };
+}
+
+/**
+ * The output rule applied to one run: binds burns without a token to the escrowed token, checks
+ * the whole result, and turns a breach into PROGRAM_ERROR (no instructions, same stdout, stderr
+ * and fuel, so the body stays deterministic).
+ */
+export async function applyOutputRule(
+  job: Pick<RequestToRun, "chainId" | "programId">,
+  outcome: RunOutcome,
+  rule: Exclude<OutputRuleInputs, "skip">,
+): Promise<RunOutcome> {
+  if (outcome.outcome !== "ok" || !outcome.instructions) return outcome;
+  const instructions = bindBurnTargets(outcome.instructions, rule.escrow.token);
+  const verdict = await enforceOutputRule(
+    instructions,
+    { ...rule.escrow, originChainId: BigInt(job.chainId), programId: job.programId },
+    rule.controllers,
+  );
+  if (verdict.ok) return { ...outcome, instructions };
+  const { instructions: _dropped, ...rest } = outcome;
+  void _dropped;
+  return { ...rest, outcome: "invalid_output", message: `output rule: ${verdict.message}` };
 }
 
 /** The record body of a run: instructions grouped by chain in increasing order, none on PROGRAM_ERROR. */

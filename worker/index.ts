@@ -1,12 +1,14 @@
 import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import { getAddress, type Address, type Hex } from "viem";
+import { createPublicClient, getAddress, http, type Address, type Hex, type PublicClient } from "viem";
+import type { ControllerResolver } from "../protocol/conservation.ts";
 import { privateKeyToAccount } from "viem/accounts";
 import { BaseError, InvalidInputError } from "../protocol/errors.ts";
 import type { OperatorReport, ResultJob, WorkJob } from "../protocol/jobs.ts";
 import { createLogger, createRegistry, startOpsServer, type Logger, type OpsServer } from "../protocol/ops.ts";
 import { QUEUE_PREFIX, jobIds, queueNames, redisKeys } from "../protocol/queues.ts";
+import { chainControllerResolver, requestFee } from "../protocol/ruleContext.ts";
 import { RunAbandonedError } from "../runtime/errors.ts";
 import { NanoRuntime } from "../runtime/executor.ts";
 import type { WorkerConfig } from "./config.ts";
@@ -39,6 +41,14 @@ export type WorkerOptions = {
   runtime?: NanoRuntime;
   /** false: no /metrics + /healthz server. Default true. */
   opsServer?: boolean;
+  /**
+   * Per chainId (decimal string): a viem client instead of one built from the chain's rpcUrl (the
+   * in-process chains of tests and the devnet). The output rule reads token controllers and the
+   * request's fee through these.
+   */
+  clients?: Record<string, PublicClient>;
+  /** Tests only: answers `isController` instead of the chains. */
+  controllers?: ControllerResolver;
 };
 
 export type WorkerHandle = {
@@ -78,6 +88,21 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
   const registry = options.registry ?? createRegistry("worker");
   const metrics = workerMetrics(registry);
   const ingestors = new Map(config.chains.map((c) => [BigInt(c.chainId), getAddress(c.ingestor)]));
+  // The output rule (SPEC 3.4) reads each chain: a token's controllers, the request's fee.
+  const clients = new Map<bigint, PublicClient>();
+  for (const chain of config.chains) {
+    const given = options.clients?.[String(chain.chainId)];
+    if (given) clients.set(BigInt(chain.chainId), given);
+    else if (chain.rpcUrl) clients.set(BigInt(chain.chainId), createPublicClient({ transport: http(chain.rpcUrl) }));
+  }
+  const controllers = options.controllers ?? chainControllerResolver((chainId) => clients.get(chainId));
+  // Without an RPC for the origin the fee is unknown: the rule then bounds spending by the escrow
+  // (an over-budget result still fails on chain, where the Disperser checks escrow minus fee).
+  const feeOf = async (work: WorkJob): Promise<bigint | undefined> => {
+    const origin = clients.get(BigInt(work.chainId));
+    if (!origin) return undefined;
+    return requestFee(origin, getAddress(work.oracle), getAddress(work.token), BigInt(work.blockNumber));
+  };
   const acceptedPrograms = config.accept.programs?.map((p) => p.toLowerCase()) ?? null;
   const store = new ProgramStore({
     dirs: config.programs.dirs,
@@ -111,7 +136,19 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
     const timer = metrics.duration.startTimer();
     try {
       const pkg = await store.get(work.programId);
-      const executed = await executeWork({ job: work, pkg, runtime, account, ingestors, tamper: options.tamper });
+      const fee = await feeOf(work);
+      const executed = await executeWork({
+        job: work,
+        pkg,
+        runtime,
+        account,
+        ingestors,
+        tamper: options.tamper,
+        rule: {
+          escrow: { token: getAddress(work.token), amount: BigInt(work.amount), ...(fee === undefined ? {} : { fee }) },
+          controllers,
+        },
+      });
       await results.add("result", executed.result, {
         jobId: jobIds.result(work.chainId, work.requestId, address),
         removeOnComplete: { age: 3_600, count: 10_000 },

@@ -64,7 +64,7 @@ async function requestEth(chain: DevnetChain, programId: Hex, input: string, val
     address: chain.oracle,
     abi: executableOracleAbi,
     functionName: "nextRequestId",
-    args: [wallet.account.address],
+    args: [wallet.account.address, programId, stringToHex(input)],
   });
   const hash = await wallet.writeContract({
     address: chain.oracle,
@@ -153,17 +153,17 @@ export async function tokenMoveFlow(
     }),
   );
   const recipient = privateKeyToAccount(randomKey()).address;
-  const requestId = await a.publicClient.readContract({
-    address: chainA.oracle,
-    abi: executableOracleAbi,
-    functionName: "nextRequestId",
-    args: [requester],
-  });
   const input = JSON.stringify({
     token: chainA.omniToken,
     to: recipient,
     amount: amount.toString(),
     destinationChainId: chainB.chainId,
+  });
+  const requestId = await a.publicClient.readContract({
+    address: chainA.oracle,
+    abi: executableOracleAbi,
+    functionName: "nextRequestId",
+    args: [requester, programs["token-mover"]!.programId, stringToHex(input)],
   });
   await send(
     a,
@@ -269,13 +269,6 @@ export async function faultyQuorumFlow(
   const staking = chainA.staking;
   if (!staking) return { flow: "faulty quorum caught", ok: false, detail: "HoneSTake not deployed", latencyMs: 0 };
   const { publicClient, wallet } = clients(chainA);
-  const requestId = await publicClient.readContract({
-    address: chainA.oracle,
-    abi: executableOracleAbi,
-    functionName: "nextRequestId",
-    args: [wallet.account.address],
-  });
-  lies.add(requestId);
   const fee = await publicClient.readContract({
     address: chainA.oracle,
     abi: executableOracleAbi,
@@ -285,6 +278,13 @@ export async function faultyQuorumFlow(
   const value = parseEther("0.2");
   const payee = privateKeyToAccount(randomKey()).address;
   const input = JSON.stringify({ amount: (value - fee).toString(), recipients: [{ to: payee, weight: 1 }] });
+  const requestId = await publicClient.readContract({
+    address: chainA.oracle,
+    abi: executableOracleAbi,
+    functionName: "nextRequestId",
+    args: [wallet.account.address, programs["payout-splitter"]!.programId, stringToHex(input)],
+  });
+  lies.add(requestId);
   await requestEth(chainA, programs["payout-splitter"]!.programId, input, value);
   const ingested = await waitForIngested(chainA, requestId, chainA.chainId, timeoutMs);
   if (!ingested) return fail("the wrong result was not ingested before the timeout");

@@ -15,6 +15,7 @@ import {
   eventually,
   makeResultJob,
   operatorKeys,
+  postJobOf,
   pushResult,
   resultsQueue,
   silentLogger,
@@ -230,6 +231,31 @@ describe("ingestor: collector + poster (in-process chain, real Redis and DA stor
     expect(failures).to.be.lessThan(0);
   });
 
+  it("refuses a quorum whose output breaks the output rule (over budget, unbacked mint): nothing is posted", async () => {
+    await collector();
+    const token = chain.addresses.OmniToken as Address;
+    const value = chain.ethers.parseEther("0.01");
+    const to = await other();
+    const plans: Instruction[][] = [
+      [{ op: Op.TRANSFER, target: to, amount: value, data: "0x" }], // more than escrow - fee
+      [{ op: Op.MINT, target: to, amount: 100n, data: `0x${token.slice(2).toLowerCase().padStart(64, "0")}` }], // no burn
+    ];
+    const postQueue = new Queue<PostJob>(queueNames.post(chain.chainId), { connection: redis.redis, prefix: QUEUE_PREFIX });
+    for (const [i, plan] of plans.entries()) {
+      const request = await newRequest(value, `0x1${i}` as Hex);
+      const jobs = await Promise.all(
+        operatorKeys.slice(0, 3).map((k) => makeResultJob(k, request, { instructions: [{ chain, instructions: plan }] })),
+      );
+      for (const job of jobs) await pushResult(results, job);
+      for (const job of jobs) {
+        const outcome = await eventually(() => completedOutcome(job), 10_000, `result ${i} processed`);
+        expect(outcome).to.deep.include({ outcome: "rejected", reason: "output_rule" });
+      }
+      expect(await postQueue.getJob(jobIds.post(chain.chainId, chain.chainId, request.requestId))).to.equal(undefined);
+    }
+    await postQueue.close();
+  });
+
   it("a batch with one result over budget and one over the mint limit do not block the others", async () => {
     await collector();
     const token = chain.addresses.OmniToken as Address;
@@ -244,18 +270,25 @@ describe("ingestor: collector + poster (in-process chain, real Redis and DA stor
       [{ op: Op.MINT, target: to, amount: 100n, data: `0x${token.slice(2).toLowerCase().padStart(64, "0")}` }], // over the bucket
       [{ op: Op.TRANSFER, target: to, amount: 2n, data: "0x" }],
     ];
-    for (const [i, request] of requests.entries()) {
-      for (const key of operatorKeys.slice(0, 3)) {
-        await pushResult(
-          results,
-          await makeResultJob(key, request, { instructions: [{ chain, instructions: plans[i]! }] }),
-        );
-      }
-    }
     const postQueue = new Queue<PostJob>(queueNames.post(chain.chainId), {
       connection: redis.redis,
       prefix: QUEUE_PREFIX,
     });
+    for (const [i, request] of requests.entries()) {
+      const jobs = await Promise.all(
+        operatorKeys.slice(0, 3).map((k) => makeResultJob(k, request, { instructions: [{ chain, instructions: plans[i]! }] })),
+      );
+      if (i === 1 || i === 2) {
+        // An honest collector refuses these (output rule): a hostile or buggy one posts them anyway.
+        await postQueue.add("post", postJobOf(jobs, chain.chainIdString), {
+          jobId: jobIds.post(chain.chainId, chain.chainId, request.requestId),
+          attempts: config.poster.attempts,
+          backoff: { type: "exponential", delay: config.poster.retryDelayMs },
+        });
+      } else {
+        for (const job of jobs) await pushResult(results, job);
+      }
+    }
     await eventually(async () => (await postQueue.count()) === 4, 20_000, "4 post jobs");
     const batchConfig = { ...config, poster: { ...config.poster, maxBatchWaitMs: 200 } };
     const posterHandle = await poster(batchConfig);

@@ -54,11 +54,12 @@ describe("ingestor: a cross-chain result (burn on A, mint on B)", function () {
       const token = (await a.omniToken.getAddress()) as Address;
       await (await a.omniToken.connect(a.owner).transfer(a.requester, amount)).wait();
       await (await a.omniToken.connect(a.requester).approve(a.addresses.ExecutableOracle, amount)).wait();
-      const requestId = (await a.oracle.nextRequestId(a.requester)) as Hex;
+      const requestId = (await a.oracle.nextRequestId(a.requester, a.programId, "0x")) as Hex;
       await (await a.oracle.connect(a.requester).requestWithToken(a.programId, "0x", 3600n, token, amount)).wait();
       const before = (await a.omniToken.totalSupply()) + (await b.omniToken.totalSupply());
       const recipient = (await b.other.getAddress()) as Address;
-      const burn: Instruction[] = [{ op: Op.BURN, target: E.ZeroAddress as Address, amount, data: "0x" }];
+      // a BURN names the token it burns (the escrowed one)
+      const burn: Instruction[] = [{ op: Op.BURN, target: token, amount, data: "0x" }];
       const mint: Instruction[] = [
         {
           op: Op.MINT,

@@ -9,7 +9,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import type { NetworkConnection } from "hardhat/types/network";
 import { devAccount } from "../../deploy/context.ts";
 import { instructionsHash, type Instruction } from "../../protocol/instructions.ts";
-import type { ResultJob, SignedChainResult } from "../../protocol/jobs.ts";
+import type { PostJob, ResultJob, SignedChainResult } from "../../protocol/jobs.ts";
 import { jobIds, QUEUE_PREFIX, queueNames } from "../../protocol/queues.ts";
 import { capStderr, recordBodyHash, type ExecutionRecordBody } from "../../protocol/record.ts";
 import { resultDomain, resultTypes, type Result } from "../../protocol/result.ts";
@@ -184,4 +184,25 @@ export async function eventually<T>(
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * The PostJob a collector would queue for `chainId` from these operators' result jobs (signatures
+ * in ascending signer order), built by hand so a test can hand the poster what an honest
+ * collector would refuse.
+ */
+export function postJobOf(jobs: ResultJob[], chainId: string, daPointer: Hex = "0x00"): PostJob {
+  const entries = jobs
+    .map((job) => ({ operator: job.operator.toLowerCase(), chain: job.chains.find((c) => c.chainId === chainId)! }))
+    .sort((a, b) => (a.operator < b.operator ? -1 : 1));
+  const first = entries[0]!.chain;
+  return {
+    chainId,
+    originChainId: jobs[0]!.originChainId,
+    requestId: jobs[0]!.requestId,
+    result: first.result,
+    instructions: first.instructions,
+    signatures: entries.map((e) => e.chain.signature),
+    daPointer,
+  };
 }

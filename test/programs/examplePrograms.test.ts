@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { getAddress, type Address, type Hex } from "viem";
+import { enforceOutputRule } from "../../protocol/conservation.ts";
 import { Op } from "../../protocol/instructions.ts";
 import type { RunOutcome } from "../../runtime/outcome.ts";
 import {
@@ -64,9 +66,32 @@ describe("programs: the examples, compiled from source", function () {
       expect(outcome.outcome).to.equal("ok");
       const [burn] = outcome.instructions!.get(ORIGIN_CHAIN)!;
       const [mint] = outcome.instructions!.get(OTHER_CHAIN)!;
-      expect([burn!.op, burn!.amount]).to.deep.equal([Op.BURN, 5000n]);
+      expect([burn!.op, burn!.target, burn!.amount]).to.deep.equal([Op.BURN, getAddress(address(3)), 5000n]);
       expect([mint!.op, mint!.target, mint!.amount]).to.deep.equal([Op.MINT, address(4), 5000n]);
       expect(mint!.data.toLowerCase()).to.equal(`0x${"00".repeat(12)}${address(3).slice(2)}`);
+    });
+
+    // The output rule as every node applies it: token-mover controls address(3) only.
+    const programId = `0x${"77".repeat(32)}` as Hex;
+    const controls = async (_chain: bigint, token: Address, id: Hex) =>
+      token === getAddress(address(3)) && id === programId;
+    const check = (outcome: RunOutcome, escrowedToken: string, amount: bigint) =>
+      enforceOutputRule(
+        outcome.instructions!,
+        { originChainId: ORIGIN_CHAIN, programId, token: getAddress(escrowedToken), amount, fee: 0n },
+        controls,
+      );
+
+    it("moves exactly what it burned: the output keeps the rule for the escrowed token", async () => {
+      expect(await check(await run("token-mover", input), address(3), 5000n)).to.deep.equal({ ok: true });
+    });
+    it("cannot be made to mint another token or more than the escrow: the rule refuses such inputs", async () => {
+      // input naming another token than the escrowed one: its burn names that token
+      const other = await check(await run("token-mover", { ...input, token: address(5) }), address(3), 5000n);
+      expect(other.ok === false && other.message).to.contain("but the request escrowed");
+      // input asking for more than escrowed
+      const more = await check(await run("token-mover", input), address(3), 4999n);
+      expect(more.ok === false && more.message).to.contain("more than the escrow minus fee");
     });
     it("refuses a zero amount, a bad address and unknown fields with exit code 2", async () => {
       for (const [bad, message] of [

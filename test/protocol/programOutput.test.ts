@@ -50,9 +50,15 @@ describe("protocol/programOutput", () => {
     expect(decodeAbiParameters([{ type: "address" }], mint!.data)).to.deep.equal([TOKEN]);
   });
 
-  it("maps burn to BURN with the zero address as target", () => {
+  it("maps burn to BURN with the zero address as target (bound to the escrowed token by the output rule)", () => {
     expect(parse({ actions: [{ op: "burn", amount: "9" }] }).get(ORIGIN)).to.deep.equal([
       { op: Op.BURN, target: zeroAddress, amount: 9n, data: "0x" },
+    ]);
+  });
+
+  it("maps burn with a token to BURN whose target is that token", () => {
+    expect(parse({ actions: [{ op: "burn", token: TOKEN, amount: "9" }] }).get(ORIGIN)).to.deep.equal([
+      { op: Op.BURN, target: TOKEN, amount: 9n, data: "0x" },
     ]);
   });
 

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { network } from "hardhat";
-import { stringToHex, type Address, type Hex } from "viem";
+import { stringToHex, zeroAddress, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { createDaClient } from "../../da/index.ts";
 import { devAccount } from "../../deploy/context.ts";
@@ -98,7 +98,7 @@ export async function createWatcherWorld() {
       JSON.stringify({ amount: (value - ETH_FEE).toString(), recipients: PAYEES.map((to) => ({ to, weight: 1 })) }),
     );
     const oracle = chain.oracle.connect(chain.requester);
-    const requestId = (await oracle.nextRequestId(await chain.requester.getAddress())) as Hex;
+    const requestId = (await oracle.nextRequestId(await chain.requester.getAddress(), pkg.programId, input)) as Hex;
     await (await oracle.request(pkg.programId, input, 600n, { value })).wait();
     return { requestId: requestId.toLowerCase() as Hex, input };
   };
@@ -117,6 +117,8 @@ export async function createWatcherWorld() {
       },
       pkg,
       runtime,
+      // ETH escrow, transfers only: no token is asked about
+      { escrow: { token: zeroAddress, amount: escrow.amount, fee: ETH_FEE }, controllers: async () => false },
     );
     return run.body;
   };

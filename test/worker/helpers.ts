@@ -36,6 +36,9 @@ export function requestJob(fields: {
   chainId?: number;
   oracle?: Address;
   deadline?: bigint;
+  /** Escrowed asset (default ETH) and amount (default 1 ether). */
+  token?: Address;
+  amount?: bigint;
 }): RequestJob {
   const text = typeof fields.input === "string" ? fields.input : JSON.stringify(fields.input);
   return {
@@ -44,8 +47,8 @@ export function requestJob(fields: {
     requestId: keccak256(stringToHex(fields.label)),
     programId: fields.programId,
     requester: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
-    token: "0x0000000000000000000000000000000000000000",
-    amount: "1000000000000000000",
+    token: fields.token ?? "0x0000000000000000000000000000000000000000",
+    amount: String(fields.amount ?? 10n ** 18n),
     deadline: String(fields.deadline ?? BigInt(Math.floor(Date.now() / 1000) + 3600)),
     input: stringToHex(text),
     blockNumber: "12",

@@ -93,8 +93,10 @@ describe("relayer + workers: a request on chain becomes results the ingestor acc
       ],
     };
     const oracle = suite.oracle.connect(suite.requester);
-    const requestId = (await oracle.nextRequestId(await suite.requester.getAddress())).toLowerCase();
     const programId = builtProgram("payout-splitter").package.programId;
+    const requestId = (
+      await oracle.nextRequestId(await suite.requester.getAddress(), programId, stringToHex(JSON.stringify(input)))
+    ).toLowerCase();
     await (await oracle.request(programId, stringToHex(JSON.stringify(input)), 3600n, { value: 10n ** 18n })).wait();
     await mine(); // one confirmation
 

@@ -37,6 +37,9 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
   let payout: Hex;
   let mover: Hex;
   let raffle: Hex;
+  let echo: Hex;
+  /** The omni token of these tests: token-mover and attack-echo are its controllers (answered without a chain). */
+  const VOMNI = getAddress(address(3));
 
   before(async () => {
     builtPrograms();
@@ -45,6 +48,8 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
     payout = builtProgram("payout-splitter").package.programId;
     mover = builtProgram("token-mover").package.programId;
     raffle = builtProgram("raffle").package.programId;
+    echo = builtProgram("attack-echo").package.programId;
+    writeFileSync(join(dir, "attack-echo.vpkg"), builtProgram("attack-echo").package.bytes);
     // payout-splitter on disk under its name (found by content hash), token-mover only over HTTP,
     // raffle on disk under its programId but with one byte changed
     writeFileSync(join(dir, "payout-splitter.vpkg"), builtProgram("payout-splitter").package.bytes);
@@ -75,6 +80,7 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
     worker = await startWorker(config, {
       privateKey: operatorWallet.privateKey as Hex,
       logger: pino({ level: "silent" }),
+      controllers: async (_chainId, token, programId) => token === VOMNI && (programId === mover || programId === echo),
     });
     workQueue = new Queue(queueNames.work(operator), { connection: redis, prefix: QUEUE_PREFIX });
     results = new Queue(queueNames.results, { connection: redis, prefix: QUEUE_PREFIX });
@@ -175,6 +181,8 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
       label: "move",
       programId: mover,
       input: { token: address(3), to: address(4), amount: "5000", destinationChainId: 31338 },
+      token: VOMNI,
+      amount: 5000n,
     });
     const result = await run(workJob(request, operator));
     expect(result.outcome.status).to.equal(0);
@@ -189,6 +197,36 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
     expect(a!.result.bodyHash).to.equal(recordBodyHash(await expectedBody(workJob(request, operator))));
     expect(a!.instructions[0]!.op).to.equal(3); // BURN on the origin
     expect(b!.instructions[0]!.op).to.equal(2); // MINT on the destination
+  });
+
+  // The output rule (SPEC 3.4): the worker signs PROGRAM_ERROR for an output that breaks it.
+  const breaking = async (label: string, actions: unknown[]) => {
+    const request = requestJob({ label, programId: echo, input: { actions }, token: VOMNI, amount: 100n });
+    return run(workJob(request, operator));
+  };
+  const burn100 = { op: "burn", amount: "100" };
+  const mintTo = (token: string, amount = "100") => ({ op: "mint", chainId: 31338, token, to: address(4), amount });
+
+  it("test_worker_outputRule_twoMints_signsProgramError_originOnly", async () => {
+    const result = await breaking("two mints", [burn100, mintTo(VOMNI), mintTo(VOMNI)]);
+    expect(result.outcome.status).to.equal(1);
+    expect(result.outcome.kind).to.equal("invalid_output");
+    expect(result.outcome.message).to.contain("more than this result burned of it (100)");
+    expect(result.chains.map((c) => c.chainId)).to.deep.equal(["31337"]);
+    expect(result.chains[0]!.instructions).to.deep.equal([]);
+    expect(await recover(result.chains[0]!, 31337n, INGESTOR_A)).to.equal(operator);
+  });
+
+  it("test_worker_outputRule_foreignMint_signsProgramError", async () => {
+    const result = await breaking("foreign mint", [burn100, mintTo(address(5))]);
+    expect(result.outcome.status).to.equal(1);
+    expect(result.outcome.message).to.contain("whose controllers do not include program");
+  });
+
+  it("test_worker_outputRule_backedMint_signsOk_withBurnTargetBoundToTheToken", async () => {
+    const result = await breaking("backed mint", [burn100, mintTo(VOMNI)]);
+    expect(result.outcome.status).to.equal(0);
+    expect(result.chains[0]!.instructions).to.deep.equal([{ op: 3, target: VOMNI, amount: "100", data: "0x" }]);
   });
 
   it("test_worker_programError_status1_originOnly_noInstructions", async () => {

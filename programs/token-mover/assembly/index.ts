@@ -1,10 +1,16 @@
-// Cross-chain token mover: the request escrows omni tokens on the origin chain; this program burns
-// them there and mints the same amount to the recipient on the destination chain (SPEC 3.3: MINT
-// is the one op a result from another origin may carry). No lock box, no wrapped copy: the
+// Cross-chain token mover, a controller program of the omni tokens that name it (SPEC 3.4): the
+// request escrows omni tokens on the origin chain; this program burns `amount` of them there and
+// mints exactly that amount of the same token to the recipient on the destination chain (SPEC 3.3:
+// MINT is the one op a result from another origin may carry). No lock box, no wrapped copy: the
 // total supply across chains stays constant.
 //
+// It can only move what it burned: the burn and the mint name the same token and the same amount,
+// and the burn names that token explicitly, so the output rule every node applies turns an input
+// naming any token other than the escrowed one (or an amount above escrow minus fee) into
+// PROGRAM_ERROR and a refund. No input makes it mint another token, or more than it burned.
+//
 // Input:  {"token":"0x..","to":"0x..","amount":"<uint256>","destinationChainId":<n>}
-// Output: {"actions":[{"op":"burn","amount":..},{"op":"mint","chainId":<n>,"token":..,"to":..,"amount":..}]}
+// Output: {"actions":[{"op":"burn","token":..,"amount":..},{"op":"mint","chainId":<n>,"token":..,"to":..,"amount":..}]}
 //
 // Compiled with --exportStart _start: these top-level statements are the WASI entry point.
 import { fail, readInput, writeOutput } from "./wasi";
@@ -61,7 +67,9 @@ if (
 }
 
 writeOutput(
-  '{"actions":[{"op":"burn","amount":"' +
+  '{"actions":[{"op":"burn","token":"' +
+    token +
+    '","amount":"' +
     amount +
     '"},' +
     '{"op":"mint","chainId":' +
