@@ -7,6 +7,7 @@ import {Disperser} from "./core/Disperser.sol";
 import {ProgramRegistry} from "./core/ProgramRegistry.sol";
 import {EscrowRecord} from "./core/EscrowRecord.sol";
 import {RequestIds} from "./core/RequestIds.sol";
+import {IOmniToken} from "./interfaces/IOmniToken.sol";
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
@@ -120,23 +121,25 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
 
     /// @inheritdoc IExecutableOracle
     function acceptToken(address token, uint256 fee, uint256 probeAmount) external onlyOwner nonReentrant {
-        // ---- checks
-        if (token == address(0)) revert Oracle_ZeroAddress();
-        if (_assetOf[token] != 0) revert Oracle_TokenAlreadyAccepted(token);
-        if (fee == 0) revert Oracle_ZeroFee(token);
-        if (fee > type(uint96).max) revert Oracle_FeeTooLarge(fee);
+        _checkAcceptable(token, fee);
         if (probeAmount == 0) revert Oracle_TokenNotExact(token, 0, 1, 0);
         // ---- interactions first: nothing is recorded unless the token moves exact amounts both ways
         _probe(IERC20(token), probeAmount);
-        // ---- effects
-        uint256 state = _state;
-        uint256 assetId = uint24(state >> 96) + 1;
-        _state = (state & ~(uint256(type(uint24).max) << 96)) | (assetId << 96);
-        _assetToken[assetId] = token;
-        _assetOf[token] = assetId | (fee << 24);
-        _feeSchedule[assetId] = fee | (fee << 96);
-        emit TokenAccepted(token, assetId, probeAmount);
-        emit FeeSet(token, fee, 0);
+        _accept(token, fee, probeAmount);
+    }
+
+    /// @inheritdoc IExecutableOracle
+    function acceptOmniToken(address token, uint256 fee) external onlyOwner {
+        _checkAcceptable(token, fee);
+        // An OmniToken bound to this oracle is the project's own ERC-20 code (created through the
+        // factory, which hands it this disperser): exact transfers, no rebasing. No probe, so the
+        // token can be accepted on chains where the owner holds none of it yet.
+        address bound;
+        try IOmniToken(token).disperser() returns (address d) {
+            bound = d;
+        } catch {}
+        if (bound != address(this)) revert Oracle_NotOwnOmniToken(token, bound);
+        _accept(token, fee, 0);
     }
 
     /// @notice Sets the InstructionIngestor, the only caller of the dispersal functions.
@@ -298,6 +301,26 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
 
     /// @dev Pulls `amount` of `token` from the caller and sends it back, requiring that the oracle's
     /// balance and the caller's move by exactly `amount` at every step.
+    function _checkAcceptable(address token, uint256 fee) internal view {
+        if (token == address(0)) revert Oracle_ZeroAddress();
+        if (_assetOf[token] != 0) revert Oracle_TokenAlreadyAccepted(token);
+        if (fee == 0) revert Oracle_ZeroFee(token);
+        if (fee > type(uint96).max) revert Oracle_FeeTooLarge(fee);
+    }
+
+    /// @dev Gives `token` the next asset id with `fee` (no fee change pending, so {setFree} or
+    /// {setFee} may follow at once).
+    function _accept(address token, uint256 fee, uint256 probeAmount) internal {
+        uint256 state = _state;
+        uint256 assetId = uint24(state >> 96) + 1;
+        _state = (state & ~(uint256(type(uint24).max) << 96)) | (assetId << 96);
+        _assetToken[assetId] = token;
+        _assetOf[token] = assetId | (fee << 24);
+        _feeSchedule[assetId] = fee | (fee << 96);
+        emit TokenAccepted(token, assetId, probeAmount);
+        emit FeeSet(token, fee, 0);
+    }
+
     function _probe(IERC20 token, uint256 amount) internal {
         uint256 start = token.balanceOf(address(this));
         token.safeTransferFrom(msg.sender, address(this), amount);

@@ -93,17 +93,25 @@ export default async function deployOmniToken(ctx: DeployContext): Promise<void>
     ctx.store.get("ExecutableOracle")!.address,
     ctx.deployer,
   );
+  const feeNow = async (): Promise<bigint | undefined> => {
+    try {
+      return await oracle.feeOf(address);
+    } catch {
+      return undefined; // not accepted yet
+    }
+  };
+  // The omni token is accepted without a probe (the owner holds none of it off its home chain); a
+  // zero fee is first accepted as 1 wei and then made free on purpose, as the oracle requires.
   await ensure(
     ctx,
-    `oracle accepts ${cfg.symbol} (fee ${cfg.fee})`,
-    async () => {
-      try {
-        await oracle.feeOf(address);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    () => oracle.setFee(address, cfg.fee),
+    `oracle accepts ${cfg.symbol}`,
+    async () => (await feeNow()) !== undefined,
+    () => oracle.acceptOmniToken(address, cfg.fee === 0n ? 1n : cfg.fee),
+  );
+  await ensure(
+    ctx,
+    cfg.fee === 0n ? `${cfg.symbol} free on purpose` : `${cfg.symbol} fee ${cfg.fee}`,
+    async () => (await feeNow()) === cfg.fee,
+    () => (cfg.fee === 0n ? oracle.setFree(address) : oracle.setFee(address, cfg.fee)),
   );
 }

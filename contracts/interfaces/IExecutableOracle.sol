@@ -51,6 +51,8 @@ interface IExecutableOracle {
     error Oracle_EthTransferFailed(address to, uint256 amount);
     /// @notice The token moved less than it was asked to (fee-on-transfer tokens are not accepted).
     error Oracle_TokenShortfall(address token, uint256 expected, uint256 received);
+    /// @notice `token` is not an OmniToken bound to this oracle (its `disperser()` answered `bound`).
+    error Oracle_NotOwnOmniToken(address token, address bound);
     /// @notice A zero fee is refused: an asset is free only through {setFree}, on purpose.
     error Oracle_ZeroFee(address token);
     /// @notice The token is already accepted: change its fee with {setFee}.
@@ -148,6 +150,13 @@ interface IExecutableOracle {
     /// zero). Rebasing tokens are not detected by a probe: the owner must not accept them.
     /// Emits {TokenAccepted}, {FeeSet}.
     function acceptToken(address token, uint256 fee, uint256 probeAmount) external;
+
+    /// @notice Accepts this chain's OmniToken (an OmniToken whose `disperser()` is this oracle) for
+    /// escrow with `fee`, without a probe: it is the project's own exact, non-rebasing ERC-20, and
+    /// on chains other than its home the owner holds none of it to probe with.
+    /// @dev Requirements: owner; not yet accepted; 0 < fee < 2^96; `disperser()` answers this oracle.
+    /// Emits {TokenAccepted} (probe 0), {FeeSet}.
+    function acceptOmniToken(address token, uint256 fee) external;
 
     /// @notice The escrow record of a request. For an ingested request only `status` and, in
     /// `deadline`, the ingestion time are set: the escrow was spent and its slot now holds the ingestion.
