@@ -3,7 +3,8 @@ pragma solidity ^0.8.30;
 
 /// @title IOperatorSet
 /// @notice The operators whose signatures the InstructionIngestor accepts, and how many it needs.
-/// Each operator has a stable index (0..255) used for fee accounting; indices are never reused.
+/// Each operator holds an index (0..255) used for fee accounting. An index may be recycled, but
+/// never within one fee-ledger epoch: {indexIn} names at most one holder per index per epoch.
 interface IOperatorSet {
     /// @notice `operator` is not an active member of the set.
     error OperatorSet_NotActive(address operator);

@@ -3,7 +3,8 @@ pragma solidity ^0.8.30;
 
 /// @title IRestakingAdapter
 /// @notice Where an operator's stake lives (SPEC 3.5): the registry only asks how much of it stays
-/// slashable until a block and takes a slice of it. A native adapter holds the stake itself; a
+/// slashable until a time and takes a slice of it. Times are seconds (block timestamps), the one
+/// unit of the registry, the dispute manager and unbonding (SPEC 3.5). A native adapter holds the stake itself; a
 /// restaking adapter (EigenLayer-shaped) forwards to the restaking protocol.
 interface IRestakingAdapter {
     /// @notice The caller is not the registry allowed to slash.
@@ -32,9 +33,13 @@ interface IRestakingAdapter {
     /// @notice The staked asset: address(0) for ETH, else the ERC-20.
     function asset() external view returns (address);
 
-    /// @notice Stake of `operator` that is guaranteed to still be slashable at block `untilBlock`
-    /// (stake that may be withdrawn before or at that block is not counted).
-    function slashableStake(address operator, uint256 untilBlock) external view returns (uint256);
+    /// @notice Stake of `operator` that is guaranteed to still be slashable at time `untilTimestamp`
+    /// (seconds; stake that may be withdrawn before or at that time is not counted).
+    function slashableStake(address operator, uint256 untilTimestamp) external view returns (uint256);
+
+    /// @notice The shortest time (seconds) stake stays slashable after it stops counting in
+    /// {slashableStake}: the registry refuses a slashable window longer than this.
+    function unbondingPeriod() external view returns (uint256);
 
     /// @notice Takes up to `amount` of `operator`'s stake (bonded first, then unbonding), sends
     /// up to `reward` of it to `rewardRecipient` at once (credited to it instead if the transfer

@@ -36,6 +36,14 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 /// - Guarantee horizon. Stake can be deallocated (or the operator deregistered) at any block and
 ///   stays slashable for `DEALLOCATION_DELAY` blocks only, so nothing is guaranteed beyond
 ///   `block.number + deallocationDelay`: the registry's slashable window must not exceed it.
+/// - Seconds, not blocks. The registry and the dispute manager count seconds; the AllocationManager
+///   counts blocks. The adapter converts with `secondsPerBlock`, which must be the chain's
+///   **shortest** possible block interval (12 on Ethereum mainnet, whose slots are 12 s and never
+///   shorter; a missed slot only makes blocks rarer). That is conservative both ways: a horizon of
+///   `t` seconds is at most `ceil(t / secondsPerBlock)` blocks away, so {slashableStake} asks the
+///   AllocationManager about at least that block, and `DEALLOCATION_DELAY` blocks last at least
+///   `DEALLOCATION_DELAY * secondsPerBlock` seconds, which is the {unbondingPeriod} reported. On a
+///   chain whose block time can shrink (some L2s), pass its minimum, or 1.
 contract EigenLayerAdapter is IRestakingAdapter, Ownable2Step, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -55,6 +63,8 @@ contract EigenLayerAdapter is IRestakingAdapter, Ownable2Step, ReentrancyGuardTr
     error Staking_ZeroSlasher();
     /// @notice The adapter holds no surplus.
     error Staking_NothingToSweep();
+    /// @notice The shortest block interval must be between 1 second and 1 day.
+    error Staking_InvalidSecondsPerBlock(uint256 secondsPerBlock);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -96,6 +106,8 @@ contract EigenLayerAdapter is IRestakingAdapter, Ownable2Step, ReentrancyGuardTr
     /// @notice The AllocationManager's DEALLOCATION_DELAY, in blocks: how far ahead stake can be
     /// guaranteed.
     uint32 public immutable deallocationDelay;
+    /// @notice The chain's shortest block interval in seconds (see the contract notes).
+    uint256 public immutable secondsPerBlock;
 
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
@@ -118,17 +130,21 @@ contract EigenLayerAdapter is IRestakingAdapter, Ownable2Step, ReentrancyGuardTr
     /// @param operatorSetId_ The operator set's id.
     /// @param strategy_ The strategy slashed; its underlying token must be `asset_`.
     /// @param asset_ The ERC-20 slashed stake is paid in (EigenLayer redistributes no native ETH).
+    /// @param secondsPerBlock_ The chain's shortest block interval, seconds (> 0; 12 on mainnet).
     constructor(
         address initialOwner,
         IAllocationManagerLike allocationManager_,
         address avs_,
         uint32 operatorSetId_,
         IStrategyLike strategy_,
-        address asset_
+        address asset_,
+        uint256 secondsPerBlock_
     ) Ownable(initialOwner) {
         if (address(allocationManager_) == address(0) || address(strategy_) == address(0) || asset_ == address(0)) {
             revert Staking_ZeroAddress();
         }
+        if (secondsPerBlock_ == 0 || secondsPerBlock_ > 1 days) revert Staking_InvalidSecondsPerBlock(secondsPerBlock_);
+        secondsPerBlock = secondsPerBlock_;
         address underlying = address(strategy_.underlyingToken());
         if (underlying != asset_) revert Staking_AssetMismatch(underlying, asset_);
         allocationManager = allocationManager_;
@@ -232,13 +248,22 @@ contract EigenLayerAdapter is IRestakingAdapter, Ownable2Step, ReentrancyGuardTr
     }
 
     /// @inheritdoc IRestakingAdapter
-    /// @dev `getMinimumSlashableStake` at `max(untilBlock, block.number)` (clamped to uint32), in
-    /// underlying tokens; 0 beyond `block.number + deallocationDelay`, where a deallocation or
-    /// deregistration queued now would already have freed everything.
-    function slashableStake(address operator, uint256 untilBlock) external view returns (uint256) {
-        if (untilBlock < block.number) untilBlock = block.number;
-        if (untilBlock - block.number > deallocationDelay) return 0;
-        return _slashableAt(operator, untilBlock);
+    /// @dev `getMinimumSlashableStake` at `block.number + ceil((untilTimestamp - now) / secondsPerBlock)`
+    /// (the furthest block that can have been reached by then, clamped to uint32), in underlying
+    /// tokens; 0 beyond `deallocationDelay` blocks, where a deallocation or deregistration queued
+    /// now could already have freed everything.
+    function slashableStake(address operator, uint256 untilTimestamp) external view returns (uint256) {
+        uint256 ahead = untilTimestamp <= block.timestamp
+            ? 0
+            : Math.ceilDiv(untilTimestamp - block.timestamp, secondsPerBlock);
+        if (ahead > deallocationDelay) return 0;
+        return _slashableAt(operator, block.number + ahead);
+    }
+
+    /// @inheritdoc IRestakingAdapter
+    /// @dev `deallocationDelay * secondsPerBlock`: the delay's blocks take at least that long.
+    function unbondingPeriod() external view returns (uint256) {
+        return uint256(deallocationDelay) * secondsPerBlock;
     }
 
     /// @notice The operator set this adapter slashes.

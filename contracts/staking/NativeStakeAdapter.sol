@@ -3,6 +3,7 @@ pragma solidity ^0.8.30;
 
 import {IRestakingAdapter} from "../interfaces/IRestakingAdapter.sol";
 import {INativeStakeAdapter} from "../interfaces/INativeStakeAdapter.sol";
+import {IStakingRegistry} from "../interfaces/IStakingRegistry.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
@@ -14,8 +15,12 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 /// leaves only by {withdraw} (to its owner, after unbonding), {slash} (the reward, to the recipient
 /// the registry names) or {claimSlashed} (the credited rest).
 /// @dev One unbonding bucket per operator: a new {requestUnbond} adds to it and pushes its unlock
-/// block out, so stake can never leave earlier than `unbondingBlocks` after it stopped backing
-/// signatures. Unbonding stake stays slashable until it is withdrawn. Times are block numbers.
+/// time out, so stake can never leave earlier than `unbondingPeriod` after it stopped backing
+/// signatures. Unbonding stake stays slashable until it is withdrawn. Times are seconds (block
+/// timestamps), like the registry's slashable window and the dispute manager's windows: one unit,
+/// so a window checked against the unbonding period means the same thing on every chain.
+/// A capped slash the registry could not take yet ({IStakingRegistry-owedSlash}) stays here:
+/// {withdraw} leaves the owed part unbonding (and slashable) until it is collected.
 /// Tokens with transfer fees are credited with what arrived; rebasing tokens are not supported.
 contract NativeStakeAdapter is INativeStakeAdapter, Ownable2Step, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
@@ -24,11 +29,11 @@ contract NativeStakeAdapter is INativeStakeAdapter, Ownable2Step, ReentrancyGuar
                                 STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Amounts in one slot (u128 each: any realistic supply), the unlock block in the next.
+    /// @dev Amounts in one slot (u128 each: any realistic supply), the unlock time in the next.
     struct Stake {
         uint128 bonded;
         uint128 unbonding;
-        uint256 unlockBlock;
+        uint256 unlockTime;
     }
 
     /// @dev Gas forwarded with an ETH reward: enough for a smart-contract wallet's receive hook,
@@ -55,29 +60,21 @@ contract NativeStakeAdapter is INativeStakeAdapter, Ownable2Step, ReentrancyGuar
 
     /// @inheritdoc IRestakingAdapter
     address public immutable asset;
-    /// @inheritdoc INativeStakeAdapter
-    uint256 public immutable unbondingBlocks;
+    /// @inheritdoc IRestakingAdapter
+    uint256 public immutable unbondingPeriod;
 
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
 
     /// @param asset_ address(0) for ETH, else the staked ERC-20.
-    /// @param challengeWindowBlocks Blocks during which an ingested result can be challenged.
-    /// @param escalationBlocks Blocks a dispute may take after the window.
-    /// @param unbondingBlocks_ Must be >= challengeWindowBlocks + escalationBlocks.
-    constructor(
-        address initialOwner,
-        address asset_,
-        uint256 challengeWindowBlocks,
-        uint256 escalationBlocks,
-        uint256 unbondingBlocks_
-    ) Ownable(initialOwner) {
-        if (unbondingBlocks_ < challengeWindowBlocks + escalationBlocks) {
-            revert Staking_UnbondingTooShort(unbondingBlocks_, challengeWindowBlocks, escalationBlocks);
-        }
+    /// @param unbondingPeriod_ Seconds between {requestUnbond} and {withdraw}; at least 1. The
+    /// registry refuses a slashable window longer than this, and the dispute manager refuses
+    /// windows longer than the registry's, so the chain of checks ends here.
+    constructor(address initialOwner, address asset_, uint256 unbondingPeriod_) Ownable(initialOwner) {
+        if (unbondingPeriod_ == 0) revert Staking_UnbondingTooShort(unbondingPeriod_, 1);
         asset = asset_;
-        unbondingBlocks = unbondingBlocks_;
+        unbondingPeriod = unbondingPeriod_;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -112,24 +109,34 @@ contract NativeStakeAdapter is INativeStakeAdapter, Ownable2Step, ReentrancyGuar
         uint256 bonded = s.bonded;
         if (amount > bonded) revert Staking_InsufficientStake(msg.sender, bonded, amount);
         uint256 unbonding = s.unbonding + amount;
-        uint256 unlockBlock = block.number + unbondingBlocks;
+        uint256 unlockTime = block.timestamp + unbondingPeriod;
         s.bonded = uint128(bonded - amount);
         s.unbonding = _toU128(unbonding);
-        s.unlockBlock = unlockBlock;
-        emit UnbondRequested(msg.sender, amount, unbonding, unlockBlock);
+        s.unlockTime = unlockTime;
+        emit UnbondRequested(msg.sender, amount, unbonding, unlockTime);
     }
 
     /// @inheritdoc INativeStakeAdapter
     function withdraw() external nonReentrant {
         // ---- checks
         Stake storage s = _stakes[msg.sender];
-        uint256 amount = s.unbonding;
-        if (amount == 0) revert Staking_NothingToWithdraw(msg.sender);
-        uint256 unlockBlock = s.unlockBlock;
-        if (block.number < unlockBlock) revert Staking_StillBonded(msg.sender, unlockBlock, block.number);
+        uint256 unbonding = s.unbonding;
+        if (unbonding == 0) revert Staking_NothingToWithdraw(msg.sender);
+        uint256 unlockTime = s.unlockTime;
+        if (block.timestamp < unlockTime) revert Staking_StillBonded(msg.sender, unlockTime, block.timestamp);
+        // a capped slash not yet collected stays owed: the part the bonded stake does not cover
+        // stays here, unbonding and slashable (the registry reads, never writes, here: no reentry)
+        uint256 kept;
+        if (slasher != address(0)) {
+            uint256 owed = IStakingRegistry(slasher).owedSlash(msg.sender);
+            uint256 bonded = s.bonded;
+            if (owed > bonded) kept = owed - bonded > unbonding ? unbonding : owed - bonded;
+            if (kept == unbonding) revert Staking_SlashOwed(msg.sender, owed, unbonding);
+        }
+        uint256 amount = unbonding - kept;
         // ---- effects
-        s.unbonding = 0;
-        s.unlockBlock = 0;
+        s.unbonding = uint128(kept);
+        if (kept == 0) s.unlockTime = 0;
         _totals.staked -= uint128(amount);
         emit Withdrawn(msg.sender, amount);
         // ---- interactions
@@ -196,13 +203,13 @@ contract NativeStakeAdapter is INativeStakeAdapter, Ownable2Step, ReentrancyGuar
     }
 
     /// @inheritdoc IRestakingAdapter
-    function slashableStake(address operator, uint256 untilBlock) external view returns (uint256) {
+    function slashableStake(address operator, uint256 untilTimestamp) external view returns (uint256) {
         Stake storage s = _stakes[operator];
         uint256 amount = s.bonded;
         uint256 unbonding = s.unbonding;
-        // unbonding stake can be withdrawn from its unlock block on (the unlock block is read only
+        // unbonding stake can be withdrawn from its unlock time on (the unlock time is read only
         // when something unbonds: the ingestor asks this for every signer)
-        if (unbonding != 0 && s.unlockBlock > untilBlock) amount += unbonding;
+        if (unbonding != 0 && s.unlockTime > untilTimestamp) amount += unbonding;
         return amount;
     }
 
@@ -217,9 +224,9 @@ contract NativeStakeAdapter is INativeStakeAdapter, Ownable2Step, ReentrancyGuar
     }
 
     /// @inheritdoc INativeStakeAdapter
-    function stakeOf(address operator) external view returns (uint256 bonded, uint256 unbonding, uint256 unlockBlock) {
+    function stakeOf(address operator) external view returns (uint256 bonded, uint256 unbonding, uint256 unlockTime) {
         Stake storage s = _stakes[operator];
-        return (s.bonded, s.unbonding, s.unlockBlock);
+        return (s.bonded, s.unbonding, s.unlockTime);
     }
 
     /*//////////////////////////////////////////////////////////////

@@ -2,9 +2,11 @@
 pragma solidity ^0.8.30;
 
 import {IOperatorSet} from "../interfaces/IOperatorSet.sol";
-import {IStakingRegistry} from "../interfaces/IStakingRegistry.sol";
+import {IStakingRegistry, LedgerRef, SignedResult} from "../interfaces/IStakingRegistry.sol";
 import {IRestakingAdapter} from "../interfaces/IRestakingAdapter.sol";
-import {Result, ResultTypedData} from "../interfaces/IInstruction.sol";
+import {IDisperser} from "../interfaces/IDisperser.sol";
+import {IOmniToken} from "../interfaces/IOmniToken.sol";
+import {Result, Instruction, Ops, ResultTypedData} from "../interfaces/IInstruction.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
@@ -12,23 +14,39 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 
 /// @title StakingRegistry
 /// @notice HoneSTake operator set (SPEC 3.5): staked operators with reputation-discounted required
-/// stake, read by the InstructionIngestor through {IOperatorSet}, and equivocation slashing.
-/// @dev See {IStakingRegistry} for the threshold rule. Reputation and epochs use block numbers,
-/// like the adapter's unbonding. Each operator's record is one slot.
+/// stake, read by the InstructionIngestor through {IOperatorSet}; reputation from the oracle's fee
+/// ledger; objective-fault slashing (equivocation, unbacked and foreign mints); watchers whose
+/// stake is at risk; a slash cap whose excess stays owed.
+/// @dev See {IStakingRegistry} for the threshold rule. All times are seconds (block timestamps).
+/// Design choices against the attacks of issue 10:
+/// - Indices are recycled, never within one ledger epoch (case 5): a deregistered operator's index
+///   cools down until the next ledger epoch, then any new operator may take it; {indexIn} reads
+///   each operator's tenures. Filling all 256 indices for the rest of one epoch needs 256 staked
+///   addresses (each covering the base stake, locked for the unbonding period); nothing stays full
+///   for good, and the threshold rule bounds how many may be registered at once.
+/// - A capped slash is not forgiven (case 3): the excess stays owed ({owedSlash}); while it owes,
+///   the operator is inactive, cannot withdraw the owed part from the adapter and cannot register,
+///   and anyone collects it when the cap refills ({collectOwedSlash}). Colluders that spend the cap
+///   on themselves only delay the collection from a guilty operator, they do not shield it.
+/// - {evict} only for objective reasons (case 2): stake taken by disputes is remembered
+///   (`_disputeSlashed`), and an operator lacking stake only for that reason keeps its seat.
 contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTransient {
     /*//////////////////////////////////////////////////////////////
                                  TYPES
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev One slot per operator. `reputation` is as of `lastEpoch` (decay not yet applied);
-    /// `epochGain` is what it gained during `lastEpoch`.
+    /// @dev One slot per operator. `reputation` is as of decay epoch `lastEpoch` (decay not yet
+    /// applied). `owes`: {owedSlash} is non-zero (kept here so the ingestor's hot path reads one
+    /// slot). `objectiveFault`: slashed for an objective fault since it last registered.
     struct Member {
         uint8 index;
         bool known;
         bool registered;
+        bool owes;
+        bool objectiveFault;
         uint16 reputation;
-        uint16 epochGain;
         uint64 lastEpoch;
+        uint40 lastSlashedAt;
     }
 
     /// @notice Constructor argument: the required-stake curve.
@@ -38,21 +56,22 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         uint256 alphaBps;
     }
 
-    /// @notice Constructor argument: the reputation rules.
+    /// @notice Constructor argument: the reputation rules (decay epoch in seconds).
     struct ReputationConfig {
-        uint256 epochBlocks;
+        uint256 epochLength;
         uint256 gainPerResult;
         uint256 maxGainPerEpoch;
         uint256 decayPerEpoch;
     }
 
-    /// @notice Constructor argument: the equivocation slash and the cap on all slashing.
+    /// @notice Constructor argument: the objective-fault slash and the cap on all slashing (period
+    /// in seconds).
     struct SlashConfig {
         uint256 equivocationSlashBps;
         uint256 submitterRewardBps;
         address treasury;
         uint256 capPerPeriod;
-        uint256 capPeriodBlocks;
+        uint256 capPeriod;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -68,11 +87,18 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     bytes32 public constant NAME_HASH = ResultTypedData.NAME_HASH;
     /// @notice keccak256("1")
     bytes32 public constant VERSION_HASH = ResultTypedData.VERSION_HASH;
+    /// @notice The oracle's fee-ledger epoch (seconds, {IDisperser-LEDGER_EPOCH}): index tenures and
+    /// reputation maturity are counted in it. {setLedger} checks the ledger agrees.
+    uint256 public constant LEDGER_EPOCH = 1 hours;
+    /// @notice At most this many registered watchers: {totalWatcherWeight} sums over all of them.
+    uint256 public constant MAX_WATCHERS = 64;
 
     uint256 internal constant BPS = 10_000;
-    /// @dev Tags equivocation fault ids apart from the dispute module's.
-    bytes32 internal constant EQUIVOCATION = keccak256("equivocation");
     uint256 internal constant MAX_OPERATORS = 256;
+    /// @dev A tenure still running ends at this epoch.
+    uint256 internal constant OPEN = type(uint40).max;
+    uint8 internal constant KIND_UNBACKED_MINT = 0;
+    uint8 internal constant KIND_FOREIGN_MINT = 1;
 
     /*//////////////////////////////////////////////////////////////
                                IMMUTABLES
@@ -81,7 +107,7 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     /// @inheritdoc IStakingRegistry
     IRestakingAdapter public immutable adapter;
     /// @inheritdoc IStakingRegistry
-    uint256 public immutable slashableWindowBlocks;
+    uint256 public immutable slashableWindow;
 
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
@@ -93,9 +119,9 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         uint128 floor;
     }
 
-    /// @dev Reputation and slashing rates (basis points; epochs in blocks), one slot.
+    /// @dev Reputation and slashing rates (basis points; decay epoch in seconds), one slot.
     struct Rates {
-        uint64 epochBlocks;
+        uint64 epochLength;
         uint16 alphaBps;
         uint16 gainPerResult;
         uint16 maxGainPerEpoch;
@@ -107,7 +133,7 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     /// @dev The slash cap and how much of it the current period used, one slot each.
     struct CapRule {
         uint128 capPerPeriod;
-        uint64 periodBlocks;
+        uint64 period;
     }
 
     /// @dev `periodPlusOne` is never zero once set (from the constructor on), so booking a slash
@@ -117,12 +143,34 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         uint64 periodPlusOne;
     }
 
+    /// @dev Indices that nobody holds: `free` may go to anyone; `cooling` were freed during ledger
+    /// epoch `coolingEpoch` and go to their last holder only, until a later epoch moves them to `free`.
+    struct IndexPool {
+        uint256 free;
+        uint256 cooling;
+        uint256 coolingEpoch;
+    }
+
     mapping(address operator => Member) private _members;
     mapping(bytes32 operatorFault => bool) private _faultSlashed;
-    mapping(address account => bool) public isReporter;
+    /// @dev Per operator, its index tenures packed `index | fromEpoch << 8 | toEpoch << 48`, in order.
+    mapping(address operator => uint256[]) private _tenures;
+    /// @dev (operator, assetId, share, epoch) ledgers that already granted reputation.
+    mapping(bytes32 ledgerKey => bool) private _accrued;
+    /// @dev Reputation gained per (operator, ledger epoch), for the per-epoch cap.
+    mapping(bytes32 operatorEpoch => uint256) private _epochGain;
+    /// @dev Stake taken by dispute slashes since the operator last registered (subjective).
+    mapping(address operator => uint256) private _disputeSlashed;
+    /// @inheritdoc IStakingRegistry
+    mapping(address operator => uint256) public owedSlash;
     /// @inheritdoc IStakingRegistry
     mapping(address account => bool) public isWatcher;
-    /// @notice Operator of each index, in the order they first registered.
+    /// @notice Whether `account` ever registered as a watcher ({slashWatcher} reaches it afterwards too).
+    mapping(address account => bool) public wasWatcher;
+    /// @dev Position + 1 of each registered watcher in `_watchers`.
+    mapping(address account => uint256) private _watcherSlot;
+    address[] private _watchers;
+    /// @notice The current (or last) holder of each index, by index.
     address[] public operators;
     /// @inheritdoc IOperatorSet
     uint256 public threshold;
@@ -131,37 +179,44 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     /// @inheritdoc IStakingRegistry
     address public disputeModule;
     /// @inheritdoc IStakingRegistry
+    address public ledger;
+    /// @inheritdoc IStakingRegistry
     uint256 public watcherMinStake;
     address internal _treasury;
     Curve internal _curve;
     Rates internal _rates;
     CapRule internal _capRule;
     CapUse internal _capUse;
+    IndexPool internal _pool;
 
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
 
-    /// @param slashableWindowBlocks_ Challenge window plus escalation, in blocks: stake counts only
-    /// if it stays slashable that long.
+    /// @param slashableWindow_ Seconds: the challenge window plus the longest dispute. Stake counts
+    /// only if it stays slashable that long; at most `adapter_.unbondingPeriod()`.
     constructor(
         address initialOwner,
         IRestakingAdapter adapter_,
-        uint256 slashableWindowBlocks_,
+        uint256 slashableWindow_,
         uint256 initialThreshold,
         StakeConfig memory stake,
         ReputationConfig memory rep,
         SlashConfig memory slashing
     ) Ownable(initialOwner) {
         if (address(adapter_) == address(0)) revert Staking_ZeroAddress();
+        uint256 unbonding = adapter_.unbondingPeriod();
+        if (slashableWindow_ == 0 || slashableWindow_ > unbonding) {
+            revert Staking_InvalidSlashableWindow(slashableWindow_, unbonding);
+        }
         adapter = adapter_;
-        slashableWindowBlocks = slashableWindowBlocks_;
+        slashableWindow = slashableWindow_;
         _setThreshold(initialThreshold);
         _setStakeParams(stake.base, stake.floor, stake.alphaBps);
-        _setReputationParams(rep.epochBlocks, rep.gainPerResult, rep.maxGainPerEpoch, rep.decayPerEpoch);
+        _setReputationParams(rep.epochLength, rep.gainPerResult, rep.maxGainPerEpoch, rep.decayPerEpoch);
         _setSlashParams(slashing.equivocationSlashBps, slashing.submitterRewardBps, slashing.treasury);
-        _setSlashCap(slashing.capPerPeriod, slashing.capPeriodBlocks);
-        _capUse = CapUse(0, uint64(block.number / slashing.capPeriodBlocks) + 1);
+        _setSlashCap(slashing.capPerPeriod, slashing.capPeriod);
+        _capUse = CapUse(0, uint64(block.timestamp / slashing.capPeriod) + 1);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -174,31 +229,54 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         if (m.registered) revert Staking_AlreadyRegistered(msg.sender);
         if (isWatcher[msg.sender]) revert Staking_WatcherCannotOperate(msg.sender);
         uint256 slashable = _slashable(msg.sender);
-        uint256 required = _required(m);
+        // an operator that owes a slash is short of its stake until it is collected
+        uint256 required = m.owes ? type(uint256).max : _required(m);
         if (slashable < required) revert Staking_InsufficientStakeForRegistration(msg.sender, slashable, required);
         uint256 count = registeredCount + 1;
         if (2 * threshold <= count) revert Staking_InvalidThreshold(threshold, count);
-        if (!m.known) {
-            uint256 index = operators.length;
-            if (index >= MAX_OPERATORS) revert Staking_RegistryFull();
-            operators.push(msg.sender);
+
+        uint256 epoch = block.timestamp / LEDGER_EPOCH;
+        IndexPool memory pool = _rolledPool(epoch);
+        uint256[] storage tenures = _tenures[msg.sender];
+        if (m.known && operators[m.index] == msg.sender) {
+            // its own index, held by nobody since: take it back at once (one holder per epoch still)
+            uint256 bit = 1 << m.index;
+            pool.free &= ~bit;
+            pool.cooling &= ~bit;
+            tenures.push(_tenure(m.index, epoch, OPEN));
+        } else {
+            uint256 index;
+            if (operators.length < MAX_OPERATORS) {
+                index = operators.length;
+                operators.push(msg.sender);
+            } else {
+                if (pool.free == 0) revert Staking_RegistryFull(_popCount(pool.cooling), epoch + 1);
+                index = _lowestBit(pool.free);
+                pool.free &= ~(1 << index);
+                operators[index] = msg.sender;
+            }
+            if (!m.known) {
+                m.known = true;
+                m.lastEpoch = uint64(_epoch());
+            }
             m.index = uint8(index);
-            m.known = true;
-            m.lastEpoch = uint64(_epoch());
+            tenures.push(_tenure(index, epoch, OPEN));
         }
+        _pool = pool;
         m.registered = true;
+        // a fresh start: stake history of the last registration no longer decides evictions
+        m.objectiveFault = false;
+        if (_disputeSlashed[msg.sender] != 0) _disputeSlashed[msg.sender] = 0;
         _members[msg.sender] = m;
         registeredCount = count;
-        emit OperatorRegistered(msg.sender, m.index);
+        emit OperatorRegistered(msg.sender, m.index, epoch);
     }
 
     /// @inheritdoc IStakingRegistry
     function deregister() external {
         Member storage m = _members[msg.sender];
         if (!m.registered) revert Staking_NotRegistered(msg.sender);
-        m.registered = false;
-        --registeredCount;
-        emit OperatorDeregistered(msg.sender, m.index);
+        _leave(msg.sender, m);
     }
 
     /// @inheritdoc IStakingRegistry
@@ -207,36 +285,38 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         if (!m.registered) revert Staking_NotRegistered(operator);
         uint256 slashable = _slashable(operator);
         uint256 required = _required(m);
-        if (slashable >= required) revert Staking_StillActive(operator, slashable, required);
-        m.registered = false;
-        --registeredCount;
+        if (!m.owes && slashable >= required) revert Staking_StillActive(operator, slashable, required);
+        if (!m.objectiveFault) {
+            // only what disputes took is forgiven here: would it still be short without them?
+            uint256 disputed = _disputeSlashed[operator];
+            if (slashable + disputed >= required) {
+                revert Staking_NotEvictable(operator, slashable, disputed, required);
+            }
+        }
         emit OperatorEvicted(operator, msg.sender, slashable, required);
-        emit OperatorDeregistered(operator, m.index);
+        _leave(operator, m);
     }
 
     /// @inheritdoc IStakingRegistry
-    function recordFinalized(address[] calldata operators_) external {
-        if (!isReporter[msg.sender] && msg.sender != disputeModule) revert Staking_NotReporter(msg.sender);
-        uint256 epoch = _epoch();
+    function recordFinalized(address[] calldata) external {}
+
+    /// @inheritdoc IStakingRegistry
+    function accrueReputation(address operator, LedgerRef[] calldata refs) external {
+        address ledger_ = ledger;
+        if (ledger_ == address(0)) revert Staking_LedgerNotSet();
+        Member memory m = _members[operator];
+        if (!m.known) revert Staking_UnknownOperator(operator);
+        uint256 decayEpoch = _epoch();
+        uint256 rep = _reputation(m, decayEpoch);
         Rates memory rates = _rates;
-        uint256 gain = rates.gainPerResult;
-        uint256 cap = rates.maxGainPerEpoch;
-        for (uint256 i; i < operators_.length; ++i) {
-            address op = operators_[i];
-            Member memory m = _members[op];
-            if (!m.known) revert Staking_UnknownOperator(op);
-            uint256 rep = _reputation(m, epoch);
-            uint256 epochGain = m.lastEpoch == epoch ? m.epochGain : 0;
-            uint256 add = epochGain >= cap ? 0 : cap - epochGain;
-            if (add > gain) add = gain;
-            if (rep + add > BPS) add = BPS - rep;
-            // rep + add <= BPS and epochGain + add <= cap <= BPS: both fit u16
-            m.reputation = uint16(rep + add);
-            m.epochGain = uint16(epochGain + add);
-            m.lastEpoch = uint64(epoch);
-            _members[op] = m;
-            emit ReputationUpdated(op, rep + add);
+        for (uint256 i; i < refs.length; ++i) {
+            rep = _accrueOne(operator, refs[i], m.lastSlashedAt, ledger_, rep, rates);
         }
+        // rep <= BPS fits u16
+        m.reputation = uint16(rep);
+        m.lastEpoch = uint64(decayEpoch);
+        _members[operator] = m;
+        emit ReputationUpdated(operator, rep);
     }
 
     /// @inheritdoc IStakingRegistry
@@ -248,26 +328,71 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         uint256 ingestorChainId,
         address ingestor
     ) external {
-        // ---- checks
         address operator = _equivocator(a, sigA, b, sigB, ingestorChainId, ingestor);
-        bytes32 faultId = equivocationFaultId(a.originChainId, a.requestId);
-        bytes32 key = _faultKey(operator, faultId);
-        if (_faultSlashed[key]) revert Staking_AlreadySlashed(operator, a.originChainId, a.requestId);
+        (uint256 reward, uint256 remainder) = _slashObjective(operator, a.originChainId, a.requestId);
+        emit EquivocationSlashed(operator, a.originChainId, a.requestId, msg.sender, reward, remainder);
+    }
 
-        // ---- effects (everything is settled before the one external call, so no reentrancy
-        // guard is needed: a re-entered proof is simply another proof)
-        Rates memory rates = _rates;
-        (uint256 total, uint256 reward) = _book(
-            operator,
-            faultId,
-            key,
-            rates.equivocationSlashBps,
-            rates.submitterRewardBps
-        );
-        emit EquivocationSlashed(operator, a.originChainId, a.requestId, msg.sender, reward, total - reward);
+    /// @inheritdoc IStakingRegistry
+    function proveUnbackedMint(SignedResult calldata origin, SignedResult[] calldata destinations) external {
+        // ---- checks: one request, one signer, the preimages
+        Result calldata o = origin.result;
+        if (origin.chainId != o.originChainId) revert Staking_NotOneRequest(0);
+        address operator = _signerOf(origin, 0);
+        if (!_members[operator].known) revert Staking_UnknownOperator(operator);
+        // per token: minted on every chain presented minus burned on the origin (as int: mints
+        // and burns are bounded by what one result can carry, far below 2^255)
+        address[] memory tokens = new address[](_mintBurnCount(origin, destinations));
+        int256[] memory excess = new int256[](tokens.length);
+        uint256 n = _tally(origin.instructions, o.status, true, tokens, excess, 0);
+        uint256 lastChain;
+        for (uint256 i; i < destinations.length; ++i) {
+            SignedResult calldata d = destinations[i];
+            Result calldata r = d.result;
+            // strictly ascending destination chains, none the origin: no Result counts twice
+            if (
+                r.requestId != o.requestId ||
+                r.originChainId != o.originChainId ||
+                d.chainId == o.originChainId ||
+                d.chainId <= lastChain
+            ) revert Staking_NotOneRequest(i + 1);
+            lastChain = d.chainId;
+            address signer = _signerOf(d, i + 1);
+            if (signer != operator) revert Staking_SignerMismatch(i + 1, operator, signer);
+            n = _tally(d.instructions, r.status, false, tokens, excess, n);
+        }
+        bool unbacked;
+        for (uint256 t; t < n; ++t) {
+            if (excess[t] > 0) {
+                unbacked = true;
+                break;
+            }
+        }
+        if (!unbacked) revert Staking_MintsBacked();
+        // ---- effects and the one interaction
+        (uint256 reward, uint256 remainder) = _slashObjective(operator, o.originChainId, o.requestId);
+        emit FraudSlashed(operator, o.originChainId, o.requestId, KIND_UNBACKED_MINT, msg.sender, reward, remainder);
+    }
 
-        // ---- interactions
-        _take(operator, total, msg.sender, reward);
+    /// @inheritdoc IStakingRegistry
+    function proveForeignMint(SignedResult calldata signed, uint256 index) external {
+        Result calldata r = signed.result;
+        address operator = _signerOf(signed, 0);
+        if (!_members[operator].known) revert Staking_UnknownOperator(operator);
+        if (index >= signed.instructions.length || r.status != Ops.STATUS_OK) {
+            revert Staking_NotForeignMint(index, address(0), r.programId);
+        }
+        Instruction calldata ix = signed.instructions[index];
+        address token;
+        if (ix.op == Ops.BURN) token = ix.target;
+        else if (ix.op == Ops.MINT) token = _mintToken(ix.data);
+        // a token that answers false; one without code or answering garbage is not proven foreign
+        // here (it may not exist on this chain yet)
+        if (token == address(0) || token.code.length == 0 || _controls(token, r.programId)) {
+            revert Staking_NotForeignMint(index, token, r.programId);
+        }
+        (uint256 reward, uint256 remainder) = _slashObjective(operator, r.originChainId, r.requestId);
+        emit FraudSlashed(operator, r.originChainId, r.requestId, KIND_FOREIGN_MINT, msg.sender, reward, remainder);
     }
 
     /// @inheritdoc IStakingRegistry
@@ -286,20 +411,52 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         bytes32 key = _faultKey(operator, faultId);
         if (_faultSlashed[key]) return (0, 0);
         uint256 total;
-        (total, reward) = _book(operator, faultId, key, slashBps, rewardBps);
+        (total, reward) = _book(operator, faultId, key, slashBps, rewardBps, false);
         remainder = total - reward;
+        // what a dispute takes is subjective: it does not make the operator evictable
+        _disputeSlashed[operator] += total;
         emit FaultSlashed(operator, faultId, rewardRecipient, reward, remainder);
         _take(operator, total, rewardRecipient, reward);
     }
 
     /// @inheritdoc IStakingRegistry
-    function slashWatcher(address, uint256) external pure returns (uint256) {
-        revert("TODO(staking)");
+    function slashWatcher(address watcher, uint256 slashBps) external nonReentrant returns (uint256 taken) {
+        if (msg.sender != disputeModule) revert Staking_NotDisputeModule(msg.sender, disputeModule);
+        if (!wasWatcher[watcher]) revert Staking_NeverWatcher(watcher);
+        if (slashBps > BPS) revert Staking_InvalidSlashParams(slashBps, 0, _treasury);
+        // everything still in the adapter (bonded and unbonding), not only what counts as weight:
+        // a voter cannot escape by unbonding after its vote
+        uint256 amount = (adapter.slashableStake(watcher, block.timestamp) * slashBps) / BPS;
+        if (amount != 0) {
+            address treasury = _treasury;
+            taken = adapter.slash(watcher, amount, treasury, 0, treasury);
+        }
+        emit WatcherSlashed(watcher, slashBps, taken);
     }
 
     /// @inheritdoc IStakingRegistry
-    function totalWatcherWeight() external pure returns (uint256) {
-        return 0; // TODO(staking)
+    function collectOwedSlash(address operator) external nonReentrant returns (uint256 collected) {
+        uint256 owed = owedSlash[operator];
+        (uint256 usedNow, uint256 capLeft, uint64 periodPlusOne) = _capState(_capRule);
+        uint256 amount = owed < capLeft ? owed : capLeft;
+        if (amount == 0) revert Staking_NothingToCollect(operator, owed, capLeft);
+        address treasury = _treasury;
+        collected = adapter.slash(operator, amount, treasury, 0, treasury);
+        if (collected == 0) revert Staking_NothingToCollect(operator, owed, capLeft);
+        // collected <= amount <= capLeft: the sum stays under the cap (< 2^128)
+        _capUse = CapUse(uint128(usedNow + collected), periodPlusOne);
+        owed -= collected;
+        owedSlash[operator] = owed;
+        Member storage m = _members[operator];
+        if (owed == 0) m.owes = false;
+        if (!m.objectiveFault) _disputeSlashed[operator] += collected;
+        emit OwedSlashCollected(operator, msg.sender, collected, owed);
+    }
+
+    /// @inheritdoc IStakingRegistry
+    function totalWatcherWeight() external view returns (uint256 total) {
+        uint256 n = _watchers.length;
+        for (uint256 i; i < n; ++i) total += _watcherWeight(_watchers[i]);
     }
 
     /// @inheritdoc IStakingRegistry
@@ -311,12 +468,16 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     function registerWatcher() external {
         if (isWatcher[msg.sender]) revert Staking_WatcherAlreadyRegistered(msg.sender);
         if (_members[msg.sender].known) revert Staking_OperatorCannotWatch(msg.sender);
+        if (_watchers.length >= MAX_WATCHERS) revert Staking_TooManyWatchers(MAX_WATCHERS);
         uint256 slashable = _slashable(msg.sender);
         uint256 minimum = watcherMinStake;
         if (slashable < minimum || slashable == 0) {
             revert Staking_InsufficientStakeForWatcher(msg.sender, slashable, minimum);
         }
         isWatcher[msg.sender] = true;
+        wasWatcher[msg.sender] = true;
+        _watchers.push(msg.sender);
+        _watcherSlot[msg.sender] = _watchers.length;
         emit WatcherRegistered(msg.sender);
     }
 
@@ -324,6 +485,13 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     function deregisterWatcher() external {
         if (!isWatcher[msg.sender]) revert Staking_NotWatcher(msg.sender);
         isWatcher[msg.sender] = false;
+        // swap-and-pop keeps the list dense
+        uint256 slot = _watcherSlot[msg.sender];
+        address last = _watchers[_watchers.length - 1];
+        _watchers[slot - 1] = last;
+        _watcherSlot[last] = slot;
+        _watchers.pop();
+        delete _watcherSlot[msg.sender];
         emit WatcherDeregistered(msg.sender);
     }
 
@@ -337,10 +505,13 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @inheritdoc IStakingRegistry
-    function setReporter(address reporter, bool allowed) external onlyOwner {
-        if (reporter == address(0)) revert Staking_ZeroAddress();
-        isReporter[reporter] = allowed;
-        emit ReporterSet(reporter, allowed);
+    function setLedger(address ledger_) external onlyOwner {
+        if (ledger != address(0)) revert Staking_LedgerAlreadySet(ledger);
+        if (ledger_ == address(0)) revert Staking_ZeroAddress();
+        uint256 epoch = IDisperser(ledger_).LEDGER_EPOCH();
+        if (epoch != LEDGER_EPOCH) revert Staking_LedgerEpochMismatch(epoch, LEDGER_EPOCH);
+        ledger = ledger_;
+        emit LedgerSet(ledger_);
     }
 
     /// @inheritdoc IStakingRegistry
@@ -351,8 +522,8 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @inheritdoc IStakingRegistry
-    function setSlashCap(uint256 capPerPeriod, uint256 periodBlocks) external onlyOwner {
-        _setSlashCap(capPerPeriod, periodBlocks);
+    function setSlashCap(uint256 capPerPeriod, uint256 period) external onlyOwner {
+        _setSlashCap(capPerPeriod, period);
     }
 
     /// @inheritdoc IStakingRegistry
@@ -368,12 +539,12 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
 
     /// @inheritdoc IStakingRegistry
     function setReputationParams(
-        uint256 epochBlocks,
+        uint256 epochLength,
         uint256 gainPerResult,
         uint256 maxGainPerEpoch,
         uint256 decayPerEpoch
     ) external onlyOwner {
-        _setReputationParams(epochBlocks, gainPerResult, maxGainPerEpoch, decayPerEpoch);
+        _setReputationParams(epochLength, gainPerResult, maxGainPerEpoch, decayPerEpoch);
     }
 
     /// @inheritdoc IStakingRegistry
@@ -394,7 +565,7 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         for (uint256 i; i < signers.length; ++i) {
             address signer = signers[i];
             Member memory m = _members[signer];
-            if (!m.registered || _slashable(signer) < _required(m)) revert OperatorSet_NotActive(signer);
+            if (!_isActive(signer, m)) revert OperatorSet_NotActive(signer);
             indexBitmap |= 1 << m.index;
         }
         return (threshold, indexBitmap);
@@ -407,14 +578,13 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @inheritdoc IOperatorSet
-    function indexIn(address operator, uint256) external view returns (bool held, uint8 index) {
-        return this.indexOf(operator);
+    function indexIn(address operator, uint256 epoch) external view returns (bool held, uint8 index) {
+        return _indexIn(operator, epoch);
     }
 
     /// @inheritdoc IOperatorSet
     function isActive(address operator) external view returns (bool) {
-        Member memory m = _members[operator];
-        return m.registered && _slashable(operator) >= _required(m);
+        return _isActive(operator, _members[operator]);
     }
 
     /// @inheritdoc IStakingRegistry
@@ -438,7 +608,7 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         uint256 originChainId,
         bytes32 requestId
     ) external view returns (bool) {
-        return _faultSlashed[_faultKey(operator, equivocationFaultId(originChainId, requestId))];
+        return _faultSlashed[_faultKey(operator, faultIdOf(originChainId, requestId))];
     }
 
     /// @inheritdoc IStakingRegistry
@@ -446,23 +616,38 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         return _faultSlashed[_faultKey(operator, faultId)];
     }
 
-    /// @notice The fault id of equivocating on (originChainId, requestId).
-    function equivocationFaultId(uint256 originChainId, bytes32 requestId) public pure returns (bytes32) {
-        return keccak256(abi.encode(EQUIVOCATION, originChainId, requestId));
-    }
-
     /// @inheritdoc IStakingRegistry
     function watcherWeight(address account) external view returns (uint256) {
-        if (!isWatcher[account]) return 0;
-        uint256 slashable = _slashable(account);
-        return slashable < watcherMinStake ? 0 : slashable;
+        return _watcherWeight(account);
+    }
+
+    /// @notice The registered watchers (at most {MAX_WATCHERS}).
+    function watchers() external view returns (address[] memory) {
+        return _watchers;
+    }
+
+    /// @notice Stake taken from `operator` by disputes since it last registered (subjective, see {evict}).
+    function disputeSlashed(address operator) external view returns (uint256) {
+        return _disputeSlashed[operator];
+    }
+
+    /// @notice `operator`'s index tenures: index, first and last ledger epoch (last = 2^40 - 1 while held).
+    function tenuresOf(
+        address operator
+    ) external view returns (uint8[] memory indices, uint256[] memory fromEpochs, uint256[] memory toEpochs) {
+        uint256[] storage list = _tenures[operator];
+        uint256 n = list.length;
+        indices = new uint8[](n);
+        fromEpochs = new uint256[](n);
+        toEpochs = new uint256[](n);
+        for (uint256 i; i < n; ++i) (indices[i], fromEpochs[i], toEpochs[i]) = _untenure(list[i]);
     }
 
     /// @inheritdoc IStakingRegistry
-    function slashCap() external view returns (uint256 capPerPeriod, uint256 periodBlocks, uint256 remaining) {
+    function slashCap() external view returns (uint256 capPerPeriod, uint256 period, uint256 remaining) {
         CapRule memory rule = _capRule;
-        (, uint256 remaining, ) = _capState(rule);
-        return (rule.capPerPeriod, rule.periodBlocks, remaining);
+        (, remaining, ) = _capState(rule);
+        return (rule.capPerPeriod, rule.period, remaining);
     }
 
     /// @inheritdoc IStakingRegistry
@@ -474,10 +659,10 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     function reputationParams()
         external
         view
-        returns (uint256 epochBlocks, uint256 gainPerResult, uint256 maxGainPerEpoch, uint256 decayPerEpoch)
+        returns (uint256 epochLength, uint256 gainPerResult, uint256 maxGainPerEpoch, uint256 decayPerEpoch)
     {
         Rates memory r = _rates;
-        return (r.epochBlocks, r.gainPerResult, r.maxGainPerEpoch, r.decayPerEpoch);
+        return (r.epochLength, r.gainPerResult, r.maxGainPerEpoch, r.decayPerEpoch);
     }
 
     /// @inheritdoc IStakingRegistry
@@ -489,7 +674,7 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         return (_rates.equivocationSlashBps, _rates.submitterRewardBps, _treasury);
     }
 
-    /// @notice All operators ever registered, by index.
+    /// @notice The current (or last) holder of every index used so far, by index.
     function allOperators() external view returns (address[] memory) {
         return operators;
     }
@@ -497,6 +682,53 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     /*//////////////////////////////////////////////////////////////
                                 INTERNAL
     //////////////////////////////////////////////////////////////*/
+
+    /// @dev One ledger of {accrueReputation}: returns `rep` plus what its count earns under the
+    /// ledger epoch's cap (and 10_000).
+    function _accrueOne(
+        address operator,
+        LedgerRef calldata ref,
+        uint256 lastSlashedAt,
+        address ledger_,
+        uint256 rep,
+        Rates memory rates
+    ) internal returns (uint256) {
+        uint256 count = _ledgerCount(operator, ref, lastSlashedAt, ledger_);
+        bytes32 gainKey = keccak256(abi.encode(operator, ref.epoch));
+        uint256 epochGain = _epochGain[gainKey];
+        uint256 room = epochGain >= rates.maxGainPerEpoch ? 0 : rates.maxGainPerEpoch - epochGain;
+        uint256 gain = rates.gainPerResult;
+        // count comes from the ledger: compare before multiplying (count * gain < room <= 10_000)
+        uint256 add = gain == 0 ? 0 : count >= (room + gain - 1) / gain ? room : count * gain;
+        if (rep + add > BPS) add = BPS - rep;
+        if (add != 0) _epochGain[gainKey] = epochGain + add;
+        emit ReputationAccrued(operator, ref.epoch, ref.assetId, ref.share, count, add);
+        return rep + add;
+    }
+
+    /// @dev Checks one ledger may grant `operator` reputation, marks it used and returns the
+    /// results it counted for the index `operator` held in its epoch.
+    function _ledgerCount(
+        address operator,
+        LedgerRef calldata ref,
+        uint256 lastSlashedAt,
+        address ledger_
+    ) internal returns (uint256) {
+        uint256 epoch = ref.epoch;
+        // over, and past every dispute that could still slash its results
+        uint256 maturesAt = (epoch + 1) * LEDGER_EPOCH + slashableWindow;
+        if (maturesAt > block.timestamp) revert Staking_NotMatured(epoch, maturesAt, block.timestamp);
+        // results signed before a slash earn nothing after it
+        if (lastSlashedAt != 0 && epoch * LEDGER_EPOCH <= lastSlashedAt) {
+            revert Staking_EpochBeforeSlash(operator, epoch, lastSlashedAt);
+        }
+        (bool held, uint8 index) = _indexIn(operator, epoch);
+        if (!held) revert Staking_NoIndexInEpoch(operator, epoch);
+        bytes32 key = keccak256(abi.encode(operator, ref.assetId, ref.share, epoch));
+        if (_accrued[key]) revert Staking_AlreadyAccrued(operator, ref.assetId, ref.share, epoch);
+        _accrued[key] = true;
+        return IDisperser(ledger_).signatureCount(address(this), ref.assetId, ref.share, epoch, index);
+    }
 
     function _setThreshold(uint256 newThreshold) internal {
         if (newThreshold == 0 || 2 * newThreshold <= registeredCount) {
@@ -518,25 +750,25 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     }
 
     function _setReputationParams(
-        uint256 epochBlocks,
+        uint256 epochLength,
         uint256 gainPerResult,
         uint256 maxGainPerEpoch,
         uint256 decayPerEpoch
     ) internal {
         if (
-            epochBlocks == 0 ||
-            epochBlocks > type(uint64).max ||
+            epochLength == 0 ||
+            epochLength > type(uint64).max ||
             gainPerResult > BPS ||
             maxGainPerEpoch > BPS ||
             decayPerEpoch > BPS
-        ) revert Staking_InvalidReputationParams(epochBlocks, gainPerResult, maxGainPerEpoch, decayPerEpoch);
-        // note: changing epochBlocks re-buckets epochs; decay is then measured in the new epochs
+        ) revert Staking_InvalidReputationParams(epochLength, gainPerResult, maxGainPerEpoch, decayPerEpoch);
+        // note: changing epochLength re-buckets decay epochs; decay is then measured in the new ones
         Rates storage r = _rates;
-        r.epochBlocks = uint64(epochBlocks);
+        r.epochLength = uint64(epochLength);
         r.gainPerResult = uint16(gainPerResult);
         r.maxGainPerEpoch = uint16(maxGainPerEpoch);
         r.decayPerEpoch = uint16(decayPerEpoch);
-        emit ReputationParamsSet(epochBlocks, gainPerResult, maxGainPerEpoch, decayPerEpoch);
+        emit ReputationParamsSet(epochLength, gainPerResult, maxGainPerEpoch, decayPerEpoch);
     }
 
     function _setSlashParams(uint256 equivocationSlashBps, uint256 submitterRewardBps, address treasury) internal {
@@ -552,12 +784,12 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         emit SlashParamsSet(equivocationSlashBps, submitterRewardBps, treasury);
     }
 
-    function _setSlashCap(uint256 capPerPeriod, uint256 periodBlocks) internal {
-        if (periodBlocks == 0 || periodBlocks > type(uint64).max || capPerPeriod > type(uint128).max) {
-            revert Staking_InvalidSlashCap(capPerPeriod, periodBlocks);
+    function _setSlashCap(uint256 capPerPeriod, uint256 period) internal {
+        if (period == 0 || period > type(uint64).max || capPerPeriod > type(uint128).max) {
+            revert Staking_InvalidSlashCap(capPerPeriod, period);
         }
-        _capRule = CapRule(uint128(capPerPeriod), uint64(periodBlocks));
-        emit SlashCapSet(capPerPeriod, periodBlocks);
+        _capRule = CapRule(uint128(capPerPeriod), uint64(period));
+        emit SlashCapSet(capPerPeriod, period);
     }
 
     /// @dev What the current period already slashed (0 in a new period), what is left of the cap,
@@ -565,14 +797,15 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     function _capState(
         CapRule memory rule
     ) internal view returns (uint256 usedNow, uint256 remaining, uint64 periodPlusOne) {
-        periodPlusOne = uint64(block.number / rule.periodBlocks) + 1;
+        periodPlusOne = uint64(block.timestamp / rule.period) + 1;
         CapUse memory used = _capUse;
         usedNow = used.periodPlusOne == periodPlusOne ? used.slashed : 0;
         remaining = usedNow >= rule.capPerPeriod ? 0 : rule.capPerPeriod - usedNow;
     }
 
+    /// @dev The reputation (decay) epoch now.
     function _epoch() internal view returns (uint256) {
-        return block.number / _rates.epochBlocks;
+        return block.timestamp / _rates.epochLength;
     }
 
     /// @dev Stored reputation minus `decayPerEpoch` for every epoch since it was stored, floored at 0.
@@ -592,8 +825,82 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         return required < floor ? floor : required;
     }
 
-    function _slashable(address operator) internal view returns (uint256) {
-        return adapter.slashableStake(operator, block.number + slashableWindowBlocks);
+    function _isActive(address operator, Member memory m) internal view returns (bool) {
+        return m.registered && !m.owes && _slashable(operator) >= _required(m);
+    }
+
+    function _slashable(address account) internal view returns (uint256) {
+        return adapter.slashableStake(account, block.timestamp + slashableWindow);
+    }
+
+    function _watcherWeight(address account) internal view returns (uint256) {
+        if (!isWatcher[account]) return 0;
+        uint256 slashable = _slashable(account);
+        return slashable < watcherMinStake ? 0 : slashable;
+    }
+
+    /// @dev Ends `operator`'s registration: its tenure ends this ledger epoch and its index cools
+    /// down (others may take it from the next epoch on).
+    function _leave(address operator, Member storage m) internal {
+        uint256 epoch = block.timestamp / LEDGER_EPOCH;
+        uint8 index = m.index;
+        m.registered = false;
+        --registeredCount;
+        uint256[] storage tenures = _tenures[operator];
+        tenures[tenures.length - 1] = _tenure(index, _fromOf(tenures[tenures.length - 1]), epoch);
+        IndexPool memory pool = _rolledPool(epoch);
+        pool.cooling |= 1 << index;
+        pool.coolingEpoch = epoch;
+        _pool = pool;
+        emit OperatorDeregistered(operator, index, epoch);
+    }
+
+    /// @dev The index pool with every index that cooled in an earlier epoch moved to `free`.
+    function _rolledPool(uint256 epoch) internal view returns (IndexPool memory pool) {
+        pool = _pool;
+        if (pool.cooling != 0 && pool.coolingEpoch < epoch) {
+            pool.free |= pool.cooling;
+            pool.cooling = 0;
+        }
+    }
+
+    function _indexIn(address operator, uint256 epoch) internal view returns (bool, uint8) {
+        uint256[] storage list = _tenures[operator];
+        for (uint256 i = list.length; i != 0; --i) {
+            (uint8 index, uint256 from, uint256 to) = _untenure(list[i - 1]);
+            if (epoch > to) return (false, 0); // tenures are in order: no earlier one reaches it
+            if (epoch >= from) return (true, index);
+        }
+        return (false, 0);
+    }
+
+    function _tenure(uint256 index, uint256 from, uint256 to) internal pure returns (uint256) {
+        return index | (from << 8) | (to << 48);
+    }
+
+    function _fromOf(uint256 t) internal pure returns (uint256) {
+        return uint40(t >> 8);
+    }
+
+    function _untenure(uint256 t) internal pure returns (uint8 index, uint256 from, uint256 to) {
+        return (uint8(t), uint40(t >> 8), uint40(t >> 48));
+    }
+
+    /// @dev Index of the lowest set bit of `x` (x != 0), by halving.
+    function _lowestBit(uint256 x) internal pure returns (uint256 r) {
+        x &= ~x + 1;
+        if (x >> 128 != 0) (x, r) = (x >> 128, r + 128);
+        if (x >> 64 != 0) (x, r) = (x >> 64, r + 64);
+        if (x >> 32 != 0) (x, r) = (x >> 32, r + 32);
+        if (x >> 16 != 0) (x, r) = (x >> 16, r + 16);
+        if (x >> 8 != 0) (x, r) = (x >> 8, r + 8);
+        if (x >> 4 != 0) (x, r) = (x >> 4, r + 4);
+        if (x >> 2 != 0) (x, r) = (x >> 2, r + 2);
+        if (x >> 1 != 0) r += 1;
+    }
+
+    function _popCount(uint256 x) internal pure returns (uint256 n) {
+        for (; x != 0; x &= x - 1) ++n;
     }
 
     /// @dev Checks that `a` and `b` are two different results for one request, both validly
@@ -619,30 +926,129 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         if (!_members[operator].known) revert Staking_UnknownOperator(operator);
     }
 
+    /// @dev The signer of `s` under its own ingestor domain, after checking its Instruction[]
+    /// preimage exactly as the ingestor hashes it.
+    function _signerOf(SignedResult calldata s, uint256 which) internal pure returns (address) {
+        bytes32 computed = keccak256(abi.encode(s.instructions));
+        if (computed != s.result.instructionsHash) {
+            revert Staking_InstructionsMismatch(which, s.result.instructionsHash, computed);
+        }
+        bytes32 domain = ResultTypedData.domainSeparator(s.chainId, s.ingestor);
+        return _recover(MessageHashUtils.toTypedDataHash(domain, ResultTypedData.structHash(s.result)), s.signature, which);
+    }
+
+    /// @dev Upper bound of the distinct tokens the proof can name: its MINT and BURN count.
+    function _mintBurnCount(
+        SignedResult calldata origin,
+        SignedResult[] calldata destinations
+    ) internal pure returns (uint256 n) {
+        n = _mintBurns(origin.instructions);
+        for (uint256 i; i < destinations.length; ++i) n += _mintBurns(destinations[i].instructions);
+    }
+
+    function _mintBurns(Instruction[] calldata ix) internal pure returns (uint256 n) {
+        for (uint256 i; i < ix.length; ++i) if (ix[i].op == Ops.MINT || ix[i].op == Ops.BURN) ++n;
+    }
+
+    /// @dev Adds one Result's MINTs (+) and, on the origin, BURNs (-) per token to the tally of
+    /// `n` tokens so far; returns the new count. A Result that is not OK disperses nothing.
+    /// BURNs on a destination move nothing the origin owes (a destination result may only MINT).
+    function _tally(
+        Instruction[] calldata ix,
+        uint8 status,
+        bool isOrigin,
+        address[] memory tokens,
+        int256[] memory excess,
+        uint256 n
+    ) internal pure returns (uint256) {
+        if (status != Ops.STATUS_OK) return n;
+        for (uint256 i; i < ix.length; ++i) {
+            Instruction calldata x = ix[i];
+            address token;
+            int256 delta;
+            if (x.op == Ops.MINT) {
+                token = _mintToken(x.data);
+                delta = int256(x.amount >> 1); // halved: a sum of int256 halves cannot overflow
+            } else if (x.op == Ops.BURN && isOrigin) {
+                token = x.target;
+                delta = -int256(x.amount >> 1);
+            } else continue;
+            if (token == address(0)) continue; // undecodable: the disperser executes no such MINT
+            uint256 t;
+            while (t < n && tokens[t] != token) ++t;
+            if (t == n) tokens[n++] = token;
+            excess[t] += delta;
+        }
+        return n;
+    }
+
+    /// @dev The token of a MINT (`abi.decode(data, (address))` as the disperser reads it), or zero
+    /// when `data` does not decode to an address.
+    function _mintToken(bytes calldata data) internal pure returns (address) {
+        if (data.length < 32) return address(0);
+        uint256 word = uint256(bytes32(data[:32]));
+        return word >> 160 == 0 ? address(uint160(word)) : address(0);
+    }
+
+    /// @dev Whether `token` names `programId` as a controller; a call that fails or returns
+    /// garbage counts as "controls" (not proven otherwise).
+    function _controls(address token, bytes32 programId) internal view returns (bool) {
+        (bool ok, bytes memory ret) = token.staticcall(abi.encodeCall(IOmniToken.isController, (programId)));
+        if (!ok || ret.length != 32) return true;
+        uint256 v = abi.decode(ret, (uint256));
+        return v != 0;
+    }
+
     function _faultKey(address operator, bytes32 faultId) internal pure returns (bytes32) {
         return keccak256(abi.encode(operator, faultId));
     }
 
-    /// @dev Effects of a slash: marks the fault, resets reputation and books `slashBps` of the
-    /// operator's slashable stake against the period's cap. Returns what {_take} must take and
-    /// the reward's part of it.
+    /// @dev Slashes an objective fault about (originChainId, requestId) once: `equivocationSlashBps`
+    /// of the stake, `submitterRewardBps` of that to the caller. Reverts if already slashed.
+    function _slashObjective(
+        address operator,
+        uint256 originChainId,
+        bytes32 requestId
+    ) internal returns (uint256 reward, uint256 remainder) {
+        bytes32 faultId = faultIdOf(originChainId, requestId);
+        bytes32 key = _faultKey(operator, faultId);
+        if (_faultSlashed[key]) revert Staking_AlreadySlashed(operator, originChainId, requestId);
+        // effects all settled before the one external call: a re-entered proof is another proof
+        Rates memory rates = _rates;
+        uint256 total;
+        (total, reward) = _book(operator, faultId, key, rates.equivocationSlashBps, rates.submitterRewardBps, true);
+        remainder = total - reward;
+        _take(operator, total, msg.sender, reward);
+    }
+
+    /// @dev Effects of a slash: marks the fault, resets reputation, remembers when, and books
+    /// `slashBps` of the operator's stake against the period's cap; what the cap does not allow
+    /// now stays owed. Returns what {_take} must take and the reward's part of it.
     function _book(
         address operator,
         bytes32 faultId,
         bytes32 key,
         uint256 slashBps,
-        uint256 rewardBps
+        uint256 rewardBps,
+        bool objective
     ) internal returns (uint256 total, uint256 reward) {
         _faultSlashed[key] = true;
         Member storage m = _members[operator];
         m.reputation = 0;
         m.lastEpoch = uint64(_epoch());
+        m.lastSlashedAt = uint40(block.timestamp);
+        if (objective) m.objectiveFault = true;
         emit ReputationUpdated(operator, 0);
 
-        total = (adapter.slashableStake(operator, block.number) * slashBps) / BPS;
+        // everything still in the adapter (bonded and unbonding): stake leaving soon is still liable
+        total = (adapter.slashableStake(operator, block.timestamp) * slashBps) / BPS;
         (uint256 usedNow, uint256 allowed, uint64 periodPlusOne) = _capState(_capRule);
         if (total > allowed) {
             emit SlashCapped(operator, faultId, total, allowed);
+            uint256 owed = owedSlash[operator] + (total - allowed);
+            owedSlash[operator] = owed;
+            m.owes = true;
+            emit SlashOwed(operator, total - allowed, owed);
             total = allowed;
         }
         // total <= remaining cap < 2^128, so the sum fits

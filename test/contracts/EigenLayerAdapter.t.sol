@@ -38,7 +38,7 @@ abstract contract EigenAdapterBase is BaseTest {
 
     function setUp() public virtual override {
         super.setUp();
-        vm.roll(1_000);
+        _roll(1_000);
         stakeToken = new StandardERC20("Versatus", "VRS", address(this), 1_000_000_000_000e18);
         strategy = new LocalStrategy(IERC20(address(stakeToken)));
         alm = new LocalAllocationManager(DELAY);
@@ -46,6 +46,14 @@ abstract contract EigenAdapterBase is BaseTest {
         set = OperatorSet(address(adapter), SET_ID);
         vm.prank(owner);
         adapter.setSlasher(slasherAcct);
+    }
+
+    /// @dev Moves block number and timestamp together (one second per block, the adapter's
+    /// `secondsPerBlock` here), so the block numbers these tests reason in are also the times the
+    /// adapter's `slashableStake` takes.
+    function _roll(uint256 b) internal {
+        vm.roll(b);
+        vm.warp(b);
     }
 
     function _newAdapter(uint32 setId) internal returns (EigenLayerAdapter) {
@@ -56,7 +64,7 @@ abstract contract EigenAdapterBase is BaseTest {
                 address(0),
                 setId,
                 strategy,
-                address(stakeToken)
+                address(stakeToken), 1
             );
     }
 
@@ -122,18 +130,18 @@ contract EigenLayerAdapterTest is EigenAdapterBase {
     function test_constructor_revertsForBadArguments() public {
         IAllocationManagerLike am = IAllocationManagerLike(address(alm));
         vm.expectRevert(EigenLayerAdapter.Staking_ZeroAddress.selector);
-        new EigenLayerAdapter(owner, IAllocationManagerLike(address(0)), address(0), 1, strategy, address(stakeToken));
+        new EigenLayerAdapter(owner, IAllocationManagerLike(address(0)), address(0), 1, strategy, address(stakeToken), 1);
         vm.expectRevert(EigenLayerAdapter.Staking_ZeroAddress.selector);
-        new EigenLayerAdapter(owner, am, address(0), 1, IStrategyLike(address(0)), address(stakeToken));
+        new EigenLayerAdapter(owner, am, address(0), 1, IStrategyLike(address(0)), address(stakeToken), 1);
         vm.expectRevert(EigenLayerAdapter.Staking_ZeroAddress.selector);
-        new EigenLayerAdapter(owner, am, address(0), 1, strategy, address(0));
+        new EigenLayerAdapter(owner, am, address(0), 1, strategy, address(0), 1);
         address other = address(new StandardERC20("Other", "OTH", address(this), 1));
         vm.expectRevert(
             abi.encodeWithSelector(EigenLayerAdapter.Staking_AssetMismatch.selector, address(stakeToken), other)
         );
-        new EigenLayerAdapter(owner, am, address(0), 1, strategy, other);
+        new EigenLayerAdapter(owner, am, address(0), 1, strategy, other, 1);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableInvalidOwner.selector, address(0)));
-        new EigenLayerAdapter(address(0), am, address(0), 1, strategy, address(stakeToken));
+        new EigenLayerAdapter(address(0), am, address(0), 1, strategy, address(stakeToken), 1);
     }
 
     /// @dev With an external AVS the adapter checks that the set pays it, and needs the AVS's
@@ -147,7 +155,7 @@ contract EigenLayerAdapterTest is EigenAdapterBase {
             avsAcct,
             id,
             strategy,
-            address(stakeToken)
+            address(stakeToken), 1
         );
         assertEq(ext.avs(), avsAcct);
         OperatorSet memory extSet = OperatorSet(avsAcct, id);
@@ -177,7 +185,7 @@ contract EigenLayerAdapterTest is EigenAdapterBase {
             avsAcct,
             id + 1,
             strategy,
-            address(stakeToken)
+            address(stakeToken), 1
         );
         params[0].operatorSetId = id + 1;
         recipients[0] = address(ext2);
@@ -213,21 +221,21 @@ contract EigenLayerAdapterTest is EigenAdapterBase {
         assertEq(adapter.slashableStake(op, b), 100e18);
         assertEq(adapter.slashableStake(op, b + DELAY), 100e18);
 
-        vm.roll(b + 100);
+        _roll(b + 100);
         assertEq(adapter.slashableStake(op, effect - 1), 100e18);
         assertEq(adapter.slashableStake(op, effect), 40e18);
         assertEq(adapter.slashableStake(op, b + 100 + DELAY), 40e18);
         assertEq(adapter.slashableStake(op, b + 100 + DELAY + 1), 0);
 
         // the last slashable block: still all of it, and none of it withdrawable
-        vm.roll(effect - 1);
+        _roll(effect - 1);
         assertEq(adapter.slashableStake(op, block.number), 100e18);
         assertEq(alm.getAllocatableShares(op, strategy), 0);
         vm.prank(op);
         vm.expectRevert(abi.encodeWithSelector(LocalAllocationManager.InsufficientShares.selector, 0, 60e18));
         alm.withdraw(strategy, 60e18);
 
-        vm.roll(effect);
+        _roll(effect);
         assertEq(adapter.slashableStake(op, 0), 40e18);
         assertEq(adapter.slashableStake(op, block.number + DELAY), 40e18);
         assertEq(alm.getAllocatableShares(op, strategy), 60e18);
@@ -241,7 +249,7 @@ contract EigenLayerAdapterTest is EigenAdapterBase {
     function test_slashableStake_clampsBlockToUint32() public {
         address op = operators[0];
         _stake(op, set, 100e18);
-        vm.roll(uint256(type(uint32).max) - 10);
+        _roll(uint256(type(uint32).max) - 10);
         // untilBlock beyond uint32 is asked as type(uint32).max (within the delay horizon)
         assertEq(adapter.slashableStake(op, block.number + 50), 100e18);
         assertEq(adapter.slashableStake(op, block.number), 100e18);
@@ -350,13 +358,13 @@ contract EigenLayerAdapterTest is EigenAdapterBase {
         _stake(op, set, 100e18);
         _allocate(op, set, 40e18); // 60e18 pending
         uint256 effect = block.number + DELAY + 1;
-        vm.roll(effect - 1);
+        _roll(effect - 1);
         assertEq(_slash(op, 50e18, recipient), 50e18); // half
         LocalAllocationManager.Allocation memory a = alm.getAllocation(op, set, strategy);
         assertEq(a.currentAmount, 50e18);
         assertEq(a.pendingDeallocation, 30e18);
         assertEq(adapter.slashableStake(op, effect), 20e18);
-        vm.roll(effect);
+        _roll(effect);
         assertEq(adapter.slashableStake(op, block.number), 20e18);
         assertEq(alm.getAllocatableShares(op, strategy), 30e18);
         vm.prank(op);
@@ -500,7 +508,7 @@ contract EigenLayerAdapterTest is EigenAdapterBase {
         vm.stopPrank();
 
         // anyone clears a due deallocation
-        vm.roll(effect);
+        _roll(effect);
         uint16[] memory num = new uint16[](1);
         num[0] = 1;
         alm.clearDeallocationQueue(op, _strategies(strategy), num);
@@ -533,7 +541,7 @@ contract EigenLayerAdapterTest is EigenAdapterBase {
         }
         uint256 alloc0 = _current(operators[0]);
         if (alloc0 > 1) _allocate(operators[0], set, bound(deallocSeed, 0, alloc0 - 1));
-        vm.roll(block.number + bound(waitSeed, 0, 2 * uint256(DELAY)));
+        _roll(block.number + bound(waitSeed, 0, 2 * uint256(DELAY)));
 
         uint256 toRecipients;
         for (uint256 k; k < 4; ++k) {
@@ -556,7 +564,7 @@ contract EigenLayerAdapterTest is EigenAdapterBase {
         }
 
         // everything not allocated comes back out
-        vm.roll(block.number + DELAY + 1);
+        _roll(block.number + DELAY + 1);
         uint256 withdrawn;
         for (uint256 i; i < 3; ++i) {
             uint256 free = alm.getAllocatableShares(operators[i], strategy);
@@ -676,20 +684,42 @@ contract EigenLayerAdapterRegistryTest is EigenAdapterBase {
         emit log_named_uint("proveEquivocation via EigenLayerAdapter gas, recipients hold the asset", used);
     }
 
-    /// @dev Stake deallocated now is free after DELAY + 1 blocks: a registry window longer than
-    /// DELAY sees no guaranteed stake at all.
-    function test_registry_windowBeyondDeallocationDelayCountsNothing() public {
-        StakingRegistry longWindow = _deployRegistry(regAdapter, uint256(DELAY) + 1);
-        vm.prank(operators[0]);
+    /// @dev Stake deallocated now is free after DELAY + 1 blocks: the registry refuses a window
+    /// longer than DELAY blocks' worth of seconds (the adapter's unbonding period).
+    function test_registry_refusesWindowBeyondDeallocationDelay() public {
+        assertEq(regAdapter.unbondingPeriod(), uint256(DELAY));
         vm.expectRevert(
             abi.encodeWithSelector(
-                IStakingRegistry.Staking_InsufficientStakeForRegistration.selector,
-                operators[0],
-                0,
-                BASE
+                IStakingRegistry.Staking_InvalidSlashableWindow.selector,
+                uint256(DELAY) + 1,
+                uint256(DELAY)
             )
         );
-        longWindow.register();
+        _deployRegistry(regAdapter, uint256(DELAY) + 1);
+    }
+
+    /// @dev With 12-second blocks a horizon of t seconds asks about ceil(t / 12) blocks ahead, and
+    /// DELAY blocks are reported as DELAY * 12 seconds of unbonding.
+    function test_secondsPerBlock_convertsConservatively() public {
+        EigenLayerAdapter slow = new EigenLayerAdapter(
+            owner,
+            IAllocationManagerLike(address(alm)),
+            address(0),
+            9,
+            strategy,
+            address(stakeToken),
+            12
+        );
+        OperatorSet memory slowSet = OperatorSet(address(slow), 9);
+        address op = operators[0];
+        _stake(op, slowSet, 100e18);
+        assertEq(slow.unbondingPeriod(), uint256(DELAY) * 12);
+        assertEq(slow.slashableStake(op, block.timestamp + uint256(DELAY) * 12), 100e18);
+        assertEq(slow.slashableStake(op, block.timestamp + uint256(DELAY) * 12 + 1), 0, "one block too far");
+        _allocate(op, slowSet, 40e18); // 60e18 free from block + DELAY + 1
+        assertEq(slow.slashableStake(op, block.timestamp + uint256(DELAY) * 12), 100e18);
+        vm.expectRevert(abi.encodeWithSelector(EigenLayerAdapter.Staking_InvalidSecondsPerBlock.selector, 0));
+        new EigenLayerAdapter(owner, IAllocationManagerLike(address(alm)), address(0), 10, strategy, address(stakeToken), 0);
     }
 
     /// @dev An operator deallocating drops out of the active set as soon as the deallocation
@@ -698,9 +728,9 @@ contract EigenLayerAdapterRegistryTest is EigenAdapterBase {
         address op = operators[2];
         _allocate(op, regSet, FLOOR); // below the required BASE once it takes effect
         uint256 effect = block.number + DELAY + 1;
-        vm.roll(effect - WINDOW - 1);
+        _roll(effect - WINDOW - 1);
         assertTrue(registry.isActive(op));
-        vm.roll(effect - WINDOW);
+        _roll(effect - WINDOW);
         assertFalse(registry.isActive(op));
     }
 }

@@ -12,16 +12,43 @@ import {IStakingRegistry} from "../../contracts/interfaces/IStakingRegistry.sol"
 import {IOperatorSet} from "../../contracts/interfaces/IOperatorSet.sol";
 import {Instruction, Result, Ops} from "../../contracts/interfaces/IInstruction.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {LedgerRef} from "../../contracts/interfaces/IStakingRegistry.sol";
+
+/// @dev A fee ledger as the oracle's interface promises it (IDisperser.signatureCount): the ingest
+/// path counts one per signer per result under (operator set, asset, share, epoch, index). Tests
+/// book the counts an ingestion would have made.
+contract MockLedger {
+    uint256 public constant LEDGER_EPOCH = 1 hours;
+    mapping(bytes32 => uint256) internal _counts;
+
+    function book(address set, uint256 assetId, uint256 share, uint256 epoch, uint8 index, uint256 n) external {
+        _counts[keccak256(abi.encode(set, assetId, share, epoch, index))] += n;
+    }
+
+    function signatureCount(
+        address set,
+        uint256 assetId,
+        uint256 share,
+        uint256 epoch,
+        uint8 index
+    ) external view returns (uint256) {
+        return _counts[keccak256(abi.encode(set, assetId, share, epoch, index))];
+    }
+}
 
 /// @dev Shared deployment: a native-token adapter, the registry, 4 staked and registered operators.
 abstract contract StakingBase is BaseTest {
-    uint256 internal constant WINDOW = 100;
-    uint256 internal constant ESCALATION = 50;
-    uint256 internal constant UNBONDING = 200;
+    /// @dev Seconds: the challenge window, the longest dispute after it, and unbonding.
+    uint256 internal constant WINDOW = 1 hours;
+    uint256 internal constant ESCALATION = 5 hours;
+    uint256 internal constant UNBONDING = 1 days;
+    uint256 internal constant LEDGER_EPOCH = 1 hours;
+    /// @dev The suite starts at a whole day, so ledger and decay epochs start aligned.
+    uint256 internal constant START = 1_000 days;
     uint256 internal constant BASE = 100e18;
     uint256 internal constant FLOOR = 40e18;
     uint256 internal constant ALPHA = 5_000; // 50% discount at full reputation
-    uint256 internal constant EPOCH = 100;
+    uint256 internal constant EPOCH = 1 days;
     uint256 internal constant GAIN = 100;
     uint256 internal constant MAX_GAIN = 500;
     uint256 internal constant DECAY = 50;
@@ -29,22 +56,27 @@ abstract contract StakingBase is BaseTest {
     uint256 internal constant REWARD_BPS = 2_000;
 
     address internal treasury = makeAddr("treasury");
-    address internal reporter = makeAddr("reporter");
     address internal watcher = makeAddr("watcher");
+    /// @dev A staked watcher that votes (the invariant handler's); `watcher` is a stakeless submitter.
+    address internal voter = makeAddr("voter");
 
     StandardERC20 internal stakeToken;
     NativeStakeAdapter internal adapter;
     StakingRegistry internal registry;
+    MockLedger internal ledger;
+    uint256 internal _shareNonce;
 
     function setUp() public virtual override {
         super.setUp();
         vm.roll(1_000);
+        vm.warp(START);
         stakeToken = new StandardERC20("Versatus", "VRS", address(this), 1_000_000_000e18);
-        adapter = new NativeStakeAdapter(owner, address(stakeToken), WINDOW, ESCALATION, UNBONDING);
+        adapter = new NativeStakeAdapter(owner, address(stakeToken), UNBONDING);
         registry = _deployRegistry(adapter);
+        ledger = new MockLedger();
         vm.startPrank(owner);
         adapter.setSlasher(address(registry));
-        registry.setReporter(reporter, true);
+        registry.setLedger(address(ledger));
         vm.stopPrank();
         for (uint256 i; i < 4; ++i) {
             _stake(operators[i], BASE);
@@ -97,19 +129,66 @@ abstract contract StakingBase is BaseTest {
         c = Result(r.requestId, r.originChainId, r.programId, r.inputHash, r.status, r.instructionsHash, r.bodyHash);
     }
 
+    /// @dev Operator `which`'s signature on `r` under the ingestor domain (`chainId`, `ingestorAddr`).
+    function _signFor(
+        Result memory r,
+        uint256 which,
+        uint256 chainId,
+        address ingestorAddr
+    ) internal view returns (bytes memory) {
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("Versatus"),
+                keccak256("1"),
+                chainId,
+                ingestorAddr
+            )
+        );
+        bytes32 structHash = keccak256(abi.encode(registry.RESULT_TYPEHASH(), r));
+        (uint8 v, bytes32 rr, bytes32 ss) = vm.sign(operatorKeys[which], keccak256(abi.encodePacked("\x19\x01", domain, structHash)));
+        return abi.encodePacked(rr, ss, v);
+    }
+
+    /// @dev Everything `who` has in the adapter (bonded + unbonding).
+    function _heldOf(address who) internal view returns (uint256) {
+        (uint256 bonded, uint256 unbonding, ) = adapter.stakeOf(who);
+        return bonded + unbonding;
+    }
+
     function _proveAs(address submitter, uint256 which, bytes32 requestId) internal {
         (Result memory a, bytes memory sigA, Result memory b, bytes memory sigB) = _equivocation(which, requestId);
         vm.prank(submitter);
         registry.proveEquivocation(a, sigA, b, sigB, block.chainid, address(ingestor));
     }
 
+    /// @dev Books `times` results signed by `op` in the current ledger epoch (as the oracle's
+    /// ingest path would), under a ledger of its own. Returns the ref to accrue later.
+    function _book(address op, uint256 times) internal returns (LedgerRef memory ref) {
+        uint256 epoch = block.timestamp / LEDGER_EPOCH;
+        (bool held, uint8 index) = registry.indexIn(op, epoch);
+        require(held, "no index held now");
+        ref = LedgerRef(0, ++_shareNonce, epoch);
+        ledger.book(address(registry), ref.assetId, ref.share, epoch, index, times);
+    }
+
+    /// @dev Warps to when ledger epoch `epoch` matures (over and past the slashable window).
+    function _mature(uint256 epoch) internal {
+        uint256 at = (epoch + 1) * LEDGER_EPOCH + WINDOW + ESCALATION;
+        if (block.timestamp < at) vm.warp(at);
+    }
+
+    function _accrue(address op, LedgerRef memory ref) internal {
+        LedgerRef[] memory refs = new LedgerRef[](1);
+        refs[0] = ref;
+        registry.accrueReputation(op, refs);
+    }
+
+    /// @dev `op` earns reputation for `times` results: booked now, accrued once mature (time moves on).
     function _report(address op, uint256 times) internal {
-        address[] memory list = new address[](1);
-        list[0] = op;
-        for (uint256 i; i < times; ++i) {
-            vm.prank(reporter);
-            registry.recordFinalized(list);
-        }
+        LedgerRef memory ref = _book(op, times);
+        _mature(ref.epoch);
+        _accrue(op, ref);
     }
 }
 
@@ -130,15 +209,17 @@ contract StakingTest is StakingBase {
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, stranger));
         registry.setThreshold(3);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, stranger));
-        registry.setReporter(stranger, true);
+        registry.setLedger(stranger);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, stranger));
         registry.setStakeParams(1, 0, 0);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, stranger));
         registry.setReputationParams(1, 0, 0, 0);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, stranger));
         registry.setSlashParams(1, 0, stranger);
-        vm.expectRevert(abi.encodeWithSelector(IStakingRegistry.Staking_NotReporter.selector, stranger));
-        registry.recordFinalized(new address[](0));
+        vm.expectRevert(
+            abi.encodeWithSelector(IStakingRegistry.Staking_NotDisputeModule.selector, stranger, address(0))
+        );
+        registry.slashWatcher(stranger, 1);
         vm.stopPrank();
 
         // the owner cannot slash either, and the slasher is set once
@@ -175,11 +256,25 @@ contract StakingTest is StakingBase {
         vm.stopPrank();
     }
 
-    function test_adapter_revertsWhenUnbondingShorterThanWindowPlusEscalation() public {
+    function test_adapter_revertsWithoutUnbondingPeriod() public {
+        vm.expectRevert(abi.encodeWithSelector(INativeStakeAdapter.Staking_UnbondingTooShort.selector, 0, 1));
+        new NativeStakeAdapter(owner, address(stakeToken), 0);
+    }
+
+    /// @dev Units: the registry refuses a slashable window (seconds) longer than the adapter's
+    /// unbonding period (seconds): an upheld dispute must never find the stake gone.
+    function test_registry_refusesWindowLongerThanUnbonding() public {
+        NativeStakeAdapter shortAdapter = new NativeStakeAdapter(owner, address(stakeToken), WINDOW + ESCALATION - 1);
         vm.expectRevert(
-            abi.encodeWithSelector(INativeStakeAdapter.Staking_UnbondingTooShort.selector, 149, WINDOW, ESCALATION)
+            abi.encodeWithSelector(
+                IStakingRegistry.Staking_InvalidSlashableWindow.selector,
+                WINDOW + ESCALATION,
+                WINDOW + ESCALATION - 1
+            )
         );
-        new NativeStakeAdapter(owner, address(stakeToken), WINDOW, ESCALATION, 149);
+        _deployRegistry(shortAdapter);
+        assertEq(registry.slashableWindow(), WINDOW + ESCALATION);
+        assertLe(registry.slashableWindow(), adapter.unbondingPeriod());
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -191,24 +286,24 @@ contract StakingTest is StakingBase {
         uint256 before = stakeToken.balanceOf(op);
         vm.prank(op);
         vm.expectEmit(address(adapter));
-        emit INativeStakeAdapter.UnbondRequested(op, 30e18, 30e18, block.number + UNBONDING);
+        emit INativeStakeAdapter.UnbondRequested(op, 30e18, 30e18, block.timestamp + UNBONDING);
         adapter.requestUnbond(30e18);
         (uint256 bonded, uint256 unbonding, uint256 unlock) = adapter.stakeOf(op);
         assertEq(bonded, 70e18);
         assertEq(unbonding, 30e18);
-        assertEq(unlock, block.number + UNBONDING);
+        assertEq(unlock, block.timestamp + UNBONDING);
         // unbonding stake still slashable until its unlock block, not at it
         assertEq(adapter.slashableStake(op, unlock - 1), 100e18);
         assertEq(adapter.slashableStake(op, unlock), 70e18);
 
-        vm.roll(unlock - 1);
+        vm.warp(unlock - 1);
         vm.prank(op);
         vm.expectRevert(
             abi.encodeWithSelector(INativeStakeAdapter.Staking_StillBonded.selector, op, unlock, unlock - 1)
         );
         adapter.withdraw();
 
-        vm.roll(unlock);
+        vm.warp(unlock);
         vm.prank(op);
         adapter.withdraw();
         assertEq(stakeToken.balanceOf(op), before + 30e18);
@@ -228,12 +323,12 @@ contract StakingTest is StakingBase {
         address op = operators[0];
         vm.prank(op);
         adapter.requestUnbond(10e18);
-        vm.roll(block.number + 150);
+        vm.warp(block.timestamp + UNBONDING / 2);
         vm.prank(op);
         adapter.requestUnbond(10e18);
         (, uint256 unbonding, uint256 unlock) = adapter.stakeOf(op);
         assertEq(unbonding, 20e18);
-        assertEq(unlock, block.number + UNBONDING);
+        assertEq(unlock, block.timestamp + UNBONDING);
     }
 
     function test_unbond_makesOperatorInactive() public {
@@ -241,13 +336,13 @@ contract StakingTest is StakingBase {
         assertTrue(registry.isActive(op));
         vm.prank(op);
         adapter.requestUnbond(1);
-        uint256 unlock = block.number + UNBONDING;
+        uint256 unlock = block.timestamp + UNBONDING;
         // the unbonding wei still backs the slashable window for a while...
         assertTrue(registry.isActive(op));
-        vm.roll(unlock - (WINDOW + ESCALATION) - 1);
+        vm.warp(unlock - (WINDOW + ESCALATION) - 1);
         assertTrue(registry.isActive(op));
         // ...and stops counting once it could be withdrawn before the window ends
-        vm.roll(unlock - (WINDOW + ESCALATION));
+        vm.warp(unlock - (WINDOW + ESCALATION));
         assertFalse(registry.isActive(op));
         address[] memory signers = new address[](1);
         signers[0] = op;
@@ -256,7 +351,7 @@ contract StakingTest is StakingBase {
     }
 
     function test_eth_adapterDepositAndSlash() public {
-        NativeStakeAdapter ethAdapter = new NativeStakeAdapter(owner, address(0), WINDOW, ESCALATION, UNBONDING);
+        NativeStakeAdapter ethAdapter = new NativeStakeAdapter(owner, address(0), UNBONDING);
         StakingRegistry ethRegistry = _deployRegistry(ethAdapter);
         vm.prank(owner);
         ethAdapter.setSlasher(address(ethRegistry));
@@ -290,7 +385,7 @@ contract StakingTest is StakingBase {
     /// @dev A submitter (or challenger) that refuses ETH must not be able to make a slash revert:
     /// its reward is credited instead.
     function test_eth_rewardRefusedIsCreditedNotReverted() public {
-        NativeStakeAdapter ethAdapter = new NativeStakeAdapter(owner, address(0), WINDOW, ESCALATION, UNBONDING);
+        NativeStakeAdapter ethAdapter = new NativeStakeAdapter(owner, address(0), UNBONDING);
         StakingRegistry ethRegistry = _deployRegistry(ethAdapter);
         vm.prank(owner);
         ethAdapter.setSlasher(address(ethRegistry));
@@ -380,15 +475,18 @@ contract StakingTest is StakingBase {
     function test_requiredStake_fallsWithReputation_cappedPerEpoch_resetsOnSlash() public {
         address op = operators[0];
         assertEq(registry.requiredStake(op), BASE);
-        _report(op, 3);
+        LedgerRef memory r1 = _book(op, 3);
+        LedgerRef memory r2 = _book(op, 10); // same ledger epoch, another ledger (share size)
+        _mature(r1.epoch);
+        _accrue(op, r1);
         assertEq(registry.reputationOf(op), 300);
         // 100e18 * (1 - 0.5 * 0.03)
         assertEq(registry.requiredStake(op), 98.5e18);
-        _report(op, 10); // capped at MAX_GAIN this epoch
+        _accrue(op, r2); // capped at MAX_GAIN for that ledger epoch
         assertEq(registry.reputationOf(op), MAX_GAIN);
         assertEq(registry.requiredStake(op), 97.5e18);
 
-        vm.roll(block.number + EPOCH); // next epoch: decays by DECAY, can gain again
+        vm.warp(block.timestamp + EPOCH); // next decay epoch: decays by DECAY; a new ledger epoch can gain
         assertEq(registry.reputationOf(op), MAX_GAIN - DECAY);
         _report(op, 1);
         assertEq(registry.reputationOf(op), MAX_GAIN - DECAY + GAIN);
@@ -399,7 +497,7 @@ contract StakingTest is StakingBase {
         uint256 required = registry.requiredStake(op);
         vm.prank(op);
         adapter.requestUnbond(BASE - required);
-        vm.roll(block.number + UNBONDING);
+        vm.warp(block.timestamp + UNBONDING);
         vm.prank(op);
         adapter.withdraw();
         assertEq(_bonded(op), required);
@@ -421,17 +519,15 @@ contract StakingTest is StakingBase {
         _report(op, 1);
         assertEq(registry.reputationOf(op), 10_000);
         assertEq(registry.requiredStake(op), 90e18); // 0 without the floor
-        vm.roll(block.number + EPOCH * 1_000);
+        vm.warp(block.timestamp + EPOCH * 1_000);
         assertEq(registry.reputationOf(op), 0);
         assertEq(registry.requiredStake(op), BASE);
     }
 
-    function test_recordFinalized_revertsForUnknownOperator() public {
-        address[] memory list = new address[](1);
-        list[0] = makeAddr("nobody");
-        vm.prank(reporter);
-        vm.expectRevert(abi.encodeWithSelector(IStakingRegistry.Staking_UnknownOperator.selector, list[0]));
-        registry.recordFinalized(list);
+    function test_accrueReputation_revertsForUnknownOperator() public {
+        address nobody = makeAddr("nobody");
+        vm.expectRevert(abi.encodeWithSelector(IStakingRegistry.Staking_UnknownOperator.selector, nobody));
+        registry.accrueReputation(nobody, new LedgerRef[](0));
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -610,7 +706,7 @@ contract StakingTest is StakingBase {
         vm.prank(op);
         adapter.requestUnbond(unbond);
         uint256 wait = bound(waitSeed, 0, 2 * UNBONDING);
-        vm.roll(block.number + wait);
+        vm.warp(block.timestamp + wait);
         vm.prank(op);
         if (wait < UNBONDING) {
             vm.expectRevert();
@@ -661,6 +757,8 @@ contract StakingHandler is Test {
     uint256 public toSubmitter;
     uint256 public toTreasury;
     uint256 public doubleSlashes;
+    uint256 public watcherDeposited;
+    uint256 public watcherTaken;
     uint256 internal nonce;
 
     constructor(StakingInvariantTest t_, StandardERC20 token_, NativeStakeAdapter adapter_, StakingRegistry registry_) {
@@ -691,13 +789,54 @@ contract StakingHandler is Test {
 
     function withdraw(uint256 who, uint256 wait) external {
         address op = t.operatorAt(who % 4);
-        vm.roll(block.number + bound(wait, 0, 300));
+        vm.warp(block.timestamp + bound(wait, 0, 300));
         (, uint256 unbonding, uint256 unlock) = adapter.stakeOf(op);
-        if (unbonding == 0 || block.number < unlock) return;
+        if (unbonding == 0 || block.timestamp < unlock) return;
         uint256 before = token.balanceOf(op);
         vm.prank(op);
         adapter.withdraw();
         withdrawn += token.balanceOf(op) - before;
+    }
+
+    /// @dev The dispute module slashes `who` for the fault of request `nonce` (or a new one): it
+    /// shares the fault id with equivocation, so at most one of them takes anything.
+    function disputeSlash(uint256 who, bool repeat, uint256 bps) external {
+        address op = t.operatorAt(who % 4);
+        bytes32 requestId = keccak256(abi.encode("inv", repeat ? nonce : ++nonce));
+        bytes32 faultId = registry.faultIdOf(block.chainid, requestId);
+        bool already = registry.faultSlashed(op, faultId);
+        address submitter = t.submitterAddr();
+        uint256 s0 = token.balanceOf(submitter);
+        uint256 t0 = adapter.slashedOwed(t.treasuryAddr());
+        vm.prank(registry.disputeModule());
+        (uint256 reward, uint256 remainder) = registry.slashFault(op, faultId, bound(bps, 0, 10_000), submitter, 2_000);
+        if (already && reward + remainder != 0) ++doubleSlashes;
+        toSubmitter += token.balanceOf(submitter) - s0;
+        toTreasury += adapter.slashedOwed(t.treasuryAddr()) - t0;
+    }
+
+    /// @dev The watcher stakes more and (re)registers.
+    function watcherStake(uint256 amount) external {
+        address w = t.watcherAddr();
+        amount = bound(amount, 1, 100e18);
+        deal(address(token), w, amount);
+        vm.startPrank(w);
+        token.approve(address(adapter), amount);
+        adapter.deposit(amount);
+        if (!registry.isWatcher(w)) registry.registerWatcher();
+        vm.stopPrank();
+        watcherDeposited += amount;
+    }
+
+    /// @dev The dispute module slashes the watcher (a vote against the outcome).
+    function watcherSlash(uint256 bps) external {
+        address w = t.watcherAddr();
+        if (!registry.wasWatcher(w)) return;
+        uint256 t0 = adapter.slashedOwed(t.treasuryAddr());
+        vm.prank(registry.disputeModule());
+        uint256 taken = registry.slashWatcher(w, bound(bps, 0, 10_000));
+        watcherTaken += taken;
+        toTreasury += adapter.slashedOwed(t.treasuryAddr()) - t0;
     }
 
     function equivocate(uint256 who, bool repeat) external {
@@ -707,7 +846,7 @@ contract StakingHandler is Test {
         address submitter = t.submitterAddr();
         uint256 s0 = token.balanceOf(submitter);
         uint256 t0 = adapter.slashedOwed(t.treasuryAddr());
-        bool already = registry.equivocationSlashed(t.operatorAt(i), block.chainid, requestId);
+        bool already = registry.faultSlashed(t.operatorAt(i), registry.faultIdOf(block.chainid, requestId));
         address ingestorAddr = t.ingestorAddr(); // before the prank: an external call would use it up
         vm.prank(submitter);
         try registry.proveEquivocation(a, sigA, b, sigB, block.chainid, ingestorAddr) {
@@ -724,6 +863,8 @@ contract StakingInvariantTest is StakingBase {
     function setUp() public override {
         super.setUp();
         handler = new StakingHandler(this, stakeToken, adapter, registry);
+        vm.prank(owner);
+        registry.setDisputeModule(makeAddr("disputeModule"));
         targetContract(address(handler));
     }
 
@@ -733,6 +874,10 @@ contract StakingInvariantTest is StakingBase {
 
     function submitterAddr() external view returns (address) {
         return watcher;
+    }
+
+    function watcherAddr() external view returns (address) {
+        return voter;
     }
 
     function treasuryAddr() external view returns (address) {
@@ -758,14 +903,31 @@ contract StakingInvariantTest is StakingBase {
             (uint256 bonded, uint256 unbonding, ) = adapter.stakeOf(operators[i]);
             sum += bonded + unbonding;
         }
+        (uint256 wBonded, uint256 wUnbonding, ) = adapter.stakeOf(voter);
+        sum += wBonded + wUnbonding;
         uint256 held = stakeToken.balanceOf(address(adapter));
         assertEq(adapter.totalStaked(), sum);
         assertEq(adapter.totalOwed(), adapter.slashedOwed(treasury));
         assertEq(held, sum + adapter.totalOwed(), "the adapter holds the stakes and the credited slashes");
-        assertEq(held, 4 * BASE + handler.deposited() - handler.withdrawn() - handler.toSubmitter());
+        assertEq(
+            held,
+            4 * BASE + handler.deposited() + handler.watcherDeposited() - handler.withdrawn() - handler.toSubmitter()
+        );
         assertEq(stakeToken.balanceOf(watcher), handler.toSubmitter());
         assertEq(adapter.slashedOwed(treasury), handler.toTreasury());
+    }
+
+    /// @dev One fault (one request) slashes an operator once, whatever the claim kinds.
+    function invariant_oneSlashPerFault() public view {
         assertEq(handler.doubleSlashes(), 0);
+    }
+
+    /// @dev Watcher stake at risk: what the watcher holds in the adapter is exactly what it
+    /// deposited minus what votes against the outcome took (all of which went to the treasury).
+    function invariant_watcherStakeAccounted() public view {
+        (uint256 bonded, uint256 unbonding, ) = adapter.stakeOf(voter);
+        assertEq(bonded + unbonding, handler.watcherDeposited() - handler.watcherTaken());
+        assertLe(registry.totalWatcherWeight(), bonded + unbonding);
     }
 }
 
