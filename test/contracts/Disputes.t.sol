@@ -551,11 +551,12 @@ contract DisputeTest is DisputeBase {
         uint256 seq = disputes.disputeOf(id).challengeSeq;
         _commitChallenge(challenger, r, IDisputeManager.Kind.WrongResult, CORRECT, "again");
         _nextBlock();
+        bytes32 resultHash = disputes.resultHashOf(r);
         vm.prank(challenger);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IDisputeManager.Dispute_AlreadyChallenged.selector,
-                disputes.resultHashOf(r),
+                resultHash,
                 CORRECT,
                 id,
                 seq,

@@ -58,11 +58,12 @@ contract ChallengesAttackTest is DisputeBase {
         disputes.challenge{value: BOND}(r, signers, WRONG, CORRECT, "copy");
         uint256 id = _reveal(challenger, r, signers, WRONG, CORRECT, SALT);
         _nextBlock();
+        bytes32 resultHash = disputes.resultHashOf(r);
         vm.prank(copier);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IDisputeManager.Dispute_AlreadyChallenged.selector,
-                disputes.resultHashOf(r),
+                resultHash,
                 CORRECT,
                 id,
                 honestSeq,
@@ -135,8 +136,9 @@ contract ChallengesAttackTest is DisputeBase {
 
     function _ingestedFor(bytes32 id) internal returns (Result memory r, address[] memory signers) {
         r = _result(id, block.chainid, 0, _one(_transfer(payee, 0.5 ether)));
+        bytes[] memory sigs = _sign(r, _three());
         vm.prank(poster);
-        ingestor.ingest(r, _one(_transfer(payee, 0.5 ether)), _sign(r, _three()), hex"00");
+        ingestor.ingest(r, _one(_transfer(payee, 0.5 ether)), sigs, hex"00");
         signers = _sorted(_three());
         recorder.record(r, signers);
     }
