@@ -718,6 +718,44 @@ contract DisputeTest is DisputeBase {
         assertEq(ingestor.ingestedAt(REMOTE_CHAIN, r.requestId), 0);
     }
 
+    /// @dev Gas of each step (execution only, warm-ish test state): printed for the README table.
+    function test_gas_commitChallengeVoteResolve() public {
+        (Result memory r, address[] memory signers) = _ingested();
+        bytes32 c = disputes.challengeCommitment(
+            challenger,
+            r.originChainId,
+            r.requestId,
+            IDisputeManager.Kind.WrongResult,
+            CORRECT,
+            SALT
+        );
+        vm.prank(challenger);
+        uint256 g = gasleft();
+        disputes.commitChallenge(c);
+        emit log_named_uint("commitChallenge gas", g - gasleft());
+        _nextBlock();
+        vm.prank(challenger);
+        g = gasleft();
+        uint256 id = disputes.challenge{value: BOND}(r, signers, IDisputeManager.Kind.WrongResult, CORRECT, SALT);
+        emit log_named_uint("challenge (reveal, 3 signers) gas", g - gasleft());
+        bytes32 vc = disputes.voteCommitment(id, watchers[1], false, _salt(1));
+        for (uint256 w; w < 3; w += 2) _commit(id, w, true);
+        vm.prank(watchers[1]);
+        g = gasleft();
+        disputes.commitVote(id, vc);
+        emit log_named_uint("commitVote gas", g - gasleft());
+        _toReveal(id);
+        for (uint256 w; w < 3; w += 2) _revealVote(id, w, true);
+        vm.prank(watchers[1]);
+        g = gasleft();
+        disputes.revealVote(id, false, _salt(1));
+        emit log_named_uint("revealVote gas", g - gasleft());
+        _toEnd(id);
+        g = gasleft();
+        disputes.resolve(id);
+        emit log_named_uint("resolve (upheld, 3 signers and 1 wrong voter slashed) gas", g - gasleft());
+    }
+
     /*//////////////////////////////////////////////////////////////
                                  FUZZ
     //////////////////////////////////////////////////////////////*/
