@@ -77,7 +77,7 @@ async function chainOf(connection: NetworkConnection): Promise<AttackChain> {
   const { ethers } = connection;
   const addresses = (await deploySuite(
     connection,
-    localDeployConfig({ omniToken: undefined }),
+    localDeployConfig({ omniToken: undefined, staking: undefined }),
     new DeploymentStore(undefined),
   )) as Record<string, string>;
   const signers = await ethers.getSigners();
