@@ -1,37 +1,69 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
-import {Test} from "forge-std/Test.sol";
 import {StakingBase} from "./Staking.t.sol";
 import {DisputeManager} from "../../contracts/staking/DisputeManager.sol";
 import {IDisputeManager} from "../../contracts/interfaces/IDisputeManager.sol";
 import {IStakingRegistry} from "../../contracts/interfaces/IStakingRegistry.sol";
 import {IOperatorSet} from "../../contracts/interfaces/IOperatorSet.sol";
+import {IInstructionIngestor} from "../../contracts/interfaces/IInstructionIngestor.sol";
 import {IExecutableOracle} from "../../contracts/interfaces/IExecutableOracle.sol";
-import {Instruction, Result, Ops} from "../../contracts/interfaces/IInstruction.sol";
+import {InstructionIngestor} from "../../contracts/InstructionIngestor.sol";
+import {Instruction, Result, Ops, ResultTypedData} from "../../contracts/interfaces/IInstruction.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
+/// @dev Stands in for the ingestor's `ingestionOf` until the ingestor records the signers itself:
+/// the ingestion time comes from the real ingestor, the commitment is computed exactly as the plan
+/// says the ingestor does (`ResultTypedData.signersCommitment(structHash(r), signers)`, signers
+/// ascending as accepted).
+contract IngestionRecorder {
+    InstructionIngestor internal immutable real;
+    mapping(bytes32 key => bytes32) internal _commitments;
+
+    constructor(InstructionIngestor real_) {
+        real = real_;
+    }
+
+    function record(Result calldata r, address[] calldata signers) external {
+        _commitments[keccak256(abi.encode(r.originChainId, r.requestId))] = ResultTypedData.signersCommitment(
+            ResultTypedData.structHash(r),
+            signers
+        );
+    }
+
+    function ingestionOf(uint256 originChainId, bytes32 requestId) external view returns (uint256, bytes32) {
+        return (real.ingestedAt(originChainId, requestId), _commitments[keccak256(abi.encode(originChainId, requestId))]);
+    }
+}
+
 /// @dev The staking suite plus a DisputeManager as the registry's dispute module, the ingestor
-/// reading the registry, and three staked watchers (weights 30, 20, 10).
+/// reading the registry, and three staked watchers (weights 30, 20, 10 of 60).
 abstract contract DisputeBase is StakingBase {
     uint256 internal constant BOND = 1 ether;
-    uint256 internal constant CHALLENGE_WINDOW = 1 hours;
-    uint256 internal constant COMMIT = 30 minutes;
-    uint256 internal constant REVEAL = 30 minutes;
+    uint256 internal constant CHALLENGE_WINDOW = 30;
+    uint256 internal constant COMMIT = 10;
+    uint256 internal constant REVEAL = 10;
+    uint256 internal constant MAX_EXT = 2;
+    uint256 internal constant MIN_PART_BPS = 5_000; // 30 of the 60 watcher weight
+    uint256 internal constant QUORUM_BPS = 6_600; // 40 of 60 upholds, 30 of 50 does not
     uint256 internal constant WRONG_BPS = 5_000;
     uint256 internal constant UNAVAILABLE_BPS = 1_000;
     uint256 internal constant CHALLENGER_BPS = 3_000;
+    uint256 internal constant WRONG_VOTE_BPS = 2_000;
     uint256 internal constant BURN_BPS = 5_000;
     uint256 internal constant WATCHER_MIN = 10e18;
 
     DisputeManager internal disputes;
+    IngestionRecorder internal recorder;
     address[3] internal watchers;
     address internal challenger = makeAddr("challenger");
     bytes32 internal constant CORRECT = keccak256("the correct body");
+    bytes32 internal constant SALT = keccak256("challenge salt");
 
     function setUp() public virtual override {
         super.setUp();
-        disputes = new DisputeManager(owner, registry, ingestor, _params());
+        recorder = new IngestionRecorder(ingestor);
+        disputes = new DisputeManager(owner, registry, IInstructionIngestor(address(recorder)), _params());
         vm.startPrank(owner);
         registry.setDisputeModule(address(disputes));
         registry.setWatcherMinStake(WATCHER_MIN);
@@ -46,58 +78,144 @@ abstract contract DisputeBase is StakingBase {
         vm.deal(challenger, 100 ether);
     }
 
-    function _params() internal view returns (DisputeManager.ParamsInput memory) {
+    function _params() internal view returns (IDisputeManager.Params memory) {
         return
-            DisputeManager.ParamsInput(
-                BOND,
-                CHALLENGE_WINDOW,
-                COMMIT,
-                REVEAL,
-                WRONG_BPS,
-                UNAVAILABLE_BPS,
-                CHALLENGER_BPS,
-                BURN_BPS,
-                treasury
-            );
+            IDisputeManager.Params({
+                bond: BOND,
+                challengeWindow: CHALLENGE_WINDOW,
+                commitPeriod: COMMIT,
+                revealPeriod: REVEAL,
+                maxExtensions: MAX_EXT,
+                minParticipationBps: MIN_PART_BPS,
+                upholdQuorumBps: QUORUM_BPS,
+                wrongResultSlashBps: WRONG_BPS,
+                unavailableSlashBps: UNAVAILABLE_BPS,
+                challengerRewardBps: CHALLENGER_BPS,
+                wrongVoteSlashBps: WRONG_VOTE_BPS,
+                bondBurnBps: BURN_BPS,
+                treasury: treasury
+            });
     }
 
     /// @dev A request answered by operators 0, 1, 2 and ingested now.
-    function _ingested() internal returns (Result memory r, bytes[] memory sigs) {
+    function _ingested() internal returns (Result memory r, address[] memory signers) {
+        return _ingestedBy(_three());
+    }
+
+    /// @dev A request answered and ingested with the signatures of operators `which`; the recorder
+    /// keeps what the ingestor accepted.
+    function _ingestedBy(uint256[] memory which) internal returns (Result memory r, address[] memory signers) {
         bytes32 id = _requestEth(1 ether);
         Instruction[] memory ix = _one(_transfer(payee, 0.5 ether));
         r = _result(id, block.chainid, Ops.STATUS_OK, ix);
-        sigs = _sign(r, _three());
+        bytes[] memory sigs = _sign(r, which);
         vm.prank(poster);
         ingestor.ingest(r, ix, sigs, hex"00");
+        signers = _sorted(which);
+        recorder.record(r, signers);
     }
 
-    function _challenge(Result memory r, bytes[] memory sigs) internal returns (uint256) {
-        vm.prank(challenger);
-        return disputes.challenge{value: BOND}(r, sigs, IDisputeManager.Kind.WrongResult, CORRECT);
+    function _sorted(uint256[] memory which) internal view returns (address[] memory s) {
+        s = new address[](which.length);
+        for (uint256 i; i < which.length; ++i) s[i] = operators[which[i]];
+        for (uint256 i = 1; i < s.length; ++i)
+            for (uint256 j = i; j > 0 && s[j - 1] > s[j]; --j) (s[j - 1], s[j]) = (s[j], s[j - 1]);
+    }
+
+    /// @dev One block later, one second later.
+    function _nextBlock() internal {
+        vm.roll(block.number + 1);
+        vm.warp(block.timestamp + 1);
+    }
+
+    function _commitChallenge(
+        address who,
+        Result memory r,
+        IDisputeManager.Kind kind,
+        bytes32 claim,
+        bytes32 salt
+    ) internal returns (uint256 seq) {
+        bytes32 c = disputes.challengeCommitment(who, r.originChainId, r.requestId, kind, claim, salt);
+        vm.prank(who);
+        return disputes.commitChallenge(c);
+    }
+
+    function _reveal(
+        address who,
+        Result memory r,
+        address[] memory signers,
+        IDisputeManager.Kind kind,
+        bytes32 claim,
+        bytes32 salt
+    ) internal returns (uint256) {
+        vm.prank(who);
+        return disputes.challenge{value: BOND}(r, signers, kind, claim, salt);
+    }
+
+    /// @dev `who` commits, and reveals one block later.
+    function _openAs(
+        address who,
+        Result memory r,
+        address[] memory signers,
+        IDisputeManager.Kind kind,
+        bytes32 claim
+    ) internal returns (uint256) {
+        _commitChallenge(who, r, kind, claim, SALT);
+        _nextBlock();
+        return _reveal(who, r, signers, kind, claim, SALT);
+    }
+
+    function _challenge(Result memory r, address[] memory signers) internal returns (uint256) {
+        return _openAs(challenger, r, signers, IDisputeManager.Kind.WrongResult, CORRECT);
+    }
+
+    function _salt(uint256 w) internal pure returns (bytes32) {
+        return keccak256(abi.encode("salt", w));
     }
 
     function _commit(uint256 id, uint256 w, bool upholds) internal {
-        bytes32 commitment = disputes.voteCommitment(id, watchers[w], upholds, keccak256(abi.encode("salt", w)));
+        bytes32 commitment = disputes.voteCommitment(id, watchers[w], upholds, _salt(w));
         vm.prank(watchers[w]); // after computing the commitment: an external call would use the prank up
         disputes.commitVote(id, commitment);
     }
 
-    function _reveal(uint256 id, uint256 w, bool upholds) internal {
+    function _revealVote(uint256 id, uint256 w, bool upholds) internal {
         vm.prank(watchers[w]);
-        disputes.revealVote(id, upholds, keccak256(abi.encode("salt", w)));
+        disputes.revealVote(id, upholds, _salt(w));
     }
 
-    /// @dev Every watcher in `votes` (0 absent, 1 uphold, 2 reject) commits, then reveals.
+    /// @dev Into the reveal phase of the current round.
+    function _toReveal(uint256 id) internal {
+        (uint256 commitEnd, , ) = disputes.phasesOf(id);
+        vm.warp(commitEnd + 1);
+        vm.roll(block.number + 1);
+    }
+
+    /// @dev Past the current round's reveal phase and the result's window.
+    function _toEnd(uint256 id) internal {
+        (, uint256 revealEnd, ) = disputes.phasesOf(id);
+        uint256 windowEnd = disputes.disputeOf(id).windowEnd;
+        vm.warp((revealEnd > windowEnd ? revealEnd : windowEnd) + 1);
+        vm.roll(block.number + 1);
+    }
+
+    /// @dev Every watcher in `votes` (0 absent, 1 uphold, 2 reject) commits, then reveals; then
+    /// the round ends.
     function _vote(uint256 id, uint8[3] memory votes) internal {
         for (uint256 w; w < 3; ++w) if (votes[w] != 0) _commit(id, w, votes[w] == 1);
-        vm.warp(block.timestamp + COMMIT + 1);
-        for (uint256 w; w < 3; ++w) if (votes[w] != 0) _reveal(id, w, votes[w] == 1);
-        vm.warp(block.timestamp + REVEAL);
+        _toReveal(id);
+        for (uint256 w; w < 3; ++w) if (votes[w] != 0) _revealVote(id, w, votes[w] == 1);
+        _toEnd(id);
     }
 
     function _stakeOf(address who) internal view returns (uint256) {
         (uint256 bonded, uint256 unbonding, ) = adapter.stakeOf(who);
         return bonded + unbonding;
+    }
+
+    function _allStakes() internal view returns (uint256[4] memory ops, uint256[3] memory ws) {
+        for (uint256 i; i < 4; ++i) ops[i] = _stakeOf(operators[i]);
+        for (uint256 i; i < 3; ++i) ws[i] = _stakeOf(watchers[i]);
     }
 }
 
@@ -106,11 +224,10 @@ contract DisputeTest is DisputeBase {
                                OUTCOMES
     //////////////////////////////////////////////////////////////*/
 
-    function test_upheld_slashesEverySignerPaysChallengerAndReturnsBond() public {
-        (Result memory r, bytes[] memory sigs) = _ingested();
-        _report(operators[0], 3);
-        uint256 id = _challenge(r, sigs);
-        _vote(id, [uint8(1), 2, 1]); // 30 + 10 uphold vs 20 reject
+    function test_upheld_slashesEveryRecordedSignerPaysChallengerAndReturnsBond() public {
+        (Result memory r, address[] memory signers) = _ingested();
+        uint256 id = _challenge(r, signers);
+        _vote(id, [uint8(1), 2, 1]); // 30 + 10 uphold vs 20 reject: 66.7 % >= 66 %
         disputes.resolve(id);
 
         uint256 perSigner = (BASE * WRONG_BPS) / 10_000;
@@ -121,7 +238,15 @@ contract DisputeTest is DisputeBase {
         }
         assertEq(_stakeOf(operators[3]), BASE, "the operator that did not sign is untouched");
         assertEq(stakeToken.balanceOf(challenger), 3 * reward, "challenger paid its share of each slash");
-        assertEq(adapter.slashedOwed(treasury), 3 * (perSigner - reward), "treasury credited the rest");
+        uint256 voterSlash = (20e18 * WRONG_VOTE_BPS) / 10_000;
+        assertEq(_stakeOf(watchers[1]), 20e18 - voterSlash, "the watcher that voted against the outcome pays");
+        assertEq(_stakeOf(watchers[0]), 30e18);
+        assertEq(_stakeOf(watchers[2]), 10e18);
+        assertEq(
+            adapter.slashedOwed(treasury),
+            3 * (perSigner - reward) + voterSlash,
+            "treasury credited the rest and the voter's slash"
+        );
         assertEq(disputes.owed(challenger), BOND, "bond returned");
         IDisputeManager.Dispute memory d = disputes.disputeOf(id);
         assertEq(uint256(d.state), uint256(IDisputeManager.State.Upheld));
@@ -138,14 +263,17 @@ contract DisputeTest is DisputeBase {
         assertEq(address(disputes).balance, 0);
     }
 
-    function test_rejected_forfeitsBondWithPartBurnedAndLeavesSignersAlone() public {
-        (Result memory r, bytes[] memory sigs) = _ingested();
-        uint256 id = _challenge(r, sigs);
+    function test_rejected_forfeitsBondSlashesUpholdersAndLeavesSignersAlone() public {
+        (Result memory r, address[] memory signers) = _ingested();
+        uint256 id = _challenge(r, signers);
         _vote(id, [uint8(2), 1, 1]); // 30 reject vs 30 uphold: a tie rejects
         disputes.resolve(id);
 
         assertEq(uint256(disputes.disputeOf(id).state), uint256(IDisputeManager.State.Rejected));
         for (uint256 i; i < 4; ++i) assertEq(_stakeOf(operators[i]), BASE);
+        assertEq(_stakeOf(watchers[0]), 30e18, "the majority keeps its stake");
+        assertEq(_stakeOf(watchers[1]), 20e18 - (20e18 * WRONG_VOTE_BPS) / 10_000, "upholders pay");
+        assertEq(_stakeOf(watchers[2]), 10e18 - (10e18 * WRONG_VOTE_BPS) / 10_000, "upholders pay");
         uint256 burned = (BOND * BURN_BPS) / 10_000;
         assertEq(disputes.totalBurned(), burned);
         assertEq(disputes.owed(treasury), BOND - burned);
@@ -156,269 +284,177 @@ contract DisputeTest is DisputeBase {
         disputes.withdraw();
     }
 
-    function test_noVotes_rejectsTheChallenge() public {
-        (Result memory r, bytes[] memory sigs) = _ingested();
-        uint256 id = _challenge(r, sigs);
-        vm.warp(block.timestamp + COMMIT + REVEAL + 1);
+    function test_noVotes_isExtendedThenDismissedWithTheBondBack() public {
+        (Result memory r, address[] memory signers) = _ingested();
+        uint256 id = _challenge(r, signers);
+        (uint256 commitEnd, uint256 revealEnd, uint256 round) = disputes.phasesOf(id);
+        assertEq(round, 0);
+        vm.warp(revealEnd + 1);
+        (uint256 c1, uint256 r1, uint256 round1) = disputes.phasesOf(id);
+        assertEq(round1, 1, "a silent round is followed by another");
+        assertEq(c1, revealEnd + COMMIT, "scheduled from the previous round's end");
+        assertEq(r1, revealEnd + COMMIT + REVEAL);
+        assertGt(c1, commitEnd);
+
+        _toEnd(id); // past round 1
+        _toEnd(id); // past round 2, the last
+        (, , uint256 last) = disputes.phasesOf(id);
+        assertEq(last, MAX_EXT);
         vm.expectEmit(address(disputes));
-        emit IDisputeManager.DisputeResolved(id, IDisputeManager.State.Rejected, 0, 0, 0, 0, BOND / 2, BOND / 2);
+        emit IDisputeManager.DisputeResolved(id, IDisputeManager.State.Dismissed, 0, 0, 0, 0, 0, 0, 0);
         disputes.resolve(id);
+        assertEq(disputes.owed(challenger), BOND, "never decided against the challenger by default");
+        for (uint256 i; i < 4; ++i) assertEq(_stakeOf(operators[i]), BASE, "nor in its favour");
+        assertEq(disputes.disputeOf(id).round, MAX_EXT);
+    }
+
+    function test_extension_countsEarlierVotesAndDecidesOnceParticipationIsMet() public {
+        (Result memory r, address[] memory signers) = _ingested();
+        uint256 id = _challenge(r, signers);
+        _vote(id, [uint8(0), 0, 1]); // 10 of 60: below the 30 needed
+        vm.expectRevert(); // the next round is running
+        disputes.resolve(id);
+        (, , uint256 round) = disputes.phasesOf(id);
+        assertEq(round, 1);
+        _vote(id, [uint8(1), 0, 0]); // +30: 40 upholding
+        disputes.resolve(id);
+        IDisputeManager.Dispute memory d = disputes.disputeOf(id);
+        assertEq(uint256(d.state), uint256(IDisputeManager.State.Upheld));
+        assertEq(d.upholdWeight, 40e18);
+        assertEq(d.round, 1);
+        assertEq(_stakeOf(operators[0]), BASE - (BASE * WRONG_BPS) / 10_000);
+    }
+
+    function test_bareMajority_isDismissedAndSlashesNoRevealedVoter() public {
+        (Result memory r, address[] memory signers) = _ingested();
+        uint256 id = _challenge(r, signers);
+        _vote(id, [uint8(1), 2, 0]); // 30 uphold vs 20 reject: 60 % < 66 %
+        disputes.resolve(id);
+        assertEq(uint256(disputes.disputeOf(id).state), uint256(IDisputeManager.State.Dismissed));
+        for (uint256 i; i < 4; ++i) assertEq(_stakeOf(operators[i]), BASE);
+        assertEq(_stakeOf(watchers[0]), 30e18);
+        assertEq(_stakeOf(watchers[1]), 20e18);
+        assertEq(disputes.owed(challenger), BOND);
+    }
+
+    function test_unrevealedVote_isSlashedWhateverTheOutcome() public {
+        (Result memory r, address[] memory signers) = _ingested();
+        uint256 id = _challenge(r, signers);
+        _commit(id, 0, true);
+        _commit(id, 1, false);
+        _commit(id, 2, true);
+        _toReveal(id);
+        _revealVote(id, 0, true);
+        _revealVote(id, 2, true); // watcher 1 stays silent
+        _toEnd(id);
+        vm.expectEmit(address(disputes));
+        emit IDisputeManager.VoterSlashed(id, watchers[1], false, (20e18 * WRONG_VOTE_BPS) / 10_000);
+        disputes.resolve(id);
+        assertEq(uint256(disputes.disputeOf(id).state), uint256(IDisputeManager.State.Upheld));
+        assertEq(_stakeOf(watchers[1]), 20e18 - (20e18 * WRONG_VOTE_BPS) / 10_000);
+        assertEq(_stakeOf(watchers[0]), 30e18);
     }
 
     function test_dataUnavailable_upheldSlashesTheSmallerShare() public {
-        (Result memory r, bytes[] memory sigs) = _ingested();
-        vm.prank(challenger);
-        uint256 id = disputes.challenge{value: BOND}(r, sigs, IDisputeManager.Kind.DataUnavailable, bytes32(0));
+        (Result memory r, address[] memory signers) = _ingested();
+        uint256 id = _openAs(challenger, r, signers, IDisputeManager.Kind.DataUnavailable, bytes32(0));
         _vote(id, [uint8(1), 1, 0]);
         disputes.resolve(id);
         uint256 perSigner = (BASE * UNAVAILABLE_BPS) / 10_000;
         for (uint256 i; i < 3; ++i) assertEq(_stakeOf(operators[i]), BASE - perSigner);
     }
 
-    function test_twoUpheldClaimsOnOneResult_slashEachSignerOnce() public {
-        (Result memory r, bytes[] memory sigs) = _ingested();
-        uint256 first = _challenge(r, sigs);
-        vm.prank(challenger);
-        uint256 second = disputes.challenge{value: BOND}(r, sigs, IDisputeManager.Kind.WrongResult, keccak256("x"));
-        for (uint256 w; w < 3; ++w) {
-            _commit(first, w, true);
-            _commit(second, w, true);
-        }
-        vm.warp(block.timestamp + COMMIT + 1);
-        for (uint256 w; w < 3; ++w) {
-            _reveal(first, w, true);
-            _reveal(second, w, true);
-        }
-        vm.warp(block.timestamp + REVEAL);
-        disputes.resolve(first);
-        uint256 afterFirst = _stakeOf(operators[0]);
-        disputes.resolve(second);
-        assertEq(_stakeOf(operators[0]), afterFirst, "one fault, one slash");
-        assertEq(_stakeOf(operators[0]), BASE - (BASE * WRONG_BPS) / 10_000);
-        assertEq(disputes.owed(challenger), 2 * BOND, "both bonds come back");
-    }
-
-    function test_disputeResolvesWithinTwoWindows() public {
-        (Result memory r, bytes[] memory sigs) = _ingested();
-        uint256 id = _challenge(r, sigs);
-        (, uint256 revealEnd) = disputes.phasesOf(id);
-        assertLe(revealEnd - disputes.disputeOf(id).openedAt, 2 * CHALLENGE_WINDOW);
-
-        DisputeManager.ParamsInput memory p = _params();
-        p.commitPeriod = CHALLENGE_WINDOW + 1;
-        p.revealPeriod = CHALLENGE_WINDOW;
-        vm.expectRevert(IDisputeManager.Dispute_InvalidParams.selector);
-        new DisputeManager(owner, registry, ingestor, p);
-    }
-
-    /*//////////////////////////////////////////////////////////////
-                              FINALISATION
-    //////////////////////////////////////////////////////////////*/
-
-    function test_finalize_raisesSignersReputationOnceAfterTheWindow() public {
-        (Result memory r, bytes[] memory sigs) = _ingested();
-        uint256 windowEnd = block.timestamp + CHALLENGE_WINDOW;
+    function test_resolve_waitsForTheChallengeWindow() public {
+        IDisputeManager.Params memory p = _params();
+        p.challengeWindow = 60;
+        p.maxExtensions = 0;
+        vm.prank(owner);
+        disputes.setParams(p);
+        (Result memory r, address[] memory signers) = _ingested();
+        uint256 id = _challenge(r, signers);
+        (, uint256 revealEnd, ) = disputes.phasesOf(id);
+        uint256 windowEnd = disputes.windowEndOf(r.originChainId, r.requestId);
+        assertGt(windowEnd, revealEnd);
+        vm.warp(revealEnd + 1);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IDisputeManager.Dispute_WindowOpen.selector,
                 r.originChainId,
                 r.requestId,
                 windowEnd,
-                block.timestamp
+                revealEnd + 1
             )
         );
-        disputes.finalize(r, sigs);
-
+        disputes.resolve(id);
         vm.warp(windowEnd + 1);
-        disputes.finalize(r, sigs);
-        for (uint256 i; i < 3; ++i) assertEq(registry.reputationOf(operators[i]), GAIN);
-        assertEq(registry.reputationOf(operators[3]), 0);
-        assertTrue(disputes.isFinalized(r.originChainId, r.requestId));
-        assertLt(registry.requiredStake(operators[0]), BASE, "reputation lowers the required stake");
-
-        vm.expectRevert(
-            abi.encodeWithSelector(IDisputeManager.Dispute_AlreadyFinalized.selector, r.originChainId, r.requestId)
-        );
-        disputes.finalize(r, sigs);
-    }
-
-    function test_finalize_waitsForOpenDisputesAndNeverFollowsAnUpheldOne() public {
-        (Result memory r, bytes[] memory sigs) = _ingested();
-        uint256 id = _challenge(r, sigs);
-        _vote(id, [uint8(1), 0, 0]);
-        vm.warp(block.timestamp + CHALLENGE_WINDOW); // past the window; the dispute is not resolved yet
-        bytes32 resultHash = disputes.resultHashOf(r);
-        vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_ResultDisputed.selector, resultHash, 1));
-        disputes.finalize(r, sigs);
         disputes.resolve(id);
-        vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_ResultOverturned.selector, resultHash));
-        disputes.finalize(r, sigs);
-    }
-
-    function test_finalize_afterARejectedChallenge() public {
-        (Result memory r, bytes[] memory sigs) = _ingested();
-        uint256 id = _challenge(r, sigs);
-        _vote(id, [uint8(2), 0, 0]);
-        vm.warp(block.timestamp + CHALLENGE_WINDOW);
-        disputes.resolve(id);
-        disputes.finalize(r, sigs);
-        assertEq(registry.reputationOf(operators[0]), GAIN);
-    }
-
-    function test_finalizeBatch_finalisesWhatItCanAndSkipsTheRest() public {
-        (Result memory a, bytes[] memory sigsA) = _ingested();
-        (Result memory b, bytes[] memory sigsB) = _ingested();
-        (Result memory c, bytes[] memory sigsC) = _ingested();
-        _challenge(b, sigsB); // b stays disputed
-        vm.warp(block.timestamp + CHALLENGE_WINDOW + 1);
-        disputes.finalize(c, sigsC); // c is already final
-
-        Result[] memory rs = new Result[](3);
-        bytes[][] memory sigs = new bytes[][](3);
-        (rs[0], rs[1], rs[2]) = (a, b, c);
-        (sigs[0], sigs[1], sigs[2]) = (sigsA, sigsB, sigsC);
-        vm.expectEmit(address(disputes));
-        emit IDisputeManager.FinalizeSkipped(
-            b.requestId,
-            b.originChainId,
-            IDisputeManager.Dispute_ResultDisputed.selector
-        );
-        vm.expectEmit(address(disputes));
-        emit IDisputeManager.FinalizeSkipped(
-            c.requestId,
-            c.originChainId,
-            IDisputeManager.Dispute_AlreadyFinalized.selector
-        );
-        assertEq(disputes.finalizeBatch(rs, sigs), 1);
-        assertTrue(disputes.isFinalized(a.originChainId, a.requestId));
-        assertFalse(disputes.isFinalized(b.originChainId, b.requestId));
-        assertEq(registry.reputationOf(operators[0]), 2 * GAIN, "a and c raised it, b did not");
-
-        bytes[][] memory short = new bytes[][](2);
-        vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_BatchLengthMismatch.selector, 3, 2));
-        disputes.finalizeBatch(rs, short);
-    }
-
-    /// @dev An operator that registered once, deregistered and took its stake back.
-    function _formerOperator(string memory name) internal returns (address a, uint256 key) {
-        (a, key) = makeAddrAndKey(name);
-        _stake(a, BASE);
-        vm.startPrank(a);
-        registry.register();
-        registry.deregister();
-        adapter.requestUnbond(BASE);
-        vm.roll(block.number + UNBONDING);
-        adapter.withdraw();
-        vm.stopPrank();
-    }
-
-    function test_finalize_refusesAMadeUpResultOfStakelessFormerOperators() public {
-        uint256[] memory keys = new uint256[](3);
-        (, keys[0]) = _formerOperator("former0");
-        (, keys[1]) = _formerOperator("former1");
-        (, keys[2]) = _formerOperator("former2");
-        (Result memory r, bytes[] memory sigs) = _ingested();
-        Result memory fake = _copy(r);
-        fake.bodyHash = keccak256("made up after the window");
-        bytes[] memory fakeSigs = new bytes[](3);
-        address[] memory signers = new address[](3);
-        for (uint256 i; i < 3; ++i) signers[i] = vm.addr(keys[i]);
-        for (uint256 i; i < 3; ++i)
-            for (uint256 j = i + 1; j < 3; ++j)
-                if (signers[j] < signers[i]) {
-                    (signers[i], signers[j]) = (signers[j], signers[i]);
-                    (keys[i], keys[j]) = (keys[j], keys[i]);
-                }
-        for (uint256 i; i < 3; ++i) {
-            (uint8 v, bytes32 rr, bytes32 ss) = vm.sign(keys[i], ingestor.resultDigest(fake));
-            fakeSigs[i] = abi.encodePacked(rr, ss, v);
-        }
-        vm.warp(block.timestamp + CHALLENGE_WINDOW + 1);
-        vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_NotEnoughActiveSigners.selector, 0, 3));
-        disputes.finalize(fake, fakeSigs);
-        disputes.finalize(r, sigs);
-        assertEq(registry.reputationOf(operators[0]), GAIN, "the honest signers keep their reputation");
-        assertEq(registry.reputationOf(signers[0]), 0);
-    }
-
-    function test_finalize_creditsOnlyActiveSigners() public {
-        bytes32 id = _requestEth(1 ether);
-        Instruction[] memory ix = _one(_transfer(payee, 0.5 ether));
-        Result memory r = _result(id, block.chainid, Ops.STATUS_OK, ix);
-        uint256[] memory all = new uint256[](4);
-        (all[0], all[1], all[2], all[3]) = (0, 1, 2, 3);
-        bytes[] memory sigs = _sign(r, all);
-        vm.prank(poster);
-        ingestor.ingest(r, ix, sigs, hex"00");
-
-        vm.prank(operators[0]);
-        adapter.requestUnbond(1); // below the required stake once the unbonding stake unlocks
-        vm.roll(block.number + UNBONDING);
-        assertFalse(registry.isActive(operators[0]));
-        vm.warp(block.timestamp + CHALLENGE_WINDOW + 1);
-        disputes.finalize(r, sigs);
-        assertEq(registry.reputationOf(operators[0]), 0, "inactive: no reputation");
-        for (uint256 i = 1; i < 4; ++i) assertEq(registry.reputationOf(operators[i]), GAIN);
-    }
-
-    function test_evict_anyoneRemovesAStakelessRegistration() public {
-        (address zombie, ) = makeAddrAndKey("zombie");
-        _stake(zombie, BASE);
-        vm.startPrank(zombie);
-        registry.register(); // 5 registered: the last seat under threshold 3
-        adapter.requestUnbond(BASE);
-        vm.roll(block.number + UNBONDING);
-        adapter.withdraw();
-        vm.stopPrank();
-        assertTrue(registry.isRegistered(zombie));
-
-        (address newcomer, ) = makeAddrAndKey("newcomer");
-        _stake(newcomer, BASE);
-        vm.prank(newcomer);
-        vm.expectRevert(abi.encodeWithSelector(IStakingRegistry.Staking_InvalidThreshold.selector, 3, 6));
-        registry.register();
-
-        vm.expectRevert(
-            abi.encodeWithSelector(IStakingRegistry.Staking_StillActive.selector, operators[1], BASE, BASE)
-        );
-        registry.evict(operators[1]);
-        vm.expectEmit(address(registry));
-        emit IStakingRegistry.OperatorEvicted(zombie, address(this), 0, BASE);
-        registry.evict(zombie);
-        assertFalse(registry.isRegistered(zombie));
-        assertEq(registry.registeredCount(), 4);
-        vm.prank(newcomer);
-        registry.register();
-        vm.expectRevert(abi.encodeWithSelector(IStakingRegistry.Staking_NotRegistered.selector, zombie));
-        registry.evict(zombie);
     }
 
     /*//////////////////////////////////////////////////////////////
-                              SLASH CAP
+                               PARAMETERS
     //////////////////////////////////////////////////////////////*/
 
-    function test_slashCap_limitsWhatOnePeriodCanTake() public {
-        uint256 cap = 60e18;
+    function test_params_refuseADisputeLongerThanTheSlashableWindow() public {
+        uint256 window = registry.slashableWindow();
+        IDisputeManager.Params memory p = _params();
+        p.challengeWindow = window - (COMMIT + REVEAL) * (1 + MAX_EXT); // exactly the window: refused
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDisputeManager.Dispute_DurationExceedsSlashableWindow.selector,
+                p.challengeWindow,
+                COMMIT,
+                REVEAL,
+                MAX_EXT,
+                window,
+                window
+            )
+        );
+        new DisputeManager(owner, registry, IInstructionIngestor(address(recorder)), p);
+
+        p.challengeWindow -= 1; // one second shorter: accepted
         vm.prank(owner);
-        registry.setSlashCap(cap, 1_000);
-        (Result memory r, bytes[] memory sigs) = _ingested();
-        uint256 id = _challenge(r, sigs);
-        _vote(id, [uint8(1), 0, 0]);
-        disputes.resolve(id);
-        uint256 taken = 3 * BASE - _stakeOf(operators[0]) - _stakeOf(operators[1]) - _stakeOf(operators[2]);
-        assertEq(taken, cap, "50e18 + 10e18 + 0: the cap holds");
-        (, , uint256 remaining) = registry.slashCap();
-        assertEq(remaining, 0);
+        disputes.setParams(p);
+        assertEq(disputes.params().challengeWindow, p.challengeWindow);
 
-        // an equivocation in the same period takes nothing more but is still recorded
-        _proveAs(watcher, 3, keccak256("later"));
-        assertEq(_stakeOf(operators[3]), BASE);
-        assertTrue(registry.equivocationSlashed(operators[3], block.chainid, keccak256("later")));
+        p.maxExtensions = MAX_EXT + 1; // one more round no longer fits
+        vm.prank(owner);
+        vm.expectPartialRevert(IDisputeManager.Dispute_DurationExceedsSlashableWindow.selector);
+        disputes.setParams(p);
+    }
 
-        // the next period has a fresh cap
-        vm.roll(block.number + 1_000);
-        (, , remaining) = registry.slashCap();
-        assertEq(remaining, cap);
+    function test_params_refuseQuorumsAndParticipationThatDecideByDefault() public {
+        IDisputeManager.Params memory p = _params();
+        p.upholdQuorumBps = 5_000;
+        vm.prank(owner);
+        vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_InvalidParam.selector, "upholdQuorumBps", 5_000));
+        disputes.setParams(p);
+        p = _params();
+        p.minParticipationBps = 0;
+        vm.prank(owner);
+        vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_InvalidParam.selector, "minParticipationBps", 0));
+        disputes.setParams(p);
+        p = _params();
+        p.maxExtensions = 9;
+        vm.prank(owner);
+        vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_InvalidParam.selector, "maxExtensions", 9));
+        disputes.setParams(p);
+        p = _params();
+        p.bond = 0;
+        vm.prank(owner);
+        vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_InvalidParam.selector, "bond", 0));
+        disputes.setParams(p);
+        p = _params();
+        p.wrongVoteSlashBps = 10_001;
+        vm.prank(owner);
+        vm.expectRevert(
+            abi.encodeWithSelector(IDisputeManager.Dispute_InvalidParam.selector, "wrongVoteSlashBps", 10_001)
+        );
+        disputes.setParams(p);
+        p = _params();
+        p.treasury = address(0);
+        vm.prank(owner);
+        vm.expectRevert(IDisputeManager.Dispute_ZeroAddress.selector);
+        disputes.setParams(p);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -426,24 +462,26 @@ contract DisputeTest is DisputeBase {
     //////////////////////////////////////////////////////////////*/
 
     function test_challenge_revertsOnBadInputAndChangesNothing() public {
-        (Result memory r, bytes[] memory sigs) = _ingested();
+        (Result memory r, address[] memory signers) = _ingested();
         IDisputeManager.Kind wrong = IDisputeManager.Kind.WrongResult;
+        _commitChallenge(challenger, r, wrong, CORRECT, SALT);
+        _nextBlock();
 
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_WrongBond.selector, BOND - 1, BOND));
-        disputes.challenge{value: BOND - 1}(r, sigs, wrong, CORRECT);
+        disputes.challenge{value: BOND - 1}(r, signers, wrong, CORRECT, SALT);
 
         vm.prank(challenger);
         vm.expectRevert(
             abi.encodeWithSelector(IDisputeManager.Dispute_InvalidClaim.selector, wrong, r.bodyHash, r.bodyHash)
         );
-        disputes.challenge{value: BOND}(r, sigs, wrong, r.bodyHash);
+        disputes.challenge{value: BOND}(r, signers, wrong, r.bodyHash, SALT);
 
         vm.prank(challenger);
         vm.expectRevert(
             abi.encodeWithSelector(IDisputeManager.Dispute_InvalidClaim.selector, wrong, r.bodyHash, bytes32(0))
         );
-        disputes.challenge{value: BOND}(r, sigs, wrong, bytes32(0));
+        disputes.challenge{value: BOND}(r, signers, wrong, bytes32(0), SALT);
 
         vm.prank(challenger);
         vm.expectRevert(
@@ -454,7 +492,7 @@ contract DisputeTest is DisputeBase {
                 CORRECT
             )
         );
-        disputes.challenge{value: BOND}(r, sigs, IDisputeManager.Kind.DataUnavailable, CORRECT);
+        disputes.challenge{value: BOND}(r, signers, IDisputeManager.Kind.DataUnavailable, CORRECT, SALT);
 
         Result memory notIngested = _copy(r);
         notIngested.requestId = keccak256("nothing");
@@ -462,43 +500,38 @@ contract DisputeTest is DisputeBase {
         vm.expectRevert(
             abi.encodeWithSelector(IDisputeManager.Dispute_NotIngested.selector, r.originChainId, notIngested.requestId)
         );
-        disputes.challenge{value: BOND}(notIngested, sigs, wrong, CORRECT);
+        disputes.challenge{value: BOND}(notIngested, signers, wrong, CORRECT, SALT);
 
-        bytes[] memory two = new bytes[](2);
-        (two[0], two[1]) = (sigs[0], sigs[1]);
+        // the signers in another order are not what was recorded
+        address[] memory swapped = new address[](3);
+        (swapped[0], swapped[1], swapped[2]) = (signers[1], signers[0], signers[2]);
         vm.prank(challenger);
-        vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_NotEnoughSignatures.selector, 2, 3));
-        disputes.challenge{value: BOND}(r, two, wrong, CORRECT);
+        vm.expectPartialRevert(IDisputeManager.Dispute_AccusedMismatch.selector);
+        disputes.challenge{value: BOND}(r, swapped, wrong, CORRECT, SALT);
 
-        bytes[] memory swapped = new bytes[](3);
-        (swapped[0], swapped[1], swapped[2]) = (sigs[1], sigs[0], sigs[2]);
+        // a salt that was never committed
+        bytes32 other = disputes.challengeCommitment(challenger, r.originChainId, r.requestId, wrong, CORRECT, "x");
         vm.prank(challenger);
-        vm.expectPartialRevert(IDisputeManager.Dispute_SignersNotAscending.selector);
-        disputes.challenge{value: BOND}(r, swapped, wrong, CORRECT);
+        vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_ChallengeNotCommitted.selector, other));
+        disputes.challenge{value: BOND}(r, signers, wrong, CORRECT, "x");
 
-        bytes[] memory bad = new bytes[](3);
-        (bad[0], bad[1], bad[2]) = (sigs[0], sigs[1], hex"1234");
-        vm.prank(challenger);
-        vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_InvalidSignature.selector, 2));
-        disputes.challenge{value: BOND}(r, bad, wrong, CORRECT);
+        vm.expectRevert(IDisputeManager.Dispute_ZeroCommitment.selector);
+        disputes.commitChallenge(bytes32(0));
 
         assertEq(disputes.disputeCount(), 0);
         assertEq(address(disputes).balance, 0);
 
-        uint256 id = _challenge(r, sigs);
-        vm.prank(challenger);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IDisputeManager.Dispute_AlreadyChallenged.selector,
-                disputes.resultHashOf(r),
-                CORRECT,
-                id
-            )
+        uint256 id = _reveal(challenger, r, signers, wrong, CORRECT, SALT);
+        assertEq(id, 1);
+        (uint256 seq, , ) = disputes.challengeCommitOf(
+            disputes.challengeCommitment(challenger, r.originChainId, r.requestId, wrong, CORRECT, SALT)
         );
-        disputes.challenge{value: BOND}(r, sigs, wrong, CORRECT);
+        assertEq(seq, 0, "a revealed commitment is spent");
 
-        uint256 windowEnd = block.timestamp + CHALLENGE_WINDOW;
+        uint256 windowEnd = disputes.windowEndOf(r.originChainId, r.requestId);
+        _commitChallenge(challenger, r, wrong, keccak256("late"), SALT);
         vm.warp(windowEnd + 1);
+        vm.roll(block.number + 1);
         vm.prank(challenger);
         vm.expectRevert(
             abi.encodeWithSelector(
@@ -509,43 +542,44 @@ contract DisputeTest is DisputeBase {
                 windowEnd + 1
             )
         );
-        disputes.challenge{value: BOND}(r, sigs, wrong, keccak256("late"));
+        disputes.challenge{value: BOND}(r, signers, wrong, keccak256("late"), SALT);
     }
 
-    function test_challenge_revertsForSignaturesByStrangers() public {
-        (Result memory r, ) = _ingested();
-        uint256[] memory keys = new uint256[](3);
-        keys[0] = 11;
-        keys[1] = 12;
-        keys[2] = 13;
-        bytes32 digest = ingestor.resultDigest(r);
-        bytes[] memory sigs = new bytes[](3);
-        address[] memory addrs = new address[](3);
-        for (uint256 i; i < 3; ++i) addrs[i] = vm.addr(keys[i]);
-        // sort ascending
-        for (uint256 i; i < 3; ++i)
-            for (uint256 j = i + 1; j < 3; ++j)
-                if (addrs[j] < addrs[i]) {
-                    (addrs[i], addrs[j]) = (addrs[j], addrs[i]);
-                    (keys[i], keys[j]) = (keys[j], keys[i]);
-                }
-        for (uint256 i; i < 3; ++i) {
-            (uint8 v, bytes32 rr, bytes32 s) = vm.sign(keys[i], digest);
-            sigs[i] = abi.encodePacked(rr, s, v);
-        }
+    function test_challenge_sameClaimTwiceIsRefused() public {
+        (Result memory r, address[] memory signers) = _ingested();
+        uint256 id = _challenge(r, signers);
+        uint256 seq = disputes.disputeOf(id).challengeSeq;
+        _commitChallenge(challenger, r, IDisputeManager.Kind.WrongResult, CORRECT, "again");
+        _nextBlock();
         vm.prank(challenger);
-        vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_UnknownSigner.selector, addrs[0]));
-        disputes.challenge{value: BOND}(r, sigs, IDisputeManager.Kind.WrongResult, CORRECT);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDisputeManager.Dispute_AlreadyChallenged.selector,
+                disputes.resultHashOf(r),
+                CORRECT,
+                id,
+                seq,
+                seq + 1
+            )
+        );
+        disputes.challenge{value: BOND}(r, signers, IDisputeManager.Kind.WrongResult, CORRECT, "again");
+    }
+
+    function test_challenge_refusesACommitmentMadeTwice() public {
+        bytes32 c = keccak256("c");
+        disputes.commitChallenge(c);
+        vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_ChallengeAlreadyCommitted.selector, c, 1));
+        disputes.commitChallenge(c);
     }
 
     /*//////////////////////////////////////////////////////////////
-                              VOTE ERRORS
+                                 VOTES
     //////////////////////////////////////////////////////////////*/
 
-    function test_votes_enforcePhasesRolesAndCommitments() public {
-        (Result memory r, bytes[] memory sigs) = _ingested();
-        uint256 id = _challenge(r, sigs);
-        (uint256 commitEnd, uint256 revealEnd) = disputes.phasesOf(id);
+    function test_vote_revertsForWrongRolesAndCommitments() public {
+        (Result memory r, address[] memory signers) = _ingested();
+        uint256 id = _challenge(r, signers);
+        (uint256 commitEnd, uint256 revealEnd, ) = disputes.phasesOf(id);
 
         vm.prank(operators[0]);
         vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_NotWatcher.selector, operators[0]));
@@ -553,6 +587,10 @@ contract DisputeTest is DisputeBase {
 
         vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_UnknownDispute.selector, 99));
         disputes.commitVote(99, keccak256("x"));
+
+        vm.prank(watchers[0]);
+        vm.expectRevert(IDisputeManager.Dispute_ZeroCommitment.selector);
+        disputes.commitVote(id, bytes32(0));
 
         _commit(id, 0, true);
         vm.prank(watchers[0]);
@@ -569,7 +607,7 @@ contract DisputeTest is DisputeBase {
                 block.timestamp
             )
         );
-        disputes.revealVote(id, true, keccak256(abi.encode("salt", uint256(0))));
+        disputes.revealVote(id, true, _salt(0));
 
         vm.expectRevert(
             abi.encodeWithSelector(IDisputeManager.Dispute_RevealNotOver.selector, id, revealEnd, block.timestamp)
@@ -585,14 +623,18 @@ contract DisputeTest is DisputeBase {
 
         vm.prank(watchers[0]);
         vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_CommitmentMismatch.selector, id, watchers[0]));
-        disputes.revealVote(id, false, keccak256(abi.encode("salt", uint256(0))));
+        disputes.revealVote(id, false, _salt(0));
 
-        _reveal(id, 0, true);
+        vm.prank(watchers[1]);
+        vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_NothingToReveal.selector, id, watchers[1]));
+        disputes.revealVote(id, true, _salt(1));
+
+        _revealVote(id, 0, true);
         vm.prank(watchers[0]);
         vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_NothingToReveal.selector, id, watchers[0]));
-        disputes.revealVote(id, true, keccak256(abi.encode("salt", uint256(0))));
+        disputes.revealVote(id, true, _salt(0));
 
-        vm.warp(revealEnd + 1);
+        _toEnd(id);
         disputes.resolve(id);
         vm.expectRevert(
             abi.encodeWithSelector(IDisputeManager.Dispute_NotOpen.selector, id, IDisputeManager.State.Upheld)
@@ -600,13 +642,24 @@ contract DisputeTest is DisputeBase {
         disputes.resolve(id);
     }
 
+    function test_vote_committedInOneRoundCannotBeRevealedInTheNext() public {
+        (Result memory r, address[] memory signers) = _ingested();
+        uint256 id = _challenge(r, signers);
+        _commit(id, 0, true);
+        _toEnd(id); // round 0 over without a reveal: round 1
+        _toReveal(id);
+        vm.prank(watchers[0]);
+        vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_NothingToReveal.selector, id, watchers[0]));
+        disputes.revealVote(id, true, _salt(0));
+    }
+
     function test_vote_stakeAddedAfterCommittingDoesNotCount() public {
-        (Result memory r, bytes[] memory sigs) = _ingested();
-        uint256 id = _challenge(r, sigs);
+        (Result memory r, address[] memory signers) = _ingested();
+        uint256 id = _challenge(r, signers);
         _commit(id, 2, true); // weight 10
         _stake(watchers[2], 1_000e18);
-        vm.warp(block.timestamp + COMMIT + 1);
-        _reveal(id, 2, true);
+        _toReveal(id);
+        _revealVote(id, 2, true);
         assertEq(disputes.disputeOf(id).upholdWeight, 10e18);
     }
 
@@ -639,15 +692,17 @@ contract DisputeTest is DisputeBase {
 
     function test_restricted_onlyOwnerAndDisputeModule() public {
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, address(this)));
-        disputes.setParams(1, 1, 1, 1, 0, 0, 0, 0, treasury);
+        disputes.setParams(_params());
         vm.expectRevert(
             abi.encodeWithSelector(IStakingRegistry.Staking_NotDisputeModule.selector, address(this), address(disputes))
         );
         registry.slashFault(operators[0], keccak256("f"), 10_000, address(this), 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(IStakingRegistry.Staking_NotDisputeModule.selector, address(this), address(disputes))
+        );
+        registry.slashWatcher(watchers[0], 10_000);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, address(this)));
         registry.setDisputeModule(address(this));
-        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, address(this)));
-        registry.setSlashCap(1, 1);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, address(this)));
         registry.setWatcherMinStake(1);
     }
@@ -658,7 +713,6 @@ contract DisputeTest is DisputeBase {
         assertEq(ingestor.ingestedAt(r.originChainId, r.requestId), block.timestamp);
         IExecutableOracle.EscrowInfo memory e = oracle.escrowOf(r.requestId);
         assertEq(uint256(e.status), uint256(IExecutableOracle.RequestStatus.Ingested));
-        assertEq(e.deadline, block.timestamp, "an ingested record keeps the ingestion time");
         assertEq(ingestor.ingestedAt(r.originChainId, keccak256("none")), 0);
         assertEq(ingestor.ingestedAt(REMOTE_CHAIN, r.requestId), 0);
     }
@@ -668,30 +722,25 @@ contract DisputeTest is DisputeBase {
     //////////////////////////////////////////////////////////////*/
 
     /// @dev Whatever the shares and votes: each signer loses exactly its slash, the challenger
-    /// gets exactly its share, the treasury the rest, and the bond goes back or is split exactly.
+    /// gets exactly its share, the treasury the rest, each wrong or silent voter its share, and
+    /// the bond goes back or is split exactly.
     function testFuzz_resolution_movesExactlyWhatTheRulesSay(
         uint16 slashBps,
         uint16 rewardBps,
         uint16 burnBps,
+        uint16 voteBps,
         uint8 votes
     ) public {
-        slashBps = uint16(bound(slashBps, 0, 10_000));
-        rewardBps = uint16(bound(rewardBps, 0, 10_000));
-        burnBps = uint16(bound(burnBps, 0, 10_000));
+        IDisputeManager.Params memory p = _params();
+        p.wrongResultSlashBps = bound(slashBps, 0, 10_000);
+        p.challengerRewardBps = bound(rewardBps, 0, 10_000);
+        p.bondBurnBps = bound(burnBps, 0, 10_000);
+        p.wrongVoteSlashBps = bound(voteBps, 0, 10_000);
+        p.maxExtensions = 0;
         vm.prank(owner);
-        disputes.setParams(
-            BOND,
-            CHALLENGE_WINDOW,
-            COMMIT,
-            REVEAL,
-            slashBps,
-            UNAVAILABLE_BPS,
-            rewardBps,
-            burnBps,
-            treasury
-        );
-        (Result memory r, bytes[] memory sigs) = _ingested();
-        uint256 id = _challenge(r, sigs);
+        disputes.setParams(p);
+        (Result memory r, address[] memory signers) = _ingested();
+        uint256 id = _challenge(r, signers);
         uint8[3] memory v = [uint8(votes % 3), (votes / 3) % 3, (votes / 9) % 3];
         _vote(id, v);
         disputes.resolve(id);
@@ -702,205 +751,41 @@ contract DisputeTest is DisputeBase {
             if (v[w] == 1) up += (3 - w) * 10e18;
             if (v[w] == 2) down += (3 - w) * 10e18;
         }
-        uint256 perSigner = (BASE * slashBps) / 10_000;
-        uint256 reward = (perSigner * rewardBps) / 10_000;
-        if (up > down) {
+        IDisputeManager.State expected = up + down < 30e18
+            ? IDisputeManager.State.Dismissed
+            : up * 10_000 >= (up + down) * QUORUM_BPS
+                ? IDisputeManager.State.Upheld
+                : down >= up
+                    ? IDisputeManager.State.Rejected
+                    : IDisputeManager.State.Dismissed;
+        assertEq(uint256(disputes.disputeOf(id).state), uint256(expected));
+        uint256 perSigner = (BASE * p.wrongResultSlashBps) / 10_000;
+        uint256 reward = (perSigner * p.challengerRewardBps) / 10_000;
+        uint256 votersTaken;
+        for (uint256 w; w < 3; ++w) {
+            uint256 stake = (3 - w) * 10e18;
+            bool wrong = expected == IDisputeManager.State.Upheld
+                ? v[w] == 2
+                : expected == IDisputeManager.State.Rejected && v[w] == 1;
+            uint256 loss = wrong ? (stake * p.wrongVoteSlashBps) / 10_000 : 0;
+            votersTaken += loss;
+            assertEq(_stakeOf(watchers[w]), stake - loss, "voter loses exactly its share when wrong");
+        }
+        if (expected == IDisputeManager.State.Upheld) {
             for (uint256 i; i < 3; ++i) assertEq(_stakeOf(operators[i]), BASE - perSigner);
             assertEq(stakeToken.balanceOf(challenger), 3 * reward);
-            assertEq(adapter.slashedOwed(treasury), 3 * (perSigner - reward));
+            assertEq(adapter.slashedOwed(treasury), 3 * (perSigner - reward) + votersTaken);
             assertEq(disputes.owed(challenger), BOND);
-        } else {
+        } else if (expected == IDisputeManager.State.Rejected) {
             for (uint256 i; i < 3; ++i) assertEq(_stakeOf(operators[i]), BASE);
-            uint256 burned = (BOND * burnBps) / 10_000;
+            uint256 burned = (BOND * p.bondBurnBps) / 10_000;
             assertEq(disputes.totalBurned(), burned);
             assertEq(disputes.owed(treasury), BOND - burned);
+            assertEq(adapter.slashedOwed(treasury), votersTaken);
+        } else {
+            for (uint256 i; i < 3; ++i) assertEq(_stakeOf(operators[i]), BASE);
+            assertEq(disputes.owed(challenger), BOND);
         }
         assertEq(address(disputes).balance, disputes.totalOwed() + disputes.totalBurned());
-    }
-}
-
-/// @dev Opens, votes on and resolves disputes over random results in random order, tracking the
-/// stake and the ETH that move.
-contract DisputeHandler is Test {
-    DisputeInvariantTest internal immutable t;
-    DisputeManager internal immutable disputes;
-
-    uint256[] public ids;
-    uint256 public openBonds;
-    uint256 public withdrawnEth;
-    uint256 public doubleSlashes;
-    Result[] internal results;
-    mapping(uint256 index => bytes[]) internal sigsOf;
-
-    constructor(DisputeInvariantTest t_, DisputeManager disputes_) {
-        t = t_;
-        disputes = disputes_;
-    }
-
-    function challenge(bool unavailable, uint256 claimSeed) external {
-        (Result memory r, bytes[] memory sigs) = t.ingestedResult();
-        results.push(r);
-        sigsOf[results.length - 1] = sigs;
-        _challenge(r, sigs, unavailable, claimSeed);
-    }
-
-    /// @dev A second claim on a result already challenged (maybe already overturned).
-    function challengeAgain(uint256 which, uint256 claimSeed) external {
-        if (results.length == 0) return;
-        uint256 i = which % results.length;
-        try this.challengeExisting(results[i], sigsOf[i], claimSeed) {} catch {}
-    }
-
-    function challengeExisting(Result calldata r, bytes[] calldata sigs, uint256 claimSeed) external {
-        require(msg.sender == address(this), "handler only");
-        _challenge(r, sigs, false, claimSeed);
-    }
-
-    function _challenge(Result memory r, bytes[] memory sigs, bool unavailable, uint256 claimSeed) internal {
-        address who = t.challengerAddr();
-        vm.deal(who, 1 ether);
-        vm.prank(who);
-        uint256 id = disputes.challenge{value: 1 ether}(
-            r,
-            sigs,
-            unavailable ? IDisputeManager.Kind.DataUnavailable : IDisputeManager.Kind.WrongResult,
-            unavailable ? bytes32(0) : keccak256(abi.encode(claimSeed))
-        );
-        ids.push(id);
-        openBonds += 1 ether;
-    }
-
-    /// @dev Two claims on one fresh result, both upheld by every watcher, resolved in turn: the
-    /// second must take nothing.
-    function doubleClaimUpheld(uint256 claimSeed) external {
-        (Result memory r, bytes[] memory sigs) = t.ingestedResult();
-        results.push(r);
-        sigsOf[results.length - 1] = sigs;
-        _challenge(r, sigs, false, claimSeed);
-        uint256 first = ids[ids.length - 1];
-        _challenge(r, sigs, false, claimSeed ^ 1);
-        uint256 second = ids[ids.length - 1];
-        for (uint256 w; w < 3; ++w) {
-            address voter = t.watcherAt(w);
-            bytes32 c1 = disputes.voteCommitment(first, voter, true, bytes32(w));
-            bytes32 c2 = disputes.voteCommitment(second, voter, true, bytes32(w));
-            vm.startPrank(voter);
-            try disputes.commitVote(first, c1) {} catch {}
-            try disputes.commitVote(second, c2) {} catch {}
-            vm.stopPrank();
-        }
-        (uint256 commitEnd, uint256 revealEnd) = disputes.phasesOf(second);
-        vm.warp(commitEnd + 1);
-        for (uint256 w; w < 3; ++w) {
-            vm.startPrank(t.watcherAt(w));
-            try disputes.revealVote(first, true, bytes32(w)) {} catch {}
-            try disputes.revealVote(second, true, bytes32(w)) {} catch {}
-            vm.stopPrank();
-        }
-        vm.warp(revealEnd + 1);
-        this.resolve(ids.length - 2);
-        this.resolve(ids.length - 1);
-    }
-
-    function vote(uint256 which, uint256 w, bool upholds) external {
-        if (ids.length == 0) return;
-        uint256 id = ids[which % ids.length];
-        address voter = t.watcherAt(w % 3);
-        (uint256 commitEnd, uint256 revealEnd) = disputes.phasesOf(id);
-        bytes32 salt = keccak256(abi.encode(id, voter));
-        if (block.timestamp <= commitEnd) {
-            bytes32 c = disputes.voteCommitment(id, voter, upholds, salt);
-            vm.prank(voter);
-            try disputes.commitVote(id, c) {} catch {}
-        } else if (block.timestamp <= revealEnd) {
-            vm.prank(voter);
-            try disputes.revealVote(id, upholds, salt) {} catch {}
-        }
-    }
-
-    function resolve(uint256 which) external {
-        if (ids.length == 0) return;
-        uint256 id = ids[which % ids.length];
-        IDisputeManager.Dispute memory d = disputes.disputeOf(id);
-        (, bool overturnedBefore) = disputes.resultStatus(d.resultHash);
-        address[] memory signers = disputes.signersOf(id);
-        uint256[] memory before = new uint256[](signers.length);
-        for (uint256 i; i < signers.length; ++i) before[i] = t.stakeOf(signers[i]);
-        try disputes.resolve(id) {
-            openBonds -= 1 ether;
-            // the same fault (result, kind) already upheld: nobody may lose stake again
-            bool sameFault = overturnedBefore && d.kind == IDisputeManager.Kind.WrongResult;
-            if (sameFault && disputes.disputeOf(id).state == IDisputeManager.State.Upheld) {
-                for (uint256 i; i < signers.length; ++i) if (t.stakeOf(signers[i]) < before[i]) ++doubleSlashes;
-            }
-        } catch {}
-    }
-
-    function wait(uint256 secondsToWait) external {
-        vm.warp(block.timestamp + bound(secondsToWait, 1, 40 minutes));
-        vm.roll(block.number + 1);
-    }
-
-    function withdraw(bool treasury) external {
-        address who = treasury ? t.treasuryAddr() : t.challengerAddr();
-        uint256 before = who.balance;
-        vm.prank(who);
-        try disputes.withdraw() {
-            withdrawnEth += who.balance - before;
-        } catch {}
-    }
-}
-
-contract DisputeInvariantTest is DisputeBase {
-    DisputeHandler internal handler;
-    uint256 internal initialStake;
-
-    function setUp() public override {
-        super.setUp();
-        handler = new DisputeHandler(this, disputes);
-        targetContract(address(handler));
-        initialStake = stakeToken.balanceOf(address(adapter));
-        vm.deal(requester, type(uint128).max);
-    }
-
-    function ingestedResult() external returns (Result memory r, bytes[] memory sigs) {
-        return _ingested();
-    }
-
-    function challengerAddr() external view returns (address) {
-        return challenger;
-    }
-
-    function treasuryAddr() external view returns (address) {
-        return treasury;
-    }
-
-    function watcherAt(uint256 i) external view returns (address) {
-        return watchers[i];
-    }
-
-    function stakeOf(address who) external view returns (uint256) {
-        return _stakeOf(who);
-    }
-
-    /// @dev One fault, one slash: a second upheld claim on an overturned result takes nothing.
-    function invariant_nobodySlashedTwiceForOneFault() public view {
-        assertEq(handler.doubleSlashes(), 0);
-    }
-
-    /// @dev ETH: the manager holds exactly the open bonds, what it owes and what it burned.
-    function invariant_bondsConserved() public view {
-        assertEq(address(disputes).balance, handler.openBonds() + disputes.totalOwed() + disputes.totalBurned());
-    }
-
-    /// @dev Stake: what left the adapter is exactly what the challenger and the treasury got.
-    function invariant_slashedStakeGoesExactlyToChallengerAndTreasury() public view {
-        uint256 held = stakeToken.balanceOf(address(adapter));
-        assertEq(held, adapter.totalStaked() + adapter.totalOwed());
-        assertEq(adapter.totalOwed(), adapter.slashedOwed(treasury));
-        assertEq(
-            adapter.totalStaked(),
-            initialStake - stakeToken.balanceOf(challenger) - adapter.slashedOwed(treasury)
-        );
     }
 }

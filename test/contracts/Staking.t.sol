@@ -57,6 +57,8 @@ abstract contract StakingBase is BaseTest {
 
     address internal treasury = makeAddr("treasury");
     address internal watcher = makeAddr("watcher");
+    /// @dev A staked watcher that votes (the invariant handler's); `watcher` is a stakeless submitter.
+    address internal voter = makeAddr("voter");
 
     StandardERC20 internal stakeToken;
     NativeStakeAdapter internal adapter;
@@ -125,6 +127,33 @@ abstract contract StakingBase is BaseTest {
     /// @dev Memory structs alias on assignment: copy field by field.
     function _copy(Result memory r) internal pure returns (Result memory c) {
         c = Result(r.requestId, r.originChainId, r.programId, r.inputHash, r.status, r.instructionsHash, r.bodyHash);
+    }
+
+    /// @dev Operator `which`'s signature on `r` under the ingestor domain (`chainId`, `ingestorAddr`).
+    function _signFor(
+        Result memory r,
+        uint256 which,
+        uint256 chainId,
+        address ingestorAddr
+    ) internal view returns (bytes memory) {
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("Versatus"),
+                keccak256("1"),
+                chainId,
+                ingestorAddr
+            )
+        );
+        bytes32 structHash = keccak256(abi.encode(registry.RESULT_TYPEHASH(), r));
+        (uint8 v, bytes32 rr, bytes32 ss) = vm.sign(operatorKeys[which], keccak256(abi.encodePacked("\x19\x01", domain, structHash)));
+        return abi.encodePacked(rr, ss, v);
+    }
+
+    /// @dev Everything `who` has in the adapter (bonded + unbonding).
+    function _heldOf(address who) internal view returns (uint256) {
+        (uint256 bonded, uint256 unbonding, ) = adapter.stakeOf(who);
+        return bonded + unbonding;
     }
 
     function _proveAs(address submitter, uint256 which, bytes32 requestId) internal {
@@ -728,6 +757,8 @@ contract StakingHandler is Test {
     uint256 public toSubmitter;
     uint256 public toTreasury;
     uint256 public doubleSlashes;
+    uint256 public watcherDeposited;
+    uint256 public watcherTaken;
     uint256 internal nonce;
 
     constructor(StakingInvariantTest t_, StandardERC20 token_, NativeStakeAdapter adapter_, StakingRegistry registry_) {
@@ -767,6 +798,47 @@ contract StakingHandler is Test {
         withdrawn += token.balanceOf(op) - before;
     }
 
+    /// @dev The dispute module slashes `who` for the fault of request `nonce` (or a new one): it
+    /// shares the fault id with equivocation, so at most one of them takes anything.
+    function disputeSlash(uint256 who, bool repeat, uint256 bps) external {
+        address op = t.operatorAt(who % 4);
+        bytes32 requestId = keccak256(abi.encode("inv", repeat ? nonce : ++nonce));
+        bytes32 faultId = registry.faultIdOf(block.chainid, requestId);
+        bool already = registry.faultSlashed(op, faultId);
+        address submitter = t.submitterAddr();
+        uint256 s0 = token.balanceOf(submitter);
+        uint256 t0 = adapter.slashedOwed(t.treasuryAddr());
+        vm.prank(registry.disputeModule());
+        (uint256 reward, uint256 remainder) = registry.slashFault(op, faultId, bound(bps, 0, 10_000), submitter, 2_000);
+        if (already && reward + remainder != 0) ++doubleSlashes;
+        toSubmitter += token.balanceOf(submitter) - s0;
+        toTreasury += adapter.slashedOwed(t.treasuryAddr()) - t0;
+    }
+
+    /// @dev The watcher stakes more and (re)registers.
+    function watcherStake(uint256 amount) external {
+        address w = t.watcherAddr();
+        amount = bound(amount, 1, 100e18);
+        deal(address(token), w, amount);
+        vm.startPrank(w);
+        token.approve(address(adapter), amount);
+        adapter.deposit(amount);
+        if (!registry.isWatcher(w)) registry.registerWatcher();
+        vm.stopPrank();
+        watcherDeposited += amount;
+    }
+
+    /// @dev The dispute module slashes the watcher (a vote against the outcome).
+    function watcherSlash(uint256 bps) external {
+        address w = t.watcherAddr();
+        if (!registry.wasWatcher(w)) return;
+        uint256 t0 = adapter.slashedOwed(t.treasuryAddr());
+        vm.prank(registry.disputeModule());
+        uint256 taken = registry.slashWatcher(w, bound(bps, 0, 10_000));
+        watcherTaken += taken;
+        toTreasury += adapter.slashedOwed(t.treasuryAddr()) - t0;
+    }
+
     function equivocate(uint256 who, bool repeat) external {
         uint256 i = who % 4;
         bytes32 requestId = keccak256(abi.encode("inv", repeat ? nonce : ++nonce));
@@ -774,7 +846,7 @@ contract StakingHandler is Test {
         address submitter = t.submitterAddr();
         uint256 s0 = token.balanceOf(submitter);
         uint256 t0 = adapter.slashedOwed(t.treasuryAddr());
-        bool already = registry.equivocationSlashed(t.operatorAt(i), block.chainid, requestId);
+        bool already = registry.faultSlashed(t.operatorAt(i), registry.faultIdOf(block.chainid, requestId));
         address ingestorAddr = t.ingestorAddr(); // before the prank: an external call would use it up
         vm.prank(submitter);
         try registry.proveEquivocation(a, sigA, b, sigB, block.chainid, ingestorAddr) {
@@ -791,6 +863,8 @@ contract StakingInvariantTest is StakingBase {
     function setUp() public override {
         super.setUp();
         handler = new StakingHandler(this, stakeToken, adapter, registry);
+        vm.prank(owner);
+        registry.setDisputeModule(makeAddr("disputeModule"));
         targetContract(address(handler));
     }
 
@@ -800,6 +874,10 @@ contract StakingInvariantTest is StakingBase {
 
     function submitterAddr() external view returns (address) {
         return watcher;
+    }
+
+    function watcherAddr() external view returns (address) {
+        return voter;
     }
 
     function treasuryAddr() external view returns (address) {
@@ -825,14 +903,31 @@ contract StakingInvariantTest is StakingBase {
             (uint256 bonded, uint256 unbonding, ) = adapter.stakeOf(operators[i]);
             sum += bonded + unbonding;
         }
+        (uint256 wBonded, uint256 wUnbonding, ) = adapter.stakeOf(voter);
+        sum += wBonded + wUnbonding;
         uint256 held = stakeToken.balanceOf(address(adapter));
         assertEq(adapter.totalStaked(), sum);
         assertEq(adapter.totalOwed(), adapter.slashedOwed(treasury));
         assertEq(held, sum + adapter.totalOwed(), "the adapter holds the stakes and the credited slashes");
-        assertEq(held, 4 * BASE + handler.deposited() - handler.withdrawn() - handler.toSubmitter());
+        assertEq(
+            held,
+            4 * BASE + handler.deposited() + handler.watcherDeposited() - handler.withdrawn() - handler.toSubmitter()
+        );
         assertEq(stakeToken.balanceOf(watcher), handler.toSubmitter());
         assertEq(adapter.slashedOwed(treasury), handler.toTreasury());
+    }
+
+    /// @dev One fault (one request) slashes an operator once, whatever the claim kinds.
+    function invariant_oneSlashPerFault() public view {
         assertEq(handler.doubleSlashes(), 0);
+    }
+
+    /// @dev Watcher stake at risk: what the watcher holds in the adapter is exactly what it
+    /// deposited minus what votes against the outcome took (all of which went to the treasury).
+    function invariant_watcherStakeAccounted() public view {
+        (uint256 bonded, uint256 unbonding, ) = adapter.stakeOf(voter);
+        assertEq(bonded + unbonding, handler.watcherDeposited() - handler.watcherTaken());
+        assertLe(registry.totalWatcherWeight(), bonded + unbonding);
     }
 }
 
