@@ -313,6 +313,8 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
     const settleFromReceipt = (group: Pending[], receipt: TransactionReceipt) => {
       const ingested = new Set<string>();
       const skipped = new Map<string, number>();
+      // reason 6: the result failed a check ingest would revert with; the selector names the error
+      const rejected = new Map<string, Hex>();
       for (const log of receipt.logs) {
         if (getAddress(log.address) !== chain.ingestor) continue;
         try {
@@ -321,6 +323,8 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
             ingested.add(`${event.args.originChainId}:${event.args.requestId.toLowerCase()}`);
           if (event.eventName === "ResultSkipped")
             skipped.set(`${event.args.originChainId}:${event.args.requestId.toLowerCase()}`, event.args.reason);
+          if (event.eventName === "ResultRejected")
+            rejected.set(`${event.args.originChainId}:${event.args.requestId.toLowerCase()}`, event.args.error);
         } catch {
           // not one of ours
         }
@@ -332,7 +336,7 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
         else
           done(item, {
             outcome: "skipped",
-            reason: `skipped_${skipped.get(key) ?? "unknown"}`,
+            reason: `skipped_${skipped.get(key) ?? "unknown"}${rejected.has(key) ? `_${rejected.get(key)}` : ""}`,
             txHash: receipt.transactionHash,
           });
       }
