@@ -313,6 +313,8 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
     const settleFromReceipt = (group: Pending[], receipt: TransactionReceipt) => {
       const ingested = new Set<string>();
       const skipped = new Map<string, number>();
+      // reason 6: the result failed a check ingest would revert with; the selector names the error
+      const rejected = new Map<string, Hex>();
       for (const log of receipt.logs) {
         if (getAddress(log.address) !== chain.ingestor) continue;
         try {
@@ -321,18 +323,25 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
             ingested.add(`${event.args.originChainId}:${event.args.requestId.toLowerCase()}`);
           if (event.eventName === "ResultSkipped")
             skipped.set(`${event.args.originChainId}:${event.args.requestId.toLowerCase()}`, event.args.reason);
+          if (event.eventName === "ResultRejected")
+            rejected.set(`${event.args.originChainId}:${event.args.requestId.toLowerCase()}`, event.args.error);
         } catch {
           // not one of ours
         }
       }
       for (const item of group) {
         const key = `${item.job.data.originChainId}:${item.job.data.requestId.toLowerCase()}`;
+        if (rejected.get(key)?.toLowerCase() === GAS_TOO_LOW) {
+          // the batch ran short of the gas a bounded call needs: not the result's fault, retry it
+          fail(item, new Error(`skipped for lack of gas in batch ${receipt.transactionHash}`), false);
+          continue;
+        }
         if (ingested.has(key))
           done(item, { outcome: "ingested", txHash: receipt.transactionHash, batchSize: group.length });
         else
           done(item, {
             outcome: "skipped",
-            reason: `skipped_${skipped.get(key) ?? "unknown"}`,
+            reason: `skipped_${skipped.get(key) ?? "unknown"}${rejected.has(key) ? `_${rejected.get(key)}` : ""}`,
             txHash: receipt.transactionHash,
           });
       }
@@ -345,7 +354,10 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
       for (const group of simulated ? [simulated] : []) {
         try {
           const data = callData(group.items.map((i) => i.job.data));
-          const gas = (group.gas * 12n) / 10n + 10_000n;
+          // A batch skips (never reverts on) a result the Disperser cannot give its bounded calls'
+          // gas, so estimateGas converges on a limit that skips results: reserve each result's
+          // bounded-call gas on top (issue 10, dispersal no target can sink).
+          const gas = (group.gas * 12n) / 10n + 10_000n + group.items.reduce((sum, i) => sum + boundedGasReserve(i.job.data), 0n);
           const receipt = await sender.send({ to: chain.ingestor, data, gas });
           metrics.gasUsed.inc({ chain: chainId }, Number(receipt.gasUsed));
           metrics.feeWei.inc({ chain: chainId }, Number(receipt.gasUsed * receipt.effectiveGasPrice));
@@ -450,4 +462,21 @@ export async function postQueueDepths(redis: Redis, chainIds: string[]): Promise
     await queue.close();
   }
   return out;
+}
+
+/** `Disperser_GasTooLow(uint256,uint256)`: a batch result skipped for lack of gas (retried). */
+const GAS_TOO_LOW = "0x38c97d92";
+
+/**
+ * Gas the Disperser hands to bounded calls for one result (BoundedCall: 200k per CALL or MINT,
+ * 100k per TRANSFER, 30k per controller check, plus the refund), reserved over the estimate.
+ */
+export function boundedGasReserve(job: PostJob): bigint {
+  let reserve = 100_000n; // the refund's transfer
+  for (const ix of job.instructions) {
+    if (ix.op === 1 || ix.op === 2) reserve += 230_000n;
+    else if (ix.op === 0) reserve += 100_000n;
+    else if (ix.op === 3) reserve += 30_000n;
+  }
+  return reserve;
 }

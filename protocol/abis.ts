@@ -9368,6 +9368,21 @@ export const disputeManagerAbi = [
           },
           {
             internalType: "uint256",
+            name: "maxExtensions",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "minParticipationBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "upholdQuorumBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
             name: "wrongResultSlashBps",
             type: "uint256",
           },
@@ -9383,6 +9398,11 @@ export const disputeManagerAbi = [
           },
           {
             internalType: "uint256",
+            name: "wrongVoteSlashBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
             name: "bondBurnBps",
             type: "uint256",
           },
@@ -9392,13 +9412,39 @@ export const disputeManagerAbi = [
             type: "address",
           },
         ],
-        internalType: "struct DisputeManager.ParamsInput",
+        internalType: "struct IDisputeManager.Params",
         name: "p",
         type: "tuple",
       },
     ],
     stateMutability: "nonpayable",
     type: "constructor",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes32",
+        name: "recorded",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes32",
+        name: "presented",
+        type: "bytes32",
+      },
+    ],
+    name: "Dispute_AccusedMismatch",
+    type: "error",
   },
   {
     inputs: [
@@ -9415,6 +9461,16 @@ export const disputeManagerAbi = [
       {
         internalType: "uint256",
         name: "disputeId",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "challengeSeq",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "seq",
         type: "uint256",
       },
     ],
@@ -9440,33 +9496,70 @@ export const disputeManagerAbi = [
   {
     inputs: [
       {
-        internalType: "uint256",
-        name: "originChainId",
-        type: "uint256",
-      },
-      {
         internalType: "bytes32",
-        name: "requestId",
+        name: "commitment",
         type: "bytes32",
       },
+      {
+        internalType: "uint256",
+        name: "seq",
+        type: "uint256",
+      },
     ],
-    name: "Dispute_AlreadyFinalized",
+    name: "Dispute_ChallengeAlreadyCommitted",
     type: "error",
   },
   {
     inputs: [
       {
+        internalType: "bytes32",
+        name: "commitment",
+        type: "bytes32",
+      },
+      {
         internalType: "uint256",
-        name: "results",
+        name: "committedAt",
         type: "uint256",
       },
       {
         internalType: "uint256",
-        name: "signatures",
+        name: "ingestedAt",
         type: "uint256",
       },
     ],
-    name: "Dispute_BatchLengthMismatch",
+    name: "Dispute_ChallengeCommittedBeforeIngestion",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "commitment",
+        type: "bytes32",
+      },
+    ],
+    name: "Dispute_ChallengeNotCommitted",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "commitment",
+        type: "bytes32",
+      },
+      {
+        internalType: "uint256",
+        name: "commitBlock",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "blockNumber",
+        type: "uint256",
+      },
+    ],
+    name: "Dispute_ChallengeRevealTooEarly",
     type: "error",
   },
   {
@@ -9509,6 +9602,42 @@ export const disputeManagerAbi = [
   {
     inputs: [
       {
+        internalType: "uint256",
+        name: "challengeWindow",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "commitPeriod",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "revealPeriod",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "maxExtensions",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "duration",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "slashableWindow",
+        type: "uint256",
+      },
+    ],
+    name: "Dispute_DurationExceedsSlashableWindow",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
         internalType: "address",
         name: "to",
         type: "address",
@@ -9520,6 +9649,22 @@ export const disputeManagerAbi = [
       },
     ],
     name: "Dispute_EthTransferFailed",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+      {
+        internalType: "enum IDisputeManager.Kind",
+        name: "heavier",
+        type: "uint8",
+      },
+    ],
+    name: "Dispute_HeavierClaimOpen",
     type: "error",
   },
   {
@@ -9544,51 +9689,19 @@ export const disputeManagerAbi = [
     type: "error",
   },
   {
-    inputs: [],
-    name: "Dispute_InvalidParams",
-    type: "error",
-  },
-  {
     inputs: [
       {
+        internalType: "string",
+        name: "name",
+        type: "string",
+      },
+      {
         internalType: "uint256",
-        name: "index",
+        name: "value",
         type: "uint256",
       },
     ],
-    name: "Dispute_InvalidSignature",
-    type: "error",
-  },
-  {
-    inputs: [
-      {
-        internalType: "uint256",
-        name: "active",
-        type: "uint256",
-      },
-      {
-        internalType: "uint256",
-        name: "threshold",
-        type: "uint256",
-      },
-    ],
-    name: "Dispute_NotEnoughActiveSigners",
-    type: "error",
-  },
-  {
-    inputs: [
-      {
-        internalType: "uint256",
-        name: "count",
-        type: "uint256",
-      },
-      {
-        internalType: "uint256",
-        name: "threshold",
-        type: "uint256",
-      },
-    ],
-    name: "Dispute_NotEnoughSignatures",
+    name: "Dispute_InvalidParam",
     type: "error",
   },
   {
@@ -9690,33 +9803,6 @@ export const disputeManagerAbi = [
   {
     inputs: [
       {
-        internalType: "bytes32",
-        name: "resultHash",
-        type: "bytes32",
-      },
-      {
-        internalType: "uint256",
-        name: "openDisputes",
-        type: "uint256",
-      },
-    ],
-    name: "Dispute_ResultDisputed",
-    type: "error",
-  },
-  {
-    inputs: [
-      {
-        internalType: "bytes32",
-        name: "resultHash",
-        type: "bytes32",
-      },
-    ],
-    name: "Dispute_ResultOverturned",
-    type: "error",
-  },
-  {
-    inputs: [
-      {
         internalType: "uint256",
         name: "disputeId",
         type: "uint256",
@@ -9739,21 +9825,16 @@ export const disputeManagerAbi = [
     inputs: [
       {
         internalType: "uint256",
-        name: "index",
+        name: "disputeId",
         type: "uint256",
       },
       {
-        internalType: "address",
-        name: "signer",
-        type: "address",
-      },
-      {
-        internalType: "address",
-        name: "previous",
-        type: "address",
+        internalType: "uint256",
+        name: "maximum",
+        type: "uint256",
       },
     ],
-    name: "Dispute_SignersNotAscending",
+    name: "Dispute_TooManyVoters",
     type: "error",
   },
   {
@@ -9852,6 +9933,11 @@ export const disputeManagerAbi = [
     type: "error",
   },
   {
+    inputs: [],
+    name: "Dispute_ZeroCommitment",
+    type: "error",
+  },
+  {
     inputs: [
       {
         internalType: "address",
@@ -9877,6 +9963,111 @@ export const disputeManagerAbi = [
     inputs: [],
     name: "ReentrancyGuardReentrantCall",
     type: "error",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "bytes32",
+        name: "commitment",
+        type: "bytes32",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "by",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "seq",
+        type: "uint256",
+      },
+    ],
+    name: "ChallengeCommitted",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "previous",
+        type: "address",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "challenger",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "previousSeq",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "seq",
+        type: "uint256",
+      },
+    ],
+    name: "ChallengerReplaced",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "round",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "commitEnd",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "revealEnd",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "votedWeight",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "requiredWeight",
+        type: "uint256",
+      },
+    ],
+    name: "DisputeExtended",
+    type: "event",
   },
   {
     anonymous: false,
@@ -10008,33 +10199,14 @@ export const disputeManagerAbi = [
         name: "bondToTreasury",
         type: "uint256",
       },
-    ],
-    name: "DisputeResolved",
-    type: "event",
-  },
-  {
-    anonymous: false,
-    inputs: [
-      {
-        indexed: true,
-        internalType: "bytes32",
-        name: "requestId",
-        type: "bytes32",
-      },
-      {
-        indexed: true,
-        internalType: "uint256",
-        name: "originChainId",
-        type: "uint256",
-      },
       {
         indexed: false,
-        internalType: "bytes4",
-        name: "reason",
-        type: "bytes4",
+        internalType: "uint256",
+        name: "votersSlashed",
+        type: "uint256",
       },
     ],
-    name: "FinalizeSkipped",
+    name: "DisputeResolved",
     type: "event",
   },
   {
@@ -10079,92 +10251,80 @@ export const disputeManagerAbi = [
     anonymous: false,
     inputs: [
       {
+        components: [
+          {
+            internalType: "uint256",
+            name: "bond",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "challengeWindow",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "commitPeriod",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "revealPeriod",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "maxExtensions",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "minParticipationBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "upholdQuorumBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "wrongResultSlashBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "unavailableSlashBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "challengerRewardBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "wrongVoteSlashBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "bondBurnBps",
+            type: "uint256",
+          },
+          {
+            internalType: "address",
+            name: "treasury",
+            type: "address",
+          },
+        ],
         indexed: false,
-        internalType: "uint256",
-        name: "bond",
-        type: "uint256",
-      },
-      {
-        indexed: false,
-        internalType: "uint256",
-        name: "challengeWindow",
-        type: "uint256",
-      },
-      {
-        indexed: false,
-        internalType: "uint256",
-        name: "commitPeriod",
-        type: "uint256",
-      },
-      {
-        indexed: false,
-        internalType: "uint256",
-        name: "revealPeriod",
-        type: "uint256",
-      },
-      {
-        indexed: false,
-        internalType: "uint256",
-        name: "wrongResultSlashBps",
-        type: "uint256",
-      },
-      {
-        indexed: false,
-        internalType: "uint256",
-        name: "unavailableSlashBps",
-        type: "uint256",
-      },
-      {
-        indexed: false,
-        internalType: "uint256",
-        name: "challengerRewardBps",
-        type: "uint256",
-      },
-      {
-        indexed: false,
-        internalType: "uint256",
-        name: "bondBurnBps",
-        type: "uint256",
-      },
-      {
-        indexed: false,
-        internalType: "address",
-        name: "treasury",
-        type: "address",
+        internalType: "struct IDisputeManager.Params",
+        name: "params",
+        type: "tuple",
       },
     ],
     name: "ParamsSet",
-    type: "event",
-  },
-  {
-    anonymous: false,
-    inputs: [
-      {
-        indexed: true,
-        internalType: "bytes32",
-        name: "requestId",
-        type: "bytes32",
-      },
-      {
-        indexed: true,
-        internalType: "uint256",
-        name: "originChainId",
-        type: "uint256",
-      },
-      {
-        indexed: false,
-        internalType: "bytes32",
-        name: "resultHash",
-        type: "bytes32",
-      },
-      {
-        indexed: false,
-        internalType: "address[]",
-        name: "signers",
-        type: "address[]",
-      },
-    ],
-    name: "ResultFinalized",
     type: "event",
   },
   {
@@ -10234,6 +10394,37 @@ export const disputeManagerAbi = [
     inputs: [
       {
         indexed: true,
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "voter",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "bool",
+        name: "revealed",
+        type: "bool",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "taken",
+        type: "uint256",
+      },
+    ],
+    name: "VoterSlashed",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
         internalType: "address",
         name: "account",
         type: "address",
@@ -10250,12 +10441,25 @@ export const disputeManagerAbi = [
   },
   {
     inputs: [],
-    name: "RESULT_TYPEHASH",
+    name: "MAX_EXTENSIONS",
     outputs: [
       {
-        internalType: "bytes32",
+        internalType: "uint256",
         name: "",
-        type: "bytes32",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_VOTERS",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
       },
     ],
     stateMutability: "view",
@@ -10313,9 +10517,9 @@ export const disputeManagerAbi = [
         type: "tuple",
       },
       {
-        internalType: "bytes[]",
-        name: "signatures",
-        type: "bytes[]",
+        internalType: "address[]",
+        name: "signers",
+        type: "address[]",
       },
       {
         internalType: "enum IDisputeManager.Kind",
@@ -10325,6 +10529,11 @@ export const disputeManagerAbi = [
       {
         internalType: "bytes32",
         name: "claimedBodyHash",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes32",
+        name: "salt",
         type: "bytes32",
       },
     ],
@@ -10337,6 +10546,111 @@ export const disputeManagerAbi = [
       },
     ],
     stateMutability: "payable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "challengeCommitCount",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "commitment",
+        type: "bytes32",
+      },
+    ],
+    name: "challengeCommitOf",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "seq",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "committedAt",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "blockNumber",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "challenger",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "originChainId",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "requestId",
+        type: "bytes32",
+      },
+      {
+        internalType: "enum IDisputeManager.Kind",
+        name: "kind",
+        type: "uint8",
+      },
+      {
+        internalType: "bytes32",
+        name: "claimedBodyHash",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes32",
+        name: "salt",
+        type: "bytes32",
+      },
+    ],
+    name: "challengeCommitment",
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "",
+        type: "bytes32",
+      },
+    ],
+    stateMutability: "pure",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "commitment",
+        type: "bytes32",
+      },
+    ],
+    name: "commitChallenge",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "seq",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {
@@ -10388,9 +10702,9 @@ export const disputeManagerAbi = [
             type: "address",
           },
           {
-            internalType: "uint64",
+            internalType: "uint40",
             name: "openedAt",
-            type: "uint64",
+            type: "uint40",
           },
           {
             internalType: "enum IDisputeManager.Kind",
@@ -10403,13 +10717,48 @@ export const disputeManagerAbi = [
             type: "uint8",
           },
           {
-            internalType: "uint64",
+            internalType: "uint8",
+            name: "round",
+            type: "uint8",
+          },
+          {
+            internalType: "uint8",
+            name: "maxExtensions",
+            type: "uint8",
+          },
+          {
+            internalType: "uint16",
+            name: "upholdQuorumBps",
+            type: "uint16",
+          },
+          {
+            internalType: "uint40",
             name: "commitEnd",
-            type: "uint64",
+            type: "uint40",
+          },
+          {
+            internalType: "uint40",
+            name: "revealEnd",
+            type: "uint40",
+          },
+          {
+            internalType: "uint40",
+            name: "windowEnd",
+            type: "uint40",
+          },
+          {
+            internalType: "uint32",
+            name: "commitPeriod",
+            type: "uint32",
+          },
+          {
+            internalType: "uint32",
+            name: "revealPeriod",
+            type: "uint32",
           },
           {
             internalType: "uint64",
-            name: "revealEnd",
+            name: "challengeSeq",
             type: "uint64",
           },
           {
@@ -10444,13 +10793,18 @@ export const disputeManagerAbi = [
           },
           {
             internalType: "uint256",
-            name: "upholdWeight",
+            name: "requiredWeight",
             type: "uint256",
           },
           {
-            internalType: "uint256",
+            internalType: "uint128",
+            name: "upholdWeight",
+            type: "uint128",
+          },
+          {
+            internalType: "uint128",
             name: "rejectWeight",
-            type: "uint256",
+            type: "uint128",
           },
         ],
         internalType: "struct IDisputeManager.Dispute",
@@ -10462,122 +10816,6 @@ export const disputeManagerAbi = [
     type: "function",
   },
   {
-    inputs: [
-      {
-        components: [
-          {
-            internalType: "bytes32",
-            name: "requestId",
-            type: "bytes32",
-          },
-          {
-            internalType: "uint256",
-            name: "originChainId",
-            type: "uint256",
-          },
-          {
-            internalType: "bytes32",
-            name: "programId",
-            type: "bytes32",
-          },
-          {
-            internalType: "bytes32",
-            name: "inputHash",
-            type: "bytes32",
-          },
-          {
-            internalType: "uint8",
-            name: "status",
-            type: "uint8",
-          },
-          {
-            internalType: "bytes32",
-            name: "instructionsHash",
-            type: "bytes32",
-          },
-          {
-            internalType: "bytes32",
-            name: "bodyHash",
-            type: "bytes32",
-          },
-        ],
-        internalType: "struct Result",
-        name: "r",
-        type: "tuple",
-      },
-      {
-        internalType: "bytes[]",
-        name: "signatures",
-        type: "bytes[]",
-      },
-    ],
-    name: "finalize",
-    outputs: [],
-    stateMutability: "nonpayable",
-    type: "function",
-  },
-  {
-    inputs: [
-      {
-        components: [
-          {
-            internalType: "bytes32",
-            name: "requestId",
-            type: "bytes32",
-          },
-          {
-            internalType: "uint256",
-            name: "originChainId",
-            type: "uint256",
-          },
-          {
-            internalType: "bytes32",
-            name: "programId",
-            type: "bytes32",
-          },
-          {
-            internalType: "bytes32",
-            name: "inputHash",
-            type: "bytes32",
-          },
-          {
-            internalType: "uint8",
-            name: "status",
-            type: "uint8",
-          },
-          {
-            internalType: "bytes32",
-            name: "instructionsHash",
-            type: "bytes32",
-          },
-          {
-            internalType: "bytes32",
-            name: "bodyHash",
-            type: "bytes32",
-          },
-        ],
-        internalType: "struct Result[]",
-        name: "results",
-        type: "tuple[]",
-      },
-      {
-        internalType: "bytes[][]",
-        name: "signatures",
-        type: "bytes[][]",
-      },
-    ],
-    name: "finalizeBatch",
-    outputs: [
-      {
-        internalType: "uint256",
-        name: "finalized",
-        type: "uint256",
-      },
-    ],
-    stateMutability: "nonpayable",
-    type: "function",
-  },
-  {
     inputs: [],
     name: "ingestor",
     outputs: [
@@ -10585,30 +10823,6 @@ export const disputeManagerAbi = [
         internalType: "contract IInstructionIngestor",
         name: "",
         type: "address",
-      },
-    ],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [
-      {
-        internalType: "uint256",
-        name: "originChainId",
-        type: "uint256",
-      },
-      {
-        internalType: "bytes32",
-        name: "requestId",
-        type: "bytes32",
-      },
-    ],
-    name: "isFinalized",
-    outputs: [
-      {
-        internalType: "bool",
-        name: "",
-        type: "bool",
       },
     ],
     stateMutability: "view",
@@ -10674,6 +10888,21 @@ export const disputeManagerAbi = [
           },
           {
             internalType: "uint256",
+            name: "maxExtensions",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "minParticipationBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "upholdQuorumBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
             name: "wrongResultSlashBps",
             type: "uint256",
           },
@@ -10689,6 +10918,11 @@ export const disputeManagerAbi = [
           },
           {
             internalType: "uint256",
+            name: "wrongVoteSlashBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
             name: "bondBurnBps",
             type: "uint256",
           },
@@ -10698,7 +10932,7 @@ export const disputeManagerAbi = [
             type: "address",
           },
         ],
-        internalType: "struct DisputeManager.ParamsInput",
+        internalType: "struct IDisputeManager.Params",
         name: "",
         type: "tuple",
       },
@@ -10737,6 +10971,11 @@ export const disputeManagerAbi = [
       {
         internalType: "uint256",
         name: "revealEnd",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "round",
         type: "uint256",
       },
     ],
@@ -10882,49 +11121,76 @@ export const disputeManagerAbi = [
   {
     inputs: [
       {
-        internalType: "uint256",
-        name: "bond",
-        type: "uint256",
-      },
-      {
-        internalType: "uint256",
-        name: "challengeWindow",
-        type: "uint256",
-      },
-      {
-        internalType: "uint256",
-        name: "commitPeriod",
-        type: "uint256",
-      },
-      {
-        internalType: "uint256",
-        name: "revealPeriod",
-        type: "uint256",
-      },
-      {
-        internalType: "uint256",
-        name: "wrongResultSlashBps",
-        type: "uint256",
-      },
-      {
-        internalType: "uint256",
-        name: "unavailableSlashBps",
-        type: "uint256",
-      },
-      {
-        internalType: "uint256",
-        name: "challengerRewardBps",
-        type: "uint256",
-      },
-      {
-        internalType: "uint256",
-        name: "bondBurnBps",
-        type: "uint256",
-      },
-      {
-        internalType: "address",
-        name: "treasury_",
-        type: "address",
+        components: [
+          {
+            internalType: "uint256",
+            name: "bond",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "challengeWindow",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "commitPeriod",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "revealPeriod",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "maxExtensions",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "minParticipationBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "upholdQuorumBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "wrongResultSlashBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "unavailableSlashBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "challengerRewardBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "wrongVoteSlashBps",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "bondBurnBps",
+            type: "uint256",
+          },
+          {
+            internalType: "address",
+            name: "treasury",
+            type: "address",
+          },
+        ],
+        internalType: "struct IDisputeManager.Params",
+        name: "p",
+        type: "tuple",
       },
     ],
     name: "setParams",
@@ -11035,6 +11301,76 @@ export const disputeManagerAbi = [
       },
     ],
     stateMutability: "pure",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "voter",
+        type: "address",
+      },
+    ],
+    name: "voteOf",
+    outputs: [
+      {
+        components: [
+          {
+            internalType: "bytes32",
+            name: "commitment",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint128",
+            name: "weight",
+            type: "uint128",
+          },
+          {
+            internalType: "uint8",
+            name: "round",
+            type: "uint8",
+          },
+          {
+            internalType: "bool",
+            name: "revealed",
+            type: "bool",
+          },
+          {
+            internalType: "bool",
+            name: "upholds",
+            type: "bool",
+          },
+        ],
+        internalType: "struct IDisputeManager.Vote",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "disputeId",
+        type: "uint256",
+      },
+    ],
+    name: "votersOf",
+    outputs: [
+      {
+        internalType: "address[]",
+        name: "",
+        type: "address[]",
+      },
+    ],
+    stateMutability: "view",
     type: "function",
   },
   {

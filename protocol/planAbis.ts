@@ -1,11 +1,10 @@
 import { encodeAbiParameters, keccak256, type Address, type Hex } from "viem";
 
 /**
- * ABI fragments of the issue-10 DisputeManager functions the watcher calls, written against the
- * agreed names (ISSUE10_PLAN items 2, 5) while wip-disputes lands in parallel (the registry's
- * accrueReputation and fraud proofs are merged: they come from the generated protocol/abis.ts).
- * Once DisputeManager is merged and `npm run abis` regenerated, test/protocol/planAbis.test.ts
- * checks these fragments against the generated ones.
+ * The challenge commitment of the issue-10 DisputeManager (ISSUE10_PLAN items 2, 5) computed off
+ * chain (the watcher commits before it reveals), and the fragments the watcher was written
+ * against while wip-disputes landed in parallel. The services now call the generated ABIs
+ * (protocol/abis.ts); test/protocol/planAbis.test.ts keeps checking these fragments against them.
  */
 
 const resultComponents = [

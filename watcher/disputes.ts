@@ -17,7 +17,10 @@ import type { Verifier } from "./verifier.ts";
  * a random salt are stored in Redis before the commit transaction (a restart still reveals). The
  * phases follow the chain's latest block timestamp `now` (calls are simulated at `now` and mined
  * later): commit while `now < commitEnd`, reveal while `commitEnd < now < revealEnd`, resolve once
- * `now > revealEnd` if nobody did; whatever the DisputeManager owes the watcher is withdrawn.
+ * `now > revealEnd` if nobody did; a dispute extended for lack of participation is voted on again
+ * in its new round. The vote is at risk (a vote against the outcome loses a share of the stake),
+ * so a watcher that cannot evaluate abstains. Whatever the DisputeManager owes the watcher is
+ * withdrawn.
  */
 
 const resultIngested = getAbiItem({ abi: instructionIngestorAbi, name: "ResultIngested" });
@@ -159,6 +162,27 @@ export class DisputeVoter {
       if (dispute.state === OPEN) {
         const done = await this.act(chain, "resolve", "resolve", [id], ["Dispute_NotOpen"]);
         if (!done) return;
+        // Too little of the watcher stake voted: the dispute is extended into a new round (never
+        // decided by default). Vote again in it with the same verdict and a fresh salt.
+        const after = await chain.client.readContract({
+          address: chain.disputeManager,
+          abi: disputeManagerAbi,
+          functionName: "disputeOf",
+          args: [id],
+        });
+        if (after.state === OPEN && BigInt(after.revealEnd) > revealEnd) {
+          this.o.log.info({ disputeId: state.id, round: after.round }, "dispute extended: voting in the new round");
+          const { salt: _old, ...rest } = state;
+          void _old;
+          await save({
+            ...rest,
+            commitEnd: String(after.commitEnd),
+            revealEnd: String(after.revealEnd),
+            committed: false,
+            revealed: false,
+          });
+          return;
+        }
       }
       await this.o.redis.hdel(key, field);
     }

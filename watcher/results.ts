@@ -2,9 +2,9 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { randomBytes } from "node:crypto";
 import { bytesToHex, type Address, type Hex } from "viem";
-import { instructionIngestorAbi } from "../protocol/abis.ts";
+import { disputeManagerAbi, instructionIngestorAbi } from "../protocol/abis.ts";
 import { recoverSigners } from "../protocol/ingested.ts";
-import { challengeCommitment, disputeChallengeAbi } from "../protocol/planAbis.ts";
+import { challengeCommitment } from "../protocol/planAbis.ts";
 import { resultForChain, type ExecutionRecord } from "../protocol/record.ts";
 import { ingestedCall, revertName, shortError, type IngestedCall, type WatcherChain } from "./chain.ts";
 import type { FraudProver } from "./fraud.ts";
@@ -239,7 +239,7 @@ export class ResultMonitor {
         });
         const hash = await chain.send({
           address: chain.disputeManager,
-          abi: disputeChallengeAbi,
+          abi: disputeManagerAbi,
           functionName: "commitChallenge",
           args: [commitment],
         });
@@ -255,7 +255,7 @@ export class ResultMonitor {
       const { bond } = await chain.params();
       const hash = await chain.send({
         address: chain.disputeManager,
-        abi: disputeChallengeAbi,
+        abi: disputeManagerAbi,
         functionName: "challenge",
         args: [call.result, signers, kind, claimed, state.challengeSalt!],
         value: bond,

@@ -22,6 +22,13 @@ import { ProgramStore } from "./programStore.ts";
  * `redisKeys.done(chainId, requestId)` (the scheduler's "this work is done" mark). Every
  * `reportIntervalMs` it writes its backpressure report (OperatorReport) to `redisKeys.operators`.
  *
+ * The output rule (SPEC 3.4, protocol/conservation.ts) is applied to every run before signing: an
+ * output that mints what it did not burn, mints or burns a token its program does not control,
+ * burns another token than the escrowed one or spends beyond escrow minus fee is signed as
+ * PROGRAM_ERROR. The rule reads each chain (token controllers, the request's fee at its block)
+ * through the chains' `rpcUrl` (or `options.clients`); a mint or burn on a chain without an RPC
+ * makes the operator abstain (NoChainClientError, permanent).
+ *
  * Failures: a permanent one (hash mismatch, malformed package, program not accepted, a chain
  * without a configured ingestor) fails the job at once (BullMQ UnrecoverableError); a transient
  * one (program not found yet, Redis hiccup, wall-clock backstop = abstain) is retried by BullMQ

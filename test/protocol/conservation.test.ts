@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { encodeAbiParameters, getAddress, zeroAddress, type Address, type Hex } from "viem";
 import {
+  objectiveBreaches,
   bindBurnTargets,
   checkOutputRule,
   controllerKey,
@@ -139,5 +140,51 @@ describe("protocol/conservation: the output rule", () => {
   it("leaves transfers and calls within budget alone (ETH escrow)", async () => {
     const v = await verdict([{ op: "transfer", to: ALICE, amount: "990" }], { ...context, token: zeroAddress });
     expect(v).to.deep.equal({ ok: true });
+  });
+
+  describe("objectiveBreaches (what a watcher proves from signed Results)", () => {
+    const mintIx = (token: Address, amount: bigint): Instruction => ({
+      op: Op.MINT,
+      target: ALICE,
+      amount,
+      data: encodeAbiParameters([{ type: "address" }], [token]),
+    });
+    const burnIx = (amount: bigint): Instruction => ({ op: Op.BURN, target: VOMNI, amount, data: "0x" });
+    const answers = new Map([[controllerKey(DEST, VOMNI), true]]);
+
+    it("flags a destination mint above the origin's burn of that token", () => {
+      expect(
+        objectiveBreaches(
+          { chainId: DEST, instructions: [mintIx(VOMNI, 6n), mintIx(VOMNI, 5n)] },
+          { chainId: ORIGIN, instructions: [burnIx(10n)] },
+          answers,
+        ),
+      ).to.deep.equal([{ kind: "unbacked_mint", chainId: DEST, token: VOMNI, minted: 11n, burned: 10n }]);
+    });
+
+    it("counts the origin's own mints of the token against the burn", () => {
+      const breaches = objectiveBreaches(
+        { chainId: DEST, instructions: [mintIx(VOMNI, 6n)] },
+        { chainId: ORIGIN, instructions: [burnIx(10n), mintIx(VOMNI, 5n)] },
+        answers,
+      );
+      expect(breaches.map((b) => b.kind)).to.deep.equal(["unbacked_mint"]);
+    });
+
+    it("flags a mint of a token the program does not control, even without the origin's result", () => {
+      expect(objectiveBreaches({ chainId: DEST, instructions: [mintIx(OTHER, 1n)] }, undefined, answers)).to.deep.equal([
+        { kind: "foreign_mint", chainId: DEST, index: 0, token: OTHER },
+      ]);
+    });
+
+    it("finds nothing in a backed mint", () => {
+      expect(
+        objectiveBreaches(
+          { chainId: DEST, instructions: [mintIx(VOMNI, 10n)] },
+          { chainId: ORIGIN, instructions: [burnIx(10n)] },
+          answers,
+        ),
+      ).to.deep.equal([]);
+    });
   });
 });

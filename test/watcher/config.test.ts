@@ -18,7 +18,7 @@ describe("watcher: config and command", () => {
       raw: { chains: [chain], programs: { dirs: ["programs"] } },
       env: { REDIS_URL: "redis://example:6379/3", WATCHER_HTTP_PORT: "9470" },
     });
-    expect(config.options).to.include({ challenge: true, vote: true, finalize: true, pollIntervalMs: 500 });
+    expect(config.options).to.include({ challenge: true, vote: true, fraudProofs: true, pollIntervalMs: 500 });
     expect(config.redis.url).to.equal("redis://example:6379/3");
     expect(config.operations.httpPort).to.equal(9470);
     expect(config.chains[0]!.confirmations).to.equal(0);
@@ -41,6 +41,6 @@ describe("watcher: config and command", () => {
     const run = watcher.commands.find((c) => c.name() === "run")!;
     expect(run).to.not.equal(undefined);
     const flags = run.options.map((o) => o.long);
-    expect(flags).to.include.members(["--config", "--key-env", "--no-challenge", "--no-vote", "--no-finalize"]);
+    expect(flags).to.include.members(["--config", "--key-env", "--no-challenge", "--no-vote", "--no-fraud-proofs"]);
   });
 });

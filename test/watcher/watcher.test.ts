@@ -1,3 +1,4 @@
+import { watcherKeys } from "../../watcher/state.ts";
 import { expect } from "chai";
 import { keccak256, stringToHex, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -50,13 +51,11 @@ describe("watcher", function () {
     return world.dispute.disputeOf(id);
   }
 
-  it("(b) leaves a correct result alone and finalizes it after the window (reputation rises)", async () => {
+  it("(b) leaves a correct result alone and forgets it after the window (no finalize since issue 10)", async () => {
     const watcher = await world.start();
-    // operator 4 signs nothing in (a); use the honest quorum of operators 1..3 again: they were
-    // slashed in (a), so check the finalisation through the event rather than reputation
     const { requestId, input } = await world.request();
     const honest = await world.honestBody(requestId, input);
-    const { signatures } = await world.ingest(honest);
+    await world.ingest(honest);
     await world.tickUntil(
       watcher,
       async () => {
@@ -68,12 +67,11 @@ describe("watcher", function () {
     expect(await disputesFor(requestId)).to.have.length(0);
     const { challengeWindow } = await world.dispute.params();
     await world.increaseTime(Number(challengeWindow) + 1);
-    await world.tickUntil(watcher, async () => world.dispute.isFinalized(world.chain.chainId, requestId), "finalized");
-    const events = await world.dispute.queryFilter(world.dispute.filters.ResultFinalized(requestId));
-    expect(events).to.have.length(1);
-    expect(events[0]!.args.signers.map(String)).to.deep.equal(signatures.map((s) => s.signer));
-    const reputations = await Promise.all(signatures.map((s) => world.registry.reputationOf(s.signer)));
-    expect(reputations.some((r) => r > 0n)).to.equal(true);
+    // reputation now accrues from the fee ledger (`versatus operator reputation`): the watcher
+    // sends nothing for a correct result, it only stops tracking it
+    const key = watcherKeys(watcher.address).results(world.chain.chainId);
+    await world.tickUntil(watcher, async () => (await watcher.redis.hlen(key)) === 0, "result forgotten");
+    expect(await disputesFor(requestId)).to.have.length(0);
     await watcher.close();
   });
 
@@ -85,15 +83,20 @@ describe("watcher", function () {
     const challenger = world.chain.other;
     const { bond } = await world.dispute.params();
     const wrongClaim = keccak256(stringToHex("not the body"));
-    await (
-      await world.dispute.connect(challenger).challenge(
-        result,
-        signatures.map((s) => s.signature),
-        0,
-        wrongClaim,
-        { value: bond },
-      )
-    ).wait();
+    // a first challenge is committed, then revealed in a later block, naming every recorded signer
+    const salt = keccak256(stringToHex("salt (e)"));
+    const commitment = await world.dispute.challengeCommitment(
+      await challenger.getAddress(),
+      world.chain.chainId,
+      requestId,
+      0,
+      wrongClaim,
+      salt,
+    );
+    await (await world.dispute.connect(challenger).commitChallenge(commitment)).wait();
+    await world.increaseTime(1);
+    const signers = [...signatures.map((s) => s.signer)].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+    await (await world.dispute.connect(challenger).challenge(result, signers, 0, wrongClaim, salt, { value: bond })).wait();
     const [opened] = await disputesFor(requestId);
     const final = await runPhases(watcher, opened!.disputeId);
     expect(final.state).to.equal(REJECTED);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { pino } from "pino";
-import { createPublicClient, custom, stringToHex, type Hex } from "viem";
+import { createPublicClient, custom, stringToHex, type Hex, type PublicClient } from "viem";
 import type { ResultJob } from "../../protocol/jobs.ts";
 import { QUEUE_PREFIX, jobIds, queueNames } from "../../protocol/queues.ts";
 import { loadRelayerConfig, startRelayer, type RelayerHandle } from "../../relayer/index.ts";
@@ -70,7 +70,14 @@ describe("relayer + workers: a request on chain becomes results the ingestor acc
         env: {},
       });
       workers.push(
-        await startWorker(config, { privateKey: wallet.privateKey as Hex, runtime, logger: silent, opsServer: false }),
+        await startWorker(config, {
+          privateKey: wallet.privateKey as Hex,
+          runtime,
+          logger: silent,
+          opsServer: false,
+          // the output rule reads the chain (fee at the request's block, token controllers)
+          clients: { 31337: createPublicClient({ transport: custom(connection.provider) }) as PublicClient },
+        }),
       );
     }
   });
