@@ -333,11 +333,13 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
         if (origin.chainId != o.originChainId) revert Staking_NotOneRequest(0);
         address operator = _signerOf(origin, 0);
         if (!_members[operator].known) revert Staking_UnknownOperator(operator);
-        // per token: minted on every chain presented minus burned on the origin (as int: mints
-        // and burns are bounded by what one result can carry, far below 2^255)
+        // per token: minted on every chain presented and burned on the origin, each summed
+        // exactly and saturating at 2^256 - 1 (a signed amount is arbitrary; burns that large
+        // could never execute, mints that large are unbacked either way)
         address[] memory tokens = new address[](_instructionCount(origin, destinations));
-        int256[] memory excess = new int256[](tokens.length);
-        uint256 n = _tally(origin.instructions, o.status, true, tokens, excess, 0);
+        uint256[] memory minted = new uint256[](tokens.length);
+        uint256[] memory burned = new uint256[](tokens.length);
+        uint256 n = _tally(origin.instructions, o.status, true, tokens, minted, burned, 0);
         uint256 lastChain;
         for (uint256 i; i < destinations.length; ++i) {
             SignedResult calldata d = destinations[i];
@@ -352,11 +354,11 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
             lastChain = d.chainId;
             address signer = _signerOf(d, i + 1);
             if (signer != operator) revert Staking_SignerMismatch(i + 1, operator, signer);
-            n = _tally(d.instructions, r.status, false, tokens, excess, n);
+            n = _tally(d.instructions, r.status, false, tokens, minted, burned, n);
         }
         bool unbacked;
         for (uint256 t; t < n; ++t) {
-            if (excess[t] > 0) {
+            if (minted[t] > burned[t]) {
                 unbacked = true;
                 break;
             }
@@ -815,7 +817,9 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
         m.registered = false;
         --registeredCount;
         uint256[] storage tenures = _tenures[operator];
-        tenures[tenures.length - 1] = _tenure(index, _fromOf(tenures[tenures.length - 1]), epoch);
+        uint256 last = tenures.length - 1;
+        // keep index and first epoch (the low 48 bits), set the last epoch
+        tenures[last] = (tenures[last] & ((1 << 48) - 1)) | (epoch << 48);
         IndexPool memory pool = _rolledPool(epoch);
         pool.cooling |= 1 << index;
         pool.coolingEpoch = epoch;
@@ -844,10 +848,6 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
 
     function _tenure(uint256 index, uint256 from, uint256 to) internal pure returns (uint256) {
         return index | (from << 8) | (to << 48);
-    }
-
-    function _fromOf(uint256 t) internal pure returns (uint256) {
-        return uint40(t >> 8);
     }
 
     function _untenure(uint256 t) internal pure returns (uint8 index, uint256 from, uint256 to) {
@@ -910,26 +910,25 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
         uint8 status,
         bool isOrigin,
         address[] memory tokens,
-        int256[] memory excess,
+        uint256[] memory minted,
+        uint256[] memory burned,
         uint256 n
     ) internal pure returns (uint256) {
         if (status != Ops.STATUS_OK) return n;
         for (uint256 i; i < ix.length; ++i) {
             Instruction calldata x = ix[i];
+            bool isMint = x.op == Ops.MINT;
             address token;
-            int256 delta;
-            if (x.op == Ops.MINT) {
-                token = _mintToken(x.data);
-                delta = int256(x.amount >> 1); // halved: a sum of int256 halves cannot overflow
-            } else if (x.op == Ops.BURN && isOrigin) {
-                token = x.target;
-                delta = -int256(x.amount >> 1);
-            } else continue;
-            if (token == address(0)) continue; // undecodable: the disperser executes no such MINT
+            if (isMint) token = _mintToken(x.data);
+            else if (x.op == Ops.BURN && isOrigin) token = x.target;
+            // not a mint or origin burn, or undecodable (the disperser executes no such MINT)
+            if (token == address(0)) continue;
             uint256 t;
             while (t < n && tokens[t] != token) ++t;
             if (t == n) tokens[n++] = token;
-            excess[t] += delta;
+            uint256[] memory sums = isMint ? minted : burned;
+            uint256 sum = sums[t];
+            sums[t] = x.amount > type(uint256).max - sum ? type(uint256).max : sum + x.amount;
         }
         return n;
     }
