@@ -23,18 +23,16 @@ export default async function deployStaking(ctx: DeployContext): Promise<void> {
   const adapterAddress = await deployOnce(ctx, "NativeStakeAdapter", "NativeStakeAdapter", [
     owner,
     asset,
-    cfg.challengeWindowBlocks,
-    cfg.escalationBlocks,
-    cfg.unbondingBlocks,
+    cfg.unbondingPeriod,
   ]);
   const registryAddress = await deployOnce(ctx, "StakingRegistry", "StakingRegistry", [
     owner,
     adapterAddress,
-    cfg.slashableWindowBlocks,
+    cfg.slashableWindow,
     ctx.config.threshold,
     { base: cfg.base, floor: cfg.floor, alphaBps: cfg.alphaBps },
     {
-      epochBlocks: cfg.epochBlocks,
+      epochLength: cfg.epochLength,
       gainPerResult: cfg.gainPerResult,
       maxGainPerEpoch: cfg.maxGainPerEpoch,
       decayPerEpoch: cfg.decayPerEpoch,
@@ -44,7 +42,7 @@ export default async function deployStaking(ctx: DeployContext): Promise<void> {
       submitterRewardBps: cfg.submitterRewardBps,
       treasury,
       capPerPeriod: cfg.slashCapPerPeriod,
-      capPeriodBlocks: cfg.slashCapPeriodBlocks,
+      capPeriod: cfg.slashCapPeriod,
     },
   ]);
   const d = cfg.dispute;
@@ -87,6 +85,23 @@ export default async function deployStaking(ctx: DeployContext): Promise<void> {
     "registry -> dispute module is the DisputeManager",
     async () => (await registry.disputeModule()) === disputeAddress,
     () => registry.setDisputeModule(disputeAddress),
+  );
+  // reputation comes from the oracle's fee ledger (signature counts per epoch): set once
+  const oracleAddress = ctx.store.get("ExecutableOracle")!.address;
+  await ensure(
+    ctx,
+    "registry -> fee ledger is the ExecutableOracle",
+    async () => {
+      const ledger = await registry.ledger();
+      if (ledger === ethersLib.ZeroAddress) return false;
+      if (ledger !== oracleAddress) {
+        throw new Error(
+          `StakingRegistry ${registryAddress} already reads the fee ledger ${ledger}, not ExecutableOracle ${oracleAddress}: the ledger is set once; deploy again with --reset`,
+        );
+      }
+      return true;
+    },
+    () => registry.setLedger(oracleAddress),
   );
   await ensure(
     ctx,

@@ -19,7 +19,8 @@ const positiveInt = z.number().int().positive();
 
 /**
  * HoneSTake (SPEC 3.5): the NativeStakeAdapter, StakingRegistry and DisputeManager. Amounts are
- * decimal strings in wei (or asset units), blocks and seconds are numbers.
+ * decimal strings in wei (or asset units); every time is a number of seconds (one unit for
+ * unbonding, the slashable window, reputation epochs, the slash cap period and disputes).
  */
 export const stakingConfigSchema = z
   .object({
@@ -33,20 +34,25 @@ export const stakingConfigSchema = z
     base: uintString,
     floor: uintString,
     alphaBps: bps,
-    epochBlocks: positiveInt,
+    /** Seconds per reputation decay epoch (the gain cap applies per fee-ledger epoch, 1 hour). */
+    epochLength: positiveInt,
     gainPerResult: bps,
     maxGainPerEpoch: bps,
     decayPerEpoch: bps,
     equivocationSlashBps: bps.min(1, "a positive share"),
     submitterRewardBps: bps,
     slashCapPerPeriod: uintString,
-    slashCapPeriodBlocks: positiveInt,
+    /** Seconds per slash-cap period; a slash beyond the cap stays owed and is collected later. */
+    slashCapPeriod: positiveInt,
     /** Where slashed stake and forfeited bonds go; the owner when absent. */
     treasury: z.union([address, z.literal("deployer")]).optional(),
-    unbondingBlocks: positiveInt,
-    slashableWindowBlocks: positiveInt,
-    challengeWindowBlocks: z.number().int().nonnegative(),
-    escalationBlocks: z.number().int().nonnegative(),
+    /** Seconds between an unbond request and the withdrawal (the adapter's unbondingPeriod). */
+    unbondingPeriod: positiveInt,
+    /**
+     * Seconds stake must stay slashable to count: the challenge window plus the longest dispute.
+     * At most unbondingPeriod (the registry refuses more); the DisputeManager checks its phases fit.
+     */
+    slashableWindow: positiveInt,
     watcherMinStake: uintString.default(0n),
     /** Watchers (`dev:N`, local chains) that stake `watcherStake` and register. */
     watchers: z.array(operatorRef).default([]),
@@ -73,16 +79,14 @@ export const stakingConfigSchema = z
     if (s.maxGainPerEpoch < s.gainPerResult) {
       issue(["maxGainPerEpoch"], `at least gainPerResult (${s.gainPerResult})`);
     }
-    if (s.unbondingBlocks < s.challengeWindowBlocks + s.escalationBlocks) {
-      issue(
-        ["unbondingBlocks"],
-        `at least challengeWindowBlocks + escalationBlocks (${s.challengeWindowBlocks + s.escalationBlocks})`,
-      );
+    if (s.slashableWindow > s.unbondingPeriod) {
+      issue(["slashableWindow"], `at most unbondingPeriod (${s.unbondingPeriod}), got ${s.slashableWindow}`);
     }
-    if (s.slashableWindowBlocks < s.challengeWindowBlocks + s.escalationBlocks) {
+    const disputeSpan = s.dispute.challengeWindow + s.dispute.commitPeriod + s.dispute.revealPeriod;
+    if (s.slashableWindow < disputeSpan) {
       issue(
-        ["slashableWindowBlocks"],
-        `at least challengeWindowBlocks + escalationBlocks (${s.challengeWindowBlocks + s.escalationBlocks})`,
+        ["slashableWindow"],
+        `at least dispute.challengeWindow + commitPeriod + revealPeriod (${disputeSpan}), got ${s.slashableWindow}`,
       );
     }
     if (s.slashCapPerPeriod >= 1n << 128n) issue(["slashCapPerPeriod"], "an amount below 2^128");

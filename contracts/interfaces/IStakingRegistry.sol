@@ -52,8 +52,8 @@ interface IStakingRegistry is IOperatorSet {
     error Staking_NotRegistered(address operator);
     /// @notice `operator` was never registered.
     error Staking_UnknownOperator(address operator);
-    /// @notice Every index is held, or was freed during the current ledger epoch (`cooling` of
-    /// them) and may be given to a new operator only from epoch `freeFromEpoch` on.
+    /// @notice Every index is held, or was freed during the current ledger epoch (bitmap `cooling`,
+    /// bit i for index i) and may be given to a new operator only from epoch `freeFromEpoch` on.
     error Staking_RegistryFull(uint256 cooling, uint256 freeFromEpoch);
     /// @notice `operator`'s slashable stake is below its required stake.
     error Staking_InsufficientStakeForRegistration(address operator, uint256 slashable, uint256 required);
@@ -171,8 +171,6 @@ interface IStakingRegistry is IOperatorSet {
     );
     /// @notice Emitted when `watcher` loses `taken` of its stake (`slashBps` of it) to the treasury.
     event WatcherSlashed(address indexed watcher, uint256 slashBps, uint256 taken);
-    /// @notice Emitted when a capped slash leaves `added` owed by `operator` (`owed` in total).
-    event SlashOwed(address indexed operator, uint256 added, uint256 owed);
     /// @notice Emitted when `by` collects `collected` of `operator`'s owed slash for the treasury.
     event OwedSlashCollected(address indexed operator, address indexed by, uint256 collected, uint256 owed);
     /// @notice Emitted when `operator` is slashed for an objective fault other than equivocation:
@@ -209,7 +207,8 @@ interface IStakingRegistry is IOperatorSet {
     /// @notice Emitted when the slash cap changes: at most `capPerPeriod` asset units are slashed
     /// in total per `period` seconds (what a slash wants beyond it stays owed, {collectOwedSlash}).
     event SlashCapSet(uint256 capPerPeriod, uint256 period);
-    /// @notice Emitted when a slash was cut down to what the period's cap still allowed.
+    /// @notice Emitted when a slash was cut down to what the period's cap still allowed: the
+    /// operator owes `wanted - allowed` more ({owedSlash}), collected as the cap refills.
     event SlashCapped(address indexed operator, bytes32 indexed faultId, uint256 wanted, uint256 allowed);
     /// @notice Emitted when `operator` is slashed for a fault the dispute module proved:
     /// `reward` went to `rewardRecipient`, `remainder` to the treasury.
@@ -315,7 +314,7 @@ interface IStakingRegistry is IOperatorSet {
     /// @notice Registers the caller as a watcher: it may vote in disputes with its slashable stake
     /// as weight, and that stake is at risk ({slashWatcher}).
     /// @dev Requirements: not a watcher; never an operator; slashable stake >= the watcher minimum;
-    /// fewer than {MAX_WATCHERS} watchers. Emits {WatcherRegistered}.
+    /// fewer than 64 watchers. Emits {WatcherRegistered}.
     function registerWatcher() external;
 
     /// @notice Stops the caller being a watcher. Votes it committed but has not revealed yet no
@@ -331,7 +330,7 @@ interface IStakingRegistry is IOperatorSet {
     /// (operator, faultId) does nothing and returns zeros: no operator is slashed twice for one fault.
     /// What this takes counts as subjective for {evict}.
     /// @dev Requirements: the dispute module; operator known; slashBps and rewardBps <= 10_000;
-    /// non-zero recipient. Emits {FaultSlashed}, {ReputationUpdated} (and {SlashCapped}, {SlashOwed}).
+    /// non-zero recipient. Emits {FaultSlashed}, {ReputationUpdated} (and {SlashCapped}).
     function slashFault(
         address operator,
         bytes32 faultId,

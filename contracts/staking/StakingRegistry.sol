@@ -10,7 +10,6 @@ import {Result, Instruction, Ops, ResultTypedData} from "../interfaces/IInstruct
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 /// @title StakingRegistry
 /// @notice HoneSTake operator set (SPEC 3.5): staked operators with reputation-discounted required
@@ -30,7 +29,10 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 ///   on themselves only delay the collection from a guilty operator, they do not shield it.
 /// - {evict} only for objective reasons (case 2): stake taken by disputes is remembered
 ///   (`_disputeSlashed`), and an operator lacking stake only for that reason keeps its seat.
-contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTransient {
+/// - No reentrancy guard: every slash settles all its effects before its one interaction, a call
+///   to the immutable adapter, which pays at most one reward (bounded gas) and credits the rest;
+///   a recipient that re-enters can only start another, independent proof or collection.
+contract StakingRegistry is IStakingRegistry, Ownable2Step {
     /*//////////////////////////////////////////////////////////////
                                  TYPES
     //////////////////////////////////////////////////////////////*/
@@ -78,20 +80,11 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
                                CONSTANTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice keccak256("Result(bytes32 requestId,uint256 originChainId,bytes32 programId,bytes32 inputHash,uint8 status,bytes32 instructionsHash,bytes32 bodyHash)"),
-    /// the InstructionIngestor's RESULT_TYPEHASH.
-    bytes32 public constant RESULT_TYPEHASH = ResultTypedData.RESULT_TYPEHASH;
-    /// @notice keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
-    bytes32 public constant DOMAIN_TYPEHASH = ResultTypedData.DOMAIN_TYPEHASH;
-    /// @notice keccak256("Versatus")
-    bytes32 public constant NAME_HASH = ResultTypedData.NAME_HASH;
-    /// @notice keccak256("1")
-    bytes32 public constant VERSION_HASH = ResultTypedData.VERSION_HASH;
     /// @notice The oracle's fee-ledger epoch (seconds, {IDisperser-LEDGER_EPOCH}): index tenures and
     /// reputation maturity are counted in it. {setLedger} checks the ledger agrees.
     uint256 public constant LEDGER_EPOCH = 1 hours;
-    /// @notice At most this many registered watchers: {totalWatcherWeight} sums over all of them.
-    uint256 public constant MAX_WATCHERS = 64;
+    /// @dev At most this many registered watchers: {totalWatcherWeight} sums over all of them.
+    uint256 internal constant MAX_WATCHERS = 64;
 
     uint256 internal constant BPS = 10_000;
     uint256 internal constant MAX_OPERATORS = 256;
@@ -250,7 +243,7 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
                 index = operators.length;
                 operators.push(msg.sender);
             } else {
-                if (pool.free == 0) revert Staking_RegistryFull(_popCount(pool.cooling), epoch + 1);
+                if (pool.free == 0) revert Staking_RegistryFull(pool.cooling, epoch + 1);
                 index = _lowestBit(pool.free);
                 pool.free &= ~(1 << index);
                 operators[index] = msg.sender;
@@ -340,11 +333,13 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         if (origin.chainId != o.originChainId) revert Staking_NotOneRequest(0);
         address operator = _signerOf(origin, 0);
         if (!_members[operator].known) revert Staking_UnknownOperator(operator);
-        // per token: minted on every chain presented minus burned on the origin (as int: mints
-        // and burns are bounded by what one result can carry, far below 2^255)
-        address[] memory tokens = new address[](_mintBurnCount(origin, destinations));
-        int256[] memory excess = new int256[](tokens.length);
-        uint256 n = _tally(origin.instructions, o.status, true, tokens, excess, 0);
+        // per token: minted on every chain presented and burned on the origin, each summed
+        // exactly and saturating at 2^256 - 1 (a signed amount is arbitrary; burns that large
+        // could never execute, mints that large are unbacked either way)
+        address[] memory tokens = new address[](_instructionCount(origin, destinations));
+        uint256[] memory minted = new uint256[](tokens.length);
+        uint256[] memory burned = new uint256[](tokens.length);
+        uint256 n = _tally(origin.instructions, o.status, true, tokens, minted, burned, 0);
         uint256 lastChain;
         for (uint256 i; i < destinations.length; ++i) {
             SignedResult calldata d = destinations[i];
@@ -359,11 +354,11 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
             lastChain = d.chainId;
             address signer = _signerOf(d, i + 1);
             if (signer != operator) revert Staking_SignerMismatch(i + 1, operator, signer);
-            n = _tally(d.instructions, r.status, false, tokens, excess, n);
+            n = _tally(d.instructions, r.status, false, tokens, minted, burned, n);
         }
         bool unbacked;
         for (uint256 t; t < n; ++t) {
-            if (excess[t] > 0) {
+            if (minted[t] > burned[t]) {
                 unbacked = true;
                 break;
             }
@@ -402,7 +397,7 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         uint256 slashBps,
         address rewardRecipient,
         uint256 rewardBps
-    ) external nonReentrant returns (uint256 reward, uint256 remainder) {
+    ) external returns (uint256 reward, uint256 remainder) {
         if (msg.sender != disputeModule) revert Staking_NotDisputeModule(msg.sender, disputeModule);
         if (!_members[operator].known) revert Staking_UnknownOperator(operator);
         if (slashBps > BPS) revert Staking_InvalidSlashParams(slashBps, rewardBps, _treasury);
@@ -420,7 +415,8 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @inheritdoc IStakingRegistry
-    function slashWatcher(address watcher, uint256 slashBps) external nonReentrant returns (uint256 taken) {
+    function slashWatcher(address watcher, uint256 slashBps) external returns (uint256 taken) {
+        // no guard needed: the adapter (immutable, trusted) only credits the treasury, it calls nobody
         if (msg.sender != disputeModule) revert Staking_NotDisputeModule(msg.sender, disputeModule);
         if (!wasWatcher[watcher]) revert Staking_NeverWatcher(watcher);
         if (slashBps > BPS) revert Staking_InvalidSlashParams(slashBps, 0, _treasury);
@@ -435,7 +431,8 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @inheritdoc IStakingRegistry
-    function collectOwedSlash(address operator) external nonReentrant returns (uint256 collected) {
+    function collectOwedSlash(address operator) external returns (uint256 collected) {
+        // no guard needed: the adapter (immutable, trusted) only credits the treasury, it calls nobody
         uint256 owed = owedSlash[operator];
         (uint256 usedNow, uint256 capLeft, uint64 periodPlusOne) = _capState(_capRule);
         uint256 amount = owed < capLeft ? owed : capLeft;
@@ -621,28 +618,6 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         return _watcherWeight(account);
     }
 
-    /// @notice The registered watchers (at most {MAX_WATCHERS}).
-    function watchers() external view returns (address[] memory) {
-        return _watchers;
-    }
-
-    /// @notice Stake taken from `operator` by disputes since it last registered (subjective, see {evict}).
-    function disputeSlashed(address operator) external view returns (uint256) {
-        return _disputeSlashed[operator];
-    }
-
-    /// @notice `operator`'s index tenures: index, first and last ledger epoch (last = 2^40 - 1 while held).
-    function tenuresOf(
-        address operator
-    ) external view returns (uint8[] memory indices, uint256[] memory fromEpochs, uint256[] memory toEpochs) {
-        uint256[] storage list = _tenures[operator];
-        uint256 n = list.length;
-        indices = new uint8[](n);
-        fromEpochs = new uint256[](n);
-        toEpochs = new uint256[](n);
-        for (uint256 i; i < n; ++i) (indices[i], fromEpochs[i], toEpochs[i]) = _untenure(list[i]);
-    }
-
     /// @inheritdoc IStakingRegistry
     function slashCap() external view returns (uint256 capPerPeriod, uint256 period, uint256 remaining) {
         CapRule memory rule = _capRule;
@@ -672,11 +647,6 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         returns (uint256 equivocationSlashBps, uint256 submitterRewardBps, address treasury)
     {
         return (_rates.equivocationSlashBps, _rates.submitterRewardBps, _treasury);
-    }
-
-    /// @notice The current (or last) holder of every index used so far, by index.
-    function allOperators() external view returns (address[] memory) {
-        return operators;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -847,7 +817,9 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         m.registered = false;
         --registeredCount;
         uint256[] storage tenures = _tenures[operator];
-        tenures[tenures.length - 1] = _tenure(index, _fromOf(tenures[tenures.length - 1]), epoch);
+        uint256 last = tenures.length - 1;
+        // keep index and first epoch (the low 48 bits), set the last epoch
+        tenures[last] = (tenures[last] & ((1 << 48) - 1)) | (epoch << 48);
         IndexPool memory pool = _rolledPool(epoch);
         pool.cooling |= 1 << index;
         pool.coolingEpoch = epoch;
@@ -878,29 +850,13 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         return index | (from << 8) | (to << 48);
     }
 
-    function _fromOf(uint256 t) internal pure returns (uint256) {
-        return uint40(t >> 8);
-    }
-
     function _untenure(uint256 t) internal pure returns (uint8 index, uint256 from, uint256 to) {
         return (uint8(t), uint40(t >> 8), uint40(t >> 48));
     }
 
-    /// @dev Index of the lowest set bit of `x` (x != 0), by halving.
+    /// @dev Index of the lowest set bit of `x` (x != 0).
     function _lowestBit(uint256 x) internal pure returns (uint256 r) {
-        x &= ~x + 1;
-        if (x >> 128 != 0) (x, r) = (x >> 128, r + 128);
-        if (x >> 64 != 0) (x, r) = (x >> 64, r + 64);
-        if (x >> 32 != 0) (x, r) = (x >> 32, r + 32);
-        if (x >> 16 != 0) (x, r) = (x >> 16, r + 16);
-        if (x >> 8 != 0) (x, r) = (x >> 8, r + 8);
-        if (x >> 4 != 0) (x, r) = (x >> 4, r + 4);
-        if (x >> 2 != 0) (x, r) = (x >> 2, r + 2);
-        if (x >> 1 != 0) r += 1;
-    }
-
-    function _popCount(uint256 x) internal pure returns (uint256 n) {
-        for (; x != 0; x &= x - 1) ++n;
+        while (x & (1 << r) == 0) ++r;
     }
 
     /// @dev Checks that `a` and `b` are two different results for one request, both validly
@@ -937,17 +893,13 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         return _recover(MessageHashUtils.toTypedDataHash(domain, ResultTypedData.structHash(s.result)), s.signature, which);
     }
 
-    /// @dev Upper bound of the distinct tokens the proof can name: its MINT and BURN count.
-    function _mintBurnCount(
+    /// @dev Upper bound of the distinct tokens the proof can name: its instruction count.
+    function _instructionCount(
         SignedResult calldata origin,
         SignedResult[] calldata destinations
     ) internal pure returns (uint256 n) {
-        n = _mintBurns(origin.instructions);
-        for (uint256 i; i < destinations.length; ++i) n += _mintBurns(destinations[i].instructions);
-    }
-
-    function _mintBurns(Instruction[] calldata ix) internal pure returns (uint256 n) {
-        for (uint256 i; i < ix.length; ++i) if (ix[i].op == Ops.MINT || ix[i].op == Ops.BURN) ++n;
+        n = origin.instructions.length;
+        for (uint256 i; i < destinations.length; ++i) n += destinations[i].instructions.length;
     }
 
     /// @dev Adds one Result's MINTs (+) and, on the origin, BURNs (-) per token to the tally of
@@ -958,26 +910,25 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         uint8 status,
         bool isOrigin,
         address[] memory tokens,
-        int256[] memory excess,
+        uint256[] memory minted,
+        uint256[] memory burned,
         uint256 n
     ) internal pure returns (uint256) {
         if (status != Ops.STATUS_OK) return n;
         for (uint256 i; i < ix.length; ++i) {
             Instruction calldata x = ix[i];
+            bool isMint = x.op == Ops.MINT;
             address token;
-            int256 delta;
-            if (x.op == Ops.MINT) {
-                token = _mintToken(x.data);
-                delta = int256(x.amount >> 1); // halved: a sum of int256 halves cannot overflow
-            } else if (x.op == Ops.BURN && isOrigin) {
-                token = x.target;
-                delta = -int256(x.amount >> 1);
-            } else continue;
-            if (token == address(0)) continue; // undecodable: the disperser executes no such MINT
+            if (isMint) token = _mintToken(x.data);
+            else if (x.op == Ops.BURN && isOrigin) token = x.target;
+            // not a mint or origin burn, or undecodable (the disperser executes no such MINT)
+            if (token == address(0)) continue;
             uint256 t;
             while (t < n && tokens[t] != token) ++t;
             if (t == n) tokens[n++] = token;
-            excess[t] += delta;
+            uint256[] memory sums = isMint ? minted : burned;
+            uint256 sum = sums[t];
+            sums[t] = x.amount > type(uint256).max - sum ? type(uint256).max : sum + x.amount;
         }
         return n;
     }
@@ -1044,11 +995,10 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step, ReentrancyGuardTrans
         total = (adapter.slashableStake(operator, block.timestamp) * slashBps) / BPS;
         (uint256 usedNow, uint256 allowed, uint64 periodPlusOne) = _capState(_capRule);
         if (total > allowed) {
+            // not forgiven: the excess stays owed ({collectOwedSlash}); SlashCapped tells how much
             emit SlashCapped(operator, faultId, total, allowed);
-            uint256 owed = owedSlash[operator] + (total - allowed);
-            owedSlash[operator] = owed;
+            owedSlash[operator] += total - allowed;
             m.owes = true;
-            emit SlashOwed(operator, total - allowed, owed);
             total = allowed;
         }
         // total <= remaining cap < 2^128, so the sum fits

@@ -145,7 +145,7 @@ abstract contract StakingBase is BaseTest {
                 ingestorAddr
             )
         );
-        bytes32 structHash = keccak256(abi.encode(registry.RESULT_TYPEHASH(), r));
+        bytes32 structHash = keccak256(abi.encode(keccak256("Result(bytes32 requestId,uint256 originChainId,bytes32 programId,bytes32 inputHash,uint8 status,bytes32 instructionsHash,bytes32 bodyHash)"), r));
         (uint8 v, bytes32 rr, bytes32 ss) = vm.sign(operatorKeys[which], keccak256(abi.encodePacked("\x19\x01", domain, structHash)));
         return abi.encodePacked(rr, ss, v);
     }
@@ -597,7 +597,7 @@ contract StakingTest is StakingBase {
         vm.expectRevert(
             abi.encodeWithSelector(
                 IStakingRegistry.Staking_SameResult.selector,
-                keccak256(abi.encode(registry.RESULT_TYPEHASH(), a))
+                keccak256(abi.encode(keccak256("Result(bytes32 requestId,uint256 originChainId,bytes32 programId,bytes32 inputHash,uint8 status,bytes32 instructionsHash,bytes32 bodyHash)"), a))
             )
         );
         registry.proveEquivocation(a, sigA, a, sigA, block.chainid, address(ingestor));
@@ -653,13 +653,13 @@ contract StakingTest is StakingBase {
     }
 
     function test_equivocation_digestMatchesIngestor() public view {
-        assertEq(registry.RESULT_TYPEHASH(), ingestor.RESULT_TYPEHASH());
+        assertEq(keccak256("Result(bytes32 requestId,uint256 originChainId,bytes32 programId,bytes32 inputHash,uint8 status,bytes32 instructionsHash,bytes32 bodyHash)"), ingestor.RESULT_TYPEHASH());
         assertEq(
             keccak256(
                 abi.encode(
-                    registry.DOMAIN_TYPEHASH(),
-                    registry.NAME_HASH(),
-                    registry.VERSION_HASH(),
+                    keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                    keccak256("Versatus"),
+                    keccak256("1"),
                     block.chainid,
                     address(ingestor)
                 )

@@ -102,6 +102,18 @@ contract FraudProofAttackTest is StakingBase {
         assertEq(_heldOf(operators[1]), BASE / 2);
     }
 
+    /// @dev One wei over the burn is fraud too, and amounts near 2^256 neither overflow the proof
+    /// nor hide the mint.
+    function test_unbackedMint_exactAndHugeAmounts() public {
+        registry.proveUnbackedMint(_origin(0, 100), _one(_dest(0, 101, DEST_CHAIN)));
+        assertEq(_heldOf(operators[0]), BASE / 2);
+        SignedResult[] memory ds = new SignedResult[](2);
+        ds[0] = _dest(1, type(uint256).max, DEST_CHAIN);
+        ds[1] = _dest(1, type(uint256).max, DEST_CHAIN + 1);
+        registry.proveUnbackedMint(_origin(1, type(uint256).max - 1), ds);
+        assertEq(_heldOf(operators[1]), BASE / 2);
+    }
+
     /// @dev A backed mint (100 burned, 60 + 40 minted) is no fraud: nothing moves.
     function test_backedMint_isNotSlashable() public {
         SignedResult memory o = _origin(0, 100);

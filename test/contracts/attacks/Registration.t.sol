@@ -29,13 +29,13 @@ contract RegistrationAttackTest is StakingBase {
         uint256 epoch = block.timestamp / LEDGER_EPOCH;
         uint256 lockedBefore = adapter.totalStaked();
         _cycle(CYCLED, 1);
-        assertEq(registry.allOperators().length, 256, "every index was used once");
+        assertTrue(registry.operators(255) != address(0), "every index was used once");
         assertEq(adapter.totalStaked(), lockedBefore + CYCLED * BASE, "the attacker's stake is in the adapter");
 
         address honest = makeAddr("honest");
         _stake(honest, BASE);
         vm.prank(honest);
-        vm.expectRevert(abi.encodeWithSelector(IStakingRegistry.Staking_RegistryFull.selector, CYCLED, epoch + 1));
+        vm.expectRevert(abi.encodeWithSelector(IStakingRegistry.Staking_RegistryFull.selector, ~uint256(15), epoch + 1));
         registry.register();
 
         vm.warp((epoch + 1) * LEDGER_EPOCH);
@@ -68,7 +68,7 @@ contract RegistrationAttackTest is StakingBase {
         address newcomer = makeAddr("newcomer");
         _stake(newcomer, BASE);
         vm.prank(newcomer);
-        vm.expectRevert(abi.encodeWithSelector(IStakingRegistry.Staking_RegistryFull.selector, CYCLED + 1, e0 + 1));
+        vm.expectRevert(abi.encodeWithSelector(IStakingRegistry.Staking_RegistryFull.selector, ~uint256(7), e0 + 1));
         registry.register(); // index 3 cools during e0 too
 
         vm.warp((e0 + 1) * LEDGER_EPOCH);
