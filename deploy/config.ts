@@ -64,6 +64,14 @@ export const stakingConfigSchema = z
         challengeWindow: positiveInt,
         commitPeriod: positiveInt,
         revealPeriod: positiveInt,
+        /** Extra commit+reveal rounds when too little watcher stake voted (then dismissed, bond back). */
+        maxExtensions: z.number().int().min(0).max(8).default(2),
+        /** Share of the registered watcher stake that must reveal for a decision. */
+        minParticipationBps: bps.min(1, "a positive share").default(5_000),
+        /** Share of the revealed weight an upheld claim needs (above half). */
+        upholdQuorumBps: bps.min(5_001, "more than half (5001)").default(6_667),
+        /** Share of its stake a watcher loses for a vote against the outcome (or a vote never revealed). */
+        wrongVoteSlashBps: bps.default(1_000),
         wrongResultSlashBps: bps,
         unavailableSlashBps: bps,
         challengerRewardBps: bps,
@@ -82,11 +90,12 @@ export const stakingConfigSchema = z
     if (s.slashableWindow > s.unbondingPeriod) {
       issue(["slashableWindow"], `at most unbondingPeriod (${s.unbondingPeriod}), got ${s.slashableWindow}`);
     }
-    const disputeSpan = s.dispute.challengeWindow + s.dispute.commitPeriod + s.dispute.revealPeriod;
-    if (s.slashableWindow < disputeSpan) {
+    const d = s.dispute;
+    const disputeSpan = d.challengeWindow + (d.commitPeriod + d.revealPeriod) * (1 + d.maxExtensions);
+    if (s.slashableWindow <= disputeSpan) {
       issue(
         ["slashableWindow"],
-        `at least dispute.challengeWindow + commitPeriod + revealPeriod (${disputeSpan}), got ${s.slashableWindow}`,
+        `more than dispute.challengeWindow + (commitPeriod + revealPeriod) * (1 + maxExtensions) (${disputeSpan}), got ${s.slashableWindow}`,
       );
     }
     if (s.slashCapPerPeriod >= 1n << 128n) issue(["slashCapPerPeriod"], "an amount below 2^128");

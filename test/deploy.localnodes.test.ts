@@ -55,7 +55,7 @@ describe("deploy to two running hardhat nodes (npx hardhat deploy) and serve a r
     const programId = E.sha256(E.toUtf8Bytes("e2e program"));
     await (await (oracle.connect(owner) as E.Contract).getFunction("publish")(programId, "e2e", "file://e2e")).wait();
 
-    const requestId: string = await oracle.getFunction("nextRequestId")(requester.address);
+    const requestId: string = await oracle.getFunction("nextRequestId")(requester.address, programId, "0x01");
     await (
       await (oracle.connect(requester) as E.Contract).getFunction("request")(programId, "0x01", 600n, {
         value: E.parseEther("1"),

@@ -73,19 +73,22 @@ describe("executable oracle: request -> signed result -> dispersal (in-process c
     const set = await ingestor.operatorSet();
     const share = ETH_FEE / 3n;
     const claimant = signers[0]!.connect(ethers.provider);
+    // fees are counted per ledger epoch (LEDGER_EPOCH seconds); claims list the epochs they cover
+    const now = (await ethers.provider.getBlock("latest"))!.timestamp;
+    const epochs = [BigInt(Math.floor(now / Number(await oracle.LEDGER_EPOCH())))];
     await (await suite.owner.sendTransaction({ to: claimant.address, value: ethers.parseEther("1") })).wait();
-    expect(await oracle.claimableShares(set, 0, share, claimant.address)).to.equal(1n);
-    await expect(oracle.connect(claimant).claimFees(set, 0, share)).to.changeEtherBalance(
+    expect(await oracle.claimableShares(set, 0, share, epochs, claimant.address)).to.equal(1n);
+    await expect(oracle.connect(claimant).claimFees(set, 0, share, epochs)).to.changeEtherBalance(
       ethers,
       claimant,
       share - 0n,
       { includeFee: false },
     );
-    await expect(oracle.connect(claimant).claimFees(set, 0, share)).to.be.revertedWithCustomError(
+    await expect(oracle.connect(claimant).claimFees(set, 0, share, epochs)).to.be.revertedWithCustomError(
       oracle,
       "Disperser_NothingToClaim",
     );
     const outsider = operatorWallets()[3]!.connect(ethers.provider);
-    expect(await oracle.claimableShares(set, 0, share, outsider.address)).to.equal(0n);
+    expect(await oracle.claimableShares(set, 0, share, epochs, outsider.address)).to.equal(0n);
   });
 });

@@ -20,14 +20,19 @@ describe("two chains (in-process): burn on chain A, mint on chain B", () => {
     const requesterA = a.requester;
     await (await a.omniToken.connect(a.owner).transfer(requesterA, E.parseEther("40"))).wait();
     await (await a.omniToken.connect(requesterA).approve(await a.oracle.getAddress(), E.parseEther("40"))).wait();
-    const requestId = await a.oracle.nextRequestId(requesterA);
+    const requestId = await a.oracle.nextRequestId(requesterA, a.programId, "0x");
     await (
       await a.oracle
         .connect(requesterA)
         .requestWithToken(a.programId, "0x", 3600n, await a.omniToken.getAddress(), E.parseEther("40"))
     ).wait();
     const burn: Instruction[] = [
-      { op: Op.BURN, target: E.ZeroAddress as `0x${string}`, amount: E.parseEther("40"), data: "0x" },
+      {
+        op: Op.BURN,
+        target: (await a.omniToken.getAddress()) as `0x${string}`,
+        amount: E.parseEther("40"),
+        data: "0x",
+      },
     ];
     const recipient = (await b.other.getAddress()) as `0x${string}`;
     const mint: Instruction[] = [

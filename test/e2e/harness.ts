@@ -122,10 +122,12 @@ export async function requestPayouts(
   const oracle = suite.oracle.connect(suite.requester);
   const ids: Hex[] = [];
   let nonce = await suite.requester.getNonce();
-  const input =
-    inputOverride ??
-    JSON.stringify({ amount: (value - ETH_FEE).toString(), recipients: PAYEES.map((to) => ({ to, weight: 1 })) });
-  const first = (await oracle.nextRequestId(await suite.requester.getAddress())) as Hex;
+  const input = inputOverride ?? payoutInput(value);
+  const first = (await oracle.nextRequestId(
+    await suite.requester.getAddress(),
+    world.programs["payout-splitter"]!,
+    stringToHex(input),
+  )) as Hex;
   const sent = [];
   for (let i = 0; i < count; i++) {
     sent.push(
@@ -141,6 +143,21 @@ export async function requestPayouts(
   const start = all.indexOf(first);
   ids.push(...all.slice(start, start + count));
   return ids;
+}
+
+/** The payout-splitter input `requestPayouts` sends by default for `value`. */
+export function payoutInput(value = 10n ** 15n): string {
+  return JSON.stringify({ amount: (value - ETH_FEE).toString(), recipients: PAYEES.map((to) => ({ to, weight: 1 })) });
+}
+
+/** The id the requester's next default payout request will get (ids bind program and input). */
+export async function nextPayoutId(world: World, value = 10n ** 15n): Promise<Hex> {
+  const { suite } = world.a;
+  return (await suite.oracle.nextRequestId(
+    await suite.requester.getAddress(),
+    world.programs["payout-splitter"]!,
+    stringToHex(payoutInput(value)),
+  )) as Hex;
 }
 
 /** Waits (polling, no timing asserted) until every request is no longer Open. */

@@ -17,6 +17,7 @@ import {
   requestPayouts,
   waitSettled,
   type World,
+  nextPayoutId,
 } from "./harness.ts";
 
 /**
@@ -67,7 +68,7 @@ describe("HoneSTake end to end (watcher, disputes, slashing, reputation)", funct
       const colluders = COLLUDERS.map((i) => devAccount(i).address);
       const stakeBefore = await Promise.all(colluders.map((a) => adapter.stakeOf(a).then((s) => s.bonded)));
       const attackerBefore = await suite.ethers.provider.getBalance(ATTACKER);
-      lies.add((await suite.oracle.nextRequestId(await suite.requester.getAddress())) as Hex);
+      lies.add(await nextPayoutId(world));
       const [requestId] = await requestPayouts(world, 1);
       await waitSettled(world, [requestId!]);
       expect(await suite.ethers.provider.getBalance(ATTACKER)).to.be.greaterThan(

@@ -19,6 +19,7 @@ import {
   requestPayouts,
   waitSettled,
   type World,
+  nextPayoutId,
 } from "./harness.ts";
 
 describe("off-chain network end to end (in-process chains, real Redis, real programs)", function () {
@@ -62,7 +63,11 @@ describe("off-chain network end to end (in-process chains, real Redis, real prog
         amount: amount.toString(),
         destinationChainId: 31338,
       });
-      const requestId = (await a.suite.oracle.nextRequestId(await a.suite.requester.getAddress())) as Hex;
+      const requestId = (await a.suite.oracle.nextRequestId(
+        await a.suite.requester.getAddress(),
+        world.programs["token-mover"]!,
+        stringToHex(input),
+      )) as Hex;
       await (
         await a.suite.oracle
           .connect(a.suite.requester)
@@ -99,7 +104,7 @@ describe("off-chain network end to end (in-process chains, real Redis, real prog
 
     it("ignores an operator signing garbage; the honest three still reach the quorum", async () => {
       // A forged result claiming to come from operator 4 lands first for the next request.
-      const requestId = (await world.a.suite.oracle.nextRequestId(await world.a.suite.requester.getAddress())) as Hex;
+      const requestId = await nextPayoutId(world);
       const results = new Queue<ResultJob>(queueNames.results, { connection: world.redis, prefix: QUEUE_PREFIX });
       const garbage: ResultJob = {
         operator: devAccount(4).address as Hex,
@@ -184,7 +189,7 @@ describe("off-chain network end to end (in-process chains, real Redis, real prog
     after(async () => world?.close());
 
     it("reassigns its work to another operator and the request settles once", async () => {
-      const requestId = (await world.a.suite.oracle.nextRequestId(await world.a.suite.requester.getAddress())) as Hex;
+      const requestId = await nextPayoutId(world);
       const operators = [1, 2, 3, 4].map((i) => devAccount(i).address as Hex);
       const ranked = rankOperators(31337, requestId, operators);
       // quorum 3 of 4: the closest operator runs as its own process and is killed; the 4th must take over

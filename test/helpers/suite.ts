@@ -20,9 +20,14 @@ export function localDeployConfig(overrides: Partial<Record<keyof DeployConfig, 
 export const operatorWallets = () => OPERATOR_INDICES.map((i) => devAccount(i));
 
 /** Deploys the suite as `npx hardhat deploy` would, publishes a program, and returns typed handles. */
-export async function deployTestSuite(connection: NetworkConnection, overrides = {}) {
+export async function deployTestSuite(connection: NetworkConnection, overrides: Record<string, unknown> = {}) {
   const { ethers } = connection;
-  const addresses = await deploySuite(connection, localDeployConfig(overrides), new DeploymentStore(undefined));
+  const programId = ethersLib.sha256(ethersLib.toUtf8Bytes("test program"));
+  // The test program controls the omni token too, so tests can burn and mint it with their results.
+  const raw = JSON.parse(readFileSync(new URL("../../config/deploy/localhost.json", import.meta.url), "utf8"));
+  const omniToken = { ...raw.omniToken, controllers: [...raw.omniToken.controllers, programId] };
+  const config = localDeployConfig({ omniToken, ...overrides });
+  const addresses = await deploySuite(connection, config, new DeploymentStore(undefined));
   const signers = await ethers.getSigners();
   const [owner, , , , , poster, , requester, other] = signers;
   const oracle = await ethers.getContractAt("ExecutableOracle", addresses.ExecutableOracle);
@@ -30,7 +35,6 @@ export async function deployTestSuite(connection: NetworkConnection, overrides =
   const operatorSet = await ethers.getContractAt("OwnedOperatorSet", addresses.OwnedOperatorSet);
   const factory = await ethers.getContractAt("ContractFactory", addresses.ContractFactory);
   const omniToken = await ethers.getContractAt("OmniToken", addresses.OmniToken!);
-  const programId = ethersLib.sha256(ethersLib.toUtf8Bytes("test program"));
   await (await oracle.connect(owner!).publish(programId, "test-program", "file://test")).wait();
   const chainId = (await ethers.provider.getNetwork()).chainId;
   return {
@@ -88,7 +92,7 @@ export function makeResult(fields: {
 /** Sends an ETH request and returns its id. */
 export async function requestEth(suite: Suite, from: Signer, value: bigint, input = "0x1234", ttl = 3600n) {
   const oracle = suite.oracle.connect(from);
-  const requestId = await oracle.nextRequestId(await from.getAddress());
+  const requestId = await oracle.nextRequestId(await from.getAddress(), suite.programId, input);
   await (await oracle.request(suite.programId, input, ttl, { value })).wait();
   return requestId;
 }
