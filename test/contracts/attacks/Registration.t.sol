@@ -48,11 +48,11 @@ contract RegistrationAttackTest is StakingBase {
         assertEq(index, 4, "the lowest recycled index");
 
         // cycling again in the new epoch only delays others until the next one
+        vm.prank(owner);
+        registry.setThreshold(4); // 6 registered need 4
         _cycle(20, 2);
         address second = makeAddr("second");
         _stake(second, BASE);
-        vm.prank(owner);
-        registry.setThreshold(4); // 6 registered need 4
         vm.prank(second);
         registry.register();
         assertTrue(registry.isRegistered(second), "free indices from earlier epochs remain");
