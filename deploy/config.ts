@@ -107,14 +107,7 @@ export const stakingConfigSchema = z
     }
     if (s.watchers.length > 0 && s.watcherStake === 0n)
       issue(["watcherStake"], "a positive amount when watchers are set");
-    const d = s.dispute;
     if (d.bond === 0n) issue(["dispute", "bond"], "a positive amount");
-    if (d.commitPeriod + d.revealPeriod > 2 * d.challengeWindow) {
-      issue(
-        ["dispute", "revealPeriod"],
-        `commitPeriod + revealPeriod (${d.commitPeriod + d.revealPeriod}) at most 2 * challengeWindow (${2 * d.challengeWindow})`,
-      );
-    }
   });
 
 export type StakingConfig = z.infer<typeof stakingConfigSchema>;

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { Queue } from "bullmq";
 import { ethers as E } from "ethers";
+import { resultTypes } from "../../protocol/result.ts";
 import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { devAccount } from "../../deploy/context.ts";
@@ -10,6 +11,7 @@ import type { ResultJob, WorkJob } from "../../protocol/jobs.ts";
 import { QUEUE_PREFIX, queueNames } from "../../protocol/queues.ts";
 import { executeWork } from "../../worker/execute.ts";
 import { builtProgram } from "../fixtures/programs.ts";
+import { ETH_FEE } from "../helpers/suite.ts";
 import {
   assertSettledOnceAndEscrowExact,
   createWorld,
@@ -132,9 +134,29 @@ describe("HoneSTake end to end (watcher, disputes, slashing, reputation)", funct
       const treasury = (await disputes.params()).treasury;
       const owedBefore = await disputes.owed(treasury);
       const burnedBefore = await disputes.totalBurned();
-      await (
-        await disputes.connect(challenger).challenge(result, signatures, 0, E.id("not the body"), { value: bond })
-      ).wait();
+      // the accused are every signer recorded at ingestion; the challenge is committed a block first
+      const signers = signatures
+        .map((sig) =>
+          E.verifyTypedData(
+            { name: "Versatus", version: "1", chainId: suite.chainId, verifyingContract: suite.addresses.InstructionIngestor },
+            { Result: [...resultTypes.Result] },
+            result,
+            sig,
+          ),
+        )
+        .sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+      const salt = E.id("false-claim-salt");
+      const claimed = E.id("not the body");
+      const commitment = await disputes.challengeCommitment(
+        await challenger.getAddress(),
+        result.originChainId,
+        result.requestId,
+        0,
+        claimed,
+        salt,
+      );
+      await (await disputes.connect(challenger).commitChallenge(commitment)).wait();
+      await (await disputes.connect(challenger).challenge(result, signers, 0, claimed, salt, { value: bond })).wait();
       const id = await disputes.disputeCount();
 
       const [resolved] = await until("the false challenge's resolution", async () => {
@@ -188,7 +210,7 @@ describe("HoneSTake end to end (watcher, disputes, slashing, reputation)", funct
         programId: event!.args.programId as Hex,
         requester: event!.args.requester as Hex,
         token: E.ZeroAddress as Hex,
-        amount: "0",
+        amount: String(event!.args.amount),
         deadline: "0",
         input: event!.args.input as Hex,
         blockNumber: String(event!.blockNumber),
@@ -206,6 +228,8 @@ describe("HoneSTake end to end (watcher, disputes, slashing, reputation)", funct
           runtime: world.services.runtime,
           account: equivocator,
           ingestors,
+          // payouts move no token: every controller lookup may answer "not a controller"
+          rule: { escrow: { token: job.token, amount: BigInt(job.amount), fee: ETH_FEE }, controllers: async () => false },
           ...(tamper ? { tamper } : {}),
         });
       const lie = await run(redirectPayouts(new Set([requestId!]), devAccount(8).address as Hex));

@@ -25,8 +25,8 @@ export async function deployTestSuite(connection: NetworkConnection, overrides: 
   const programId = ethersLib.sha256(ethersLib.toUtf8Bytes("test program"));
   // The test program controls the omni token too, so tests can burn and mint it with their results.
   const raw = JSON.parse(readFileSync(new URL("../../config/deploy/localhost.json", import.meta.url), "utf8"));
-  const omniToken = { ...raw.omniToken, controllers: [...raw.omniToken.controllers, programId] };
-  const config = localDeployConfig({ omniToken, ...overrides });
+  const omniConfig = { ...raw.omniToken, controllers: [...raw.omniToken.controllers, programId] };
+  const config = localDeployConfig({ omniToken: omniConfig, ...overrides });
   const addresses = await deploySuite(connection, config, new DeploymentStore(undefined));
   const signers = await ethers.getSigners();
   const [owner, , , , , poster, , requester, other] = signers;
