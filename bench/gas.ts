@@ -159,41 +159,47 @@ const daPointer = "0x00" + "ab".repeat(32); // local DA kind + sha256
   await equivocation(0);
   gas.prove_equivocation = await equivocation(1);
 
+  // Reputation accrues from the fee ledger once an epoch is over and past the slashable window:
+  // one call per operator and ledger epoch, no transaction per result (issue 10).
+  const ledgerEpoch = BigInt((await ethers.provider.getBlock("latest"))!.timestamp) / 3600n;
+  const slashableWindow = await registry.slashableWindow();
+  await connection.networkHelpers.time.increase(3600 + Number(slashableWindow) + 1);
+  const share = (await oracle.feeOf(E.ZeroAddress)) / BigInt(signers.length);
+  gas.accrue_reputation_1_ledger = await gasOf(
+    registry.connect(other).accrueReputation(signers[0]!.address, [{ assetId: 0n, share, epoch: ledgerEpoch }]),
+  );
+
+  // A dispute's whole life: the challenge is committed a block before it is revealed, naming every
+  // signer recorded at ingestion; one watcher votes; resolution after the window and the reveal.
   const s = await signedTransfer(E.parseEther("0.005"));
   await (await ingestor.connect(poster).ingest(s.result, s.instructions, s.sigs, daPointer)).wait();
   const params = await disputes.params();
   const watcherSigner = (await ethers.getSigners())[9]!;
+  const claimed = E.id("correct");
+  const challengeSalt = E.id("challenge-salt");
+  const accused = signers.map((w) => w.address).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+  const commitment = await disputes.challengeCommitment(
+    await other.getAddress(),
+    s.result.originChainId,
+    s.result.requestId,
+    0,
+    claimed,
+    challengeSalt,
+  );
+  gas.dispute_commit_challenge = await gasOf(disputes.connect(other).commitChallenge(commitment));
   gas.dispute_challenge = await gasOf(
-    disputes.connect(other).challenge(s.result, s.sigs, 0, E.id("correct"), { value: params.bond }),
+    disputes.connect(other).challenge(s.result, accused, 0, claimed, challengeSalt, { value: params.bond }),
   );
   const id = await disputes.disputeCount();
   const salt = E.id("salt");
-  const commitment = await disputes.voteCommitment(id, await watcherSigner.getAddress(), true, salt);
-  gas.dispute_commit = await gasOf(disputes.connect(watcherSigner).commitVote(id, commitment));
+  const voteCommitment = await disputes.voteCommitment(id, await watcherSigner.getAddress(), true, salt);
+  gas.dispute_commit = await gasOf(disputes.connect(watcherSigner).commitVote(id, voteCommitment));
   await connection.networkHelpers.time.increase(Number(params.commitPeriod) + 1);
   gas.dispute_reveal = await gasOf(disputes.connect(watcherSigner).revealVote(id, true, salt));
-  await connection.networkHelpers.time.increase(Number(params.revealPeriod) + 1);
-  gas.dispute_resolve_upheld_3_signers = await gasOf(disputes.connect(other).resolve(id));
-
-  const f = await signedTransfer(E.parseEther("0.005"));
-  await (await ingestor.connect(poster).ingest(f.result, f.instructions, f.sigs, daPointer)).wait();
-  await connection.networkHelpers.time.increase(Number(params.challengeWindow) + 1);
-  gas.finalize_3_signers = await gasOf(disputes.connect(other).finalize(f.result, f.sigs));
-
-  const batch = [];
-  for (let i = 0; i < 10; i++) {
-    const b = await signedTransfer(E.parseEther("0.005"));
-    await (await ingestor.connect(poster).ingest(b.result, b.instructions, b.sigs, daPointer)).wait();
-    batch.push(b);
-  }
-  await connection.networkHelpers.time.increase(Number(params.challengeWindow) + 1);
-  const used = await gasOf(
-    disputes.connect(other).finalizeBatch(
-      batch.map((b) => b.result),
-      batch.map((b) => b.sigs),
-    ),
+  await connection.networkHelpers.time.increase(
+    Math.max(Number(params.revealPeriod), Number(params.challengeWindow)) + 1,
   );
-  gas.finalize_batch10_per_result = Math.round(used / 10);
+  gas.dispute_resolve_upheld_3_signers = await gasOf(disputes.connect(other).resolve(id));
 }
 
 const rows = Object.entries(gas).map(([name, used]) => ({

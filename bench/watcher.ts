@@ -25,23 +25,19 @@ const faulty = (body: ExecutionRecordBody): ExecutionRecordBody => ({
 });
 
 // Automine gives every block at least +1 s of chain time, so the localhost 12 s window is ~12 blocks,
-// fewer than this loop mines per second: widen the phases (chain seconds) so none closes mid-run.
+// fewer than this loop mines per second: widen the phases (chain seconds) as far as the registry's
+// slashable window allows (the DisputeManager refuses phases that outlast it), with no extensions.
 {
   const p = await world.dispute.params();
+  const window = Number(await world.registry.slashableWindow());
   await (
-    await world.dispute
-      .connect(world.chain.owner)
-      .setParams(
-        p.bond,
-        3_600,
-        600,
-        600,
-        p.wrongResultSlashBps,
-        p.unavailableSlashBps,
-        p.challengerRewardBps,
-        p.bondBurnBps,
-        p.treasury,
-      )
+    await world.dispute.connect(world.chain.owner).setParams({
+      ...p.toObject(),
+      challengeWindow: Math.floor(window * 0.5),
+      commitPeriod: Math.floor(window * 0.2),
+      revealPeriod: Math.floor(window * 0.2),
+      maxExtensions: 0,
+    })
   ).wait();
 }
 

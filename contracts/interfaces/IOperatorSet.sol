@@ -25,6 +25,10 @@ interface IOperatorSet {
     /// that epoch belongs to exactly one operator even when indices are recycled.
     function indexIn(address operator, uint256 epoch) external view returns (bool held, uint8 index);
 
+    /// @notice The operator holding each index (index i at position i; a freed index keeps its last
+    /// holder until it is given again). Services list operators from it and keep the active ones.
+    function allOperators() external view returns (address[] memory);
+
     /// @notice Whether `operator` is currently active.
     function isActive(address operator) external view returns (bool);
 }

@@ -258,10 +258,6 @@ interface IStakingRegistry is IOperatorSet {
     /// `slashable + disputeSlashed < required`. Emits {OperatorEvicted} and {OperatorDeregistered}.
     function evict(address operator) external;
 
-    /// @notice Deprecated: does nothing. Reputation comes only from {accrueReputation}. Kept until
-    /// the DisputeManager's `finalize` (its only caller) is removed; then delete it.
-    function recordFinalized(address[] calldata operators) external;
-
     /// @notice Grants `operator` reputation for the results the oracle's fee ledger counted for the
     /// index it held in each ledger: `gainPerResult` per result, at most `maxGainPerEpoch` per ledger
     /// epoch, capped at 10_000. Anyone may call it; the counts come from the ingestion itself (one

@@ -142,7 +142,7 @@ contract OwnedOperatorSet is IOperatorSet, Ownable2Step {
         return _members[operator] & ACTIVE != 0;
     }
 
-    /// @notice All operators ever added, by index.
+    /// @inheritdoc IOperatorSet
     function allOperators() external view returns (address[] memory) {
         return operators;
     }

@@ -291,9 +291,6 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
     }
 
     /// @inheritdoc IStakingRegistry
-    function recordFinalized(address[] calldata) external {}
-
-    /// @inheritdoc IStakingRegistry
     function accrueReputation(address operator, LedgerRef[] calldata refs) external {
         address ledger_ = ledger;
         if (ledger_ == address(0)) revert Staking_LedgerNotSet();
@@ -577,6 +574,11 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
     /// @inheritdoc IOperatorSet
     function indexIn(address operator, uint256 epoch) external view returns (bool held, uint8 index) {
         return _indexIn(operator, epoch);
+    }
+
+    /// @inheritdoc IOperatorSet
+    function allOperators() external view returns (address[] memory) {
+        return operators;
     }
 
     /// @inheritdoc IOperatorSet

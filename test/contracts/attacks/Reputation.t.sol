@@ -27,15 +27,6 @@ contract ReputationAttackTest is StakingBase {
         assertEq(registry.reputationOf(operators[1]), 4 * GAIN);
     }
 
-    /// @dev The deprecated reporter path grants nothing.
-    function test_reputation_recordFinalizedGrantsNothing() public {
-        address[] memory list = new address[](1);
-        list[0] = operators[0];
-        for (uint256 i; i < 10; ++i) registry.recordFinalized(list);
-        assertEq(registry.reputationOf(operators[0]), 0);
-        assertEq(registry.requiredStake(operators[0]), BASE);
-    }
-
     /// @dev One ledger grants reputation once.
     function test_reputation_cannotAccrueTwice() public {
         LedgerRef memory ref = _book(operators[0], 2);
