@@ -58,9 +58,7 @@ const token = await ethers.getContractAt("StandardERC20", tokenAddress);
 // Acceptance probes the token with the owner's own funds (a round trip that must be exact).
 await (await token.connect(requester).transfer(await suite.owner.getAddress(), E.parseEther("1"))).wait();
 await (await token.connect(suite.owner).approve(await oracle.getAddress(), E.parseEther("1"))).wait();
-await (
-  await oracle.connect(suite.owner).acceptToken(tokenAddress, E.parseEther("0.001"), E.parseEther("1"))
-).wait();
+await (await oracle.connect(suite.owner).acceptToken(tokenAddress, E.parseEther("0.001"), E.parseEther("1"))).wait();
 await (await token.connect(requester).approve(await oracle.getAddress(), E.MaxUint256)).wait();
 await (
   await oracle.connect(requester).requestWithToken(programId, input, 3600n, tokenAddress, E.parseEther("1"))

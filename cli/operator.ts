@@ -227,36 +227,35 @@ export function registerOperatorCommands(root: Command): void {
       .option("--token <address...>", "assets to look in (default: ETH only)")
       .option("--dry-run", "only list the matured ledger entries with signatures"),
     KEY_ENV,
-  ).action(
-    (options: StakingCliOptions & { operator?: string; epochs: string; token?: string[]; dryRun?: boolean }) =>
-      runAction(async () => {
-        const c = await stakingClientsFromOptions(options, KEY_ENV, !options.dryRun || !options.operator);
-        const who = options.operator ?? c.walletClient?.account.address;
-        if (!who || !isAddress(who)) throw new InvalidInputError("--operator", "a 0x-prefixed 20-byte address");
-        const epochs = Number(options.epochs);
-        if (!Number.isSafeInteger(epochs) || epochs <= 0) throw new InvalidInputError("--epochs", "a positive integer");
-        for (const t of options.token ?? []) if (!isAddress(t)) throw new InvalidInputError("--token", "addresses");
-        const refs = await findLedgerRefs(c, getAddress(who), {
-          epochs,
-          ...(options.token ? { tokens: options.token.map((t) => getAddress(t)) } : {}),
-        });
-        if (options.dryRun) {
-          console.log(
-            options.json
-              ? toJson(refs)
-              : refs.length === 0
-                ? "no matured ledger entries with signatures"
-                : refs.map((r) => `epoch ${r.epoch} asset ${r.assetId} share ${r.share}: ${r.count} results`).join("\n"),
-          );
-          return;
-        }
-        const sent = await accrueReputation(c, getAddress(who), refs);
+  ).action((options: StakingCliOptions & { operator?: string; epochs: string; token?: string[]; dryRun?: boolean }) =>
+    runAction(async () => {
+      const c = await stakingClientsFromOptions(options, KEY_ENV, !options.dryRun || !options.operator);
+      const who = options.operator ?? c.walletClient?.account.address;
+      if (!who || !isAddress(who)) throw new InvalidInputError("--operator", "a 0x-prefixed 20-byte address");
+      const epochs = Number(options.epochs);
+      if (!Number.isSafeInteger(epochs) || epochs <= 0) throw new InvalidInputError("--epochs", "a positive integer");
+      for (const t of options.token ?? []) if (!isAddress(t)) throw new InvalidInputError("--token", "addresses");
+      const refs = await findLedgerRefs(c, getAddress(who), {
+        epochs,
+        ...(options.token ? { tokens: options.token.map((t) => getAddress(t)) } : {}),
+      });
+      if (options.dryRun) {
         console.log(
           options.json
-            ? toJson(sent)
-            : `accrued ${sent.accrued.length} ledger entries for ${who} in ${sent.txHash} (${sent.skipped.length} skipped)`,
+            ? toJson(refs)
+            : refs.length === 0
+              ? "no matured ledger entries with signatures"
+              : refs.map((r) => `epoch ${r.epoch} asset ${r.assetId} share ${r.share}: ${r.count} results`).join("\n"),
         );
-      }),
+        return;
+      }
+      const sent = await accrueReputation(c, getAddress(who), refs);
+      console.log(
+        options.json
+          ? toJson(sent)
+          : `accrued ${sent.accrued.length} ledger entries for ${who} in ${sent.txHash} (${sent.skipped.length} skipped)`,
+      );
+    }),
   );
 
   withStakingOptions(

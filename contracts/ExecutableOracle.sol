@@ -179,11 +179,7 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
     }
 
     /// @inheritdoc IExecutableOracle
-    function nextRequestId(
-        address requester,
-        bytes32 programId,
-        bytes calldata input
-    ) external view returns (bytes32) {
+    function nextRequestId(address requester, bytes32 programId, bytes calldata input) external view returns (bytes32) {
         return RequestIds.compute(address(this), requester, uint64(_state), programId, keccak256(input));
     }
 

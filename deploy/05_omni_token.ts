@@ -30,7 +30,10 @@ function programIdByName(name: string, root: string): string {
   const dir = dirs.find((d) => readManifestFile(d).name === name);
   if (!dir) {
     const known = dirs.map((d) => readManifestFile(d).name).join(", ");
-    throw new InvalidInputError("omniToken.controllers", `a program name found under programs/ (known: ${known}), got "${name}"`);
+    throw new InvalidInputError(
+      "omniToken.controllers",
+      `a program name found under programs/ (known: ${known}), got "${name}"`,
+    );
   }
   return buildProgram(dir).package.programId.toLowerCase();
 }

@@ -357,7 +357,8 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
           // A batch skips (never reverts on) a result the Disperser cannot give its bounded calls'
           // gas, so estimateGas converges on a limit that skips results: reserve each result's
           // bounded-call gas on top (issue 10, dispersal no target can sink).
-          const gas = (group.gas * 12n) / 10n + 10_000n + group.items.reduce((sum, i) => sum + boundedGasReserve(i.job.data), 0n);
+          const gas =
+            (group.gas * 12n) / 10n + 10_000n + group.items.reduce((sum, i) => sum + boundedGasReserve(i.job.data), 0n);
           const receipt = await sender.send({ to: chain.ingestor, data, gas });
           metrics.gasUsed.inc({ chain: chainId }, Number(receipt.gasUsed));
           metrics.feeWei.inc({ chain: chainId }, Number(receipt.gasUsed * receipt.effectiveGasPrice));

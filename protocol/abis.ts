@@ -7204,6 +7204,19 @@ export const stakingRegistryAbi = [
     type: "function",
   },
   {
+    inputs: [],
+    name: "allOperators",
+    outputs: [
+      {
+        internalType: "address[]",
+        name: "",
+        type: "address[]",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [
       {
         internalType: "address[]",
@@ -7952,19 +7965,6 @@ export const stakingRegistryAbi = [
       },
     ],
     name: "proveUnbackedMint",
-    outputs: [],
-    stateMutability: "nonpayable",
-    type: "function",
-  },
-  {
-    inputs: [
-      {
-        internalType: "address[]",
-        name: "",
-        type: "address[]",
-      },
-    ],
-    name: "recordFinalized",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",

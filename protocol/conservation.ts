@@ -65,7 +65,10 @@ const sortedChains = (byChain: InstructionsByChain): [bigint, Instruction[]][] =
   [...byChain.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 /** Every (chain, token) whose controllers the rule asks about. */
-export function controllerQueries(byChain: InstructionsByChain, ctx: RequestContext): { chainId: bigint; token: Address }[] {
+export function controllerQueries(
+  byChain: InstructionsByChain,
+  ctx: RequestContext,
+): { chainId: bigint; token: Address }[] {
   const seen = new Map<string, { chainId: bigint; token: Address }>();
   for (const [chainId, list] of sortedChains(byChain)) {
     for (const ix of list) {
@@ -91,7 +94,9 @@ export function bindBurnTargets(byChain: InstructionsByChain, escrowedToken: Add
   for (const [chainId, list] of byChain) {
     bound.set(
       chainId,
-      list.map((ix) => (ix.op === Op.BURN && ix.target === zeroAddress ? { ...ix, target: getAddress(escrowedToken) } : ix)),
+      list.map((ix) =>
+        ix.op === Op.BURN && ix.target === zeroAddress ? { ...ix, target: getAddress(escrowedToken) } : ix,
+      ),
     );
   }
   return bound;
@@ -130,10 +135,13 @@ export function checkOutputRule(
         minted.set(token, (minted.get(token) ?? 0n) + ix.amount);
       } else if (ix.op === Op.BURN) {
         if (remote) return breach(`a burn runs only on the origin chain ${ctx.originChainId}`);
-        if (escrowed === zeroAddress) return breach("a burn needs an escrowed omni token, but this request escrowed ETH");
+        if (escrowed === zeroAddress)
+          return breach("a burn needs an escrowed omni token, but this request escrowed ETH");
         const token = getAddress(ix.target);
         if (token !== escrowed) {
-          return breach(`burn of ${token}, but the request escrowed ${escrowed} (a burn's target is the escrowed token)`);
+          return breach(
+            `burn of ${token}, but the request escrowed ${escrowed} (a burn's target is the escrowed token)`,
+          );
         }
         if (!isController(chainId, token)) {
           return breach(`burn of ${token}, whose controllers do not include program ${ctx.programId}`);

@@ -95,11 +95,7 @@ export async function decodeIngestedCall(
  * EIP-712 domain, in ascending address order: the full list a challenge names as the accused (the
  * DisputeManager checks it against the signers commitment recorded at ingestion).
  */
-export async function recoverSigners(
-  call: IngestedCall,
-  chainId: bigint,
-  ingestor: Address,
-): Promise<Address[]> {
+export async function recoverSigners(call: IngestedCall, chainId: bigint, ingestor: Address): Promise<Address[]> {
   const signers = await Promise.all(
     call.signatures.map((signature) =>
       recoverTypedDataAddress({

@@ -196,19 +196,18 @@ export async function readStakeStatus(c: StakingClients, account: Address): Prom
   const { publicClient: client, addresses } = c;
   const registry = { address: addresses.registry, abi: stakingRegistryAbi } as const;
   const adapter = { address: addresses.adapter, abi: nativeStakeAdapterAbi } as const;
-  const [latest, window, asset, stake, required, reputation, indexOf, active, threshold, count] =
-    await Promise.all([
-      client.getBlock({ blockTag: "latest" }),
-      client.readContract({ ...registry, functionName: "slashableWindow" }),
-      client.readContract({ ...adapter, functionName: "asset" }),
-      client.readContract({ ...adapter, functionName: "stakeOf", args: [account] }),
-      client.readContract({ ...registry, functionName: "requiredStake", args: [account] }),
-      client.readContract({ ...registry, functionName: "reputationOf", args: [account] }),
-      client.readContract({ ...registry, functionName: "indexOf", args: [account] }),
-      client.readContract({ ...registry, functionName: "isActive", args: [account] }),
-      client.readContract({ ...registry, functionName: "threshold" }),
-      client.readContract({ ...registry, functionName: "registeredCount" }),
-    ]);
+  const [latest, window, asset, stake, required, reputation, indexOf, active, threshold, count] = await Promise.all([
+    client.getBlock({ blockTag: "latest" }),
+    client.readContract({ ...registry, functionName: "slashableWindow" }),
+    client.readContract({ ...adapter, functionName: "asset" }),
+    client.readContract({ ...adapter, functionName: "stakeOf", args: [account] }),
+    client.readContract({ ...registry, functionName: "requiredStake", args: [account] }),
+    client.readContract({ ...registry, functionName: "reputationOf", args: [account] }),
+    client.readContract({ ...registry, functionName: "indexOf", args: [account] }),
+    client.readContract({ ...registry, functionName: "isActive", args: [account] }),
+    client.readContract({ ...registry, functionName: "threshold" }),
+    client.readContract({ ...registry, functionName: "registeredCount" }),
+  ]);
   const [known, index] = indexOf;
   const now = latest.timestamp;
   const [slashable, watcher, watcherWeight, watcherMinStake, owed, slashedCredit, registered] = await Promise.all([
@@ -754,7 +753,13 @@ const ledgerViewsAbi = [
     inputs: [{ name: "token", type: "address" }],
     outputs: [{ name: "", type: "uint256" }],
   },
-  { type: "function", name: "LEDGER_EPOCH", stateMutability: "view", inputs: [], outputs: [{ name: "", type: "uint256" }] },
+  {
+    type: "function",
+    name: "LEDGER_EPOCH",
+    stateMutability: "view",
+    inputs: [],
+    outputs: [{ name: "", type: "uint256" }],
+  },
   {
     type: "function",
     name: "feeOf",

@@ -9,7 +9,14 @@ import {
 } from "../protocol/conservation.ts";
 import { Op, type Instruction } from "../protocol/instructions.ts";
 import { resultDomain, resultTypes, type Result } from "../protocol/result.ts";
-import { instructionIngestorAbi, ingestedCall, revertName, shortError, stakingRegistryAbi, type WatcherChain } from "./chain.ts";
+import {
+  instructionIngestorAbi,
+  ingestedCall,
+  revertName,
+  shortError,
+  stakingRegistryAbi,
+  type WatcherChain,
+} from "./chain.ts";
 import type { IngestedCall } from "../protocol/ingested.ts";
 
 /**
@@ -66,7 +73,10 @@ export class FraudProver {
     for (const ix of destination.call.instructions) {
       const token = ix.op === Op.MINT ? mintedToken(ix) : undefined;
       if (token === undefined) continue;
-      answers.set(controllerKey(chain.chainId, token), await this.o.controllers(chain.chainId, token, call.result.programId));
+      answers.set(
+        controllerKey(chain.chainId, token),
+        await this.o.controllers(chain.chainId, token, call.result.programId),
+      );
     }
     const breaches = objectiveBreaches(
       { chainId: chain.chainId, instructions: destination.call.instructions },
@@ -74,7 +84,10 @@ export class FraudProver {
       answers,
     );
     for (const breach of breaches) {
-      this.o.log.warn({ requestId: ingested.requestId, chainId: String(chain.chainId), breach: stringify(breach) }, "objective breach");
+      this.o.log.warn(
+        { requestId: ingested.requestId, chainId: String(chain.chainId), breach: stringify(breach) },
+        "objective breach",
+      );
       if (breach.kind === "foreign_mint") await this.proveForeign(chain, destination, breach.index);
       else if (origin) await this.proveUnbacked(origin, destination);
     }
@@ -126,7 +139,10 @@ export class FraudProver {
 
   private async proveForeign(chain: WatcherChain, signed: Signed, index: number): Promise<void> {
     for (const [signer, signature] of await this.signersOf(signed)) {
-      await this.send(chain, "foreign_mint", signer, "proveForeignMint", [this.evidence(signed, signature), BigInt(index)]);
+      await this.send(chain, "foreign_mint", signer, "proveForeignMint", [
+        this.evidence(signed, signature),
+        BigInt(index),
+      ]);
     }
   }
 

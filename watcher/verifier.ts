@@ -64,13 +64,15 @@ export class Verifier {
 
   constructor(options: VerifierOptions) {
     this.options = options;
-    this.controllers =
-      options.controllers ?? chainControllerResolver((chainId) => options.chains.get(chainId)?.client);
+    this.controllers = options.controllers ?? chainControllerResolver((chainId) => options.chains.get(chainId)?.client);
   }
 
   /** The output rule's inputs for a request (the same a worker uses, so both reach one verdict). */
   ruleFor(request: WatchedRequest): OutputRuleInputs {
-    return { escrow: { token: getAddress(request.token), amount: request.amount, fee: request.fee }, controllers: this.controllers };
+    return {
+      escrow: { token: getAddress(request.token), amount: request.amount, fee: request.fee },
+      controllers: this.controllers,
+    };
   }
 
   /**
@@ -110,7 +112,9 @@ export class Verifier {
       functionName: "escrowOf",
       args: [requestId],
     });
-    if (escrow.requestedAt === 0n) return undefined;
+    // An ingested request's slot holds the ingestion record, not the request: only "no record at
+    // all" (no status, no deadline) means the origin has no such request.
+    if (escrow.status === 0 && escrow.deadline === 0n) return undefined;
     const logs = await origin.client.getLogs({
       address: origin.oracle,
       event: executionRequested,
@@ -122,13 +126,14 @@ export class Verifier {
     const log = logs.find((l) => !l.removed);
     if (!log) return undefined;
     const fee = await requestFee(origin.client, origin.oracle, log.args.token, log.blockNumber);
+    const requestBlock = await origin.client.getBlock({ blockNumber: log.blockNumber });
     const request: WatchedRequest = {
       chainId: originChainId.toString(),
       oracle: getAddress(log.address),
       requestId: requestId.toLowerCase() as Hex,
       programId: log.args.programId.toLowerCase() as Hex,
       input: log.args.input.toLowerCase() as Hex,
-      blockTimestamp: escrow.requestedAt.toString(),
+      blockTimestamp: requestBlock.timestamp.toString(),
       token: getAddress(log.args.token),
       amount: log.args.amount,
       fee,

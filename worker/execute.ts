@@ -62,8 +62,7 @@ export type ExecuteParameters = {
  * signs or judges results always applies the rule.
  */
 export type OutputRuleInputs =
-  | { escrow: Pick<RequestContext, "token" | "amount" | "fee">; controllers: ControllerResolver }
-  | "skip";
+  { escrow: Pick<RequestContext, "token" | "amount" | "fee">; controllers: ControllerResolver } | "skip";
 
 /**
  * Fault injection for the devnet's "faulty quorum" demo and the end-to-end tests, never reachable
@@ -156,7 +155,7 @@ export async function runRequest(
     };
   }
   // A caller that forgot the rule must not sign unchecked mints: refuse rather than skip.
-  if (rule === undefined) throw new TypeError("runRequest needs the output rule's inputs (or \"skip\" for simulations)");
+  if (rule === undefined) throw new TypeError('runRequest needs the output rule\'s inputs (or "skip" for simulations)');
   if (rule !== "skip") outcome = await applyOutputRule(job, outcome, rule);
   if (tamper) outcome = tamper(job, outcome);
   const body = recordBody(job, outcome);

@@ -80,7 +80,17 @@ abstract contract Disperser is IDisperser, OracleLedger {
         if (r.status == Ops.STATUS_PROGRAM_ERROR && instructions.length != 0) {
             revert Disperser_InstructionsOnFailedResult(r.requestId, instructions.length);
         }
-        _settle(r.requestId, r.status, record, requester, instructions, operatorSet, signerBitmap, signerCount, signersCommitment);
+        _settle(
+            r.requestId,
+            r.status,
+            record,
+            requester,
+            instructions,
+            operatorSet,
+            signerBitmap,
+            signerCount,
+            signersCommitment
+        );
     }
 
     /// @inheritdoc IDisperser
@@ -368,9 +378,7 @@ abstract contract Disperser is IDisperser, OracleLedger {
             Instruction calldata ix = instructions[i];
             uint8 op = ix.op;
             if (op == Ops.TRANSFER) {
-                uint256 gasLimit = token == address(0)
-                    ? BoundedCall.ETH_TRANSFER_GAS
-                    : BoundedCall.TOKEN_TRANSFER_GAS;
+                uint256 gasLimit = token == address(0) ? BoundedCall.ETH_TRANSFER_GAS : BoundedCall.TOKEN_TRANSFER_GAS;
                 (bool ok, bytes memory reason) = BoundedCall.pay(token, ix.target, ix.amount, gasLimit);
                 if (ok) spent += ix.amount;
                 else emit InstructionFailed(requestId, i, op, ix.target, reason);

@@ -66,8 +66,15 @@ library EscrowRecord {
 
     /// @dev The post-ingestion record: the signers commitment (208 bits, see
     /// ResultTypedData.signersCommitment), the ingestion time (40 bits: year 36812) and the status.
-    function ingested(uint256 ingestedStatus, uint256 ingestedAt_, bytes32 commitment_) internal pure returns (uint256) {
-        return uint256(uint208(uint256(commitment_))) | (uint256(uint40(ingestedAt_)) << 208) | (ingestedStatus << STATUS_SHIFT);
+    function ingested(
+        uint256 ingestedStatus,
+        uint256 ingestedAt_,
+        bytes32 commitment_
+    ) internal pure returns (uint256) {
+        return
+            uint256(uint208(uint256(commitment_))) |
+            (uint256(uint40(ingestedAt_)) << 208) |
+            (ingestedStatus << STATUS_SHIFT);
     }
 
     /// @dev Ingestion time of a post-ingestion record.

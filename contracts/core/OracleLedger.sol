@@ -4,7 +4,6 @@ pragma solidity ^0.8.30;
 import {IExecutableOracle} from "../interfaces/IExecutableOracle.sol";
 import {EscrowRecord} from "./EscrowRecord.sol";
 import {BoundedCall} from "./BoundedCall.sol";
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 /// @title OracleLedger

@@ -171,11 +171,7 @@ interface IExecutableOracle {
 
     /// @notice The requestId the next request will get if `requester` sends it for `programId` and
     /// `input` (another request landing first takes that nonce: read the id from the event then).
-    function nextRequestId(
-        address requester,
-        bytes32 programId,
-        bytes calldata input
-    ) external view returns (bytes32);
+    function nextRequestId(address requester, bytes32 programId, bytes calldata input) external view returns (bytes32);
 
     /// @notice Refunds waiting to be withdrawn by `account` in `token`.
     function pendingWithdrawal(address account, address token) external view returns (uint256);

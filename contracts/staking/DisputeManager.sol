@@ -145,7 +145,14 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuardTransie
     ) external payable nonReentrant returns (uint256 disputeId) {
         // ---- checks
         PackedParams memory p = _params;
-        (bytes32 resultHash, uint256 windowEnd, uint64 seq) = _checkChallenge(r, signers, kind, claimedBodyHash, salt, p);
+        (bytes32 resultHash, uint256 windowEnd, uint64 seq) = _checkChallenge(
+            r,
+            signers,
+            kind,
+            claimedBodyHash,
+            salt,
+            p
+        );
         bytes32 claimKey = keccak256(abi.encode(resultHash, kind, claimedBodyHash));
         disputeId = _disputeOfClaim[claimKey];
         if (disputeId != 0) {
@@ -471,9 +478,10 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuardTransie
         PackedParams memory p
     ) internal returns (bytes32 resultHash, uint256 windowEnd, uint64 seq) {
         if (msg.value != p.bond) revert Dispute_WrongBond(msg.value, p.bond);
-        bool validClaim = kind == Kind.WrongResult
-            ? claimedBodyHash != bytes32(0) && claimedBodyHash != r.bodyHash
-            : claimedBodyHash == bytes32(0);
+        bool validClaim =
+            kind == Kind.WrongResult
+                ? claimedBodyHash != bytes32(0) && claimedBodyHash != r.bodyHash
+                : claimedBodyHash == bytes32(0);
         if (!validClaim) revert Dispute_InvalidClaim(kind, r.bodyHash, claimedBodyHash);
         uint256 ingestedAt;
         (resultHash, ingestedAt) = _checkIngested(r, signers);

@@ -253,9 +253,8 @@ contract EigenLayerAdapter is IRestakingAdapter, Ownable2Step, ReentrancyGuardTr
     /// tokens; 0 beyond `deallocationDelay` blocks, where a deallocation or deregistration queued
     /// now could already have freed everything.
     function slashableStake(address operator, uint256 untilTimestamp) external view returns (uint256) {
-        uint256 ahead = untilTimestamp <= block.timestamp
-            ? 0
-            : Math.ceilDiv(untilTimestamp - block.timestamp, secondsPerBlock);
+        uint256 ahead =
+            untilTimestamp <= block.timestamp ? 0 : Math.ceilDiv(untilTimestamp - block.timestamp, secondsPerBlock);
         if (ahead > deallocationDelay) return 0;
         return _slashableAt(operator, block.number + ahead);
     }

@@ -671,7 +671,12 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
         uint256 room = epochGain >= rates.maxGainPerEpoch ? 0 : rates.maxGainPerEpoch - epochGain;
         uint256 gain = rates.gainPerResult;
         // count comes from the ledger: compare before multiplying (count * gain < room <= 10_000)
-        uint256 add = gain == 0 ? 0 : count >= (room + gain - 1) / gain ? room : count * gain;
+        uint256 add =
+            gain == 0
+                ? 0
+                : count >= (room + gain - 1) / gain
+                    ? room
+                    : count * gain;
         if (rep + add > BPS) add = BPS - rep;
         if (add != 0) _epochGain[gainKey] = epochGain + add;
         emit ReputationAccrued(operator, ref.epoch, ref.assetId, ref.share, count, add);
@@ -892,7 +897,12 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
             revert Staking_InstructionsMismatch(which, s.result.instructionsHash, computed);
         }
         bytes32 domain = ResultTypedData.domainSeparator(s.chainId, s.ingestor);
-        return _recover(MessageHashUtils.toTypedDataHash(domain, ResultTypedData.structHash(s.result)), s.signature, which);
+        return
+            _recover(
+                MessageHashUtils.toTypedDataHash(domain, ResultTypedData.structHash(s.result)),
+                s.signature,
+                which
+            );
     }
 
     /// @dev Upper bound of the distinct tokens the proof can name: its instruction count.

@@ -5,15 +5,7 @@ import { getAddress, type Address, type Hex } from "viem";
 import { Op } from "../../protocol/instructions.ts";
 import { requestIdOf } from "../../protocol/requestIds.ts";
 import { NanoRuntime } from "../../runtime/executor.ts";
-import {
-  attackWorld,
-  conservedTotal,
-  ingestOn,
-  requestOnA,
-  runByOperators,
-  TOKEN_FEE,
-  type World,
-} from "./world.ts";
+import { attackWorld, conservedTotal, ingestOn, requestOnA, runByOperators, TOKEN_FEE, type World } from "./world.ts";
 
 /**
  * Issue 10, the off-chain-visible attack cases on two in-process chains (A = origin, B =
@@ -114,10 +106,17 @@ describe("attacks (two chains): money that cannot leak", function () {
       input: job.input,
       instructions: mint,
     });
-    const signatures = await signResult(operatorWallets().slice(0, 3), b.chainId, b.addresses.InstructionIngestor!, lie);
+    const signatures = await signResult(
+      operatorWallets().slice(0, 3),
+      b.chainId,
+      b.addresses.InstructionIngestor!,
+      lie,
+    );
     // Refused on chain: B's disperser reports the MINT as failed (Disperser_NotController, no revert,
     // the result is recorded) and the token sees no call: no mint, nothing queued.
-    const receipt = await (await (b.ingestor.connect(b.poster) as E.Contract).ingest(lie, mint, signatures, "0x00")).wait();
+    const receipt = await (
+      await (b.ingestor.connect(b.poster) as E.Contract).ingest(lie, mint, signatures, "0x00")
+    ).wait();
     const foreignAddress = (await b.foreign.getAddress()).toLowerCase();
     expect(receipt.logs.filter((log: E.Log) => log.address.toLowerCase() === foreignAddress)).to.deep.equal([]);
     const notController = E.id("Disperser_NotController(bytes32,address)").slice(0, 10);
@@ -168,7 +167,12 @@ describe("attacks (two chains): money that cannot leak", function () {
       const chainId = [31337, 31338][next(2)]!;
       switch (next(5)) {
         case 0:
-          return { op: "burn", amount, ...(next(3) === 0 ? { token: tokens[next(2)] } : {}), ...(next(4) === 0 ? { chainId } : {}) };
+          return {
+            op: "burn",
+            amount,
+            ...(next(3) === 0 ? { token: tokens[next(2)] } : {}),
+            ...(next(4) === 0 ? { chainId } : {}),
+          };
         case 1:
           return { op: "mint", chainId, token: tokens[next(2)], to: recipient, amount };
         case 2:
@@ -176,7 +180,13 @@ describe("attacks (two chains): money that cannot leak", function () {
         case 3:
           return { op: "burn", amount: ["1", "500", "999"][next(3)]! };
         default:
-          return { op: "mint", chainId: 31338, token: world.vomni, to: recipient, amount: ["1", "500", "999"][next(3)]! };
+          return {
+            op: "mint",
+            chainId: 31338,
+            token: world.vomni,
+            to: recipient,
+            amount: ["1", "500", "999"][next(3)]!,
+          };
       }
     };
     const total = async () => (await conservedTotal(world, "vomni")) + (await conservedTotal(world, "foreign"));

@@ -1,14 +1,6 @@
 import { ethers as E } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
-import {
-  createPublicClient,
-  custom,
-  getAddress,
-  stringToHex,
-  type Address,
-  type Hex,
-  type PublicClient,
-} from "viem";
+import { createPublicClient, custom, getAddress, stringToHex, type Address, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { devAccount } from "../../deploy/context.ts";
 import { deploySuite } from "../../deploy/run.ts";
@@ -65,7 +57,14 @@ async function createToken(chain: AttackChain, name: string, controllers: Hex[],
   const init = E.AbiCoder.defaultAbiCoder().encode(
     ["string", "string", "address", "uint256", "uint256", "bytes32[]"],
     // controllers ascending (one set, one encoding, one address); the supply exists on the home chain A only
-    [name, name, await chain.owner.getAddress(), supply, 31337n, [...controllers].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1))],
+    [
+      name,
+      name,
+      await chain.owner.getAddress(),
+      supply,
+      31337n,
+      [...controllers].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1)),
+    ],
   );
   const salt = E.id(`attack ${name}`);
   const address = await factory.predict(OMNI, salt, init);
@@ -91,7 +90,10 @@ async function chainOf(connection: NetworkConnection): Promise<AttackChain> {
     client: createPublicClient({ transport: custom(connection.provider) }) as PublicClient,
     addresses,
     oracle: (await ethers.getContractAt("ExecutableOracle", addresses.ExecutableOracle!)) as unknown as E.Contract,
-    ingestor: (await ethers.getContractAt("InstructionIngestor", addresses.InstructionIngestor!)) as unknown as E.Contract,
+    ingestor: (await ethers.getContractAt(
+      "InstructionIngestor",
+      addresses.InstructionIngestor!,
+    )) as unknown as E.Contract,
     vomni: undefined as unknown as E.Contract,
     foreign: undefined as unknown as E.Contract,
     owner: owner!,
@@ -224,7 +226,10 @@ export async function runByOperators(
 /** Ingests the chain's part of a quorum's result as the poster would (signatures ascending by signer). */
 export async function ingestOn(chain: AttackChain, runs: ExecuteReturnType[]): Promise<E.TransactionReceipt | null> {
   const entries = runs
-    .map((run) => ({ operator: run.result.operator, chain: run.result.chains.find((c) => BigInt(c.chainId) === chain.chainId) }))
+    .map((run) => ({
+      operator: run.result.operator,
+      chain: run.result.chains.find((c) => BigInt(c.chainId) === chain.chainId),
+    }))
     .filter((e) => e.chain !== undefined)
     .sort((x, y) => (BigInt(x.operator) < BigInt(y.operator) ? -1 : 1));
   if (entries.length === 0) return null;
@@ -232,7 +237,12 @@ export async function ingestOn(chain: AttackChain, runs: ExecuteReturnType[]): P
   const result = { ...first.result, originChainId: BigInt(first.result.originChainId) };
   const instructions = first.instructions.map((ix) => ({ ...ix, amount: BigInt(ix.amount) }));
   const ingestor = chain.ingestor.connect(chain.poster) as E.Contract;
-  const tx = await ingestor.ingest(result, instructions, entries.map((e) => e.chain!.signature), "0x00");
+  const tx = await ingestor.ingest(
+    result,
+    instructions,
+    entries.map((e) => e.chain!.signature),
+    "0x00",
+  );
   return tx.wait();
 }
 

@@ -245,7 +245,11 @@ contract ConservationInvariantsTest is BaseTest {
         oracleA_publish();
         vm.stopPrank();
         omniB = OmniToken(
-            factoryB.create(keccak256("OMNITOKEN"), keccak256("omni"), abi.encode("Omni", "OMNI", owner, 0, 0, _controllers()))
+            factoryB.create(
+                keccak256("OMNITOKEN"),
+                keccak256("omni"),
+                abi.encode("Omni", "OMNI", owner, 0, 0, _controllers())
+            )
         );
         vm.startPrank(owner);
         omniB.setMintLimit(REMOTE_CHAIN, 1_000e18, 3600);

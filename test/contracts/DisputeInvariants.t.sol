@@ -70,7 +70,8 @@ contract DisputeHandler is Test {
         address first,
         address second
     ) internal {
-        IDisputeManager.Kind kind = unavailable ? IDisputeManager.Kind.DataUnavailable : IDisputeManager.Kind.WrongResult;
+        IDisputeManager.Kind kind =
+            unavailable ? IDisputeManager.Kind.DataUnavailable : IDisputeManager.Kind.WrongResult;
         bytes32 claim = unavailable ? bytes32(0) : keccak256(abi.encode(claimSeed));
         bytes32 salt = bytes32(++saltNonce);
         vm.prank(first);
@@ -112,7 +113,9 @@ contract DisputeHandler is Test {
         } else if (block.timestamp <= revealEnd && !silent) {
             IDisputeManager.Vote memory v = disputes.voteOf(id, voter);
             vm.prank(voter);
-            try disputes.revealVote(id, v.commitment == disputes.voteCommitment(id, voter, true, salt), salt) {} catch {}
+            try
+                disputes.revealVote(id, v.commitment == disputes.voteCommitment(id, voter, true, salt), salt)
+            {} catch {}
         }
     }
 
@@ -137,8 +140,10 @@ contract DisputeHandler is Test {
         uint256 bps = disputes.params().wrongVoteSlashBps;
         for (uint256 i; i < voters.length; ++i) {
             IDisputeManager.Vote memory v = disputes.voteOf(id, voters[i]);
-            bool wrong = !v.revealed ||
-                (outcome != IDisputeManager.State.Dismissed && v.upholds != (outcome == IDisputeManager.State.Upheld));
+            bool wrong =
+                !v.revealed ||
+                    (outcome != IDisputeManager.State.Dismissed &&
+                        v.upholds != (outcome == IDisputeManager.State.Upheld));
             uint256 afterStake = t.stakeOf(voters[i]);
             if (wrong && (voterBefore[i] * bps) / 10_000 != 0 && afterStake >= voterBefore[i]) ++unslashedWrongVoters;
             if (!wrong && afterStake < voterBefore[i]) ++slashedRightVoters;
@@ -170,7 +175,12 @@ contract DisputeHandler is Test {
     }
 
     function withdraw(uint256 who) external {
-        address a = who % 3 == 0 ? t.treasuryAddr() : who % 3 == 1 ? t.challengerAddr() : t.copierAddr();
+        address a =
+            who % 3 == 0
+                ? t.treasuryAddr()
+                : who % 3 == 1
+                    ? t.challengerAddr()
+                    : t.copierAddr();
         vm.prank(a);
         try disputes.withdraw() {} catch {}
     }

@@ -32,7 +32,10 @@ contract IngestionRecorder {
     }
 
     function ingestionOf(uint256 originChainId, bytes32 requestId) external view returns (uint256, bytes32) {
-        return (real.ingestedAt(originChainId, requestId), _commitments[keccak256(abi.encode(originChainId, requestId))]);
+        return (
+            real.ingestedAt(originChainId, requestId),
+            _commitments[keccak256(abi.encode(originChainId, requestId))]
+        );
     }
 }
 
@@ -426,12 +429,16 @@ contract DisputeTest is DisputeBase {
         IDisputeManager.Params memory p = _params();
         p.upholdQuorumBps = 5_000;
         vm.prank(owner);
-        vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_InvalidParam.selector, "upholdQuorumBps", 5_000));
+        vm.expectRevert(
+            abi.encodeWithSelector(IDisputeManager.Dispute_InvalidParam.selector, "upholdQuorumBps", 5_000)
+        );
         disputes.setParams(p);
         p = _params();
         p.minParticipationBps = 0;
         vm.prank(owner);
-        vm.expectRevert(abi.encodeWithSelector(IDisputeManager.Dispute_InvalidParam.selector, "minParticipationBps", 0));
+        vm.expectRevert(
+            abi.encodeWithSelector(IDisputeManager.Dispute_InvalidParam.selector, "minParticipationBps", 0)
+        );
         disputes.setParams(p);
         p = _params();
         p.maxExtensions = 9;
@@ -790,22 +797,24 @@ contract DisputeTest is DisputeBase {
             if (v[w] == 1) up += (3 - w) * 10e18;
             if (v[w] == 2) down += (3 - w) * 10e18;
         }
-        IDisputeManager.State expected = up + down < 30e18
-            ? IDisputeManager.State.Dismissed
-            : up * 10_000 >= (up + down) * QUORUM_BPS
-                ? IDisputeManager.State.Upheld
-                : down >= up
-                    ? IDisputeManager.State.Rejected
-                    : IDisputeManager.State.Dismissed;
+        IDisputeManager.State expected =
+            up + down < 30e18
+                ? IDisputeManager.State.Dismissed
+                : up * 10_000 >= (up + down) * QUORUM_BPS
+                    ? IDisputeManager.State.Upheld
+                    : down >= up
+                        ? IDisputeManager.State.Rejected
+                        : IDisputeManager.State.Dismissed;
         assertEq(uint256(disputes.disputeOf(id).state), uint256(expected));
         uint256 perSigner = (BASE * p.wrongResultSlashBps) / 10_000;
         uint256 reward = (perSigner * p.challengerRewardBps) / 10_000;
         uint256 votersTaken;
         for (uint256 w; w < 3; ++w) {
             uint256 stake = (3 - w) * 10e18;
-            bool wrong = expected == IDisputeManager.State.Upheld
-                ? v[w] == 2
-                : expected == IDisputeManager.State.Rejected && v[w] == 1;
+            bool wrong =
+                expected == IDisputeManager.State.Upheld
+                    ? v[w] == 2
+                    : expected == IDisputeManager.State.Rejected && v[w] == 1;
             uint256 loss = wrong ? (stake * p.wrongVoteSlashBps) / 10_000 : 0;
             votersTaken += loss;
             assertEq(_stakeOf(watchers[w]), stake - loss, "voter loses exactly its share when wrong");

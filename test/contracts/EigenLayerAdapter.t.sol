@@ -64,7 +64,8 @@ abstract contract EigenAdapterBase is BaseTest {
                 address(0),
                 setId,
                 strategy,
-                address(stakeToken), 1
+                address(stakeToken),
+                1
             );
     }
 
@@ -130,7 +131,15 @@ contract EigenLayerAdapterTest is EigenAdapterBase {
     function test_constructor_revertsForBadArguments() public {
         IAllocationManagerLike am = IAllocationManagerLike(address(alm));
         vm.expectRevert(EigenLayerAdapter.Staking_ZeroAddress.selector);
-        new EigenLayerAdapter(owner, IAllocationManagerLike(address(0)), address(0), 1, strategy, address(stakeToken), 1);
+        new EigenLayerAdapter(
+            owner,
+            IAllocationManagerLike(address(0)),
+            address(0),
+            1,
+            strategy,
+            address(stakeToken),
+            1
+        );
         vm.expectRevert(EigenLayerAdapter.Staking_ZeroAddress.selector);
         new EigenLayerAdapter(owner, am, address(0), 1, IStrategyLike(address(0)), address(stakeToken), 1);
         vm.expectRevert(EigenLayerAdapter.Staking_ZeroAddress.selector);
@@ -155,7 +164,8 @@ contract EigenLayerAdapterTest is EigenAdapterBase {
             avsAcct,
             id,
             strategy,
-            address(stakeToken), 1
+            address(stakeToken),
+            1
         );
         assertEq(ext.avs(), avsAcct);
         OperatorSet memory extSet = OperatorSet(avsAcct, id);
@@ -185,7 +195,8 @@ contract EigenLayerAdapterTest is EigenAdapterBase {
             avsAcct,
             id + 1,
             strategy,
-            address(stakeToken), 1
+            address(stakeToken),
+            1
         );
         params[0].operatorSetId = id + 1;
         recipients[0] = address(ext2);
@@ -719,7 +730,15 @@ contract EigenLayerAdapterRegistryTest is EigenAdapterBase {
         _allocate(op, slowSet, 40e18); // 60e18 free from block + DELAY + 1
         assertEq(slow.slashableStake(op, block.timestamp + uint256(DELAY) * 12), 100e18);
         vm.expectRevert(abi.encodeWithSelector(EigenLayerAdapter.Staking_InvalidSecondsPerBlock.selector, 0));
-        new EigenLayerAdapter(owner, IAllocationManagerLike(address(alm)), address(0), 10, strategy, address(stakeToken), 0);
+        new EigenLayerAdapter(
+            owner,
+            IAllocationManagerLike(address(alm)),
+            address(0),
+            10,
+            strategy,
+            address(stakeToken),
+            0
+        );
     }
 
     /// @dev An operator deallocating drops out of the active set as soon as the deallocation

@@ -145,8 +145,18 @@ abstract contract StakingBase is BaseTest {
                 ingestorAddr
             )
         );
-        bytes32 structHash = keccak256(abi.encode(keccak256("Result(bytes32 requestId,uint256 originChainId,bytes32 programId,bytes32 inputHash,uint8 status,bytes32 instructionsHash,bytes32 bodyHash)"), r));
-        (uint8 v, bytes32 rr, bytes32 ss) = vm.sign(operatorKeys[which], keccak256(abi.encodePacked("\x19\x01", domain, structHash)));
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256(
+                    "Result(bytes32 requestId,uint256 originChainId,bytes32 programId,bytes32 inputHash,uint8 status,bytes32 instructionsHash,bytes32 bodyHash)"
+                ),
+                r
+            )
+        );
+        (uint8 v, bytes32 rr, bytes32 ss) = vm.sign(
+            operatorKeys[which],
+            keccak256(abi.encodePacked("\x19\x01", domain, structHash))
+        );
         return abi.encodePacked(rr, ss, v);
     }
 
@@ -597,7 +607,14 @@ contract StakingTest is StakingBase {
         vm.expectRevert(
             abi.encodeWithSelector(
                 IStakingRegistry.Staking_SameResult.selector,
-                keccak256(abi.encode(keccak256("Result(bytes32 requestId,uint256 originChainId,bytes32 programId,bytes32 inputHash,uint8 status,bytes32 instructionsHash,bytes32 bodyHash)"), a))
+                keccak256(
+                    abi.encode(
+                        keccak256(
+                            "Result(bytes32 requestId,uint256 originChainId,bytes32 programId,bytes32 inputHash,uint8 status,bytes32 instructionsHash,bytes32 bodyHash)"
+                        ),
+                        a
+                    )
+                )
             )
         );
         registry.proveEquivocation(a, sigA, a, sigA, block.chainid, address(ingestor));
@@ -653,7 +670,12 @@ contract StakingTest is StakingBase {
     }
 
     function test_equivocation_digestMatchesIngestor() public view {
-        assertEq(keccak256("Result(bytes32 requestId,uint256 originChainId,bytes32 programId,bytes32 inputHash,uint8 status,bytes32 instructionsHash,bytes32 bodyHash)"), ingestor.RESULT_TYPEHASH());
+        assertEq(
+            keccak256(
+                "Result(bytes32 requestId,uint256 originChainId,bytes32 programId,bytes32 inputHash,uint8 status,bytes32 instructionsHash,bytes32 bodyHash)"
+            ),
+            ingestor.RESULT_TYPEHASH()
+        );
         assertEq(
             keccak256(
                 abi.encode(

@@ -138,7 +138,12 @@ describe("HoneSTake end to end (watcher, disputes, slashing, reputation)", funct
       const signers = signatures
         .map((sig) =>
           E.verifyTypedData(
-            { name: "Versatus", version: "1", chainId: suite.chainId, verifyingContract: suite.addresses.InstructionIngestor },
+            {
+              name: "Versatus",
+              version: "1",
+              chainId: suite.chainId,
+              verifyingContract: suite.addresses.InstructionIngestor,
+            },
             { Result: [...resultTypes.Result] },
             result,
             sig,
@@ -229,7 +234,10 @@ describe("HoneSTake end to end (watcher, disputes, slashing, reputation)", funct
           account: equivocator,
           ingestors,
           // payouts move no token: every controller lookup may answer "not a controller"
-          rule: { escrow: { token: job.token, amount: BigInt(job.amount), fee: ETH_FEE }, controllers: async () => false },
+          rule: {
+            escrow: { token: job.token, amount: BigInt(job.amount), fee: ETH_FEE },
+            controllers: async () => false,
+          },
           ...(tamper ? { tamper } : {}),
         });
       const lie = await run(redirectPayouts(new Set([requestId!]), devAccount(8).address as Hex));

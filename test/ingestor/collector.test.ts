@@ -240,11 +240,16 @@ describe("ingestor: collector + poster (in-process chain, real Redis and DA stor
       [{ op: Op.TRANSFER, target: to, amount: value, data: "0x" }], // more than escrow - fee
       [{ op: Op.MINT, target: to, amount: 100n, data: `0x${token.slice(2).toLowerCase().padStart(64, "0")}` }], // no burn
     ];
-    const postQueue = new Queue<PostJob>(queueNames.post(chain.chainId), { connection: redis.redis, prefix: QUEUE_PREFIX });
+    const postQueue = new Queue<PostJob>(queueNames.post(chain.chainId), {
+      connection: redis.redis,
+      prefix: QUEUE_PREFIX,
+    });
     for (const [i, plan] of plans.entries()) {
       const request = await newRequest(value, `0x1${i}` as Hex);
       const jobs = await Promise.all(
-        operatorKeys.slice(0, 3).map((k) => makeResultJob(k, request, { instructions: [{ chain, instructions: plan }] })),
+        operatorKeys
+          .slice(0, 3)
+          .map((k) => makeResultJob(k, request, { instructions: [{ chain, instructions: plan }] })),
       );
       for (const job of jobs) await pushResult(results, job);
       for (const job of jobs) {
@@ -276,7 +281,9 @@ describe("ingestor: collector + poster (in-process chain, real Redis and DA stor
     });
     for (const [i, request] of requests.entries()) {
       const jobs = await Promise.all(
-        operatorKeys.slice(0, 3).map((k) => makeResultJob(k, request, { instructions: [{ chain, instructions: plans[i]! }] })),
+        operatorKeys
+          .slice(0, 3)
+          .map((k) => makeResultJob(k, request, { instructions: [{ chain, instructions: plans[i]! }] })),
       );
       if (i === 1 || i === 2) {
         // An honest collector refuses these (output rule): a hostile or buggy one posts them anyway.
@@ -298,7 +305,11 @@ describe("ingestor: collector + poster (in-process chain, real Redis and DA stor
     // the poster completes them as skipped with that error's selector: they can never ingest.
     const outcomeOf = async (i: number) => {
       const job = await postQueue.getJob(jobIds.post(chain.chainId, chain.chainId, requests[i]!.requestId));
-      return eventually(async () => ((await job!.getState()) === "completed" ? job!.returnvalue : undefined), 10_000, `job ${i}`);
+      return eventually(
+        async () => ((await job!.getState()) === "completed" ? job!.returnvalue : undefined),
+        10_000,
+        `job ${i}`,
+      );
     };
     const selector = (signature: string) => chain.ethers.id(signature).slice(0, 10);
     expect(await outcomeOf(1)).to.deep.include({

@@ -130,7 +130,10 @@ describe("protocol/conservation: the output rule", () => {
   });
 
   it("asks about each (chain, token) once", () => {
-    const q = controllerQueries(parse([burn("2"), mint("1"), mint("1", { chainId: 31338 }), mint("0", { chainId: 31338 })]), context);
+    const q = controllerQueries(
+      parse([burn("2"), mint("1"), mint("1", { chainId: 31338 }), mint("0", { chainId: 31338 })]),
+      context,
+    );
     expect(q.map((x) => controllerKey(x.chainId, x.token))).to.deep.equal([
       controllerKey(ORIGIN, VOMNI),
       controllerKey(DEST, VOMNI),
@@ -172,9 +175,9 @@ describe("protocol/conservation: the output rule", () => {
     });
 
     it("flags a mint of a token the program does not control, even without the origin's result", () => {
-      expect(objectiveBreaches({ chainId: DEST, instructions: [mintIx(OTHER, 1n)] }, undefined, answers)).to.deep.equal([
-        { kind: "foreign_mint", chainId: DEST, index: 0, token: OTHER },
-      ]);
+      expect(objectiveBreaches({ chainId: DEST, instructions: [mintIx(OTHER, 1n)] }, undefined, answers)).to.deep.equal(
+        [{ kind: "foreign_mint", chainId: DEST, index: 0, token: OTHER }],
+      );
     });
 
     it("finds nothing in a backed mint", () => {

@@ -14,7 +14,8 @@ describe("protocol/planAbis: the DisputeManager functions written against the pl
       const same = candidates.find(
         (f) => JSON.stringify(f.inputs.map((i) => i.type)) === JSON.stringify(fragment.inputs.map((i) => i.type)),
       );
-      if (candidates.length > 0 && fragment.name === "commitChallenge") expect(same, fragment.name).to.not.equal(undefined);
+      if (candidates.length > 0 && fragment.name === "commitChallenge")
+        expect(same, fragment.name).to.not.equal(undefined);
       if (same) compared++;
     }
     if (compared === 0) this.skip(); // DisputeManager of issue 10 not merged yet
@@ -31,7 +32,14 @@ describe("protocol/planAbis: the DisputeManager functions written against the pl
     };
     const expected = keccak256(
       encodeAbiParameters(
-        [{ type: "address" }, { type: "uint256" }, { type: "bytes32" }, { type: "uint8" }, { type: "bytes32" }, { type: "bytes32" }],
+        [
+          { type: "address" },
+          { type: "uint256" },
+          { type: "bytes32" },
+          { type: "uint8" },
+          { type: "bytes32" },
+          { type: "bytes32" },
+        ],
         [p.challenger, p.originChainId, p.requestId, p.kind, p.claimedBodyHash, p.salt],
       ),
     );

@@ -15,7 +15,14 @@ describe("protocol/requestIds", () => {
   it("is nonce << 192 | uint192(keccak256(abi.encode(chainId, oracle, requester, nonce, programId, keccak256(input))))", () => {
     const digest = keccak256(
       encodeAbiParameters(
-        [{ type: "uint256" }, { type: "address" }, { type: "address" }, { type: "uint64" }, { type: "bytes32" }, { type: "bytes32" }],
+        [
+          { type: "uint256" },
+          { type: "address" },
+          { type: "address" },
+          { type: "uint64" },
+          { type: "bytes32" },
+          { type: "bytes32" },
+        ],
         [base.chainId, base.oracle, base.requester, base.nonce, base.programId, keccak256(base.input)],
       ),
     );

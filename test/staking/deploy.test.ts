@@ -82,11 +82,12 @@ describe("deploy: staking (in-process)", function () {
     const raw = localRaw();
     const bad = (staking: Record<string, unknown>) => () =>
       parseDeployConfig({ ...raw, staking: { ...raw.staking, ...staking } });
-    expect(bad({ unbondingBlocks: 60 })).to.throw(
-      /staking\.unbondingBlocks: expected at least challengeWindowBlocks \+ escalationBlocks \(100\)/,
+    expect(bad({ slashableWindow: 300 })).to.throw(
+      /staking\.slashableWindow: expected at most unbondingPeriod \(240\), got 300/,
     );
-    expect(bad({ dispute: { ...(raw.staking.dispute as object), commitPeriod: 20 } })).to.throw(
-      /staking\.dispute\.revealPeriod: expected commitPeriod \+ revealPeriod \(26\) at most 2 \* challengeWindow \(24\)/,
+    // 12 + (40 + 6) * (1 + 2) = 150 s of dispute could outlast the 120 s the stake stays slashable
+    expect(bad({ dispute: { ...(raw.staking.dispute as object), commitPeriod: 40 } })).to.throw(
+      /staking\.slashableWindow: expected more than dispute\.challengeWindow \+ \(commitPeriod \+ revealPeriod\) \* \(1 \+ maxExtensions\) \(150\), got 120/,
     );
     expect(bad({ floor: "2000000000000000000" })).to.throw(/staking\.floor: expected at most base/);
     expect(bad({ watchers: ["dev:1"] })).to.throw(

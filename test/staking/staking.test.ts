@@ -61,17 +61,26 @@ async function rejects(
   expect((error as Error).message).to.match(pattern);
 }
 
-/** Short periods so that unbonding can be mined through: unlock after 20 blocks, counts for 10. */
+/** Short periods so that unbonding can be waited out: unlock after 20 s, stake counts if slashable 10 s ahead. */
 const STAKING_OVERRIDES = {
   ...(
     JSON.parse(readFileSync(new URL("../../config/deploy/localhost.json", import.meta.url), "utf8")) as {
       staking: Record<string, unknown>;
     }
   ).staking,
-  unbondingBlocks: 20,
-  slashableWindowBlocks: 10,
-  challengeWindowBlocks: 5,
-  escalationBlocks: 5,
+  unbondingPeriod: 20,
+  slashableWindow: 10,
+  dispute: {
+    ...(
+      JSON.parse(readFileSync(new URL("../../config/deploy/localhost.json", import.meta.url), "utf8")) as {
+        staking: { dispute: Record<string, unknown> };
+      }
+    ).staking.dispute,
+    challengeWindow: 3,
+    commitPeriod: 3,
+    revealPeriod: 3,
+    maxExtensions: 0,
+  },
 };
 
 describe("staking: operators and watchers (protocol/staking.ts and the CLI)", function () {
@@ -95,8 +104,11 @@ describe("staking: operators and watchers (protocol/staking.ts and the CLI)", fu
     }),
     addresses,
   });
-  const mine = async (blocks: number) =>
-    connection.provider.request({ method: "hardhat_mine", params: [`0x${blocks.toString(16)}`] });
+  /** Moves chain time forward by `seconds` and mines a block there. */
+  const advance = async (seconds: number) => {
+    await connection.provider.request({ method: "evm_increaseTime", params: [seconds] });
+    await connection.provider.request({ method: "evm_mine", params: [] });
+  };
 
   before(async () => {
     connection = await network.create("chainA");
@@ -165,30 +177,29 @@ describe("staking: operators and watchers (protocol/staking.ts and the CLI)", fu
     const me = devAccount(10).address as Address;
     await rejects(withdrawStake(c), NothingToWithdrawError, /no stake is unbonding/);
     await rejects(unstake(c, parseEther("2")), NotEnoughStakeError, /unbond 2 ETH/);
-    const { unlockBlock, blockNumber } = await unstake(c, parseEther("1"));
-    expect(unlockBlock).to.equal(blockNumber + 20n);
+    const { unlockTime, blockNumber } = await unstake(c, parseEther("1"));
+    const unstakedAt = (await publicClient.getBlock({ blockNumber })).timestamp;
+    expect(unlockTime).to.equal(unstakedAt + 20n);
     let status = await readStakeStatus(c, me);
-    expect(status).to.include({ bonded: 0n, unbonding: parseEther("1"), unlockBlock, withdrawable: false });
-    // still slashable for the next 10 blocks of the 20, so it still counts; then it does not
+    expect(status).to.include({ bonded: 0n, unbonding: parseEther("1"), unlockTime, withdrawable: false });
+    // still slashable for the next 10 s of the 20, so it still counts; then it does not
     expect(status.active).to.equal(true);
-    await mine(10);
+    await advance(11);
     status = await readStakeStatus(c, me);
     expect(status).to.include({ active: false, registered: true, slashable: 0n });
 
     const error = await withdrawStake(c).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(StillBondedError);
-    expect((error as Error).message).to.match(
-      new RegExp(`still bonded until block ${unlockBlock} \\(current block ${status.currentBlock}\\)`),
-    );
+    expect((error as Error).message).to.match(new RegExp(`still bonded until .*unix ${unlockTime}`));
 
-    await mine(Number(unlockBlock - status.currentBlock));
+    await advance(Number(unlockTime - status.now));
     expect((await readStakeStatus(c, me)).withdrawable).to.equal(true);
     const before = await publicClient.getBalance({ address: me });
     const done = await withdrawStake(c);
     expect(done.amount).to.equal(parseEther("1"));
     expect(await publicClient.getBalance({ address: me })).to.be.greaterThan(before + parseEther("0.99"));
     status = await readStakeStatus(c, me);
-    expect(status).to.include({ bonded: 0n, unbonding: 0n, unlockBlock: 0n });
+    expect(status).to.include({ bonded: 0n, unbonding: 0n, unlockTime: 0n });
 
     // registered without stake: anyone may evict it; an active operator cannot be evicted
     const someone = clientsFor(11);
@@ -210,7 +221,7 @@ describe("staking: operators and watchers (protocol/staking.ts and the CLI)", fu
     await rejects(registerOperator(c), RegistrationError, /a watcher cannot also be an operator/);
     await rejects(registerWatcher(clientsFor(1)), RegistrationError, /an operator cannot also be a watcher/);
     await unstake(c, parseEther("1"));
-    await mine(10);
+    await advance(11);
     status = await readStakeStatus(c, me);
     expect(status).to.include({ watcher: true, watcherWeight: 0n, unbonding: parseEther("1") });
     await deregisterWatcher(c);
@@ -228,10 +239,26 @@ describe("staking: operators and watchers (protocol/staking.ts and the CLI)", fu
     void oracle;
 
     const challenger = devAccount(13).connect(ethers.provider);
+    // the accused are every recorded signer; the challenge is committed a block before it is revealed
+    const accused = operatorWallets()
+      .slice(0, 3)
+      .map((w) => w.address)
+      .sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+    const claimed = E.id("the right body");
+    const challengeSalt = E.id("claims-challenge");
+    const challengeCommitment = await disputes.challengeCommitment(
+      challenger.address,
+      suite.chainId,
+      requestId,
+      0,
+      claimed,
+      challengeSalt,
+    );
+    await (await disputes.connect(challenger).commitChallenge(challengeCommitment)).wait();
     await (
       await disputes
         .connect(challenger)
-        .challenge(result, sigs, 0, E.id("the right body"), { value: E.parseEther("0.1") })
+        .challenge(result, accused, 0, claimed, challengeSalt, { value: E.parseEther("0.1") })
     ).wait();
     const disputeId = await disputes.disputeCount();
     const voter = devAccount(9).connect(ethers.provider); // the configured watcher
@@ -244,11 +271,9 @@ describe("staking: operators and watchers (protocol/staking.ts and the CLI)", fu
     expect(claims.claims[0]).to.include({ disputeId, kind: "WrongResult", state: "Open", bond: parseEther("0.1") });
     expect(claims.claims[0]!.roles).to.deep.equal(["challenger"]);
 
-    await connection.provider.request({ method: "evm_increaseTime", params: [7] });
-    await mine(1);
+    await advance(2);
     await (await disputes.connect(voter).revealVote(disputeId, false, salt)).wait();
-    await connection.provider.request({ method: "evm_increaseTime", params: [7] });
-    await mine(1);
+    await advance(4);
     await (await disputes.resolve(disputeId)).wait();
 
     const voterClaims = await listClaims(clientsFor(9), voter.address as Address);
@@ -293,8 +318,7 @@ describe("staking: operators and watchers (protocol/staking.ts and the CLI)", fu
       /AlreadyChallenged/,
     );
 
-    await connection.provider.request({ method: "evm_increaseTime", params: [13] });
-    await mine(1);
+    await advance(4);
     await rejects(challengeResult(c, target, { kind: "DataUnavailable" }), WindowClosedError, /window .* closed at/);
     await rejects(
       challengeResult(c, { ...target, requestId: E.id("never requested") as Hex }, { kind: "DataUnavailable" }),

@@ -96,7 +96,9 @@ describe("watcher", function () {
     await (await world.dispute.connect(challenger).commitChallenge(commitment)).wait();
     await world.increaseTime(1);
     const signers = [...signatures.map((s) => s.signer)].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
-    await (await world.dispute.connect(challenger).challenge(result, signers, 0, wrongClaim, salt, { value: bond })).wait();
+    await (
+      await world.dispute.connect(challenger).challenge(result, signers, 0, wrongClaim, salt, { value: bond })
+    ).wait();
     const [opened] = await disputesFor(requestId);
     const final = await runPhases(watcher, opened!.disputeId);
     expect(final.state).to.equal(REJECTED);

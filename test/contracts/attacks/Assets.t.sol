@@ -51,7 +51,9 @@ contract AssetsAttackTest is BaseTest {
         vm.stopPrank();
         // a request still pays the ETH fee
         vm.prank(requester);
-        vm.expectRevert(abi.encodeWithSelector(IExecutableOracle.Oracle_FeeNotCovered.selector, address(0), 0, ETH_FEE));
+        vm.expectRevert(
+            abi.encodeWithSelector(IExecutableOracle.Oracle_FeeNotCovered.selector, address(0), 0, ETH_FEE)
+        );
         oracle.request{value: 0}(PROGRAM, hex"1234", 1 hours);
         // on purpose: the owner makes ETH free, with an event
         vm.expectEmit(address(oracle));

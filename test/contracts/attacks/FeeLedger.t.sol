@@ -170,7 +170,9 @@ contract FeeLedgerAttackTest is BaseTest {
         _settleOne();
         address outsider = makeAddr("outsider");
         vm.prank(outsider);
-        vm.expectRevert(abi.encodeWithSelector(IDisperser.Disperser_NotOperator.selector, address(operatorSet), outsider));
+        vm.expectRevert(
+            abi.encodeWithSelector(IDisperser.Disperser_NotOperator.selector, address(operatorSet), outsider)
+        );
         oracle.claimFees(address(operatorSet), 0, SHARE, _epochs(block.timestamp / 1 hours));
     }
 

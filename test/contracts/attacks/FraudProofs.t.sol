@@ -171,13 +171,23 @@ contract FraudProofAttackTest is StakingBase {
         registry.proveUnbackedMint(o, _one(d));
         uint256 after1 = _heldOf(operators[0]);
         vm.expectRevert(
-            abi.encodeWithSelector(IStakingRegistry.Staking_AlreadySlashed.selector, operators[0], block.chainid, REQUEST)
+            abi.encodeWithSelector(
+                IStakingRegistry.Staking_AlreadySlashed.selector,
+                operators[0],
+                block.chainid,
+                REQUEST
+            )
         );
         registry.proveUnbackedMint(o, _one(d));
         (Result memory a, bytes memory sigA, Result memory b, bytes memory sigB) = _equivocation(0, REQUEST);
         address ingestorAddr = address(ingestor);
         vm.expectRevert(
-            abi.encodeWithSelector(IStakingRegistry.Staking_AlreadySlashed.selector, operators[0], block.chainid, REQUEST)
+            abi.encodeWithSelector(
+                IStakingRegistry.Staking_AlreadySlashed.selector,
+                operators[0],
+                block.chainid,
+                REQUEST
+            )
         );
         registry.proveEquivocation(a, sigA, b, sigB, block.chainid, ingestorAddr);
         address module = makeAddr("disputeModule");
@@ -185,13 +195,7 @@ contract FraudProofAttackTest is StakingBase {
         registry.setDisputeModule(module);
         bytes32 faultId = registry.faultIdOf(block.chainid, REQUEST);
         vm.prank(module);
-        (uint256 reward, uint256 remainder) = registry.slashFault(
-            operators[0],
-            faultId,
-            5_000,
-            module,
-            0
-        );
+        (uint256 reward, uint256 remainder) = registry.slashFault(operators[0], faultId, 5_000, module, 0);
         assertEq(reward + remainder, 0);
         assertEq(_heldOf(operators[0]), after1);
     }
@@ -234,7 +238,9 @@ contract FraudProofAttackTest is StakingBase {
             abi.encodeWithSelector(IStakingRegistry.Staking_NotForeignMint.selector, 0, address(0xBEEF), PROGRAM)
         );
         registry.proveForeignMint(s, 0);
-        vm.expectRevert(abi.encodeWithSelector(IStakingRegistry.Staking_NotForeignMint.selector, 1, address(0), PROGRAM));
+        vm.expectRevert(
+            abi.encodeWithSelector(IStakingRegistry.Staking_NotForeignMint.selector, 1, address(0), PROGRAM)
+        );
         registry.proveForeignMint(s, 1);
         assertEq(_heldOf(operators[0]), BASE);
     }

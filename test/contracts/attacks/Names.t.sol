@@ -30,7 +30,11 @@ contract NamesAttackTest is BaseTest {
         vm.startPrank(squatter);
         oracle.reserveName(oracle.nameCommitment(squatter, SQUAT_PKG, "splitter"));
         vm.expectRevert(
-            abi.encodeWithSelector(IProgramRegistry.Registry_ReservationTooRecent.selector, "splitter", block.number + 1)
+            abi.encodeWithSelector(
+                IProgramRegistry.Registry_ReservationTooRecent.selector,
+                "splitter",
+                block.number + 1
+            )
         );
         oracle.publish(SQUAT_PKG, "splitter", "squat");
         // replaying the author's own commitment does not help: it is bound to the author's address

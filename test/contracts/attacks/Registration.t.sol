@@ -35,7 +35,9 @@ contract RegistrationAttackTest is StakingBase {
         address honest = makeAddr("honest");
         _stake(honest, BASE);
         vm.prank(honest);
-        vm.expectRevert(abi.encodeWithSelector(IStakingRegistry.Staking_RegistryFull.selector, ~uint256(15), epoch + 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IStakingRegistry.Staking_RegistryFull.selector, ~uint256(15), epoch + 1)
+        );
         registry.register();
 
         vm.warp((epoch + 1) * LEDGER_EPOCH);

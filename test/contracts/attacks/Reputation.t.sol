@@ -88,7 +88,12 @@ contract ReputationAttackTest is StakingBase {
         uint256 slashedAt = block.timestamp;
         _mature(ref.epoch);
         vm.expectRevert(
-            abi.encodeWithSelector(IStakingRegistry.Staking_EpochBeforeSlash.selector, operators[0], ref.epoch, slashedAt)
+            abi.encodeWithSelector(
+                IStakingRegistry.Staking_EpochBeforeSlash.selector,
+                operators[0],
+                ref.epoch,
+                slashedAt
+            )
         );
         registry.accrueReputation(operators[0], _refs(ref));
         assertEq(registry.reputationOf(operators[0]), 0);
@@ -109,9 +114,7 @@ contract ReputationAttackTest is StakingBase {
         vm.warp(block.timestamp + LEDGER_EPOCH);
         address newcomer = _fillAndRegisterNewcomer(index);
         _mature(ref.epoch);
-        vm.expectRevert(
-            abi.encodeWithSelector(IStakingRegistry.Staking_NoIndexInEpoch.selector, newcomer, ref.epoch)
-        );
+        vm.expectRevert(abi.encodeWithSelector(IStakingRegistry.Staking_NoIndexInEpoch.selector, newcomer, ref.epoch));
         registry.accrueReputation(newcomer, _refs(ref));
         registry.accrueReputation(old, _refs(ref));
         assertEq(registry.reputationOf(old), MAX_GAIN);

@@ -37,7 +37,11 @@ contract TimeUnitsAttackTest is StakingBase {
     function test_windowLongerThanUnbonding_isRefused() public {
         NativeStakeAdapter quick = new NativeStakeAdapter(owner, address(stakeToken), 1 hours);
         vm.expectRevert(
-            abi.encodeWithSelector(IStakingRegistry.Staking_InvalidSlashableWindow.selector, WINDOW + ESCALATION, 1 hours)
+            abi.encodeWithSelector(
+                IStakingRegistry.Staking_InvalidSlashableWindow.selector,
+                WINDOW + ESCALATION,
+                1 hours
+            )
         );
         _deployRegistry(quick);
     }
