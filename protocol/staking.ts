@@ -5,10 +5,12 @@
  * ETH owed by the DisputeManager). Every action checks the chain first and fails with an error
  * that says what is missing; contract reverts are decoded into readable messages.
  */
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   BaseError as ViemBaseError,
+  bytesToHex,
   ContractFunctionRevertedError,
   decodeErrorResult,
   erc20Abi,
@@ -26,7 +28,8 @@ import {
   type WalletClient,
 } from "viem";
 import { disputeManagerAbi, instructionIngestorAbi, nativeStakeAdapterAbi, stakingRegistryAbi } from "./abis.ts";
-import { decodeIngestedCall } from "./ingested.ts";
+import { decodeIngestedCall, recoverSigners } from "./ingested.ts";
+import { challengeCommitment } from "./planAbis.ts";
 import { BaseError, InvalidInputError, type BaseErrorOptions } from "./errors.ts";
 
 /*//////////////////////////////////////////////////////////////
@@ -554,10 +557,24 @@ export async function challengeResult(
   if (claim.kind === "WrongResult" && claimed.toLowerCase() === call.result.bodyHash.toLowerCase()) {
     throw new InvalidInputError("body hash", `a bodyHash other than the ingested one (${call.result.bodyHash})`);
   }
+  // The accused are every signer recorded at ingestion; the challenge is committed first and revealed
+  // once the commitment is mined (so nobody who sees the reveal can claim it was theirs first).
+  const chainId = BigInt(await client.getChainId());
+  const signers = await recoverSigners(call, chainId, ingestor);
+  const salt = bytesToHex(randomBytes(32));
+  const commitment = challengeCommitment({
+    challenger: wallet(c).account.address,
+    originChainId: target.originChainId,
+    requestId: target.requestId,
+    kind,
+    claimedBodyHash: claimed,
+    salt,
+  });
+  await send(c, { ...dm, functionName: "commitChallenge", args: [commitment] });
   const sent = await send(c, {
     ...dm,
     functionName: "challenge",
-    args: [call.result, call.signatures, kind, claimed],
+    args: [call.result, signers, kind, claimed, salt],
     value: params.bond,
   });
   const receipt = await client.getTransactionReceipt({ hash: sent.txHash });

@@ -175,6 +175,9 @@ export async function createWatcherWorld() {
     eventually(
       async () => {
         await watcher.tickOnce();
+        // a live chain keeps producing blocks; the automining test chain only mines on transactions,
+        // and a committed challenge is revealed only in a later block
+        await chain.connection.provider.request({ method: "evm_mine", params: [] });
         return check();
       },
       30_000,
