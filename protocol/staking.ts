@@ -29,7 +29,7 @@ import {
 } from "viem";
 import { disputeManagerAbi, instructionIngestorAbi, nativeStakeAdapterAbi, stakingRegistryAbi } from "./abis.ts";
 import { decodeIngestedCall, recoverSigners } from "./ingested.ts";
-import { challengeCommitment } from "./planAbis.ts";
+import { challengeCommitment } from "./disputes.ts";
 import { BaseError, InvalidInputError, type BaseErrorOptions } from "./errors.ts";
 
 /*//////////////////////////////////////////////////////////////

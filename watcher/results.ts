@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { bytesToHex, type Address, type Hex } from "viem";
 import { disputeManagerAbi, instructionIngestorAbi } from "../protocol/abis.ts";
 import { recoverSigners } from "../protocol/ingested.ts";
-import { challengeCommitment } from "../protocol/planAbis.ts";
+import { challengeCommitment } from "../protocol/disputes.ts";
 import { resultForChain, type ExecutionRecord } from "../protocol/record.ts";
 import { ingestedCall, revertName, shortError, type IngestedCall, type WatcherChain } from "./chain.ts";
 import type { FraudProver } from "./fraud.ts";
