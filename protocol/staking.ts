@@ -259,10 +259,15 @@ function wallet(c: StakingClients): NonNullable<StakingClients["walletClient"]> 
   return c.walletClient;
 }
 
-/** Simulates (so reverts are decoded before anything is sent), sends and waits for the receipt. */
+/**
+ * Simulates (so reverts are decoded before anything is sent), sends and waits for the receipt.
+ * `nextBlock` simulates against the pending block: for calls that must land after an earlier
+ * transaction's block (a challenge revealed after its commitment).
+ */
 async function send(
   c: StakingClients,
   call: { address: Address; abi: Abi; functionName: string; args?: readonly unknown[]; value?: bigint },
+  nextBlock = false,
 ): Promise<Sent> {
   const w = wallet(c);
   try {
@@ -270,6 +275,7 @@ async function send(
       ...call,
       account: w.account,
       chain: w.chain,
+      ...(nextBlock ? { blockTag: "pending" } : {}),
     } as Parameters<PublicClient["simulateContract"]>[0]);
     const txHash = await w.writeContract(request as Parameters<typeof w.writeContract>[0]);
     const receipt = await c.publicClient.waitForTransactionReceipt({ hash: txHash });
@@ -571,12 +577,11 @@ export async function challengeResult(
     salt,
   });
   await send(c, { ...dm, functionName: "commitChallenge", args: [commitment] });
-  const sent = await send(c, {
-    ...dm,
-    functionName: "challenge",
-    args: [call.result, signers, kind, claimed, salt],
-    value: params.bond,
-  });
+  const sent = await send(
+    c,
+    { ...dm, functionName: "challenge", args: [call.result, signers, kind, claimed, salt], value: params.bond },
+    true,
+  );
   const receipt = await client.getTransactionReceipt({ hash: sent.txHash });
   const [opened] = parseEventLogs({ abi: disputeManagerAbi, eventName: "DisputeOpened", logs: receipt.logs });
   return { ...sent, disputeId: opened!.args.disputeId };

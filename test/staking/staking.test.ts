@@ -61,24 +61,24 @@ async function rejects(
   expect((error as Error).message).to.match(pattern);
 }
 
-/** Short periods so that unbonding can be waited out: unlock after 20 s, stake counts if slashable 10 s ahead. */
+/** Short periods so that unbonding can be waited out: unlock after 40 s, stake counts if slashable 20 s ahead. */
 const STAKING_OVERRIDES = {
   ...(
     JSON.parse(readFileSync(new URL("../../config/deploy/localhost.json", import.meta.url), "utf8")) as {
       staking: Record<string, unknown>;
     }
   ).staking,
-  unbondingPeriod: 20,
-  slashableWindow: 10,
+  unbondingPeriod: 40,
+  slashableWindow: 20,
   dispute: {
     ...(
       JSON.parse(readFileSync(new URL("../../config/deploy/localhost.json", import.meta.url), "utf8")) as {
         staking: { dispute: Record<string, unknown> };
       }
     ).staking.dispute,
-    challengeWindow: 3,
-    commitPeriod: 3,
-    revealPeriod: 3,
+    challengeWindow: 8,
+    commitPeriod: 4,
+    revealPeriod: 4,
     maxExtensions: 0,
   },
 };
@@ -179,12 +179,12 @@ describe("staking: operators and watchers (protocol/staking.ts and the CLI)", fu
     await rejects(unstake(c, parseEther("2")), NotEnoughStakeError, /unbond 2 ETH/);
     const { unlockTime, blockNumber } = await unstake(c, parseEther("1"));
     const unstakedAt = (await publicClient.getBlock({ blockNumber })).timestamp;
-    expect(unlockTime).to.equal(unstakedAt + 20n);
+    expect(unlockTime).to.equal(unstakedAt + 40n);
     let status = await readStakeStatus(c, me);
     expect(status).to.include({ bonded: 0n, unbonding: parseEther("1"), unlockTime, withdrawable: false });
-    // still slashable for the next 10 s of the 20, so it still counts; then it does not
+    // still slashable for the next 20 s of the 40, so it still counts; then it does not
     expect(status.active).to.equal(true);
-    await advance(11);
+    await advance(21);
     status = await readStakeStatus(c, me);
     expect(status).to.include({ active: false, registered: true, slashable: 0n });
 
@@ -221,7 +221,7 @@ describe("staking: operators and watchers (protocol/staking.ts and the CLI)", fu
     await rejects(registerOperator(c), RegistrationError, /a watcher cannot also be an operator/);
     await rejects(registerWatcher(clientsFor(1)), RegistrationError, /an operator cannot also be a watcher/);
     await unstake(c, parseEther("1"));
-    await advance(11);
+    await advance(21);
     status = await readStakeStatus(c, me);
     expect(status).to.include({ watcher: true, watcherWeight: 0n, unbonding: parseEther("1") });
     await deregisterWatcher(c);
@@ -271,7 +271,7 @@ describe("staking: operators and watchers (protocol/staking.ts and the CLI)", fu
     expect(claims.claims[0]).to.include({ disputeId, kind: "WrongResult", state: "Open", bond: parseEther("0.1") });
     expect(claims.claims[0]!.roles).to.deep.equal(["challenger"]);
 
-    await advance(2);
+    await advance(4);
     await (await disputes.connect(voter).revealVote(disputeId, false, salt)).wait();
     await advance(4);
     await (await disputes.resolve(disputeId)).wait();
@@ -318,7 +318,7 @@ describe("staking: operators and watchers (protocol/staking.ts and the CLI)", fu
       /AlreadyChallenged/,
     );
 
-    await advance(4);
+    await advance(9);
     await rejects(challengeResult(c, target, { kind: "DataUnavailable" }), WindowClosedError, /window .* closed at/);
     await rejects(
       challengeResult(c, { ...target, requestId: E.id("never requested") as Hex }, { kind: "DataUnavailable" }),
