@@ -97,6 +97,17 @@ export async function startDevnetServices(options: {
         runtime,
         logger: logger.child({ service: "worker", operator: index }),
         opsServer: false,
+        // the output rule reads escrow fees and token controllers from each chain
+        ...(options.transports
+          ? {
+              clients: Object.fromEntries(
+                Object.entries(options.transports).map(([id, transport]) => [
+                  String(id),
+                  createPublicClient({ transport }),
+                ]),
+              ),
+            }
+          : {}),
       }),
     );
   }

@@ -176,18 +176,39 @@ describe("HoneSTake end to end (watcher, disputes, slashing, reputation)", funct
       expect(await disputes.owed(await challenger.getAddress())).to.equal(0n);
     });
 
-    it("lowers an honest operator's required stake as its results finalise", async () => {
+    it("lowers an honest operator's required stake once its results' ledger epoch matures", async () => {
       const { registry } = await contracts(world);
+      const { suite, connection } = world.a;
       const honest = devAccount(4).address;
       const base = (await registry.stakeParams()).base;
-      await requestPayouts(world, 3);
-      const required = await until("the honest operator's reputation", async () => {
-        const now = await registry.requiredStake(honest);
-        return now < base ? now : undefined;
-      });
+      const ids = await requestPayouts(world, 3);
+      await waitSettled(world, ids);
+      // Reputation accrues from the fee ledger, never per result: once the epoch of these results is
+      // over and the slashable window has passed, anyone may accrue it for the signers.
+      const epochLength = await suite.oracle.LEDGER_EPOCH();
+      const epoch = BigInt((await suite.ethers.provider.getBlock("latest"))!.timestamp) / epochLength;
+      const window = await registry.slashableWindow();
+      await connection.networkHelpers.time.increase(Number(epochLength + window) + 1);
+      const fee = await suite.oracle.feeOf(E.ZeroAddress);
+      const [held, index] = await registry.indexIn(honest, epoch);
+      expect(held).to.equal(true);
+      const refs = [];
+      for (const signers of [3n, 4n]) {
+        const share = fee / signers;
+        if ((await suite.oracle.signatureCount(await registry.getAddress(), 0, share, epoch, index)) > 0n)
+          refs.push({ assetId: 0n, share, epoch });
+      }
+      expect(refs.length, "the honest operator signed some of the results").to.be.greaterThan(0);
+      await (await registry.connect(suite.other).accrueReputation(honest, refs)).wait();
+      const required = await registry.requiredStake(honest);
       expect(await registry.reputationOf(honest)).to.be.greaterThan(0n);
       expect(required).to.be.lessThan(base);
       expect(await registry.isActive(honest)).to.equal(true);
+      // the same ledger never counts twice
+      await expect(registry.connect(suite.other).accrueReputation(honest, refs)).to.be.revertedWithCustomError(
+        registry,
+        "Staking_AlreadyAccrued",
+      );
     });
   });
 
