@@ -128,7 +128,9 @@ export async function runDevnet(options: { once: boolean; timeoutMs: number; ver
     );
     const standing = await stakingSummary(chainA, { operators: OPERATOR_ACCOUNTS, watcher: WATCHER_ACCOUNT });
     if (standing.length) {
-      console.log(`HoneSTake on chain ${chainA.chainId} (the watcher finalises honest results: reputation rises)`);
+      console.log(
+        `HoneSTake on chain ${chainA.chainId} (reputation accrues from the fee ledger once an epoch and its window pass: versatus operator reputation)`,
+      );
       console.table(standing);
     }
     const allOk = results.every((r) => r.ok);
