@@ -27,7 +27,13 @@ import {
   type Transport,
   type WalletClient,
 } from "viem";
-import { disputeManagerAbi, instructionIngestorAbi, nativeStakeAdapterAbi, stakingRegistryAbi } from "./abis.ts";
+import {
+  disputeManagerAbi,
+  executableOracleAbi,
+  instructionIngestorAbi,
+  nativeStakeAdapterAbi,
+  stakingRegistryAbi,
+} from "./abis.ts";
 import { decodeIngestedCall, recoverSigners } from "./ingested.ts";
 import { challengeCommitment } from "./disputes.ts";
 import { BaseError, InvalidInputError, type BaseErrorOptions } from "./errors.ts";
@@ -754,43 +760,6 @@ export function decodeStakingError(error: unknown): BaseError {
 /** One fee-ledger entry the registry grants reputation from: `LedgerRef{assetId, share, epoch}`. */
 export type LedgerRef = { assetId: bigint; share: bigint; epoch: bigint; count: bigint };
 
-const ledgerViewsAbi = [
-  {
-    type: "function",
-    name: "signatureCount",
-    stateMutability: "view",
-    inputs: [
-      { name: "operatorSet", type: "address" },
-      { name: "assetId", type: "uint256" },
-      { name: "share", type: "uint256" },
-      { name: "epoch", type: "uint256" },
-      { name: "index", type: "uint8" },
-    ],
-    outputs: [{ name: "", type: "uint256" }],
-  },
-  {
-    type: "function",
-    name: "assetIdOf",
-    stateMutability: "view",
-    inputs: [{ name: "token", type: "address" }],
-    outputs: [{ name: "", type: "uint256" }],
-  },
-  {
-    type: "function",
-    name: "LEDGER_EPOCH",
-    stateMutability: "view",
-    inputs: [],
-    outputs: [{ name: "", type: "uint256" }],
-  },
-  {
-    type: "function",
-    name: "feeOf",
-    stateMutability: "view",
-    inputs: [{ name: "token", type: "address" }],
-    outputs: [{ name: "", type: "uint256" }],
-  },
-] as const;
-
 /**
  * The matured ledger entries in which `operator` has signatures (SPEC 3.5, plan item 3): epochs
  * over whose challenge window passed (`(epoch + 1) * LEDGER_EPOCH + slashableWindow <= now`),
@@ -807,7 +776,7 @@ export async function findLedgerRefs(
   const client = c.publicClient;
   const registry = { address: c.addresses.registry, abi: stakingRegistryAbi } as const;
   const ledger = await client.readContract({ ...registry, functionName: "ledger" });
-  const oracle = { address: ledger, abi: ledgerViewsAbi } as const;
+  const oracle = { address: ledger, abi: executableOracleAbi } as const;
   const [epochLength, window, latest, threshold, registered] = await Promise.all([
     client.readContract({ ...oracle, functionName: "LEDGER_EPOCH" }),
     client.readContract({ ...registry, functionName: "slashableWindow" }),
