@@ -2,7 +2,14 @@ import { BaseError } from "../protocol/errors.ts";
 
 /** Why a module was refused before it ever ran. */
 export type RejectionReason =
-  "too_large" | "malformed" | "forbidden_import" | "start_section" | "forbidden_feature" | "memory" | "exports";
+  | "too_large"
+  | "malformed"
+  | "forbidden_import"
+  | "start_section"
+  | "forbidden_feature"
+  | "memory"
+  | "table"
+  | "exports";
 
 /**
  * A module that breaks a load-time rule. Permanent: the same bytes are refused on every node, so

@@ -6,6 +6,8 @@ import { REFUSED_WASI_FUNCTIONS, WASI_FUNCTIONS, WASI_MODULE, signatureText } fr
 /** Export names the instrumentation adds; a program may not take them. */
 export const FUEL_EXPORT = "versatus$fuel";
 export const DEPTH_EXPORT = "versatus$depth";
+/** Set by injected code when this node failed where every node should have succeeded (abstain). */
+export const FAULT_EXPORT = "versatus$fault";
 
 /**
  * The load-time rules (before any instrumentation or compilation of the program's code): size,
@@ -68,7 +70,7 @@ export function checkModule(bytes: Uint8Array, maxMemoryPages: number): ModuleSe
     throw new ModuleRejectedError("exports", "exports no _start function; a program is a WASI command module");
   if (!exported("memory", "memory"))
     throw new ModuleRejectedError("exports", 'does not export its memory as "memory", which WASI needs');
-  for (const name of [FUEL_EXPORT, DEPTH_EXPORT]) {
+  for (const name of [FUEL_EXPORT, DEPTH_EXPORT, FAULT_EXPORT]) {
     if (sections.exports.some((e) => e.name === name))
       throw new ModuleRejectedError("exports", `exports "${name}", a name reserved for the runtime`);
   }

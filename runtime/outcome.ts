@@ -14,6 +14,7 @@ export const OUTCOME_KINDS = [
   "too_deep",
   "output_limit",
   "invalid_output",
+  "input_limit",
 ] as const;
 export type OutcomeKind = (typeof OUTCOME_KINDS)[number];
 

@@ -1,8 +1,8 @@
 import { hexToBytes, type Hex } from "viem";
 import { InvalidOutputError, parseProgramOutput } from "../protocol/programOutput.ts";
 import { RunAbandonedError } from "./errors.ts";
-import { CALL_DEPTH_BUDGET, STDERR_CAP_BYTES, type ProgramLimits } from "./limits.ts";
-import { DEPTH_EXPORT, FUEL_EXPORT } from "./loadChecks.ts";
+import { CALL_DEPTH_BUDGET, MAX_INPUT_BYTES, STDERR_CAP_BYTES, type ProgramLimits } from "./limits.ts";
+import { DEPTH_EXPORT, FAULT_EXPORT, FUEL_EXPORT } from "./loadChecks.ts";
 import type { RunOutcome } from "./outcome.ts";
 import { MEMORY_IMPORT } from "./instrument.ts";
 import { MemoryRecycler, type MemoryShape } from "./memoryRecycler.ts";
@@ -41,6 +41,16 @@ export class InstanceRunner {
   }
 
   run(program: CompiledProgram, input: RunInput): RunOutcome {
+    if (input.stdin.length > MAX_INPUT_BYTES) {
+      return {
+        outcome: "input_limit",
+        exitCode: null,
+        fuelUsed: 0n,
+        stdout: new Uint8Array(0),
+        stderr: new Uint8Array(0),
+        message: `the input is ${input.stdin.length} bytes, over the limit of ${MAX_INPUT_BYTES} bytes`,
+      };
+    }
     const host = this.host;
     const fuelLimit = BigInt(input.limits.fuel);
     host.begin(
@@ -78,10 +88,11 @@ export class InstanceRunner {
     }
     const fuel = instance.exports[FUEL_EXPORT] as WebAssembly.Global;
     const depth = instance.exports[DEPTH_EXPORT] as WebAssembly.Global;
+    const fault = instance.exports[FAULT_EXPORT] as WebAssembly.Global;
     fuel.value = fuelLimit;
     host.bind({ memory, fuel });
     try {
-      return this.execute(instance, fuel, depth, fuelLimit, input);
+      return this.execute(instance, { fuel, depth, fault }, fuelLimit, input);
     } finally {
       this.memories.give(program.key, program.memory, memory);
     }
@@ -89,8 +100,7 @@ export class InstanceRunner {
 
   private execute(
     instance: WebAssembly.Instance,
-    fuel: WebAssembly.Global,
-    depth: WebAssembly.Global,
+    { fuel, depth, fault }: Record<"fuel" | "depth" | "fault", WebAssembly.Global>,
     fuelLimit: bigint,
     input: RunInput,
   ): RunOutcome {
@@ -121,6 +131,8 @@ export class InstanceRunner {
         return finish("out_of_fuel", null, `ran out of fuel (limit ${fuelLimit}) in a WASI call`);
       } else if (error instanceof WebAssembly.RuntimeError) {
         const where = trapLocation(error);
+        if ((fault.value as number) !== 0)
+          throw new RunAbandonedError(`memory.grow failed within the page limit on this node${where}`);
         if ((fuel.value as bigint) < 0n)
           return finish("out_of_fuel", null, `ran out of fuel (limit ${fuelLimit})${where}`);
         if ((depth.value as number) > CALL_DEPTH_BUDGET) {
@@ -128,7 +140,8 @@ export class InstanceRunner {
         }
         return finish("trap", null, `trapped: ${error.message}${where}`);
       } else if (error instanceof RangeError) {
-        // V8's own stack limit: depends on the tier that compiled each frame, so it is no result.
+        // V8's own stack limit, in the program or inside a host call (which never turns it into an
+        // errno): where it hits depends on the tier that compiled each frame, so it is no result.
         throw new RunAbandonedError(`V8 stopped the program before the runtime's limits did: ${error.message}`);
       } else {
         throw new RunAbandonedError("the host failed while running the program", { cause: error });

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import {
   ClockId,
   Errno,
@@ -54,10 +54,75 @@ export type GuestBinding = {
   fuel: WebAssembly.Global;
 };
 
-/** Fuel a host call costs on top of its bytes: keeps a syscall-heavy loop from being cheap. */
-const HOST_CALL_FUEL = 100n;
-/** One fuel unit per 64 bytes a host call copies. */
-const HOST_BYTES_PER_FUEL = 64;
+/**
+ * What host calls cost, in fuel (about a nanosecond of work per unit, like the code's own fuel):
+ * every call pays a base price, then its real work: each iovec it walks, each byte it copies, each
+ * random byte it hashes. The work-dependent part is computed from lengths that were validated
+ * first, so no argument can make a charge negative (a credit) or skip it.
+ */
+export const HOST_FUEL = {
+  /** Every call: crossing into JavaScript and back. */
+  call: 100n,
+  /** Each iovec fd_read/fd_write walks (read two u32s, bounds-check, slice). */
+  iovec: 128n,
+  /** Bytes copied per fuel unit (stdin in, stdout/stderr out). */
+  bytesPerUnit: 64n,
+  /** Each byte of random_get: a SHA-256 block (about 1 µs) yields 32 bytes. */
+  randomByte: 64n,
+} as const;
+
+/**
+ * Largest length any host call accepts: the memory cap (LIMIT_CAPS.memoryPages × 64 KiB) is far
+ * below it. Lengths arrive as i32; a negative one is a length of 2 GiB or more, which no program
+ * memory can hold, so it is EINVAL before anything is charged.
+ */
+const MAX_HOST_LENGTH = 0x7fff_ffff;
+
+/**
+ * A guest pointer or length that does not fit the guest's memory: EFAULT for the program. A class
+ * of its own so that nothing else (a RangeError from the host's own stack limit, for one) can ever
+ * be mistaken for it and answered with an errno.
+ */
+class GuestFault {}
+
+/** Guest memory access for host calls: every read and write is bounds-checked (EFAULT). */
+export class GuestView {
+  private readonly view: DataView;
+  constructor(buffer: ArrayBuffer) {
+    this.view = new DataView(buffer);
+  }
+  get byteLength(): number {
+    return this.view.byteLength;
+  }
+  private at(pointer: number, size: number): number {
+    const offset = pointer >>> 0;
+    if (offset + size > this.view.byteLength) throw new GuestFault();
+    return offset;
+  }
+  getUint32(pointer: number, littleEndian = true): number {
+    return this.view.getUint32(this.at(pointer, 4), littleEndian);
+  }
+  setUint8(pointer: number, value: number): void {
+    this.view.setUint8(this.at(pointer, 1), value);
+  }
+  setUint16(pointer: number, value: number, littleEndian = true): void {
+    this.view.setUint16(this.at(pointer, 2), value, littleEndian);
+  }
+  setUint32(pointer: number, value: number, littleEndian = true): void {
+    this.view.setUint32(this.at(pointer, 4), value, littleEndian);
+  }
+  setBigUint64(pointer: number, value: bigint, littleEndian = true): void {
+    this.view.setBigUint64(this.at(pointer, 8), value, littleEndian);
+  }
+  /** `length` bytes of guest memory at `pointer` (both unsigned), or EFAULT. */
+  bytes(pointer: number, length: number): Uint8Array {
+    const size = length >>> 0;
+    return new Uint8Array(this.view.buffer, this.at(pointer, size), size);
+  }
+}
+
+/** One iovec (buffer, length) as fd_read/fd_write receive them, read and bounds-checked. */
+type Iovec = { pointer: number; length: number };
 
 type HostFunction = (...args: never[]) => number | void;
 
@@ -79,7 +144,8 @@ export class WasiHost {
   readonly imports: WebAssembly.Imports;
   private context: WasiContext = EMPTY_CONTEXT;
   private guest: GuestBinding | undefined;
-  private view: DataView | undefined;
+  private view: GuestView | undefined;
+  private viewBuffer: ArrayBuffer | undefined;
   private stdinOffset = 0;
   private stdoutChunks: Uint8Array[] = [];
   private stdoutBytes = 0;
@@ -104,6 +170,7 @@ export class WasiHost {
     this.fuelLimit = fuelLimit;
     this.guest = undefined;
     this.view = undefined;
+    this.viewBuffer = undefined;
     this.stdinOffset = 0;
     this.stdoutChunks = [];
     this.stdoutBytes = 0;
@@ -145,10 +212,10 @@ export class WasiHost {
         }),
       args_get: (argvPtr: number, bufPtr: number) =>
         this.call((view) => {
-          let cursor = bufPtr;
+          let cursor = bufPtr >>> 0;
           this.args.forEach((arg, index) => {
-            view.setUint32(argvPtr + index * 4, cursor, true);
-            this.bytesAt(cursor, arg.length).set(arg);
+            view.setUint32((argvPtr >>> 0) + index * 4, cursor, true);
+            view.bytes(cursor, arg.length).set(arg);
             cursor += arg.length;
           });
         }),
@@ -173,53 +240,69 @@ export class WasiHost {
       fd_read: (fd: number, iovs: number, iovsLength: number, nreadPtr: number) =>
         this.call((view) => {
           if (fd !== STDIN) return Errno.BADF;
+          const iovecs = this.iovecs(view, iovs, iovsLength);
+          if (typeof iovecs === "number") return iovecs;
+          // Each buffer is filled only as far as the input goes: the bytes charged are the bytes copied.
+          const remaining = this.context.stdin.length - this.stdinOffset;
           let total = 0;
-          for (let i = 0; i < iovsLength; i++) {
-            const remaining = this.context.stdin.length - this.stdinOffset;
-            if (remaining === 0) break;
-            const length = Math.min(view.getUint32(iovs + i * 8 + 4, true), remaining);
-            const target = this.bytesAt(view.getUint32(iovs + i * 8, true), length);
-            target.set(this.context.stdin.subarray(this.stdinOffset, this.stdinOffset + length));
-            this.stdinOffset += length;
-            total += length;
+          for (const iovec of iovecs) {
+            if (total === remaining) break;
+            total += Math.min(iovec.length, remaining - total);
           }
-          this.chargeBytes(total);
           view.setUint32(nreadPtr, total, true);
+          this.chargeBytes(total);
+          let left = total;
+          for (const iovec of iovecs) {
+            if (left === 0) break;
+            const length = Math.min(iovec.length, left);
+            view
+              .bytes(iovec.pointer, length)
+              .set(this.context.stdin.subarray(this.stdinOffset, this.stdinOffset + length));
+            this.stdinOffset += length;
+            left -= length;
+          }
         }),
       fd_write: (fd: number, iovs: number, iovsLength: number, nwrittenPtr: number) =>
         this.call((view) => {
           if (fd !== STDOUT && fd !== STDERR) return Errno.BADF;
+          const iovecs = this.iovecs(view, iovs, iovsLength);
+          if (typeof iovecs === "number") return iovecs;
           let total = 0;
-          for (let i = 0; i < iovsLength; i++) {
-            const length = view.getUint32(iovs + i * 8 + 4, true);
-            const data = this.bytesAt(view.getUint32(iovs + i * 8, true), length);
+          for (const iovec of iovecs) total += iovec.length;
+          // The count must fit the u32 the program reads back; nwritten is checked before any charge.
+          if (total > 0xffff_ffff) return Errno.INVAL;
+          view.setUint32(nwrittenPtr, 0, true);
+          this.chargeBytes(total);
+          for (const iovec of iovecs) {
+            if (iovec.length === 0) continue;
+            const data = view.bytes(iovec.pointer, iovec.length);
             if (fd === STDOUT) this.writeStdout(data);
             else this.writeStderr(data);
-            total += length;
           }
-          this.chargeBytes(total);
           view.setUint32(nwrittenPtr, total, true);
         }),
       fd_fdstat_get: (fd: number, statPtr: number) =>
         this.call((view) => {
-          if (fd > STDERR) return Errno.BADF;
+          if (!isStdio(fd)) return Errno.BADF;
           // Filetype "unknown" (0): not a terminal, so C stdio buffers fully (fewer host calls).
           view.setUint8(statPtr, 0);
           view.setUint16(statPtr + 2, 0, true);
           view.setBigUint64(statPtr + 8, fd === STDIN ? RIGHT_FD_READ : RIGHT_FD_WRITE, true);
           view.setBigUint64(statPtr + 16, 0n, true);
         }),
-      fd_close: (fd: number) => this.call(() => (fd > STDERR ? Errno.BADF : Errno.SUCCESS)),
-      fd_seek: (fd: number) => this.call(() => (fd > STDERR ? Errno.BADF : Errno.SPIPE)),
-      fd_tell: (fd: number) => this.call(() => (fd > STDERR ? Errno.BADF : Errno.SPIPE)),
+      fd_close: (fd: number) => this.call(() => (isStdio(fd) ? Errno.SUCCESS : Errno.BADF)),
+      fd_seek: (fd: number) => this.call(() => (isStdio(fd) ? Errno.SPIPE : Errno.BADF)),
+      fd_tell: (fd: number) => this.call(() => (isStdio(fd) ? Errno.SPIPE : Errno.BADF)),
       // No preopened directories: libc's start-up scan ends at fd 3 and finds no file system.
       fd_prestat_get: () => this.call(() => Errno.BADF),
       fd_prestat_dir_name: () => this.call(() => Errno.BADF),
       path_open: () => this.call(() => Errno.NOTCAPABLE),
       random_get: (bufPtr: number, length: number) =>
-        this.call(() => {
-          this.chargeBytes(length);
-          this.random.fill(this.bytesAt(bufPtr, length));
+        this.call((view) => {
+          if (length < 0 || length > MAX_HOST_LENGTH) return Errno.INVAL;
+          const target = view.bytes(bufPtr, length);
+          this.charge(BigInt(length) * HOST_FUEL.randomByte);
+          this.random.fill(target);
         }),
       sched_yield: () => this.call(() => {}),
       proc_exit: (code: number) => {
@@ -229,29 +312,55 @@ export class WasiHost {
   }
 
   /**
-   * Runs one host call: charges its base fuel, gives it a fresh view of memory (which may have
-   * grown), and turns an out-of-bounds pointer into EFAULT rather than a host exception.
+   * Runs one host call: charges its base fuel, gives it a bounds-checked view of memory (which
+   * may have grown since the last call), and answers a pointer or length outside the memory with
+   * EFAULT. Only that: any other exception (a signal ending the run, or a RangeError from the
+   * host's own stack limit, which depends on the V8 tier and how deep the program is) passes
+   * through the guest to InstanceRunner, which ends the run or abandons it. So what the program
+   * sees never depends on how much JavaScript stack the host had left.
    */
-  private call(body: (view: DataView) => number | void): number {
-    this.charge(HOST_CALL_FUEL);
+  private call(body: (view: GuestView) => number | void): number {
+    this.charge(HOST_FUEL.call);
     try {
       return body(this.memoryView()) ?? Errno.SUCCESS;
     } catch (error) {
-      if (error instanceof RangeError) return Errno.FAULT;
+      if (error instanceof GuestFault) return Errno.FAULT;
       throw error;
     }
   }
 
-  private memoryView(): DataView {
+  private memoryView(): GuestView {
     const buffer = this.requireGuest().memory.buffer;
-    if (this.view?.buffer !== buffer) this.view = new DataView(buffer);
+    if (this.view === undefined || this.viewBuffer !== buffer) {
+      this.view = new GuestView(buffer);
+      this.viewBuffer = buffer;
+    }
     return this.view;
   }
 
+  /**
+   * Reads and checks an iovec array before anything is charged or copied: the array and every
+   * buffer must lie in memory (EFAULT), the count must be one memory could hold (EINVAL). Then
+   * the walk itself is charged per iovec.
+   */
+  private iovecs(view: GuestView, iovs: number, count: number): Iovec[] | number {
+    if (count < 0 || count > MAX_HOST_LENGTH / 8) return Errno.INVAL;
+    view.bytes(iovs, count * 8);
+    this.charge(BigInt(count) * HOST_FUEL.iovec);
+    const list: Iovec[] = new Array(count);
+    const base = iovs >>> 0;
+    for (let i = 0; i < count; i++) {
+      const pointer = view.getUint32(base + i * 8, true);
+      const length = view.getUint32(base + i * 8 + 4, true);
+      view.bytes(pointer, length);
+      list[i] = { pointer, length };
+    }
+    return list;
+  }
+
+  /** `length` bytes of guest memory at `pointer`, or EFAULT (inside `call`). */
   private bytesAt(pointer: number, length: number): Uint8Array {
-    const buffer = this.requireGuest().memory.buffer;
-    if (pointer + length > buffer.byteLength) throw new RangeError("guest pointer out of bounds");
-    return new Uint8Array(buffer, pointer, length);
+    return this.memoryView().bytes(pointer, length);
   }
 
   private requireGuest(): GuestBinding {
@@ -277,10 +386,12 @@ export class WasiHost {
   }
 
   private chargeBytes(bytes: number): void {
-    this.charge(BigInt(Math.floor(bytes / HOST_BYTES_PER_FUEL)));
+    this.charge(BigInt(bytes) / HOST_FUEL.bytesPerUnit);
   }
 
+  /** Charges `units` (never negative: callers pass validated sizes) against the fuel global. */
   private charge(units: bigint): void {
+    if (units < 0n) throw new Error(`runtime bug: a negative host charge (${units})`);
     const fuel = this.requireGuest().fuel;
     const remaining = (fuel.value as bigint) - units;
     fuel.value = remaining;
@@ -293,6 +404,11 @@ export class WasiHost {
     this.lastClockNs = used > this.lastClockNs ? used : this.lastClockNs + 1n;
     return this.lastClockNs;
   }
+}
+
+/** Only the three standard streams exist; any other descriptor (negative ones too) is EBADF. */
+function isStdio(fd: number): boolean {
+  return fd === STDIN || fd === STDOUT || fd === STDERR;
 }
 
 function isClock(id: number): boolean {
@@ -320,12 +436,18 @@ function concat(chunks: Uint8Array[], length: number): Uint8Array {
  * consumed in order, so the stream does not depend on how the program splits its reads.
  */
 class RandomStream {
-  private readonly seed: Uint8Array;
+  /** seed || "versatus/random" || u64be(counter): hashed in one call per block. */
+  private readonly preimage: Uint8Array;
+  private readonly counterView: DataView;
   private counter = 0n;
   private block = new Uint8Array(0);
   private offset = 0;
   constructor(seed: Uint8Array) {
-    this.seed = seed;
+    const tag = encoder.encode("versatus/random");
+    this.preimage = new Uint8Array(seed.length + tag.length + 8);
+    this.preimage.set(seed, 0);
+    this.preimage.set(tag, seed.length);
+    this.counterView = new DataView(this.preimage.buffer, seed.length + tag.length, 8);
   }
   fill(target: Uint8Array): void {
     let written = 0;
@@ -338,9 +460,8 @@ class RandomStream {
     }
   }
   private nextBlock(): void {
-    const counter = new Uint8Array(8);
-    new DataView(counter.buffer).setBigUint64(0, this.counter++);
-    this.block = createHash("sha256").update(this.seed).update("versatus/random").update(counter).digest();
+    this.counterView.setBigUint64(0, this.counter++);
+    this.block = hash("sha256", this.preimage, "buffer");
     this.offset = 0;
   }
 }
