@@ -108,6 +108,10 @@ const ACTIONS: Record<string, ActionSpec> = {
  * order. Throws InvalidOutputError naming the offending field.
  */
 export function parseProgramOutput(stdout: Uint8Array, originChainId: bigint): InstructionsByChain {
+  // TextDecoder would silently drop a byte-order mark; JSON has none, so it is refused.
+  if (stdout[0] === 0xef && stdout[1] === 0xbb && stdout[2] === 0xbf) {
+    throw new InvalidOutputError("stdout", "JSON without a UTF-8 byte-order mark (EF BB BF) before it");
+  }
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(stdout);

@@ -2,10 +2,12 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { InvalidInputError } from "../protocol/errors.ts";
 import {
+  canonicalJson,
   canonicalManifest,
   decodePackage,
   encodePackage,
   parseManifest,
+  type Manifest,
   type ProgramPackage,
 } from "../protocol/programPackage.ts";
 
@@ -31,7 +33,9 @@ export function openProgramPath(path: string): ProgramPackage {
         hints: [`Run \`versatus program build ${path}\` first.`],
       });
     }
-    return decodePackage(new Uint8Array(readFileSync(packagePath)));
+    const pkg = decodePackage(new Uint8Array(readFileSync(packagePath)));
+    assertPackageMatches(path, manifest, pkg, packagePath);
+    return pkg;
   }
   const bytes = new Uint8Array(readFileSync(path));
   if (path.endsWith(".wasm")) {
@@ -46,4 +50,49 @@ export function openProgramPath(path: string): ProgramPackage {
     );
   }
   return decodePackage(bytes);
+}
+
+/**
+ * A program directory's built package must be what its versatus.json and module describe: a
+ * manifest edited (limits, name, version) or a module rebuilt since the package was written
+ * would otherwise run, and get a programId, silently different from what the directory says.
+ */
+function assertPackageMatches(dir: string, manifest: Manifest, pkg: ProgramPackage, packagePath: string): void {
+  const hints = [`Run \`versatus program build ${dir}\` to rebuild the package.`];
+  const expected = canonicalManifest(manifest);
+  if (canonicalJson(expected) !== canonicalJson(pkg.manifest)) {
+    const differences = manifestDifferences(expected, pkg.manifest);
+    throw new InvalidInputError("program directory", `a package built from ${join(dir, "versatus.json")}`, {
+      details: `${packagePath} disagrees with versatus.json: ${differences.join(", ")}`,
+      hints,
+    });
+  }
+  const modulePath = join(dir, manifest.module);
+  if (existsSync(modulePath)) {
+    const module = readFileSync(modulePath);
+    if (!Buffer.from(pkg.module).equals(module)) {
+      throw new InvalidInputError("program directory", `a package holding the module ${modulePath}`, {
+        details: `${packagePath} holds a different module (${pkg.module.length} bytes) than ${modulePath} (${module.length} bytes)`,
+        hints,
+      });
+    }
+  }
+}
+
+function manifestDifferences(
+  expected: Record<string, unknown>,
+  actual: Record<string, unknown>,
+  prefix = "",
+): string[] {
+  const keys = [...new Set([...Object.keys(expected), ...Object.keys(actual)])].sort();
+  return keys.flatMap((key) => {
+    const a = expected[key];
+    const b = actual[key];
+    if (a !== null && b !== null && typeof a === "object" && typeof b === "object") {
+      return manifestDifferences(a as Record<string, unknown>, b as Record<string, unknown>, `${prefix}${key}.`);
+    }
+    return JSON.stringify(a) === JSON.stringify(b)
+      ? []
+      : [`${prefix}${key} is ${JSON.stringify(b)} in the package, ${JSON.stringify(a)} in versatus.json`];
+  });
 }
