@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { keccak256, toHex, type Hex } from "viem";
 import { BaseError, InvalidInputError } from "../protocol/errors.ts";
@@ -12,7 +11,7 @@ import { NanoRuntime, type ExecutionRequest, type PipelineOutcome } from "../run
 import { readModuleSections } from "../runtime/moduleSections.ts";
 import { resultStatusOf } from "../runtime/outcome.ts";
 import { prepareProgram } from "../runtime/prepare.ts";
-import { openProgramPath } from "../runtime/programFiles.ts";
+import { openProgramPath, readInputFile } from "../runtime/programFiles.ts";
 
 /**
  * `versatus program ...`: build, inspect, run and simulate programs locally, with the same
@@ -179,7 +178,7 @@ async function execute(paths: string[], options: RequestOptions): Promise<Execut
 function readRequest(options: RequestOptions): ExecutionRequest {
   let input: Uint8Array;
   try {
-    input = new Uint8Array(readFileSync(options.input === "-" ? 0 : options.input));
+    input = readInputFile(options.input);
   } catch (error) {
     throw new InvalidInputError("--input", "a readable file or - for stdin", { details: (error as Error).message });
   }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { InvalidInputError } from "../protocol/errors.ts";
 import {
@@ -10,6 +10,7 @@ import {
   type Manifest,
   type ProgramPackage,
 } from "../protocol/programPackage.ts";
+import { MAX_INPUT_BYTES } from "./limits.ts";
 
 /**
  * Opens a program from a path as the tools accept it: a package (`.vpkg`), a bare module
@@ -95,4 +96,39 @@ function manifestDifferences(
       ? []
       : [`${prefix}${key} is ${JSON.stringify(b)} in the package, ${JSON.stringify(a)} in versatus.json`];
   });
+}
+
+/**
+ * Reads a request input from a file, or from stdin for "-", never more than MAX_INPUT_BYTES + 1
+ * bytes: `--input /dev/zero` or a huge file is refused after a bounded read instead of being read
+ * to exhaustion (the runtime would answer `input_limit` for it anyway).
+ */
+export function readInputFile(path: string, limit = MAX_INPUT_BYTES): Uint8Array {
+  const fd = path === "-" ? 0 : openSync(path, "r");
+  try {
+    const buffer = new Uint8Array(limit + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      let read: number;
+      try {
+        read = readSync(fd, buffer, length, buffer.length - length, null);
+      } catch (error) {
+        // A non-blocking stdin with nothing yet: wait a little and try again.
+        if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        continue;
+      }
+      if (read === 0) break;
+      length += read;
+    }
+    if (length > limit) {
+      throw new InvalidInputError(
+        "input",
+        `at most ${limit} bytes (MAX_INPUT_BYTES); ${path === "-" ? "stdin" : path} is longer`,
+      );
+    }
+    return buffer.slice(0, length);
+  } finally {
+    if (fd !== 0) closeSync(fd);
+  }
 }

@@ -7,7 +7,7 @@ import { InvalidInputError } from "../../protocol/errors.ts";
 import { canonicalManifest, encodePackage, parseManifest } from "../../protocol/programPackage.ts";
 import { ModuleRejectedError } from "../../runtime/errors.ts";
 import { MAX_INPUT_BYTES, MAX_TABLE_ENTRIES } from "../../runtime/limits.ts";
-import { openProgramPath } from "../../runtime/programFiles.ts";
+import { openProgramPath, readInputFile } from "../../runtime/programFiles.ts";
 import { HOST_FUEL } from "../../runtime/wasiHost.ts";
 import { runHere, runInChild, type RunReport } from "../fixtures/hostileRun.ts";
 import { prepareWat, requestFor, useRuntime, watModule } from "../fixtures/programs.ts";
@@ -183,6 +183,22 @@ describe("runtime: deterministic semantics under attack (issue 11)", function ()
       expect(over.message).to.equal(
         `the input is ${MAX_INPUT_BYTES + 1} bytes, over the limit of ${MAX_INPUT_BYTES} bytes`,
       );
+    });
+    it("reads an input file at most one byte past the limit: /dev/zero is refused, not read to exhaustion", () => {
+      const started = performance.now();
+      const error = catchError(() => readInputFile("/dev/zero"));
+      expect(error).to.be.instanceOf(InvalidInputError);
+      expect(error.shortMessage).to.contain(`at most ${MAX_INPUT_BYTES} bytes`);
+      expect(performance.now() - started).to.be.below(2_000);
+      const dir = mkdtempSync(join(tmpdir(), "versatus-sem-"));
+      try {
+        writeFileSync(join(dir, "input.json"), '{"a":1}');
+        expect(new TextDecoder().decode(readInputFile(join(dir, "input.json")))).to.equal('{"a":1}');
+        writeFileSync(join(dir, "exact"), new Uint8Array(MAX_INPUT_BYTES));
+        expect(readInputFile(join(dir, "exact")).length).to.equal(MAX_INPUT_BYTES);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
     it("does not charge a failed memory.grow for the pages it did not get", async () => {
       const outcome = await runtime().execute(prepareWat("memory-grow-failed", { memoryPages: 4 }), requestFor("{}"));
