@@ -28,7 +28,7 @@ export const INSTRUMENTATION_VERSION = 2;
 export type InstrumentOptions = {
   maxMemoryPages: number;
   depthBudget?: number;
-  /** false: only the counters, no charges or checks (the benchmark's unmetered baseline). */
+  /** false: only the counters, no charges, checks or NaN canonicalization (the benchmark's unmetered baseline). */
   metering?: boolean;
 };
 
