@@ -121,8 +121,35 @@ export class GuestView {
   }
 }
 
-/** One iovec (buffer, length) as fd_read/fd_write receive them, read and bounds-checked. */
-type Iovec = { pointer: number; length: number };
+/**
+ * An iovec array fd_read/fd_write received, already bounds-checked (the array and every buffer).
+ * Not materialized: a program may pass millions of iovecs, and reading two u32s again is cheaper
+ * than an object per iovec.
+ */
+class Iovecs {
+  readonly total: number;
+  private readonly view: GuestView;
+  private readonly base: number;
+  private readonly count: number;
+  constructor(view: GuestView, base: number, count: number) {
+    this.view = view;
+    this.base = base;
+    this.count = count;
+    let total = 0;
+    this.forEach((pointer, length) => {
+      view.bytes(pointer, length);
+      total += length;
+    });
+    this.total = total;
+  }
+  /** Calls `visit(pointer, length)` for each iovec in order until it returns false. */
+  forEach(visit: (pointer: number, length: number) => boolean | void): void {
+    for (let i = 0; i < this.count; i++) {
+      const at = this.base + i * 8;
+      if (visit(this.view.getUint32(at, true), this.view.getUint32(at + 4, true)) === false) return;
+    }
+  }
+}
 
 type HostFunction = (...args: never[]) => number | void;
 
@@ -243,42 +270,34 @@ export class WasiHost {
           const iovecs = this.iovecs(view, iovs, iovsLength);
           if (typeof iovecs === "number") return iovecs;
           // Each buffer is filled only as far as the input goes: the bytes charged are the bytes copied.
-          const remaining = this.context.stdin.length - this.stdinOffset;
-          let total = 0;
-          for (const iovec of iovecs) {
-            if (total === remaining) break;
-            total += Math.min(iovec.length, remaining - total);
-          }
+          const total = Math.min(iovecs.total, this.context.stdin.length - this.stdinOffset);
           view.setUint32(nreadPtr, total, true);
           this.chargeBytes(total);
           let left = total;
-          for (const iovec of iovecs) {
-            if (left === 0) break;
-            const length = Math.min(iovec.length, left);
-            view
-              .bytes(iovec.pointer, length)
-              .set(this.context.stdin.subarray(this.stdinOffset, this.stdinOffset + length));
-            this.stdinOffset += length;
-            left -= length;
-          }
+          iovecs.forEach((pointer, length) => {
+            if (left === 0) return false;
+            const take = Math.min(length, left);
+            view.bytes(pointer, take).set(this.context.stdin.subarray(this.stdinOffset, this.stdinOffset + take));
+            this.stdinOffset += take;
+            left -= take;
+          });
         }),
       fd_write: (fd: number, iovs: number, iovsLength: number, nwrittenPtr: number) =>
         this.call((view) => {
           if (fd !== STDOUT && fd !== STDERR) return Errno.BADF;
           const iovecs = this.iovecs(view, iovs, iovsLength);
           if (typeof iovecs === "number") return iovecs;
-          let total = 0;
-          for (const iovec of iovecs) total += iovec.length;
+          const total = iovecs.total;
           // The count must fit the u32 the program reads back; nwritten is checked before any charge.
           if (total > 0xffff_ffff) return Errno.INVAL;
           view.setUint32(nwrittenPtr, 0, true);
           this.chargeBytes(total);
-          for (const iovec of iovecs) {
-            if (iovec.length === 0) continue;
-            const data = view.bytes(iovec.pointer, iovec.length);
+          iovecs.forEach((pointer, length) => {
+            if (length === 0) return;
+            const data = view.bytes(pointer, length);
             if (fd === STDOUT) this.writeStdout(data);
             else this.writeStderr(data);
-          }
+          });
           view.setUint32(nwrittenPtr, total, true);
         }),
       fd_fdstat_get: (fd: number, statPtr: number) =>
@@ -339,23 +358,15 @@ export class WasiHost {
   }
 
   /**
-   * Reads and checks an iovec array before anything is charged or copied: the array and every
-   * buffer must lie in memory (EFAULT), the count must be one memory could hold (EINVAL). Then
-   * the walk itself is charged per iovec.
+   * Checks an iovec array before anything but the walk is charged or copied: the count must be
+   * one memory could hold (EINVAL) and the array must lie in memory (EFAULT); the walk is charged
+   * per iovec, then every buffer is checked (EFAULT).
    */
-  private iovecs(view: GuestView, iovs: number, count: number): Iovec[] | number {
+  private iovecs(view: GuestView, iovs: number, count: number): Iovecs | number {
     if (count < 0 || count > MAX_HOST_LENGTH / 8) return Errno.INVAL;
     view.bytes(iovs, count * 8);
     this.charge(BigInt(count) * HOST_FUEL.iovec);
-    const list: Iovec[] = new Array(count);
-    const base = iovs >>> 0;
-    for (let i = 0; i < count; i++) {
-      const pointer = view.getUint32(base + i * 8, true);
-      const length = view.getUint32(base + i * 8 + 4, true);
-      view.bytes(pointer, length);
-      list[i] = { pointer, length };
-    }
-    return list;
+    return new Iovecs(view, iovs >>> 0, count);
   }
 
   /** `length` bytes of guest memory at `pointer`, or EFAULT (inside `call`). */
