@@ -75,7 +75,7 @@ export function loadConfig<S extends z.ZodType>(
   schema: S,
   options: { file?: string; raw?: unknown; envOverrides?: Record<string, unknown> } = {},
 ): z.infer<S> {
-  let raw: unknown = options.raw ?? {};
+  let raw: unknown = options.raw === undefined ? {} : options.raw;
   const where = options.file ? `${options.file}: ` : "";
   if (options.file) {
     if (!existsSync(options.file)) throw new InvalidInputError("config file", `a file at ${options.file}`);

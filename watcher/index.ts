@@ -4,7 +4,17 @@ import type { Address, Transport } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { createDaClient, type DaClient } from "../da/index.ts";
 import { redactUrl } from "../protocol/errors.ts";
-import { createLogger, createRegistry, startOpsServer, type Logger, type OpsServer } from "../protocol/ops.ts";
+import {
+  closeRedis,
+  createLogger,
+  createRegistry,
+  DependencyMonitor,
+  settleWithin,
+  startOpsServer,
+  watchRedis,
+  type Logger,
+  type OpsServer,
+} from "../protocol/ops.ts";
 import { NanoRuntime } from "../runtime/executor.ts";
 import { ProgramStore } from "../worker/programStore.ts";
 import { createWatcherChain, shortError, type WatcherChain } from "./chain.ts";
@@ -75,7 +85,8 @@ export async function startWatcher(config: WatcherConfig, options: WatcherOption
   const registry = options.registry ?? createRegistry("watcher");
   const metrics = createWatcherMetrics(registry);
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
-  redis.on("error", (err) => log.warn({ err: err.message }, "redis error"));
+  const redisHealth = new DependencyMonitor({ name: "redis", where: redactUrl(config.redis.url), log });
+  watchRedis(redis, redisHealth);
 
   const chains = new Map<bigint, WatcherChain>(
     config.chains.map((c) => [
@@ -204,6 +215,7 @@ export async function startWatcher(config: WatcherConfig, options: WatcherOption
               details: {
                 watcher: address,
                 redis: redis.status,
+                dependencies: { redis: redisHealth.health() },
                 lastRoundAt,
                 chains: followers.map((f) => ({ chainId: f.chain.config.chainId, lastPollAt: f.lastPollAt })),
               },
@@ -229,12 +241,15 @@ export async function startWatcher(config: WatcherConfig, options: WatcherOption
     closing ??= (async () => {
       closed = true;
       clearTimeout(timer);
-      await running.catch(() => undefined);
+      await settleWithin(
+        running.catch(() => undefined),
+        redisHealth.isDown ? 500 : 10_000,
+      );
       clearTimeout(timer);
       await ops?.close();
       if (ownsDa) await da.close().catch(() => undefined);
       if (ownsRuntime) await runtime.close();
-      await redis.quit().catch(() => redis.disconnect());
+      await closeRedis(redis);
       log.info("watcher stopped");
     })();
     return closing;
