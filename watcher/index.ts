@@ -9,6 +9,7 @@ import {
   createLogger,
   createRegistry,
   DependencyMonitor,
+  isConnectionError,
   settleWithin,
   startOpsServer,
   watchRedis,
@@ -166,20 +167,43 @@ export async function startWatcher(config: WatcherConfig, options: WatcherOption
   );
 
   let lastRoundAt = 0;
-  const step = async (what: string, fn: () => Promise<unknown>) => {
+  // An unreachable RPC is logged once per outage (and shown in /healthz), not every round.
+  const rpcHealth = new Map(
+    config.chains.map((c) => [
+      c.chainId,
+      new DependencyMonitor({
+        name: `rpc of chain ${c.chainId}`,
+        where: options.transports?.[String(c.chainId)] ? "an in-process client" : redactUrl(c.rpcUrl),
+        log,
+      }),
+    ]),
+  );
+  const step = async (what: string, fn: () => Promise<unknown>, rpc?: DependencyMonitor) => {
     try {
       await fn();
+      rpc?.up();
     } catch (error) {
-      log.warn({ err: shortError(error), step: what }, "watcher step failed");
+      // a step over all chains: the failing RPC is the one the error names
+      const down =
+        rpc ??
+        config.chains
+          .filter((c) => c.rpcUrl && String((error as Error)?.message ?? "").includes(c.rpcUrl))
+          .map((c) => rpcHealth.get(c.chainId))[0];
+      if (down && isConnectionError(error)) down.down(error);
+      else log.warn({ err: shortError(error), step: what }, "watcher step failed");
     }
   };
   const tickOnce = async () => {
     await Promise.all(
       followers.map((f) =>
-        step(`poll ${f.chain.config.chainId}`, async () => {
-          await f.pollOnce();
-          metrics.head.set({ chain: String(f.chain.config.chainId) }, Number(f.head));
-        }),
+        step(
+          `poll ${f.chain.config.chainId}`,
+          async () => {
+            await f.pollOnce();
+            metrics.head.set({ chain: String(f.chain.config.chainId) }, Number(f.head));
+          },
+          rpcHealth.get(f.chain.config.chainId),
+        ),
       ),
     );
     if (config.options.equivocation) await step("evidence", () => equivocation.readStream());
@@ -209,13 +233,16 @@ export async function startWatcher(config: WatcherConfig, options: WatcherOption
           health: () => {
             const limit = Math.max(30_000, 10 * config.options.pollIntervalMs);
             const fresh = Date.now() - lastRoundAt <= limit;
-            const ok = !closed && redis.status === "ready" && fresh;
+            const ok = !closed && redis.status === "ready" && fresh && [...rpcHealth.values()].every((m) => !m.isDown);
             return {
               ok,
               details: {
                 watcher: address,
                 redis: redis.status,
-                dependencies: { redis: redisHealth.health() },
+                dependencies: {
+                  redis: redisHealth.health(),
+                  ...Object.fromEntries([...rpcHealth].map(([id, m]) => [`rpc ${id}`, m.health()])),
+                },
                 lastRoundAt,
                 chains: followers.map((f) => ({ chainId: f.chain.config.chainId, lastPollAt: f.lastPollAt })),
               },

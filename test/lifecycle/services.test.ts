@@ -147,6 +147,31 @@ describe("lifecycle: services as processes (real Redis, dependencies down)", fun
     await stopsWithin(service, "SIGTERM");
   });
 
+  it("watcher with Redis up and the RPC down: the RPC is reported once, in /healthz, and SIGTERM stops it", async () => {
+    const [rpcPort, opsPort] = [await deadPort(), await deadPort()];
+    const config = configFile(cases[3]!.config(redisUrl, `http://127.0.0.1:${rpcPort}`));
+    const service = startCli(["watcher", "run", "--config", config], {
+      env: { WATCHER_KEY: DEV_KEY_2, WATCHER_HTTP_PORT: String(opsPort) },
+    });
+    await service.waitFor(/rpc of chain 31337 unreachable at http:\/\/127\.0\.0\.1:\d+\/: retrying/, 40_000);
+    await new Promise((r) => setTimeout(r, 4_000));
+    const lines = logLines(service.output());
+    expect(
+      lines.filter((l) => l.dependency === "rpc of chain 31337"),
+      service.output(),
+    ).to.have.length(1);
+    expect(
+      lines.filter((l) => l.msg === "watcher step failed"),
+      service.output(),
+    ).to.have.length(0);
+    const health = await healthz(opsPort);
+    expect(health.status).to.equal(503);
+    const dependencies = health.body.dependencies as Record<string, Record<string, unknown>>;
+    expect(dependencies["rpc 31337"]).to.include({ ok: false, where: `http://127.0.0.1:${rpcPort}/` });
+    expect(dependencies.redis).to.include({ ok: true });
+    await stopsWithin(service, "SIGTERM");
+  });
+
   it("ingestor with Redis up: starts every role, is healthy, and SIGINT stops it", async () => {
     const [rpcPort, opsPort] = [await deadPort(), await deadPort()];
     const config = configFile(cases[2]!.config(redisUrl, `http://127.0.0.1:${rpcPort}`));
