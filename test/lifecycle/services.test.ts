@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import {
   ADDRESS_1,
   ADDRESS_2,
@@ -80,6 +81,52 @@ const cases: Case[] = [
     portEnv: "WATCHER_HTTP_PORT",
   },
 ];
+
+/** A TCP proxy to the real Redis that can be stopped (connections cut, port closed) and started again on the same port. */
+async function redisProxy(): Promise<{ port: number; stop: () => void; start: () => Promise<void> }> {
+  const target = new URL(redisUrl);
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+  const start = async () => {
+    server = createServer((client) => {
+      const upstream = connect(Number(target.port || 6379), target.hostname);
+      sockets.add(client).add(upstream);
+      client.pipe(upstream).pipe(client);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+        sockets.delete(client);
+        sockets.delete(upstream);
+      };
+      client.on("error", drop).on("close", drop);
+      upstream.on("error", drop).on("close", drop);
+    });
+    await new Promise<void>((resolve) => server!.listen(port, "127.0.0.1", resolve));
+    port = (server.address() as { port: number }).port;
+  };
+  await start();
+  return {
+    get port() {
+      return port;
+    },
+    stop: () => {
+      server?.close();
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+    },
+    start,
+  };
+}
+
+async function eventuallyTrue(check: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > until) expect.fail("condition not reached in time");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 async function healthz(port: number): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`http://127.0.0.1:${port}/healthz`);
@@ -170,6 +217,40 @@ describe("lifecycle: services as processes (real Redis, dependencies down)", fun
     expect(dependencies["rpc 31337"]).to.include({ ok: false, where: `http://127.0.0.1:${rpcPort}/` });
     expect(dependencies.redis).to.include({ ok: true });
     await stopsWithin(service, "SIGTERM");
+  });
+
+  it("relayer: Redis going away while it runs is logged once, shown in /healthz, and its return is logged", async () => {
+    const proxy = await redisProxy();
+    try {
+      const opsPort = await deadPort();
+      const config = configFile(
+        cases[0]!.config(`redis://127.0.0.1:${proxy.port}/10`, `http://127.0.0.1:${await deadPort()}`),
+      );
+      const service = startCli(["relayer", "--config", config], { env: { RELAYER_HTTP_PORT: String(opsPort) } });
+      await service.waitFor(/"msg":"relayer started"/, 40_000);
+      await eventuallyTrue(
+        async () => ((await healthz(opsPort)).body.dependencies as Record<string, { ok: boolean }>).redis!.ok,
+      );
+      proxy.stop();
+      await service.waitFor(/redis unreachable at/, 20_000);
+      await new Promise((r) => setTimeout(r, 2_000));
+      const down = await healthz(opsPort);
+      expect(down.status).to.equal(503);
+      expect((down.body.dependencies as Record<string, Record<string, unknown>>).redis).to.include({ ok: false });
+      await proxy.start();
+      await service.waitFor(/redis reachable again at/, 20_000);
+      await eventuallyTrue(
+        async () => ((await healthz(opsPort)).body.dependencies as Record<string, { ok: boolean }>).redis!.ok,
+      );
+      const lines = logLines(service.output()).filter((l) => l.dependency === "redis");
+      expect(
+        lines.map((l) => l.msg as string).map((m) => m.split(" at ")[0]),
+        service.output(),
+      ).to.deep.equal(["redis unreachable", "redis reachable again"]);
+      await stopsWithin(service, "SIGTERM");
+    } finally {
+      proxy.stop();
+    }
   });
 
   it("ingestor with Redis up: starts every role, is healthy, and SIGINT stops it", async () => {
