@@ -19,6 +19,17 @@ export type ServiceRunOptions = {
   shutdownTimeoutMs?: number;
 };
 
+/** A failed start for people: our errors and system errors (ports, files) by message, bugs with their stack. */
+function startError(error: unknown): string {
+  if (error instanceof BaseError) return error.message;
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  if (code === "EADDRINUSE" || code === "EACCES")
+    return `${error.message} (the /metrics + /healthz port: operations.httpPort or the service's *_HTTP_PORT / METRICS_PORT variable)`;
+  if (typeof code === "string") return error.message;
+  return error.stack ?? error.message;
+}
+
 /**
  * Runs one long-lived service the way every `versatus <service>` command does:
  *
@@ -96,9 +107,7 @@ export function runService(options: ServiceRunOptions): Promise<never> {
       if (stopping) stop();
     },
     (error: unknown) => {
-      console.error(
-        `${options.name} did not start: ${error instanceof BaseError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-      );
+      console.error(`${options.name} did not start: ${startError(error)}`);
       exit(1);
     },
   );
