@@ -2,10 +2,18 @@
 // Entry point of the `versatus` command. The project needs Node >= 22.18 (TypeScript type
 // stripping, Hardhat 3); when started by an older system Node, re-run on the pinned Node 22 that
 // `npm ci` installed under node_modules/node.
-import { spawnSync } from "node:child_process";
+//
+// The re-run is a child process: the launcher forwards SIGINT, SIGTERM and SIGHUP to it (so a
+// process manager's SIGTERM or `kill -INT` stops the service, not just the launcher) and exits
+// with the child's exit code, or dies of the child's signal. No top-level await here or in
+// main.ts: a plain promise chain (a top-level await once ended a test run in a V8 fatal error).
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { constants } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+
+const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
@@ -17,7 +25,38 @@ if (major < 22 || (major === 22 && minor < 18)) {
     );
     process.exit(2);
   }
-  const child = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" });
-  process.exit(child.status ?? 1);
+  relaunch(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)]);
+} else {
+  import("./main.ts").catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
 }
-await import("./main.ts");
+
+/**
+ * Runs `node args` with the terminal inherited and mirrors its end. A terminal's Ctrl-C reaches
+ * the whole process group (the child too) as well as the forwarded copy: the services treat a
+ * second SIGINT within a second of the first as the same one.
+ */
+function relaunch(node, args) {
+  const child = spawn(node, args, { stdio: "inherit" });
+  const forward = (signal) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
+  for (const signal of FORWARDED) process.on(signal, forward);
+  child.once("error", (error) => {
+    console.error(`versatus: could not start ${node}: ${error.message}`);
+    process.exit(1);
+  });
+  child.once("exit", (code, signal) => {
+    for (const s of FORWARDED) process.off(s, forward);
+    if (signal) {
+      // Die of the same signal, so our parent sees what the child's parent would have seen.
+      process.kill(process.pid, signal);
+      // Signals Node cannot re-raise on itself end here with the shell's convention.
+      setTimeout(() => process.exit(128 + (constants.signals[signal] ?? 1)), 100);
+      return;
+    }
+    process.exit(code ?? 1);
+  });
+}

@@ -103,8 +103,19 @@ export async function clientFromOptions(options: ClientCliOptions, needsWallet: 
     walletClient,
     oracle,
     ingestor,
-    da: createDaClient({ primary: { layer: "local", ...(options.daDir ? { dir: options.daDir } : {}) } }),
+    da: createDaClient({ primary: { layer: "local", dir: daDirOf(options) } }),
   });
+}
+
+/**
+ * The local DA store records are read from: --da-dir, else `.versatus/da` (the services' default),
+ * else `.versatus/devnet/da` (where `versatus devnet` writes) when only that one exists.
+ */
+export function daDirOf(options: Pick<ClientCliOptions, "daDir">): string {
+  if (options.daDir) return options.daDir;
+  const standard = join(".versatus", "da");
+  const devnet = join(".versatus", "devnet", "da");
+  return !existsSync(standard) && existsSync(devnet) ? devnet : standard;
 }
 
 /** JSON with bigints as decimal strings. */

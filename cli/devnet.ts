@@ -55,8 +55,17 @@ export async function runDevnet(options: { once: boolean; timeoutMs: number; ver
   const stop = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   };
-  process.once("SIGINT", () => void stop().then(() => process.exit(0)));
-  process.once("SIGTERM", () => void stop().then(() => process.exit(0)));
+  // One stop per Ctrl-C: the terminal's SIGINT and the launcher's forwarded copy arrive together
+  // (cli/bin.js); a repeat more than a second later exits at once.
+  let stopAt: number | undefined;
+  const onStop = () => {
+    if (stopAt === undefined) {
+      stopAt = Date.now();
+      void stop().then(() => process.exit(0));
+    } else if (Date.now() - stopAt > 1_000) process.exit(130);
+  };
+  process.on("SIGINT", onStop);
+  process.on("SIGTERM", onStop);
   try {
     const redis = await devnetRedis();
     cleanups.push(redis.stop);

@@ -2,8 +2,16 @@ import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { isHex, parseEther, type Address, type Hex } from "viem";
 import type { WaitForResultReturnType } from "../client/index.ts";
+import type { ExecutionRecord } from "../protocol/record.ts";
 import { InvalidInputError } from "../protocol/errors.ts";
-import { clientFromOptions, runAction, toJson, withClientOptions, type ClientCliOptions } from "./clientOptions.ts";
+import {
+  clientFromOptions,
+  daDirOf,
+  runAction,
+  toJson,
+  withClientOptions,
+  type ClientCliOptions,
+} from "./clientOptions.ts";
 
 type RequestCliOptions = ClientCliOptions & {
   program: string;
@@ -17,7 +25,24 @@ type RequestCliOptions = ClientCliOptions & {
   timeout?: string;
 };
 
-export function describeOutcome(outcome: WaitForResultReturnType): string {
+/** Where the execution records were looked for (said when a failed request's record is missing). */
+export type DescribeOptions = { daDir?: string };
+
+/** Bytes from a record for a terminal: as text, control characters escaped, long output cut. */
+function printable(text: string, max = 2_000): string {
+  const clean = [...text]
+    .map((c) => {
+      const code = c.codePointAt(0)!;
+      return (code < 0x20 && c !== "\n" && c !== "\t") || code === 0x7f
+        ? `\\x${code.toString(16).padStart(2, "0")}`
+        : c;
+    })
+    .join("");
+  const cut = clean.length > max ? `${clean.slice(0, max)}… (${clean.length - max} more characters)` : clean;
+  return cut.replace(/\n/g, "\n          ");
+}
+
+export function describeOutcome(outcome: WaitForResultReturnType, options: DescribeOptions = {}): string {
   switch (outcome.kind) {
     case "dispersed":
       return [
@@ -28,22 +53,46 @@ export function describeOutcome(outcome: WaitForResultReturnType): string {
         ...outcome.failedInstructions.map(
           (f) => `  instruction ${f.index} (op ${f.op} → ${f.target}) failed and was refunded`,
         ),
-        outcome.stdout !== undefined ? `  stdout: ${outcome.stdout}` : "",
+        outcome.stdout !== undefined ? `  stdout: ${printable(outcome.stdout)}` : "",
       ]
         .filter(Boolean)
         .join("\n");
-    case "failed":
-      return [
-        `PROGRAM_ERROR in ${outcome.txHash}: refunded ${outcome.settlement?.refunded ?? "?"} (escrow minus fee)`,
-        outcome.stderr !== undefined ? `  stderr: ${outcome.stderr}` : "",
-      ]
-        .filter(Boolean)
-        .join("\n");
+    case "failed": {
+      const record = outcome.record;
+      const lines = [
+        `failed: the program ended in PROGRAM_ERROR (result in ${outcome.txHash}, block ${outcome.blockNumber}); nothing was dispersed`,
+        outcome.settlement
+          ? `  refunded ${outcome.settlement.refunded} (the escrow minus the fee of ${outcome.settlement.fee})`
+          : "  refunded the escrow minus the fee",
+      ];
+      if (record) {
+        lines.push(`  fuel used: ${record.body.fuelUsed}`);
+        lines.push(
+          outcome.stderr
+            ? `  stderr: ${printable(outcome.stderr)}`
+            : "  stderr: (empty: the program wrote nothing to stderr)",
+        );
+        if (outcome.stdout) lines.push(`  stdout: ${printable(outcome.stdout)}`);
+      } else {
+        lines.push(
+          `  why: unknown here, the execution record ${outcome.daPointer} is not in the DA store${options.daDir ? ` at ${options.daDir}` : ""} (pass --da-dir <dir> where the collector writes records, e.g. .versatus/devnet/da)`,
+        );
+      }
+      return lines.join("\n");
+    }
     case "refunded":
       return `refunded ${outcome.amount} after the deadline${outcome.txHash ? ` in ${outcome.txHash}` : ""}`;
     case "expired":
       return "deadline passed with no result: `versatus status <id> --refund` returns the escrow";
   }
+}
+
+/** The outcome for --json: without the raw record, with the fuel used and the DA pointer. */
+export function outcomeJson(outcome: WaitForResultReturnType): Record<string, unknown> {
+  const { record, ...rest } = outcome as WaitForResultReturnType & { record?: ExecutionRecord };
+  return record
+    ? { ...rest, fuelUsed: record.body.fuelUsed, recordFound: true }
+    : { ...rest, ...("daPointer" in rest ? { recordFound: false } : {}) };
 }
 
 /**
@@ -106,9 +155,11 @@ export function registerRequestCommand(root: Command): void {
         fromBlock: sent.blockNumber,
         ...(options.timeout ? { timeoutMs: Number(options.timeout) } : {}),
       });
-      const { record: _record, ...printable } = outcome as WaitForResultReturnType & { record?: unknown };
-      void _record;
-      console.log(options.json ? toJson({ ...sent, outcome: printable }) : describeOutcome(outcome));
+      console.log(
+        options.json
+          ? toJson({ ...sent, outcome: outcomeJson(outcome) })
+          : describeOutcome(outcome, { daDir: daDirOf(options) }),
+      );
       await client.config.da?.close();
     }),
   );

@@ -1,8 +1,15 @@
 import type { Command } from "commander";
-import { isHex, type Hex } from "viem";
+import { isHex, zeroAddress, type Hex } from "viem";
 import { InvalidInputError } from "../protocol/errors.ts";
-import { clientFromOptions, runAction, toJson, withClientOptions, type ClientCliOptions } from "./clientOptions.ts";
-import { describeOutcome } from "./request.ts";
+import {
+  clientFromOptions,
+  daDirOf,
+  runAction,
+  toJson,
+  withClientOptions,
+  type ClientCliOptions,
+} from "./clientOptions.ts";
+import { describeOutcome, outcomeJson } from "./request.ts";
 
 /**
  * `versatus status <requestId> [--wait] [--refund]`: where a request stands (open, ingested,
@@ -23,7 +30,9 @@ export function registerStatusCommand(root: Command): void {
       const id = requestId as Hex;
       const client = await clientFromOptions(options, options.refund === true);
       try {
-        const state = await client.status({ requestId: id });
+        if (!/^[0-9]+$/.test(options.fromBlock)) throw new InvalidInputError("--from-block", "a block number");
+        const fromBlock = BigInt(options.fromBlock);
+        const state = await client.status({ requestId: id, fromBlock });
         if (state.state === "none") throw new InvalidInputError("requestId", "a request made on this oracle");
         if (options.refund && state.refundable) {
           const { txHash, amount } = await client.refund({ requestId: id });
@@ -38,11 +47,17 @@ export function registerStatusCommand(root: Command): void {
           );
           return;
         }
-        const outcome = await client.waitForResult({ requestId: id, fromBlock: BigInt(options.fromBlock) });
-        const { record: _record, ...printable } = outcome as typeof outcome & { record?: unknown };
-        void _record;
+        const outcome = await client.waitForResult({ requestId: id, fromBlock });
+        if (options.json) {
+          console.log(toJson({ ...state, outcome: outcomeJson(outcome) }));
+          return;
+        }
+        const settled = await client.status({ requestId: id, fromBlock });
         console.log(
-          options.json ? toJson({ ...state, outcome: printable }) : `${state.state}: ${describeOutcome(outcome)}`,
+          [
+            `${settled.state}: escrow ${settled.amount} ${settled.token === zeroAddress ? "wei" : `of token ${settled.token}`} from ${settled.requester}`,
+            describeOutcome(outcome, { daDir: daDirOf(options) }),
+          ].join("\n"),
         );
       } finally {
         await client.config.da?.close();

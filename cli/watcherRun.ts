@@ -1,13 +1,12 @@
 import type { Command } from "commander";
-import { BaseError } from "../protocol/errors.ts";
 import { loadWatcherConfig, startWatcher } from "../watcher/index.ts";
-import { untilSignal } from "./relayer.ts";
+import { runService } from "./service.ts";
 
 /**
  * `versatus watcher run --config <file> [--key-env WATCHER_KEY]`: follows ResultIngested and
  * DisputeOpened on the configured chains, re-executes every result from DA, challenges wrong or
  * unavailable ones, votes on disputes, proves equivocation and finalises results, until
- * SIGTERM/SIGINT (the round in progress finishes first). Env: WATCHER_KEY (or --key-env),
+ * SIGTERM/SIGINT (the round in progress finishes first, within VERSATUS_SHUTDOWN_TIMEOUT_MS). Env: WATCHER_KEY (or --key-env),
  * REDIS_URL, WATCHER_HTTP_PORT, LOG_LEVEL, VERSATUS_PROGRAMS_DIR.
  */
 export function registerWatcherRunCommand(watcher: Command): void {
@@ -19,21 +18,17 @@ export function registerWatcherRunCommand(watcher: Command): void {
     .option("--no-challenge", "never challenge (only verify, vote and prove objective faults)")
     .option("--no-vote", "never vote on disputes")
     .option("--no-fraud-proofs", "never prove objective faults (unbacked or foreign mints)")
-    .action(
-      async (options: { config: string; keyEnv?: string; challenge: boolean; vote: boolean; fraudProofs: boolean }) => {
-        try {
+    .action((options: { config: string; keyEnv?: string; challenge: boolean; vote: boolean; fraudProofs: boolean }) =>
+      runService({
+        name: "watcher",
+        start: async () => {
           const config = loadWatcherConfig({ file: options.config });
           if (options.keyEnv) config.watcher.keyEnv = options.keyEnv;
           if (!options.challenge) config.options.challenge = false;
           if (!options.vote) config.options.vote = false;
           if (!options.fraudProofs) config.options.fraudProofs = false;
-          const watcher = await startWatcher(config);
-          await untilSignal();
-          await watcher.close();
-        } catch (error) {
-          console.error(error instanceof BaseError ? error.message : error);
-          process.exitCode = 1;
-        }
-      },
+          return startWatcher(config);
+        },
+      }),
     );
 }

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import type { Hex } from "viem";
 import { createDaClient, type DaClient } from "../da/index.ts";
 import type { PostJob, ResultJob } from "../protocol/jobs.ts";
-import type { Logger } from "../protocol/ops.ts";
+import { closeRedis, isConnectionError, settleWithin, type DependencyMonitor, type Logger } from "../protocol/ops.ts";
 import { EVIDENCE_STREAM, EVIDENCE_STREAM_MAXLEN, evidenceToJson } from "../protocol/evidence.ts";
 import { jobIds, QUEUE_PREFIX, queueNames } from "../protocol/queues.ts";
 import { sortSignatures, type OperatorSignature } from "../protocol/record.ts";
@@ -36,6 +36,8 @@ export type StartCollectorParameters = {
   transports?: TransportOverrides;
   /** A DA client to use instead of one built from `config.da` (the caller then closes it). */
   da?: DaClient;
+  /** Told when Redis is unreachable or back (one log line, /healthz); else its errors are logged. */
+  redisHealth?: DependencyMonitor;
 };
 
 export type CollectorHandle = {
@@ -48,6 +50,8 @@ export type CollectorHandle = {
 const LOCK_MS = 30_000;
 const LOCK_RETRY_MS = 250;
 const TRANSIENT_RETRIES = 20;
+/** How long close() waits for the results in hand. */
+const COLLECTOR_CLOSE_MS = 8_000;
 
 function redisConnection(url: string): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
@@ -81,6 +85,9 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
   const ownsDa = parameters.da === undefined;
   const da = parameters.da ?? createDaClient(config.da, { logger: logger.child({ module: "da" }) });
   const redis = redisConnection(config.redis.url);
+  const redisDown = (error: unknown) =>
+    parameters.redisHealth ? parameters.redisHealth.down(error) : logger.warn({ err: error }, "redis error");
+  redis.on("error", redisDown);
   const postQueues = new Map<string, Queue<PostJob>>();
   const postQueue = (chainId: string) => {
     let queue = postQueues.get(chainId);
@@ -372,7 +379,10 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
     removeOnFail: { age: 7 * 24 * 3600 },
   });
   worker.on("failed", (job, error) => logger.error({ jobId: job?.id, err: error }, "result job failed"));
-  worker.on("error", (error) => logger.error({ err: error }, "collector worker error"));
+  worker.on("error", (error) => {
+    if (isConnectionError(error)) redisDown(error);
+    else logger.error({ err: error }, "collector worker error");
+  });
   await worker.waitUntilReady();
   logger.info({ chains: [...chains.keys()], concurrency: config.collector.concurrency }, "collector started");
 
@@ -381,10 +391,23 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
     worker,
     close() {
       closing ??= (async () => {
-        await worker.close().catch((err: unknown) => logger.warn({ err }, "closing the collector worker"));
-        for (const queue of postQueues.values()) await queue.close().catch(() => {});
-        if (ownsDa) await da.close().catch(() => {});
-        await redis.quit().catch(() => redis.disconnect());
+        // Bounded: with Redis unreachable the results in hand go back to the queue.
+        const grace = redis.status === "ready" ? COLLECTOR_CLOSE_MS : 500;
+        const done = await settleWithin(
+          worker.close().then(
+            () => true,
+            (err: unknown) => void logger.warn({ err }, "closing the collector worker"),
+          ),
+          grace,
+        );
+        if (done === undefined) void worker.close(true).catch(() => {});
+        await settleWithin(Promise.allSettled([...postQueues.values()].map((q) => q.close())), 1_000);
+        if (ownsDa)
+          await settleWithin(
+            da.close().catch(() => {}),
+            2_000,
+          );
+        await closeRedis(redis);
         logger.info("collector stopped");
       })();
       return closing;

@@ -5,6 +5,7 @@ import {
   operationsSchema,
   privateKeySchema,
   redisSchema,
+  refineUniqueChainIds,
   serviceEnvOverrides,
 } from "../protocol/config.ts";
 import { addressSchema } from "../protocol/config.ts";
@@ -44,6 +45,20 @@ export const collectorSchema = z
   .refine((c) => (c.operators === undefined) === (c.threshold === undefined), {
     message: "operators and threshold are set together",
     path: ["threshold"],
+  })
+  .superRefine((c, ctx) => {
+    if (!c.operators || c.threshold === undefined) return;
+    const operators = c.operators.map((a) => a.toLowerCase());
+    operators.forEach((a, i) => {
+      if (operators.indexOf(a) !== i)
+        ctx.addIssue({ code: "custom", path: ["operators", i], message: `operator ${a} is listed twice` });
+    });
+    if (c.threshold > operators.length)
+      ctx.addIssue({
+        code: "custom",
+        path: ["threshold"],
+        message: `at most the number of operators (${operators.length} in collector.operators), got ${c.threshold}`,
+      });
   });
 
 export const posterSchema = z.strictObject({
@@ -75,23 +90,25 @@ export const reconcileSchema = z.strictObject({
   graceMs: z.number().int().nonnegative().default(10_000),
 });
 
-export const ingestorConfigSchema = z.strictObject({
-  chains: z.array(chainSchema).min(1),
-  redis: redisSchema.default({ url: "redis://127.0.0.1:6379" }),
-  operations: operationsSchema.default({ httpPort: 0, logLevel: "info" }),
-  /** DA config as da/config.ts takes it (`{}` = embedded local store under .versatus/da). */
-  da: z.unknown().default({}),
-  /** Poster key (set POSTER_KEY in the environment rather than in the file). */
-  posterKey: privateKeySchema.optional(),
-  collector: collectorSchema.default({
-    enabled: true,
-    concurrency: 16,
-    operatorSetRefreshMs: 30_000,
-    pendingTtlSeconds: 8 * 24 * 3600,
-  }),
-  poster: posterSchema.default(posterSchema.parse({})),
-  reconcile: reconcileSchema.default(reconcileSchema.parse({})),
-});
+export const ingestorConfigSchema = z
+  .strictObject({
+    chains: z.array(chainSchema).min(1),
+    redis: redisSchema.default({ url: "redis://127.0.0.1:6379" }),
+    operations: operationsSchema.default({ httpPort: 0, logLevel: "info" }),
+    /** DA config as da/config.ts takes it (`{}` = embedded local store under .versatus/da). */
+    da: z.unknown().default({}),
+    /** Poster key: from POSTER_KEY in the environment only (a config file holding it is refused). */
+    posterKey: privateKeySchema.optional(),
+    collector: collectorSchema.default({
+      enabled: true,
+      concurrency: 16,
+      operatorSetRefreshMs: 30_000,
+      pendingTtlSeconds: 8 * 24 * 3600,
+    }),
+    poster: posterSchema.default(posterSchema.parse({})),
+    reconcile: reconcileSchema.default(reconcileSchema.parse({})),
+  })
+  .superRefine(refineUniqueChainIds);
 
 export type IngestorConfig = z.infer<typeof ingestorConfigSchema>;
 export type IngestorConfigInput = z.input<typeof ingestorConfigSchema>;

@@ -2,7 +2,19 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type { Registry } from "prom-client";
 import type { DaClient } from "../da/index.ts";
-import { createLogger, createRegistry, startOpsServer, type Logger, type OpsServer } from "../protocol/ops.ts";
+import { redactUrl } from "../protocol/errors.ts";
+import {
+  closeRedis,
+  createLogger,
+  createRegistry,
+  DependencyMonitor,
+  settleWithin,
+  startOpsServer,
+  watchRedis,
+  type Health,
+  type Logger,
+  type OpsServer,
+} from "../protocol/ops.ts";
 import { QUEUE_PREFIX, queueNames } from "../protocol/queues.ts";
 import type { TransportOverrides } from "./chains.ts";
 import { startCollector, type CollectorHandle } from "./collector.ts";
@@ -15,6 +27,9 @@ export { loadIngestorConfig, ingestorConfigSchema, type IngestorConfig, type Ing
 export { startCollector, type CollectorHandle } from "./collector.ts";
 export { startPoster, type PosterHandle } from "./poster.ts";
 export { startReconciler, reconcileChain, type OrphanHandler, type ReconcilerHandle } from "./reconcile.ts";
+
+/** Bound on each role's stop (each also bounds its own). */
+const ROLE_CLOSE_MS = 12_000;
 
 export type IngestorOptions = {
   logger?: Logger;
@@ -60,7 +75,8 @@ export async function startIngestor(config: IngestorConfig, options: IngestorOpt
   const logger = options.logger ?? createLogger("ingestor", config.operations.logLevel);
   const registry = options.registry ?? createRegistry("ingestor");
   const metrics = createIngestorMetrics(registry);
-  const common = { config, logger, metrics, transports: options.transports };
+  const redisHealth = new DependencyMonitor({ name: "redis", where: redactUrl(config.redis.url), log: logger });
+  const common = { config, logger, metrics, transports: options.transports, redisHealth };
   const started: { close(): Promise<void> }[] = [];
   const handle: IngestorHandle = {
     config,
@@ -72,19 +88,36 @@ export async function startIngestor(config: IngestorConfig, options: IngestorOpt
     ops: undefined,
     close: async () => {},
   };
+  // The ops server first: a port that is taken or invalid fails the start before anything runs;
+  // while the roles wait for Redis, /healthz says what is down.
+  let health = async (): Promise<Health> => ({
+    ok: false,
+    details: { starting: true, dependencies: { redis: redisHealth.health() } },
+  });
+  if (options.opsServer ?? true) {
+    handle.ops = await startOpsServer({ port: config.operations.httpPort, registry, health: () => health() });
+  }
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
-  redis.on("error", (err) => logger.warn({ err: err.message }, "redis error"));
+  watchRedis(redis, redisHealth);
   let sampler: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
   handle.close = () => {
     closing ??= (async () => {
       if (sampler) clearInterval(sampler);
       // Reverse start order: the reconciler stops feeding, the collector stops queueing posts,
-      // the poster posts what it holds.
+      // the poster posts what it holds. Each role bounds its own stop; this bounds it again.
       for (const service of [...started].reverse()) {
-        await service.close().catch((err: unknown) => logger.error({ err }, "closing a role failed"));
+        const stoppedInTime = await settleWithin(
+          service.close().then(
+            () => true,
+            (err: unknown) => void logger.error({ err }, "closing a role failed"),
+          ),
+          ROLE_CLOSE_MS,
+        );
+        if (stoppedInTime === undefined) logger.warn({ graceMs: ROLE_CLOSE_MS }, "a role did not stop in time");
       }
-      await redis.quit().catch(() => redis.disconnect());
+      await handle.ops?.close();
+      await closeRedis(redis);
       logger.info("ingestor stopped");
     })();
     return closing;
@@ -106,7 +139,11 @@ export async function startIngestor(config: IngestorConfig, options: IngestorOpt
             { orphans: jobs.map((j) => `${j.chainId}:${j.requestId}`) },
             "orphan requests found but no scheduler is wired (IngestorOptions.onOrphanRequests)",
           ));
-      handle.reconciler = await startReconciler({ ...common, onOrphanRequests });
+      handle.reconciler = await startReconciler({
+        ...common,
+        onOrphanRequests,
+        onRedisError: (error) => redisHealth.down(error),
+      });
       started.push(handle.reconciler);
     }
     const queues = [queueNames.results, ...config.chains.map((c) => queueNames.post(c.chainId))].map(
@@ -124,25 +161,21 @@ export async function startIngestor(config: IngestorConfig, options: IngestorOpt
       sampler = setInterval(() => void sample().catch(() => {}), interval);
       sampler.unref();
     }
-    if (options.opsServer ?? true) {
-      handle.ops = await startOpsServer({
-        port: config.operations.httpPort,
-        registry,
-        health: async () => {
-          const pong = await redis.ping().catch(() => "down");
-          const roles = {
-            collector: handle.collector ? handle.collector.worker.isRunning() : "off",
-            poster: handle.poster ? [...handle.poster.workers.values()].every((w) => w.isRunning()) : "off",
-            reconciler: handle.reconciler ? true : "off",
-          };
-          return {
-            ok: pong === "PONG" && roles.collector !== false && roles.poster !== false,
-            details: { redis: pong, ...roles },
-          };
-        },
-      });
-      started.unshift(handle.ops);
-    }
+    health = async () => {
+      const pong = await settleWithin(
+        redis.ping().catch(() => "down"),
+        1_000,
+      );
+      const roles = {
+        collector: handle.collector ? handle.collector.worker.isRunning() : "off",
+        poster: handle.poster ? [...handle.poster.workers.values()].every((w) => w.isRunning()) : "off",
+        reconciler: handle.reconciler ? true : "off",
+      };
+      return {
+        ok: pong === "PONG" && roles.collector !== false && roles.poster !== false,
+        details: { redis: pong ?? "no answer", dependencies: { redis: redisHealth.health() }, ...roles },
+      };
+    };
     logger.info(
       {
         roles: { collector: !!handle.collector, poster: !!handle.poster, reconciler: !!handle.reconciler },

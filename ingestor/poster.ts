@@ -14,7 +14,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { executableOracleAbi, instructionIngestorAbi, omniTokenAbi } from "../protocol/abis.ts";
 import { InvalidInputError } from "../protocol/errors.ts";
 import type { PostJob } from "../protocol/jobs.ts";
-import type { Logger } from "../protocol/ops.ts";
+import { closeRedis, isConnectionError, settleWithin, type DependencyMonitor, type Logger } from "../protocol/ops.ts";
 import { QUEUE_PREFIX, queueNames } from "../protocol/queues.ts";
 import {
   createChainClients,
@@ -44,6 +44,8 @@ export type StartPosterParameters = {
   transports?: TransportOverrides;
   /** Chains to post on (decimal chain ids); default: every configured chain. */
   chainIds?: string[];
+  /** Told when Redis is unreachable or back (one log line, /healthz); else its errors are logged. */
+  redisHealth?: DependencyMonitor;
 };
 
 export type PosterHandle = {
@@ -51,6 +53,12 @@ export type PosterHandle = {
   /** Stops taking jobs, posts what is in hand, closes connections. Safe to call twice. */
   close(): Promise<void>;
 };
+
+/**
+ * How long close() waits for the batches in hand to be posted; after that their jobs go back to
+ * the queue (posting is idempotent: the next poster finds them ingested, or posts them).
+ */
+const POSTER_CLOSE_MS = 10_000;
 
 type Pending = {
   /** Unix ms when the job joined the batch. */
@@ -138,6 +146,9 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
   );
   const chainIds = parameters.chainIds ?? [...clients.keys()];
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const redisDown = (error: unknown) =>
+    parameters.redisHealth ? parameters.redisHealth.down(error) : baseLogger.warn({ err: error }, "redis error");
+  redis.on("error", redisDown);
   const workers = new Map<string, Worker<PostJob, PostOutcome>>();
   const flushers: (() => Promise<void>)[] = [];
   const { maxBatchSize, maxBatchWaitMs } = config.poster;
@@ -427,7 +438,10 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
         lockDuration: Math.max(30_000, config.poster.receiptTimeoutMs * (config.poster.maxFeeBumps + 2)),
       },
     );
-    worker.on("error", (error) => logger.error({ err: error }, "poster worker error"));
+    worker.on("error", (error) => {
+      if (isConnectionError(error)) redisDown(error);
+      else logger.error({ err: error }, "poster worker error");
+    });
     worker.on("failed", (job, error) => {
       if (!(error instanceof DelayedError)) logger.warn({ jobId: job?.id, err: error.message }, "post job failed");
     });
@@ -442,10 +456,21 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
     close() {
       closing ??= (async () => {
         // Stop fetching, post what is in hand (worker.close waits for active jobs), then disconnect.
+        // Bounded: with Redis or the chain unreachable the jobs in hand go back to the queue.
         const closed = [...workers.values()].map((w) => w.close());
-        await Promise.all(flushers.map((f) => f()));
-        await Promise.allSettled(closed);
-        await redis.quit().catch(() => redis.disconnect());
+        const grace = redis.status === "ready" ? POSTER_CLOSE_MS : 500;
+        const flushed = await settleWithin(
+          Promise.all(flushers.map((f) => f())).then(() => Promise.allSettled(closed)),
+          grace,
+        );
+        if (flushed === undefined) {
+          baseLogger.warn(
+            { graceMs: grace },
+            "poster: batches in hand not posted in time; their jobs go back to the queue",
+          );
+          for (const worker of workers.values()) void worker.close(true).catch(() => {});
+        }
+        await closeRedis(redis);
         baseLogger.info("poster stopped");
       })();
       return closing;

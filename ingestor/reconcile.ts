@@ -2,7 +2,7 @@ import { Redis } from "ioredis";
 import { getAbiItem, type Hex } from "viem";
 import { executableOracleAbi } from "../protocol/abis.ts";
 import type { RequestJob } from "../protocol/jobs.ts";
-import type { Logger } from "../protocol/ops.ts";
+import { closeRedis, settleWithin, type Logger } from "../protocol/ops.ts";
 import { redisKeys } from "../protocol/queues.ts";
 import { createChainClients, RequestStatusCode, type ChainClients, type TransportOverrides } from "./chains.ts";
 import type { IngestorConfig } from "./config.ts";
@@ -124,6 +124,8 @@ export type StartReconcilerParameters = {
   transports?: TransportOverrides;
   /** false: no timer, call runOnce() yourself (tests). Default: config.reconcile.enabled. */
   autoStart?: boolean;
+  /** Receives Redis's connection errors (else they are logged). */
+  onRedisError?: (error: unknown) => void;
 };
 
 export type ReconcilerHandle = {
@@ -140,6 +142,7 @@ export async function startReconciler(parameters: StartReconcilerParameters): Pr
   const metrics = parameters.metrics ?? createIngestorMetrics();
   const chains = config.chains.map((c) => createChainClients(c, parameters.transports));
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  redis.on("error", parameters.onRedisError ?? ((err: unknown) => logger.warn({ err }, "redis error")));
   let running: Promise<ReconcileReport[]> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -192,8 +195,9 @@ export async function startReconciler(parameters: StartReconcilerParameters): Pr
       closing ??= (async () => {
         closed = true;
         if (timer) clearTimeout(timer);
-        await running?.catch(() => {});
-        await redis.quit().catch(() => redis.disconnect());
+        // Bounded: a pass waiting on an unreachable Redis or RPC is abandoned.
+        await settleWithin(running?.catch(() => {}) ?? Promise.resolve(), 2_000);
+        await closeRedis(redis);
       })();
       return closing;
     },

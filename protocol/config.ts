@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { z } from "zod";
 import { InvalidInputError } from "./errors.ts";
 
@@ -10,11 +10,38 @@ import { InvalidInputError } from "./errors.ts";
 export const addressSchema = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "a 0x-prefixed 20-byte hex address");
 export const privateKeySchema = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a 0x-prefixed 32-byte hex private key");
 
+/** A URL whose scheme is one of `schemes` (e.g. ["http", "https"]); the message names them. */
+export function urlWithScheme(schemes: readonly string[]) {
+  const expected = `an ${schemes.map((s) => `${s}://`).join(" or ")} URL`;
+  return z.string().superRefine((value, ctx) => {
+    let scheme: string | undefined;
+    try {
+      scheme = new URL(value).protocol.replace(/:$/, "");
+    } catch {
+      scheme = undefined;
+    }
+    if (scheme === undefined || !schemes.includes(scheme))
+      ctx.addIssue({
+        code: "custom",
+        message: `${expected} (got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)})`,
+      });
+  });
+}
+
+/** A TCP port, 1..65535; `allowZero` for "pick a free one". */
+export function portSchema(allowZero: boolean) {
+  return z
+    .number()
+    .int()
+    .min(allowZero ? 0 : 1, allowZero ? "a port in 1..65535, or 0 for any free port" : "a port in 1..65535")
+    .max(65_535, allowZero ? "a port in 1..65535, or 0 for any free port" : "a port in 1..65535");
+}
+
 export const chainSchema = z
   .object({
     chainId: z.number().int().positive(),
     name: z.string().min(1).optional(),
-    rpcUrl: z.string().url(),
+    rpcUrl: urlWithScheme(["http", "https"]),
     oracle: addressSchema,
     ingestor: addressSchema,
     /** Blocks to wait after a request before acting on it. */
@@ -28,14 +55,14 @@ export type ChainConfig = z.infer<typeof chainSchema>;
 
 export const redisSchema = z
   .object({
-    url: z.string().default("redis://127.0.0.1:6379"),
+    url: urlWithScheme(["redis", "rediss"]).default("redis://127.0.0.1:6379"),
   })
   .strict();
 
 export const operationsSchema = z
   .object({
     /** Port of /metrics and /healthz (0 = pick a free one). */
-    httpPort: z.number().int().nonnegative().default(0),
+    httpPort: portSchema(true).default(0),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
   })
   .strict();
@@ -48,7 +75,8 @@ export function loadConfig<S extends z.ZodType>(
   schema: S,
   options: { file?: string; raw?: unknown; envOverrides?: Record<string, unknown> } = {},
 ): z.infer<S> {
-  let raw: unknown = options.raw ?? {};
+  let raw: unknown = options.raw === undefined ? {} : options.raw;
+  const where = options.file ? `${options.file}: ` : "";
   if (options.file) {
     if (!existsSync(options.file)) throw new InvalidInputError("config file", `a file at ${options.file}`);
     try {
@@ -56,6 +84,12 @@ export function loadConfig<S extends z.ZodType>(
     } catch (cause) {
       throw new InvalidInputError(options.file, "valid JSON", { cause });
     }
+    refuseKeysInFile(raw, options.file);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new InvalidInputError(`config ${where}(root)`, "a JSON object", {
+      details: `got ${raw === null ? "null" : Array.isArray(raw) ? "an array" : typeof raw}`,
+    });
   }
   const merged = structuredClone(raw) as Record<string, unknown>;
   for (const [path, value] of Object.entries(options.envOverrides ?? {})) {
@@ -63,7 +97,7 @@ export function loadConfig<S extends z.ZodType>(
     const parts = path.split(".");
     let node = merged;
     for (const part of parts.slice(0, -1)) {
-      if (typeof node[part] !== "object" || node[part] === null) node[part] = {};
+      if (typeof node[part] !== "object" || node[part] === null || Array.isArray(node[part])) node[part] = {};
       node = node[part] as Record<string, unknown>;
     }
     node[parts.at(-1)!] = value;
@@ -71,10 +105,33 @@ export function loadConfig<S extends z.ZodType>(
   const parsed = schema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const where = options.file ? `${options.file}: ` : "";
     throw new InvalidInputError(`config ${where}${issue.path.join(".") || "(root)"}`, issue.message);
   }
   return parsed.data;
+}
+
+/** Property names that hold secrets: `*Key` / `*_key` / `key`, `privateKey`, `mnemonic`, `seed`, `secret`. */
+const SECRET_FIELD = /(^|[a-z0-9_])(key|Key|KEY|mnemonic|Mnemonic|seed|Seed|secret|Secret)$/;
+
+/**
+ * Keys come only from the environment (README, "keys only from the environment"): a config file
+ * that holds one is refused, naming the field, whatever its value.
+ */
+export function refuseKeysInFile(value: unknown, file: string, path: string[] = []): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => refuseKeysInFile(item, file, [...path, String(i)]));
+    return;
+  }
+  if (typeof value !== "object" || value === null) return;
+  for (const [name, child] of Object.entries(value as Record<string, unknown>)) {
+    if (SECRET_FIELD.test(name) && child !== undefined && child !== null && child !== "") {
+      throw new InvalidInputError(
+        `config ${file}: ${[...path, name].join(".")}`,
+        "no key in a config file: keys are read only from the environment (e.g. POSTER_KEY, OPERATOR_KEY, WATCHER_KEY)",
+      );
+    }
+    refuseKeysInFile(child, file, [...path, name]);
+  }
 }
 
 /** Where program packages come from (worker and watcher): directories and HTTP stores. */
@@ -83,7 +140,7 @@ export const programSourcesSchema = z
     /** Directories searched (recursively, 4 levels) for `*.vpkg` packages, matched by content hash. */
     dirs: z.array(z.string().min(1)).default([]),
     /** Program stores served over HTTP: GET <url>/<programId> returns the package bytes. */
-    urls: z.array(z.url()).default([]),
+    urls: z.array(urlWithScheme(["http", "https"])).default([]),
     httpTimeoutMs: z.number().int().positive().default(5_000),
     /** Packages kept decoded in memory. */
     cacheSize: z.number().int().positive().default(64),
@@ -96,8 +153,21 @@ export type ProgramSources = z.infer<typeof programSourcesSchema>;
  * left: a service that runs programs cannot start without one.
  */
 export function addProgramSourcesFromEnv(programs: ProgramSources, env: NodeJS.ProcessEnv, file?: string): void {
+  // A directory named in a config file must exist (a typo would otherwise only show as "program not found").
+  if (file) {
+    programs.dirs.forEach((dir, i) => {
+      if (!existsSync(dir) || !statSync(dir).isDirectory())
+        throw new InvalidInputError(`config ${file}: programs.dirs.${i}`, "an existing directory", {
+          details: `got ${dir}`,
+        });
+    });
+  }
   if (env.VERSATUS_PROGRAMS_DIR) programs.dirs.push(env.VERSATUS_PROGRAMS_DIR);
-  if (env.VERSATUS_PROGRAMS_URL) programs.urls.push(env.VERSATUS_PROGRAMS_URL);
+  if (env.VERSATUS_PROGRAMS_URL) {
+    if (!urlWithScheme(["http", "https"]).safeParse(env.VERSATUS_PROGRAMS_URL).success)
+      throw new InvalidInputError("environment variable VERSATUS_PROGRAMS_URL", "an http:// or https:// URL");
+    programs.urls.push(env.VERSATUS_PROGRAMS_URL);
+  }
   if (programs.dirs.length + programs.urls.length === 0) {
     throw new InvalidInputError(
       `config ${file ? `${file}: ` : ""}programs`,
@@ -121,6 +191,14 @@ export function refineUniqueChainIds(config: { chains: { chainId: number }[] }, 
  */
 export function serviceEnvOverrides(env: NodeJS.ProcessEnv, portVariable: string): Record<string, unknown> {
   const port = env[portVariable];
+  if (port !== undefined && !/^[0-9]+$/.test(port.trim()))
+    throw new InvalidInputError(
+      `environment variable ${portVariable}`,
+      "a port number (1..65535, or 0 for any free port)",
+      {
+        details: `got ${JSON.stringify(port)}`,
+      },
+    );
   return {
     "redis.url": env.REDIS_URL,
     "operations.logLevel": env.LOG_LEVEL,

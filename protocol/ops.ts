@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Redis } from "ioredis";
 import { pino, type Logger } from "pino";
 import { Registry, collectDefaultMetrics } from "prom-client";
 
@@ -100,6 +101,188 @@ export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" |
 /** The JSON logger of one service; modules take a child logger with `{ module }`. */
 export function createLogger(service: string, level: LogLevel = "info"): Logger {
   return pino({ name: service, level, base: { service, pid: process.pid } });
+}
+
+/**
+ * Whether `error` says that a dependency cannot be reached (refused, unknown host, timed out,
+ * connection dropped), as opposed to a bad request or a bug.
+ */
+export function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (
+    typeof code === "string" &&
+    /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE)$/.test(code)
+  )
+    return true;
+  const message = error instanceof Error ? error.message : String(error);
+  return /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|Connection is closed|socket hang up|fetch failed|HTTP request failed|took too long to respond/i.test(
+    message,
+  );
+}
+
+export type DependencyHealth = {
+  ok: boolean;
+  /** What it is, e.g. "redis" or "rpc 31337". */
+  name: string;
+  /** Where it is expected (credentials redacted). */
+  where: string;
+  /** ISO time it went down (absent while up). */
+  downSince?: string;
+  /** Failures seen since it went down. */
+  failures?: number;
+  lastError?: string;
+};
+
+/**
+ * Tracks one dependency (Redis, a chain's RPC) for the logs and /healthz: the first failure is
+ * logged once at `warn` with what, where and since when, then a reminder every `remindEveryMs`
+ * (default 60 s) while it stays down, and one `info` line when it is back. A dependency that flaps
+ * or retries every 50 ms thus gives one line a minute, not twenty a second.
+ *
+ * @example
+ * const redisHealth = new DependencyMonitor({ name: "redis", where: redactUrl(url), log });
+ * watchRedis(redis, redisHealth);
+ * // /healthz: { dependencies: { redis: redisHealth.health() } }
+ */
+export class DependencyMonitor {
+  readonly name: string;
+  readonly where: string;
+  private readonly log: Logger;
+  private readonly remindEveryMs: number;
+  private downSince: number | undefined;
+  private failures = 0;
+  private lastError: string | undefined;
+  private lastLogAt = 0;
+  private everUp = false;
+
+  constructor(options: { name: string; where: string; log: Logger; remindEveryMs?: number }) {
+    this.name = options.name;
+    this.where = options.where;
+    this.log = options.log;
+    this.remindEveryMs = options.remindEveryMs ?? 60_000;
+  }
+
+  /** Reports a failure to reach it. */
+  down(error: unknown): void {
+    const message = describeError(error);
+    const now = Date.now();
+    this.failures += 1;
+    this.lastError = message;
+    if (this.downSince === undefined) {
+      this.downSince = now;
+      this.lastLogAt = now;
+      this.log.warn(
+        { dependency: this.name, where: this.where, since: new Date(now).toISOString(), err: message },
+        `${this.name} unreachable at ${this.where}: retrying (logged again every ${Math.round(this.remindEveryMs / 1000)} s while down)`,
+      );
+    } else if (now - this.lastLogAt >= this.remindEveryMs) {
+      this.lastLogAt = now;
+      this.log.warn(
+        {
+          dependency: this.name,
+          where: this.where,
+          since: new Date(this.downSince).toISOString(),
+          downForS: Math.round((now - this.downSince) / 1000),
+          failures: this.failures,
+          err: message,
+        },
+        `${this.name} still unreachable at ${this.where}: retrying`,
+      );
+    }
+  }
+
+  /** Reports a success (logs the recovery once). */
+  up(): void {
+    this.everUp = true;
+    if (this.downSince === undefined) return;
+    this.log.info(
+      {
+        dependency: this.name,
+        where: this.where,
+        downForS: Math.round((Date.now() - this.downSince) / 1000),
+        failures: this.failures,
+      },
+      `${this.name} reachable again at ${this.where}`,
+    );
+    this.downSince = undefined;
+    this.failures = 0;
+    this.lastError = undefined;
+  }
+
+  get isDown(): boolean {
+    return this.downSince !== undefined;
+  }
+
+  /** For /healthz: ok only once it has answered and while it has not failed since. */
+  health(): DependencyHealth {
+    if (this.downSince === undefined)
+      return {
+        ok: this.everUp,
+        name: this.name,
+        where: this.where,
+        ...(this.everUp ? {} : { lastError: "not connected yet" }),
+      };
+    return {
+      ok: false,
+      name: this.name,
+      where: this.where,
+      downSince: new Date(this.downSince).toISOString(),
+      failures: this.failures,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+}
+
+/** One line about an error: its first line, plus viem's `details` (the cause an RPC call failed with). */
+export function describeError(error: unknown): string {
+  const first = (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
+  const details = (error as { details?: unknown } | undefined)?.details;
+  return typeof details === "string" && details && !first.includes(details) ? `${first} ${details}` : first;
+}
+
+/** Feeds an ioredis connection's errors and reconnections into `monitor` (and nothing else logs them). */
+export function watchRedis(redis: Redis, monitor: DependencyMonitor): void {
+  redis.on("error", (error: unknown) => monitor.down(error));
+  redis.on("ready", () => monitor.up());
+  if (redis.status === "ready") monitor.up();
+}
+
+/** Resolves with `promise`'s value, or with `undefined` once `ms` passed (the promise is left running). */
+export async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * How long a service's close() waits for Redis to answer a command or a QUIT before it drops the
+ * connection. With Redis unreachable ioredis (maxRetriesPerRequest: null) would otherwise wait
+ * for it forever.
+ */
+export const REDIS_CLOSE_GRACE_MS = 2_000;
+
+/**
+ * Closes an ioredis connection in bounded time: QUIT when connected (pending replies arrive
+ * first), then a hard disconnect after `graceMs` or at once when it is not connected.
+ */
+export async function closeRedis(redis: Redis, graceMs = REDIS_CLOSE_GRACE_MS): Promise<void> {
+  if (redis.status === "end") return;
+  if (redis.status === "ready") {
+    const quit = redis.quit().then(
+      () => true,
+      () => false,
+    );
+    if (await settleWithin(quit, graceMs)) return;
+  }
+  redis.disconnect();
 }
 
 export type { Logger };

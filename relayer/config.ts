@@ -78,6 +78,20 @@ export const relayerConfigSchema = z
     refineUniqueChainIds(config, ctx);
     const ids = config.chains.map((c) => c.chainId);
     const set = config.operators.operatorSet;
+    const addresses = config.operators.addresses.map((a) => a.toLowerCase());
+    addresses.forEach((a, i) => {
+      if (addresses.indexOf(a) !== i)
+        ctx.addIssue({ code: "custom", path: ["operators", "addresses", i], message: `operator ${a} is listed twice` });
+    });
+    // With a fixed list the quorum can never be reached by more operators than are listed; with an
+    // OperatorSet the count is only known on chain (checked, loudly, at start).
+    if (!set && config.scheduler.quorum > addresses.length) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["scheduler", "quorum"],
+        message: `at most the number of operators (${addresses.length} in operators.addresses), got ${config.scheduler.quorum}`,
+      });
+    }
     if (set && !ids.includes(set.chainId)) {
       ctx.addIssue({
         code: "custom",

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { getAbiItem, type Hex, type PublicClient } from "viem";
 import { executableOracleAbi } from "../protocol/abis.ts";
 import type { RequestJob } from "../protocol/jobs.ts";
+import { isConnectionError, type DependencyMonitor } from "../protocol/ops.ts";
 import { redisKeys } from "../protocol/queues.ts";
 import type { RelayerChainConfig } from "./config.ts";
 
@@ -28,6 +29,8 @@ export type FollowerOptions = {
   /** Receives the requests of one chunk, in chain order; the cursor moves after it resolves. */
   onRequests: (requests: RequestJob[], context: { safeBlock: bigint }) => Promise<void>;
   onPolled?: (state: { head: bigint; cursor: bigint }) => void;
+  /** Told about the chain's RPC being unreachable or back (logged once, shown in /healthz). */
+  rpc?: DependencyMonitor;
 };
 
 export class ChainFollower {
@@ -63,7 +66,8 @@ export class ChainFollower {
         .then(() => undefined)
         .catch((error: unknown) => {
           this.lastError = error;
-          this.options.log.warn({ err: error, chainId: this.chainId }, "poll failed; retrying");
+          if (this.options.rpc && isConnectionError(error)) this.options.rpc.down(error);
+          else this.options.log.warn({ err: error, chainId: this.chainId }, "poll failed; retrying");
         });
       await this.running;
       if (!this.stopped) this.timer = setTimeout(tick, this.options.chain.pollIntervalMs);
@@ -82,6 +86,7 @@ export class ChainFollower {
   async pollOnce(): Promise<number> {
     const { client, chain, redis } = this.options;
     const head = await client.getBlockNumber({ cacheTime: 0 });
+    this.options.rpc?.up();
     const safe = head - BigInt(chain.confirmations);
     const cursor = await this.cursor();
     this.lastPollAt = Date.now();

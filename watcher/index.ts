@@ -4,7 +4,18 @@ import type { Address, Transport } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { createDaClient, type DaClient } from "../da/index.ts";
 import { redactUrl } from "../protocol/errors.ts";
-import { createLogger, createRegistry, startOpsServer, type Logger, type OpsServer } from "../protocol/ops.ts";
+import {
+  closeRedis,
+  createLogger,
+  createRegistry,
+  DependencyMonitor,
+  isConnectionError,
+  settleWithin,
+  startOpsServer,
+  watchRedis,
+  type Logger,
+  type OpsServer,
+} from "../protocol/ops.ts";
 import { NanoRuntime } from "../runtime/executor.ts";
 import { ProgramStore } from "../worker/programStore.ts";
 import { createWatcherChain, shortError, type WatcherChain } from "./chain.ts";
@@ -75,7 +86,8 @@ export async function startWatcher(config: WatcherConfig, options: WatcherOption
   const registry = options.registry ?? createRegistry("watcher");
   const metrics = createWatcherMetrics(registry);
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
-  redis.on("error", (err) => log.warn({ err: err.message }, "redis error"));
+  const redisHealth = new DependencyMonitor({ name: "redis", where: redactUrl(config.redis.url), log });
+  watchRedis(redis, redisHealth);
 
   const chains = new Map<bigint, WatcherChain>(
     config.chains.map((c) => [
@@ -155,20 +167,43 @@ export async function startWatcher(config: WatcherConfig, options: WatcherOption
   );
 
   let lastRoundAt = 0;
-  const step = async (what: string, fn: () => Promise<unknown>) => {
+  // An unreachable RPC is logged once per outage (and shown in /healthz), not every round.
+  const rpcHealth = new Map(
+    config.chains.map((c) => [
+      c.chainId,
+      new DependencyMonitor({
+        name: `rpc of chain ${c.chainId}`,
+        where: options.transports?.[String(c.chainId)] ? "an in-process client" : redactUrl(c.rpcUrl),
+        log,
+      }),
+    ]),
+  );
+  const step = async (what: string, fn: () => Promise<unknown>, rpc?: DependencyMonitor) => {
     try {
       await fn();
+      rpc?.up();
     } catch (error) {
-      log.warn({ err: shortError(error), step: what }, "watcher step failed");
+      // a step over all chains: the failing RPC is the one the error names
+      const down =
+        rpc ??
+        config.chains
+          .filter((c) => c.rpcUrl && String((error as Error)?.message ?? "").includes(c.rpcUrl))
+          .map((c) => rpcHealth.get(c.chainId))[0];
+      if (down && isConnectionError(error)) down.down(error);
+      else log.warn({ err: shortError(error), step: what }, "watcher step failed");
     }
   };
   const tickOnce = async () => {
     await Promise.all(
       followers.map((f) =>
-        step(`poll ${f.chain.config.chainId}`, async () => {
-          await f.pollOnce();
-          metrics.head.set({ chain: String(f.chain.config.chainId) }, Number(f.head));
-        }),
+        step(
+          `poll ${f.chain.config.chainId}`,
+          async () => {
+            await f.pollOnce();
+            metrics.head.set({ chain: String(f.chain.config.chainId) }, Number(f.head));
+          },
+          rpcHealth.get(f.chain.config.chainId),
+        ),
       ),
     );
     if (config.options.equivocation) await step("evidence", () => equivocation.readStream());
@@ -198,12 +233,16 @@ export async function startWatcher(config: WatcherConfig, options: WatcherOption
           health: () => {
             const limit = Math.max(30_000, 10 * config.options.pollIntervalMs);
             const fresh = Date.now() - lastRoundAt <= limit;
-            const ok = !closed && redis.status === "ready" && fresh;
+            const ok = !closed && redis.status === "ready" && fresh && [...rpcHealth.values()].every((m) => !m.isDown);
             return {
               ok,
               details: {
                 watcher: address,
                 redis: redis.status,
+                dependencies: {
+                  redis: redisHealth.health(),
+                  ...Object.fromEntries([...rpcHealth].map(([id, m]) => [`rpc ${id}`, m.health()])),
+                },
                 lastRoundAt,
                 chains: followers.map((f) => ({ chainId: f.chain.config.chainId, lastPollAt: f.lastPollAt })),
               },
@@ -229,12 +268,15 @@ export async function startWatcher(config: WatcherConfig, options: WatcherOption
     closing ??= (async () => {
       closed = true;
       clearTimeout(timer);
-      await running.catch(() => undefined);
+      await settleWithin(
+        running.catch(() => undefined),
+        redisHealth.isDown ? 500 : 10_000,
+      );
       clearTimeout(timer);
       await ops?.close();
       if (ownsDa) await da.close().catch(() => undefined);
       if (ownsRuntime) await runtime.close();
-      await redis.quit().catch(() => redis.disconnect());
+      await closeRedis(redis);
       log.info("watcher stopped");
     })();
     return closing;

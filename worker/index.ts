@@ -4,9 +4,21 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { createPublicClient, getAddress, http, type Address, type Hex, type PublicClient } from "viem";
 import type { ControllerResolver } from "../protocol/conservation.ts";
 import { privateKeyToAccount } from "viem/accounts";
-import { BaseError, InvalidInputError } from "../protocol/errors.ts";
+import { BaseError, InvalidInputError, redactUrl } from "../protocol/errors.ts";
 import type { OperatorReport, ResultJob, WorkJob } from "../protocol/jobs.ts";
-import { createLogger, createRegistry, startOpsServer, type Logger, type OpsServer } from "../protocol/ops.ts";
+import {
+  closeRedis,
+  createLogger,
+  createRegistry,
+  DependencyMonitor,
+  isConnectionError,
+  settleWithin,
+  startOpsServer,
+  watchRedis,
+  type Health,
+  type Logger,
+  type OpsServer,
+} from "../protocol/ops.ts";
 import { QUEUE_PREFIX, jobIds, queueNames, redisKeys } from "../protocol/queues.ts";
 import { chainControllerResolver, requestFee } from "../protocol/ruleContext.ts";
 import { RunAbandonedError } from "../runtime/errors.ts";
@@ -76,6 +88,9 @@ export type WorkOutcome = { status: 0 | 1; bodyHash: Hex; chains: string[] } | {
 /** A request is not worth running this long after its deadline (it can only be refunded). */
 const PAST_DEADLINE_SKIP_S = 60n;
 
+/** How long close() lets running jobs finish (then they go back to the queue for another operator). */
+const CLOSE_JOBS_MS = 8_000;
+
 export async function startWorker(config: WorkerConfig, options: WorkerOptions): Promise<WorkerHandle> {
   if (!/^0x[0-9a-fA-F]{64}$/.test(options.privateKey ?? "")) {
     throw new InvalidInputError(
@@ -94,179 +109,221 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
   });
   const registry = options.registry ?? createRegistry("worker");
   const metrics = workerMetrics(registry);
-  const ingestors = new Map(config.chains.map((c) => [BigInt(c.chainId), getAddress(c.ingestor)]));
-  // The output rule (SPEC 3.4) reads each chain: a token's controllers, the request's fee.
-  const clients = new Map<bigint, PublicClient>();
-  for (const chain of config.chains) {
-    const given = options.clients?.[String(chain.chainId)];
-    if (given) clients.set(BigInt(chain.chainId), given);
-    else if (chain.rpcUrl) clients.set(BigInt(chain.chainId), createPublicClient({ transport: http(chain.rpcUrl) }));
-  }
-  const controllers = options.controllers ?? chainControllerResolver((chainId) => clients.get(chainId));
-  // Without an RPC for the origin the fee is unknown: the rule then bounds spending by the escrow
-  // (an over-budget result still fails on chain, where the Disperser checks escrow minus fee).
-  const feeOf = async (work: WorkJob): Promise<bigint | undefined> => {
-    const origin = clients.get(BigInt(work.chainId));
-    if (!origin) return undefined;
-    return requestFee(origin, getAddress(work.oracle), getAddress(work.token), BigInt(work.blockNumber));
-  };
-  const acceptedPrograms = config.accept.programs?.map((p) => p.toLowerCase()) ?? null;
-  const store = new ProgramStore({
-    dirs: config.programs.dirs,
-    urls: config.programs.urls,
-    httpTimeoutMs: config.programs.httpTimeoutMs,
-    cacheSize: config.programs.cacheSize,
-  });
-  const ownRuntime = options.runtime === undefined;
-  const runtime =
-    options.runtime ?? new NanoRuntime(config.runtimeThreads === undefined ? {} : { size: config.runtimeThreads });
-
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
-  redis.on("error", (err) => log.warn({ err: err.message }, "redis error"));
-  const workQueueName = queueNames.work(address);
-  const workQueue = new Queue<WorkJob>(workQueueName, { connection: redis, prefix: QUEUE_PREFIX });
-  const results = new Queue<ResultJob>(queueNames.results, { connection: redis, prefix: QUEUE_PREFIX });
-
-  const processJob = async (job: Job<WorkJob>): Promise<WorkOutcome> => {
-    const work = job.data;
-    if (work.operator.toLowerCase() !== address.toLowerCase()) {
-      throw new UnrecoverableError(`work for ${work.operator} reached the queue of ${address}`);
-    }
-    if (acceptedPrograms && !acceptedPrograms.includes(work.programId.toLowerCase())) {
-      metrics.jobs.inc({ outcome: "refused" });
-      throw new UnrecoverableError(`program ${work.programId} is not in accept.programs`);
-    }
-    if (BigInt(Math.floor(Date.now() / 1000)) > BigInt(work.deadline) + PAST_DEADLINE_SKIP_S) {
-      metrics.jobs.inc({ outcome: "skipped" });
-      return { skipped: "past_deadline" };
-    }
-    const timer = metrics.duration.startTimer();
-    try {
-      const pkg = await store.get(work.programId);
-      const fee = await feeOf(work);
-      const executed = await executeWork({
-        job: work,
-        pkg,
-        runtime,
-        account,
-        ingestors,
-        tamper: options.tamper,
-        rule: {
-          escrow: { token: getAddress(work.token), amount: BigInt(work.amount), ...(fee === undefined ? {} : { fee }) },
-          controllers,
-        },
-      });
-      await results.add("result", executed.result, {
-        jobId: jobIds.result(work.chainId, work.requestId, address),
-        removeOnComplete: { age: 3_600, count: 10_000 },
-        removeOnFail: { age: 86_400 },
-      });
-      const doneKey = redisKeys.done(work.chainId, work.requestId);
-      await redis
-        .multi()
-        .sadd(doneKey, address.toLowerCase())
-        .pexpireat(doneKey, Number(work.deadline) * 1000 + 3_600_000)
-        .exec();
-      const status = executed.body.status;
-      metrics.jobs.inc({ outcome: status === 0 ? "ok" : "program_error" });
-      log.debug(
-        { requestId: work.requestId, chainId: work.chainId, status, outcome: executed.outcome.outcome },
-        "result pushed",
-      );
-      return { status, bodyHash: executed.bodyHash, chains: executed.result.chains.map((c) => c.chainId) };
-    } catch (error) {
-      if (error instanceof RunAbandonedError) {
-        metrics.jobs.inc({ outcome: "abstained" });
-        log.warn({ requestId: work.requestId, err: error.shortMessage }, "run abandoned; abstaining");
-        throw error;
-      }
-      if (error instanceof BaseError && error.permanent) {
-        metrics.jobs.inc({ outcome: "failed" });
-        log.error({ requestId: work.requestId, err: error.message }, "permanent failure");
-        throw new UnrecoverableError(error.message);
-      }
-      metrics.jobs.inc({ outcome: "retry" });
-      throw error;
-    } finally {
-      timer();
-    }
-  };
-
-  const worker = new Worker<WorkJob, WorkOutcome>(workQueueName, processJob, {
-    connection: redis,
-    prefix: QUEUE_PREFIX,
-    concurrency: config.concurrency,
-    autorun: true,
-  });
-  worker.on("error", (err) => log.warn({ err: err.message }, "worker error"));
-  worker.on("failed", (job, err) =>
-    log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, "work job failed"),
-  );
-
-  let lastReportAt = 0;
-  const report = async (): Promise<OperatorReport> => {
-    const counts = await workQueue.getJobCounts("waiting", "active", "delayed", "prioritized", "paused");
-    const depth = Object.values(counts).reduce((a, b) => a + b, 0);
-    const current: OperatorReport = {
-      depth,
-      capacity: config.capacity,
-      kinds: [...config.accept.kinds],
-      programs: acceptedPrograms,
-      updatedAt: Date.now(),
-    };
-    await redis.hset(redisKeys.operators, address.toLowerCase(), JSON.stringify(current));
-    metrics.depth.set(depth);
-    lastReportAt = current.updatedAt;
-    return current;
-  };
-  let closed = false;
-  await report();
-  const reportTimer = setInterval(() => {
-    if (!closed) report().catch((error: unknown) => log.warn({ err: String(error) }, "report failed"));
-  }, config.reportIntervalMs);
-
+  // The ops server first: a port that is taken or invalid fails the start before anything runs.
+  let health = (): Health => ({ ok: false, details: { operator: address, starting: true } });
   const ops =
     (options.opsServer ?? true)
-      ? await startOpsServer({
-          port: config.operations.httpPort,
-          registry,
-          health: () => {
-            const fresh = Date.now() - lastReportAt <= Math.max(10_000, 5 * config.reportIntervalMs);
-            const ok = !closed && worker.isRunning() && redis.status === "ready" && fresh;
-            return {
-              ok,
-              details: { operator: address, redis: redis.status, running: worker.isRunning(), lastReportAt },
-            };
-          },
-        })
+      ? await startOpsServer({ port: config.operations.httpPort, registry, health: () => health() })
       : undefined;
-  log.info(
-    {
-      queue: workQueueName,
-      chains: [...ingestors.keys()].map(String),
+  try {
+    return await startParts(ops);
+  } catch (error) {
+    await ops?.close();
+    throw error;
+  }
+
+  async function startParts(ops: OpsServer | undefined): Promise<WorkerHandle> {
+    const ingestors = new Map(config.chains.map((c) => [BigInt(c.chainId), getAddress(c.ingestor)]));
+    // The output rule (SPEC 3.4) reads each chain: a token's controllers, the request's fee.
+    const clients = new Map<bigint, PublicClient>();
+    for (const chain of config.chains) {
+      const given = options.clients?.[String(chain.chainId)];
+      if (given) clients.set(BigInt(chain.chainId), given);
+      else if (chain.rpcUrl) clients.set(BigInt(chain.chainId), createPublicClient({ transport: http(chain.rpcUrl) }));
+    }
+    const controllers = options.controllers ?? chainControllerResolver((chainId) => clients.get(chainId));
+    // Without an RPC for the origin the fee is unknown: the rule then bounds spending by the escrow
+    // (an over-budget result still fails on chain, where the Disperser checks escrow minus fee).
+    const feeOf = async (work: WorkJob): Promise<bigint | undefined> => {
+      const origin = clients.get(BigInt(work.chainId));
+      if (!origin) return undefined;
+      return requestFee(origin, getAddress(work.oracle), getAddress(work.token), BigInt(work.blockNumber));
+    };
+    const acceptedPrograms = config.accept.programs?.map((p) => p.toLowerCase()) ?? null;
+    const store = new ProgramStore({
+      dirs: config.programs.dirs,
+      urls: config.programs.urls,
+      httpTimeoutMs: config.programs.httpTimeoutMs,
+      cacheSize: config.programs.cacheSize,
+    });
+    const ownRuntime = options.runtime === undefined;
+    const runtime =
+      options.runtime ?? new NanoRuntime(config.runtimeThreads === undefined ? {} : { size: config.runtimeThreads });
+
+    const redisHealth = new DependencyMonitor({ name: "redis", where: redactUrl(config.redis.url), log });
+    const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+    watchRedis(redis, redisHealth);
+    const workQueueName = queueNames.work(address);
+    const workQueue = new Queue<WorkJob>(workQueueName, { connection: redis, prefix: QUEUE_PREFIX });
+    const results = new Queue<ResultJob>(queueNames.results, { connection: redis, prefix: QUEUE_PREFIX });
+
+    const processJob = async (job: Job<WorkJob>): Promise<WorkOutcome> => {
+      const work = job.data;
+      if (work.operator.toLowerCase() !== address.toLowerCase()) {
+        throw new UnrecoverableError(`work for ${work.operator} reached the queue of ${address}`);
+      }
+      if (acceptedPrograms && !acceptedPrograms.includes(work.programId.toLowerCase())) {
+        metrics.jobs.inc({ outcome: "refused" });
+        throw new UnrecoverableError(`program ${work.programId} is not in accept.programs`);
+      }
+      if (BigInt(Math.floor(Date.now() / 1000)) > BigInt(work.deadline) + PAST_DEADLINE_SKIP_S) {
+        metrics.jobs.inc({ outcome: "skipped" });
+        return { skipped: "past_deadline" };
+      }
+      const timer = metrics.duration.startTimer();
+      try {
+        const pkg = await store.get(work.programId);
+        const fee = await feeOf(work);
+        const executed = await executeWork({
+          job: work,
+          pkg,
+          runtime,
+          account,
+          ingestors,
+          tamper: options.tamper,
+          rule: {
+            escrow: {
+              token: getAddress(work.token),
+              amount: BigInt(work.amount),
+              ...(fee === undefined ? {} : { fee }),
+            },
+            controllers,
+          },
+        });
+        await results.add("result", executed.result, {
+          jobId: jobIds.result(work.chainId, work.requestId, address),
+          removeOnComplete: { age: 3_600, count: 10_000 },
+          removeOnFail: { age: 86_400 },
+        });
+        const doneKey = redisKeys.done(work.chainId, work.requestId);
+        await redis
+          .multi()
+          .sadd(doneKey, address.toLowerCase())
+          .pexpireat(doneKey, Number(work.deadline) * 1000 + 3_600_000)
+          .exec();
+        const status = executed.body.status;
+        metrics.jobs.inc({ outcome: status === 0 ? "ok" : "program_error" });
+        log.debug(
+          { requestId: work.requestId, chainId: work.chainId, status, outcome: executed.outcome.outcome },
+          "result pushed",
+        );
+        return { status, bodyHash: executed.bodyHash, chains: executed.result.chains.map((c) => c.chainId) };
+      } catch (error) {
+        if (error instanceof RunAbandonedError) {
+          metrics.jobs.inc({ outcome: "abstained" });
+          log.warn({ requestId: work.requestId, err: error.shortMessage }, "run abandoned; abstaining");
+          throw error;
+        }
+        if (error instanceof BaseError && error.permanent) {
+          metrics.jobs.inc({ outcome: "failed" });
+          log.error({ requestId: work.requestId, err: error.message }, "permanent failure");
+          throw new UnrecoverableError(error.message);
+        }
+        metrics.jobs.inc({ outcome: "retry" });
+        throw error;
+      } finally {
+        timer();
+      }
+    };
+
+    const worker = new Worker<WorkJob, WorkOutcome>(workQueueName, processJob, {
+      connection: redis,
+      prefix: QUEUE_PREFIX,
       concurrency: config.concurrency,
-      metrics: ops?.url,
-    },
-    "worker started",
-  );
+      autorun: true,
+    });
+    worker.on("error", (err) => {
+      // BullMQ's own connections repeat Redis's errors: counted, not logged again.
+      if (isConnectionError(err)) redisHealth.down(err);
+      else log.warn({ err: err.message }, "worker error");
+    });
+    worker.on("failed", (job, err) =>
+      log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, "work job failed"),
+    );
 
-  let closing: Promise<void> | undefined;
-  const close = () => {
-    closing ??= (async () => {
-      closed = true;
-      clearInterval(reportTimer);
-      await worker.close();
-      await redis.hdel(redisKeys.operators, address.toLowerCase()).catch(() => 0);
-      await Promise.allSettled([workQueue.close(), results.close()]);
-      if (ownRuntime) await runtime.close();
-      await ops?.close();
-      await redis.quit().catch(() => redis.disconnect());
-      log.info("worker stopped");
-    })();
-    return closing;
-  };
+    let lastReportAt = 0;
+    const report = async (): Promise<OperatorReport> => {
+      const counts = await workQueue.getJobCounts("waiting", "active", "delayed", "prioritized", "paused");
+      const depth = Object.values(counts).reduce((a, b) => a + b, 0);
+      const current: OperatorReport = {
+        depth,
+        capacity: config.capacity,
+        kinds: [...config.accept.kinds],
+        programs: acceptedPrograms,
+        updatedAt: Date.now(),
+      };
+      await redis.hset(redisKeys.operators, address.toLowerCase(), JSON.stringify(current));
+      metrics.depth.set(depth);
+      lastReportAt = current.updatedAt;
+      return current;
+    };
+    let closed = false;
+    const reportFailed = (error: unknown) => {
+      if (isConnectionError(error)) redisHealth.down(error);
+      else log.warn({ err: String(error) }, "report failed");
+    };
+    // The first report is waited for briefly only: with Redis down the worker still starts (and
+    // says so in its logs and /healthz); the timer reports once Redis is back.
+    await settleWithin(report().catch(reportFailed), 2_000);
+    const reportTimer = setInterval(() => {
+      if (!closed) report().catch(reportFailed);
+    }, config.reportIntervalMs);
 
-  return { address, config, worker, registry, ops, store, report, close };
+    health = () => {
+      const fresh = Date.now() - lastReportAt <= Math.max(10_000, 5 * config.reportIntervalMs);
+      const ok = !closed && worker.isRunning() && redis.status === "ready" && fresh;
+      return {
+        ok,
+        details: {
+          operator: address,
+          redis: redis.status,
+          dependencies: { redis: redisHealth.health() },
+          running: worker.isRunning(),
+          lastReportAt,
+        },
+      };
+    };
+    log.info(
+      {
+        queue: workQueueName,
+        chains: [...ingestors.keys()].map(String),
+        concurrency: config.concurrency,
+        metrics: ops?.url,
+      },
+      "worker started",
+    );
+
+    let closing: Promise<void> | undefined;
+    const close = () => {
+      closing ??= (async () => {
+        closed = true;
+        clearInterval(reportTimer);
+        // Bounded: with Redis unreachable nothing that talks to it would ever return.
+        const down = redisHealth.isDown || redis.status !== "ready";
+        if (
+          (await settleWithin(
+            worker.close().then(() => true),
+            down ? 500 : CLOSE_JOBS_MS,
+          )) === undefined
+        ) {
+          log.warn("running jobs did not finish in time: they go back to the queue");
+          void worker.close(true).catch(() => {});
+        }
+        await settleWithin(
+          redis.hdel(redisKeys.operators, address.toLowerCase()).catch(() => 0),
+          down ? 200 : 2_000,
+        );
+        await settleWithin(Promise.allSettled([workQueue.close(), results.close()]), down ? 200 : 2_000);
+        if (ownRuntime) await runtime.close();
+        await ops?.close();
+        await closeRedis(redis);
+        log.info("worker stopped");
+      })();
+      return closing;
+    };
+
+    return { address, config, worker, registry, ops, store, report, close };
+  }
 }
 
 function workerMetrics(registry: Registry) {

@@ -1,0 +1,178 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** The `versatus` launcher. */
+export const BIN = new URL("../../cli/bin.js", import.meta.url).pathname;
+/** Redis database of the lifecycle tests. */
+export const LIFECYCLE_REDIS_DB = 10;
+export const redisUrl = `${(process.env.REDIS_URL ?? "redis://127.0.0.1:6379").replace(/\/\d+$/, "")}/${LIFECYCLE_REDIS_DB}`;
+
+export const ADDRESS_1 = "0x0000000000000000000000000000000000000001";
+export const ADDRESS_2 = "0x0000000000000000000000000000000000000002";
+export const OPERATOR = "0x00000000000000000000000000000000000000a1";
+/** Hardhat dev keys (local chains only). */
+export const DEV_KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+export const DEV_KEY_2 = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+
+export type Exit = { code: number | null; signal: NodeJS.Signals | null; at: number };
+
+export type Service = {
+  child: ChildProcess;
+  pid: number;
+  /** stdout and stderr so far. */
+  output: () => string;
+  exited: Promise<Exit>;
+  /** Resolves with the first output line matching `pattern` (rejects after `ms` or on exit). */
+  waitFor: (pattern: RegExp, ms?: number) => Promise<string>;
+};
+
+const spawned: ChildProcess[] = [];
+
+/**
+ * Starts `node cli/bin.js ...args` in its own process group (so a test can signal one process
+ * or the group, and the cleanup can kill everything it left).
+ */
+export function startCli(args: string[], options: { env?: Record<string, string>; node?: string } = {}): Service {
+  const child = spawn(options.node ?? process.execPath, [BIN, ...args], {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, LOG_LEVEL: "info", ...options.env },
+  });
+  spawned.push(child);
+  let text = "";
+  const listeners = new Set<() => void>();
+  const append = (chunk: Buffer) => {
+    text += chunk.toString("utf8");
+    for (const listener of listeners) listener();
+  };
+  child.stdout!.on("data", append);
+  child.stderr!.on("data", append);
+  const exited = new Promise<Exit>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal, at: Date.now() })),
+  );
+  const waitFor = (pattern: RegExp, ms = 30_000) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const line = text.split("\n").find((l) => pattern.test(l));
+        if (line !== undefined) {
+          done();
+          resolve(line);
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no output matching ${pattern} within ${ms} ms; output:\n${text}`));
+      }, ms);
+      void exited.then(() => {
+        setTimeout(() => {
+          check();
+          done();
+          reject(new Error(`exited before printing ${pattern}; output:\n${text}`));
+        }, 50);
+      });
+      const done = () => {
+        clearTimeout(timer);
+        listeners.delete(check);
+      };
+      listeners.add(check);
+      check();
+    });
+  return { child, pid: child.pid!, output: () => text, exited, waitFor };
+}
+
+/** SIGKILLs the process group of everything started here that is still running. */
+export function killAllStarted(): void {
+  for (const child of spawned.splice(0)) {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until `pid` is gone (or `ms` passed); returns whether it is gone. */
+export async function gone(pid: number, ms = 5_000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (!isAlive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return !isAlive(pid);
+}
+
+/** A local port nothing listens on (bound once, then released). */
+export async function deadPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Holds a local port (an ops server's port in use); close() frees it. */
+export async function occupiedPort(): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "versatus-lifecycle-"));
+let files = 0;
+export function configFile(content: unknown): string {
+  const path = join(dir, `config-${files++}.json`);
+  writeFileSync(path, JSON.stringify(content, null, 2));
+  return path;
+}
+export const programsDir = dir;
+
+/** The pino JSON lines of `output`. */
+export function logLines(output: string): Record<string, unknown>[] {
+  return output
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => {
+      try {
+        return JSON.parse(l) as Record<string, unknown>;
+      } catch {
+        return {};
+      }
+    });
+}
+
+/** The URL of the service's /metrics + /healthz server, from its "started" log line or its listening socket. */
+export function opsUrl(output: string): string | undefined {
+  return output.match(/"metrics":"(http:\/\/127\.0\.0\.1:\d+)"/)?.[1];
+}
+
+/** A system Node older than 22.18 (the launcher then re-runs itself on the pinned one), if any. */
+export function oldSystemNode(): string | undefined {
+  const which = spawnSync("which", ["-a", "node"], { encoding: "utf8" });
+  for (const candidate of [...new Set([...(which.stdout ?? "").split("\n").filter(Boolean), "/usr/bin/node"])]) {
+    const version = spawnSync(candidate, ["-p", "process.versions.node"], { encoding: "utf8" }).stdout?.trim();
+    if (!version) continue;
+    const [major, minor] = version.split(".").map(Number) as [number, number];
+    if (major < 22 || (major === 22 && minor < 18)) return candidate;
+  }
+  return undefined;
+}
+
+/** Config pieces for services whose dependencies are down. */
+export function chainAt(rpcUrl: string, chainId = 31337) {
+  return { chainId, rpcUrl, oracle: ADDRESS_1, ingestor: ADDRESS_2, pollIntervalMs: 200 };
+}
