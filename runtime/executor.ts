@@ -1,4 +1,5 @@
 import type { Hex } from "viem";
+import type { ProgramContext } from "../protocol/programContext.ts";
 import type { ProgramPackage } from "../protocol/programPackage.ts";
 import { RuntimePool, type PoolOptions } from "./pool.ts";
 import { prepareProgram, type PreparedProgram } from "./prepare.ts";
@@ -12,6 +13,12 @@ export type ExecutionRequest = {
   /** Seconds since the Unix epoch; the program's clock starts here (e.g. the request's block time). */
   timestamp: bigint;
   originChainId: bigint;
+  /**
+   * The request context (requester, escrow, fee, ...), served to the program as WASI environment
+   * variables (protocol/programContext.ts `contextEnvironment`). Absent: an empty environment.
+   * Every step of a pipeline sees the same context.
+   */
+  context?: ProgramContext;
 };
 
 export type PipelineStep = { name: string; outcome: RunOutcome["outcome"]; fuelUsed: bigint; message: string };
@@ -86,6 +93,7 @@ function runInput(
     requestId: request.requestId,
     timestamp: request.timestamp,
     originChainId: request.originChainId,
+    ...(request.context ? { context: request.context } : {}),
     programName: program.name,
     limits: program.limits,
     parseOutput,

@@ -8,7 +8,7 @@ import { BaseError, InvalidInputError } from "../protocol/errors.ts";
 import type { OperatorReport, ResultJob, WorkJob } from "../protocol/jobs.ts";
 import { createLogger, createRegistry, startOpsServer, type Logger, type OpsServer } from "../protocol/ops.ts";
 import { QUEUE_PREFIX, jobIds, queueNames, redisKeys } from "../protocol/queues.ts";
-import { chainControllerResolver, requestFee } from "../protocol/ruleContext.ts";
+import { chainControllerResolver, NoChainClientError, requestFee } from "../protocol/ruleContext.ts";
 import { RunAbandonedError } from "../runtime/errors.ts";
 import { NanoRuntime } from "../runtime/executor.ts";
 import type { WorkerConfig } from "./config.ts";
@@ -27,7 +27,9 @@ import { ProgramStore } from "./programStore.ts";
  * burns another token than the escrowed one or spends beyond escrow minus fee is signed as
  * PROGRAM_ERROR. The rule reads each chain (token controllers, the request's fee at its block)
  * through the chains' `rpcUrl` (or `options.clients`); a mint or burn on a chain without an RPC
- * makes the operator abstain (NoChainClientError, permanent).
+ * makes the operator abstain (NoChainClientError, permanent). The program's context
+ * (protocol/programContext.ts) is the work job's request event plus that fee: an operator without
+ * an RPC for the origin cannot know it and abstains on every request of that chain.
  *
  * Failures: a permanent one (hash mismatch, malformed package, program not accepted, a chain
  * without a configured ingestor) fails the job at once (BullMQ UnrecoverableError); a transient
@@ -56,6 +58,8 @@ export type WorkerOptions = {
   clients?: Record<string, PublicClient>;
   /** Tests only: answers `isController` instead of the chains. */
   controllers?: ControllerResolver;
+  /** Tests only: answers the request's fee (the origin's `feeOf` at the request block) instead of the chain. */
+  fees?: (work: WorkJob) => Promise<bigint>;
 };
 
 export type WorkerHandle = {
@@ -103,11 +107,13 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
     else if (chain.rpcUrl) clients.set(BigInt(chain.chainId), createPublicClient({ transport: http(chain.rpcUrl) }));
   }
   const controllers = options.controllers ?? chainControllerResolver((chainId) => clients.get(chainId));
-  // Without an RPC for the origin the fee is unknown: the rule then bounds spending by the escrow
-  // (an over-budget result still fails on chain, where the Disperser checks escrow minus fee).
-  const feeOf = async (work: WorkJob): Promise<bigint | undefined> => {
+  // The fee at the request's block is part of the program's context: without an RPC for the
+  // origin it is unknown, and a guessed context would differ from the other nodes'. Abstain
+  // (permanent for this operator: the scheduler gives the work to another one).
+  const feeOf = async (work: WorkJob): Promise<bigint> => {
+    if (options.fees) return options.fees(work);
     const origin = clients.get(BigInt(work.chainId));
-    if (!origin) return undefined;
+    if (!origin) throw new NoChainClientError(BigInt(work.chainId), "the request's fee (part of the program context)");
     return requestFee(origin, getAddress(work.oracle), getAddress(work.token), BigInt(work.blockNumber));
   };
   const acceptedPrograms = config.accept.programs?.map((p) => p.toLowerCase()) ?? null;
@@ -146,15 +152,13 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
       const fee = await feeOf(work);
       const executed = await executeWork({
         job: work,
+        fee,
         pkg,
         runtime,
         account,
         ingestors,
         tamper: options.tamper,
-        rule: {
-          escrow: { token: getAddress(work.token), amount: BigInt(work.amount), ...(fee === undefined ? {} : { fee }) },
-          controllers,
-        },
+        rule: { controllers },
       });
       await results.add("result", executed.result, {
         jobId: jobIds.result(work.chainId, work.requestId, address),

@@ -239,7 +239,7 @@ function randomKey(): Hex {
  */
 export function redirectPayouts(lies: ReadonlySet<Hex>, attacker: Address): OutcomeTamper {
   return (job, outcome) => {
-    if (!lies.has(job.requestId) || !outcome.instructions) return outcome;
+    if (!lies.has(job.context.requestId) || !outcome.instructions) return outcome;
     const instructions = new Map(
       [...outcome.instructions].map(([chainId, list]) => [
         chainId,

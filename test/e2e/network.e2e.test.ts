@@ -112,6 +112,18 @@ describe("off-chain network end to end (in-process chains, real Redis, real prog
         oracle: world.a.devnet.oracle,
         requestId,
         programId: world.programs["payout-splitter"]!,
+        context: {
+          requestId,
+          originChainId: "31337",
+          oracle: world.a.devnet.oracle,
+          requester: devAccount(4).address as Hex,
+          asset: E.ZeroAddress as Hex,
+          amount: "1",
+          fee: "0",
+          blockNumber: "1",
+          timestamp: "1",
+          programId: world.programs["payout-splitter"]!,
+        },
         input: "0x",
         outcome: { kind: "ok", status: 0, exitCode: 0, fuelUsed: "1", stdout: "0x", stderr: "0x", message: "" },
         chains: [

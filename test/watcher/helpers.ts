@@ -13,6 +13,7 @@ import {
   type ExecutionRecordBody,
 } from "../../protocol/record.ts";
 import { resultDomain, resultTypes, type Result } from "../../protocol/result.ts";
+import { contextOfRequest } from "../../protocol/programContext.ts";
 import { NanoRuntime } from "../../runtime/executor.ts";
 import { runRequest } from "../../worker/execute.ts";
 import { startWatcher, type WatcherHandle } from "../../watcher/index.ts";
@@ -106,19 +107,27 @@ export async function createWatcherWorld() {
   /** The body an honest worker computes for `requestId` (clock = escrow requestedAt). */
   const honestBody = async (requestId: Hex, input: Hex): Promise<ExecutionRecordBody> => {
     const escrow = await chain.oracle.escrowOf(requestId);
-    const run = await runRequest(
+    const [event] = await chain.oracle.queryFilter(chain.oracle.filters.ExecutionRequested(requestId));
+    const context = contextOfRequest(
       {
         chainId: chain.chainIdString,
         oracle: chain.addresses.ExecutableOracle as Address,
         requestId,
         programId: pkg.programId,
-        input,
+        requester: event!.args.requester as Address,
+        token: zeroAddress,
+        amount: escrow.amount.toString(),
+        blockNumber: String(event!.blockNumber),
         blockTimestamp: escrow.requestedAt.toString(),
       },
+      ETH_FEE,
+    );
+    const run = await runRequest(
+      { context, input },
       pkg,
       runtime,
       // ETH escrow, transfers only: no token is asked about
-      { escrow: { token: zeroAddress, amount: escrow.amount, fee: ETH_FEE }, controllers: async () => false },
+      { controllers: async () => false },
     );
     return run.body;
   };

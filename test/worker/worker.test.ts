@@ -12,6 +12,7 @@ import { devAccount } from "../../deploy/context.ts";
 import { instructionsHash } from "../../protocol/instructions.ts";
 import { recordBodyOfResultJob, type OperatorReport, type ResultJob, type WorkJob } from "../../protocol/jobs.ts";
 import { QUEUE_PREFIX, jobIds, queueNames, redisKeys } from "../../protocol/queues.ts";
+import { contextOfRequest } from "../../protocol/programContext.ts";
 import { recordBodyHash, type ExecutionRecordBody } from "../../protocol/record.ts";
 import { resultDomain, resultTypes } from "../../protocol/result.ts";
 import { NanoRuntime } from "../../runtime/executor.ts";
@@ -23,6 +24,8 @@ import { eventually, flushedRedis, redisUrl, requestJob, workJob } from "./helpe
 const DB = 7;
 const INGESTOR_A = getAddress("0x00000000000000000000000000000000000a1a1a");
 const INGESTOR_B = getAddress("0x00000000000000000000000000000000000b2b2b");
+/** The fee every request of these tests pays (answered without a chain). */
+const FEE = 10n;
 
 describe("worker: runs assigned work, signs per chain, pushes results", function () {
   this.timeout(60_000);
@@ -81,6 +84,7 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
       privateKey: operatorWallet.privateKey as Hex,
       logger: pino({ level: "silent" }),
       controllers: async (_chainId, token, programId) => token === VOMNI && (programId === mover || programId === echo),
+      fees: async () => FEE,
     });
     workQueue = new Queue(queueNames.work(operator), { connection: redis, prefix: QUEUE_PREFIX });
     results = new Queue(queueNames.results, { connection: redis, prefix: QUEUE_PREFIX });
@@ -118,6 +122,7 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
 
   /** The body computed independently of the worker: a direct runtime run, laid out as SPEC 5 says. */
   async function expectedBody(work: WorkJob): Promise<ExecutionRecordBody> {
+    const context = contextOfRequest(work, FEE);
     const direct = await runtime.execute(
       runtime.load(builtProgram(work.programId === payout ? "payout-splitter" : "token-mover").package),
       {
@@ -125,6 +130,7 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
         requestId: work.requestId,
         timestamp: BigInt(work.blockTimestamp),
         originChainId: BigInt(work.chainId),
+        context,
       },
     );
     const ok = direct.outcome === "ok";
@@ -133,6 +139,12 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
       oracle: work.oracle,
       requestId: work.requestId,
       programId: work.programId,
+      requester: getAddress(work.requester),
+      asset: getAddress(work.token),
+      amount: BigInt(work.amount),
+      fee: FEE,
+      blockNumber: BigInt(work.blockNumber),
+      timestamp: BigInt(work.blockTimestamp),
       input: work.input,
       status: ok ? 0 : 1,
       stdout: bytesToHex(direct.stdout),
@@ -201,7 +213,7 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
 
   // The output rule (SPEC 3.4): the worker signs PROGRAM_ERROR for an output that breaks it.
   const breaking = async (label: string, actions: unknown[]) => {
-    const request = requestJob({ label, programId: echo, input: { actions }, token: VOMNI, amount: 100n });
+    const request = requestJob({ label, programId: echo, input: { actions }, token: VOMNI, amount: 100n + FEE });
     return run(workJob(request, operator));
   };
   const burn100 = { op: "burn", amount: "100" };
