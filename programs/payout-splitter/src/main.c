@@ -1,6 +1,11 @@
-// Payout splitter: reads {"amount":"<uint256>","recipients":[{"to":"0x..","weight":<n>},...]}
-// and pays each recipient amount * weight / totalWeight; the rounding dust goes to the first
-// recipient, so the payouts always add up to exactly `amount`.
+// Payout splitter: reads {"recipients":[{"to":"0x..","weight":<n>},...]} and splits what the
+// requester actually paid, the escrow minus the oracle's fee (the request context: VERSATUS_AMOUNT
+// - VERSATUS_FEE, see sdk/c/versatus.h), paying each recipient amount * weight / totalWeight; the
+// rounding dust goes to the first recipient, so the payouts always add up to exactly that amount.
+//
+// An "amount" in the input is not trusted: with a context it is ignored (a note on stderr says so
+// when it differs from the escrow). Only a run without a context (a bare runtime run, no request)
+// takes the amount from the input.
 //
 // Bad input is reported on stderr and ends with exit code 2 (the `exit` outcome, nothing paid).
 #include <stdio.h>
@@ -9,6 +14,7 @@
 
 #include "json.h"
 #include "uint256.h"
+#include "versatus.h"
 
 #define MAX_RECIPIENTS 64
 #define MAX_INPUT 65536
@@ -22,6 +28,12 @@ typedef struct {
 static void fail(const char *what, size_t where) {
   fprintf(stderr, "payout-splitter: invalid input at byte %zu: %s\n", where, what);
   exit(2);
+}
+
+static int u256_greater(const uint256 *a, const uint256 *b) {
+  for (int i = 7; i >= 0; i--)
+    if (a->limb[i] != b->limb[i]) return a->limb[i] > b->limb[i];
+  return 0;
 }
 
 static int is_address(const char *text, size_t length) {
@@ -88,11 +100,36 @@ int main(void) {
       } while (json_accept(&r, ','));
       if (!json_expect(&r, ']')) fail(r.error, r.pos);
     } else {
-      fail("unknown field (expected \"amount\" and \"recipients\")", r.pos);
+      fail("unknown field (expected \"recipients\")", r.pos);
     }
   } while (json_accept(&r, ','));
   if (!json_expect(&r, '}') || !json_at_end(&r)) fail(r.error ? r.error : "trailing bytes after the object", r.pos);
-  if (!has_amount || count == 0) fail("\"amount\" and at least one recipient are required", r.pos);
+  if (count == 0) fail("at least one recipient is required", r.pos);
+
+  // What was paid decides, never the input: escrow minus fee from the request context.
+  versatus_context ctx;
+  int has_context = versatus_context_read(&ctx);
+  if (has_context < 0) fail("malformed request context", 0);
+  if (has_context) {
+    uint256 escrow, fee;
+    if (!u256_parse(ctx.amount, strlen(ctx.amount), &escrow) || !u256_parse(ctx.fee, strlen(ctx.fee), &fee))
+      fail("request context amounts out of range", 0);
+    if (!u256_greater(&escrow, &fee)) {
+      fprintf(stderr, "payout-splitter: the escrow (%s) leaves nothing after the fee (%s)\n", ctx.amount, ctx.fee);
+      exit(2);
+    }
+    uint256 budget = escrow;
+    u256_sub(&budget, &fee);
+    if (has_amount && memcmp(&amount, &budget, sizeof amount) != 0) {
+      char digits[80];
+      u256_format(&budget, digits);
+      fprintf(stderr, "payout-splitter: ignoring the input's \"amount\"; splitting the escrow minus the fee, %s\n",
+              digits);
+    }
+    amount = budget;
+  } else if (!has_amount) {
+    fail("\"amount\" is required when the run has no request context", r.pos);
+  }
 
   uint32_t total = 0;
   for (size_t i = 0; i < count; i++) {
