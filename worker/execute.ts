@@ -15,7 +15,7 @@ import {
   recordBodyHash,
   resultChains,
   resultForChain,
-    type ExecutionRecordBody,
+  type ExecutionRecordBody,
 } from "../protocol/record.ts";
 import { ResultStatus, resultDomain, resultTypes } from "../protocol/result.ts";
 import { ModuleRejectedError } from "../runtime/errors.ts";

@@ -5,7 +5,6 @@ import {
   http,
   parseEther,
   stringToHex,
-  zeroAddress,
   type Address,
   type Hex,
   type PublicClient,
