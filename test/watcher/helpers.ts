@@ -14,6 +14,7 @@ import {
 } from "../../protocol/record.ts";
 import { resultDomain, resultTypes, type Result } from "../../protocol/result.ts";
 import { contextOfRequest } from "../../protocol/programContext.ts";
+import type { ProgramPackage } from "../../protocol/programPackage.ts";
 import { NanoRuntime } from "../../runtime/executor.ts";
 import { runRequest } from "../../worker/execute.ts";
 import { startWatcher, type WatcherHandle } from "../../watcher/index.ts";
@@ -39,7 +40,7 @@ export const PAYEES: Address[] = [
 ];
 
 /** One in-process chain with the whole suite (staking included), a program, DA, Redis DB 15 and a runtime. */
-export async function createWatcherWorld() {
+export async function createWatcherWorld(options: { packages?: ProgramPackage[] } = {}) {
   const chain = await testChain(await network.create());
   if (!chain.addresses.DisputeManager || !chain.addresses.StakingRegistry)
     throw new Error("the deploy did not create the staking contracts (config/deploy/localhost.json staking)");
@@ -50,6 +51,10 @@ export async function createWatcherWorld() {
   mkdirSync(programs.dir, { recursive: true });
   writeFileSync(join(programs.dir, `${pkg.programId}.vpkg`), pkg.bytes);
   await (await chain.oracle.connect(chain.owner).publish(pkg.programId, "payout-splitter", "x")).wait();
+  for (const extra of options.packages ?? []) {
+    writeFileSync(join(programs.dir, `${extra.programId}.vpkg`), extra.bytes);
+    await (await chain.oracle.connect(chain.owner).publish(extra.programId, extra.manifest.name, "x")).wait();
+  }
   const daClient = createDaClient({ primary: { layer: "local", dir: da.dir } });
   const runtime = new NanoRuntime({ size: 2 });
   const { ethers } = chain.connection;
