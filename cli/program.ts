@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { getAddress, keccak256, toHex, zeroAddress, type Address, type Hex } from "viem";
+import { getAddress, keccak256, parseEther, toHex, zeroAddress, type Address, type Hex } from "viem";
 import { BaseError, InvalidInputError } from "../protocol/errors.ts";
 import { encodeInstructions, instructionsHash, Op, type Instruction } from "../protocol/instructions.ts";
 import { instructionsForChain, type InstructionsByChain } from "../protocol/programOutput.ts";
@@ -96,9 +96,13 @@ export function registerProgramCommands(root: Command): void {
     command
       .requiredOption("--input <file|->", "request input: a file, or - for stdin")
       .option("--requester <address>", "who made the request (VERSATUS_REQUESTER)", DEFAULT_REQUESTER)
-      .option("--value <wei>", "the escrowed amount, fee included (VERSATUS_AMOUNT)", DEFAULT_VALUE)
+      .option(
+        "--value <amount>",
+        "the escrowed amount, fee included, in the asset's smallest unit or with an `ether` suffix, e.g. 0.3ether (VERSATUS_AMOUNT)",
+        DEFAULT_VALUE,
+      )
       .option("--token <address>", "the escrowed asset, the zero address for ETH (VERSATUS_ASSET)", zeroAddress)
-      .option("--fee <wei>", "the oracle's fee of that asset (VERSATUS_FEE)", "0")
+      .option("--fee <amount>", "the oracle's fee of that asset, like --value (VERSATUS_FEE)", "0")
       .option("--chain-id <id>", "the origin chain (VERSATUS_ORIGIN_CHAIN_ID; default chain of actions)")
       .option("--origin-chain <id>", "alias of --chain-id")
       .option("--request-id <bytes32>", "request id (seeds random_get); default keccak256(input)")
@@ -228,6 +232,10 @@ function readRequest(options: RequestOptions, programId: Hex): ExecutionRequest 
   const chainOption = options.chainId ?? options.originChain ?? "31337";
   if (options.chainId !== undefined && options.originChain !== undefined && options.chainId !== options.originChain)
     throw new InvalidInputError("--origin-chain", "the same chain as --chain-id (it is an alias)");
+  const amount = (flag: string, value: string): bigint => {
+    const ether = /^(\d+(\.\d{1,18})?)\s*ether$/.exec(value);
+    return ether ? parseEther(ether[1]!) : uint(flag, value, U256);
+  };
   const uint = (flag: string, value: string, max: bigint): bigint => {
     if (!/^(0|[1-9]\d*)$/.test(value) || BigInt(value) > max)
       throw new InvalidInputError(flag, `a decimal integer between 0 and ${max}`, { details: `got ${value}` });
@@ -246,8 +254,8 @@ function readRequest(options: RequestOptions, programId: Hex): ExecutionRequest 
     oracle: address("--oracle", options.oracle),
     requester: address("--requester", options.requester),
     asset: address("--token", options.token),
-    amount: uint("--value", options.value, U256),
-    fee: uint("--fee", options.fee, U256),
+    amount: amount("--value", options.value),
+    fee: amount("--fee", options.fee),
     blockNumber: uint("--block", options.block, U64),
     timestamp: uint("--timestamp", options.timestamp, U64),
     programId,

@@ -135,6 +135,24 @@ describe("programs: the request context (WASI environment, record body, SDK exam
       expect(outcome.stderr).to.have.length(0);
     });
 
+    it('pays a share back to the requester: "to": "requester"', async () => {
+      const back = {
+        recipients: [
+          { to: address(1), weight: 1 },
+          { to: "requester", weight: 1 },
+        ],
+      };
+      const outcome = await runWith("payout-splitter", back, contextWith({ amount: 1010n, fee: 10n }));
+      expect(outcome.outcome).to.equal("ok");
+      const transfers = outcome.instructions!.get(ORIGIN_CHAIN)!;
+      expect(transfers.map((ix) => [ix.target, ix.amount])).to.deep.equal([
+        [getAddress(address(1)), 500n],
+        [getAddress(ALLOWED_REQUESTER), 500n],
+      ]);
+      const bare = await runWith("payout-splitter", { ...back, amount: "2" }, undefined);
+      expect(text(bare.stderr)).to.contain('"requester" needs a request context');
+    });
+
     it("ignores an input that lies about the amount: it pays what was escrowed", async () => {
       const lie = { amount: "1000000000000000000000000", recipients };
       const outcome = await runWith("payout-splitter", lie, contextWith({ amount: 1000n, fee: 10n }));

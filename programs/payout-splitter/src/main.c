@@ -2,6 +2,7 @@
 // requester actually paid, the escrow minus the oracle's fee (the request context: VERSATUS_AMOUNT
 // - VERSATUS_FEE, see sdk/c/versatus.h), paying each recipient amount * weight / totalWeight; the
 // rounding dust goes to the first recipient, so the payouts always add up to exactly that amount.
+// A recipient "to": "requester" is whoever made the request (VERSATUS_REQUESTER): a share paid back.
 //
 // An "amount" in the input is not trusted: with a context it is ignored (a note on stderr says so
 // when it differs from the escrow). Only a run without a context (a bare runtime run, no request)
@@ -55,7 +56,11 @@ static void read_recipient(json_reader *r, recipient *out) {
     if (key_length == 2 && memcmp(key, "to", 2) == 0) {
       size_t length;
       if (!json_string(r, &out->to, &length)) fail(r->error, r->pos);
-      if (!is_address(out->to, length)) fail("recipient \"to\" is not a 0x-prefixed 20-byte address", r->pos);
+      if (length == 9 && memcmp(out->to, "requester", 9) == 0) {
+        out->to = NULL;  // the requester, from the request context (resolved below)
+      } else if (!is_address(out->to, length)) {
+        fail("recipient \"to\" is not a 0x-prefixed 20-byte address or \"requester\"", r->pos);
+      }
       has_to = 1;
     } else if (key_length == 6 && memcmp(key, "weight", 6) == 0) {
       if (!json_uint32(r, &out->weight)) fail(r->error, r->pos);
@@ -129,6 +134,11 @@ int main(void) {
     amount = budget;
   } else if (!has_amount) {
     fail("\"amount\" is required when the run has no request context", r.pos);
+  }
+  for (size_t i = 0; i < count; i++) {
+    if (recipients[i].to) continue;
+    if (!has_context) fail("\"to\": \"requester\" needs a request context", r.pos);
+    recipients[i].to = ctx.requester;
   }
 
   uint32_t total = 0;
