@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { devAccount } from "../../deploy/context.ts";
 import { QUEUE_PREFIX, queueNames, redisKeys } from "../../protocol/queues.ts";
 import type { ResultJob } from "../../protocol/jobs.ts";
 import { rankOperators } from "../../relayer/scheduler.ts";
+import { repoRoot } from "../fixtures/programs.ts";
 import { ETH_FEE } from "../helpers/suite.ts";
 import {
   PAYEES,
@@ -39,6 +40,55 @@ describe("off-chain network end to end (in-process chains, real Redis, real prog
       await waitSettled(world, ids);
       const paid = (await world.a.suite.ethers.provider.getBalance(PAYEES[0]!)) - before;
       expect(paid).to.equal((10n ** 15n - ETH_FEE) / 2n);
+      expect(await assertSettledOnceAndEscrowExact(world, ids)).to.deep.equal({ ingested: 1, refunded: 0 });
+    });
+
+    it("a program using the requester and the escrow: `program run` locally gives what the network pays", async () => {
+      const { suite } = world.a;
+      const requester = await suite.requester.getAddress();
+      const value = 3n * 10n ** 15n;
+      // no amount: escrow minus fee, split 1:2 between a payee and the requester
+      const input = JSON.stringify({
+        recipients: [
+          { to: PAYEES[1], weight: 1 },
+          { to: "requester", weight: 2 },
+        ],
+      });
+      const local = spawnSync(
+        process.execPath,
+        [
+          join(repoRoot, "cli", "bin.js"),
+          "program",
+          "run",
+          "programs/payout-splitter",
+          "--input",
+          "-",
+          "--requester",
+          requester,
+          "--value",
+          String(value),
+          "--fee",
+          String(ETH_FEE),
+          "--json",
+        ],
+        { cwd: repoRoot, input, encoding: "utf8" },
+      );
+      expect(local.status, local.stderr).to.equal(0);
+      const planned = JSON.parse(local.stdout).instructions["31337"] as { target: string; amount: string }[];
+      expect(planned.map((ix) => ix.target.toLowerCase())).to.deep.equal([
+        PAYEES[1]!.toLowerCase(),
+        requester.toLowerCase(),
+      ]);
+
+      const payeeBefore = await suite.ethers.provider.getBalance(PAYEES[1]!);
+      const ids = await requestPayouts(world, 1, value, 600n, input);
+      const requesterBefore = await suite.ethers.provider.getBalance(requester); // after paying the escrow
+      await waitSettled(world, ids);
+      expect((await suite.ethers.provider.getBalance(PAYEES[1]!)) - payeeBefore).to.equal(BigInt(planned[0]!.amount));
+      expect((await suite.ethers.provider.getBalance(requester)) - requesterBefore).to.equal(
+        BigInt(planned[1]!.amount),
+      );
+      expect(BigInt(planned[0]!.amount) + BigInt(planned[1]!.amount)).to.equal(value - ETH_FEE);
       expect(await assertSettledOnceAndEscrowExact(world, ids)).to.deep.equal({ ingested: 1, refunded: 0 });
     });
 
