@@ -132,6 +132,30 @@ describe("off-chain network end to end (in-process chains, real Redis, real prog
       expect(await b.suite.ingestor.isIngested(31337, requestId)).to.equal(true);
     });
 
+    it("moves the omni token to the requester by default: the input names only the destination", async () => {
+      const { a, b } = world;
+      const amount = E.parseEther("7");
+      const token = a.suite.omniToken;
+      const requester = await a.suite.requester.getAddress();
+      await (await token.connect(a.suite.owner).transfer(requester, amount)).wait();
+      await (await token.connect(a.suite.requester).approve(await a.suite.oracle.getAddress(), amount)).wait();
+      const fee = await a.suite.oracle.feeOf(await token.getAddress());
+      const held = await b.suite.omniToken.balanceOf(requester);
+      const input = stringToHex(JSON.stringify({ destinationChainId: 31338 }));
+      const programId = world.programs["token-mover"]!;
+      const requestId = (await a.suite.oracle.nextRequestId(requester, programId, input)) as Hex;
+      await (
+        await a.suite.oracle
+          .connect(a.suite.requester)
+          .requestWithToken(programId, input, 600n, await token.getAddress(), amount)
+      ).wait();
+      await waitSettled(world, [requestId]);
+      const deadline = Date.now() + 30_000;
+      while ((await b.suite.omniToken.balanceOf(requester)) === held && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      expect((await b.suite.omniToken.balanceOf(requester)) - held).to.equal(amount - fee);
+    });
+
     it("refunds a failing program at once (PROGRAM_ERROR posted), minus the fee", async () => {
       const requester = await world.a.suite.requester.getAddress();
       const ids = await requestPayouts(world, 1, 10n ** 15n, 600n, "not json at all");
