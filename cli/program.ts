@@ -108,7 +108,7 @@ export function registerProgramCommands(root: Command): void {
       .option("--request-id <bytes32>", "request id (seeds random_get); default keccak256(input)")
       .option("--block <number>", "the request's block number (VERSATUS_BLOCK_NUMBER)", "1")
       .option("--timestamp <seconds>", "Unix time of the request's block: the program's clock starts here", "0")
-      .option("--oracle <address>", "the origin chain's oracle (VERSATUS_ORACLE)", zeroAddress)
+      .option("--oracle <address>", "the origin chain's oracle (VERSATUS_ORACLE)", DEFAULT_ORACLE)
       .option("--json", "print JSON");
 
   withRequestOptions(
@@ -160,6 +160,8 @@ export function registerProgramCommands(root: Command): void {
 
 /** Dev account 7 of the local chains: the requester of the devnet's flows. */
 const DEFAULT_REQUESTER = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955";
+/** The ExecutableOracle of the devnet's chains (the deployer's second contract, the same on both). */
+const DEFAULT_ORACLE = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512";
 /** 1 ether. */
 const DEFAULT_VALUE = "1000000000000000000";
 
