@@ -44,6 +44,7 @@ export class NanoRuntime {
   }
 
   execute(program: PreparedProgram, request: ExecutionRequest): Promise<RunOutcome> {
+    checkContext(request);
     return this.pool.run(program, runInput(program, request, request.input, true));
   }
 
@@ -54,6 +55,7 @@ export class NanoRuntime {
    */
   async executePipeline(programs: readonly PreparedProgram[], request: ExecutionRequest): Promise<PipelineOutcome> {
     if (programs.length === 0) throw new RangeError("a pipeline needs at least one program");
+    checkContext(request);
     const steps: PipelineStep[] = [];
     let stdin = request.input;
     let fuelUsed = 0n;
@@ -79,6 +81,19 @@ export class NanoRuntime {
 
   close(): Promise<void> {
     return this.pool.close();
+  }
+}
+
+/** A context must agree with the request's own id, clock and origin (they seed the same run). */
+function checkContext(request: ExecutionRequest): void {
+  const context = request.context;
+  if (!context) return;
+  if (
+    context.requestId.toLowerCase() !== request.requestId.toLowerCase() ||
+    context.timestamp !== request.timestamp ||
+    context.originChainId !== request.originChainId
+  ) {
+    throw new TypeError("ExecutionRequest: context.requestId, timestamp and originChainId must equal the request's");
   }
 }
 

@@ -54,6 +54,15 @@ function contextWith(overrides: Partial<ProgramContext> = {}): ProgramContext {
   };
 }
 
+/** A runtime request carrying `context` (its id, clock and origin are the context's). */
+const withContext = (input: unknown, context: ProgramContext) =>
+  requestFor(input, {
+    requestId: context.requestId,
+    timestamp: context.timestamp,
+    originChainId: context.originChainId,
+    context,
+  });
+
 /** The environment bytes a program reads with environ_get: each line NUL-terminated. */
 const environBytes = (context: ProgramContext) => contextEnvironment(context).join("\0") + "\0";
 
@@ -63,10 +72,7 @@ describe("programs: the request context (WASI environment, record body, SDK exam
   const runWith = (name: string, input: unknown, context: ProgramContext | undefined) =>
     runtime().execute(
       preparedProgram(name),
-      requestFor(input, {
-        requestId: context?.requestId ?? REQUEST_ID,
-        ...(context ? { context, timestamp: context.timestamp } : {}),
-      }),
+      context ? withContext(input, context) : requestFor(input, { requestId: REQUEST_ID }),
     );
 
   describe("the runtime serves the context as the environment", () => {
@@ -76,7 +82,7 @@ describe("programs: the request context (WASI environment, record body, SDK exam
     it("gives the program exactly contextEnvironment(context), in order, on every pool worker", async () => {
       const context = contextWith({ programId: echo.programId });
       const runs = await Promise.all(
-        Array.from({ length: 6 }, () => runtime().execute(load(), requestFor("{}", { context }))),
+        Array.from({ length: 6 }, () => runtime().execute(load(), withContext("{}", context))),
       );
       for (const outcome of runs) {
         expect(outcome.outcome).to.equal("ok");
@@ -85,6 +91,18 @@ describe("programs: the request context (WASI environment, record body, SDK exam
       expect(new Set(runs.map((r) => r.fuelUsed))).to.have.property("size", 1);
       expect(text(runs[0]!.stderr)).to.contain(`VERSATUS_REQUESTER=${ALLOWED_REQUESTER.toLowerCase()}\0`);
       expect(text(runs[0]!.stderr)).to.contain("VERSATUS_AMOUNT=1000\0VERSATUS_FEE=10\0");
+    });
+
+    it("refuses a context that disagrees with the request's id, clock or origin", () => {
+      const context = contextWith({ programId: echo.programId });
+      const request = withContext("{}", context);
+      for (const wrong of [
+        { ...request, requestId: keccak256(toHex("another")) },
+        { ...request, timestamp: request.timestamp + 1n },
+        { ...request, originChainId: OTHER_CHAIN },
+      ]) {
+        expect(() => runtime().execute(load(), wrong)).to.throw(TypeError, /must equal the request's/);
+      }
     });
 
     it("gives an empty environment when the request has no context", async () => {
@@ -97,7 +115,7 @@ describe("programs: the request context (WASI environment, record body, SDK exam
       const lower = contextWith({ programId: echo.programId });
       const mixed = { ...lower, requester: ALLOWED_REQUESTER as Hex, oracle: getAddress(lower.oracle) };
       const [a, b] = await Promise.all(
-        [lower, mixed].map((context) => runtime().execute(load(), requestFor("{}", { context }))),
+        [lower, mixed].map((context) => runtime().execute(load(), withContext("{}", context))),
       );
       expect(bytesToHex(a!.stderr)).to.equal(bytesToHex(b!.stderr));
     });
@@ -108,10 +126,10 @@ describe("programs: the request context (WASI environment, record body, SDK exam
 
     it("runs for the allowed requester and refuses anyone else (PROGRAM_ERROR, nothing paid)", async () => {
       const program = runtime().load(only);
-      const allowed = await runtime().execute(program, requestFor("{}", { context: contextWith() }));
+      const allowed = await runtime().execute(program, withContext("{}", contextWith()));
       expect(allowed.outcome).to.equal("ok");
       const other = contextWith({ requester: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8" });
-      const refused = await runtime().execute(program, requestFor("{}", { context: other }));
+      const refused = await runtime().execute(program, withContext("{}", other));
       expect(refused.outcome).to.equal("exit");
       expect(refused.exitCode).to.equal(3);
       expect(text(refused.stderr)).to.equal("refused: only one requester may call this program\n");
