@@ -13,6 +13,7 @@ export default tseslint.config(
       "bench/results/",
       "programs/**/build/",
       "programs/**/assembly/",
+      "sdk/assemblyscript/",
       "programs/**/target/",
       ".versatus/",
     ],

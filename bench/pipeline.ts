@@ -48,17 +48,9 @@ const services = await startDevnetServices({
 
 const transport = http(chainA.rpcUrl);
 const publicClient = createPublicClient({ transport });
-const fee = await publicClient.readContract({
-  address: chainA.oracle,
-  abi: executableOracleAbi,
-  functionName: "feeOf",
-  args: ["0x0000000000000000000000000000000000000000"],
-});
+// No amount: the payout splitter splits the escrow minus the fee (its request context).
 const input = stringToHex(
-  JSON.stringify({
-    amount: (VALUE - fee).toString(),
-    recipients: [{ to: "0x000000000000000000000000000000000000dEaD", weight: 1 }],
-  }),
+  JSON.stringify({ recipients: [{ to: "0x000000000000000000000000000000000000dEaD", weight: 1 }] }),
 );
 const programId = programs["payout-splitter"]!.programId;
 

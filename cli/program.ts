@@ -1,10 +1,12 @@
 import { createHash } from "node:crypto";
 import type { Command } from "commander";
-import { keccak256, toHex, type Hex } from "viem";
+import { getAddress, keccak256, parseEther, toHex, zeroAddress, type Address, type Hex } from "viem";
 import { BaseError, InvalidInputError } from "../protocol/errors.ts";
 import { encodeInstructions, instructionsHash, Op, type Instruction } from "../protocol/instructions.ts";
 import { instructionsForChain, type InstructionsByChain } from "../protocol/programOutput.ts";
-import { inputHash, ResultStatus } from "../protocol/result.ts";
+import { contextToJson, CONTEXT_VARIABLES, type ProgramContext } from "../protocol/programContext.ts";
+import { buildRecordBody, recordBodyHash, resultForChain } from "../protocol/record.ts";
+import { ResultStatus } from "../protocol/result.ts";
 import { buildProgram } from "../programs/toolchain.ts";
 import { ModuleRejectedError, RunAbandonedError } from "../runtime/errors.ts";
 import { NanoRuntime, type ExecutionRequest, type PipelineOutcome } from "../runtime/executor.ts";
@@ -87,12 +89,25 @@ export function registerProgramCommands(root: Command): void {
       }),
     );
 
+  // The request context (protocol/programContext.ts) a node would take from the chain event; every
+  // field is a flag so a local run sees exactly what the network's would.
   const withRequestOptions = (command: Command) =>
     command
       .requiredOption("--input <file|->", "request input: a file, or - for stdin")
+      .option("--requester <address>", "who made the request (VERSATUS_REQUESTER)", DEFAULT_REQUESTER)
+      .option(
+        "--value <amount>",
+        "the escrowed amount, fee included, in the asset's smallest unit or with an `ether` suffix, e.g. 0.3ether (VERSATUS_AMOUNT)",
+        DEFAULT_VALUE,
+      )
+      .option("--token <address>", "the escrowed asset, the zero address for ETH (VERSATUS_ASSET)", zeroAddress)
+      .option("--fee <amount>", "the oracle's fee of that asset, like --value (VERSATUS_FEE)", "0")
+      .option("--chain-id <id>", "the origin chain (VERSATUS_ORIGIN_CHAIN_ID; default chain of actions)")
+      .option("--origin-chain <id>", "alias of --chain-id")
       .option("--request-id <bytes32>", "request id (seeds random_get); default keccak256(input)")
-      .option("--timestamp <seconds>", "Unix time the program's clock starts at", "0")
-      .option("--origin-chain <id>", "chain the request came from (default chain of actions)", "31337")
+      .option("--block <number>", "the request's block number (VERSATUS_BLOCK_NUMBER)", "1")
+      .option("--timestamp <seconds>", "Unix time of the request's block: the program's clock starts here", "0")
+      .option("--oracle <address>", "the origin chain's oracle (VERSATUS_ORACLE)", DEFAULT_ORACLE)
       .option("--json", "print JSON");
 
   withRequestOptions(
@@ -118,10 +133,10 @@ export function registerProgramCommands(root: Command): void {
   ).action((path: string, options: RequestOptions & { then?: string[] }) =>
     guardAsync(async () => {
       const result = await execute([path, ...(options.then ?? [])], options);
-      const ingest = ingestorView(result);
+      const { bodyHash, chains: ingest } = ingestorView(result);
       if (options.json) {
         const ingestJson = ingest.map((chain) => ({ ...chain, instructions: chain.instructions.map(instructionJson) }));
-        return console.log(JSON.stringify({ ...result.json, ingest: ingestJson }, null, 2));
+        return console.log(JSON.stringify({ ...result.json, bodyHash, ingest: ingestJson }, null, 2));
       }
       printOutcome(result);
       console.log("");
@@ -136,18 +151,38 @@ export function registerProgramCommands(root: Command): void {
         );
       }
       console.log(
-        `\nbodyHash is provisional: keccak256 over the record fields known here; the collector's record encoding (SPEC 5) is authoritative.`,
+        `\nbodyHash ${bodyHash}: the execution record body (SPEC 5) as the operators build it; the network signs the same one when the context flags match the request's event and fee.`,
       );
     }),
   );
 }
 
-type RequestOptions = { input: string; requestId?: string; timestamp: string; originChain: string; json?: boolean };
+/** Dev account 7 of the local chains: the requester of the devnet's flows. */
+const DEFAULT_REQUESTER = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955";
+/** The ExecutableOracle of the devnet's chains (the deployer's second contract, the same on both). */
+const DEFAULT_ORACLE = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512";
+/** 1 ether. */
+const DEFAULT_VALUE = "1000000000000000000";
+
+type RequestOptions = {
+  input: string;
+  requester: string;
+  value: string;
+  token: string;
+  fee: string;
+  chainId?: string;
+  originChain?: string;
+  requestId?: string;
+  block: string;
+  timestamp: string;
+  oracle: string;
+  json?: boolean;
+};
 
 type Execution = {
   names: string[];
   programIds: Hex[];
-  request: ExecutionRequest;
+  request: ExecutionRequest & { context: ProgramContext };
   outcome: PipelineOutcome | undefined;
   /** Set when no deterministic outcome exists: module rejected or run abandoned. */
   failure: { kind: "rejected" | "abandoned"; message: string } | undefined;
@@ -155,27 +190,37 @@ type Execution = {
 };
 
 async function execute(paths: string[], options: RequestOptions): Promise<Execution> {
-  const request = readRequest(options);
   const packages = paths.map(openProgramPath);
+  const request = readRequest(options, packages[0]!.programId);
   const runtime = new NanoRuntime({ size: 1 });
   const base = { names: packages.map((p) => p.manifest.name), programIds: packages.map((p) => p.programId), request };
   try {
     const programs = packages.map((pkg) => runtime.load(pkg));
     const outcome = await runtime.executePipeline(programs, request);
-    return { ...base, outcome, failure: undefined, json: outcomeJson(outcome) };
+    return {
+      ...base,
+      outcome,
+      failure: undefined,
+      json: { context: contextToJson(request.context), ...outcomeJson(outcome) },
+    };
   } catch (error) {
     if (!(error instanceof ModuleRejectedError || error instanceof RunAbandonedError)) throw error;
     const failure = {
       kind: error instanceof ModuleRejectedError ? "rejected" : "abandoned",
       message: error.message,
     } as const;
-    return { ...base, outcome: undefined, failure, json: { outcome: failure.kind, message: failure.message } };
+    return {
+      ...base,
+      outcome: undefined,
+      failure,
+      json: { context: contextToJson(request.context), outcome: failure.kind, message: failure.message },
+    };
   } finally {
     await runtime.close();
   }
 }
 
-function readRequest(options: RequestOptions): ExecutionRequest {
+function readRequest(options: RequestOptions, programId: Hex): ExecutionRequest & { context: ProgramContext } {
   let input: Uint8Array;
   try {
     input = readInputFile(options.input);
@@ -185,9 +230,44 @@ function readRequest(options: RequestOptions): ExecutionRequest {
   const requestId = (options.requestId ?? keccak256(input)) as Hex;
   if (!/^0x[0-9a-fA-F]{64}$/.test(requestId))
     throw new InvalidInputError("--request-id", "32 bytes of 0x-prefixed hex");
-  if (!/^\d+$/.test(options.timestamp)) throw new InvalidInputError("--timestamp", "Unix seconds");
-  if (!/^[1-9]\d*$/.test(options.originChain)) throw new InvalidInputError("--origin-chain", "a positive chain id");
-  return { input, requestId, timestamp: BigInt(options.timestamp), originChainId: BigInt(options.originChain) };
+  const chainOption = options.chainId ?? options.originChain ?? "31337";
+  if (options.chainId !== undefined && options.originChain !== undefined && options.chainId !== options.originChain)
+    throw new InvalidInputError("--origin-chain", "the same chain as --chain-id (it is an alias)");
+  const amount = (flag: string, value: string): bigint => {
+    const ether = /^(\d+(\.\d{1,18})?)\s*ether$/.exec(value);
+    return ether ? parseEther(ether[1]!) : uint(flag, value, U256);
+  };
+  const uint = (flag: string, value: string, max: bigint): bigint => {
+    if (!/^(0|[1-9]\d*)$/.test(value) || BigInt(value) > max)
+      throw new InvalidInputError(flag, `a decimal integer between 0 and ${max}`, { details: `got ${value}` });
+    return BigInt(value);
+  };
+  const address = (flag: string, value: string): Address => {
+    if (!/^0x[0-9a-fA-F]{40}$/.test(value)) throw new InvalidInputError(flag, "a 20-byte 0x address");
+    return getAddress(value.toLowerCase());
+  };
+  const U64 = (1n << 64n) - 1n;
+  const U256 = (1n << 256n) - 1n;
+  if (!/^[1-9]\d*$/.test(chainOption)) throw new InvalidInputError("--chain-id", "a positive chain id");
+  const context: ProgramContext = {
+    requestId: requestId.toLowerCase() as Hex,
+    originChainId: uint("--chain-id", chainOption, U256),
+    oracle: address("--oracle", options.oracle),
+    requester: address("--requester", options.requester),
+    asset: address("--token", options.token),
+    amount: amount("--value", options.value),
+    fee: amount("--fee", options.fee),
+    blockNumber: uint("--block", options.block, U64),
+    timestamp: uint("--timestamp", options.timestamp, U64),
+    programId,
+  };
+  return {
+    input,
+    requestId: context.requestId,
+    timestamp: context.timestamp,
+    originChainId: context.originChainId,
+    context,
+  };
 }
 
 function outcomeJson(outcome: PipelineOutcome): Record<string, unknown> {
@@ -227,6 +307,9 @@ function describeInstruction(ix: Instruction): string {
 function printOutcome(result: Execution): void {
   console.log(`program    ${result.names.join(" | ")}`);
   console.log(`programId  ${result.programIds.join(" | ")}`);
+  console.log("context    (the request as the program sees it: WASI environment variables)");
+  const context = contextToJson(result.request.context);
+  for (const [name, key] of CONTEXT_VARIABLES) console.log(`  ${name.padEnd(24)} ${context[key]}`);
   if (result.failure) {
     console.log(
       `outcome    ${result.failure.kind} (no result: ${result.failure.kind === "rejected" ? "PROGRAM_ERROR on every node" : "the node abstains"})`,
@@ -252,45 +335,49 @@ function printOutcome(result: Execution): void {
 
 type ChainView = { chainId: string; result: Record<string, string>; instructions: Instruction[]; encoded: Hex };
 
-/** Per chain, the Result (SPEC 3.2) and Instruction[] the ingestor would get from this run. */
-function ingestorView(result: Execution): ChainView[] {
+/**
+ * Per chain, the Result (SPEC 3.2) and Instruction[] the ingestor would get from this run, with
+ * the execution record body built exactly as the operators build it (protocol/record.ts
+ * `buildRecordBody`, the context included): the bodyHash is the one an honest quorum signs for
+ * this request, provided the flags match the chain's request event and fee.
+ */
+function ingestorView(result: Execution): { bodyHash: Hex; chains: ChainView[] } {
   const { request } = result;
   const outcome = result.outcome;
   const ok = outcome?.outcome === "ok";
   const byChain: InstructionsByChain = ok && outcome.instructions ? outcome.instructions : new Map();
-  const chains = [request.originChainId, ...[...byChain.keys()].filter((id) => id !== request.originChainId)];
   const status = outcome ? resultStatusOf(outcome.outcome) : ResultStatus.PROGRAM_ERROR;
-  const bodyHash = keccak256(
-    toHex(
-      JSON.stringify({
-        originChainId: request.originChainId.toString(),
-        requestId: request.requestId,
-        programId: result.programIds[0],
-        input: toHex(request.input),
-        status,
-        stdout: toHex(outcome?.stdout ?? new Uint8Array(0)),
-        fuelUsed: (outcome?.fuelUsed ?? 0n).toString(),
-      }),
-    ),
-  );
-  return chains.map((chainId) => {
-    // PROGRAM_ERROR disperses nothing: the origin chain gets the result with no instructions.
-    const instructions = instructionsForChain(byChain, chainId);
-    return {
-      chainId: chainId.toString(),
-      result: {
-        requestId: request.requestId,
-        originChainId: request.originChainId.toString(),
-        programId: result.programIds[0]!,
-        inputHash: inputHash(toHex(request.input)),
-        status: `${status} (${status === ResultStatus.OK ? "OK" : "PROGRAM_ERROR"})`,
-        instructionsHash: instructionsHash(instructions),
-        bodyHash: `${bodyHash} (provisional)`,
-      },
-      instructions,
-      encoded: encodeInstructions(instructions),
-    };
+  const body = buildRecordBody(request.context, {
+    input: toHex(request.input),
+    status,
+    stdout: toHex(outcome?.stdout ?? new Uint8Array(0)),
+    stderr: toHex(outcome?.stderr ?? new Uint8Array(0)),
+    fuelUsed: outcome?.fuelUsed ?? 0n,
+    instructions: [...byChain.entries()].map(([chainId, instructions]) => ({ chainId, instructions })),
   });
+  const chains = [request.originChainId, ...[...byChain.keys()].filter((id) => id !== request.originChainId)];
+  return {
+    bodyHash: recordBodyHash(body),
+    chains: chains.map((chainId) => {
+      // PROGRAM_ERROR disperses nothing: the origin chain gets the result with no instructions.
+      const instructions = status === ResultStatus.OK ? instructionsForChain(byChain, chainId) : [];
+      const signed = resultForChain(body, chainId);
+      return {
+        chainId: chainId.toString(),
+        result: {
+          requestId: signed.requestId,
+          originChainId: signed.originChainId.toString(),
+          programId: signed.programId,
+          inputHash: signed.inputHash,
+          status: `${status} (${status === ResultStatus.OK ? "OK" : "PROGRAM_ERROR"})`,
+          instructionsHash: signed.instructionsHash,
+          bodyHash: signed.bodyHash,
+        },
+        instructions,
+        encoded: encodeInstructions(instructions),
+      };
+    }),
+  };
 }
 
 function guard(body: () => void): void {

@@ -1,9 +1,11 @@
 import { getAddress, isHex, keccak256, recoverTypedDataAddress, size, type Address, type Hex } from "viem";
 import { instructionsHash, type Instruction, type OpCode } from "../protocol/instructions.ts";
-import type { ResultJob, SignedChainResult } from "../protocol/jobs.ts";
+import { recordBodyOfResultJob, type ResultJob, type SignedChainResult } from "../protocol/jobs.ts";
+import { contextDifferences } from "../protocol/programContext.ts";
 import {
-  capStderr,
+  instructionsForChain,
   recordBodyHash,
+  recordContext,
   resultChains,
   SIGNATURE_BYTES,
   type ExecutionRecordBody,
@@ -29,6 +31,7 @@ export type RejectReason =
   | "signer_mismatch"
   | "inactive_operator"
   | "unknown_request"
+  | "context_mismatch"
   | "output_rule";
 
 export type VerifiedResult = {
@@ -74,6 +77,16 @@ function wellFormed(job: ResultJob): string | undefined {
   if (!isBytes(job.requestId, 32)) return "requestId";
   if (!isBytes(job.programId, 32)) return "programId";
   if (!isBytes(job.input)) return "input";
+  const c = job.context;
+  if (typeof c !== "object" || c === null) return "context";
+  if (
+    c.originChainId !== job.originChainId ||
+    c.oracle?.toLowerCase() !== job.oracle.toLowerCase() ||
+    c.requestId?.toLowerCase() !== job.requestId.toLowerCase() ||
+    c.programId?.toLowerCase() !== job.programId.toLowerCase()
+  ) {
+    return "context (originChainId, oracle, requestId and programId must equal the job's)";
+  }
   const o = job.outcome;
   if (typeof o !== "object" || o === null) return "outcome";
   if (o.status !== 0 && o.status !== 1) return "outcome.status";
@@ -108,23 +121,12 @@ function wellFormed(job: ResultJob): string | undefined {
   return undefined;
 }
 
-/** The execution record body every honest operator signed (SPEC 5), rebuilt from one result job. */
+/**
+ * The execution record body every honest operator signed (SPEC 5), rebuilt from one result job
+ * with the one builder (protocol/jobs.ts `recordBodyOfResultJob`). Throws on a malformed context.
+ */
 export function bodyOfResultJob(job: ResultJob): ExecutionRecordBody {
-  return {
-    originChainId: BigInt(job.originChainId),
-    oracle: getAddress(job.oracle),
-    requestId: job.requestId.toLowerCase() as Hex,
-    programId: job.programId.toLowerCase() as Hex,
-    input: job.input.toLowerCase() as Hex,
-    status: job.outcome.status,
-    stdout: job.outcome.stdout.toLowerCase() as Hex,
-    stderr: capStderr(job.outcome.stderr.toLowerCase() as Hex),
-    fuelUsed: BigInt(job.outcome.fuelUsed),
-    instructions: job.chains
-      .filter((c) => c.instructions.length > 0)
-      .map((c) => ({ chainId: BigInt(c.chainId), instructions: toInstructions(c.instructions) }))
-      .sort((a, b) => (a.chainId < b.chainId ? -1 : a.chainId > b.chainId ? 1 : 0)),
-  };
+  return recordBodyOfResultJob(job);
 }
 
 /**
@@ -164,6 +166,10 @@ export async function verifyResultJob(
     const target = chains.get(entry.chainId);
     if (!target) return reject("unknown_chain", `chain ${entry.chainId} is not configured`);
     const instructions = toInstructions(entry.instructions);
+    // The instructions posted must be the record's for that chain (none on PROGRAM_ERROR).
+    if (instructionsHash(instructions) !== instructionsHash(instructionsForChain(body, target.chainId))) {
+      return reject("fields_mismatch", `chain ${entry.chainId}: instructions differ from the record's`);
+    }
     const result: Result = {
       requestId: body.requestId,
       originChainId: body.originChainId,
@@ -217,16 +223,44 @@ export async function verifyResultJob(
 }
 
 /**
- * The output rule (SPEC 3.4) on a verified OK result, recomputed by the collector from the signed
- * instructions and the origin's request (escrow, fee, program): a worker's OK result with an
- * unbacked or foreign mint, a burn of another token or spending over escrow minus fee is refused,
- * so no quorum of such results is ever posted. PROGRAM_ERROR results carry no instructions.
+ * A verified result's context against the origin's request record: the program must have run with
+ * the requester, escrow, fee, block and time the chain recorded (never a relayer's or a worker's
+ * word). Undefined when they agree.
+ */
+export function checkVerifiedContext(verified: VerifiedResult, request: RequestRecord): Rejected | undefined {
+  const context = recordContext(verified.body);
+  const differences: string[] = contextDifferences(context, {
+    ...context,
+    programId: request.programId,
+    requester: request.requester,
+    asset: request.token,
+    amount: request.amount,
+    fee: request.fee,
+    blockNumber: request.blockNumber,
+    timestamp: request.blockTimestamp,
+  });
+  if (verified.body.input.toLowerCase() !== request.input.toLowerCase()) differences.push("input");
+  if (differences.length === 0) return undefined;
+  return reject("context_mismatch", `differs from the origin's request in ${differences.join(", ")}`);
+}
+
+/**
+ * The collector's chain checks of a verified result against the origin's request: first its
+ * context (checkVerifiedContext, every status), then the output rule (SPEC 3.4) on an OK result,
+ * recomputed from the signed instructions and the request (escrow, fee, program): a worker's OK
+ * result with an unbacked or foreign mint, a burn of another token or spending over escrow minus
+ * fee is refused, so no quorum of such results is ever posted. PROGRAM_ERROR results carry no
+ * instructions.
  */
 export async function checkVerifiedOutputRule(
   verified: VerifiedResult,
   request: RequestRecord | undefined,
   controllers: ControllerResolver,
 ): Promise<Rejected | undefined> {
+  if (request) {
+    const wrongContext = checkVerifiedContext(verified, request);
+    if (wrongContext) return wrongContext;
+  }
   if (verified.body.status !== 0) return undefined;
   if (!request) return reject("unknown_request", `no request ${verified.requestId} on chain ${verified.originChainId}`);
   if (request.programId !== verified.body.programId.toLowerCase()) {

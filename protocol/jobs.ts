@@ -1,6 +1,7 @@
 import type { Address, Hex } from "viem";
 import type { OpCode } from "./instructions.ts";
-import type { ExecutionRecordBody } from "./record.ts";
+import { contextFromJson, type ProgramContextJson } from "./programContext.ts";
+import { buildRecordBody, type ExecutionRecordBody } from "./record.ts";
 
 /**
  * Payloads carried by the queues of protocol/queues.ts. Everything is JSON: bigints travel as
@@ -57,6 +58,12 @@ export type ResultJob = {
   oracle: Address;
   requestId: Hex;
   programId: Hex;
+  /**
+   * The request context the program ran with (from the origin's event and the fee at its block):
+   * part of the record body. Its originChainId, oracle, requestId and programId equal the fields
+   * above.
+   */
+  context: ProgramContextJson;
   input: Hex;
   outcome: {
     kind: string;
@@ -110,32 +117,26 @@ export type OperatorReport = {
 
 /**
  * The execution record body (SPEC 5) a ResultJob stands for: the fields the worker hashed into
- * `bodyHash`. `outcome.stdout`, `outcome.stderr` (already capped) and `outcome.fuelUsed` are the
- * body's fields as they are; the instructions are the non-empty `chains[].instructions` in
- * increasing chain id order (none at all when status is PROGRAM_ERROR).
+ * `bodyHash`, rebuilt with protocol/record.ts `buildRecordBody` (the one builder): the context,
+ * the input, `outcome.status`, `outcome.stdout`, `outcome.stderr` (capped), `outcome.fuelUsed`
+ * and the non-empty `chains[].instructions` (none at all when status is PROGRAM_ERROR). Throws
+ * on a malformed context or body.
  */
 export function recordBodyOfResultJob(job: ResultJob): ExecutionRecordBody {
-  return {
-    originChainId: BigInt(job.originChainId),
-    oracle: job.oracle,
-    requestId: job.requestId,
-    programId: job.programId,
+  return buildRecordBody(contextFromJson(job.context), {
     input: job.input,
     status: job.outcome.status,
     stdout: job.outcome.stdout,
     stderr: job.outcome.stderr,
     fuelUsed: BigInt(job.outcome.fuelUsed),
-    instructions: job.chains
-      .filter((c) => c.instructions.length > 0)
-      .map((c) => ({
-        chainId: BigInt(c.chainId),
-        instructions: c.instructions.map((ix) => ({
-          op: ix.op as OpCode,
-          target: ix.target,
-          amount: BigInt(ix.amount),
-          data: ix.data,
-        })),
-      }))
-      .sort((a, b) => (a.chainId < b.chainId ? -1 : a.chainId > b.chainId ? 1 : 0)),
-  };
+    instructions: job.chains.map((c) => ({
+      chainId: BigInt(c.chainId),
+      instructions: c.instructions.map((ix) => ({
+        op: ix.op as OpCode,
+        target: ix.target,
+        amount: BigInt(ix.amount),
+        data: ix.data,
+      })),
+    })),
+  });
 }

@@ -14,17 +14,24 @@ import {
 import { z } from "zod";
 import { InvalidInputError } from "./errors.ts";
 import { instructionAbiComponents, instructionsHash, Op, type Instruction, type OpCode } from "./instructions.ts";
+import { normalizeContext, type ProgramContext } from "./programContext.ts";
 import { inputHash, ResultStatus, type Result, type ResultStatusCode } from "./result.ts";
 
 /**
  * The execution record of SPEC 5: what the collector writes to DA before posting a result, and
  * what watchers read back to re-execute it.
  *
- * Encoding (version 1), chosen so that Solidity can recompute `bodyHash` with plain `abi.encode`:
+ * Encoding (version 2), chosen so that Solidity can recompute `bodyHash` with plain `abi.encode`:
  *
  *   body      = (uint256 originChainId, address oracle, bytes32 requestId, bytes32 programId,
+ *                address requester, address asset, uint256 amount, uint256 fee,
+ *                uint64 blockNumber, uint64 timestamp,
  *                bytes input, uint8 status, bytes stdout, bytes stderr, uint64 fuelUsed,
  *                (uint256 chainId, Instruction[] instructions)[] instructions)
+ *
+ * The first ten fields are the program's request context (protocol/programContext.ts, the
+ * variables the program read): `bodyHash` covers what the program saw, so a watcher re-executing
+ * from the record runs it with the same context. Version 1 had no context fields.
  *   bodyHash  = keccak256(abi.encode(uint8 version, body))
  *   record    = abi.encode(uint8 version, body, (uint256 chainId, address signer, bytes signature)[] signatures)
  *
@@ -35,7 +42,7 @@ import { inputHash, ResultStatus, type Result, type ResultStatusCode } from "./r
  * STDERR_CAP_BYTES; and the ABI words exactly as `abi.encode` writes them (re-encoding the
  * decoded value must give back the same bytes).
  */
-export const RECORD_VERSION = 1;
+export const RECORD_VERSION = 2;
 
 /** stderr is diagnostics: it is kept (capped) so a watcher can see why a program failed. */
 export const STDERR_CAP_BYTES = 4096;
@@ -49,6 +56,13 @@ export type ExecutionRecordBody = {
   oracle: Address;
   requestId: Hex;
   programId: Hex;
+  /** The request context (with the four fields above): see protocol/programContext.ts. */
+  requester: Address;
+  asset: Address;
+  amount: bigint;
+  fee: bigint;
+  blockNumber: bigint;
+  timestamp: bigint;
   input: Hex;
   status: ResultStatusCode;
   stdout: Hex;
@@ -73,6 +87,12 @@ export const recordBodyAbiComponents = [
   { name: "oracle", type: "address" },
   { name: "requestId", type: "bytes32" },
   { name: "programId", type: "bytes32" },
+  { name: "requester", type: "address" },
+  { name: "asset", type: "address" },
+  { name: "amount", type: "uint256" },
+  { name: "fee", type: "uint256" },
+  { name: "blockNumber", type: "uint64" },
+  { name: "timestamp", type: "uint64" },
   { name: "input", type: "bytes" },
   { name: "status", type: "uint8" },
   { name: "stdout", type: "bytes" },
@@ -124,6 +144,12 @@ export function validateRecordBody(body: ExecutionRecordBody): void {
   checkAddress("record.oracle", body.oracle);
   checkBytes("record.requestId", body.requestId, 32);
   checkBytes("record.programId", body.programId, 32);
+  checkAddress("record.requester", body.requester);
+  checkAddress("record.asset", body.asset);
+  checkUint("record.amount", body.amount, UINT256_MAX);
+  checkUint("record.fee", body.fee, UINT256_MAX);
+  checkUint("record.blockNumber", body.blockNumber, UINT64_MAX);
+  checkUint("record.timestamp", body.timestamp, UINT64_MAX);
   checkBytes("record.input", body.input);
   if (body.status !== ResultStatus.OK && body.status !== ResultStatus.PROGRAM_ERROR) {
     fail("record.status", "0 (OK) or 1 (PROGRAM_ERROR)", `got ${String(body.status)}`);
@@ -149,6 +175,75 @@ export function validateRecordBody(body: ExecutionRecordBody): void {
       checkUint(`${at}.amount`, ix.amount, UINT256_MAX);
       checkBytes(`${at}.data`, ix.data);
     });
+  });
+}
+
+/** What the one record-body builder needs besides the context: the run's outcome as it will be signed. */
+export type RecordRun = {
+  input: Hex;
+  status: ResultStatusCode;
+  stdout: Hex;
+  stderr: Hex;
+  fuelUsed: bigint;
+  /** Per chain, in any order; empty groups are dropped, and PROGRAM_ERROR keeps none. */
+  instructions: readonly ChainInstructions[];
+};
+
+/**
+ * The one function that builds an execution record body (SPEC 5): the worker after a run, the
+ * collector from a worker's result job, the watcher's re-execution and `versatus program simulate`
+ * all go through it, so the same request and run give the same bytes (and `bodyHash`) everywhere.
+ */
+export function buildRecordBody(context: ProgramContext, run: RecordRun): ExecutionRecordBody {
+  const ctx = normalizeContext(context);
+  const instructions =
+    run.status === ResultStatus.OK
+      ? run.instructions
+          .filter((g) => g.instructions.length > 0)
+          .map((g) => ({
+            chainId: g.chainId,
+            instructions: g.instructions.map((ix) => ({
+              op: ix.op,
+              target: getAddress(ix.target),
+              amount: ix.amount,
+              data: ix.data.toLowerCase() as Hex,
+            })),
+          }))
+          .sort((a, b) => (a.chainId < b.chainId ? -1 : a.chainId > b.chainId ? 1 : 0))
+      : [];
+  return {
+    originChainId: ctx.originChainId,
+    oracle: getAddress(ctx.oracle),
+    requestId: ctx.requestId,
+    programId: ctx.programId,
+    requester: getAddress(ctx.requester),
+    asset: getAddress(ctx.asset),
+    amount: ctx.amount,
+    fee: ctx.fee,
+    blockNumber: ctx.blockNumber,
+    timestamp: ctx.timestamp,
+    input: run.input.toLowerCase() as Hex,
+    status: run.status,
+    stdout: run.stdout.toLowerCase() as Hex,
+    stderr: capStderr(run.stderr.toLowerCase() as Hex),
+    fuelUsed: run.fuelUsed,
+    instructions,
+  };
+}
+
+/** The request context a record's program ran with (what a watcher re-executes it with). */
+export function recordContext(body: ExecutionRecordBody): ProgramContext {
+  return normalizeContext({
+    requestId: body.requestId,
+    originChainId: body.originChainId,
+    oracle: body.oracle,
+    requester: body.requester,
+    asset: body.asset,
+    amount: body.amount,
+    fee: body.fee,
+    blockNumber: body.blockNumber,
+    timestamp: body.timestamp,
+    programId: body.programId,
   });
 }
 
@@ -231,9 +326,14 @@ export function decodeRecord(bytes: Uint8Array): ExecutionRecord {
   const hex = bytesToHex(bytes);
   let decoded;
   try {
+    const [version] = decodeAbiParameters([{ name: "version", type: "uint8" }], hex);
+    if (version !== RECORD_VERSION) {
+      throw new InvalidInputError("record.version", `${RECORD_VERSION}`, { details: `got ${version}` });
+    }
     decoded = decodeAbiParameters(recordParams, hex);
   } catch (cause) {
-    throw new InvalidInputError("record", "an ABI-encoded execution record (version 1)", {
+    if (cause instanceof InvalidInputError) throw cause;
+    throw new InvalidInputError("record", `an ABI-encoded execution record (version ${RECORD_VERSION})`, {
       details: `could not decode ${bytes.length} bytes`,
       cause,
     });
@@ -300,6 +400,12 @@ export const executionRecordJsonSchema = z.object({
     oracle: addressString,
     requestId: hexString,
     programId: hexString,
+    requester: addressString,
+    asset: addressString,
+    amount: uintString,
+    fee: uintString,
+    blockNumber: uintString,
+    timestamp: uintString,
     input: hexString,
     status: z.union([z.literal(0), z.literal(1)]),
     stdout: hexString,
@@ -319,6 +425,12 @@ export function recordToJson(record: ExecutionRecord): ExecutionRecordJson {
       oracle: getAddress(body.oracle),
       requestId: body.requestId,
       programId: body.programId,
+      requester: getAddress(body.requester),
+      asset: getAddress(body.asset),
+      amount: body.amount.toString(),
+      fee: body.fee.toString(),
+      blockNumber: body.blockNumber.toString(),
+      timestamp: body.timestamp.toString(),
       input: body.input,
       status: body.status,
       stdout: body.stdout,
@@ -356,6 +468,12 @@ export function recordFromJson(value: unknown): ExecutionRecord {
       oracle: getAddress(body.oracle),
       requestId: body.requestId.toLowerCase() as Hex,
       programId: body.programId.toLowerCase() as Hex,
+      requester: getAddress(body.requester),
+      asset: getAddress(body.asset),
+      amount: BigInt(body.amount),
+      fee: BigInt(body.fee),
+      blockNumber: BigInt(body.blockNumber),
+      timestamp: BigInt(body.timestamp),
       input: body.input.toLowerCase() as Hex,
       status: body.status,
       stdout: body.stdout.toLowerCase() as Hex,

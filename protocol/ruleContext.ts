@@ -114,6 +114,8 @@ export type RequestRecord = {
   amount: bigint;
   input: Hex;
   blockNumber: bigint;
+  /** Unix seconds of the request's block (the program context's timestamp). */
+  blockTimestamp: bigint;
   fee: bigint;
 };
 
@@ -153,6 +155,7 @@ export async function readRequestRecord(
   const log = logs.find((l) => !l.removed);
   if (!log) return undefined;
   const token = getAddress(log.args.token);
+  const block = await client.getBlock({ blockNumber: log.blockNumber });
   return {
     requestId: requestId.toLowerCase() as Hex,
     programId: log.args.programId.toLowerCase() as Hex,
@@ -161,6 +164,7 @@ export async function readRequestRecord(
     amount: log.args.amount,
     input: log.args.input.toLowerCase() as Hex,
     blockNumber: log.blockNumber,
+    blockTimestamp: block.timestamp,
     fee: await requestFee(client, oracle, token, log.blockNumber),
   };
 }

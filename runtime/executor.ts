@@ -1,4 +1,5 @@
 import type { Hex } from "viem";
+import type { ProgramContext } from "../protocol/programContext.ts";
 import type { ProgramPackage } from "../protocol/programPackage.ts";
 import { RuntimePool, type PoolOptions } from "./pool.ts";
 import { prepareProgram, type PreparedProgram } from "./prepare.ts";
@@ -12,6 +13,12 @@ export type ExecutionRequest = {
   /** Seconds since the Unix epoch; the program's clock starts here (e.g. the request's block time). */
   timestamp: bigint;
   originChainId: bigint;
+  /**
+   * The request context (requester, escrow, fee, ...), served to the program as WASI environment
+   * variables (protocol/programContext.ts `contextEnvironment`). Absent: an empty environment.
+   * Every step of a pipeline sees the same context.
+   */
+  context?: ProgramContext;
 };
 
 export type PipelineStep = { name: string; outcome: RunOutcome["outcome"]; fuelUsed: bigint; message: string };
@@ -37,6 +44,7 @@ export class NanoRuntime {
   }
 
   execute(program: PreparedProgram, request: ExecutionRequest): Promise<RunOutcome> {
+    checkContext(request);
     return this.pool.run(program, runInput(program, request, request.input, true));
   }
 
@@ -47,6 +55,7 @@ export class NanoRuntime {
    */
   async executePipeline(programs: readonly PreparedProgram[], request: ExecutionRequest): Promise<PipelineOutcome> {
     if (programs.length === 0) throw new RangeError("a pipeline needs at least one program");
+    checkContext(request);
     const steps: PipelineStep[] = [];
     let stdin = request.input;
     let fuelUsed = 0n;
@@ -75,6 +84,19 @@ export class NanoRuntime {
   }
 }
 
+/** A context must agree with the request's own id, clock and origin (they seed the same run). */
+function checkContext(request: ExecutionRequest): void {
+  const context = request.context;
+  if (!context) return;
+  if (
+    context.requestId.toLowerCase() !== request.requestId.toLowerCase() ||
+    context.timestamp !== request.timestamp ||
+    context.originChainId !== request.originChainId
+  ) {
+    throw new TypeError("ExecutionRequest: context.requestId, timestamp and originChainId must equal the request's");
+  }
+}
+
 function runInput(
   program: PreparedProgram,
   request: ExecutionRequest,
@@ -86,6 +108,7 @@ function runInput(
     requestId: request.requestId,
     timestamp: request.timestamp,
     originChainId: request.originChainId,
+    ...(request.context ? { context: request.context } : {}),
     programName: program.name,
     limits: program.limits,
     parseOutput,

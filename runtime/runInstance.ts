@@ -1,4 +1,5 @@
 import { hexToBytes, type Hex } from "viem";
+import { contextEnvironment, type ProgramContext } from "../protocol/programContext.ts";
 import { InvalidOutputError, parseProgramOutput } from "../protocol/programOutput.ts";
 import { RunAbandonedError } from "./errors.ts";
 import { CALL_DEPTH_BUDGET, MAX_INPUT_BYTES, STDERR_CAP_BYTES, type ProgramLimits } from "./limits.ts";
@@ -17,6 +18,8 @@ export type RunInput = {
   timestamp: bigint;
   /** Chain the request came from: the default chain of output actions. */
   originChainId: bigint;
+  /** The request context: the program's WASI environment (`contextEnvironment`); none = empty. */
+  context?: ProgramContext;
   programName: string;
   limits: ProgramLimits;
   /** Parse stdout into instructions (the last step of a pipeline); false for intermediate steps. */
@@ -57,6 +60,7 @@ export class InstanceRunner {
       {
         stdin: input.stdin,
         args: [input.programName],
+        env: input.context ? contextEnvironment(input.context) : [],
         clockStartNs: input.timestamp * 1_000_000_000n,
         randomSeed: hexToBytes(input.requestId),
         stdoutLimit: input.limits.outputBytes,

@@ -15,12 +15,16 @@ import {
  * Our own WASI preview1 host (Node's `node:wasi` trusts the guest and reaches the real system).
  * Everything a program can observe comes from the request: stdin is the input, the clock starts at
  * the request's timestamp and advances with fuel used, randomness is a SHA-256 stream keyed by the
- * request id. There are no files, no sockets, no environment; unimplemented calls return ENOSYS.
+ * request id. There are no files and no sockets; the environment is the request context
+ * (protocol/programContext.ts `contextEnvironment`), never the host's. Unimplemented calls return
+ * ENOSYS.
  */
 export type WasiContext = {
   stdin: Uint8Array;
   /** argv; argv[0] is the program name. */
   args: readonly string[];
+  /** Environment `NAME=value` lines (the request context), in the order programs see them. */
+  env: readonly string[];
   /** Wall-clock time the program sees at start, in nanoseconds since the Unix epoch. */
   clockStartNs: bigint;
   /** Seed of random_get (the request id bytes). */
@@ -157,6 +161,7 @@ const encoder = new TextEncoder();
 const EMPTY_CONTEXT: WasiContext = {
   stdin: new Uint8Array(0),
   args: [],
+  env: [],
   clockStartNs: 0n,
   randomSeed: new Uint8Array(0),
   stdoutLimit: 0,
@@ -183,6 +188,7 @@ export class WasiHost {
   private lastClockNs = -1n;
   private random = new RandomStream(new Uint8Array(0));
   private args: Uint8Array[] = [];
+  private env: Uint8Array[] = [];
 
   constructor() {
     const functions: Record<string, HostFunction> = {};
@@ -207,6 +213,7 @@ export class WasiHost {
     this.lastClockNs = -1n;
     this.random = new RandomStream(context.randomSeed);
     this.args = context.args.map((arg) => encoder.encode(`${arg}\0`));
+    this.env = context.env.map((line) => encoder.encode(`${line}\0`));
   }
 
   bind(guest: GuestBinding): void {
@@ -246,13 +253,28 @@ export class WasiHost {
             cursor += arg.length;
           });
         }),
-      // The environment is empty on every node: nothing of the host leaks in.
+      // The environment is the request context, the same on every node: nothing of the host leaks in.
       environ_sizes_get: (countPtr: number, sizePtr: number) =>
         this.call((view) => {
-          view.setUint32(countPtr, 0, true);
-          view.setUint32(sizePtr, 0, true);
+          view.setUint32(countPtr, this.env.length, true);
+          view.setUint32(
+            sizePtr,
+            this.env.reduce((sum, line) => sum + line.length, 0),
+            true,
+          );
         }),
-      environ_get: () => this.call(() => {}),
+      environ_get: (environPtr: number, bufPtr: number) =>
+        this.call((view) => {
+          let cursor = bufPtr;
+          let copied = 0;
+          this.env.forEach((line, index) => {
+            view.setUint32(environPtr + index * 4, cursor, true);
+            this.bytesAt(cursor, line.length).set(line);
+            cursor += line.length;
+            copied += line.length;
+          });
+          this.chargeBytes(copied);
+        }),
       clock_res_get: (id: number, resPtr: number) =>
         this.call((view) => {
           if (!isClock(id)) return Errno.INVAL;

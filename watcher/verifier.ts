@@ -5,6 +5,7 @@ import { executableOracleAbi } from "../protocol/abis.ts";
 import { recordBodyHash, type ExecutionRecord, type ExecutionRecordBody } from "../protocol/record.ts";
 import type { NanoRuntime } from "../runtime/executor.ts";
 import type { ControllerResolver } from "../protocol/conservation.ts";
+import { contextOfRequest } from "../protocol/programContext.ts";
 import { chainControllerResolver, requestFee } from "../protocol/ruleContext.ts";
 import { runRequest, type OutputRuleInputs, type RequestToRun } from "../worker/execute.ts";
 import type { ProgramStore } from "../worker/programStore.ts";
@@ -13,9 +14,9 @@ import { shortError, type WatcherChain } from "./chain.ts";
 /**
  * The watcher's verification path (SPEC 3.5, 5): read the execution record from DA by its
  * pointer, check it hashes to the ingested bodyHash, and re-execute the request exactly as a
- * worker does (worker/execute.ts `runRequest`: the request's input and program as the origin
- * chain's ExecutionRequested event has them, clock = the request's block timestamp, seed = the
- * requestId) to get the bodyHash an honest quorum signs.
+ * worker does (worker/execute.ts `runRequest`: the request's input, program and context as the
+ * origin chain's ExecutionRequested event and the fee at its block give them, clock = the
+ * request's block timestamp, seed = the requestId) to get the bodyHash an honest quorum signs.
  */
 
 const executionRequested = getAbiItem({ abi: executableOracleAbi, name: "ExecutionRequested" });
@@ -51,8 +52,8 @@ export type VerifierOptions = {
   controllers?: ControllerResolver;
 };
 
-/** A request as its origin recorded it, with what the output rule needs (escrow and fee). */
-export type WatchedRequest = RequestToRun & { token: Hex; amount: bigint; fee: bigint };
+/** A request as its origin recorded it: its context (escrow, fee, requester, ...) and input. */
+export type WatchedRequest = RequestToRun;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -67,12 +68,9 @@ export class Verifier {
     this.controllers = options.controllers ?? chainControllerResolver((chainId) => options.chains.get(chainId)?.client);
   }
 
-  /** The output rule's inputs for a request (the same a worker uses, so both reach one verdict). */
-  ruleFor(request: WatchedRequest): OutputRuleInputs {
-    return {
-      escrow: { token: getAddress(request.token), amount: request.amount, fee: request.fee },
-      controllers: this.controllers,
-    };
+  /** The output rule's inputs (the same a worker uses, so both reach one verdict; the escrow is the context's). */
+  ruleFor(): OutputRuleInputs {
+    return { controllers: this.controllers };
   }
 
   /**
@@ -127,17 +125,21 @@ export class Verifier {
     if (!log) return undefined;
     const fee = await requestFee(origin.client, origin.oracle, log.args.token, log.blockNumber);
     const requestBlock = await origin.client.getBlock({ blockNumber: log.blockNumber });
-    const request: WatchedRequest = {
-      chainId: originChainId.toString(),
-      oracle: getAddress(log.address),
-      requestId: requestId.toLowerCase() as Hex,
-      programId: log.args.programId.toLowerCase() as Hex,
-      input: log.args.input.toLowerCase() as Hex,
-      blockTimestamp: requestBlock.timestamp.toString(),
-      token: getAddress(log.args.token),
-      amount: log.args.amount,
+    const context = contextOfRequest(
+      {
+        chainId: originChainId.toString(),
+        oracle: getAddress(log.address),
+        requestId,
+        programId: log.args.programId,
+        requester: getAddress(log.args.requester),
+        token: getAddress(log.args.token),
+        amount: log.args.amount.toString(),
+        blockNumber: log.blockNumber.toString(),
+        blockTimestamp: requestBlock.timestamp.toString(),
+      },
       fee,
-    };
+    );
+    const request: WatchedRequest = { context, input: log.args.input.toLowerCase() as Hex };
     this.requests.set(key, request);
     if (this.requests.size > 10_000) this.requests.delete(this.requests.keys().next().value!);
     return request;
@@ -163,12 +165,12 @@ export class Verifier {
     }
     let pkg;
     try {
-      pkg = await this.options.store.get(request.programId);
+      pkg = await this.options.store.get(request.context.programId);
     } catch (error) {
-      return { ok: false, reason: `program ${request.programId}: ${shortError(error)}`, transient: true };
+      return { ok: false, reason: `program ${request.context.programId}: ${shortError(error)}`, transient: true };
     }
     try {
-      const run = await runRequest(request, pkg, this.options.runtime, this.ruleFor(request));
+      const run = await runRequest(request, pkg, this.options.runtime, this.ruleFor());
       return { ok: true, body: run.body, bodyHash: run.bodyHash };
     } catch (error) {
       return { ok: false, reason: `re-execution abandoned: ${shortError(error)}`, transient: true };

@@ -1,5 +1,6 @@
 import type { LocalAccount } from "viem";
 import { bytesToHex, getAddress, hexToBytes, type Address, type Hex } from "viem";
+import { contextOfRequest, contextToJson, type ProgramContext } from "../protocol/programContext.ts";
 import {
   bindBurnTargets,
   enforceOutputRule,
@@ -10,11 +11,10 @@ import { BaseError } from "../protocol/errors.ts";
 import type { ResultJob, SignedChainResult, WorkJob } from "../protocol/jobs.ts";
 import type { ProgramPackage } from "../protocol/programPackage.ts";
 import {
-  capStderr,
+  buildRecordBody,
   recordBodyHash,
   resultChains,
   resultForChain,
-  type ChainInstructions,
   type ExecutionRecordBody,
 } from "../protocol/record.ts";
 import { ResultStatus, resultDomain, resultTypes } from "../protocol/result.ts";
@@ -23,8 +23,9 @@ import type { NanoRuntime } from "../runtime/executor.ts";
 import type { RunOutcome } from "../runtime/outcome.ts";
 
 /**
- * One work job, start to end: run the program on the request's input with the request's clock
- * and id, build the execution record body (SPEC 5) exactly as protocol/record.ts defines it, and
+ * One work job, start to end: run the program on the request's input with the request's context
+ * (protocol/programContext.ts: the request event plus the fee at its block; the clock and the
+ * random seed come from it too), build the execution record body (SPEC 5) exactly as protocol/record.ts defines it, and
  * sign the EIP-712 Result of every chain the body touches (the origin always) with that chain's
  * ingestor domain. A module the runtime refuses at load time is a PROGRAM_ERROR like any other
  * deterministic failure (every node refuses the same bytes). RunAbandonedError (wall-clock
@@ -44,6 +45,11 @@ export class UnknownChainError extends BaseError {
 
 export type ExecuteParameters = {
   job: WorkJob;
+  /**
+   * The oracle's fee of the request's asset at the request's block (protocol/ruleContext.ts
+   * `requestFee`): part of the program's context. A node that cannot read it abstains instead.
+   */
+  fee: bigint;
   pkg: ProgramPackage;
   runtime: NanoRuntime;
   account: LocalAccount;
@@ -56,13 +62,12 @@ export type ExecuteParameters = {
 };
 
 /**
- * What the output rule (protocol/conservation.ts) needs besides the program's output: the
- * request's escrow and fee (from the origin chain) and the chain-backed controller lookups.
- * `"skip"` is only for simulations (`versatus program simulate`) that have no chain: a node that
- * signs or judges results always applies the rule.
+ * What the output rule (protocol/conservation.ts) needs besides the program's output and the
+ * request's context (whose asset, amount and fee are the escrow the rule bounds spending by): the
+ * chain-backed controller lookups. `"skip"` is only for simulations (`versatus program simulate`)
+ * that have no chain: a node that signs or judges results always applies the rule.
  */
-export type OutputRuleInputs =
-  { escrow: Pick<RequestContext, "token" | "amount" | "fee">; controllers: ControllerResolver } | "skip";
+export type OutputRuleInputs = { controllers: ControllerResolver } | "skip";
 
 /**
  * Fault injection for the devnet's "faulty quorum" demo and the end-to-end tests, never reachable
@@ -75,8 +80,9 @@ export type ExecuteReturnType = { result: ResultJob; body: ExecutionRecordBody; 
 
 export async function executeWork(params: ExecuteParameters): Promise<ExecuteReturnType> {
   const { job } = params;
+  const context = contextOfRequest(job, params.fee);
   const { body, bodyHash, outcome, rejected } = await runRequest(
-    job,
+    { context, input: job.input },
     params.pkg,
     params.runtime,
     params.rule,
@@ -89,6 +95,7 @@ export async function executeWork(params: ExecuteParameters): Promise<ExecuteRet
     oracle: job.oracle,
     requestId: job.requestId,
     programId: job.programId,
+    context: contextToJson(context),
     input: job.input,
     outcome: {
       kind: rejected ? "rejected" : outcome.outcome,
@@ -104,8 +111,11 @@ export async function executeWork(params: ExecuteParameters): Promise<ExecuteRet
   return { result, body, bodyHash, outcome };
 }
 
-/** What re-executing a request needs: the request as the relayer saw it (clock = its block timestamp). */
-export type RequestToRun = Pick<WorkJob, "chainId" | "oracle" | "requestId" | "programId" | "input" | "blockTimestamp">;
+/**
+ * What running (or re-executing) a request needs: its context (clock = its block timestamp, random
+ * seed = its requestId, the program = its programId) and its input.
+ */
+export type RequestToRun = { context: ProgramContext; input: Hex };
 
 export type RunRequestReturnType = {
   body: ExecutionRecordBody;
@@ -116,8 +126,8 @@ export type RunRequestReturnType = {
 };
 
 /**
- * Runs one request and builds its execution record body: stdin = input, clock = the request's
- * block timestamp, randomness seeded by the requestId. Shared by the worker (which then signs) and
+ * Runs one request and builds its execution record body: stdin = input, environment = the
+ * context, clock = the request's block timestamp, randomness seeded by the requestId. Shared by the worker (which then signs) and
  * the watcher (which re-executes ingested results and compares bodyHash). An OK output that breaks
  * the output rule (SPEC 3.4: unbacked or foreign mint, burn of another token, over budget) becomes
  * PROGRAM_ERROR (`invalid_output`, the message names the breach) before the body is built, so
@@ -131,16 +141,17 @@ export async function runRequest(
   rule: OutputRuleInputs,
   tamper?: OutcomeTamper,
 ): Promise<RunRequestReturnType> {
-  const originChainId = BigInt(job.chainId);
+  const { context } = job;
   let outcome: RunOutcome;
   let rejected = false;
   try {
     const program = runtime.load(pkg);
     outcome = await runtime.execute(program, {
       input: hexToBytes(job.input),
-      requestId: job.requestId,
-      timestamp: BigInt(job.blockTimestamp),
-      originChainId,
+      requestId: context.requestId,
+      timestamp: context.timestamp,
+      originChainId: context.originChainId,
+      context,
     });
   } catch (error) {
     if (!(error instanceof ModuleRejectedError)) throw error;
@@ -156,9 +167,9 @@ export async function runRequest(
   }
   // A caller that forgot the rule must not sign unchecked mints: refuse rather than skip.
   if (rule === undefined) throw new TypeError('runRequest needs the output rule\'s inputs (or "skip" for simulations)');
-  if (rule !== "skip") outcome = await applyOutputRule(job, outcome, rule);
+  if (rule !== "skip") outcome = await applyOutputRule(context, outcome, rule);
   if (tamper) outcome = tamper(job, outcome);
-  const body = recordBody(job, outcome);
+  const body = recordBody(context, job.input, outcome);
   return { body, bodyHash: recordBodyHash(body), outcome, rejected };
 }
 
@@ -168,44 +179,39 @@ export async function runRequest(
  * and fuel, so the body stays deterministic).
  */
 export async function applyOutputRule(
-  job: Pick<RequestToRun, "chainId" | "programId">,
+  context: ProgramContext,
   outcome: RunOutcome,
   rule: Exclude<OutputRuleInputs, "skip">,
 ): Promise<RunOutcome> {
   if (outcome.outcome !== "ok" || !outcome.instructions) return outcome;
-  const instructions = bindBurnTargets(outcome.instructions, rule.escrow.token);
-  const verdict = await enforceOutputRule(
-    instructions,
-    { ...rule.escrow, originChainId: BigInt(job.chainId), programId: job.programId },
-    rule.controllers,
-  );
+  const instructions = bindBurnTargets(outcome.instructions, getAddress(context.asset));
+  const escrow: RequestContext = {
+    originChainId: context.originChainId,
+    programId: context.programId,
+    token: getAddress(context.asset),
+    amount: context.amount,
+    fee: context.fee,
+  };
+  const verdict = await enforceOutputRule(instructions, escrow, rule.controllers);
   if (verdict.ok) return { ...outcome, instructions };
   const { instructions: _dropped, ...rest } = outcome;
   void _dropped;
   return { ...rest, outcome: "invalid_output", message: `output rule: ${verdict.message}` };
 }
 
-/** The record body of a run: instructions grouped by chain in increasing order, none on PROGRAM_ERROR. */
-export function recordBody(job: Omit<RequestToRun, "blockTimestamp">, outcome: RunOutcome): ExecutionRecordBody {
+/** The record body of a run (protocol/record.ts `buildRecordBody`): instructions only when OK. */
+export function recordBody(context: ProgramContext, input: Hex, outcome: RunOutcome): ExecutionRecordBody {
   const ok = outcome.outcome === "ok";
-  const instructions: ChainInstructions[] = ok
-    ? [...(outcome.instructions ?? new Map()).entries()]
-        .filter(([, list]) => list.length > 0)
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([chainId, list]) => ({ chainId, instructions: list }))
-    : [];
-  return {
-    originChainId: BigInt(job.chainId),
-    oracle: getAddress(job.oracle),
-    requestId: job.requestId,
-    programId: job.programId,
-    input: job.input,
+  return buildRecordBody(context, {
+    input,
     status: ok ? ResultStatus.OK : ResultStatus.PROGRAM_ERROR,
     stdout: bytesToHex(outcome.stdout),
-    stderr: capStderr(bytesToHex(outcome.stderr)),
+    stderr: bytesToHex(outcome.stderr),
     fuelUsed: outcome.fuelUsed,
-    instructions,
-  };
+    instructions: ok
+      ? [...(outcome.instructions ?? new Map()).entries()].map(([chainId, list]) => ({ chainId, instructions: list }))
+      : [],
+  });
 }
 
 /** Signs the Result of every chain the body touches, each under that chain's ingestor domain. */

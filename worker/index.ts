@@ -132,11 +132,14 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
       else if (chain.rpcUrl) clients.set(BigInt(chain.chainId), createPublicClient({ transport: http(chain.rpcUrl) }));
     }
     const controllers = options.controllers ?? chainControllerResolver((chainId) => clients.get(chainId));
-    // Without an RPC for the origin the fee is unknown: the rule then bounds spending by the escrow
-    // (an over-budget result still fails on chain, where the Disperser checks escrow minus fee).
-    const feeOf = async (work: WorkJob): Promise<bigint | undefined> => {
+    // The fee at the request's block is part of the program's context: without an RPC for the
+    // origin it is unknown, and a guessed context would differ from the other nodes'. Abstain
+    // (permanent for this operator: the scheduler gives the work to another one).
+    const feeOf = async (work: WorkJob): Promise<bigint> => {
+      if (options.fees) return options.fees(work);
       const origin = clients.get(BigInt(work.chainId));
-      if (!origin) return undefined;
+      if (!origin)
+        throw new NoChainClientError(BigInt(work.chainId), "the request's fee (part of the program context)");
       return requestFee(origin, getAddress(work.oracle), getAddress(work.token), BigInt(work.blockNumber));
     };
     const acceptedPrograms = config.accept.programs?.map((p) => p.toLowerCase()) ?? null;
@@ -176,19 +179,13 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
         const fee = await feeOf(work);
         const executed = await executeWork({
           job: work,
+          fee,
           pkg,
           runtime,
           account,
           ingestors,
           tamper: options.tamper,
-          rule: {
-            escrow: {
-              token: getAddress(work.token),
-              amount: BigInt(work.amount),
-              ...(fee === undefined ? {} : { fee }),
-            },
-            controllers,
-          },
+          rule: { controllers },
         });
         await results.add("result", executed.result, {
           jobId: jobIds.result(work.chainId, work.requestId, address),

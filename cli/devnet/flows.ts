@@ -5,7 +5,6 @@ import {
   http,
   parseEther,
   stringToHex,
-  zeroAddress,
   type Address,
   type Hex,
   type PublicClient,
@@ -94,8 +93,8 @@ export async function payoutFlow(
   });
   const value = parseEther("0.3");
   const payees = [privateKeyToAccount(randomKey()).address, privateKeyToAccount(randomKey()).address];
+  // No amount in the input: the program splits what was escrowed minus the fee (its context).
   const input = JSON.stringify({
-    amount: (value - fee).toString(),
     recipients: [
       { to: payees[0], weight: 1 },
       { to: payees[1], weight: 2 },
@@ -152,13 +151,23 @@ export async function tokenMoveFlow(
       chain: null,
     }),
   );
-  const recipient = privateKeyToAccount(randomKey()).address;
-  const input = JSON.stringify({
-    token: chainA.omniToken,
-    to: recipient,
-    amount: amount.toString(),
-    destinationChainId: chainB.chainId,
+  // Only the destination: the token mover burns the escrowed token (its context's asset), all of
+  // it after the fee, and mints it to the requester on chain B.
+  const balanceOnB = () =>
+    b.publicClient.readContract({
+      address: chainB.omniToken,
+      abi: omniTokenAbi,
+      functionName: "balanceOf",
+      args: [requester],
+    });
+  const held = await balanceOnB();
+  const tokenFee = await a.publicClient.readContract({
+    address: chainA.oracle,
+    abi: executableOracleAbi,
+    functionName: "feeOf",
+    args: [chainA.omniToken],
   });
+  const input = JSON.stringify({ destinationChainId: chainB.chainId });
   const requestId = await a.publicClient.readContract({
     address: chainA.oracle,
     abi: executableOracleAbi,
@@ -179,18 +188,13 @@ export async function tokenMoveFlow(
     waitForIngested(chainA, requestId, chainA.chainId, timeoutMs),
     waitForIngested(chainB, requestId, chainA.chainId, timeoutMs),
   ]);
-  const minted = await b.publicClient.readContract({
-    address: chainB.omniToken,
-    abi: omniTokenAbi,
-    functionName: "balanceOf",
-    args: [recipient],
-  });
+  const minted = (await balanceOnB()) - held;
   const after = await supply();
-  const ok = onA?.status === 0 && onB?.status === 0 && minted === amount && after === before;
+  const ok = onA?.status === 0 && onB?.status === 0 && minted === amount - tokenFee && after === before;
   return {
     flow: `token move ${chainA.chainId} -> ${chainB.chainId}`,
     ok,
-    detail: `burned on A: ${onA ? "yes" : "no"}, minted on B: ${minted}, supply ${after === before ? "conserved" : `changed by ${after - before}`}`,
+    detail: `burned on A: ${onA ? "yes" : "no"}, minted to the requester on B: ${minted}, supply ${after === before ? "conserved" : `changed by ${after - before}`}`,
     latencyMs: Date.now() - started,
   };
 }
@@ -239,7 +243,7 @@ function randomKey(): Hex {
  */
 export function redirectPayouts(lies: ReadonlySet<Hex>, attacker: Address): OutcomeTamper {
   return (job, outcome) => {
-    if (!lies.has(job.requestId) || !outcome.instructions) return outcome;
+    if (!lies.has(job.context.requestId) || !outcome.instructions) return outcome;
     const instructions = new Map(
       [...outcome.instructions].map(([chainId, list]) => [
         chainId,
@@ -269,15 +273,9 @@ export async function faultyQuorumFlow(
   const staking = chainA.staking;
   if (!staking) return { flow: "faulty quorum caught", ok: false, detail: "HoneSTake not deployed", latencyMs: 0 };
   const { publicClient, wallet } = clients(chainA);
-  const fee = await publicClient.readContract({
-    address: chainA.oracle,
-    abi: executableOracleAbi,
-    functionName: "feeOf",
-    args: [zeroAddress],
-  });
   const value = parseEther("0.2");
   const payee = privateKeyToAccount(randomKey()).address;
-  const input = JSON.stringify({ amount: (value - fee).toString(), recipients: [{ to: payee, weight: 1 }] });
+  const input = JSON.stringify({ recipients: [{ to: payee, weight: 1 }] });
   const requestId = await publicClient.readContract({
     address: chainA.oracle,
     abi: executableOracleAbi,

@@ -209,14 +209,12 @@ export async function runByOperators(
     runs.push(
       await executeWork({
         job: { ...job, operator: account.address },
+        fee,
         pkg,
         runtime,
         account,
         ingestors,
-        rule:
-          mode === "skip"
-            ? "skip"
-            : { escrow: { token: job.token, amount: BigInt(job.amount), fee }, controllers: world.controllers },
+        rule: mode === "skip" ? "skip" : { controllers: world.controllers },
       }),
     );
   }

@@ -250,15 +250,13 @@ describe("HoneSTake end to end (watcher, disputes, slashing, reputation)", funct
       const run = (tamper?: Parameters<typeof executeWork>[0]["tamper"]) =>
         executeWork({
           job,
+          fee: ETH_FEE,
           pkg: builtProgram("payout-splitter").package,
           runtime: world.services.runtime,
           account: equivocator,
           ingestors,
           // payouts move no token: every controller lookup may answer "not a controller"
-          rule: {
-            escrow: { token: job.token, amount: BigInt(job.amount), fee: ETH_FEE },
-            controllers: async () => false,
-          },
+          rule: { controllers: async () => false },
           ...(tamper ? { tamper } : {}),
         });
       const lie = await run(redirectPayouts(new Set([requestId!]), devAccount(8).address as Hex));

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { devAccount } from "../../deploy/context.ts";
 import { QUEUE_PREFIX, queueNames, redisKeys } from "../../protocol/queues.ts";
 import type { ResultJob } from "../../protocol/jobs.ts";
 import { rankOperators } from "../../relayer/scheduler.ts";
+import { repoRoot } from "../fixtures/programs.ts";
 import { ETH_FEE } from "../helpers/suite.ts";
 import {
   PAYEES,
@@ -39,6 +40,55 @@ describe("off-chain network end to end (in-process chains, real Redis, real prog
       await waitSettled(world, ids);
       const paid = (await world.a.suite.ethers.provider.getBalance(PAYEES[0]!)) - before;
       expect(paid).to.equal((10n ** 15n - ETH_FEE) / 2n);
+      expect(await assertSettledOnceAndEscrowExact(world, ids)).to.deep.equal({ ingested: 1, refunded: 0 });
+    });
+
+    it("a program using the requester and the escrow: `program run` locally gives what the network pays", async () => {
+      const { suite } = world.a;
+      const requester = await suite.requester.getAddress();
+      const value = 3n * 10n ** 15n;
+      // no amount: escrow minus fee, split 1:2 between a payee and the requester
+      const input = JSON.stringify({
+        recipients: [
+          { to: PAYEES[1], weight: 1 },
+          { to: "requester", weight: 2 },
+        ],
+      });
+      const local = spawnSync(
+        process.execPath,
+        [
+          join(repoRoot, "cli", "bin.js"),
+          "program",
+          "run",
+          "programs/payout-splitter",
+          "--input",
+          "-",
+          "--requester",
+          requester,
+          "--value",
+          String(value),
+          "--fee",
+          String(ETH_FEE),
+          "--json",
+        ],
+        { cwd: repoRoot, input, encoding: "utf8" },
+      );
+      expect(local.status, local.stderr).to.equal(0);
+      const planned = JSON.parse(local.stdout).instructions["31337"] as { target: string; amount: string }[];
+      expect(planned.map((ix) => ix.target.toLowerCase())).to.deep.equal([
+        PAYEES[1]!.toLowerCase(),
+        requester.toLowerCase(),
+      ]);
+
+      const payeeBefore = await suite.ethers.provider.getBalance(PAYEES[1]!);
+      const ids = await requestPayouts(world, 1, value, 600n, input);
+      const requesterBefore = await suite.ethers.provider.getBalance(requester); // after paying the escrow
+      await waitSettled(world, ids);
+      expect((await suite.ethers.provider.getBalance(PAYEES[1]!)) - payeeBefore).to.equal(BigInt(planned[0]!.amount));
+      expect((await suite.ethers.provider.getBalance(requester)) - requesterBefore).to.equal(
+        BigInt(planned[1]!.amount),
+      );
+      expect(BigInt(planned[0]!.amount) + BigInt(planned[1]!.amount)).to.equal(value - ETH_FEE);
       expect(await assertSettledOnceAndEscrowExact(world, ids)).to.deep.equal({ ingested: 1, refunded: 0 });
     });
 
@@ -82,6 +132,30 @@ describe("off-chain network end to end (in-process chains, real Redis, real prog
       expect(await b.suite.ingestor.isIngested(31337, requestId)).to.equal(true);
     });
 
+    it("moves the omni token to the requester by default: the input names only the destination", async () => {
+      const { a, b } = world;
+      const amount = E.parseEther("7");
+      const token = a.suite.omniToken;
+      const requester = await a.suite.requester.getAddress();
+      await (await token.connect(a.suite.owner).transfer(requester, amount)).wait();
+      await (await token.connect(a.suite.requester).approve(await a.suite.oracle.getAddress(), amount)).wait();
+      const fee = await a.suite.oracle.feeOf(await token.getAddress());
+      const held = await b.suite.omniToken.balanceOf(requester);
+      const input = stringToHex(JSON.stringify({ destinationChainId: 31338 }));
+      const programId = world.programs["token-mover"]!;
+      const requestId = (await a.suite.oracle.nextRequestId(requester, programId, input)) as Hex;
+      await (
+        await a.suite.oracle
+          .connect(a.suite.requester)
+          .requestWithToken(programId, input, 600n, await token.getAddress(), amount)
+      ).wait();
+      await waitSettled(world, [requestId]);
+      const deadline = Date.now() + 30_000;
+      while ((await b.suite.omniToken.balanceOf(requester)) === held && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      expect((await b.suite.omniToken.balanceOf(requester)) - held).to.equal(amount - fee);
+    });
+
     it("refunds a failing program at once (PROGRAM_ERROR posted), minus the fee", async () => {
       const requester = await world.a.suite.requester.getAddress();
       const ids = await requestPayouts(world, 1, 10n ** 15n, 600n, "not json at all");
@@ -112,6 +186,18 @@ describe("off-chain network end to end (in-process chains, real Redis, real prog
         oracle: world.a.devnet.oracle,
         requestId,
         programId: world.programs["payout-splitter"]!,
+        context: {
+          requestId,
+          originChainId: "31337",
+          oracle: world.a.devnet.oracle,
+          requester: devAccount(4).address as Hex,
+          asset: E.ZeroAddress as Hex,
+          amount: "1",
+          fee: "0",
+          blockNumber: "1",
+          timestamp: "1",
+          programId: world.programs["payout-splitter"]!,
+        },
         input: "0x",
         outcome: { kind: "ok", status: 0, exitCode: 0, fuelUsed: "1", stdout: "0x", stderr: "0x", message: "" },
         chains: [

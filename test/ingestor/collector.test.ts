@@ -17,6 +17,7 @@ import {
   operatorKeys,
   postJobOf,
   pushResult,
+  requestContext,
   resultsQueue,
   silentLogger,
   tempDir,
@@ -81,7 +82,10 @@ describe("ingestor: collector + poster (in-process chain, real Redis and DA stor
   const isIngested = (requestId: Hex) => chain.ingestor.isIngested(chain.chainId, requestId);
   const completedOutcome = async (job: ResultJob) => {
     const j = await results.getJob(jobIds.result(BigInt(job.originChainId), job.requestId, job.operator));
-    return (await j?.isCompleted()) ? (j!.returnvalue as { outcome: string; reason?: string }) : undefined;
+    // the job may complete between getJob and isCompleted: its returnvalue is then not loaded yet
+    return (await j?.isCompleted())
+      ? ((j!.returnvalue as { outcome: string; reason?: string } | null) ?? undefined)
+      : undefined;
   };
   const other = async () => (await chain.other.getAddress()) as Address;
 
@@ -146,6 +150,40 @@ describe("ingestor: collector + poster (in-process chain, real Redis and DA stor
     await eventually(() => isIngested(request.requestId), 20_000, "ingest");
     const logs = await ingestedLogs(request.requestId);
     expect(logs).to.have.length(1);
+  });
+
+  it("refuses results whose context differs from the origin's request (requester, escrow, fee): never posted", async () => {
+    await collector();
+    await poster();
+    const request = await newRequest();
+    const honest = await requestContext(request);
+    const lies = [
+      { ...honest, requester: (await other()).toLowerCase() as Hex },
+      { ...honest, amount: honest.amount * 2n },
+      { ...honest, fee: 0n },
+    ];
+    const jobs = await Promise.all(
+      operatorKeys.slice(0, 3).map((k, i) => makeResultJob(k, request, { context: lies[i]! })),
+    );
+    // pushed under their own job ids: the same operators' honest results follow under the usual ones
+    for (const [i, job] of jobs.entries()) await results.add("result", job, { jobId: `context-lie-${i}` });
+    for (const i of jobs.keys()) {
+      const outcome = await eventually(
+        async () => {
+          const j = await results.getJob(`context-lie-${i}`);
+          return (await j?.isCompleted())
+            ? ((await results.getJob(`context-lie-${i}`))!.returnvalue ?? undefined)
+            : undefined;
+        },
+        10_000,
+        "lying result processed",
+      );
+      expect(outcome).to.deep.equal({ outcome: "rejected", reason: "context_mismatch" });
+    }
+    expect(await isIngested(request.requestId)).to.equal(false);
+    // the same operators with the chain's context reach the quorum
+    for (const key of operatorKeys.slice(0, 3)) await pushResult(results, await makeResultJob(key, request));
+    await eventually(() => isIngested(request.requestId), 20_000, "ingest");
   });
 
   it("posts a PROGRAM_ERROR result at once: the requester gets the escrow back minus the fee", async () => {

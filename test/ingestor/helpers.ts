@@ -4,14 +4,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import { custom, keccak256, type Address, type Hex, type Transport } from "viem";
+import { createPublicClient, custom, keccak256, type Address, type Hex, type Transport } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import type { NetworkConnection } from "hardhat/types/network";
 import { devAccount } from "../../deploy/context.ts";
 import { instructionsHash, type Instruction } from "../../protocol/instructions.ts";
 import type { PostJob, ResultJob, SignedChainResult } from "../../protocol/jobs.ts";
 import { jobIds, QUEUE_PREFIX, queueNames } from "../../protocol/queues.ts";
-import { capStderr, recordBodyHash, type ExecutionRecordBody } from "../../protocol/record.ts";
+import { contextToJson, type ProgramContext } from "../../protocol/programContext.ts";
+import { buildRecordBody, recordBodyHash } from "../../protocol/record.ts";
+import { readRequestRecord } from "../../protocol/ruleContext.ts";
 import { resultDomain, resultTypes, type Result } from "../../protocol/result.ts";
 import { ingestorConfigSchema, type IngestorConfig, type IngestorConfigInput } from "../../ingestor/config.ts";
 import { deployTestSuite, type Suite } from "../helpers/suite.ts";
@@ -77,6 +79,27 @@ export type RequestInfo = {
   input: Hex;
 };
 
+/** The context a worker builds for a request: its origin's event and the fee at its block. */
+export async function requestContext(request: RequestInfo): Promise<ProgramContext> {
+  const { origin } = request;
+  const client = createPublicClient({ transport: origin.transport });
+  const oracle = origin.addresses.ExecutableOracle as Address;
+  const record = await readRequestRecord(client, oracle, request.requestId, 0n);
+  if (!record) throw new Error(`no request ${request.requestId} on chain ${origin.chainId}`);
+  return {
+    requestId: record.requestId,
+    originChainId: origin.chainId,
+    oracle,
+    requester: record.requester,
+    asset: record.token,
+    amount: record.amount,
+    fee: record.fee,
+    blockNumber: record.blockNumber,
+    timestamp: record.blockTimestamp,
+    programId: record.programId,
+  };
+}
+
 /** What a worker would push: body + per-chain signed Results (signed here with the operator's key). */
 export async function makeResultJob(
   operatorKey: Hex,
@@ -90,25 +113,22 @@ export async function makeResultJob(
     instructions?: { chain: TestChain; instructions: Instruction[] }[];
     /** Replace the signature with garbage of the right length. */
     garbageSignature?: boolean;
+    /** The program context signed (default: the origin's request event and fee, as a worker builds it). */
+    context?: ProgramContext;
   } = {},
 ): Promise<ResultJob> {
   const account = privateKeyToAccount(operatorKey);
   const { origin } = request;
   const groups = (options.instructions ?? []).filter((g) => g.instructions.length > 0);
-  const body: ExecutionRecordBody = {
-    originChainId: origin.chainId,
-    oracle: origin.addresses.ExecutableOracle as Address,
-    requestId: request.requestId.toLowerCase() as Hex,
-    programId: origin.programId as Hex,
+  const context = options.context ?? (await requestContext(request));
+  const body = buildRecordBody(context, {
     input: request.input,
     status: options.status ?? 0,
     stdout: options.stdout ?? "0x",
-    stderr: capStderr(options.stderr ?? "0x"),
+    stderr: options.stderr ?? "0x",
     fuelUsed: options.fuelUsed ?? 1234n,
-    instructions: groups
-      .map((g) => ({ chainId: g.chain.chainId, instructions: g.instructions }))
-      .sort((a, b) => (a.chainId < b.chainId ? -1 : 1)),
-  };
+    instructions: groups.map((g) => ({ chainId: g.chain.chainId, instructions: g.instructions })),
+  });
   const bodyHash = recordBodyHash(body);
   const targets = new Map<string, TestChain>([[origin.chainIdString, origin]]);
   for (const g of groups) targets.set(g.chain.chainIdString, g.chain);
@@ -145,6 +165,7 @@ export async function makeResultJob(
     oracle: body.oracle,
     requestId: body.requestId,
     programId: body.programId,
+    context: contextToJson(context),
     input: body.input,
     outcome: {
       kind: body.status === 0 ? "ok" : "trap",

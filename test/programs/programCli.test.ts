@@ -17,9 +17,9 @@ describe("programs: the versatus program command", function () {
   before(() => builtPrograms());
 
   it("runs a package and prints the outcome as JSON", () => {
-    const input = JSON.stringify({ amount: "9", recipients: [{ to: `0x${"1".repeat(40)}`, weight: 1 }] });
+    const input = JSON.stringify({ recipients: [{ to: `0x${"1".repeat(40)}`, weight: 1 }] });
     const result = versatus(
-      ["run", "programs/payout-splitter/build/payout-splitter.vpkg", "--input", "-", "--json"],
+      ["run", "programs/payout-splitter/build/payout-splitter.vpkg", "--input", "-", "--value", "9", "--json"],
       input,
     );
     expect(result.code).to.equal(0);
@@ -32,6 +32,7 @@ describe("programs: the versatus program command", function () {
       "stdout",
       "stderr",
       "instructions",
+      "context",
     ]);
     expect(json.instructions["31337"][0]).to.include({ opName: "TRANSFER", amount: "9" });
   });

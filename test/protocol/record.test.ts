@@ -49,9 +49,9 @@ describe("protocol/record", () => {
 
   it("hashes the body as keccak256(abi.encode(uint8 version, body)), as Solidity's abi.encode would", () => {
     const { body } = sampleRecord();
-    // Hand-built head of abi.encode(uint8(1), body): the version word, then the offset of the dynamic tuple (0x40).
+    // Hand-built head of abi.encode(uint8(2), body): the version word, then the offset of the dynamic tuple (0x40).
     const encoded = encodeRecordBody(body);
-    expect(encoded.slice(0, 2 + 128)).to.equal(`0x${pad("0x01").slice(2)}${pad("0x40").slice(2)}`);
+    expect(encoded.slice(0, 2 + 128)).to.equal(`0x${pad("0x02").slice(2)}${pad("0x40").slice(2)}`);
     // The tuple's first word is originChainId, the second the oracle address.
     expect(encoded.slice(130, 194)).to.equal(pad(toHex(31337n)).slice(2));
     expect(recordBodyHash(body)).to.equal(keccak256(encoded));
@@ -73,6 +73,13 @@ describe("protocol/record", () => {
       { ...base, stderr: "0x01" as const },
       { ...base, input: "0x" as const },
       { ...base, instructions: base.instructions.slice(1) },
+      // the request context the program saw (record version 2)
+      { ...base, requester: "0x000000000000000000000000000000000000dEaD" as const },
+      { ...base, asset: "0x000000000000000000000000000000000000bEEF" as const },
+      { ...base, amount: base.amount + 1n },
+      { ...base, fee: base.fee + 1n },
+      { ...base, blockNumber: base.blockNumber + 1n },
+      { ...base, timestamp: base.timestamp + 1n },
     ];
     const hashes = new Set([recordBodyHash(base), ...variants.map(recordBodyHash)]);
     expect(hashes.size).to.equal(variants.length + 1);
@@ -92,9 +99,11 @@ describe("protocol/record", () => {
 
   it("rejects other record versions", () => {
     const bytes = encodeRecord(sampleRecord());
-    const v2 = bytes.slice();
-    v2[31] = 2;
-    expectInvalid(() => decodeRecord(v2), "record.version");
+    for (const version of [1, 3]) {
+      const other = bytes.slice();
+      other[31] = version;
+      expectInvalid(() => decodeRecord(other), "record.version");
+    }
   });
 
   it("rejects garbage with a decode error naming the record", () => {

@@ -13,6 +13,8 @@ import {
   type ExecutionRecordBody,
 } from "../../protocol/record.ts";
 import { resultDomain, resultTypes, type Result } from "../../protocol/result.ts";
+import { contextOfRequest } from "../../protocol/programContext.ts";
+import type { ProgramPackage } from "../../protocol/programPackage.ts";
 import { NanoRuntime } from "../../runtime/executor.ts";
 import { runRequest } from "../../worker/execute.ts";
 import { startWatcher, type WatcherHandle } from "../../watcher/index.ts";
@@ -38,7 +40,7 @@ export const PAYEES: Address[] = [
 ];
 
 /** One in-process chain with the whole suite (staking included), a program, DA, Redis DB 15 and a runtime. */
-export async function createWatcherWorld() {
+export async function createWatcherWorld(options: { packages?: ProgramPackage[] } = {}) {
   const chain = await testChain(await network.create());
   if (!chain.addresses.DisputeManager || !chain.addresses.StakingRegistry)
     throw new Error("the deploy did not create the staking contracts (config/deploy/localhost.json staking)");
@@ -49,6 +51,10 @@ export async function createWatcherWorld() {
   mkdirSync(programs.dir, { recursive: true });
   writeFileSync(join(programs.dir, `${pkg.programId}.vpkg`), pkg.bytes);
   await (await chain.oracle.connect(chain.owner).publish(pkg.programId, "payout-splitter", "x")).wait();
+  for (const extra of options.packages ?? []) {
+    writeFileSync(join(programs.dir, `${extra.programId}.vpkg`), extra.bytes);
+    await (await chain.oracle.connect(chain.owner).publish(extra.programId, extra.manifest.name, "x")).wait();
+  }
   const daClient = createDaClient({ primary: { layer: "local", dir: da.dir } });
   const runtime = new NanoRuntime({ size: 2 });
   const { ethers } = chain.connection;
@@ -106,19 +112,27 @@ export async function createWatcherWorld() {
   /** The body an honest worker computes for `requestId` (clock = escrow requestedAt). */
   const honestBody = async (requestId: Hex, input: Hex): Promise<ExecutionRecordBody> => {
     const escrow = await chain.oracle.escrowOf(requestId);
-    const run = await runRequest(
+    const [event] = await chain.oracle.queryFilter(chain.oracle.filters.ExecutionRequested(requestId));
+    const context = contextOfRequest(
       {
         chainId: chain.chainIdString,
         oracle: chain.addresses.ExecutableOracle as Address,
         requestId,
         programId: pkg.programId,
-        input,
+        requester: event!.args.requester as Address,
+        token: zeroAddress,
+        amount: escrow.amount.toString(),
+        blockNumber: String(event!.blockNumber),
         blockTimestamp: escrow.requestedAt.toString(),
       },
+      ETH_FEE,
+    );
+    const run = await runRequest(
+      { context, input },
       pkg,
       runtime,
       // ETH escrow, transfers only: no token is asked about
-      { escrow: { token: zeroAddress, amount: escrow.amount, fee: ETH_FEE }, controllers: async () => false },
+      { controllers: async () => false },
     );
     return run.body;
   };

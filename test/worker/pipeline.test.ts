@@ -13,7 +13,7 @@ import { loadRelayerConfig, startRelayer, type RelayerHandle } from "../../relay
 import { NanoRuntime } from "../../runtime/executor.ts";
 import { loadWorkerConfig, startWorker, type WorkerHandle } from "../../worker/index.ts";
 import { address, builtProgram } from "../fixtures/programs.ts";
-import { deployTestSuite, operatorWallets, type Suite } from "../helpers/suite.ts";
+import { deployTestSuite, ETH_FEE, operatorWallets, type Suite } from "../helpers/suite.ts";
 import { eventually, flushedRedis, redisUrl } from "./helpers.ts";
 
 const DB = 8;
@@ -92,8 +92,8 @@ describe("relayer + workers: a request on chain becomes results the ingestor acc
   });
 
   it("test_pipeline_fourOperatorsSignTheSameResult_andThreeOfThemIngest", async () => {
+    // no amount: the splitter splits what the request escrows minus the fee (its context)
     const input = {
-      amount: "1000",
       recipients: [
         { to: address(5), weight: 1 },
         { to: address(6), weight: 1 },
@@ -104,7 +104,9 @@ describe("relayer + workers: a request on chain becomes results the ingestor acc
     const requestId = (
       await oracle.nextRequestId(await suite.requester.getAddress(), programId, stringToHex(JSON.stringify(input)))
     ).toLowerCase();
-    await (await oracle.request(programId, stringToHex(JSON.stringify(input)), 3600n, { value: 10n ** 18n })).wait();
+    await (
+      await oracle.request(programId, stringToHex(JSON.stringify(input)), 3600n, { value: 1000n + ETH_FEE })
+    ).wait();
     await mine(); // one confirmation
 
     const all = await eventually(async () => {
@@ -113,6 +115,15 @@ describe("relayer + workers: a request on chain becomes results the ingestor acc
     }, "a result from each of the 4 operators");
     const bodyHashes = new Set(all.map((r) => r.chains[0]!.result.bodyHash));
     expect(bodyHashes.size).to.equal(1); // deterministic: every operator computed the same record
+    // ... with the same context, read from the chain by each of them
+    const contexts = new Set(all.map((r) => JSON.stringify(r.context)));
+    expect(contexts.size).to.equal(1);
+    expect(all[0]!.context).to.include({
+      requester: (await suite.requester.getAddress()).toLowerCase(),
+      amount: String(1000n + ETH_FEE),
+      fee: String(ETH_FEE),
+      programId: programId.toLowerCase(),
+    });
 
     // what the collector does: 3 signatures ordered by signer, then ingest
     const chosen = [...all].sort((a, b) => (BigInt(a.operator) < BigInt(b.operator) ? -1 : 1)).slice(0, 3);

@@ -12,7 +12,8 @@ import { devAccount } from "../../deploy/context.ts";
 import { instructionsHash } from "../../protocol/instructions.ts";
 import { recordBodyOfResultJob, type OperatorReport, type ResultJob, type WorkJob } from "../../protocol/jobs.ts";
 import { QUEUE_PREFIX, jobIds, queueNames, redisKeys } from "../../protocol/queues.ts";
-import { recordBodyHash, type ExecutionRecordBody } from "../../protocol/record.ts";
+import { contextOfRequest, contextToJson } from "../../protocol/programContext.ts";
+import { recordBodyHash, recordContext, type ExecutionRecordBody } from "../../protocol/record.ts";
 import { resultDomain, resultTypes } from "../../protocol/result.ts";
 import { NanoRuntime } from "../../runtime/executor.ts";
 import { loadWorkerConfig, startWorker, type WorkerHandle } from "../../worker/index.ts";
@@ -23,6 +24,8 @@ import { eventually, flushedRedis, redisUrl, requestJob, workJob } from "./helpe
 const DB = 7;
 const INGESTOR_A = getAddress("0x00000000000000000000000000000000000a1a1a");
 const INGESTOR_B = getAddress("0x00000000000000000000000000000000000b2b2b");
+/** The fee every request of these tests pays (answered without a chain). */
+const FEE = 10n;
 
 describe("worker: runs assigned work, signs per chain, pushes results", function () {
   this.timeout(60_000);
@@ -81,6 +84,7 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
       privateKey: operatorWallet.privateKey as Hex,
       logger: pino({ level: "silent" }),
       controllers: async (_chainId, token, programId) => token === VOMNI && (programId === mover || programId === echo),
+      fees: async () => FEE,
     });
     workQueue = new Queue(queueNames.work(operator), { connection: redis, prefix: QUEUE_PREFIX });
     results = new Queue(queueNames.results, { connection: redis, prefix: QUEUE_PREFIX });
@@ -118,6 +122,7 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
 
   /** The body computed independently of the worker: a direct runtime run, laid out as SPEC 5 says. */
   async function expectedBody(work: WorkJob): Promise<ExecutionRecordBody> {
+    const context = contextOfRequest(work, FEE);
     const direct = await runtime.execute(
       runtime.load(builtProgram(work.programId === payout ? "payout-splitter" : "token-mover").package),
       {
@@ -125,6 +130,7 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
         requestId: work.requestId,
         timestamp: BigInt(work.blockTimestamp),
         originChainId: BigInt(work.chainId),
+        context,
       },
     );
     const ok = direct.outcome === "ok";
@@ -133,6 +139,12 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
       oracle: work.oracle,
       requestId: work.requestId,
       programId: work.programId,
+      requester: getAddress(work.requester),
+      asset: getAddress(work.token),
+      amount: BigInt(work.amount),
+      fee: FEE,
+      blockNumber: BigInt(work.blockNumber),
+      timestamp: BigInt(work.blockTimestamp),
       input: work.input,
       status: ok ? 0 : 1,
       stdout: bytesToHex(direct.stdout),
@@ -150,13 +162,14 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
     const request = requestJob({
       label: "split",
       programId: payout,
+      // no amount: the splitter splits the escrow minus the fee (its context)
       input: {
-        amount: "1000",
         recipients: [
           { to: address(1), weight: 1 },
           { to: address(2), weight: 3 },
         ],
       },
+      amount: 1000n + FEE,
     });
     const result = await run(workJob(request, operator));
     expect(result.operator).to.equal(operator);
@@ -176,13 +189,75 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
     expect(await redis.sismember(redisKeys.done(31337, request.requestId), operator.toLowerCase())).to.equal(1);
   });
 
+  it("test_worker_context_fromTheRequestEventAndFee_inTheResultJobAndTheBody", async () => {
+    const request = requestJob({
+      label: "context",
+      programId: payout,
+      input: { recipients: [{ to: address(1), weight: 1 }] },
+    });
+    const result = await run(workJob(request, operator));
+    const context = contextOfRequest(request, FEE);
+    expect(result.context).to.deep.equal(contextToJson(context));
+    expect(result.context).to.include({
+      requester: request.requester.toLowerCase(),
+      fee: String(FEE),
+      blockNumber: "12",
+    });
+    const body = recordBodyOfResultJob(result);
+    expect(recordContext(body)).to.deep.equal(context);
+    // the splitter paid what was escrowed (1 ether by default) minus the fee
+    expect(result.chains[0]!.instructions[0]!.amount).to.equal(String(10n ** 18n - FEE));
+  });
+
+  it("test_worker_withoutOriginRpc_abstains_ratherThanGuessTheFee", async () => {
+    const other = devAccount(2);
+    const blind = await startWorker(
+      loadWorkerConfig({
+        raw: {
+          chains: [{ chainId: 31337, ingestor: INGESTOR_A }],
+          programs: { dirs: worker.config.programs.dirs },
+          redis: { url: redisUrl(DB) },
+          operations: { logLevel: "warn" },
+        },
+        env: {},
+      }),
+      { privateKey: other.privateKey as Hex, logger: pino({ level: "silent" }), opsServer: false },
+    );
+    const queue = new Queue<WorkJob>(queueNames.work(getAddress(other.address)), {
+      connection: redis,
+      prefix: QUEUE_PREFIX,
+    });
+    try {
+      const request = requestJob({
+        label: "blind",
+        programId: payout,
+        input: { recipients: [{ to: address(1), weight: 1 }] },
+      });
+      const work = workJob(request, getAddress(other.address));
+      const id = jobIds.work(work.chainId, work.requestId, work.operator);
+      await queue.add("execute", work, { jobId: id, attempts: 3 });
+      const failed = await eventually(async () => {
+        const job = await queue.getJob(id);
+        return job && (await job.getState()) === "failed" ? job : undefined;
+      }, "the job to fail");
+      expect(failed.attemptsMade).to.equal(1); // permanent for this operator: the scheduler gives it to another
+      expect(failed.failedReason).to.contain("No RPC for chain 31337");
+      expect(await results.getJob(jobIds.result(work.chainId, work.requestId, getAddress(other.address)))).to.equal(
+        undefined,
+      );
+    } finally {
+      await queue.close();
+      await blind.close();
+    }
+  });
+
   it("test_worker_crossChainOutput_signsEachChainWithItsOwnDomain (program fetched over HTTP)", async () => {
     const request = requestJob({
       label: "move",
       programId: mover,
       input: { token: address(3), to: address(4), amount: "5000", destinationChainId: 31338 },
       token: VOMNI,
-      amount: 5000n,
+      amount: 5000n + FEE,
     });
     const result = await run(workJob(request, operator));
     expect(result.outcome.status).to.equal(0);
@@ -201,7 +276,7 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
 
   // The output rule (SPEC 3.4): the worker signs PROGRAM_ERROR for an output that breaks it.
   const breaking = async (label: string, actions: unknown[]) => {
-    const request = requestJob({ label, programId: echo, input: { actions }, token: VOMNI, amount: 100n });
+    const request = requestJob({ label, programId: echo, input: { actions }, token: VOMNI, amount: 100n + FEE });
     return run(workJob(request, operator));
   };
   const burn100 = { op: "burn", amount: "100" };
@@ -230,7 +305,7 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
   });
 
   it("test_worker_programError_status1_originOnly_noInstructions", async () => {
-    const request = requestJob({ label: "bad split", programId: payout, input: { amount: "10", recipients: [] } });
+    const request = requestJob({ label: "bad split", programId: payout, input: { recipients: [] } });
     const result = await run(workJob(request, operator));
     expect(result.outcome.status).to.equal(1);
     expect(result.outcome.kind).to.equal("exit");

@@ -1,6 +1,12 @@
-// Payout splitter: reads {"amount":"<uint256>","recipients":[{"to":"0x..","weight":<n>},...]}
-// and pays each recipient amount * weight / totalWeight; the rounding dust goes to the first
-// recipient, so the payouts always add up to exactly `amount`.
+// Payout splitter: reads {"recipients":[{"to":"0x..","weight":<n>},...]} and splits what the
+// requester actually paid, the escrow minus the oracle's fee (the request context: VERSATUS_AMOUNT
+// - VERSATUS_FEE, see sdk/c/versatus.h), paying each recipient amount * weight / totalWeight; the
+// rounding dust goes to the first recipient, so the payouts always add up to exactly that amount.
+// A recipient "to": "requester" is whoever made the request (VERSATUS_REQUESTER): a share paid back.
+//
+// An "amount" in the input is not trusted: with a context it is ignored (a note on stderr says so
+// when it differs from the escrow). Only a run without a context (a bare runtime run, no request)
+// takes the amount from the input.
 //
 // Bad input is reported on stderr and ends with exit code 2 (the `exit` outcome, nothing paid).
 #include <stdio.h>
@@ -9,6 +15,7 @@
 
 #include "json.h"
 #include "uint256.h"
+#include "versatus.h"
 
 #define MAX_RECIPIENTS 64
 #define MAX_INPUT 65536
@@ -22,6 +29,12 @@ typedef struct {
 static void fail(const char *what, size_t where) {
   fprintf(stderr, "payout-splitter: invalid input at byte %zu: %s\n", where, what);
   exit(2);
+}
+
+static int u256_greater(const uint256 *a, const uint256 *b) {
+  for (int i = 7; i >= 0; i--)
+    if (a->limb[i] != b->limb[i]) return a->limb[i] > b->limb[i];
+  return 0;
 }
 
 static int is_address(const char *text, size_t length) {
@@ -43,7 +56,11 @@ static void read_recipient(json_reader *r, recipient *out) {
     if (key_length == 2 && memcmp(key, "to", 2) == 0) {
       size_t length;
       if (!json_string(r, &out->to, &length)) fail(r->error, r->pos);
-      if (!is_address(out->to, length)) fail("recipient \"to\" is not a 0x-prefixed 20-byte address", r->pos);
+      if (length == 9 && memcmp(out->to, "requester", 9) == 0) {
+        out->to = NULL;  // the requester, from the request context (resolved below)
+      } else if (!is_address(out->to, length)) {
+        fail("recipient \"to\" is not a 0x-prefixed 20-byte address or \"requester\"", r->pos);
+      }
       has_to = 1;
     } else if (key_length == 6 && memcmp(key, "weight", 6) == 0) {
       if (!json_uint32(r, &out->weight)) fail(r->error, r->pos);
@@ -88,11 +105,41 @@ int main(void) {
       } while (json_accept(&r, ','));
       if (!json_expect(&r, ']')) fail(r.error, r.pos);
     } else {
-      fail("unknown field (expected \"amount\" and \"recipients\")", r.pos);
+      fail("unknown field (expected \"recipients\")", r.pos);
     }
   } while (json_accept(&r, ','));
   if (!json_expect(&r, '}') || !json_at_end(&r)) fail(r.error ? r.error : "trailing bytes after the object", r.pos);
-  if (!has_amount || count == 0) fail("\"amount\" and at least one recipient are required", r.pos);
+  if (count == 0) fail("at least one recipient is required", r.pos);
+
+  // What was paid decides, never the input: escrow minus fee from the request context.
+  versatus_context ctx;
+  int has_context = versatus_context_read(&ctx);
+  if (has_context < 0) fail("malformed request context", 0);
+  if (has_context) {
+    uint256 escrow, fee;
+    if (!u256_parse(ctx.amount, strlen(ctx.amount), &escrow) || !u256_parse(ctx.fee, strlen(ctx.fee), &fee))
+      fail("request context amounts out of range", 0);
+    if (!u256_greater(&escrow, &fee)) {
+      fprintf(stderr, "payout-splitter: the escrow (%s) leaves nothing after the fee (%s)\n", ctx.amount, ctx.fee);
+      exit(2);
+    }
+    uint256 budget = escrow;
+    u256_sub(&budget, &fee);
+    if (has_amount && memcmp(&amount, &budget, sizeof amount) != 0) {
+      char digits[80];
+      u256_format(&budget, digits);
+      fprintf(stderr, "payout-splitter: ignoring the input's \"amount\"; splitting the escrow minus the fee, %s\n",
+              digits);
+    }
+    amount = budget;
+  } else if (!has_amount) {
+    fail("\"amount\" is required when the run has no request context", r.pos);
+  }
+  for (size_t i = 0; i < count; i++) {
+    if (recipients[i].to) continue;
+    if (!has_context) fail("\"to\": \"requester\" needs a request context", r.pos);
+    recipients[i].to = ctx.requester;
+  }
 
   uint32_t total = 0;
   for (size_t i = 0; i < count; i++) {

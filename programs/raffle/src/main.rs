@@ -2,7 +2,9 @@
 //! which the runtime seeds from the request id, so every node draws the same winners) and splits
 //! the prize equally between them; the rounding dust goes to the first winner.
 //!
-//! Input:  {"prize":"<u128 decimal>","winners":<n>,"entries":["0x..", ...]}
+//! Input:  {"prize"?:"<u128 decimal>","winners":<n>,"entries":["0x..", ...]}
+//!         Without "prize" the prize is what the requester paid: the escrow minus the oracle's
+//!         fee, from the request context (sdk/rust/versatus.rs).
 //! Output: {"actions":[{"op":"transfer","to":"0x..","amount":".."}, ...]} in draw order.
 //!
 //! Bad input is reported on stderr with exit code 2 (the `exit` outcome: nothing is paid).
@@ -10,6 +12,9 @@
 
 use std::io::{Read, Write};
 use std::process::exit;
+
+#[path = "../../../sdk/rust/versatus.rs"]
+mod versatus;
 
 #[link(wasm_import_module = "wasi_snapshot_preview1")]
 extern "C" {
@@ -25,7 +30,7 @@ fn fail(message: &str) -> ! {
 }
 
 struct Input {
-    prize: u128,
+    prize: Option<u128>,
     winners: usize,
     entries: Vec<String>,
 }
@@ -142,7 +147,7 @@ fn parse_input(text: &[u8]) -> Input {
         fail("trailing bytes after the input object");
     }
     let input = Input {
-        prize: prize.unwrap_or_else(|| fail("missing \"prize\"")),
+        prize,
         winners: winners.unwrap_or_else(|| fail("missing \"winners\"")),
         entries: entries.unwrap_or_else(|| fail("missing \"entries\"")),
     };
@@ -171,14 +176,18 @@ fn main() {
     let mut text = Vec::new();
     std::io::stdin().read_to_end(&mut text).unwrap_or_else(|_| fail("cannot read stdin"));
     let mut input = parse_input(&text);
+    let prize = input.prize.unwrap_or_else(|| {
+        let ctx = versatus::Context::read().unwrap_or_else(|| fail("missing \"prize\" (and no request context)"));
+        ctx.spendable_u128().unwrap_or_else(|| fail("the escrow minus the fee is not a prize below 2^128"))
+    });
 
     // Partial Fisher-Yates: the first `winners` slots become the draw, in order.
     for i in 0..input.winners {
         let j = i + random_below((input.entries.len() - i) as u64) as usize;
         input.entries.swap(i, j);
     }
-    let share = input.prize / input.winners as u128;
-    let dust = input.prize - share * input.winners as u128;
+    let share = prize / input.winners as u128;
+    let dust = prize - share * input.winners as u128;
 
     let mut out = String::from("{\"actions\":[");
     for (i, winner) in input.entries[..input.winners].iter().enumerate() {

@@ -9,12 +9,16 @@
 // naming any token other than the escrowed one (or an amount above escrow minus fee) into
 // PROGRAM_ERROR and a refund. No input makes it mint another token, or more than it burned.
 //
-// Input:  {"token":"0x..","to":"0x..","amount":"<uint256>","destinationChainId":<n>}
+// Input:  {"destinationChainId":<n>, "to"?:"0x..", "token"?:"0x..", "amount"?:"<uint256>"}
+//         `to` defaults to the requester, `token` to the escrowed asset and `amount` to the escrow
+//         minus the fee: all three from the request context (sdk/assemblyscript/versatus.ts), so
+//         {"destinationChainId":31338} moves everything paid to the requester's own account.
 // Output: {"actions":[{"op":"burn","token":..,"amount":..},{"op":"mint","chainId":<n>,"token":..,"to":..,"amount":..}]}
 //
 // Compiled with --exportStart _start: these top-level statements are the WASI entry point.
 import { fail, readInput, writeOutput } from "./wasi";
 import { parseFlatObject } from "./json";
+import { readContext, ZERO_ADDRESS } from "../../../sdk/assemblyscript/versatus";
 
 const MAX_UINT256 = "115792089237316195423570985008687907853269984665640564039457584007913129639935";
 const ALLOWED_KEYS = ["token", "to", "amount", "destinationChainId"];
@@ -48,14 +52,27 @@ const input = parseFlatObject(readInput());
 for (let i = 0; i < input.keys.length; i++) {
   if (!ALLOWED_KEYS.includes(input.keys[i])) fail('unknown field "' + input.keys[i] + '"');
 }
-const token = required(input.get("token"), "token");
-const to = required(input.get("to"), "to");
-const amount = required(input.get("amount"), "amount");
+// Defaults from the request context (what the chain recorded), never from another party's word.
+function fromContext(field: string): string | null {
+  const ctx = readContext();
+  if (ctx == null) return null;
+  if (field == "token") return ctx.asset != ZERO_ADDRESS ? ctx.asset : null;
+  if (field == "to") return ctx.requester;
+  return ctx.spendable();
+}
+
+function field(name: string): string {
+  return required(input.keys.includes(name) ? input.get(name) : fromContext(name), name);
+}
+
+const token = field("token");
+const to = field("to");
+const amount = field("amount");
 const destination = required(input.get("destinationChainId"), "destinationChainId");
 
 if (!isAddress(token)) fail('"token" is not a 0x-prefixed 20-byte address');
 if (!isAddress(to)) fail('"to" is not a 0x-prefixed 20-byte address');
-if (!input.isStringValue("amount") || !isPositiveAmount(amount))
+if ((input.keys.includes("amount") && !input.isStringValue("amount")) || !isPositiveAmount(amount))
   fail('"amount" must be a decimal string between 1 and 2^256-1');
 if (
   input.isStringValue("destinationChainId") ||
