@@ -20,7 +20,7 @@ import {
   type OpsServer,
 } from "../protocol/ops.ts";
 import { QUEUE_PREFIX, jobIds, queueNames, redisKeys } from "../protocol/queues.ts";
-import { chainControllerResolver, requestFee } from "../protocol/ruleContext.ts";
+import { chainControllerResolver, NoChainClientError, requestFee } from "../protocol/ruleContext.ts";
 import { RunAbandonedError } from "../runtime/errors.ts";
 import { NanoRuntime } from "../runtime/executor.ts";
 import type { WorkerConfig } from "./config.ts";
@@ -39,7 +39,9 @@ import { ProgramStore } from "./programStore.ts";
  * burns another token than the escrowed one or spends beyond escrow minus fee is signed as
  * PROGRAM_ERROR. The rule reads each chain (token controllers, the request's fee at its block)
  * through the chains' `rpcUrl` (or `options.clients`); a mint or burn on a chain without an RPC
- * makes the operator abstain (NoChainClientError, permanent).
+ * makes the operator abstain (NoChainClientError, permanent). The program's context
+ * (protocol/programContext.ts) is the work job's request event plus that fee: an operator without
+ * an RPC for the origin cannot know it and abstains on every request of that chain.
  *
  * Failures: a permanent one (hash mismatch, malformed package, program not accepted, a chain
  * without a configured ingestor) fails the job at once (BullMQ UnrecoverableError); a transient
@@ -68,6 +70,8 @@ export type WorkerOptions = {
   clients?: Record<string, PublicClient>;
   /** Tests only: answers `isController` instead of the chains. */
   controllers?: ControllerResolver;
+  /** Tests only: answers the request's fee (the origin's `feeOf` at the request block) instead of the chain. */
+  fees?: (work: WorkJob) => Promise<bigint>;
 };
 
 export type WorkerHandle = {
