@@ -118,7 +118,8 @@ export function prepareEngine(maxMemoryPages: number): PreparedEngine {
   const compileStart = performance.now();
   const module = new WebAssembly.Module(instrumented);
   const done = performance.now();
-  const exported = new Set(WebAssembly.Module.exports(module).map((entry) => entry.name));
+  const moduleApi = WebAssembly.Module as unknown as { exports(m: WebAssembly.Module): { name: string }[] };
+  const exported = new Set(moduleApi.exports(module).map((entry) => entry.name));
   for (const [name, letter] of Object.entries(ENGINE_EXPORTS)) {
     if (!exported.has(letter)) throw new Error(`the engine module has no export "${letter}" (${name})`);
   }

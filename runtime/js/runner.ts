@@ -13,7 +13,10 @@ import { EngineAbortSignal, EngineExitSignal, EngineFuelSignal, EngineHost } fro
 import { PRELUDE_SOURCE } from "./prelude.ts";
 
 /** A JavaScript program ready to run: the compiled engine and the program's script. */
-export type JsProgram = { engine: PreparedEngine; script: Uint8Array };
+export type JsProgram = { engine: EngineModule; script: Uint8Array };
+
+/** What the runner needs of a prepared engine (the pool sends these to its workers). */
+export type EngineModule = Pick<PreparedEngine, "key" | "module" | "memory">;
 
 /** The run input, with the request context once the runtime carries it. */
 export type JsRunInput = RunInput & { context?: ProgramContext };
@@ -70,7 +73,7 @@ export class JsRunner {
   private live: Live | undefined;
 
   /** Fuel the engine's start-up takes (made once per engine and runner). */
-  startupFuel(engine: PreparedEngine): bigint {
+  startupFuel(engine: EngineModule): bigint {
     return this.snapshotFor(engine).startupFuel;
   }
 
@@ -161,7 +164,7 @@ export class JsRunner {
     }
   }
 
-  private instantiate(prepared: PreparedEngine): Live {
+  private instantiate(prepared: EngineModule): Live {
     const memory = new WebAssembly.Memory({ initial: prepared.memory.initial, maximum: prepared.memory.maximum });
     const instance = new WebAssembly.Instance(prepared.module, {
       ...this.host.imports,
@@ -181,7 +184,7 @@ export class JsRunner {
   }
 
   /** Starts the engine once: runtime, context, prelude; then keeps a copy of its memory. */
-  private snapshotFor(prepared: PreparedEngine): Snapshot {
+  private snapshotFor(prepared: EngineModule): Snapshot {
     if (this.snapshot?.engineKey === prepared.key) return this.snapshot;
     const live = this.instantiate(prepared);
     this.host.begin({ nowMs: 0, maxPages: prepared.memory.maximum, stderrLimit: 0 });
@@ -217,7 +220,7 @@ export class JsRunner {
    * grown (a memory cannot shrink): the memory is overwritten with the snapshot and the stack
    * pointer reset, which is all the state the engine has.
    */
-  private restore(prepared: PreparedEngine, snapshot: Snapshot): Live {
+  private restore(prepared: EngineModule, snapshot: Snapshot): Live {
     let live = this.live;
     if (!live || live.memory.buffer.byteLength !== snapshot.memory.length) {
       live = this.instantiate(prepared);
