@@ -13,6 +13,7 @@ import { readModuleSections } from "../runtime/moduleSections.ts";
 import { resultStatusOf } from "../runtime/outcome.ts";
 import { prepareProgram } from "../runtime/prepare.ts";
 import { openProgramPath } from "../runtime/programFiles.ts";
+import { registerProgramNew } from "./programNew.ts";
 
 /**
  * `versatus program ...`: build, inspect, run and simulate programs locally, with the same
@@ -21,6 +22,7 @@ import { openProgramPath } from "../runtime/programFiles.ts";
  */
 export function registerProgramCommands(root: Command): void {
   const program = root.command("program").description("Build, inspect, run and simulate WebAssembly programs");
+  registerProgramNew(program);
 
   program
     .command("build")

@@ -186,9 +186,14 @@ export function output(actions: readonly Action[]): void {
   host().output({ actions });
 }
 
+/** Writes a line to stderr (diagnostics only; the same as console.log inside the runtime). */
+export function log(...values: unknown[]): void {
+  (globalThis as unknown as { console: { log(...values: unknown[]): void } }).console.log(...values);
+}
+
 /** Refuses the request: the reason goes to stderr, the run ends with `code` (the `exit` outcome). */
 export function fail(reason: string, code = 2): never {
-  console.error(reason);
+  log(reason);
   return host().exit(code);
 }
 
