@@ -3,7 +3,7 @@
 // Pays each recipient amount * weight / totalWeight; the rounding dust goes to the first, so the
 // payments add up to the amount exactly. Without "amount" it splits the escrow minus the oracle's
 // fee, read from the request context. Bad input: the reason on stderr, exit code 2.
-import { context, fail, inputJson, isAddress, run, transfer, type Action } from "@versatus/sdk";
+import { context, fail, inputJson, isAddress, run, transfer, type Action } from "../../../sdk/ts/index.ts";
 
 const MAX_RECIPIENTS = 64;
 const MAX_WEIGHT = 1_000_000;

@@ -7,7 +7,7 @@
 // Input: {"token"?: "0x..", "to"?: "0x..", "amount"?: "<uint256>", "destinationChainId": <n>}
 // With the request context, token defaults to the escrowed asset, to to the requester and amount
 // to the escrow minus the fee. Bad input: the reason on stderr, exit code 2.
-import { burn, context, fail, inputJson, isAddress, mint, run, type Action } from "@versatus/sdk";
+import { burn, context, fail, inputJson, isAddress, mint, run, type Action } from "../../../sdk/ts/index.ts";
 
 const MAX_UINT256 = (1n << 256n) - 1n;
 const ALLOWED = ["token", "to", "amount", "destinationChainId"];
