@@ -16,6 +16,8 @@ import type { ProgramPackage } from "../protocol/programPackage.ts";
 import { RuntimePool } from "../runtime/pool.ts";
 import { clearPreparedPrograms, prepareProgram, type PreparedProgram } from "../runtime/prepare.ts";
 import { InstanceRunner, type RunInput } from "../runtime/runInstance.ts";
+import { prepareJsProgram } from "../runtime/js/program.ts";
+import { JsRunner } from "../runtime/js/runner.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const address = (digit: number) => `0x${String(digit).repeat(40)}`;
@@ -29,6 +31,13 @@ const EXAMPLES: Record<string, unknown> = {
   "token-mover": { token: address(3), to: address(4), amount: "5000", destinationChainId: 31338 },
   raffle: { prize: "1000", winners: 3, entries: [1, 2, 3, 4, 5, 6, 7, 8].map(address) },
 };
+/** The TypeScript ports (QuickJS engine under the same metering), with the same inputs. */
+const TS_EXAMPLES: Record<string, unknown> = {
+  "payout-splitter-ts": EXAMPLES["payout-splitter"],
+  "token-mover-ts": EXAMPLES["token-mover"],
+};
+const TS_WARM_RUNS = 400;
+const TS_TARGET_US = 2000;
 const C_EXAMPLE = "payout-splitter";
 const COMPUTE_PROGRAM = "bench-compute";
 
@@ -43,6 +52,9 @@ type ProgramResult = {
   cold_run_us_p50: number;
   warm_run_us_p50: number;
   warm_run_us_p99: number;
+  fuel_per_run: number;
+  /** TypeScript programs: fuel of the engine's start-up, made once into the snapshot runs start from. */
+  engine_startup_fuel?: number;
 };
 
 function percentile(samples: number[], p: number): number {
@@ -84,6 +96,7 @@ function measureProgram(pkg: ProgramPackage, input: unknown): ProgramResult {
     if (outcome.outcome !== "ok") throw new Error(`${pkg.manifest.name} did not run ok: ${outcome.message}`);
   }
   const program = prepare(pkg);
+  const fuel = new InstanceRunner().run(program, runInput(program, input)).fuelUsed;
   const runner = new InstanceRunner();
   const request = runInput(program, input);
   for (let i = 0; i < 200; i++) runner.run(program, request);
@@ -100,6 +113,47 @@ function measureProgram(pkg: ProgramPackage, input: unknown): ProgramResult {
     cold_run_us_p50: round(percentile(coldUs, 50)),
     warm_run_us_p50: round(percentile(warmUs, 50)),
     warm_run_us_p99: round(percentile(warmUs, 99)),
+    fuel_per_run: Number(fuel),
+  };
+}
+
+/**
+ * A TypeScript program: the engine is instrumented and compiled once (instrument_ms, compile_ms);
+ * cold = the first run on a new runner (which starts the engine into its snapshot), warm = a run
+ * from the snapshot on a runner that has one.
+ */
+function measureJsProgram(pkg: ProgramPackage, input: unknown): ProgramResult {
+  const program = prepareJsProgram(pkg);
+  const request = { ...runInput(program, input), script: program.script };
+  const coldUs: number[] = [];
+  let fuel = 0n;
+  for (let i = 0; i < COLD_RUNS; i++) {
+    const runner = new JsRunner();
+    const start = performance.now();
+    const outcome = runner.run({ engine: program, script: program.script }, request);
+    coldUs.push((performance.now() - start) * 1000);
+    if (outcome.outcome !== "ok") throw new Error(`${pkg.manifest.name} did not run ok: ${outcome.message}`);
+    if (i > 0 && outcome.fuelUsed !== fuel) throw new Error(`${pkg.manifest.name}: fuel differs between runs`);
+    fuel = outcome.fuelUsed;
+  }
+  const runner = new JsRunner();
+  for (let i = 0; i < 50; i++) runner.run({ engine: program, script: program.script }, request);
+  const warmUs: number[] = [];
+  for (let i = 0; i < TS_WARM_RUNS; i++) {
+    const start = performance.now();
+    const outcome = runner.run({ engine: program, script: program.script }, request);
+    warmUs.push((performance.now() - start) * 1000);
+    if (outcome.fuelUsed !== fuel) throw new Error(`${pkg.manifest.name}: fuel differs between runs`);
+  }
+  return {
+    bytes: pkg.module.length,
+    instrument_ms: round(program.instrumentMs, 2),
+    compile_ms: round(program.compileMs, 2),
+    cold_run_us_p50: round(percentile(coldUs, 50)),
+    warm_run_us_p50: round(percentile(warmUs, 50)),
+    warm_run_us_p99: round(percentile(warmUs, 99)),
+    fuel_per_run: Number(fuel),
+    engine_startup_fuel: Number(runner.startupFuel(program)),
   };
 }
 
@@ -159,10 +213,27 @@ const get = (name: string) => {
 
 const programs: Record<string, ProgramResult> = {};
 for (const [name, input] of Object.entries(EXAMPLES)) programs[name] = measureProgram(get(name), input);
+for (const [name, input] of Object.entries(TS_EXAMPLES)) programs[name] = measureJsProgram(get(name), input);
+const cPayout = programs[C_EXAMPLE]!;
+const tsPayout = programs["payout-splitter-ts"]!;
+const payoutCVsTs = {
+  input: "the same payout split (4 recipients) in C and in TypeScript",
+  c_warm_run_us_p50: cPayout.warm_run_us_p50,
+  ts_warm_run_us_p50: tsPayout.warm_run_us_p50,
+  time_ratio: round(tsPayout.warm_run_us_p50 / cPayout.warm_run_us_p50),
+  c_fuel_per_run: cPayout.fuel_per_run,
+  ts_fuel_per_run: tsPayout.fuel_per_run,
+  fuel_ratio: round(tsPayout.fuel_per_run / cPayout.fuel_per_run),
+};
 const overhead = meteringOverhead(get(COMPUTE_PROGRAM));
 const runsPerSecond = await poolThroughput(get(C_EXAMPLE), EXAMPLES[C_EXAMPLE]);
 
-const result = { programs, metering_overhead_ratio: overhead.ratio, runs_per_second: runsPerSecond };
+const result = {
+  programs,
+  payout_c_vs_ts: payoutCVsTs,
+  metering_overhead_ratio: overhead.ratio,
+  runs_per_second: runsPerSecond,
+};
 const outPath = join(root, "bench", "results", "runtime.json");
 mkdirSync(dirname(outPath), { recursive: true });
 writeFileSync(outPath, `${JSON.stringify(result, null, 2)}\n`);
@@ -175,9 +246,19 @@ const columns = [
   "cold run us p50",
   "warm run us p50",
   "warm run us p99",
+  "fuel/run",
 ];
 const rows = Object.entries(programs).map(([name, r]) =>
-  [name, r.bytes, r.instrument_ms, r.compile_ms, r.cold_run_us_p50, r.warm_run_us_p50, r.warm_run_us_p99].map(String),
+  [
+    name,
+    r.bytes,
+    r.instrument_ms,
+    r.compile_ms,
+    r.cold_run_us_p50,
+    r.warm_run_us_p50,
+    r.warm_run_us_p99,
+    r.fuel_per_run,
+  ].map(String),
 );
 const widths = columns.map((column, i) => Math.max(column.length, ...rows.map((row) => row[i]!.length)));
 const line = (cells: string[]) =>
@@ -190,6 +271,12 @@ const verdict = (ok: boolean) => (ok ? "meets target" : "MISSES target");
 console.log("");
 console.log(
   `warm run p50 (${C_EXAMPLE})   ${c.warm_run_us_p50} us   target <= 100 us   ${verdict(c.warm_run_us_p50 <= 100)}`,
+);
+console.log(
+  `warm run p50 (payout-splitter-ts)   ${tsPayout.warm_run_us_p50} us   target <= ${TS_TARGET_US} us   ${verdict(tsPayout.warm_run_us_p50 <= TS_TARGET_US)}`,
+);
+console.log(
+  `payout split C vs TS          ${payoutCVsTs.c_warm_run_us_p50} us vs ${payoutCVsTs.ts_warm_run_us_p50} us (x${payoutCVsTs.time_ratio}), fuel ${payoutCVsTs.c_fuel_per_run} vs ${payoutCVsTs.ts_fuel_per_run} (x${payoutCVsTs.fuel_ratio}); engine start-up ${tsPayout.engine_startup_fuel} fuel, once per worker`,
 );
 console.log(
   `metering overhead ratio       ${overhead.ratio} (${COMPUTE_PROGRAM}: ${overhead.meteredMs} ms metered vs ${overhead.unmeteredMs} ms unmetered per run)   target <= 1.6   ${verdict(overhead.ratio <= 1.6)}`,

@@ -9,11 +9,12 @@
  * The runner calls `__versatus_finish` last; it is read-only, so a program cannot replace it.
  *
  * It is evaluated once into the engine snapshot (runtime/js/runner.ts) as `__versatus_setup`, which
- * each run calls first with (input ArrayBuffer, request, context or null, seed words, stdout limit).
+ * each run calls first with (input ArrayBuffer, input decoded as UTF-8 by the engine, request, context or
+ * null, seed words, stdout limit).
  */
 export const PRELUDE_SOURCE = String.raw`(function (g) {
   "use strict";
-  Object.defineProperty(g, "__versatus_setup", { value: function (inputBuffer, request, context, seed, outputLimit) {
+  Object.defineProperty(g, "__versatus_setup", { value: function (inputBuffer, inputString, request, context, seed, outputLimit) {
   delete g.__versatus_setup;
   var define = function (o, k, v) { Object.defineProperty(o, k, { value: v, writable: false, enumerable: false, configurable: false }); };
   var out = [], outBytes = 0, err = [], errBytes = 0, exitCode = null, overflow = false, failure = null, pending = 0;
@@ -29,12 +30,18 @@ export const PRELUDE_SOURCE = String.raw`(function (g) {
     }
     return n;
   }
+  // Exact UTF-8 byte counts only once the output could be near its limit (3 bytes per UTF-16 unit at most).
+  var outUnits = 0, exact = false;
   function write(text) {
     text = String(text);
-    var bytes = utf8Length(text);
-    if (outBytes + bytes > outputLimit) { overflow = true; throw new ExitSignal(null); }
-    outBytes += bytes;
+    outUnits += text.length;
     out.push(text);
+    if (!exact && outUnits * 3 > outputLimit) {
+      exact = true;
+      outBytes = 0;
+      for (var i = 0; i < out.length; i++) outBytes += utf8Length(out[i]);
+    } else if (exact) outBytes += utf8Length(text);
+    if (exact && outBytes > outputLimit) { overflow = true; throw new ExitSignal(null); }
   }
   function describe(value) {
     if (value instanceof Error) return String(value) + (value.stack ? "\n" + value.stack : "");
@@ -62,19 +69,7 @@ export const PRELUDE_SOURCE = String.raw`(function (g) {
   }
   define(Math, "random", random);
   var input = new Uint8Array(inputBuffer);
-  function inputText() {
-    var s = "", i = 0;
-    while (i < input.length) {
-      var b = input[i++], c;
-      if (b < 0x80) c = b;
-      else if (b >= 0xc2 && b < 0xe0 && i < input.length) c = ((b & 31) << 6) | (input[i++] & 63);
-      else if (b >= 0xe0 && b < 0xf0 && i + 1 < input.length) { c = ((b & 15) << 12) | ((input[i] & 63) << 6) | (input[i + 1] & 63); i += 2; }
-      else if (b >= 0xf0 && b < 0xf5 && i + 2 < input.length) { c = ((b & 7) << 18) | ((input[i] & 63) << 12) | ((input[i + 1] & 63) << 6) | (input[i + 2] & 63); i += 3; }
-      else c = 0xfffd;
-      s += String.fromCodePoint(c);
-    }
-    return s;
-  }
+  function inputText() { return inputString; }
   var api = {
     input: input,
     inputText: inputText,

@@ -45,7 +45,13 @@ type Snapshot = {
   global: number;
   /** Fuel the start-up took (the same on every node; not charged to runs). */
   startupFuel: bigint;
+  /** A program's snapshot: its script is already compiled, as the body of `__versatus_main`. */
+  compiled: boolean;
 };
+
+/** Program snapshots a runner keeps (each is a copy of the engine's memory, ~6 MiB). */
+const PROGRAM_SNAPSHOTS = 4;
+const EVAL_FLAG_COMPILE_ONLY = 32;
 
 type Live = {
   instance: WebAssembly.Instance;
@@ -70,6 +76,7 @@ const STARTUP_FUEL = 1_000_000_000n;
 export class JsRunner {
   private readonly host = new EngineHost();
   private snapshot: Snapshot | undefined;
+  private readonly programs = new Map<string, Snapshot>();
   private live: Live | undefined;
 
   /** Fuel the engine's start-up takes (made once per engine and runner). */
@@ -80,7 +87,7 @@ export class JsRunner {
   run(program: JsProgram, input: JsRunInput): RunOutcome {
     const host = this.host;
     const fuelLimit = BigInt(input.limits.fuel);
-    const snapshot = this.snapshotFor(program.engine);
+    const snapshot = this.programSnapshot(program, fuelLimit);
     const live = this.restore(program.engine, snapshot);
     const { fuel, depth } = live;
     host.begin({
@@ -210,9 +217,68 @@ export class JsRunner {
       ctx,
       global,
       startupFuel: STARTUP_FUEL - (live.fuel.value as bigint),
+      compiled: false,
     };
     this.live = live;
     return this.snapshot;
+  }
+
+  /**
+   * The engine with the program's script compiled (not run), made once per program and runner:
+   * parsing and compiling a bundle is most of a small program's work, and depends only on the
+   * script. The script must first compile on its own as a global script (so wrapping it in a
+   * function body cannot change where its tokens end: no code of it can run here); it then
+   * becomes the body of `__versatus_main`, which each run calls. A script that does not compile
+   * alone runs from the engine snapshot instead, evaluated per run, where its SyntaxError is the
+   * run's (deterministic) outcome. Both paths depend only on the engine and the script.
+   */
+  private programSnapshot(program: JsProgram, fuelLimit: bigint): Snapshot {
+    const base = this.snapshotFor(program.engine);
+    const key = `${program.engine.key}|${scriptKey(program.script)}|${fuelLimit}`;
+    const cached = this.programs.get(key);
+    if (cached) {
+      this.programs.delete(key);
+      this.programs.set(key, cached);
+      return cached;
+    }
+    let snapshot = base;
+    try {
+      snapshot = this.compileInto(program, base, fuelLimit) ?? base;
+    } catch (error) {
+      if (error instanceof RangeError || !isEngineStop(error)) throw error;
+    }
+    this.programs.set(key, snapshot);
+    if (this.programs.size > PROGRAM_SNAPSHOTS) this.programs.delete(this.programs.keys().next().value!);
+    return snapshot;
+  }
+
+  private compileInto(program: JsProgram, base: Snapshot, fuelLimit: bigint): Snapshot | undefined {
+    const live = this.restore(program.engine, base);
+    this.host.begin({ nowMs: 0, maxPages: program.engine.memory.maximum, stderrLimit: 0 });
+    this.host.bind(live.memory, live.fuel);
+    live.fuel.value = fuelLimit;
+    live.depth.value = 0;
+    const { engine, memory } = live;
+    if (evaluate(engine, memory, base.ctx, program.script, "program.js", EVAL_FLAG_COMPILE_ONLY)) return undefined;
+    // The compile-only value is dropped with this memory: start again from the engine snapshot.
+    const again = this.restore(program.engine, base);
+    again.fuel.value = fuelLimit;
+    again.depth.value = 0;
+    const source = concat(
+      concat(
+        encoder.encode('Object.defineProperty(globalThis, "__versatus_main", { value: function () {\n'),
+        program.script,
+      ),
+      encoder.encode("\n}, configurable: true });"),
+    );
+    if (evaluate(again.engine, again.memory, base.ctx, source, "program.js", 0)) return undefined;
+    if ((again.depth.value as number) !== 0) return undefined;
+    return {
+      ...base,
+      memory: new Uint8Array(again.memory.buffer).slice(),
+      stackPointer: again.stackPointer.value as number,
+      compiled: true,
+    };
   }
 
   /**
@@ -246,12 +312,16 @@ export class JsRunner {
     const inputPointer = put(engine, memory, input.stdin, false);
     const inputBuffer = engine.newArrayBuffer(ctx, inputPointer, input.stdin.length);
     engine.setProp(ctx, global, newString(engine, memory, ctx, "__versatus_input"), inputBuffer);
-    const setup = `__versatus_setup((function () { var b = globalThis.__versatus_input; delete globalThis.__versatus_input; return b; })(), ${JSON.stringify(requestOf(input))}, ${JSON.stringify(contextOf(input))}, ${JSON.stringify(seedWords(input.requestId))}, ${input.limits.outputBytes});`;
+    const inputString = engine.newString(ctx, put(engine, memory, input.stdin, true));
+    engine.setProp(ctx, global, newString(engine, memory, ctx, "__versatus_input_text"), inputString);
+    const setup = `__versatus_setup((function () { var b = globalThis.__versatus_input; delete globalThis.__versatus_input; return b; })(), (function () { var t = globalThis.__versatus_input_text; delete globalThis.__versatus_input_text; return t; })(), ${JSON.stringify(requestOf(input))}, ${JSON.stringify(contextOf(input))}, ${JSON.stringify(seedWords(input.requestId))}, ${input.limits.outputBytes});`;
     if (evaluate(engine, memory, ctx, encoder.encode(setup), "setup.js", 0)) {
       throw new EngineAbortSignal("the run's set-up failed");
     }
 
-    let error = evaluate(engine, memory, ctx, script, "program.js", 0);
+    let error = snapshot.compiled
+      ? evaluate(engine, memory, ctx, MAIN_CALL, "main.js", 0)
+      : evaluate(engine, memory, ctx, script, "program.js", 0);
     if (!error) {
       const lastContext = engine.malloc(4);
       for (;;) {
@@ -281,6 +351,24 @@ export class JsRunner {
     if (engine.resolveException(ctx, verdict)) throw new EngineAbortSignal("the prelude's verdict failed");
     return JSON.parse(cString(memory, engine.getString(ctx, verdict))) as [string, number | null, string, string];
   }
+}
+
+/** Runs the compiled program once: `__versatus_main` is taken away before its body runs. */
+const MAIN_CALL = encoder.encode(
+  "(function () { var main = globalThis.__versatus_main; delete globalThis.__versatus_main; main(); })();",
+);
+
+function scriptKey(script: Uint8Array): string {
+  return createHash("sha256").update(script).digest("hex");
+}
+
+function isEngineStop(error: unknown): boolean {
+  return (
+    error instanceof WebAssembly.RuntimeError ||
+    error instanceof EngineAbortSignal ||
+    error instanceof EngineFuelSignal ||
+    error instanceof EngineExitSignal
+  );
 }
 
 /** Evaluates a global script; returns the exception value pointer, or 0. */

@@ -201,6 +201,16 @@ describe("programs: TypeScript on the metered QuickJS engine", function () {
       expect(outcome.outcome).to.equal("output_limit");
       expect(outcome.stdout.length).to.equal(0);
     });
+    it("counts the output cap in UTF-8 bytes, exactly", async () => {
+      const limits = { outputBytes: 4096 };
+      const fits = await run(jsPackage(`versatus.write('{"actions":[]}' + " ".repeat(4096 - 14));`, limits), {});
+      expect(fits.outcome).to.equal("ok");
+      const twoByte = await run(jsPackage(`versatus.write("\u00e9".repeat(2048));`, limits), {});
+      expect(twoByte.outcome).to.equal("invalid_output");
+      expect(twoByte.stdout.length).to.equal(4096);
+      const over = await run(jsPackage(`versatus.write("\u00e9".repeat(2048)); versatus.write("x");`, limits), {});
+      expect(over.outcome).to.equal("output_limit");
+    });
     it("finds no host: process, require, fetch, performance, timers, std/os are not there", async () => {
       const names = ["process", "require", "fetch", "performance", "setTimeout", "setInterval", "std", "os", "print"];
       const pkg = jsPackage(
