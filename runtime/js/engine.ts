@@ -5,6 +5,7 @@ import binaryen from "binaryen";
 import { ModuleRejectedError } from "../errors.ts";
 import { captureStderr } from "../features.ts";
 import { INSTRUMENTATION_VERSION, instrumentModule } from "../instrument.ts";
+import { childSlots, nodes } from "../binaryenNodes.ts";
 import { LruMap } from "../lru.ts";
 
 /**
@@ -59,8 +60,22 @@ export const ENGINE_IMPORT_MODULE = "a";
 /** Stack pointer global, exported under this name so a reused instance can be reset. */
 export const STACK_POINTER_EXPORT = "versatus$sp";
 
+/**
+ * The lowest value the stack pointer took, exported so the runner restores only the part of the
+ * C stack a run could have written (plus the data and the heap), not the whole memory.
+ */
+export const STACK_LOW_EXPORT = "versatus$splow";
+
 /** The engine's start function, exported under this name and called by the runner. */
 export const START_EXPORT = "versatus$start";
+
+/**
+ * Where the engine's static memory (data, then zero-initialised statics) ends: the bottom of its
+ * 5 MiB C stack, which grows down from the stack pointer's initial value (checked when the engine
+ * is adapted). Nothing is ever written between this and the stack's low-water mark.
+ */
+export const ENGINE_DATA_END = 90_208;
+const ENGINE_STACK_BYTES = 5 * 1024 * 1024;
 
 /** Pages the engine's memory starts with: its data, its 5 MiB C stack, and a first heap. */
 export const ENGINE_BASE_PAGES = 96;
@@ -146,20 +161,30 @@ export function adaptEngine(bytes: Uint8Array): Uint8Array {
   const { result: module } = captureStderr(() => binaryen.readBinary(bytes));
   try {
     const segments: binaryen.MemorySegment[] = [];
+    const segmentEnds: number[] = [];
     for (let i = 0; i < module.getNumMemorySegments(); i++) {
       const info = (module as unknown as { getMemorySegmentInfo(name: string): RawSegment }).getMemorySegmentInfo(
         String(i),
       );
       if (info.passive || info.offset === null) throw new Error("the engine module should have only active segments");
       segments.push({ offset: module.i32.const(info.offset), data: new Uint8Array(info.data) });
+      segmentEnds.push(info.offset + info.data.byteLength);
     }
     // The imported memory's internal name, which every load and store refers to.
     const memoryName = "mimport$0";
     if (module.getMemoryInfo(memoryName).module !== ENGINE_IMPORT_MODULE) throw new Error("unexpected engine memory");
     module.setMemory(ENGINE_BASE_PAGES, 65536, "memory", segments, false, false, memoryName);
     if (module.getNumGlobals() !== 1) throw new Error("the engine module should have exactly one global");
+    const dataEnd = Math.max(...segmentEnds);
+    const stackTop = binaryen.getExpressionInfo(
+      binaryen.getGlobalInfo(module.getGlobalByIndex(0)).init,
+    ) as binaryen.ConstInfo;
+    if (dataEnd > ENGINE_DATA_END || (stackTop.value as number) - ENGINE_STACK_BYTES !== ENGINE_DATA_END) {
+      throw new Error(`unexpected engine memory layout (data ends at ${dataEnd}, stack top ${String(stackTop.value)})`);
+    }
     const stackPointer = binaryen.getGlobalInfo(module.getGlobalByIndex(0)).name;
     module.addGlobalExport(stackPointer, STACK_POINTER_EXPORT);
+    trackStackLowWater(module, stackPointer);
     // The start function runs at instantiation, before the runner has set the fuel: it becomes an
     // export the runner calls first, metered like the rest.
     const start = startFunctionIndex(bytes);
@@ -196,3 +221,56 @@ function startFunctionIndex(bytes: Uint8Array): number | null {
   }
   return null;
 }
+
+/**
+ * Every `global.set $sp, v` becomes `global.set $sp, (t = v; if t < low then low = t; t)`: the
+ * runner reads `low` after a run to know how deep the C stack went.
+ */
+function trackStackLowWater(module: binaryen.Module, stackPointer: string): void {
+  const spInit = binaryen.getExpressionInfo(
+    binaryen.getGlobalInfo(module.getGlobal(stackPointer)).init,
+  ) as binaryen.ConstInfo;
+  module.addGlobal(STACK_LOW_GLOBAL, binaryen.i32, true, module.i32.const(spInit.value as number));
+  module.addGlobalExport(STACK_LOW_GLOBAL, STACK_LOW_EXPORT);
+  const count = module.getNumFunctions();
+  for (let i = 0; i < count; i++) {
+    const func = module.getFunctionByIndex(i);
+    if (binaryen.getFunctionInfo(func).module) continue;
+    let temp = -1;
+    const visit = (expr: binaryen.ExpressionRef): void => {
+      if (binaryen.getExpressionId(expr) === binaryen.GlobalSetId) {
+        const info = binaryen.getExpressionInfo(expr) as binaryen.GlobalSetInfo;
+        if (info.name === stackPointer) {
+          visit(info.value);
+          if (temp < 0) temp = nodes._BinaryenFunctionAddVar(func, binaryen.i32);
+          const m = module;
+          const t = () => m.local.get(temp, binaryen.i32);
+          nodes.GlobalSet.setValue(
+            expr,
+            m.block(
+              null,
+              [
+                m.local.set(temp, info.value),
+                m.if(
+                  m.i32.lt_u(t(), m.global.get(STACK_LOW_GLOBAL, binaryen.i32)),
+                  m.global.set(STACK_LOW_GLOBAL, t()),
+                ),
+                t(),
+              ],
+              binaryen.i32,
+            ),
+          );
+          return;
+        }
+      }
+      for (const slot of childSlots(expr)) {
+        const child = slot.get();
+        if (child) visit(child);
+      }
+    };
+    const body = nodes.Function.getBody(func);
+    if (body) visit(body);
+  }
+}
+
+const STACK_LOW_GLOBAL = "versatus$splow";

@@ -8,7 +8,14 @@ import { CALL_DEPTH_BUDGET, STDERR_CAP_BYTES } from "../limits.ts";
 import { MEMORY_IMPORT } from "../instrument.ts";
 import type { RunOutcome } from "../outcome.ts";
 import type { RunInput } from "../runInstance.ts";
-import { ENGINE_EXPORTS, STACK_POINTER_EXPORT, START_EXPORT, type PreparedEngine } from "./engine.ts";
+import {
+  ENGINE_DATA_END,
+  ENGINE_EXPORTS,
+  STACK_LOW_EXPORT,
+  STACK_POINTER_EXPORT,
+  START_EXPORT,
+  type PreparedEngine,
+} from "./engine.ts";
 import { EngineAbortSignal, EngineExitSignal, EngineFuelSignal, EngineHost } from "./host.ts";
 import { PRELUDE_SOURCE } from "./prelude.ts";
 
@@ -40,6 +47,8 @@ type Snapshot = {
   engineKey: string;
   memory: Uint8Array;
   stackPointer: number;
+  /** The lowest the stack pointer went before the snapshot. */
+  stackLow: number;
   rt: number;
   ctx: number;
   global: number;
@@ -60,6 +69,7 @@ type Live = {
   fuel: WebAssembly.Global;
   depth: WebAssembly.Global;
   stackPointer: WebAssembly.Global;
+  stackLow: WebAssembly.Global;
 };
 
 /** Fuel the engine's start-up may take when the snapshot is made. */
@@ -187,6 +197,7 @@ export class JsRunner {
       fuel: instance.exports[FUEL_EXPORT] as WebAssembly.Global,
       depth: instance.exports[DEPTH_EXPORT] as WebAssembly.Global,
       stackPointer: instance.exports[STACK_POINTER_EXPORT] as WebAssembly.Global,
+      stackLow: instance.exports[STACK_LOW_EXPORT] as WebAssembly.Global,
     };
   }
 
@@ -213,6 +224,7 @@ export class JsRunner {
       engineKey: prepared.key,
       memory: new Uint8Array(memory.buffer).slice(),
       stackPointer: live.stackPointer.value as number,
+      stackLow: live.stackLow.value as number,
       rt,
       ctx,
       global,
@@ -277,26 +289,35 @@ export class JsRunner {
       ...base,
       memory: new Uint8Array(again.memory.buffer).slice(),
       stackPointer: again.stackPointer.value as number,
+      stackLow: again.stackLow.value as number,
       compiled: true,
     };
   }
 
   /**
-   * The engine as it was right after start-up. The instance is reused while its memory has not
-   * grown (a memory cannot shrink): the memory is overwritten with the snapshot and the stack
-   * pointer reset, which is all the state the engine has.
+   * The engine as it was in the snapshot. The instance is reused while its memory has not grown
+   * (a memory cannot shrink). Only what a run can have written is copied back: the static data,
+   * the C stack from the lowest point the stack pointer reached (tracked by the engine's
+   * instrumentation) up, and the heap; the rest of the stack region is never written, by any run
+   * or snapshot. The stack pointer and its low-water mark are reset: that is all the engine's state.
    */
   private restore(prepared: EngineModule, snapshot: Snapshot): Live {
     let live = this.live;
-    if (!live || live.memory.buffer.byteLength !== snapshot.memory.length) {
+    const heap = live ? new Uint8Array(live.memory.buffer) : undefined;
+    if (!live || !heap || heap.length !== snapshot.memory.length) {
       live = this.instantiate(prepared);
       if (live.memory.buffer.byteLength < snapshot.memory.length) {
         live.memory.grow((snapshot.memory.length - live.memory.buffer.byteLength) / 65_536);
       }
+      new Uint8Array(live.memory.buffer).set(snapshot.memory);
       this.live = live;
+    } else {
+      heap.set(snapshot.memory.subarray(0, ENGINE_DATA_END));
+      const low = Math.max(ENGINE_DATA_END, Math.min(live.stackLow.value as number, snapshot.stackLow) & ~15);
+      heap.set(snapshot.memory.subarray(low), low);
     }
-    new Uint8Array(live.memory.buffer).set(snapshot.memory);
     live.stackPointer.value = snapshot.stackPointer;
+    live.stackLow.value = snapshot.stackLow;
     return live;
   }
 

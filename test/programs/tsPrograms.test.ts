@@ -156,6 +156,28 @@ describe("programs: TypeScript on the metered QuickJS engine", function () {
       expect(text(b.stderr)).to.equal("1\n");
       expect(a.fuelUsed).to.equal(b.fuelUsed);
     });
+    it("restores the engine exactly after hostile runs (deep stack, big heap, traps)", () => {
+      const payout = prepareJsProgram(built("payout-splitter-ts"));
+      const input = jsInput(JSON.stringify({ amount: "777", recipients: recipients([2, 5]) }));
+      const expected = new JsRunner().run({ engine: payout, script: payout.script }, input);
+      const runner = new JsRunner();
+      const hostile = [
+        "function f(n) { return f(n + 1) + 1; } f(0);",
+        "var a = []; for (var i = 0; i < 200; i++) a.push('y'.repeat(1000) + i); versatus.output({ actions: [] });",
+        "for (;;) {}",
+        "null.x;",
+      ];
+      for (const source of hostile) {
+        const program = prepareJsProgram(jsPackage(source, { fuel: 30_000_000 }));
+        runner.run({ engine: program, script: program.script }, { ...input, limits: program.limits });
+        const after = runner.run({ engine: payout, script: payout.script }, input);
+        expect([after.outcome, after.fuelUsed, text(after.stdout)]).to.deep.equal([
+          expected.outcome,
+          expected.fuelUsed,
+          text(expected.stdout),
+        ]);
+      }
+    });
     it("seeds Math.random from the request id and fixes Date to the request time", async () => {
       const pkg = jsPackage(
         `console.log(JSON.stringify([Math.random(), Date.now(), new Date().toISOString()])); versatus.output({ actions: [] });`,
