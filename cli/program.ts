@@ -13,7 +13,7 @@ import { readModuleSections } from "../runtime/moduleSections.ts";
 import { resultStatusOf } from "../runtime/outcome.ts";
 import { prepareProgram } from "../runtime/prepare.ts";
 import { openProgramPath } from "../runtime/programFiles.ts";
-import { registerProgramNew } from "./programNew.ts";
+import { inspectJsProgram, registerProgramNew } from "./programNew.ts";
 
 /**
  * `versatus program ...`: build, inspect, run and simulate programs locally, with the same
@@ -47,6 +47,7 @@ export function registerProgramCommands(root: Command): void {
     .action((path: string, options: { json?: boolean }) =>
       guard(() => {
         const pkg = openProgramPath(path);
+        if (pkg.manifest.engine) return inspectJsProgram(pkg, options.json ?? false);
         const sections = readModuleSections(pkg.module);
         let verdict = "accepted";
         let instrumentedBytes: number | undefined;

@@ -1,8 +1,11 @@
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { BaseError, InvalidInputError } from "../protocol/errors.ts";
-import { manifestSchema } from "../protocol/programPackage.ts";
+import { manifestSchema, type ProgramPackage } from "../protocol/programPackage.ts";
+import { ModuleRejectedError } from "../runtime/errors.ts";
+import { prepareJsProgram } from "../runtime/js/program.ts";
 import { ENGINE_ID } from "../runtime/js/engine.ts";
 import { SDK_ENTRY, SDK_SPECIFIER } from "../sdk/ts/build.ts";
 
@@ -31,6 +34,37 @@ export function registerProgramNew(program: Command): void {
         process.exitCode = 1;
       }
     });
+}
+
+/** `versatus program inspect` for a JavaScript program: the engine instead of wasm sections. */
+export function inspectJsProgram(pkg: ProgramPackage, json: boolean): void {
+  let verdict = "accepted";
+  try {
+    prepareJsProgram(pkg);
+  } catch (error) {
+    if (!(error instanceof ModuleRejectedError)) throw error;
+    verdict = error.shortMessage;
+  }
+  const report = {
+    programId: pkg.programId,
+    manifest: pkg.manifest,
+    packageBytes: pkg.bytes.length,
+    scriptBytes: pkg.module.length,
+    scriptSha256: `0x${createHash("sha256").update(pkg.module).digest("hex")}`,
+    engine: pkg.manifest.engine,
+    runtime: verdict,
+  };
+  if (json) return console.log(JSON.stringify(report, null, 2));
+  const limits = pkg.manifest.limits;
+  console.log(`programId    ${report.programId}`);
+  console.log(`name         ${pkg.manifest.name} ${pkg.manifest.version}`);
+  console.log(
+    `limits       fuel ${limits.fuel}, memory ${limits.memoryPages} pages, output ${limits.outputBytes} bytes, wall time ${limits.wallTimeMs} ms`,
+  );
+  console.log(`sizes        package ${report.packageBytes} bytes, script ${report.scriptBytes} bytes`);
+  console.log(`script hash  ${report.scriptSha256} (sha256)`);
+  console.log(`engine       ${report.engine}`);
+  console.log(`runtime      ${verdict}`);
 }
 
 export function scaffoldProgram(name: string, options: { lang?: string; dir?: string } = {}): string {
