@@ -6,18 +6,17 @@
 // overhead = metered / unmetered CPU time on a compute-heavy program; runs/s = the worker pool
 // on every core running the C example. Targets: warm p50 <= 100 us and >= 10,000 runs/s for the
 // C example, overhead <= 1.6.
+import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { keccak256, stringToHex } from "viem";
-import { buildProgram, programDirectories } from "../programs/toolchain.ts";
+import { buildProgram, programDirectories, readManifestFile } from "../programs/toolchain.ts";
 import type { ProgramPackage } from "../protocol/programPackage.ts";
 import { RuntimePool } from "../runtime/pool.ts";
 import { clearPreparedPrograms, prepareProgram, type PreparedProgram } from "../runtime/prepare.ts";
 import { InstanceRunner, type RunInput } from "../runtime/runInstance.ts";
-import { prepareJsProgram } from "../runtime/js/program.ts";
-import { JsRunner } from "../runtime/js/runner.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const address = (digit: number) => `0x${String(digit).repeat(40)}`;
@@ -36,7 +35,6 @@ const TS_EXAMPLES: Record<string, unknown> = {
   "payout-splitter-ts": EXAMPLES["payout-splitter"],
   "token-mover-ts": EXAMPLES["token-mover"],
 };
-const TS_WARM_RUNS = 400;
 const TS_TARGET_US = 2000;
 const C_EXAMPLE = "payout-splitter";
 const COMPUTE_PROGRAM = "bench-compute";
@@ -45,7 +43,7 @@ const WARM_RUNS = 3000;
 const COLD_RUNS = 15;
 const POOL_RUNS = 30000;
 
-type ProgramResult = {
+export type ProgramResult = {
   bytes: number;
   instrument_ms: number;
   compile_ms: number;
@@ -117,46 +115,6 @@ function measureProgram(pkg: ProgramPackage, input: unknown): ProgramResult {
   };
 }
 
-/**
- * A TypeScript program: the engine is instrumented and compiled once (instrument_ms, compile_ms);
- * cold = the first run on a new runner (which starts the engine into its snapshot), warm = a run
- * from the snapshot on a runner that has one.
- */
-function measureJsProgram(pkg: ProgramPackage, input: unknown): ProgramResult {
-  const program = prepareJsProgram(pkg);
-  const request = { ...runInput(program, input), script: program.script };
-  const coldUs: number[] = [];
-  let fuel = 0n;
-  for (let i = 0; i < COLD_RUNS; i++) {
-    const runner = new JsRunner();
-    const start = performance.now();
-    const outcome = runner.run({ engine: program, script: program.script }, request);
-    coldUs.push((performance.now() - start) * 1000);
-    if (outcome.outcome !== "ok") throw new Error(`${pkg.manifest.name} did not run ok: ${outcome.message}`);
-    if (i > 0 && outcome.fuelUsed !== fuel) throw new Error(`${pkg.manifest.name}: fuel differs between runs`);
-    fuel = outcome.fuelUsed;
-  }
-  const runner = new JsRunner();
-  for (let i = 0; i < 50; i++) runner.run({ engine: program, script: program.script }, request);
-  const warmUs: number[] = [];
-  for (let i = 0; i < TS_WARM_RUNS; i++) {
-    const start = performance.now();
-    const outcome = runner.run({ engine: program, script: program.script }, request);
-    warmUs.push((performance.now() - start) * 1000);
-    if (outcome.fuelUsed !== fuel) throw new Error(`${pkg.manifest.name}: fuel differs between runs`);
-  }
-  return {
-    bytes: pkg.module.length,
-    instrument_ms: round(program.instrumentMs, 2),
-    compile_ms: round(program.compileMs, 2),
-    cold_run_us_p50: round(percentile(coldUs, 50)),
-    warm_run_us_p50: round(percentile(warmUs, 50)),
-    warm_run_us_p99: round(percentile(warmUs, 99)),
-    fuel_per_run: Number(fuel),
-    engine_startup_fuel: Number(runner.startupFuel(program)),
-  };
-}
-
 /** CPU time of `runs` runs on this thread, after a warm-up that lets V8 tier up. */
 function cpuTimeMs(program: PreparedProgram, runs: number): number {
   const runner = new InstanceRunner();
@@ -199,11 +157,20 @@ async function poolThroughput(pkg: ProgramPackage, input: unknown): Promise<numb
   }
 }
 
+// TypeScript programs are built and measured in a child process (bench/runtimeTs.ts): binaryen.js
+// leaks part of its stack on every instrumentation, and the engine's is big enough that the C
+// rows' repeated cold instrumentations would run out of it in the same process.
+const isTypeScript = (dir: string) => {
+  const language = readManifestFile(dir).build?.language;
+  return language === "typescript" || language === "javascript";
+};
 const packages = new Map(
-  programDirectories(root).map((dir) => {
-    const built = buildProgram(dir);
-    return [built.name, built.package] as const;
-  }),
+  programDirectories(root)
+    .filter((dir) => !isTypeScript(dir))
+    .map((dir) => {
+      const built = buildProgram(dir);
+      return [built.name, built.package] as const;
+    }),
 );
 const get = (name: string) => {
   const pkg = packages.get(name);
@@ -213,7 +180,12 @@ const get = (name: string) => {
 
 const programs: Record<string, ProgramResult> = {};
 for (const [name, input] of Object.entries(EXAMPLES)) programs[name] = measureProgram(get(name), input);
-for (const [name, input] of Object.entries(TS_EXAMPLES)) programs[name] = measureJsProgram(get(name), input);
+const tsRun = spawnSync(process.execPath, [join(root, "bench", "runtimeTs.ts"), JSON.stringify(TS_EXAMPLES)], {
+  encoding: "utf8",
+  maxBuffer: 16 * 1024 * 1024,
+});
+if (tsRun.status !== 0) throw new Error(`bench/runtimeTs.ts failed:\n${tsRun.stderr}`);
+Object.assign(programs, JSON.parse(tsRun.stdout) as Record<string, ProgramResult>);
 const cPayout = programs[C_EXAMPLE]!;
 const tsPayout = programs["payout-splitter-ts"]!;
 const payoutCVsTs = {
