@@ -1,6 +1,8 @@
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import binaryen from "binaryen";
 import { ModuleRejectedError } from "../errors.ts";
 import { captureStderr } from "../features.ts";
@@ -129,7 +131,7 @@ export function prepareEngine(maxMemoryPages: number): PreparedEngine {
   const cached = engines.get(key);
   if (cached) return cached;
   const start = performance.now();
-  const instrumented = instrumentModule(adaptEngine(bytes), { maxMemoryPages });
+  const instrumented = instrumentInChild(maxMemoryPages);
   const compileStart = performance.now();
   const module = new WebAssembly.Module(instrumented);
   const done = performance.now();
@@ -147,6 +149,27 @@ export function prepareEngine(maxMemoryPages: number): PreparedEngine {
   };
   engines.set(key, engine);
   return engine;
+}
+
+/** The adapted, instrumented engine for a page limit, made in this process. */
+export function instrumentEngineHere(maxMemoryPages: number): Uint8Array {
+  return instrumentModule(adaptEngine(loadEngineBytes()), { maxMemoryPages });
+}
+
+const CHILD_SCRIPT = fileURLToPath(new URL("./instrumentEngine.ts", import.meta.url));
+
+/** instrumentEngineHere in a child process (see runtime/js/instrumentEngine.ts). */
+function instrumentInChild(maxMemoryPages: number): Uint8Array {
+  const child = spawnSync(process.execPath, [...process.execArgv, CHILD_SCRIPT, String(maxMemoryPages)], {
+    maxBuffer: 256 * 1024 * 1024,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  if (child.status !== 0 || child.stdout.length === 0) {
+    throw new Error(
+      `instrumenting the JavaScript engine failed (exit ${child.status ?? child.signal}): ${child.stderr.toString().slice(0, 2000)}`,
+    );
+  }
+  return new Uint8Array(child.stdout.buffer, child.stdout.byteOffset, child.stdout.length);
 }
 
 /**
