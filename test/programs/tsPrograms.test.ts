@@ -200,12 +200,17 @@ describe("programs: TypeScript on the metered QuickJS engine", function () {
       expect(outcome.outcome).to.equal("out_of_fuel");
       expect(outcome.fuelUsed).to.equal(20_000_000n);
     });
-    it("deep recursion ends deterministically (the runtime's depth budget or the engine's stack check)", async () => {
-      const pkg = jsPackage("function f(n) { return f(n + 1) + 1; } f(0);");
+    it("deep recursion is too_deep: the call-depth budget fires before the engine's own stack check", async () => {
+      const pkg = jsPackage("function f(n) { try { return f(n + 1) + 1; } catch (e) { return 0; } } f(0);");
       const first = await run(pkg, {});
       const second = await run(pkg, {});
-      expect(["too_deep", "exit"]).to.include(first.outcome);
+      expect(first.outcome).to.equal("too_deep");
       expect([second.outcome, second.fuelUsed]).to.deep.equal([first.outcome, first.fuelUsed]);
+      const shallow = await run(
+        jsPackage("function g(n) { return n === 0 ? 0 : g(n - 1) + 1; } versatus.output({ actions: [] }); g(500);"),
+        {},
+      );
+      expect(shallow.outcome).to.equal("ok");
     });
     it("memory growth stops at the page limit: the engine throws out of memory, a deterministic exit", async () => {
       const pkg = jsPackage("var a = []; for (;;) a.push('x'.repeat(65536) + a.length);", {
