@@ -6,12 +6,13 @@
 // overhead = metered / unmetered CPU time on a compute-heavy program; runs/s = the worker pool
 // on every core running the C example. Targets: warm p50 <= 100 us and >= 10,000 runs/s for the
 // C example, overhead <= 1.6.
+import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { keccak256, stringToHex } from "viem";
-import { buildProgram, programDirectories } from "../programs/toolchain.ts";
+import { buildProgram, programDirectories, readManifestFile } from "../programs/toolchain.ts";
 import type { ProgramPackage } from "../protocol/programPackage.ts";
 import { RuntimePool } from "../runtime/pool.ts";
 import { clearPreparedPrograms, prepareProgram, type PreparedProgram } from "../runtime/prepare.ts";
@@ -29,6 +30,12 @@ const EXAMPLES: Record<string, unknown> = {
   "token-mover": { token: address(3), to: address(4), amount: "5000", destinationChainId: 31338 },
   raffle: { prize: "1000", winners: 3, entries: [1, 2, 3, 4, 5, 6, 7, 8].map(address) },
 };
+/** The TypeScript ports (QuickJS engine under the same metering), with the same inputs. */
+const TS_EXAMPLES: Record<string, unknown> = {
+  "payout-splitter-ts": EXAMPLES["payout-splitter"],
+  "token-mover-ts": EXAMPLES["token-mover"],
+};
+const TS_TARGET_US = 2000;
 const C_EXAMPLE = "payout-splitter";
 const COMPUTE_PROGRAM = "bench-compute";
 
@@ -36,13 +43,16 @@ const WARM_RUNS = 3000;
 const COLD_RUNS = 15;
 const POOL_RUNS = 30000;
 
-type ProgramResult = {
+export type ProgramResult = {
   bytes: number;
   instrument_ms: number;
   compile_ms: number;
   cold_run_us_p50: number;
   warm_run_us_p50: number;
   warm_run_us_p99: number;
+  fuel_per_run: number;
+  /** TypeScript programs: fuel of the engine's start-up, made once into the snapshot runs start from. */
+  engine_startup_fuel?: number;
 };
 
 function percentile(samples: number[], p: number): number {
@@ -84,6 +94,7 @@ function measureProgram(pkg: ProgramPackage, input: unknown): ProgramResult {
     if (outcome.outcome !== "ok") throw new Error(`${pkg.manifest.name} did not run ok: ${outcome.message}`);
   }
   const program = prepare(pkg);
+  const fuel = new InstanceRunner().run(program, runInput(program, input)).fuelUsed;
   const runner = new InstanceRunner();
   const request = runInput(program, input);
   for (let i = 0; i < 200; i++) runner.run(program, request);
@@ -100,6 +111,7 @@ function measureProgram(pkg: ProgramPackage, input: unknown): ProgramResult {
     cold_run_us_p50: round(percentile(coldUs, 50)),
     warm_run_us_p50: round(percentile(warmUs, 50)),
     warm_run_us_p99: round(percentile(warmUs, 99)),
+    fuel_per_run: Number(fuel),
   };
 }
 
@@ -145,11 +157,20 @@ async function poolThroughput(pkg: ProgramPackage, input: unknown): Promise<numb
   }
 }
 
+// TypeScript programs are built and measured in a child process (bench/runtimeTs.ts): binaryen.js
+// leaks part of its stack on every instrumentation, and the engine's is big enough that the C
+// rows' repeated cold instrumentations would run out of it in the same process.
+const isTypeScript = (dir: string) => {
+  const language = readManifestFile(dir).build?.language;
+  return language === "typescript" || language === "javascript";
+};
 const packages = new Map(
-  programDirectories(root).map((dir) => {
-    const built = buildProgram(dir);
-    return [built.name, built.package] as const;
-  }),
+  programDirectories(root)
+    .filter((dir) => !isTypeScript(dir))
+    .map((dir) => {
+      const built = buildProgram(dir);
+      return [built.name, built.package] as const;
+    }),
 );
 const get = (name: string) => {
   const pkg = packages.get(name);
@@ -159,10 +180,32 @@ const get = (name: string) => {
 
 const programs: Record<string, ProgramResult> = {};
 for (const [name, input] of Object.entries(EXAMPLES)) programs[name] = measureProgram(get(name), input);
+const tsRun = spawnSync(process.execPath, [join(root, "bench", "runtimeTs.ts"), JSON.stringify(TS_EXAMPLES)], {
+  encoding: "utf8",
+  maxBuffer: 16 * 1024 * 1024,
+});
+if (tsRun.status !== 0) throw new Error(`bench/runtimeTs.ts failed:\n${tsRun.stderr}`);
+Object.assign(programs, JSON.parse(tsRun.stdout) as Record<string, ProgramResult>);
+const cPayout = programs[C_EXAMPLE]!;
+const tsPayout = programs["payout-splitter-ts"]!;
+const payoutCVsTs = {
+  input: "the same payout split (4 recipients) in C and in TypeScript",
+  c_warm_run_us_p50: cPayout.warm_run_us_p50,
+  ts_warm_run_us_p50: tsPayout.warm_run_us_p50,
+  time_ratio: round(tsPayout.warm_run_us_p50 / cPayout.warm_run_us_p50),
+  c_fuel_per_run: cPayout.fuel_per_run,
+  ts_fuel_per_run: tsPayout.fuel_per_run,
+  fuel_ratio: round(tsPayout.fuel_per_run / cPayout.fuel_per_run),
+};
 const overhead = meteringOverhead(get(COMPUTE_PROGRAM));
 const runsPerSecond = await poolThroughput(get(C_EXAMPLE), EXAMPLES[C_EXAMPLE]);
 
-const result = { programs, metering_overhead_ratio: overhead.ratio, runs_per_second: runsPerSecond };
+const result = {
+  programs,
+  payout_c_vs_ts: payoutCVsTs,
+  metering_overhead_ratio: overhead.ratio,
+  runs_per_second: runsPerSecond,
+};
 const outPath = join(root, "bench", "results", "runtime.json");
 mkdirSync(dirname(outPath), { recursive: true });
 writeFileSync(outPath, `${JSON.stringify(result, null, 2)}\n`);
@@ -175,9 +218,19 @@ const columns = [
   "cold run us p50",
   "warm run us p50",
   "warm run us p99",
+  "fuel/run",
 ];
 const rows = Object.entries(programs).map(([name, r]) =>
-  [name, r.bytes, r.instrument_ms, r.compile_ms, r.cold_run_us_p50, r.warm_run_us_p50, r.warm_run_us_p99].map(String),
+  [
+    name,
+    r.bytes,
+    r.instrument_ms,
+    r.compile_ms,
+    r.cold_run_us_p50,
+    r.warm_run_us_p50,
+    r.warm_run_us_p99,
+    r.fuel_per_run,
+  ].map(String),
 );
 const widths = columns.map((column, i) => Math.max(column.length, ...rows.map((row) => row[i]!.length)));
 const line = (cells: string[]) =>
@@ -190,6 +243,12 @@ const verdict = (ok: boolean) => (ok ? "meets target" : "MISSES target");
 console.log("");
 console.log(
   `warm run p50 (${C_EXAMPLE})   ${c.warm_run_us_p50} us   target <= 100 us   ${verdict(c.warm_run_us_p50 <= 100)}`,
+);
+console.log(
+  `warm run p50 (payout-splitter-ts)   ${tsPayout.warm_run_us_p50} us   target <= ${TS_TARGET_US} us   ${verdict(tsPayout.warm_run_us_p50 <= TS_TARGET_US)}`,
+);
+console.log(
+  `payout split C vs TS          ${payoutCVsTs.c_warm_run_us_p50} us vs ${payoutCVsTs.ts_warm_run_us_p50} us (x${payoutCVsTs.time_ratio}), fuel ${payoutCVsTs.c_fuel_per_run} vs ${payoutCVsTs.ts_fuel_per_run} (x${payoutCVsTs.fuel_ratio}); engine start-up ${tsPayout.engine_startup_fuel} fuel, once per worker`,
 );
 console.log(
   `metering overhead ratio       ${overhead.ratio} (${COMPUTE_PROGRAM}: ${overhead.meteredMs} ms metered vs ${overhead.unmeteredMs} ms unmetered per run)   target <= 1.6   ${verdict(overhead.ratio <= 1.6)}`,

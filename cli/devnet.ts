@@ -107,6 +107,7 @@ export async function runDevnet(options: { once: boolean; timeoutMs: number; ver
     const results: FlowResult[] = [];
     for (const [name, flow] of [
       ["payout split", () => payoutFlow(chainA, programs, options.timeoutMs)],
+      ["payout split (TypeScript)", () => payoutFlow(chainA, programs, options.timeoutMs, "payout-splitter-ts")],
       ["token move", () => tokenMoveFlow(chainA, chainB, programs, options.timeoutMs)],
       ["failing program", () => failingFlow(chainA, programs, options.timeoutMs)],
       ["faulty quorum", () => faultyQuorumFlow(chainA, programs, lies, options.timeoutMs)],

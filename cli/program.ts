@@ -14,6 +14,7 @@ import { readModuleSections } from "../runtime/moduleSections.ts";
 import { resultStatusOf } from "../runtime/outcome.ts";
 import { prepareProgram } from "../runtime/prepare.ts";
 import { openProgramPath, readInputFile } from "../runtime/programFiles.ts";
+import { inspectJsProgram, registerProgramNew } from "./programNew.ts";
 
 /**
  * `versatus program ...`: build, inspect, run and simulate programs locally, with the same
@@ -22,6 +23,7 @@ import { openProgramPath, readInputFile } from "../runtime/programFiles.ts";
  */
 export function registerProgramCommands(root: Command): void {
   const program = root.command("program").description("Build, inspect, run and simulate WebAssembly programs");
+  registerProgramNew(program);
 
   program
     .command("build")
@@ -46,6 +48,7 @@ export function registerProgramCommands(root: Command): void {
     .action((path: string, options: { json?: boolean }) =>
       guard(() => {
         const pkg = openProgramPath(path);
+        if (pkg.manifest.engine) return inspectJsProgram(pkg, options.json ?? false);
         const sections = readModuleSections(pkg.module);
         let verdict = "accepted";
         let instrumentedBytes: number | undefined;

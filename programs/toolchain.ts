@@ -12,6 +12,7 @@ import {
   type ProgramPackage,
 } from "../protocol/programPackage.ts";
 import { prepareProgram } from "../runtime/prepare.ts";
+import { buildJsPackage } from "../sdk/ts/build.ts";
 
 /**
  * Builds a program directory (a `versatus.json` next to its sources) into its module and its
@@ -64,6 +65,12 @@ export function buildProgram(dirPath: string, options: BuildOptions = {}): Built
   const dir = resolve(dirPath);
   const manifest = readManifestFile(dir);
   const modulePath = join(dir, manifest.module);
+  if (manifest.build?.language === "typescript" || manifest.build?.language === "javascript") {
+    const js = buildJsPackage(dir, manifest);
+    const packagePath = join(dir, "build", `${manifest.name}.vpkg`);
+    writeFileSync(packagePath, js.package.bytes);
+    return { name: manifest.name, dir, manifest, modulePath, packagePath, package: js.package, compiled: true };
+  }
   let compiled = false;
   if (manifest.build) {
     const command = compileCommand(manifest, dir, modulePath);
@@ -150,10 +157,8 @@ function compileCommand(manifest: Manifest, dir: string, modulePath: string): Co
         ],
       };
     case "javascript":
-      throw new InvalidInputError(
-        `${manifest.name}: build.language`,
-        "c, rust or assemblyscript: no WASI JavaScript engine is available to this build (see docs/runtime.md)",
-      );
+    case "typescript":
+      throw new Error("unreachable: JavaScript programs are bundled by sdk/ts/build.ts");
   }
 }
 

@@ -38,7 +38,14 @@ export const LIMIT_CAPS: Readonly<ProgramLimits> = {
   wallTimeMs: 10_000,
 };
 
-export const PROGRAM_LANGUAGES = ["c", "rust", "assemblyscript", "javascript"] as const;
+export const PROGRAM_LANGUAGES = ["c", "rust", "assemblyscript", "javascript", "typescript"] as const;
+
+/**
+ * How a JavaScript/TypeScript program names the engine its script runs on:
+ * `quickjs-<version>@sha256:<engine module sha256>` (runtime/js/engine.ts). It is part of the
+ * canonical manifest, so of the programId: another engine is another program.
+ */
+export const ENGINE_ID_PATTERN = /^quickjs-\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/;
 
 const limit = (name: keyof ProgramLimits) => z.number().int().positive().max(LIMIT_CAPS[name]).optional();
 
@@ -46,11 +53,13 @@ export const manifestSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "lower-case letters, digits and dashes, at most 64"),
   version: z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, "a semantic version like 1.0.0"),
   description: z.string().max(280).optional(),
-  /** Path of the compiled module, relative to the manifest. */
+  /** Path of the compiled module (or, with `engine`, the bundled script), relative to the manifest. */
   module: z
     .string()
     .min(1)
-    .regex(/\.wasm$/, "a path ending in .wasm"),
+    .regex(/\.(wasm|js)$/, "a path ending in .wasm (or .js for a JavaScript program)"),
+  /** JavaScript/TypeScript programs: the engine the script runs on; absent for WebAssembly programs. */
+  engine: z.string().regex(ENGINE_ID_PATTERN, "quickjs-<version>@sha256:<64 hex digits>").optional(),
   limits: z
     .strictObject({
       fuel: limit("fuel"),
@@ -73,7 +82,7 @@ export const manifestSchema = z.strictObject({
 export type Manifest = z.infer<typeof manifestSchema>;
 
 /** The part of a manifest that goes into the package and so into the programId. */
-export type CanonicalManifest = { name: string; version: string; limits: ProgramLimits };
+export type CanonicalManifest = { name: string; version: string; limits: ProgramLimits; engine?: string };
 
 export type ProgramPackage = {
   manifest: CanonicalManifest;
@@ -89,7 +98,12 @@ const FORMAT_VERSION = 1;
 /** Validates a parsed versatus.json, naming the first bad field, e.g. `versatus.json: limits.fuel`. */
 export function parseManifest(json: unknown, source = "versatus.json"): Manifest {
   const parsed = manifestSchema.safeParse(json);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    if (parsed.data.module.endsWith(".js") && !parsed.data.engine) {
+      throw new InvalidInputError(`${source}: engine`, "the engine a .js module runs on (see docs/runtime.md)");
+    }
+    return parsed.data;
+  }
   const issue = parsed.error.issues[0]!;
   const path = issue.path.join(".");
   if (issue.code === "unrecognized_keys") {
@@ -104,6 +118,7 @@ export function canonicalManifest(manifest: Manifest): CanonicalManifest {
     name: manifest.name,
     version: manifest.version,
     limits: { ...DEFAULT_LIMITS, ...definedOnly(manifest.limits ?? {}) },
+    ...(manifest.engine ? { engine: manifest.engine } : {}),
   };
 }
 

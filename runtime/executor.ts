@@ -1,6 +1,7 @@
 import type { Hex } from "viem";
 import type { ProgramContext } from "../protocol/programContext.ts";
 import type { ProgramPackage } from "../protocol/programPackage.ts";
+import { isJsPackage, prepareJsProgram, type PreparedJsProgram } from "./js/program.ts";
 import { RuntimePool, type PoolOptions } from "./pool.ts";
 import { prepareProgram, type PreparedProgram } from "./prepare.ts";
 import type { RunOutcome } from "./outcome.ts";
@@ -40,6 +41,7 @@ export class NanoRuntime {
 
   /** Checks, instruments and compiles a package (cached). Throws ModuleRejectedError. */
   load(pkg: ProgramPackage): PreparedProgram {
+    if (isJsPackage(pkg)) return prepareJsProgram(pkg);
     return prepareProgram(pkg.module, { name: pkg.manifest.name, limits: pkg.manifest.limits });
   }
 
@@ -112,5 +114,6 @@ function runInput(
     programName: program.name,
     limits: program.limits,
     parseOutput,
+    ...("script" in program ? { script: (program as PreparedJsProgram).script } : {}),
   };
 }

@@ -7,6 +7,7 @@ import { DEPTH_EXPORT, FAULT_EXPORT, FUEL_EXPORT } from "./loadChecks.ts";
 import type { RunOutcome } from "./outcome.ts";
 import { MEMORY_IMPORT } from "./instrument.ts";
 import { MemoryRecycler, type MemoryShape } from "./memoryRecycler.ts";
+import { JsRunner } from "./js/runner.ts";
 import { HostFuelSignal, OutputLimitSignal, ProcExitSignal, WasiHost } from "./wasiHost.ts";
 
 /** What one run needs besides the program: all of it comes from the request. */
@@ -24,6 +25,8 @@ export type RunInput = {
   limits: ProgramLimits;
   /** Parse stdout into instructions (the last step of a pipeline); false for intermediate steps. */
   parseOutput: boolean;
+  /** JavaScript programs: the script the engine (the compiled module) runs (runtime/js). */
+  script?: Uint8Array;
 };
 
 /** What a thread needs to instantiate a program: its compiled code and its memory's shape. */
@@ -37,6 +40,7 @@ export type CompiledProgram = { key: string; module: WebAssembly.Module; memory:
 export class InstanceRunner {
   private readonly host = new WasiHost();
   private readonly memories = new MemoryRecycler();
+  private js: JsRunner | undefined;
 
   /** Drops what the runner keeps for a program (its spare memories). */
   forget(key: string): void {
@@ -54,6 +58,7 @@ export class InstanceRunner {
         message: `the input is ${input.stdin.length} bytes, over the limit of ${MAX_INPUT_BYTES} bytes`,
       };
     }
+    if (input.script) return (this.js ??= new JsRunner()).run({ engine: program, script: input.script }, input);
     const host = this.host;
     const fuelLimit = BigInt(input.limits.fuel);
     host.begin(

@@ -77,12 +77,17 @@ async function requestEth(chain: DevnetChain, programId: Hex, input: string, val
   return requestId;
 }
 
-/** Flow 1: a payout split on chain A, paid to two fresh addresses by weight. */
+/**
+ * Flow 1: a payout split on chain A, paid to two fresh addresses by weight; run with the C
+ * program and again with its TypeScript port (`payout-splitter-ts`, on the metered QuickJS engine).
+ */
 export async function payoutFlow(
   chainA: DevnetChain,
   programs: DevnetPrograms,
   timeoutMs: number,
+  programName = "payout-splitter",
 ): Promise<FlowResult> {
+  const flow = programName === "payout-splitter" ? "payout split" : `payout split (${programName})`;
   const started = Date.now();
   const { publicClient } = clients(chainA);
   const fee = await publicClient.readContract({
@@ -100,16 +105,17 @@ export async function payoutFlow(
       { to: payees[1], weight: 2 },
     ],
   });
-  const requestId = await requestEth(chainA, programs["payout-splitter"]!.programId, input, value);
+  const program = programs[programName];
+  if (!program) return { flow, ok: false, detail: `${programName} is not published`, latencyMs: 0 };
+  const requestId = await requestEth(chainA, program.programId, input, value);
   const ingested = await waitForIngested(chainA, requestId, chainA.chainId, timeoutMs);
-  if (!ingested)
-    return { flow: "payout split", ok: false, detail: "no result before the timeout", latencyMs: Date.now() - started };
+  if (!ingested) return { flow, ok: false, detail: "no result before the timeout", latencyMs: Date.now() - started };
   const paid = await Promise.all(payees.map((a) => publicClient.getBalance({ address: a })));
   const total = value - fee;
   // weights 1 and 2: each gets floor(total * w / 3); the rounding dust goes to the first
   const expected = [total - (total * 2n) / 3n, (total * 2n) / 3n];
   const ok = ingested.status === 0 && paid[0] === expected[0] && paid[1] === expected[1];
-  return { flow: "payout split", ok, detail: `paid ${paid.join(" + ")} wei`, latencyMs: Date.now() - started };
+  return { flow, ok, detail: `paid ${paid.join(" + ")} wei`, latencyMs: Date.now() - started };
 }
 
 /** Flow 2: the omni token moved from chain A to chain B: burned on A, minted on B, supply conserved. */
