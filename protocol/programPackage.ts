@@ -38,7 +38,7 @@ export const LIMIT_CAPS: Readonly<ProgramLimits> = {
   wallTimeMs: 10_000,
 };
 
-export const PROGRAM_LANGUAGES = ["c", "rust", "assemblyscript", "javascript"] as const;
+export const PROGRAM_LANGUAGES = ["c", "rust", "assemblyscript", "javascript", "wat"] as const;
 
 const limit = (name: keyof ProgramLimits) => z.number().int().positive().max(LIMIT_CAPS[name]).optional();
 
