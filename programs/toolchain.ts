@@ -140,7 +140,16 @@ export function buildProgram(dirPath: string, options: BuildOptions = {}): Built
   // C and Rust: compare with the committed package.
   const sources = buildInputsHash(dir, manifest);
   if (committed && committed.programId === pkg.programId) {
-    if (committed.sources !== sources) writeCommitted(dir, manifest, pkg, sources);
+    if (committed.sources !== sources) {
+      // Same bytes from edited sources (a comment, say): only the record is stale.
+      if (options.check)
+        throw new BaseError(`${manifest.name}: build/committed.json does not describe the current sources`, {
+          details: `the package ${pkg.programId} is unchanged, but a machine without the toolchain would refuse it`,
+          hints: ["Refresh the record: npm run programs:build -- --commit, then commit it"],
+          permanent: true,
+        });
+      writeCommitted(dir, manifest, pkg, sources);
+    }
     return result(pkg, compiled, "compiled");
   }
   if (options.check) {
@@ -479,11 +488,11 @@ export function missingToolchain(language: string): string | undefined {
     try {
       execFileSync(command.file, command.args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: hermeticEnv() });
     } catch (error) {
-      const failure = error as { stderr?: Buffer; code?: string };
+      const failure = error as { stderr?: Buffer; code?: string; message: string };
       missing =
         failure.code === "ENOENT"
           ? `${command.file} is not installed`
-          : `${command.file} cannot build for wasm32-wasi (${firstLine(failure.stderr?.toString() ?? "")})`;
+          : `${command.file} cannot build for wasm32-wasi (${firstLine(failure.stderr?.toString() || failure.message)})`;
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
