@@ -6,6 +6,8 @@ import { REFUSED_WASI_FUNCTIONS, WASI_FUNCTIONS, WASI_MODULE, signatureText } fr
 /** Export names the instrumentation adds; a program may not take them. */
 export const FUEL_EXPORT = "versatus$fuel";
 export const DEPTH_EXPORT = "versatus$depth";
+/** Where the instrumented module expects its memory: the runtime provides (and recycles) it. */
+export const MEMORY_IMPORT = { module: "versatus", name: "memory" } as const;
 
 /**
  * The load-time rules (before any instrumentation or compilation of the program's code): size,
