@@ -13,6 +13,7 @@ import { readModuleSections } from "../runtime/moduleSections.ts";
 import { resultStatusOf } from "../runtime/outcome.ts";
 import { prepareProgram } from "../runtime/prepare.ts";
 import { openProgramPath } from "../runtime/programFiles.ts";
+import { registerPublishCommand } from "./programPublish.ts";
 
 /**
  * `versatus program ...`: build, inspect, run and simulate programs locally, with the same
@@ -141,6 +142,8 @@ export function registerProgramCommands(root: Command): void {
       );
     }),
   );
+
+  registerPublishCommand(program);
 }
 
 type RequestOptions = { input: string; requestId?: string; timestamp: string; originChain: string; json?: boolean };
