@@ -30,8 +30,9 @@ export function registerProgramCommands(root: Command): void {
     .option("--force", "recompile even if the sources did not change")
     .action((dir: string, options: { force?: boolean }) =>
       guard(() => {
-        const built = buildProgram(dir, { force: options.force ?? false });
-        console.log(`${built.compiled ? "built" : "up to date"}: ${built.name} ${built.manifest.version}`);
+        const built = buildProgram(dir, { force: options.force ?? false, log: (line) => console.log(line) });
+        const state = built.origin === "committed" ? "committed package" : built.compiled ? "built" : "up to date";
+        console.log(`${state}: ${built.name} ${built.manifest.version}`);
         console.log(`module     ${built.modulePath} (${built.package.module.length} bytes)`);
         console.log(`package    ${built.packagePath} (${built.package.bytes.length} bytes)`);
         console.log(`programId  ${built.package.programId}`);
