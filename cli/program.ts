@@ -15,6 +15,7 @@ import { resultStatusOf } from "../runtime/outcome.ts";
 import { prepareProgram } from "../runtime/prepare.ts";
 import { openProgramPath, readInputFile } from "../runtime/programFiles.ts";
 import { inspectJsProgram, registerProgramNew } from "./programNew.ts";
+import { registerPublishCommand } from "./programPublish.ts";
 
 /**
  * `versatus program ...`: build, inspect, run and simulate programs locally, with the same
@@ -32,8 +33,9 @@ export function registerProgramCommands(root: Command): void {
     .option("--force", "recompile even if the sources did not change")
     .action((dir: string, options: { force?: boolean }) =>
       guard(() => {
-        const built = buildProgram(dir, { force: options.force ?? false });
-        console.log(`${built.compiled ? "built" : "up to date"}: ${built.name} ${built.manifest.version}`);
+        const built = buildProgram(dir, { force: options.force ?? false, log: (line) => console.log(line) });
+        const state = built.origin === "committed" ? "committed package" : built.compiled ? "built" : "up to date";
+        console.log(`${state}: ${built.name} ${built.manifest.version}`);
         console.log(`module     ${built.modulePath} (${built.package.module.length} bytes)`);
         console.log(`package    ${built.packagePath} (${built.package.bytes.length} bytes)`);
         console.log(`programId  ${built.package.programId}`);
@@ -158,6 +160,8 @@ export function registerProgramCommands(root: Command): void {
       );
     }),
   );
+
+  registerPublishCommand(program);
 }
 
 /** Dev account 7 of the local chains: the requester of the devnet's flows. */

@@ -38,7 +38,7 @@ export const LIMIT_CAPS: Readonly<ProgramLimits> = {
   wallTimeMs: 10_000,
 };
 
-export const PROGRAM_LANGUAGES = ["c", "rust", "assemblyscript", "javascript", "typescript"] as const;
+export const PROGRAM_LANGUAGES = ["c", "rust", "assemblyscript", "javascript", "typescript", "wat"] as const;
 
 /**
  * How a JavaScript/TypeScript program names the engine its script runs on:

@@ -3,7 +3,7 @@ import { childSlots, nodes } from "./binaryenNodes.ts";
 import { ModuleRejectedError } from "./errors.ts";
 import { assertAllowedFeatures, captureStderr } from "./features.ts";
 import { CALL_DEPTH_BUDGET, MAX_TABLE_ENTRIES, TABLE_ENTRY_FUEL } from "./limits.ts";
-import { DEPTH_EXPORT, FAULT_EXPORT, FUEL_EXPORT } from "./loadChecks.ts";
+import { DEPTH_EXPORT, FAULT_EXPORT, FUEL_EXPORT, MEMORY_IMPORT } from "./loadChecks.ts";
 
 /**
  * Injects deterministic metering into a checked module:
@@ -99,8 +99,8 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
   }
 }
 
-/** Where the instrumented module expects its memory: the runtime provides (and recycles) it. */
-export const MEMORY_IMPORT = { module: "versatus", name: "memory" } as const;
+// MEMORY_IMPORT lives in loadChecks.ts (no binaryen): the pool worker threads import it.
+export { MEMORY_IMPORT } from "./loadChecks.ts";
 
 /**
  * Turns the module's own memory into an import of the same size. Allocating a fresh 32-bit memory

@@ -8,6 +8,8 @@ export const FUEL_EXPORT = "versatus$fuel";
 export const DEPTH_EXPORT = "versatus$depth";
 /** Set by injected code when this node failed where every node should have succeeded (abstain). */
 export const FAULT_EXPORT = "versatus$fault";
+/** Where the instrumented module expects its memory: the runtime provides (and recycles) it. */
+export const MEMORY_IMPORT = { module: "versatus", name: "memory" } as const;
 
 /**
  * The load-time rules (before any instrumentation or compilation of the program's code): size,

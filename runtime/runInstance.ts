@@ -3,9 +3,8 @@ import { contextEnvironment, type ProgramContext } from "../protocol/programCont
 import { InvalidOutputError, parseProgramOutput } from "../protocol/programOutput.ts";
 import { RunAbandonedError } from "./errors.ts";
 import { CALL_DEPTH_BUDGET, MAX_INPUT_BYTES, STDERR_CAP_BYTES, type ProgramLimits } from "./limits.ts";
-import { DEPTH_EXPORT, FAULT_EXPORT, FUEL_EXPORT } from "./loadChecks.ts";
+import { DEPTH_EXPORT, FAULT_EXPORT, FUEL_EXPORT, MEMORY_IMPORT } from "./loadChecks.ts";
 import type { RunOutcome } from "./outcome.ts";
-import { MEMORY_IMPORT } from "./instrument.ts";
 import { MemoryRecycler, type MemoryShape } from "./memoryRecycler.ts";
 import { JsRunner } from "./js/runner.ts";
 import { HostFuelSignal, OutputLimitSignal, ProcExitSignal, WasiHost } from "./wasiHost.ts";

@@ -10,15 +10,23 @@ const stopAll = async () => {
 };
 process.on("SIGINT", stopAll);
 process.on("SIGTERM", stopAll);
-try {
-  for (const chain of LOCAL_CHAINS) {
-    running.push(await startChain(chain));
-    console.log(`chain ${chain.chainId} (${chain.name}) listening on http://127.0.0.1:${chain.port}`);
+// No top-level await (issue 13, nodejs/node#53238): the script runs in main().
+async function main(): Promise<void> {
+  try {
+    for (const chain of LOCAL_CHAINS) {
+      running.push(await startChain(chain));
+      console.log(`chain ${chain.chainId} (${chain.name}) listening on http://127.0.0.1:${chain.port}`);
+    }
+    console.log("Deploy with: npx hardhat deploy --network localhost && npx hardhat deploy --network chainB");
+    console.log("Ctrl-C stops both chains.");
+  } catch (error) {
+    console.error((error as Error).message);
+    await Promise.all(running.map((c) => c.stop()));
+    process.exit(1);
   }
-  console.log("Deploy with: npx hardhat deploy --network localhost && npx hardhat deploy --network chainB");
-  console.log("Ctrl-C stops both chains.");
-} catch (error) {
-  console.error((error as Error).message);
-  await Promise.all(running.map((c) => c.stop()));
-  process.exit(1);
 }
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
