@@ -159,3 +159,46 @@ export function childSlots(expr: Ref): ChildSlot[] {
       throw new Error(`instrumentation does not handle expression id ${id}; the feature check should have refused it`);
   }
 }
+
+/**
+ * binaryen.js's `global.get`/`global.set` builders copy the global's name onto emscripten's stack
+ * and never pop it (unlike most builders, they are not wrapped in its stack-preserving helper).
+ * The fuel pass calls them a few times per charge point, so after enough instrumentations (or one
+ * module with enough charge points) the stack runs into binaryen's heap and every later call in
+ * that process fails or corrupts memory. Modules read here get replacements that pass names
+ * interned once in binaryen's heap (malloc'd, never freed: the instrumenter uses two names).
+ */
+type Heap = { _malloc(size: number): number; HEAPU8: Uint8Array };
+type Builders = {
+  _BinaryenGlobalGet(module: number, name: number, type: binaryen.Type): Ref;
+  _BinaryenGlobalSet(module: number, name: number, value: Ref): Ref;
+};
+const heap = binaryen as unknown as Heap & Builders;
+const interned = new Map<string, number>();
+
+function internName(name: string): number {
+  let pointer = interned.get(name);
+  if (pointer !== undefined) return pointer;
+  const bytes = new TextEncoder().encode(name);
+  pointer = heap._malloc(bytes.length + 1);
+  if (!pointer) throw new Error("binaryen is out of memory");
+  // HEAPU8 is replaced when binaryen's memory grows: read it after malloc.
+  heap.HEAPU8.set(bytes, pointer);
+  heap.HEAPU8[pointer + bytes.length] = 0;
+  interned.set(name, pointer);
+  return pointer;
+}
+
+/** Replaces a module's leaking global builders with ones that leave binaryen's stack as they found it. */
+export function plugGlobalBuilderLeak(module: binaryen.Module): binaryen.Module {
+  const ptr = module.ptr;
+  (module as { global: binaryen.Module["global"] }).global = {
+    get: (name: string, type: binaryen.Type) => heap._BinaryenGlobalGet(ptr, internName(name), type),
+    set: (name: string, value: Ref) => heap._BinaryenGlobalSet(ptr, internName(name), value),
+  };
+  return module;
+}
+
+const readBinary = binaryen.readBinary;
+(binaryen as { readBinary: typeof binaryen.readBinary }).readBinary = (data: Uint8Array) =>
+  plugGlobalBuilderLeak(readBinary(data));
