@@ -1,4 +1,5 @@
 import binaryen from "binaryen";
+import { ModuleRejectedError } from "./errors.ts";
 
 /**
  * Typed access to binaryen's per-expression accessors (Block.getChildren, If.setCondition, ...),
@@ -64,9 +65,17 @@ function slot(expr: Ref, get: Get, set: Set): ChildSlot {
   return { get: () => get(expr), set: (child) => set(expr, child) };
 }
 
+/** binaryen's expression ids by number ("TableCopy" for binaryen.TableCopyId), for messages. */
+const EXPRESSION_NAMES = new Map<number, string>(
+  Object.entries(binaryen as unknown as Record<string, unknown>)
+    .filter(([key, value]) => key.endsWith("Id") && key !== "InvalidId" && typeof value === "number")
+    .map(([key, value]) => [value as number, key.slice(0, -2)]),
+);
+
 /**
- * The child slots of an expression in evaluation order. Throws on an expression kind outside the
- * allowed features, which would mean the feature check let something through.
+ * The child slots of an expression in evaluation order. An expression kind outside the allowed
+ * features that the feature check let through (table.copy passes as bulk memory) is refused with
+ * a deterministic ModuleRejectedError: the runtime does not meter it.
  */
 export function childSlots(expr: Ref): ChildSlot[] {
   const id = binaryen.getExpressionId(expr);
@@ -156,7 +165,10 @@ export function childSlots(expr: Ref): ChildSlot[] {
     case binaryen.DataDropId:
       return [];
     default:
-      throw new Error(`instrumentation does not handle expression id ${id}; the feature check should have refused it`);
+      throw new ModuleRejectedError(
+        "forbidden_feature",
+        `uses an instruction the runtime does not meter (${EXPRESSION_NAMES.get(id) ?? `binaryen expression #${id}`})`,
+      );
   }
 }
 

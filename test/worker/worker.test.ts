@@ -119,7 +119,7 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
   /** The body computed independently of the worker: a direct runtime run, laid out as SPEC 5 says. */
   async function expectedBody(work: WorkJob): Promise<ExecutionRecordBody> {
     const direct = await runtime.execute(
-      runtime.load(builtProgram(work.programId === payout ? "payout-splitter" : "token-mover").package),
+      await runtime.load(builtProgram(work.programId === payout ? "payout-splitter" : "token-mover").package),
       {
         input: hexToBytes(work.input),
         requestId: work.requestId,
