@@ -58,6 +58,14 @@ type Accessors = {
 
 export const nodes = binaryen as unknown as Accessors;
 
+/**
+ * binaryen keeps function names only if debug info is on when it reads and writes a module, and
+ * trap messages (part of an outcome) name the function. instrumentModule used to turn it on only
+ * before writing, so the first module a process read lost its names: a message that depended on
+ * process history. It is on from the start in every thread that loads the runtime.
+ */
+binaryen.setDebugInfo(true);
+
 /** A child slot of an expression: how to read it and how to put a rewritten child back. */
 export type ChildSlot = { get: () => Ref; set: (child: Ref) => void };
 

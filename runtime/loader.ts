@@ -161,7 +161,8 @@ class LoaderThread {
         continue;
       }
       const left = deadline - Date.now();
-      if (left <= 0) return started ? { kind: "timeout" } : { kind: "crashed", message: "the loader thread did not start in time" };
+      if (left <= 0)
+        return started ? { kind: "timeout" } : { kind: "crashed", message: "the loader thread did not start in time" };
       Atomics.wait(this.signal, 0, seen, Math.min(left, 250));
     }
   }

@@ -25,7 +25,7 @@ WebAssembly.Memory.prototype.grow = function (this: WebAssembly.Memory, delta: n
 };
 
 function answer(reply: LoadReply | { kind: "ready" }): void {
-  port.postMessage(reply);
+  port.postMessage(reply, reply.kind === "ok" ? [reply.instrumented.buffer as ArrayBuffer] : []);
   Atomics.add(signal, 0, 1);
   Atomics.notify(signal, 0);
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { ModuleRejectedError, type RejectionReason } from "./errors.ts";
 import { INSTRUMENTATION_VERSION } from "./instrument.ts";
 import type { ProgramLimits } from "./limits.ts";
-import { ModuleLoader, type LoadedModule } from "./loader.ts";
+import { LoadAbandonedError, ModuleLoader, type LoadedModule } from "./loader.ts";
 import { LruMap } from "./lru.ts";
 import type { CompiledProgram } from "./runInstance.ts";
 
@@ -45,17 +45,24 @@ function cached(key: string, options: PrepareOptions): PreparedProgram | undefin
   return program && { ...program, name: options.name, limits: options.limits };
 }
 
-function remember(key: string, options: PrepareOptions, moduleBytes: number, loaded: LoadedModule): PreparedProgram {
+function remember(
+  key: string,
+  options: PrepareOptions,
+  moduleBytes: number,
+  loaded: LoadedModule,
+  module: WebAssembly.Module,
+  compileMs: number,
+): PreparedProgram {
   const program: PreparedProgram = {
     key,
     name: options.name,
     limits: options.limits,
-    module: loaded.module,
+    module,
     memory: loaded.memory,
     moduleBytes,
-    instrumentedBytes: loaded.instrumentedBytes,
+    instrumentedBytes: loaded.instrumented.length,
     instrumentMs: loaded.instrumentMs,
-    compileMs: loaded.compileMs,
+    compileMs,
   };
   prepared.set(key, program);
   return program;
@@ -92,15 +99,34 @@ export function prepareProgramAsync(
   let pending = loading.get(key);
   if (!pending) {
     pending = loader
-      .load({ name: options.name, bytes: moduleBytes, memoryPages: options.limits.memoryPages, metering: options.metering !== false })
+      .load({
+        name: options.name,
+        bytes: moduleBytes,
+        memoryPages: options.limits.memoryPages,
+        metering: options.metering !== false,
+      })
       .then(
-        (loaded) => remember(key, options, moduleBytes.length, loaded),
+        async (loaded) => {
+          // V8 compiles on its own background threads: this event loop stays free.
+          const start = performance.now();
+          const module = await compile(loaded, options.name);
+          return remember(key, options, moduleBytes.length, loaded, module, performance.now() - start);
+        },
         (error: unknown) => rememberRejection(key, error),
       )
       .finally(() => loading.delete(key));
     loading.set(key, pending);
   }
   return pending.then((program) => ({ ...program, name: options.name, limits: options.limits }));
+}
+
+/** The loader thread validated it, so a failure here is the node's (memory), not the module's. */
+async function compile(loaded: LoadedModule, name: string): Promise<WebAssembly.Module> {
+  try {
+    return await WebAssembly.compile(loaded.instrumented);
+  } catch (error) {
+    throw new LoadAbandonedError(name, `V8 did not compile the instrumented module: ${String(error)}`);
+  }
 }
 
 /**
@@ -119,7 +145,14 @@ export function prepareProgram(moduleBytes: Uint8Array, options: PrepareOptions)
       memoryPages: options.limits.memoryPages,
       metering: options.metering !== false,
     });
-    return remember(key, options, moduleBytes.length, loaded);
+    const start = performance.now();
+    let module: WebAssembly.Module;
+    try {
+      module = new WebAssembly.Module(loaded.instrumented);
+    } catch (error) {
+      throw new LoadAbandonedError(options.name, `V8 did not compile the instrumented module: ${String(error)}`);
+    }
+    return remember(key, options, moduleBytes.length, loaded, module, performance.now() - start);
   } catch (error) {
     return rememberRejection(key, error);
   }

@@ -79,19 +79,19 @@ export function wasmModule(spec: ModuleSpec): Uint8Array {
   const push = (bytes: number[]) => {
     for (const byte of bytes) out.push(byte);
   };
-  push(section(1, vec(types.map(([params, results]) => [0x60, ...vec(params.map((t) => [t])), ...vec(results.map((t) => [t]))]))));
+  push(
+    section(
+      1,
+      vec(types.map(([params, results]) => [0x60, ...vec(params.map((t) => [t])), ...vec(results.map((t) => [t]))])),
+    ),
+  );
   if (imports.length > 0)
     push(section(2, vec(imports.map((entry) => [...str(entry.module), ...str(entry.name), 0x00, ...u32(entry.type)]))));
   push(section(3, vec(spec.functions.map((f) => u32(f.type)))));
   if (spec.table !== undefined) push(section(4, vec([[0x70, 0x00, ...u32(spec.table)]])));
   push(section(5, vec([[0x00, ...u32(spec.memoryPages ?? 1)]])));
   if (spec.globals && spec.globals.length > 0) {
-    push(
-      section(
-        6,
-        vec(spec.globals.map((g) => [g.type, g.mutable ? 1 : 0, 0x41, ...s32(g.init), 0x0b])),
-      ),
-    );
+    push(section(6, vec(spec.globals.map((g) => [g.type, g.mutable ? 1 : 0, 0x41, ...s32(g.init), 0x0b]))));
   }
   const startIndex = spec.start ?? imports.length;
   push(
@@ -139,7 +139,8 @@ export function concat(...parts: Array<number[] | Uint8Array>): Uint8Array {
 /** The hostile modules of issue 11, items 1 and 7. */
 export const hostileModules = {
   /** 50,001 empty functions (about 150 KB). */
-  manyFunctions: (count = 50_001) => wasmModule({ functions: Array.from({ length: count }, () => ({ type: 0, code: [] })) }),
+  manyFunctions: (count = 50_001) =>
+    wasmModule({ functions: Array.from({ length: count }, () => ({ type: 0, code: [] })) }),
   /** One function of `count` empty `if`s. */
   manyIfs: (count = 400_000) =>
     wasmModule({ functions: [{ type: 0, code: repeat([0x41, 0x00, 0x04, 0x40, 0x0b], count) }] }),
