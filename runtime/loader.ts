@@ -98,8 +98,10 @@ class LoaderThread {
       stderr: false,
     });
     this.worker.unref();
+    let startFailed: (() => void) | undefined;
     const died = (message: string) => {
       this.dead = true;
+      startFailed?.();
       this.pending?.({ kind: "crashed", message });
       this.pending = undefined;
     };
@@ -107,7 +109,11 @@ class LoaderThread {
     this.worker.on("exit", (code) => died(`the loader thread exited with code ${code}`));
     if (!sync) {
       this.ready = new Promise((resolve) => {
-        const timer = setTimeout(() => resolve(false), options.startupBudgetMs);
+        const timer = setTimeout(() => resolve(false), options.startupBudgetMs).unref();
+        startFailed = () => {
+          clearTimeout(timer);
+          resolve(false);
+        };
         this.port.on("message", (reply: LoadReply | { kind: "ready" }) => {
           if (reply.kind === "ready") {
             clearTimeout(timer);
@@ -230,6 +236,7 @@ export class ModuleLoader {
   }
 
   private async attempt(params: LoadParams): Promise<Attempt> {
+    if (this.asyncThread?.dead) this.asyncThread = undefined;
     this.asyncThread ??= this.spawn(false);
     const thread = this.asyncThread;
     const previousLoads = thread.loads;
@@ -239,6 +246,7 @@ export class ModuleLoader {
   }
 
   private attemptSync(params: LoadParams): Attempt {
+    if (this.syncThread?.dead) this.syncThread = undefined;
     this.syncThread ??= this.spawn(true);
     const thread = this.syncThread;
     const previousLoads = thread.loads;
