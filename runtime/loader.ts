@@ -236,6 +236,7 @@ export class ModuleLoader {
   }
 
   private async attempt(params: LoadParams): Promise<Attempt> {
+    if (this.closed) return { previousLoads: 0, settled: { kind: "crashed", message: "the loader is closed" } };
     if (this.asyncThread?.dead) this.asyncThread = undefined;
     this.asyncThread ??= this.spawn(false);
     const thread = this.asyncThread;
@@ -246,6 +247,7 @@ export class ModuleLoader {
   }
 
   private attemptSync(params: LoadParams): Attempt {
+    if (this.closed) return { previousLoads: 0, settled: { kind: "crashed", message: "the loader is closed" } };
     if (this.syncThread?.dead) this.syncThread = undefined;
     this.syncThread ??= this.spawn(true);
     const thread = this.syncThread;
