@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { DEFAULT_LIMITS, type ProgramLimits } from "../../protocol/programPackage.ts";

@@ -197,6 +197,19 @@ describe("runtime: loads are isolated (issue 11 items 1, 7, 8)", function () {
       const error = await loader.load(params("big", hostileModules.manyFunctions(30_000))).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(LoadAbandonedError);
       expect((error as Error).message).to.match(/binaryen needed more than|loader thread/);
+      expect(process.exitCode ?? 0).to.equal(0);
+    } finally {
+      await loader.close();
+    }
+  });
+
+  it("abandons a load whose loader thread runs out of JavaScript heap (no verdict)", async () => {
+    const loader = new ModuleLoader({ jsHeapMb: 4, startupBudgetMs: 20_000 });
+    try {
+      const error = await loader.load(params("token-mover", exampleModule("token-mover"))).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(LoadAbandonedError);
+      expect(error).to.not.be.instanceOf(ModuleRejectedError);
+      expect(process.exitCode ?? 0).to.equal(0);
     } finally {
       await loader.close();
     }
