@@ -164,7 +164,7 @@ describe("runtime: loads are isolated (issue 11 items 1, 7, 8)", function () {
     const loader = new ModuleLoader({ timeBudgetMs: 1_500 });
     const runtime = new NanoRuntime({ size: 1, loader: { timeBudgetMs: 1_500 } });
     try {
-      const slow = hostileModules.manyFunctions(40_000);
+      const slow = hostileModules.manyFunctions(LOAD_LIMITS.functions); // several seconds even on a fast machine
       // warm the thread up first: the budget does not cover a thread's start-up
       await loader.load(params("token-mover", exampleModule("token-mover")));
       const error = await loader.load(params("slow", slow)).catch((e: unknown) => e);
