@@ -202,7 +202,7 @@ async function execute(paths: string[], options: RequestOptions): Promise<Execut
   const runtime = new NanoRuntime({ size: 1 });
   const base = { names: packages.map((p) => p.manifest.name), programIds: packages.map((p) => p.programId), request };
   try {
-    const programs = packages.map((pkg) => runtime.load(pkg));
+    const programs = await Promise.all(packages.map((pkg) => runtime.load(pkg)));
     const outcome = await runtime.executePipeline(programs, request);
     return {
       ...base,

@@ -1,4 +1,5 @@
 import binaryen from "binaryen";
+import { ModuleRejectedError } from "./errors.ts";
 
 /**
  * Typed access to binaryen's per-expression accessors (Block.getChildren, If.setCondition, ...),
@@ -57,6 +58,14 @@ type Accessors = {
 
 export const nodes = binaryen as unknown as Accessors;
 
+/**
+ * binaryen keeps function names only if debug info is on when it reads and writes a module, and
+ * trap messages (part of an outcome) name the function. instrumentModule used to turn it on only
+ * before writing, so the first module a process read lost its names: a message that depended on
+ * process history. It is on from the start in every thread that loads the runtime.
+ */
+binaryen.setDebugInfo(true);
+
 /** A child slot of an expression: how to read it and how to put a rewritten child back. */
 export type ChildSlot = { get: () => Ref; set: (child: Ref) => void };
 
@@ -64,9 +73,17 @@ function slot(expr: Ref, get: Get, set: Set): ChildSlot {
   return { get: () => get(expr), set: (child) => set(expr, child) };
 }
 
+/** binaryen's expression ids by number ("TableCopy" for binaryen.TableCopyId), for messages. */
+const EXPRESSION_NAMES = new Map<number, string>(
+  Object.entries(binaryen as unknown as Record<string, unknown>)
+    .filter(([key, value]) => key.endsWith("Id") && key !== "InvalidId" && typeof value === "number")
+    .map(([key, value]) => [value as number, key.slice(0, -2)]),
+);
+
 /**
- * The child slots of an expression in evaluation order. Throws on an expression kind outside the
- * allowed features, which would mean the feature check let something through.
+ * The child slots of an expression in evaluation order. An expression kind outside the allowed
+ * features that the feature check let through (table.copy passes as bulk memory) is refused with
+ * a deterministic ModuleRejectedError: the runtime does not meter it.
  */
 export function childSlots(expr: Ref): ChildSlot[] {
   const id = binaryen.getExpressionId(expr);
@@ -156,6 +173,52 @@ export function childSlots(expr: Ref): ChildSlot[] {
     case binaryen.DataDropId:
       return [];
     default:
-      throw new Error(`instrumentation does not handle expression id ${id}; the feature check should have refused it`);
+      throw new ModuleRejectedError(
+        "forbidden_feature",
+        `uses an instruction the runtime does not meter (${EXPRESSION_NAMES.get(id) ?? `binaryen expression #${id}`})`,
+      );
   }
 }
+
+/**
+ * binaryen.js's `global.get`/`global.set` builders copy the global's name onto emscripten's stack
+ * and never pop it (unlike most builders, they are not wrapped in its stack-preserving helper).
+ * The fuel pass calls them a few times per charge point, so after enough instrumentations (or one
+ * module with enough charge points) the stack runs into binaryen's heap and every later call in
+ * that process fails or corrupts memory. Modules read here get replacements that pass names
+ * interned once in binaryen's heap (malloc'd, never freed: the instrumenter uses two names).
+ */
+type Heap = { _malloc(size: number): number; HEAPU8: Uint8Array };
+type Builders = {
+  _BinaryenGlobalGet(module: number, name: number, type: binaryen.Type): Ref;
+  _BinaryenGlobalSet(module: number, name: number, value: Ref): Ref;
+};
+const heap = binaryen as unknown as Heap & Builders;
+const interned = new Map<string, number>();
+
+function internName(name: string): number {
+  let pointer = interned.get(name);
+  if (pointer !== undefined) return pointer;
+  const bytes = new TextEncoder().encode(name);
+  pointer = heap._malloc(bytes.length + 1);
+  if (!pointer) throw new Error("binaryen is out of memory");
+  // HEAPU8 is replaced when binaryen's memory grows: read it after malloc.
+  heap.HEAPU8.set(bytes, pointer);
+  heap.HEAPU8[pointer + bytes.length] = 0;
+  interned.set(name, pointer);
+  return pointer;
+}
+
+/** Replaces a module's leaking global builders with ones that leave binaryen's stack as they found it. */
+export function plugGlobalBuilderLeak(module: binaryen.Module): binaryen.Module {
+  const ptr = module.ptr;
+  (module as { global: binaryen.Module["global"] }).global = {
+    get: (name: string, type: binaryen.Type) => heap._BinaryenGlobalGet(ptr, internName(name), type),
+    set: (name: string, value: Ref) => heap._BinaryenGlobalSet(ptr, internName(name), value),
+  };
+  return module;
+}
+
+const readBinary = binaryen.readBinary;
+(binaryen as { readBinary: typeof binaryen.readBinary }).readBinary = (data: Uint8Array) =>
+  plugGlobalBuilderLeak(readBinary(data));

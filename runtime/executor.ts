@@ -2,8 +2,9 @@ import type { Hex } from "viem";
 import type { ProgramContext } from "../protocol/programContext.ts";
 import type { ProgramPackage } from "../protocol/programPackage.ts";
 import { isJsPackage, prepareJsProgram, type PreparedJsProgram } from "./js/program.ts";
+import { ModuleLoader, type LoaderOptions } from "./loader.ts";
 import { RuntimePool, type PoolOptions } from "./pool.ts";
-import { prepareProgram, type PreparedProgram } from "./prepare.ts";
+import { prepareProgramAsync, type PreparedProgram } from "./prepare.ts";
 import type { RunOutcome } from "./outcome.ts";
 import type { RunInput } from "./runInstance.ts";
 
@@ -32,17 +33,27 @@ export type PipelineOutcome = RunOutcome & { steps: PipelineStep[]; failedStep: 
  * pool. Outcomes are deterministic; a run that cannot end deterministically rejects with
  * RunAbandonedError and the node abstains.
  */
+export type RuntimeOptions = PoolOptions & { loader?: LoaderOptions };
+
 export class NanoRuntime {
   private readonly pool: RuntimePool;
+  private readonly loader: ModuleLoader;
 
-  constructor(options: PoolOptions = {}) {
-    this.pool = new RuntimePool(options);
+  constructor(options: RuntimeOptions = {}) {
+    const { loader, ...pool } = options;
+    this.pool = new RuntimePool(pool);
+    this.loader = new ModuleLoader(loader);
   }
 
-  /** Checks, instruments and compiles a package (cached). Throws ModuleRejectedError. */
-  load(pkg: ProgramPackage): PreparedProgram {
+  /**
+   * Checks, instruments and compiles a package (cached) in a loader thread, off this event loop
+   * and within a time budget (runtime/loader.ts). Throws ModuleRejectedError (a verdict every node
+   * reaches: PROGRAM_ERROR) or LoadAbandonedError (no verdict: the node abstains). A JavaScript
+   * package runs on the QuickJS engine, instrumented once per node (runtime/js/program.ts).
+   */
+  async load(pkg: ProgramPackage): Promise<PreparedProgram> {
     if (isJsPackage(pkg)) return prepareJsProgram(pkg);
-    return prepareProgram(pkg.module, { name: pkg.manifest.name, limits: pkg.manifest.limits });
+    return prepareProgramAsync(pkg.module, { name: pkg.manifest.name, limits: pkg.manifest.limits }, this.loader);
   }
 
   execute(program: PreparedProgram, request: ExecutionRequest): Promise<RunOutcome> {
@@ -81,8 +92,8 @@ export class NanoRuntime {
     throw new Error("unreachable: the last step always returns");
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  async close(): Promise<void> {
+    await Promise.all([this.pool.close(), this.loader.close()]);
   }
 }
 

@@ -19,6 +19,8 @@ type Job = {
   id: number;
   program: PreparedProgram;
   input: RunInput;
+  /** Only this worker may run it (tests that compare workers). */
+  worker: number | undefined;
   resolve: (outcome: RunOutcome) => void;
   reject: (error: Error) => void;
 };
@@ -69,10 +71,13 @@ export class RuntimePool {
     return this.slots.length;
   }
 
-  run(program: PreparedProgram, input: RunInput): Promise<RunOutcome> {
+  /** Runs a job; `worker` pins it to one worker (0 ≤ worker < size), which tests use to compare workers. */
+  run(program: PreparedProgram, input: RunInput, worker?: number): Promise<RunOutcome> {
     if (this.closed) return Promise.reject(new RunAbandonedError("the runtime pool is closed"));
+    if (worker !== undefined && !(Number.isInteger(worker) && worker >= 0 && worker < this.slots.length))
+      return Promise.reject(new RangeError(`no worker ${worker} in a pool of ${this.slots.length}`));
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, program, input, resolve, reject });
+      this.queue.push({ id: this.nextId++, program, input, worker, resolve, reject });
       this.dispatch();
     });
   }
@@ -109,7 +114,10 @@ export class RuntimePool {
 
   private dispatch(): void {
     while (this.queue.length > 0) {
-      const open = this.slots.filter((slot) => slot.ready && slot.jobs.length < JOBS_PER_WORKER);
+      const pinned = this.queue[0]!.worker;
+      const open = this.slots.filter(
+        (slot, index) => slot.ready && slot.jobs.length < JOBS_PER_WORKER && (pinned === undefined || index === pinned),
+      );
       if (open.length === 0) break;
       const job = this.queue.shift()!;
       const fewest = Math.min(...open.map((slot) => slot.jobs.length));

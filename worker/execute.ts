@@ -145,7 +145,7 @@ export async function runRequest(
   let outcome: RunOutcome;
   let rejected = false;
   try {
-    const program = runtime.load(pkg);
+    const program = await runtime.load(pkg);
     outcome = await runtime.execute(program, {
       input: hexToBytes(job.input),
       requestId: context.requestId,

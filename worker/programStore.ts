@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { open, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Hex } from "viem";
 import { BaseError, redactUrl } from "../protocol/errors.ts";
 import { decodePackage, type ProgramPackage } from "../protocol/programPackage.ts";
+import { MAX_MODULE_BYTES } from "../runtime/limits.ts";
 
 /**
  * Where a worker gets program packages, by content address (SPEC 4: `programId = sha256(package)`).
@@ -11,10 +12,18 @@ import { decodePackage, type ProgramPackage } from "../protocol/programPackage.t
  * Sources, in order: each directory in `dirs` (first `<dir>/<programId>.vpkg`, then an index of
  * every `*.vpkg` below the directory keyed by the sha256 of its bytes, so `programs/<name>/build/
  * <name>.vpkg` is found by name-free content hash), then each HTTP store in `urls`
- * (`GET <url>/<programId>`). Bytes are always hashed and checked before use: a source that returns
- * bytes of another hash is skipped, and if no source has the right bytes but one had wrong ones,
- * the failure is permanent (ProgramHashMismatchError); if none has the program at all it is
- * transient (ProgramNotFoundError: it may be published later).
+ * (`GET <url>/<programId>`). Bytes are always hashed and checked before use, and nothing larger
+ * than `maxPackageBytes` is read or downloaded (a package of a loadable module cannot be larger).
+ *
+ * A source that fails is skipped and the next one tried: an HTTP error, a connection or body that
+ * stalls past `httpTimeoutMs` (headers, then each chunk of the body), a download longer than
+ * `httpTotalTimeoutMs`, a body over the size cap, or bytes of another hash. When no source has the
+ * right bytes:
+ * - if a URL failed in any of those ways, the failure is transient (ProgramUnavailableError): the
+ *   store may be down or serving a maintenance page, and the right bytes may come back;
+ * - else if a local file under the program's name had wrong bytes, it is permanent
+ *   (ProgramHashMismatchError: this node's copy is bad until its operator replaces it);
+ * - else it is transient (ProgramNotFoundError: it may be published later).
  */
 
 export class ProgramNotFoundError extends BaseError {
@@ -38,10 +47,28 @@ export class ProgramHashMismatchError extends BaseError {
   }
 }
 
+/** Every URL that could have served the program failed; another attempt may find it. */
+export class ProgramUnavailableError extends BaseError {
+  override name = "ProgramUnavailableError";
+  readonly failures: string[];
+  constructor(programId: Hex, failures: string[]) {
+    super(`Program ${programId} could not be fetched`, { details: failures.join("; "), permanent: false });
+    this.failures = failures;
+  }
+}
+
+/** Largest package accepted from any source: the largest loadable module plus room for its manifest. */
+export const MAX_PACKAGE_BYTES = MAX_MODULE_BYTES + 1024 * 1024;
+
 export type ProgramStoreOptions = {
   dirs?: string[];
   urls?: string[];
+  /** Longest wait for response headers, and between two chunks of a body. Default 5 s. */
   httpTimeoutMs?: number;
+  /** Longest download of one package from one URL. Default 60 s. */
+  httpTotalTimeoutMs?: number;
+  /** Largest package read or downloaded. Default MAX_PACKAGE_BYTES. */
+  maxPackageBytes?: number;
   cacheSize?: number;
   /** Minimum time between two directory re-indexes triggered by a miss. */
   reindexAfterMs?: number;
@@ -53,6 +80,8 @@ export class ProgramStore {
   private readonly dirs: string[];
   private readonly urls: string[];
   private readonly timeoutMs: number;
+  private readonly totalTimeoutMs: number;
+  private readonly maxBytes: number;
   private readonly cacheSize: number;
   private readonly reindexAfterMs: number;
   private readonly cache = new Map<string, ProgramPackage>();
@@ -65,6 +94,8 @@ export class ProgramStore {
     this.urls = (options.urls ?? []).map((u) => u.replace(/\/+$/, ""));
     if (this.dirs.length + this.urls.length === 0) throw new RangeError("a program store needs a directory or a URL");
     this.timeoutMs = options.httpTimeoutMs ?? 5_000;
+    this.totalTimeoutMs = options.httpTotalTimeoutMs ?? 60_000;
+    this.maxBytes = options.maxPackageBytes ?? MAX_PACKAGE_BYTES;
     this.cacheSize = options.cacheSize ?? 64;
     this.reindexAfterMs = options.reindexAfterMs ?? 500;
   }
@@ -79,11 +110,13 @@ export class ProgramStore {
       return cached;
     }
     const mismatches: ProgramHashMismatchError[] = [];
-    const accept = (bytes: Uint8Array | undefined, source: string): ProgramPackage | undefined => {
+    const failures: string[] = [];
+    const accept = (bytes: Uint8Array | undefined, source: string, remote = false): ProgramPackage | undefined => {
       if (!bytes) return undefined;
       const actual = sha256Hex(bytes);
       if (actual !== id) {
-        mismatches.push(new ProgramHashMismatchError(id, source, actual));
+        if (remote) failures.push(`${source}: bytes hash to ${actual}`);
+        else mismatches.push(new ProgramHashMismatchError(id, source, actual));
         return undefined;
       }
       // format and manifest checks; a malformed package under the right hash is permanent too
@@ -93,7 +126,7 @@ export class ProgramStore {
     let pkg: ProgramPackage | undefined;
     for (const dir of this.dirs) {
       for (const name of [`${id}.vpkg`, `${id.slice(2)}.vpkg`]) {
-        pkg ??= accept(await readIfExists(join(dir, name)), join(dir, name));
+        pkg ??= accept(await this.readIfExists(join(dir, name)), join(dir, name));
       }
     }
     if (!pkg) {
@@ -103,13 +136,18 @@ export class ProgramStore {
         await this.reindex(true);
         path = this.index.get(id);
       }
-      if (path) pkg = accept(await readIfExists(path), path);
+      if (path) pkg = accept(await this.readIfExists(path), path);
     }
     for (const url of this.urls) {
       if (pkg) break;
-      pkg = accept(await this.fetch(`${url}/${id}`), redactUrl(`${url}/${id}`));
+      const source = redactUrl(`${url}/${id}`);
+      const fetched = await this.fetch(`${url}/${id}`);
+      if (typeof fetched === "string") {
+        if (fetched !== "absent") failures.push(`${source}: ${fetched}`);
+      } else pkg = accept(fetched, source, true);
     }
     if (!pkg) {
+      if (failures.length > 0) throw new ProgramUnavailableError(id, failures);
       if (mismatches.length > 0) throw mismatches[0]!;
       throw new ProgramNotFoundError(id, [...this.dirs, ...this.urls.map(redactUrl)]);
     }
@@ -118,15 +156,85 @@ export class ProgramStore {
     return pkg;
   }
 
-  private async fetch(url: string): Promise<Uint8Array | undefined> {
-    let response: Response;
+  /**
+   * The body of `url`, or why not: "absent" (404/410: the store answered that it does not have it)
+   * or a failure to note. Never throws, never buffers more than the size cap, never waits more
+   * than the stall timeout for the next byte or the total timeout for the whole body.
+   */
+  private async fetch(url: string): Promise<Uint8Array | string> {
+    const controller = new AbortController();
+    let why = "";
+    const abort = (reason: string) => {
+      why ||= reason;
+      controller.abort();
+    };
+    const total = setTimeout(() => abort(`no complete body within ${this.totalTimeoutMs} ms`), this.totalTimeoutMs);
+    let stall = setTimeout(() => abort(`no response within ${this.timeoutMs} ms`), this.timeoutMs);
+    const progress = () => {
+      clearTimeout(stall);
+      stall = setTimeout(() => abort(`the body stalled for ${this.timeoutMs} ms`), this.timeoutMs);
+    };
     try {
-      response = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) });
+      const response = await fetch(url, { signal: controller.signal });
+      if (response.status === 404 || response.status === 410) {
+        await response.body?.cancel().catch(() => undefined);
+        return "absent";
+      }
+      if (!response.ok) {
+        await response.body?.cancel().catch(() => undefined);
+        return `HTTP ${response.status}`;
+      }
+      const declared = Number(response.headers.get("content-length") ?? NaN);
+      if (declared > this.maxBytes) {
+        abort("");
+        return `declares ${declared} bytes, over the ${this.maxBytes}-byte cap`;
+      }
+      progress();
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      const reader = response.body!.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.length;
+        if (size > this.maxBytes) {
+          abort("");
+          return `body over the ${this.maxBytes}-byte cap`;
+        }
+        chunks.push(value);
+        progress();
+      }
+      const bytes = new Uint8Array(size);
+      let offset = 0;
+      for (const chunk of chunks) {
+        bytes.set(chunk, offset);
+        offset += chunk.length;
+      }
+      return bytes;
+    } catch (error) {
+      return why || `fetch failed: ${error instanceof Error ? error.message : String(error)}`;
+    } finally {
+      clearTimeout(total);
+      clearTimeout(stall);
+    }
+  }
+
+  /** A local package, unless it is missing, unreadable or over the size cap. */
+  private async readIfExists(path: string): Promise<Uint8Array | undefined> {
+    try {
+      const file = await open(path, "r");
+      try {
+        const { size } = await file.stat();
+        if (!(size <= this.maxBytes)) return undefined;
+        const bytes = new Uint8Array(size);
+        const { bytesRead } = await file.read(bytes, 0, size, 0);
+        return bytesRead === size ? bytes : undefined;
+      } finally {
+        await file.close();
+      }
     } catch {
       return undefined;
     }
-    if (!response.ok) return undefined;
-    return new Uint8Array(await response.arrayBuffer());
   }
 
   /** Rebuilds the content index of the directories (at most every reindexAfterMs unless forced by a miss). */
@@ -136,7 +244,7 @@ export class ProgramStore {
       const index = new Map<string, string>();
       for (const dir of this.dirs) {
         for (const path of await findPackages(dir, 4)) {
-          const bytes = await readIfExists(path);
+          const bytes = await this.readIfExists(path);
           if (bytes) index.set(sha256Hex(bytes), path);
         }
       }
@@ -144,14 +252,6 @@ export class ProgramStore {
       this.indexedAt = Date.now();
     })().finally(() => (this.indexing = undefined));
     await this.indexing;
-  }
-}
-
-async function readIfExists(path: string): Promise<Uint8Array | undefined> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch {
-    return undefined;
   }
 }
 

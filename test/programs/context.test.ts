@@ -82,7 +82,7 @@ describe("programs: the request context (WASI environment, record body, SDK exam
     it("gives the program exactly contextEnvironment(context), in order, on every pool worker", async () => {
       const context = contextWith({ programId: echo.programId });
       const runs = await Promise.all(
-        Array.from({ length: 6 }, () => runtime().execute(load(), withContext("{}", context))),
+        Array.from({ length: 6 }, async () => runtime().execute(await load(), withContext("{}", context))),
       );
       for (const outcome of runs) {
         expect(outcome.outcome).to.equal("ok");
@@ -93,7 +93,8 @@ describe("programs: the request context (WASI environment, record body, SDK exam
       expect(text(runs[0]!.stderr)).to.contain("VERSATUS_AMOUNT=1000\0VERSATUS_FEE=10\0");
     });
 
-    it("refuses a context that disagrees with the request's id, clock or origin", () => {
+    it("refuses a context that disagrees with the request's id, clock or origin", async () => {
+      const program = await load();
       const context = contextWith({ programId: echo.programId });
       const request = withContext("{}", context);
       for (const wrong of [
@@ -101,12 +102,12 @@ describe("programs: the request context (WASI environment, record body, SDK exam
         { ...request, timestamp: request.timestamp + 1n },
         { ...request, originChainId: OTHER_CHAIN },
       ]) {
-        expect(() => runtime().execute(load(), wrong)).to.throw(TypeError, /must equal the request's/);
+        expect(() => runtime().execute(program, wrong)).to.throw(TypeError, /must equal the request's/);
       }
     });
 
     it("gives an empty environment when the request has no context", async () => {
-      const outcome = await runtime().execute(load(), requestFor("{}"));
+      const outcome = await runtime().execute(await load(), requestFor("{}"));
       expect(outcome.outcome).to.equal("ok");
       expect(outcome.stderr).to.have.length(0);
     });
@@ -115,7 +116,7 @@ describe("programs: the request context (WASI environment, record body, SDK exam
       const lower = contextWith({ programId: echo.programId });
       const mixed = { ...lower, requester: ALLOWED_REQUESTER as Hex, oracle: getAddress(lower.oracle) };
       const [a, b] = await Promise.all(
-        [lower, mixed].map((context) => runtime().execute(load(), withContext("{}", context))),
+        [lower, mixed].map(async (context) => runtime().execute(await load(), withContext("{}", context))),
       );
       expect(bytesToHex(a!.stderr)).to.equal(bytesToHex(b!.stderr));
     });
@@ -125,7 +126,7 @@ describe("programs: the request context (WASI environment, record body, SDK exam
     const only = contextPackage("only-requester");
 
     it("runs for the allowed requester and refuses anyone else (PROGRAM_ERROR, nothing paid)", async () => {
-      const program = runtime().load(only);
+      const program = await runtime().load(only);
       const allowed = await runtime().execute(program, withContext("{}", contextWith()));
       expect(allowed.outcome).to.equal("ok");
       const other = contextWith({ requester: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8" });

@@ -124,7 +124,7 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
   async function expectedBody(work: WorkJob): Promise<ExecutionRecordBody> {
     const context = contextOfRequest(work, FEE);
     const direct = await runtime.execute(
-      runtime.load(builtProgram(work.programId === payout ? "payout-splitter" : "token-mover").package),
+      await runtime.load(builtProgram(work.programId === payout ? "payout-splitter" : "token-mover").package),
       {
         input: hexToBytes(work.input),
         requestId: work.requestId,
