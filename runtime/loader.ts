@@ -71,14 +71,18 @@ function needsFreshThread({ previousLoads, settled }: Attempt): boolean {
 class LoaderThread {
   readonly worker: Worker;
   readonly port: MessagePort;
-  readonly signal = new Int32Array(new SharedArrayBuffer(4));
+  /** Slot 0: bumped on every answer (see loaderWorker.ts). Slot 1: 1 once the thread's module graph has evaluated. */
+  readonly signal = new Int32Array(new SharedArrayBuffer(8));
   /** Loads answered so far; 0 means binaryen in this thread is as fresh as on any other node. */
   loads = 0;
   dead = false;
+  private exited = false;
+  private readonly startupBudgetMs: number;
   private ready: Promise<boolean> | undefined;
   private pending: ((settled: Settled) => void) | undefined;
 
   constructor(options: Required<LoaderOptions>, sync: boolean) {
+    this.startupBudgetMs = options.startupBudgetMs;
     const channel = new MessageChannel();
     this.port = channel.port1;
     const data: LoaderWorkerData = {
@@ -106,7 +110,10 @@ class LoaderThread {
       this.pending = undefined;
     };
     this.worker.on("error", (error) => died(`the loader thread failed: ${error.message}`));
-    this.worker.on("exit", (code) => died(`the loader thread exited with code ${code}`));
+    this.worker.on("exit", (code) => {
+      this.exited = true;
+      died(`the loader thread exited with code ${code}`);
+    });
     if (!sync) {
       this.ready = new Promise((resolve) => {
         const timer = setTimeout(() => resolve(false), options.startupBudgetMs).unref();
@@ -173,10 +180,25 @@ class LoaderThread {
     }
   }
 
-  retire(): void {
+  retire(): Promise<void> {
     this.dead = true;
     this.pending = undefined;
-    void this.worker.terminate();
+    return this.terminate();
+  }
+
+  /**
+   * Ends the thread, but never while its module graph is still evaluating: binaryen's module
+   * awaits at top level, and terminating a thread during that evaluation aborts the whole process
+   * (V8 `Check failed: (location_) != nullptr`, nodejs/node#53238, #43182). Waits for the
+   * evaluated flag (or the thread's own exit), then terminates; a thread that never finishes
+   * starting is terminated after `startupBudgetMs` regardless.
+   */
+  async terminate(): Promise<void> {
+    const deadline = Date.now() + this.startupBudgetMs;
+    while (Atomics.load(this.signal, 1) !== 1 && !this.exited && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    if (!this.exited) await this.worker.terminate();
   }
 }
 
@@ -225,7 +247,7 @@ export class ModuleLoader {
     this.closed = true;
     const threads = [this.asyncThread, this.syncThread].filter((t): t is LoaderThread => t !== undefined);
     this.asyncThread = this.syncThread = undefined;
-    await Promise.all(threads.map((t) => t.worker.terminate()));
+    await Promise.all(threads.map((t) => t.terminate()));
   }
 
   private async loadNow(params: LoadParams): Promise<LoadedModule> {
@@ -266,13 +288,14 @@ export class ModuleLoader {
     if (settled.kind !== "crashed" && settled.kind !== "timeout") thread.loads += 1;
     const clean = settled.kind === "ok" || (settled.kind === "rejected" && settled.stage === "rules");
     if (clean && thread.loads < this.options.loadsPerThread && !thread.dead) return;
-    thread.retire();
+    void thread.retire();
+    // The next thread starts with the next load, not now: a thread still evaluating binaryen's
+    // module must not be terminated (LoaderThread.terminate), and an idle pre-started one would be
+    // exactly that when the service closes or the process exits.
     if (sync) {
       if (this.syncThread === thread) this.syncThread = undefined;
     } else if (this.asyncThread === thread) {
       this.asyncThread = undefined;
-      // Start the next thread now, so binaryen's start-up is not on the next load's path.
-      if (!this.closed) this.asyncThread = this.spawn(false);
     }
   }
 

@@ -44,3 +44,6 @@ port.on("message", (request: LoadRequest) => {
   answer(reply);
 });
 answer({ kind: "ready" });
+// Once this module's evaluation has surely completed (the next turn of the event loop), the thread
+// may be terminated (runtime/loader.ts LoaderThread.terminate).
+setImmediate(() => Atomics.store(signal, 1, 1));

@@ -1,4 +1,4 @@
-import { ENGINE_IMPORT_MODULE } from "./engine.ts";
+import { ENGINE_IMPORT_MODULE } from "./engineAbi.ts";
 
 /**
  * The deterministic host of the QuickJS engine's Emscripten imports. Everything the engine can

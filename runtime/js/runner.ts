@@ -3,19 +3,12 @@ import { hexToBytes, type Hex } from "viem";
 import { contextEnvironment, type ProgramContext } from "../../protocol/programContext.ts";
 import { InvalidOutputError, parseProgramOutput } from "../../protocol/programOutput.ts";
 import { RunAbandonedError } from "../errors.ts";
-import { DEPTH_EXPORT, FUEL_EXPORT } from "../loadChecks.ts";
+import { DEPTH_EXPORT, FUEL_EXPORT, MEMORY_IMPORT } from "../loadChecks.ts";
 import { CALL_DEPTH_BUDGET, STDERR_CAP_BYTES } from "../limits.ts";
-import { MEMORY_IMPORT } from "../instrument.ts";
 import type { RunOutcome } from "../outcome.ts";
 import type { RunInput } from "../runInstance.ts";
-import {
-  ENGINE_DATA_END,
-  ENGINE_EXPORTS,
-  STACK_LOW_EXPORT,
-  STACK_POINTER_EXPORT,
-  START_EXPORT,
-  type PreparedEngine,
-} from "./engine.ts";
+import type { PreparedEngine } from "./engine.ts";
+import { ENGINE_DATA_END, ENGINE_EXPORTS, STACK_LOW_EXPORT, STACK_POINTER_EXPORT, START_EXPORT } from "./engineAbi.ts";
 import { EngineAbortSignal, EngineExitSignal, EngineFuelSignal, EngineHost } from "./host.ts";
 import { PRELUDE_SOURCE } from "./prelude.ts";
 

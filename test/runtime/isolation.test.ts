@@ -215,6 +215,21 @@ describe("runtime: loads are isolated (issue 11 items 1, 7, 8)", function () {
     }
   });
 
+  it("closes a loader whose thread is still starting without aborting the process (nodejs/node#53238)", async () => {
+    // binaryen awaits at top level; terminating a thread during that evaluation aborts the whole
+    // process. close() right after a load starts the thread must wait for it to finish starting.
+    const module = exampleModule("payout-splitter");
+    for (let i = 0; i < 4; i++) {
+      const loader = new ModuleLoader();
+      const load = loader.load(params("payout-splitter", module)).then(
+        () => "loaded",
+        (error: unknown) => (error instanceof LoadAbandonedError ? "abandoned" : String(error)),
+      );
+      await loader.close();
+      expect(await load).to.be.oneOf(["loaded", "abandoned"]);
+    }
+  });
+
   it("loads off the caller's event loop: timers keep firing during a multi-second load", async () => {
     const runtime = new NanoRuntime({ size: 1 });
     try {
