@@ -13,7 +13,7 @@
 //             unless both give exactly the committed bytes (reproducible builds)
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, dirname, join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   buildProgram,
@@ -72,11 +72,14 @@ process.exitCode = failed > 0 ? 1 : 0;
 function checkElsewhere(built: BuiltProgram): void {
   const copyRoot = mkdtempSync(join(tmpdir(), "versatus-reproducible-"));
   try {
-    const copy = join(copyRoot, "elsewhere", basename(built.dir));
+    // The program keeps its place relative to the SDKs it includes (`-I../../sdk/c`, the Rust
+    // module path), so the copy is a partial checkout rooted elsewhere.
+    const copy = join(copyRoot, relative(root, built.dir));
     cpSync(built.dir, copy, {
       recursive: true,
       filter: (source) => relative(built.dir, source).split("/")[0] !== "build",
     });
+    cpSync(join(root, "sdk"), join(copyRoot, "sdk"), { recursive: true });
     const manifest = readManifestFile(copy);
     const again = buildProgram(copy, { force: true });
     if (again.package.programId !== built.package.programId) {
