@@ -26,6 +26,7 @@ import { BaseError, InvalidInputError, redactUrl } from "../protocol/errors.ts";
 import { decodePackage, type ProgramPackage } from "../protocol/programPackage.ts";
 import { buildProgram } from "../programs/toolchain.ts";
 import { ModuleRejectedError } from "../runtime/errors.ts";
+import { isJsPackage, prepareJsProgram } from "../runtime/js/program.ts";
 import { prepareProgram } from "../runtime/prepare.ts";
 import { openProgramPath } from "../runtime/programFiles.ts";
 import { LOCAL_CHAINS } from "../scripts/localChains.ts";
@@ -213,7 +214,9 @@ export async function publishProgram(options: PublishOptions): Promise<PublishRe
 
   // 1. the runtime must accept it
   try {
-    prepareProgram(pkg.module, { name, limits: pkg.manifest.limits });
+    // The same dispatch as NanoRuntime.load: a JavaScript package runs on the QuickJS engine.
+    if (isJsPackage(pkg)) prepareJsProgram(pkg);
+    else prepareProgram(pkg.module, { name, limits: pkg.manifest.limits });
   } catch (error) {
     if (!(error instanceof ModuleRejectedError)) throw error;
     throw new BaseError(`The runtime refuses ${name} ${pkg.manifest.version} (${programId})`, {

@@ -120,6 +120,22 @@ describe("versatus program publish", function () {
     ).to.deep.equal(blocks);
   });
 
+  it("publishes a TypeScript program (a script on the QuickJS engine, not a WebAssembly module)", async () => {
+    const pkg = builtProgram("payout-splitter-ts").package;
+    expect(pkg.manifest.engine, "a JavaScript package names its engine").to.be.a("string");
+    const report = await publishProgram({ pkg, network: net, account: account(0), transports });
+    expect(report.chains.map((c) => [c.chainId, c.state])).to.deep.equal([
+      [31337, "published"],
+      [31338, "published"],
+    ]);
+    for (const [suite, chainId] of [
+      [chainA, 31337],
+      [chainB, 31338],
+    ] as const) {
+      expect(await registry(suite, chainId).read("resolve", ["payout-splitter-ts"])).to.equal(pkg.programId);
+    }
+  });
+
   it("reserves the name first for a publisher who is not the registry's admin, and moves the name to a new version", async () => {
     const v1 = packageNamed("my-first-program", "1.0.0");
     const first = await publishProgram({ pkg: v1, network: net, account: account(8), transports });
