@@ -14,7 +14,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { prepareDevnet, devKey } from "../cli/devnet/prepare.ts";
 import { clearNetworkState, devnetRedis } from "../cli/devnet/redis.ts";
 import { startDevnetServices } from "../cli/devnet/services.ts";
-import { executableOracleAbi, instructionIngestorAbi } from "../protocol/abis.ts";
+import { executableOracleAbi, instructionIngestorAbi } from "../protocol/generated/abis.ts";
 import { QUEUE_PREFIX, queueNames } from "../protocol/queues.ts";
 
 const arg = (name: string, fallback: number) => {

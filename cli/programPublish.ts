@@ -20,7 +20,7 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { devAccount } from "../deploy/context.ts";
-import { executableOracleAbi } from "../protocol/abis.ts";
+import { executableOracleAbi } from "../protocol/generated/abis.ts";
 import { addressSchema } from "../protocol/config.ts";
 import { BaseError, InvalidInputError, redactUrl } from "../protocol/errors.ts";
 import { decodePackage, type ProgramPackage } from "../protocol/programPackage.ts";

@@ -1,5 +1,5 @@
 import { parseEventLogs, type Hex } from "viem";
-import { executableOracleAbi } from "../protocol/abis.ts";
+import { executableOracleAbi } from "../protocol/generated/abis.ts";
 import { MissingWalletError } from "./errors.ts";
 import type { VersatusClientConfig } from "./types.ts";
 

@@ -1,5 +1,5 @@
 import { erc20Abi, isHex, parseEventLogs, stringToHex, bytesToHex, zeroAddress, type Address, type Hex } from "viem";
-import { executableOracleAbi } from "../protocol/abis.ts";
+import { executableOracleAbi } from "../protocol/generated/abis.ts";
 import { InvalidInputError } from "../protocol/errors.ts";
 import { isRequestIdOf } from "../protocol/requestIds.ts";
 import { MissingWalletError, ProgramNotFoundError } from "./errors.ts";

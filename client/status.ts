@@ -1,5 +1,5 @@
 import { getAbiItem, type Address, type Hex } from "viem";
-import { executableOracleAbi } from "../protocol/abis.ts";
+import { executableOracleAbi } from "../protocol/generated/abis.ts";
 import type { RequestState, VersatusClientConfig } from "./types.ts";
 
 export type StatusParameters = {

@@ -1,5 +1,5 @@
 import { getAbiItem, hexToString, parseEventLogs, type Address, type Hex } from "viem";
-import { executableOracleAbi, instructionIngestorAbi } from "../protocol/abis.ts";
+import { executableOracleAbi, instructionIngestorAbi } from "../protocol/generated/abis.ts";
 import type { ExecutionRecord } from "../protocol/record.ts";
 import { WaitForResultTimeoutError } from "./errors.ts";
 import { status } from "./status.ts";

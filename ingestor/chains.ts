@@ -11,7 +11,7 @@ import {
   type Transport,
   type WalletClient,
 } from "viem";
-import { executableOracleAbi, instructionIngestorAbi, ownedOperatorSetAbi } from "../protocol/abis.ts";
+import { executableOracleAbi, instructionIngestorAbi, ownedOperatorSetAbi } from "../protocol/generated/abis.ts";
 import type { ChainConfig } from "../protocol/config.ts";
 
 /**

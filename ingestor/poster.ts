@@ -11,7 +11,7 @@ import {
   type TransactionReceipt,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { executableOracleAbi, instructionIngestorAbi, omniTokenAbi } from "../protocol/abis.ts";
+import { executableOracleAbi, instructionIngestorAbi, omniTokenAbi } from "../protocol/generated/abis.ts";
 import { InvalidInputError } from "../protocol/errors.ts";
 import type { PostJob } from "../protocol/jobs.ts";
 import { closeRedis, isConnectionError, settleWithin, type DependencyMonitor, type Logger } from "../protocol/ops.ts";

@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { getAbiItem, type Hex } from "viem";
-import { executableOracleAbi } from "../protocol/abis.ts";
+import { executableOracleAbi } from "../protocol/generated/abis.ts";
 import type { RequestJob } from "../protocol/jobs.ts";
 import { closeRedis, settleWithin, type Logger } from "../protocol/ops.ts";
 import { redisKeys } from "../protocol/queues.ts";

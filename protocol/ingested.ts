@@ -6,7 +6,7 @@ import {
   type Hex,
   type PublicClient,
 } from "viem";
-import { instructionIngestorAbi } from "./abis.ts";
+import { instructionIngestorAbi } from "./generated/abis.ts";
 import type { Instruction, OpCode } from "./instructions.ts";
 import { resultDomain, resultTypes, type Result, type ResultStatusCode } from "./result.ts";
 

@@ -1,5 +1,5 @@
 import { getAddress, type Address, type Hex, type PublicClient } from "viem";
-import { executableOracleAbi } from "./abis.ts";
+import { executableOracleAbi } from "./generated/abis.ts";
 import type { ControllerResolver } from "./conservation.ts";
 import { BaseError } from "./errors.ts";
 

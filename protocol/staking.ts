@@ -33,7 +33,7 @@ import {
   instructionIngestorAbi,
   nativeStakeAdapterAbi,
   stakingRegistryAbi,
-} from "./abis.ts";
+} from "./generated/abis.ts";
 import { decodeIngestedCall, recoverSigners } from "./ingested.ts";
 import { challengeCommitment } from "./disputes.ts";
 import { BaseError, InvalidInputError, type BaseErrorOptions } from "./errors.ts";

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { getAbiItem, type Hex, type PublicClient } from "viem";
-import { executableOracleAbi } from "../protocol/abis.ts";
+import { executableOracleAbi } from "../protocol/generated/abis.ts";
 import type { RequestJob } from "../protocol/jobs.ts";
 import { isConnectionError, type DependencyMonitor } from "../protocol/ops.ts";
 import { redisKeys } from "../protocol/queues.ts";

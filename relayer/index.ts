@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { createPublicClient, getAddress, http, type Address, type Hex, type PublicClient } from "viem";
-import { executableOracleAbi, ownedOperatorSetAbi } from "../protocol/abis.ts";
+import { executableOracleAbi, ownedOperatorSetAbi } from "../protocol/generated/abis.ts";
 import { redactUrl } from "../protocol/errors.ts";
 import type { RequestJob } from "../protocol/jobs.ts";
 import {

@@ -13,7 +13,7 @@ import {
   type Transport,
   type WalletClient,
 } from "viem";
-import { disputeManagerAbi, instructionIngestorAbi, stakingRegistryAbi } from "../protocol/abis.ts";
+import { disputeManagerAbi, instructionIngestorAbi, stakingRegistryAbi } from "../protocol/generated/abis.ts";
 import { decodeIngestedCall, type IngestedCall } from "../protocol/ingested.ts";
 import type { WatcherChainConfig } from "./config.ts";
 

@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { bytesToHex, getAbiItem, type Address, type Hex } from "viem";
 import { randomBytes } from "node:crypto";
-import { disputeManagerAbi, instructionIngestorAbi, stakingRegistryAbi } from "../protocol/abis.ts";
+import { disputeManagerAbi, instructionIngestorAbi, stakingRegistryAbi } from "../protocol/generated/abis.ts";
 import { revertName, shortError, type WatcherChain } from "./chain.ts";
 import type { DisputeEvent } from "./follower.ts";
 import type { WatcherMetrics } from "./metrics.ts";

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { getAddress, hashStruct, recoverTypedDataAddress, type Address, type Hex } from "viem";
-import { stakingRegistryAbi } from "../protocol/abis.ts";
+import { stakingRegistryAbi } from "../protocol/generated/abis.ts";
 import { EVIDENCE_STREAM, evidenceFromJson, type Evidence } from "../protocol/evidence.ts";
 import { resultForChain, type ExecutionRecord } from "../protocol/record.ts";
 import { resultDomain, resultTypes } from "../protocol/result.ts";

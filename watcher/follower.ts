@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { getAbiItem, type Address, type Hex } from "viem";
-import { disputeManagerAbi, instructionIngestorAbi } from "../protocol/abis.ts";
+import { disputeManagerAbi, instructionIngestorAbi } from "../protocol/generated/abis.ts";
 import type { WatcherChain } from "./chain.ts";
 import { watcherKeys } from "./state.ts";
 

@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { randomBytes } from "node:crypto";
 import { bytesToHex, type Address, type Hex } from "viem";
-import { disputeManagerAbi, instructionIngestorAbi } from "../protocol/abis.ts";
+import { disputeManagerAbi, instructionIngestorAbi } from "../protocol/generated/abis.ts";
 import { recoverSigners } from "../protocol/ingested.ts";
 import { challengeCommitment } from "../protocol/disputes.ts";
 import { resultForChain, type ExecutionRecord } from "../protocol/record.ts";

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { getAbiItem, getAddress, type Hex } from "viem";
 import type { DaClient } from "../da/index.ts";
-import { executableOracleAbi } from "../protocol/abis.ts";
+import { executableOracleAbi } from "../protocol/generated/abis.ts";
 import { recordBodyHash, type ExecutionRecord, type ExecutionRecordBody } from "../protocol/record.ts";
 import type { NanoRuntime } from "../runtime/executor.ts";
 import type { ControllerResolver } from "../protocol/conservation.ts";

@@ -17,7 +17,7 @@ import {
   nativeStakeAdapterAbi,
   omniTokenAbi,
   stakingRegistryAbi,
-} from "../../protocol/abis.ts";
+} from "../../protocol/generated/abis.ts";
 import { Op } from "../../protocol/instructions.ts";
 import type { OutcomeTamper } from "../../worker/execute.ts";
 import { devKey, type DevnetChain, type DevnetPrograms } from "./prepare.ts";

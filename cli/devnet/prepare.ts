@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPublicClient, createWalletClient, http, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { executableOracleAbi } from "../../protocol/abis.ts";
+import { executableOracleAbi } from "../../protocol/generated/abis.ts";
 import { buildProgram, programDirectories } from "../../programs/toolchain.ts";
 import { devAccount } from "../../deploy/context.ts";
 import { hardhatCommand, hardhatEnv, LOCAL_CHAINS, startChain, type RunningChain } from "../../scripts/localChains.ts";

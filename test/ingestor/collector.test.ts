@@ -6,7 +6,7 @@ import { createDaClient } from "../../da/index.ts";
 import { startCollector, type CollectorHandle } from "../../ingestor/collector.ts";
 import { startPoster, type PosterHandle } from "../../ingestor/poster.ts";
 import type { IngestorConfig } from "../../ingestor/config.ts";
-import { instructionIngestorAbi } from "../../protocol/abis.ts";
+import { instructionIngestorAbi } from "../../protocol/generated/abis.ts";
 import { Op, type Instruction } from "../../protocol/instructions.ts";
 import type { PostJob, ResultJob } from "../../protocol/jobs.ts";
 import { jobIds, QUEUE_PREFIX, queueNames } from "../../protocol/queues.ts";

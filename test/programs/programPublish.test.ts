@@ -9,7 +9,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { devAccount } from "../../deploy/context.ts";
 import { loadNetwork, publishProgram, type Network } from "../../cli/programPublish.ts";
 import { canonicalManifest, encodePackage, parseManifest } from "../../protocol/programPackage.ts";
-import { executableOracleAbi } from "../../protocol/abis.ts";
+import { executableOracleAbi } from "../../protocol/generated/abis.ts";
 import { assembleWatText } from "../../programs/toolchain.ts";
 import { ProgramStore } from "../../worker/programStore.ts";
 import { builtProgram, repoRoot } from "../fixtures/programs.ts";

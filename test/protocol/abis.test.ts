@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import * as abis from "../../protocol/abis.ts";
+import * as abis from "../../protocol/generated/abis.ts";
 import { EXPORTED_CONTRACTS } from "../../scripts/export-abis.ts";
 
 describe("protocol/abis", () => {

@@ -19,7 +19,7 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { devAccount } from "../../deploy/context.ts";
-import { stakingRegistryAbi } from "../../protocol/abis.ts";
+import { stakingRegistryAbi } from "../../protocol/generated/abis.ts";
 import {
   decodeStakingError,
   deregisterWatcher,
