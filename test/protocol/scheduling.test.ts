@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { keccak256, toHex, type Address, type Hex, type LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { deriveQuorum } from "../../protocol/quorum.ts";
+import { decodeRecord, encodeRecord, recordBodyHash, sortSignatures } from "../../protocol/record.ts";
 import {
   attributeWork,
   MAX_CLOCK_SKEW_MS,
@@ -19,6 +20,7 @@ import {
   type ShareRules,
   type UnsignedBackpressureReport,
 } from "../../protocol/scheduling.ts";
+import { sampleRecord } from "../fakes/records.ts";
 
 const ACCOUNTS: LocalAccount[] = Array.from({ length: 7 }, (_, i) =>
   privateKeyToAccount(keccak256(toHex(`scheduling test operator ${i}`))),
@@ -389,6 +391,20 @@ describe("protocol/scheduling: leaderless scheduling rules", () => {
       // M0 shared to S1, M1 was silent (S0 stole its slot: S0 is the first standby), S2 is extra
       expect(postingSigners(work)).to.deep.equal([M2, S1, S0, S2]);
       expect(work.find((a) => a.operator === S2)).to.deep.equal({ operator: S2, how: "extra" });
+    });
+
+    it("what attributeWork returns is what a version 3 record carries, and it leaves bodyHash alone", async () => {
+      const sample = sampleRecord();
+      const signers = [M0, M2, S1, S0];
+      const signatures = sortSignatures(
+        signers.map((signer, i) => ({ chainId: 31337n, signer, signature: `0x${String(i + 1).repeat(130)}` as Hex })),
+      );
+      const attributions = attributeWork({ ...base, signers, shares: [await offer(M1, S1)] });
+      const record = { body: { ...sample.body, instructions: [] }, signatures, attributions };
+      const decoded = decodeRecord(encodeRecord(record));
+      expect(decoded.attributions).to.deep.equal(attributions);
+      expect(decoded.attributions!.map((a) => a.how).sort()).to.deep.equal(["extra", "quorum", "quorum", "shared-in"]);
+      expect(recordBodyHash(decoded.body)).to.equal(recordBodyHash(record.body));
     });
 
     it("signers outside the active set are left out (the ingestor refuses them)", () => {
