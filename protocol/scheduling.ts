@@ -58,7 +58,7 @@ export const DEFAULT_SCHEDULING_TIMING = {
 export const DEFAULT_POSTER_FALLBACK_DELAY_MS = 4_000;
 
 /** Bounds of a report (a gossip message must stay small). */
-export const REPORT_LIMITS = { kinds: 16, kindChars: 32, programs: 256, count: 0xffff_ffff } as const;
+export const REPORT_LIMITS = { kinds: 32, kindChars: 64, programs: 1024, count: 1_000_000_000 } as const;
 
 export type BackpressureReport = {
   operator: Address;

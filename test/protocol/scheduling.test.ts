@@ -161,7 +161,7 @@ describe("protocol/scheduling: leaderless scheduling rules", () => {
         [{ ...r, depth: -1 }, "depth"],
         [{ ...r, depth: 1.5 }, "depth"],
         [{ ...r, capacity: 0 }, "capacity"],
-        [{ ...r, kinds: Array.from({ length: 17 }, (_, i) => `k${i}`) }, "kinds"],
+        [{ ...r, kinds: Array.from({ length: 33 }, (_, i) => `k${i}`) }, "kinds"],
         [{ ...r, kinds: [""] }, "kinds"],
         [{ ...r, programs: ["0x12"] }, "programs"],
         [{ ...r, operator: "0x12" }, "operator"],
