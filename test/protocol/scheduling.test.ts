@@ -231,6 +231,13 @@ describe("protocol/scheduling: leaderless scheduling rules", () => {
       });
     });
 
+    it("a report dated after its offer (beyond the skew) cannot back it", async () => {
+      const later = await full(M0, T0 + 100 + MAX_CLOCK_SKEW_MS + 1);
+      expect(
+        await verifyShareOffer(await offer(M0, S0, { report: later }), { ...RULES, now: T0 + 10_000 }),
+      ).to.deep.equal({ ok: false, reason: "report_future" });
+    });
+
     it("an offer for another request, or an old offer replayed later, is refused", async () => {
       const valid = await offer(M0, S0);
       const other = await offer(M0, S0, { requestId: keccak256(toHex("another")) });
@@ -288,6 +295,13 @@ describe("protocol/scheduling: leaderless scheduling rules", () => {
     it("a standby computes a slot validly shared to it, and ignores an offer from a non-member", async () => {
       expect(plan(S0, { shares: [await offer(M1, S0)] })).to.include({ action: "compute", sharedFrom: M1 });
       expect(plan(S0, { shares: [await offer(S1, S0)] }).action).to.equal("wait");
+    });
+
+    it("a standby ignores a share offer that has gone stale, and then only steals in its turn", async () => {
+      const old = await offer(M1, S0);
+      const now = T0 + 100 + TIMING.staleAfterMs + 1;
+      expect(plan(S0, { shares: [old], signed: signedBy(M0, M2), now })).to.deep.include({ action: "steal" });
+      expect(plan(S0, { shares: [old], signed: signedBy(M0, M1, M2), now }).action).to.equal("none");
     });
 
     it("standbys wait until stealAfterMs, then the first steals an unanswered slot and the next one stealStepMs later", () => {
