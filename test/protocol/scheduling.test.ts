@@ -353,7 +353,7 @@ describe("protocol/scheduling: leaderless scheduling rules", () => {
       quorumSize: SIZE,
       maxAgeMs: TIMING.staleAfterMs,
     };
-    const sorted = (list: { operator: Address }[]) =>
+    const sorted = <T extends { operator: Address }>(list: T[]) =>
       [...list].sort((a, b) => (BigInt(a.operator) < BigInt(b.operator) ? -1 : 1));
 
     it("members that signed did their own slots", () => {
