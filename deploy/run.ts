@@ -23,7 +23,7 @@ export type SuiteAddresses = {
   OwnedOperatorSet: string;
   ExecutableOracle: string;
   InstructionIngestor: string;
-  ContractFactory: string;
+  VersatusFactory: string;
   OmniToken?: string;
   NativeStakeAdapter?: string;
   StakingRegistry?: string;
@@ -58,7 +58,7 @@ export async function deploySuite(
     OwnedOperatorSet: get("OwnedOperatorSet")!,
     ExecutableOracle: get("ExecutableOracle")!,
     InstructionIngestor: get("InstructionIngestor")!,
-    ContractFactory: get("ContractFactory")!,
+    VersatusFactory: get("VersatusFactory")!,
     OmniToken: get("OmniToken"),
     NativeStakeAdapter: get("NativeStakeAdapter"),
     StakingRegistry: get("StakingRegistry"),

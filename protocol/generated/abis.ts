@@ -3671,7 +3671,7 @@ export const ownedOperatorSetAbi = [
   },
 ] as const;
 
-export const contractFactoryAbi = [
+export const versatusFactoryAbi = [
   {
     inputs: [
       {
