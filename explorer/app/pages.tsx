@@ -321,38 +321,52 @@ type Staking = {
  * the contract decides; max(floor, base × (1 − alpha × reputation)).
  */
 function CurveChart({ curve, points }: { curve: Staking["curve"]; points: { rep: number; label: string }[] }) {
-  const W = 420;
-  const H = 180;
-  const P = 36;
+  const W = 460;
+  const H = 200;
+  const L = 52;
+  const T = 30;
+  const B = 34;
+  const R = 20;
   const base = Number(BigInt(curve.base) / 10n ** 12n) / 1e6;
   const floor = Number(BigInt(curve.floor) / 10n ** 12n) / 1e6;
   const req = (rep: number) => Math.max(floor, base * (1 - (curve.alphaBps / 10_000) * (rep / 10_000)));
-  const x = (rep: number) => P + (rep / 10_000) * (W - 2 * P);
-  const y = (v: number) => H - P - (v / (base || 1)) * (H - 2 * P);
+  const x = (rep: number) => L + (rep / 10_000) * (W - L - R);
+  const y = (v: number) => H - B - (v / (base || 1)) * (H - T - B);
   const path = Array.from({ length: 51 }, (_, i) => (i * 10_000) / 50)
     .map((rep, i) => `${i ? "L" : "M"}${x(rep).toFixed(1)},${y(req(rep)).toFixed(1)}`)
     .join(" ");
+  // operators at the same reputation share one dot
+  const groups = new Map<number, string[]>();
+  for (const p of points) groups.set(p.rep, [...(groups.get(p.rep) ?? []), p.label]);
   return (
     <svg width={W} height={H} className="chart" data-testid="curve">
-      <line x1={P} y1={H - P} x2={W - P} y2={H - P} stroke="#999" />
-      <line x1={P} y1={P} x2={P} y2={H - P} stroke="#999" />
-      <path d={path} fill="none" stroke="#2563eb" strokeWidth={2} />
-      {points.map((p) => (
-        <g key={p.label}>
-          <circle cx={x(p.rep)} cy={y(req(p.rep))} r={4} fill="#dc2626" />
-          <text x={x(p.rep) + 5} y={y(req(p.rep)) - 5} fontSize={10}>
-            {p.label}
+      <text x={8} y={16} fontSize={11}>
+        required stake (ETH) = max(floor {floor}, base {base} × (1 − {curve.alphaBps / 100}% × reputation))
+      </text>
+      <line x1={L} y1={H - B} x2={W - R} y2={H - B} stroke="#999" />
+      <line x1={L} y1={T} x2={L} y2={H - B} stroke="#999" />
+      {[base, floor].map((v) => (
+        <g key={v}>
+          <line x1={L - 4} y1={y(v)} x2={W - R} y2={y(v)} stroke="#eee" />
+          <text x={L - 6} y={y(v) + 4} fontSize={10} textAnchor="end">
+            {v}
           </text>
         </g>
       ))}
-      <text x={P} y={H - 10} fontSize={11}>
+      <path d={path} fill="none" stroke="#2563eb" strokeWidth={2} />
+      {[...groups.entries()].map(([rep, labels]) => (
+        <g key={rep}>
+          <circle cx={x(rep)} cy={y(req(rep))} r={4} fill="#dc2626" />
+          <text x={x(rep) + 7} y={y(req(rep)) + 14} fontSize={10}>
+            {labels.join(" ")}
+          </text>
+        </g>
+      ))}
+      <text x={L} y={H - 12} fontSize={11}>
         reputation 0
       </text>
-      <text x={W - P - 40} y={H - 10} fontSize={11}>
+      <text x={W - R} y={H - 12} fontSize={11} textAnchor="end">
         100%
-      </text>
-      <text x={4} y={P - 8} fontSize={11}>
-        required stake (ETH): base {base}, floor {floor}, alpha {curve.alphaBps / 100}%
       </text>
     </svg>
   );
