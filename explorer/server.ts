@@ -92,6 +92,10 @@ async function readBody(req: IncomingMessage, limit = 1 << 20): Promise<string> 
   return Buffer.concat(chunks).toString("utf8");
 }
 
+type ExpressApp = ((req: IncomingMessage, res: ServerResponse) => void) & {
+  use(path: string, handler: unknown): void;
+};
+
 type BullBoard = { handler: (req: IncomingMessage, res: ServerResponse) => void; close: () => Promise<void> };
 
 /** Bull Board over every BullMQ queue under the project's prefix, read-only. */
@@ -99,22 +103,26 @@ async function mountBullBoard(
   redisUrl: string,
   basePath: string,
 ): Promise<BullBoard & { counts: () => Promise<unknown> }> {
-  const [{ createBullBoard }, { BullMQAdapter }, { ExpressAdapter }, { Queue }, { Redis }, { default: express }] =
+  // express ships no types (Bull Board's adapter brings it): a plain request handler is all we use
+  const expressModule = "express";
+  const [{ createBullBoard }, { BullMQAdapter }, { ExpressAdapter }, { Queue }, { Redis }, expressExports] =
     await Promise.all([
       import("@bull-board/api"),
       import("@bull-board/api/bullMQAdapter"),
       import("@bull-board/express"),
       import("bullmq"),
       import("ioredis"),
-      import("express"),
+      import(expressModule) as Promise<{ default: () => ExpressApp }>,
     ]);
+  const express = expressExports.default;
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
   const queues = new Map<string, InstanceType<typeof Queue>>();
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(basePath);
+  // the express adapter pins its own @bull-board/api patch version: same interface, other nominal type
   const board = createBullBoard({
     queues: [],
-    serverAdapter,
+    serverAdapter: serverAdapter as never,
     options: { uiConfig: { boardTitle: "Versatus queues" } },
   });
   const refresh = async () => {
@@ -134,12 +142,12 @@ async function mountBullBoard(
   };
   await refresh().catch(() => {});
   const app = express();
-  app.use(basePath, serverAdapter.getRouter() as never);
+  app.use(basePath, serverAdapter.getRouter());
   return {
     handler: (req, res) => {
       void refresh()
         .catch(() => {})
-        .finally(() => app(req as never, res as never));
+        .finally(() => app(req, res));
     },
     counts: async () => {
       await refresh();
