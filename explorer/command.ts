@@ -6,7 +6,6 @@ import { loadNetwork, type Network } from "../cli/programPublish.ts";
 import { daDirOf } from "../cli/clientOptions.ts";
 import { executableOracleAbi, instructionIngestorAbi, stakingRegistryAbi } from "../protocol/generated/abis.ts";
 import { BaseError, InvalidInputError, redactUrl } from "../protocol/errors.ts";
-import { ensureExplorerBuilt } from "./build.ts";
 import { startExplorer, type ExplorerChain } from "./server.ts";
 
 /**
@@ -79,7 +78,6 @@ export function registerExplorerCommand(root: Command): void {
           throw new InvalidInputError("--port", "a port number in 0..65535");
         const network = loadNetwork(options.network);
         const chains = await resolveExplorerChains(network);
-        await ensureExplorerBuilt((line) => console.log(line));
         const redisUrl = options.redis ?? process.env.REDIS_URL;
         const explorer = await startExplorer({
           chains,
@@ -88,6 +86,7 @@ export function registerExplorerCommand(root: Command): void {
           redisUrl,
           devAccounts: network.devAccounts,
           network: network.name,
+          log: (line) => console.log(line),
         });
         console.log(`explorer for ${network.name} (${chains.map((c) => c.chainId).join(", ")}): ${explorer.url}`);
         const stop = () => {

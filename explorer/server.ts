@@ -61,8 +61,13 @@ export type StartExplorerOptions = {
   network?: string;
   /** Quorum size of the network's scheduler (for the request page's quorum; default 4). */
   quorum?: number;
-  /** Directory of the built page (default explorer/dist, built with `npm run explorer:build`). */
+  /**
+   * Directory of the built page. Default explorer/dist, built first (Vite) when missing or older
+   * than its sources (`npm run explorer:build` builds it ahead).
+   */
   distDir?: string;
+  /** Progress lines (the page build). */
+  log?: (line: string) => void;
 };
 
 export type ExplorerHandle = { url: string; port: number; server: Server; close: () => Promise<void> };
@@ -178,6 +183,7 @@ async function mountBullBoard(
  */
 export async function startExplorer(options: StartExplorerOptions): Promise<ExplorerHandle> {
   const dist = options.distDir ?? EXPLORER_DIST;
+  if (options.distDir === undefined) await (await import("./build.ts")).ensureExplorerBuilt(options.log);
   if (!existsSync(join(dist, "index.html")))
     throw new Error(`the explorer page is not built (no ${join(dist, "index.html")}): run \`npm run explorer:build\``);
   const readers: ChainReader[] = options.chains.map(chainReader);

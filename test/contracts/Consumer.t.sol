@@ -36,21 +36,26 @@ contract ConsumerTest is BaseTest {
         });
     }
 
-    /// @dev A signed result for `requestId` (made with `input`) whose program CALLs the consumer.
-    function _ingestCall(bytes32 requestId, bytes memory input, Instruction[] memory ix) internal {
-        ix[0].target = address(consumer);
+    /// @dev Signs (3 of 4) and ingests a result for `requestId` (made with `input`) on this chain.
+    function _ingestResult(bytes32 requestId, bytes memory input, uint8 status, Instruction[] memory ix) internal {
         Result memory r = Result({
             requestId: requestId,
             originChainId: block.chainid,
             programId: PROGRAM,
             inputHash: keccak256(input),
-            status: Ops.STATUS_OK,
+            status: status,
             instructionsHash: keccak256(abi.encode(ix)),
             bodyHash: keccak256(abi.encode("body", requestId))
         });
         bytes[] memory sigs = _sign(r, _three());
         vm.prank(poster);
         ingestor.ingest(r, ix, sigs, hex"00");
+    }
+
+    /// @dev A signed result for `requestId` (made with `input`) whose program CALLs the consumer.
+    function _ingestCall(bytes32 requestId, bytes memory input, Instruction[] memory ix) internal {
+        ix[0].target = address(consumer);
+        _ingestResult(requestId, input, Ops.STATUS_OK, ix);
     }
 
     function _requestByOther() internal returns (bytes32) {
@@ -147,28 +152,13 @@ contract ConsumerTest is BaseTest {
     function test_knownLimit_sameBlockAnswerAfterOurRequestSettledWithoutDelivering() public {
         bytes32 ours = _ask();
         Instruction[] memory none = new Instruction[](0);
-        Result memory failed = Result({
-            requestId: ours,
-            originChainId: block.chainid,
-            programId: PROGRAM,
-            inputHash: keccak256(QUESTION),
-            status: Ops.STATUS_PROGRAM_ERROR,
-            instructionsHash: keccak256(abi.encode(none)),
-            bodyHash: keccak256(abi.encode("body", ours))
-        });
-        bytes[] memory sigs = _sign(failed, _three());
-        vm.prank(poster);
-        ingestor.ingest(failed, none, sigs, hex"00");
+        _ingestResult(ours, QUESTION, Ops.STATUS_PROGRAM_ERROR, none);
         bytes32 attacker = _requestByOther();
         _ingestCall(attacker, hex"1234", _deliver(ours, "fake"));
         assertEq(consumer.latestAnswer(), "fake");
         // one block later the same trick is refused
         bytes32 ours2 = _ask();
-        failed.requestId = ours2;
-        failed.bodyHash = keccak256(abi.encode("body", ours2));
-        sigs = _sign(failed, _three());
-        vm.prank(poster);
-        ingestor.ingest(failed, none, sigs, hex"00");
+        _ingestResult(ours2, QUESTION, Ops.STATUS_PROGRAM_ERROR, none);
         vm.warp(block.timestamp + 12);
         bytes32 attacker2 = _requestByOther();
         _ingestCall(attacker2, hex"1234", _deliver(ours2, "fake2"));
