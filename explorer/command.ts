@@ -85,6 +85,7 @@ export function registerExplorerCommand(root: Command): void {
           da: { dir: daDirOf(options) },
           redisUrl,
           devAccounts: network.devAccounts,
+          programDirs: network.programs.dirs,
           network: network.name,
           log: (line) => console.log(line),
         });

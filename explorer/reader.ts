@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   createPublicClient,
   getAddress,
@@ -19,6 +21,7 @@ import {
   stakingRegistryAbi,
 } from "../protocol/generated/abis.ts";
 import { decodeIngestedCall, recoverSigners } from "../protocol/ingested.ts";
+import { decodePackage } from "../protocol/programPackage.ts";
 import { recordToJson } from "../protocol/record.ts";
 import { DISPUTE_KINDS, DISPUTE_STATES, readStakeStatus } from "../protocol/staking.ts";
 import { rankOperators } from "../relayer/scheduler.ts";
@@ -416,12 +419,40 @@ export async function disputesView(r: ChainReader) {
   );
 }
 
-/** Programs published on each chain: name, versions (programIds by block), runs. */
-export async function programsView(readers: ChainReader[]) {
-  const byName = new Map<
-    string,
-    { name: string; versions: { programId: Hex; chainId: number; publisher: Address; uri: string; block: string }[] }
-  >();
+/**
+ * What the program store says of a package: its manifest version and how it runs (a JavaScript
+ * engine id means TypeScript/JavaScript in QuickJS; otherwise a WebAssembly module). Null when no
+ * store given holds it, or it does not decode to this id.
+ */
+function packageInfo(dirs: readonly string[], programId: Hex): { version: string; language: string } | null {
+  for (const dir of dirs) {
+    const file = join(dir, `${programId.toLowerCase()}.vpkg`);
+    if (!existsSync(file)) continue;
+    try {
+      const { manifest } = decodePackage(readFileSync(file), programId);
+      return {
+        version: manifest.version,
+        language: manifest.engine ? `TypeScript/JavaScript (${manifest.engine.split("@")[0]})` : "WebAssembly",
+      };
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+/** Programs published on each chain: name, versions (programIds by block, manifest version and language from the store), runs. */
+export async function programsView(readers: ChainReader[], programDirs: readonly string[] = []) {
+  type Version = {
+    programId: Hex;
+    chainId: number;
+    publisher: Address;
+    uri: string;
+    block: string;
+    version: string | null;
+    language: string | null;
+  };
+  const byName = new Map<string, { name: string; versions: Version[] }>();
   const runs = new Map<string, number>();
   for (const r of readers) {
     const [published, requested] = await Promise.all([
@@ -445,12 +476,15 @@ export async function programsView(readers: ChainReader[]) {
     for (const e of published) {
       const name = e.args.name!;
       const entry = byName.get(name) ?? { name, versions: [] };
+      const info = packageInfo(programDirs, e.args.programId!);
       entry.versions.push({
         programId: e.args.programId!,
         chainId: r.chain.chainId,
         publisher: e.args.publisher!,
         uri: e.args.uri!,
         block: e.blockNumber.toString(),
+        version: info?.version ?? null,
+        language: info?.language ?? null,
       });
       byName.set(name, entry);
     }

@@ -57,6 +57,8 @@ export type StartExplorerOptions = {
   redisUrl?: string | undefined;
   /** Local chains: the page may use the chain's unlocked dev accounts (eth_sendTransaction). */
   devAccounts?: boolean;
+  /** Program stores (directories of `<programId>.vpkg`): the programs page shows each version and language. */
+  programDirs?: string[];
   /** A name shown in the page header. */
   network?: string;
   /** Quorum size of the network's scheduler (for the request page's quorum; default 4). */
@@ -227,7 +229,7 @@ export async function startExplorer(options: StartExplorerOptions): Promise<Expl
       }
       return json(res, 200, await listRequests(r));
     }
-    if (first === "programs") return json(res, 200, await programsView(readers));
+    if (first === "programs") return json(res, 200, await programsView(readers, options.programDirs ?? []));
     if (first === "staking") return json(res, 200, (await Promise.all(readers.map(stakingView))).filter(Boolean));
     if (first === "disputes") return json(res, 200, (await Promise.all(readers.map(disputesView))).flat());
     if (first === "queues") return json(res, 200, bull ? await bull.counts() : null);

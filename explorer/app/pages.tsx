@@ -256,7 +256,15 @@ export function RequestPage({ config, chainId, requestId }: { config: Config; ch
 type Program = {
   name: string;
   runs: number;
-  versions: { programId: string; chainId: number; publisher: string; uri: string; block: string }[];
+  versions: {
+    programId: string;
+    chainId: number;
+    publisher: string;
+    uri: string;
+    block: string;
+    version: string | null;
+    language: string | null;
+  }[];
 };
 
 export function ProgramsPage() {
@@ -265,12 +273,13 @@ export function ProgramsPage() {
   return (
     <>
       <h1>Programs</h1>
-      <table>
+      <table data-testid="programs">
         <thead>
           <tr>
             <th>name</th>
-            <th>versions (programId, chain, block)</th>
-            <th>language / package</th>
+            <th>versions (version, programId, chain, block)</th>
+            <th>language</th>
+            <th>published as</th>
             <th>runs</th>
           </tr>
         </thead>
@@ -281,10 +290,11 @@ export function ProgramsPage() {
               <td>
                 {p.versions.map((v) => (
                   <div key={`${v.chainId}-${v.programId}`} className="mono small">
-                    {short(v.programId, 8)} · {v.chainId} · #{v.block}
+                    {v.version ?? "?"} · {short(v.programId, 8)} · {v.chainId} · #{v.block}
                   </div>
                 ))}
               </td>
+              <td>{[...new Set(p.versions.map((v) => v.language ?? "not in the store"))].join(", ")}</td>
               <td className="small">{p.versions[0]?.uri}</td>
               <td>{p.runs}</td>
             </tr>

@@ -36,6 +36,7 @@ describe("explorer and example dApp in a browser (in-process chains and network,
       da: { dir: da.primary.dir },
       redisUrl,
       devAccounts: true,
+      programDirs: [world.storeDir],
       network: "in-process test network",
     });
     browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
@@ -101,6 +102,20 @@ describe("explorer and example dApp in a browser (in-process chains and network,
     for (const row of rows) expect(row).to.match(/^0x[0-9a-fA-F]{40}\d+active/);
     expect(await page.getByTestId("curve").first().locator("path").count()).to.equal(1);
     await page.screenshot({ path: join(SHOTS, "operators.png"), fullPage: true });
+  });
+
+  it("the programs page lists each published program with its manifest version, language and runs", async () => {
+    await page.goto(`${explorer!.url}#/programs`);
+    const table = page.getByTestId("programs");
+    await table.locator("tbody tr").first().waitFor({ timeout: 20_000 });
+    const rows = await table.locator("tbody tr").allTextContents();
+    const payout = rows.find((r) => r.startsWith("payout-splitter"));
+    // published on both chains; run once by the payout test above (the token move ran token-mover)
+    expect(payout).to.match(/WebAssembly/);
+    expect(payout).to.match(/31337.*31338/s);
+    expect(payout).to.match(/1$/);
+    expect(rows.find((r) => r.startsWith("token-mover"))).to.match(/1$/);
+    await page.screenshot({ path: join(SHOTS, "programs.png"), fullPage: true });
   });
 
   it("queue health lists the network's queues, and Bull Board is served read-only", async () => {
