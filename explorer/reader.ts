@@ -101,24 +101,32 @@ export type RequestRow = {
   latencyBlocks: number | null;
 };
 
-/** The latest `limit` requests of a chain, newest first, with how and when each settled. */
-export async function listRequests(r: ChainReader, limit = 200): Promise<RequestRow[]> {
+/** The latest `limit` requests of a chain (or only `requestId`), newest first, with how and when each settled. */
+export async function listRequests(r: ChainReader, limit = 200, requestId?: Hex): Promise<RequestRow[]> {
   const { client, chain } = r;
+  const one = requestId ? { requestId } : {};
   const [requested, ingested, refunded, names, head] = await Promise.all([
     client.getContractEvents({
       address: chain.oracle,
       abi: executableOracleAbi,
       eventName: "ExecutionRequested",
+      args: one,
       fromBlock: 0n,
     }),
     client.getContractEvents({
       address: chain.ingestor,
       abi: instructionIngestorAbi,
       eventName: "ResultIngested",
-      args: { originChainId: BigInt(chain.chainId) },
+      args: { ...one, originChainId: BigInt(chain.chainId) },
       fromBlock: 0n,
     }),
-    client.getContractEvents({ address: chain.oracle, abi: executableOracleAbi, eventName: "Refunded", fromBlock: 0n }),
+    client.getContractEvents({
+      address: chain.oracle,
+      abi: executableOracleAbi,
+      eventName: "Refunded",
+      args: one,
+      fromBlock: 0n,
+    }),
     programNames(r),
     client.getBlock({ blockTag: "latest" }),
   ]);
@@ -265,8 +273,8 @@ export async function requestDetail(
     fromBlock: 0n,
   });
   if (!event) return null;
-  const rows = await listRequests(origin, 10_000);
-  const row = rows.find((x) => x.requestId.toLowerCase() === requestId.toLowerCase())!;
+  const [row] = await listRequests(origin, 1, requestId);
+  if (!row) return null;
   const legs = (await Promise.all(readers.map((r) => legOf(r, chainId, requestId)))).filter((l) => l !== null);
   const home = legs.find((l) => l.chainId === chainId) ?? legs[0];
   let record: ReturnType<typeof recordToJson> | null = null;

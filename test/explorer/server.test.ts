@@ -3,23 +3,27 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { network } from "hardhat";
-import { custom, zeroAddress } from "viem";
+import { custom, zeroAddress, type Address } from "viem";
+import { resolveExplorerChains } from "../../explorer/command.ts";
 import { startExplorer, type ExplorerHandle } from "../../explorer/server.ts";
+import { deployTestSuite, type Suite } from "../helpers/suite.ts";
 
 /** The explorer's own HTTP surface: what the page may ask of the chain, and what it may not. */
 describe("explorer server: read-only JSON-RPC pass-through and API (in-process chain)", function () {
   this.timeout(60_000);
   let local: ExplorerHandle;
   let remote: ExplorerHandle;
+  let suite: Suite;
   const dist = mkdtempSync(join(tmpdir(), "versatus-explorer-dist-"));
   writeFileSync(join(dist, "index.html"), "<!doctype html><title>page</title>");
 
   before(async () => {
     const connection = await network.create("chainA");
+    suite = await deployTestSuite(connection);
     const chain = {
       name: "chainA",
       chainId: 31337,
-      oracle: zeroAddress,
+      oracle: suite.addresses.ExecutableOracle as Address,
       ingestor: zeroAddress,
       transport: custom(connection.provider),
     };
@@ -68,5 +72,33 @@ describe("explorer server: read-only JSON-RPC pass-through and API (in-process c
     expect((await fetch(`${local.url}api/nothing`)).status).to.equal(404);
     expect((await fetch(`${local.url}api/requests/31337/0x12`)).status).to.equal(400);
     expect((await fetch(`${local.url}queues/`)).status).to.equal(404); // no Redis given
+  });
+
+  it("`versatus explorer --network` reads every other address from the oracle (ingestor, registry, adapter, disputes)", async () => {
+    // the explorer's own pass-through stands in for an HTTP RPC in front of the in-process chain
+    const [chain] = await resolveExplorerChains(
+      {
+        name: "test",
+        source: "test",
+        chains: [
+          {
+            name: "chainA",
+            chainId: 31337,
+            rpcUrl: `${remote.url}rpc/31337`,
+            oracle: suite.addresses.ExecutableOracle as Address,
+          },
+        ],
+        programs: { dirs: [], urls: [] },
+        devAccounts: false,
+      },
+      mkdtempSync(join(tmpdir(), "versatus-no-deployments-")),
+    );
+    expect(chain!.ingestor).to.equal(suite.addresses.InstructionIngestor);
+    expect(chain!.staking).to.deep.equal({
+      registry: suite.addresses.StakingRegistry,
+      adapter: suite.addresses.NativeStakeAdapter,
+      disputeManager: suite.addresses.DisputeManager,
+    });
+    expect(chain!.omniToken).to.equal(undefined); // no deployments/chainA/OmniToken.json there
   });
 });
