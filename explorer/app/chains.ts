@@ -12,7 +12,7 @@ export function chainsOf(config: Config): [Chain, ...Chain[]] {
       nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
       rpcUrls: { default: { http: [`${window.location.origin}/rpc/${c.chainId}`] } },
     }),
-  ) as [Chain, ...Chain[]];
+  ) as unknown as [Chain, ...Chain[]];
 }
 
 export function wagmiConfigFor(config: Config) {

@@ -8,6 +8,7 @@ type RequestRow = {
   requester: string;
   token: string;
   amount: string;
+  blockNumber: string;
   requestedAt: number;
   state: string;
   latencyS: number | null;

@@ -129,5 +129,9 @@ describe("explorer and example dApp in a browser (in-process chains and network,
     expect(board.queues.length).to.be.greaterThan(0);
     expect(board.queues.every((q) => q.readOnlyMode)).to.equal(true);
     await page.screenshot({ path: join(SHOTS, "queues.png"), fullPage: true });
+    // Bull Board's own page renders the queues (its UI assets are served under /queues/)
+    await page.goto(`${explorer!.url}queues/`);
+    await page.getByText("results", { exact: false }).first().waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: join(SHOTS, "bull-board.png") });
   });
 });
