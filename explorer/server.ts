@@ -50,6 +50,8 @@ export type StartExplorerOptions = {
   chains: ExplorerChain[];
   /** Port on 127.0.0.1 (0 = any free port). */
   port?: number;
+  /** When `port` is taken, listen on any free port instead of failing (the devnet). */
+  anyPortIfTaken?: boolean;
   host?: string;
   /** Where execution records are read: a DA client, or a local store directory. */
   da?: DaClient | { dir: string } | undefined;
@@ -308,10 +310,27 @@ export async function startExplorer(options: StartExplorerOptions): Promise<Expl
       else res.end();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
-  });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, options.host ?? "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  try {
+    await listen(options.port ?? 0).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE" && options.anyPortIfTaken && options.port) {
+        options.log?.(`port ${options.port} is taken: the explorer listens on a free port`);
+        return listen(0);
+      }
+      throw error;
+    });
+  } catch (error) {
+    await bull?.close().catch(() => {});
+    if (ownDa) await da?.close().catch(() => {});
+    throw error;
+  }
   const port = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
   return {

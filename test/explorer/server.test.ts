@@ -101,4 +101,19 @@ describe("explorer server: read-only JSON-RPC pass-through and API (in-process c
     });
     expect(chain!.omniToken).to.equal(undefined); // no deployments/chainA/OmniToken.json there
   });
+
+  it("fails on a taken port, or takes a free one when asked to (the devnet)", async () => {
+    const chains = [
+      { name: "x", chainId: 1, oracle: zeroAddress, ingestor: zeroAddress, rpcUrl: "http://127.0.0.1:1" },
+    ];
+    let error: unknown;
+    await startExplorer({ chains, distDir: dist, port: remote.port }).catch((e: unknown) => (error = e));
+    expect((error as NodeJS.ErrnoException | undefined)?.code).to.equal("EADDRINUSE");
+    const other = await startExplorer({ chains, distDir: dist, port: remote.port, anyPortIfTaken: true });
+    try {
+      expect(other.port).to.not.equal(remote.port);
+    } finally {
+      await other.close();
+    }
+  });
 });
