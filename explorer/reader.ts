@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   createPublicClient,
+  formatEther,
   getAddress,
   hexToString,
   http,
@@ -223,15 +224,17 @@ async function legOf(r: ChainReader, originChainId: number, requestId: Hex): Pro
         fee: String(args.fee),
         refunded: String(args.refunded),
       };
-    if (e.eventName === "CrossChainMinted" && mine(args.requestId as Hex)) minted.push(`minted ${String(args.amount)}`);
-    if (e.eventName === "MintQueued" && mine(args.requestId as Hex)) minted.push(`queued ${String(args.amount)}`);
+    if (e.eventName === "CrossChainMinted" && mine(args.requestId as Hex))
+      minted.push(`minted ${formatEther(args.amount as bigint)}`);
+    if (e.eventName === "MintQueued" && mine(args.requestId as Hex))
+      minted.push(`queued ${formatEther(args.amount as bigint)} (over the mint limit)`);
   }
   const instructions = (call?.instructions ?? []).map((ix, i) => {
     const f = failed.get(i);
     const outcome = f
       ? `failed (${f.reason === "0x" ? "reverted" : f.reason.slice(0, 10)}), refunded`
       : ix.op === 1
-        ? `called, took ${called.get(i) ?? 0n}`
+        ? `called, took ${formatEther(called.get(i) ?? 0n)}`
         : ix.op === 2
           ? (minted.shift() ?? "minted")
           : "done";

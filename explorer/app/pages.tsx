@@ -16,6 +16,7 @@ type RequestRow = {
 };
 
 const ZERO = "0x0000000000000000000000000000000000000000";
+const blocks = (n: number | null) => (n === 1 ? "1 block" : `${n ?? 0} blocks`);
 const asset = (token: string, amount: string) =>
   token === ZERO ? `${eth(amount)} ETH` : `${eth(amount)} of ${short(token, 4)}`;
 
@@ -67,7 +68,7 @@ function ChainRequests({ chain }: { chain: Config["chains"][number] }) {
                 <td>
                   <State state={r.state} />
                 </td>
-                <td>{r.latencyS === null ? "–" : `${r.latencyS} s (${r.latencyBlocks} blocks)`}</td>
+                <td>{r.latencyS === null ? "–" : `${r.latencyS} s (${blocks(r.latencyBlocks)})`}</td>
               </tr>
             ))}
           </tbody>
@@ -132,7 +133,7 @@ export function RequestPage({ config, chainId, requestId }: { config: Config; ch
           <State state={d.state} />{" "}
           {d.latencyS !== null && (
             <span>
-              in {d.latencyS} s ({d.latencyBlocks} blocks)
+              in {d.latencyS} s ({blocks(d.latencyBlocks)})
             </span>
           )}
         </dd>
