@@ -134,7 +134,11 @@ async function mountBullBoard(
     serverAdapter: serverAdapter as never,
     options: { uiConfig: { boardTitle: "Versatus queues" } },
   });
-  const refresh = async () => {
+  let scannedAt = 0;
+  const refresh = async (force = false) => {
+    // new queues appear as operators join: rescan at most every 5 s (Bull Board's assets hit this too)
+    if (!force && Date.now() - scannedAt < 5_000) return;
+    scannedAt = Date.now();
     const names = new Set<string>();
     let cursor = "0";
     do {
@@ -149,7 +153,7 @@ async function mountBullBoard(
       board.addQueue(new BullMQAdapter(q, { readOnlyMode: true }));
     }
   };
-  await refresh().catch(() => {});
+  await refresh(true).catch(() => {});
   const app = express();
   app.use(basePath, serverAdapter.getRouter());
   return {
@@ -159,7 +163,7 @@ async function mountBullBoard(
         .finally(() => app(req, res));
     },
     counts: async () => {
-      await refresh();
+      await refresh(true);
       return Promise.all(
         [...queues.entries()].map(async ([name, q]) => ({
           name,
@@ -284,7 +288,13 @@ export async function startExplorer(options: StartExplorerOptions): Promise<Expl
   };
 
   const serveFile = (res: ServerResponse, urlPath: string) => {
-    const safe = normalize(decodeURIComponent(urlPath)).replace(/^(\.\.[/\\])+/, "");
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(urlPath);
+    } catch {
+      return json(res, 400, { error: "malformed path" });
+    }
+    const safe = normalize(decoded).replace(/^(\.\.[/\\])+/, "");
     let file = join(dist, safe);
     if (!file.startsWith(dist) || !existsSync(file) || !statSync(file).isFile()) file = join(dist, "index.html");
     res.writeHead(200, {

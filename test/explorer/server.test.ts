@@ -72,6 +72,8 @@ describe("explorer server: read-only JSON-RPC pass-through and API (in-process c
     expect((await fetch(`${local.url}api/nothing`)).status).to.equal(404);
     expect((await fetch(`${local.url}api/requests/31337/0x12`)).status).to.equal(400);
     expect((await fetch(`${local.url}queues/`)).status).to.equal(404); // no Redis given
+    expect((await fetch(`${local.url}%E0%A4%A`)).status).to.equal(400); // and the server is still up
+    expect(await fetch(`${local.url}..%2F..%2Fpackage.json`).then((r) => r.text())).to.contain("<title>page</title>");
   });
 
   it("`versatus explorer --network` reads every other address from the oracle (ingestor, registry, adapter, disputes)", async () => {
