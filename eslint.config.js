@@ -16,6 +16,8 @@ export default tseslint.config(
       "sdk/assemblyscript/",
       "programs/**/target/",
       ".versatus/",
+      "explorer/dist/",
+      "test-results/",
     ],
   },
   ...tseslint.configs.recommended,

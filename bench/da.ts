@@ -13,6 +13,7 @@ import { parseNamespace } from "../da/celestia/namespace.ts";
 import { LocalStore } from "../da/local.ts";
 import type { DaPointer } from "../protocol/daPointer.ts";
 import { encodeRecord } from "../protocol/record.ts";
+import { createProgress } from "../protocol/progress.ts";
 import { sampleRecord } from "../test/fakes/records.ts";
 
 const RECORDS = Number(process.env.BENCH_DA_RECORDS ?? 2000);
@@ -32,34 +33,44 @@ async function inBatches<T>(items: T[], size: number, each: (item: T) => Promise
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "versatus-bench-da-"));
   try {
+    const progress = createProgress({ title: "DA benchmark", steps: 5 });
     const store = new LocalStore({ dir });
     const records = Array.from({ length: RECORDS }, (_, i) => encodeRecord(sampleRecord(i, 256)));
     const recordBytes = records[0]!.length;
 
-    const sequentialPut = await timed(async () => {
-      const pointers: DaPointer[] = [];
-      for (const bytes of records) pointers.push(await store.put(bytes));
-      return pointers;
-    });
+    const sequentialPut = await progress.step(`local put, ${RECORDS} records, sequential`, () =>
+      timed(async () => {
+        const pointers: DaPointer[] = [];
+        for (const bytes of records) pointers.push(await store.put(bytes));
+        return pointers;
+      }),
+    );
     const pointers = sequentialPut.result;
-    const sequentialGet = await timed(async () => {
-      for (const pointer of pointers) await store.get(pointer);
-    });
+    const sequentialGet = await progress.step("local get, sequential", () =>
+      timed(async () => {
+        for (const pointer of pointers) await store.get(pointer);
+      }),
+    );
 
     const concurrentStore = new LocalStore({ dir: join(dir, "concurrent") });
     const concurrentRecords = records.map((_, i) => encodeRecord(sampleRecord(RECORDS + i, 256)));
-    const concurrentPut = await timed(() =>
-      inBatches(concurrentRecords, CONCURRENCY, (bytes) => concurrentStore.put(bytes)),
+    const concurrentPut = await progress.step(`local put, ${CONCURRENCY} concurrent`, () =>
+      timed(() => inBatches(concurrentRecords, CONCURRENCY, (bytes) => concurrentStore.put(bytes))),
     );
-    const concurrentGet = await timed(() => inBatches(pointers, CONCURRENCY, (pointer) => store.get(pointer)));
+    const concurrentGet = await progress.step(`local get, ${CONCURRENCY} concurrent`, () =>
+      timed(() => inBatches(pointers, CONCURRENCY, (pointer) => store.get(pointer))),
+    );
 
     const namespace = parseNamespace("0x7665727361747573");
     const blob = Uint8Array.from({ length: DEFAULT_CELESTIA_MAX_RECORD_BYTES }, (_, i) => (i * 31 + 7) & 0xff);
     createCommitment({ namespace, data: blob, shareVersion: 0 }); // warm-up
     const iterations = 10;
-    const commitment = await timed(async () => {
-      for (let i = 0; i < iterations; i++) createCommitment({ namespace, data: blob, shareVersion: 0 });
-    });
+    const commitment = await progress.step("Celestia share commitments", () =>
+      timed(async () => {
+        for (let i = 0; i < iterations; i++) createCommitment({ namespace, data: blob, shareVersion: 0 });
+      }),
+    );
+    progress.done();
 
     const results = {
       local_put_per_second: Math.round(RECORDS / sequentialPut.seconds),

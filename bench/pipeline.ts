@@ -16,6 +16,7 @@ import { clearNetworkState, devnetRedis } from "../cli/devnet/redis.ts";
 import { startDevnetServices } from "../cli/devnet/services.ts";
 import { executableOracleAbi, instructionIngestorAbi } from "../protocol/generated/abis.ts";
 import { QUEUE_PREFIX, queueNames } from "../protocol/queues.ts";
+import { createProgress } from "../protocol/progress.ts";
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -59,6 +60,8 @@ async function main(): Promise<void> {
   // ---- send: each requester sends its share with explicit nonces, in parallel
   const minedAt = new Map<string, number>();
   const started = Date.now();
+  const progress = createProgress();
+  const sending = progress.bar("requests mined", REQUESTS);
   await Promise.all(
     REQUESTERS.map(async (index, r) => {
       const account = privateKeyToAccount(devKey(index));
@@ -79,6 +82,7 @@ async function main(): Promise<void> {
         mine.push(
           publicClient.waitForTransactionReceipt({ hash, pollingInterval: 25 }).then((receipt) => {
             for (const log of receipt.logs) if (log.topics[1]) minedAt.set(log.topics[1].toLowerCase(), Date.now());
+            sending.tick();
           }),
         );
       }
@@ -86,6 +90,8 @@ async function main(): Promise<void> {
     }),
   );
   const sentMs = Date.now() - started;
+  sending.done();
+  const fulfilling = progress.bar("requests fulfilled", REQUESTS);
 
   // ---- observe results
   const fulfilledAt = new Map<string, number>();
@@ -109,9 +115,11 @@ async function main(): Promise<void> {
         else fulfilledAt.set(id, now);
       }
       fromBlock = head + 1n;
+      fulfilling.update(fulfilledAt.size);
     }
     await new Promise((r) => setTimeout(r, 25));
   }
+  fulfilling.done();
   const elapsedMs = Math.max(...fulfilledAt.values()) - started;
   const latencies = [...fulfilledAt.entries()].map(([id, t]) => t - (minedAt.get(id) ?? t)).sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;

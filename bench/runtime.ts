@@ -17,6 +17,7 @@ import type { ProgramPackage } from "../protocol/programPackage.ts";
 import { RuntimePool } from "../runtime/pool.ts";
 import { clearPreparedPrograms, prepareProgram, type PreparedProgram } from "../runtime/prepare.ts";
 import { InstanceRunner, type RunInput } from "../runtime/runInstance.ts";
+import { createProgress } from "../protocol/progress.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const address = (digit: number) => `0x${String(digit).repeat(40)}`;
@@ -179,13 +180,20 @@ const get = (name: string) => {
 };
 
 const programs: Record<string, ProgramResult> = {};
-for (const [name, input] of Object.entries(EXAMPLES)) programs[name] = measureProgram(get(name), input);
+const progress = createProgress({ title: "runtime benchmark", steps: Object.keys(EXAMPLES).length + 3 });
+for (const [name, input] of Object.entries(EXAMPLES)) {
+  const step = progress.start(`measure ${name}`);
+  programs[name] = measureProgram(get(name), input);
+  step.done();
+}
+const tsStep = progress.start("measure the TypeScript examples (bench/runtimeTs.ts)");
 const tsRun = spawnSync(process.execPath, [join(root, "bench", "runtimeTs.ts"), JSON.stringify(TS_EXAMPLES)], {
   encoding: "utf8",
   maxBuffer: 16 * 1024 * 1024,
 });
 if (tsRun.status !== 0) throw new Error(`bench/runtimeTs.ts failed:\n${tsRun.stderr}`);
 Object.assign(programs, JSON.parse(tsRun.stdout) as Record<string, ProgramResult>);
+tsStep.done();
 const cPayout = programs[C_EXAMPLE]!;
 const tsPayout = programs["payout-splitter-ts"]!;
 const payoutCVsTs = {
@@ -197,8 +205,13 @@ const payoutCVsTs = {
   ts_fuel_per_run: tsPayout.fuel_per_run,
   fuel_ratio: round(tsPayout.fuel_per_run / cPayout.fuel_per_run),
 };
+const meteringStep = progress.start("fuel metering overhead");
 const overhead = meteringOverhead(get(COMPUTE_PROGRAM));
-const runsPerSecond = await poolThroughput(get(C_EXAMPLE), EXAMPLES[C_EXAMPLE]);
+meteringStep.done();
+const runsPerSecond = await progress.step("worker pool throughput", () =>
+  poolThroughput(get(C_EXAMPLE), EXAMPLES[C_EXAMPLE]),
+);
+progress.done();
 
 const result = {
   programs,

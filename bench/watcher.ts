@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { stringToHex, type Hex } from "viem";
 import type { ExecutionRecordBody } from "../protocol/record.ts";
 import { createWatcherWorld } from "../test/watcher/helpers.ts";
+import { createProgress } from "../protocol/progress.ts";
 
 const N = Number(process.env.BENCH_WATCHER_RESULTS ?? 50);
 // No top-level await (issue 13, nodejs/node#53238): the script runs in main().
@@ -72,15 +73,25 @@ async function main(): Promise<void> {
 
   const started = performance.now();
   const requests: Hex[] = [];
+  const progress = createProgress();
+  const ingesting = progress.bar("faulty results ingested", N);
   for (let i = 0; i < N; i++) {
     const { requestId, input } = await world.request();
     const body = faulty(await world.honestBody(requestId, input));
     await world.ingest(body);
     ingestedAt.set(requestId, performance.now());
     requests.push(requestId);
+    ingesting.tick();
   }
+  ingesting.done();
+  const challenging = progress.bar("challenged by the watcher", N);
   const deadline = Date.now() + 120_000;
-  while (challengedAt.size < N && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (challengedAt.size < N && Date.now() < deadline) {
+    challenging.update(challengedAt.size);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  challenging.update(challengedAt.size);
+  challenging.done();
   const elapsed = (performance.now() - started) / 1000;
   looping = false;
   polling = false;

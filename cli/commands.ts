@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { registerDaCommands } from "./da.ts";
 import { registerDevnetCommand } from "./devnet.ts";
+import { registerExplorerCommand } from "../explorer/command.ts";
 import { registerIngestorCommand } from "./ingestor.ts";
 import { registerOperatorCommands } from "./operator.ts";
 import { registerProgramCommands } from "./program.ts";
@@ -25,4 +26,5 @@ export function registerCommands(program: Command): void {
   registerDevnetCommand(program);
   registerOperatorCommands(program);
   registerWatcherCommands(program);
+  registerExplorerCommand(program);
 }

@@ -7,12 +7,12 @@ const FACTORY_SALT = ethersLib.id("versatus.factory.v1");
 export const FACTORY_KINDS = { ERC20: "StandardERC20", ERC721: "StandardERC721", OMNITOKEN: "OmniToken" } as const;
 
 /**
- * The ContractFactory, created through the canonical CREATE2 proxy so that it (and everything it
+ * The VersatusFactory, created through the canonical CREATE2 proxy so that it (and everything it
  * creates) has the same address on every chain deployed by the same owner.
  */
 export default async function deployFactory(ctx: DeployContext): Promise<void> {
   const owner = ctx.resolveAccount(ctx.config.owner);
-  const factoryArtifact = await ctx.ethers.getContractFactory("ContractFactory", ctx.deployer);
+  const factoryArtifact = await ctx.ethers.getContractFactory("VersatusFactory", ctx.deployer);
   const initcode = ethersLib.concat([
     factoryArtifact.bytecode,
     ethersLib.AbiCoder.defaultAbiCoder().encode(["address"], [owner]),
@@ -35,21 +35,21 @@ export default async function deployFactory(ctx: DeployContext): Promise<void> {
     });
     const receipt = await tx.wait();
     if ((await ctx.ethers.provider.getCode(address)) === "0x")
-      throw new Error(`ContractFactory was not created at ${address}`);
-    ctx.log(`deployed ContractFactory at ${address}`);
-    ctx.store.save("ContractFactory", {
+      throw new Error(`VersatusFactory was not created at ${address}`);
+    ctx.log(`deployed VersatusFactory at ${address}`);
+    ctx.store.save("VersatusFactory", {
       address,
-      contractName: "ContractFactory",
+      contractName: "VersatusFactory",
       abi: JSON.parse(factoryArtifact.interface.formatJson()) as unknown[],
       args: [owner],
       transactionHash: receipt?.hash,
       bytecodeHash,
       chainId: ctx.chainId,
     });
-  } else if (!ctx.store.get("ContractFactory")) {
-    ctx.store.save("ContractFactory", {
+  } else if (!ctx.store.get("VersatusFactory")) {
+    ctx.store.save("VersatusFactory", {
       address,
-      contractName: "ContractFactory",
+      contractName: "VersatusFactory",
       abi: JSON.parse(factoryArtifact.interface.formatJson()) as unknown[],
       args: [owner],
       bytecodeHash,
@@ -57,7 +57,7 @@ export default async function deployFactory(ctx: DeployContext): Promise<void> {
     });
   }
 
-  const factory = await ctx.ethers.getContractAt("ContractFactory", address, ctx.deployer);
+  const factory = await ctx.ethers.getContractAt("VersatusFactory", address, ctx.deployer);
   for (const [kindName, contractName] of Object.entries(FACTORY_KINDS)) {
     const kind = ethersLib.id(kindName);
     const code = (await ctx.ethers.getContractFactory(contractName)).bytecode;

@@ -47,8 +47,8 @@ export default async function deployOmniToken(ctx: DeployContext): Promise<void>
   const cfg = ctx.config.omniToken;
   if (!cfg) return;
   const factory = await ctx.ethers.getContractAt(
-    "ContractFactory",
-    ctx.store.get("ContractFactory")!.address,
+    "VersatusFactory",
+    ctx.store.get("VersatusFactory")!.address,
     ctx.deployer,
   );
   const controllers = resolveControllers(cfg.controllers);

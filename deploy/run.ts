@@ -2,6 +2,7 @@ import type { NetworkConnection } from "hardhat/types/network";
 import type { DeployConfig } from "./config.ts";
 import { makeAccountResolver, makeDevSigner, type DeployContext } from "./context.ts";
 import type { DeploymentStore } from "./store.ts";
+import type { Progress } from "../protocol/progress.ts";
 import deployOperatorSet from "./01_operator_set.ts";
 import deployOracle from "./02_oracle.ts";
 import deployIngestor from "./03_ingestor.ts";
@@ -23,7 +24,7 @@ export type SuiteAddresses = {
   OwnedOperatorSet: string;
   ExecutableOracle: string;
   InstructionIngestor: string;
-  ContractFactory: string;
+  VersatusFactory: string;
   OmniToken?: string;
   NativeStakeAdapter?: string;
   StakingRegistry?: string;
@@ -36,6 +37,7 @@ export async function deploySuite(
   config: DeployConfig,
   store: DeploymentStore,
   log: (message: string) => void = () => {},
+  progress?: Progress,
 ): Promise<SuiteAddresses> {
   const { ethers } = connection as unknown as { ethers: DeployContext["ethers"] };
   const [deployer] = await ethers.getSigners();
@@ -52,13 +54,16 @@ export async function deploySuite(
     provider: connection.provider as DeployContext["provider"],
     devSigner: makeDevSigner(chainId, ethers.provider),
   };
-  for (const step of DEPLOY_STEPS) await step(ctx);
+  for (const step of DEPLOY_STEPS) {
+    if (progress) await progress.step(step.name.replace(/^deploy/, "") || "step", () => step(ctx));
+    else await step(ctx);
+  }
   const get = (name: string) => store.get(name)?.address;
   return {
     OwnedOperatorSet: get("OwnedOperatorSet")!,
     ExecutableOracle: get("ExecutableOracle")!,
     InstructionIngestor: get("InstructionIngestor")!,
-    ContractFactory: get("ContractFactory")!,
+    VersatusFactory: get("VersatusFactory")!,
     OmniToken: get("OmniToken"),
     NativeStakeAdapter: get("NativeStakeAdapter"),
     StakingRegistry: get("StakingRegistry"),

@@ -3,7 +3,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { BaseError } from "../protocol/errors.ts";
 import { loadDeployConfig, type DeployConfig } from "./config.ts";
 import { DeploymentStore } from "./store.ts";
-import { deploySuite } from "./run.ts";
+import { DEPLOY_STEPS, deploySuite } from "./run.ts";
+import { createProgress } from "../protocol/progress.ts";
 
 type DeployArgs = { reset: boolean };
 
@@ -26,7 +27,9 @@ export default async function deployTask(args: DeployArgs, hre: HardhatRuntimeEn
   const root = process.env.VERSATUS_DEPLOYMENTS_DIR ?? join(process.cwd(), "deployments");
   const store = new DeploymentStore(inProcess ? undefined : join(root, network));
   if (args.reset) store.reset();
-  const addresses = await deploySuite(connection, config, store, (m) => console.log(`[${network}] ${m}`));
+  const progress = createProgress({ title: `deploying the suite to ${network}`, steps: DEPLOY_STEPS.length });
+  const addresses = await deploySuite(connection, config, store, (m) => progress.log(`[${network}] ${m}`), progress);
+  progress.done();
   console.log(`\nVersatus suite on ${network} (chain ${(await connection.ethers.provider.getNetwork()).chainId}):`);
   console.table(Object.fromEntries(Object.entries(addresses).filter(([, a]) => a !== undefined)));
   if (store.dir) console.log(`saved under ${store.dir}`);

@@ -22,6 +22,7 @@ import {
   readManifestFile,
   type BuiltProgram,
 } from "../programs/toolchain.ts";
+import { createProgress } from "../protocol/progress.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -46,9 +47,13 @@ const STATE: Record<BuiltProgram["origin"], string> = {
 
 let failed = 0;
 const refreshed: string[] = [];
-for (const dir of dirs.length > 0 ? dirs : programDirectories(root)) {
+const targets = dirs.length > 0 ? dirs : programDirectories(root);
+const progress = createProgress({ steps: targets.length });
+for (const dir of targets) {
+  const step = progress.start(`build ${relative(root, dir) || dir}`);
   try {
-    const built = buildProgram(dir, { force, commit, check, log: (line) => console.log(`         ${line}`) });
+    const built = buildProgram(dir, { force, commit, check, log: (line) => progress.log(`         ${line}`) });
+    step.done();
     const state = built.origin === "compiled" && !built.compiled ? "current" : STATE[built.origin];
     console.log(
       `${state.padEnd(9)} ${built.name.padEnd(22)} ${built.package.programId}  ${relative(root, built.packagePath)}`,
@@ -57,6 +62,7 @@ for (const dir of dirs.length > 0 ? dirs : programDirectories(root)) {
     if (check && COMMITTED_LANGUAGES.has(built.manifest.build?.language ?? "")) checkElsewhere(built);
   } catch (error) {
     failed++;
+    step.fail();
     console.error(`failed    ${relative(root, dir) || dir}\n${(error as Error).message}`);
   }
 }

@@ -10,7 +10,7 @@ export const EXPORTED_CONTRACTS = {
   InstructionIngestor: "contracts/InstructionIngestor.sol/InstructionIngestor.json",
   OwnedOperatorSet: "contracts/operators/OwnedOperatorSet.sol/OwnedOperatorSet.json",
   IOperatorSet: "contracts/interfaces/IOperatorSet.sol/IOperatorSet.json",
-  ContractFactory: "contracts/factory/ContractFactory.sol/ContractFactory.json",
+  VersatusFactory: "contracts/factory/VersatusFactory.sol/VersatusFactory.json",
   OmniToken: "contracts/tokens/OmniToken.sol/OmniToken.json",
   StandardERC20: "contracts/tokens/StandardERC20.sol/StandardERC20.json",
   StakingRegistry: "contracts/staking/StakingRegistry.sol/StakingRegistry.json",

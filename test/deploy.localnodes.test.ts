@@ -39,7 +39,7 @@ describe("deploy to two running hardhat nodes (npx hardhat deploy) and serve a r
     const again = await deploy("localhost");
     expect(again.stdout).to.not.contain("deployed ");
     expect(again.stdout).to.contain("reusing ExecutableOracle");
-    expect(saved("localhost", "ContractFactory").address).to.equal(saved("chainB", "ContractFactory").address);
+    expect(saved("localhost", "VersatusFactory").address).to.equal(saved("chainB", "VersatusFactory").address);
     expect(saved("localhost", "OmniToken").address).to.equal(saved("chainB", "OmniToken").address);
   });
 

@@ -71,7 +71,7 @@ export async function prepareDevnet(options: {
         oracle: address("ExecutableOracle"),
         ingestor: address("InstructionIngestor"),
         operatorSet: staking?.registry ?? address("OwnedOperatorSet"),
-        factory: address("ContractFactory"),
+        factory: address("VersatusFactory"),
         omniToken: address("OmniToken"),
         ...(staking ? { staking } : {}),
       });

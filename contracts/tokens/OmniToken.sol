@@ -10,7 +10,7 @@ import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20P
 /// @notice ERC-20 (+permit) that moves between chains by burn on the origin and mint on the
 /// destination, both done only by the Disperser on quorum-signed results of the token's
 /// controller programs (SPEC 3.4). A mint over the origin's rate limit is queued, never lost.
-/// @dev Created through the ContractFactory: the constructor takes no chain-specific argument (it
+/// @dev Created through the VersatusFactory: the constructor takes no chain-specific argument (it
 /// asks the factory for this chain's Disperser), so the token has one address on every chain, and
 /// that address commits to its controller programs.
 contract OmniToken is IOmniToken, ERC20Permit {

@@ -3807,7 +3807,7 @@ export const iOperatorSetAbi = [
   },
 ] as const;
 
-export const contractFactoryAbi = [
+export const versatusFactoryAbi = [
   {
     inputs: [
       {

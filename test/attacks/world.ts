@@ -53,7 +53,7 @@ export type World = {
 const OMNI = E.id("OMNITOKEN");
 
 async function createToken(chain: AttackChain, name: string, controllers: Hex[], supply: bigint): Promise<string> {
-  const factory = await chain.ethers.getContractAt("ContractFactory", chain.addresses.ContractFactory!, chain.owner);
+  const factory = await chain.ethers.getContractAt("VersatusFactory", chain.addresses.VersatusFactory!, chain.owner);
   const init = E.AbiCoder.defaultAbiCoder().encode(
     ["string", "string", "address", "uint256", "uint256", "bytes32[]"],
     // controllers ascending (one set, one encoding, one address); the supply exists on the home chain A only

@@ -5,7 +5,7 @@ import {Test} from "forge-std/Test.sol";
 import {ExecutableOracle} from "../../contracts/ExecutableOracle.sol";
 import {InstructionIngestor} from "../../contracts/InstructionIngestor.sol";
 import {OwnedOperatorSet} from "../../contracts/operators/OwnedOperatorSet.sol";
-import {ContractFactory} from "../../contracts/factory/ContractFactory.sol";
+import {VersatusFactory} from "../../contracts/factory/VersatusFactory.sol";
 import {OmniToken} from "../../contracts/tokens/OmniToken.sol";
 import {StandardERC20} from "../../contracts/tokens/StandardERC20.sol";
 import {StandardERC721} from "../../contracts/tokens/StandardERC721.sol";
@@ -30,7 +30,7 @@ abstract contract BaseTest is Test {
     ExecutableOracle internal oracle;
     InstructionIngestor internal ingestor;
     OwnedOperatorSet internal operatorSet;
-    ContractFactory internal factory;
+    VersatusFactory internal factory;
     OmniToken internal omni;
     StandardERC20 internal token;
 
@@ -44,7 +44,7 @@ abstract contract BaseTest is Test {
         operatorSet = new OwnedOperatorSet(owner, ops, 3);
         oracle = new ExecutableOracle(owner, ETH_FEE);
         ingestor = new InstructionIngestor(owner, IDisperser(address(oracle)), IOperatorSet(address(operatorSet)));
-        factory = new ContractFactory(owner);
+        factory = new VersatusFactory(owner);
         vm.startPrank(owner);
         oracle.setIngestor(address(ingestor));
         ingestor.setPoster(poster, true);

@@ -5,7 +5,7 @@ import {BaseTest} from "./Base.t.sol";
 import {Test} from "forge-std/Test.sol";
 import {ExecutableOracle} from "../../contracts/ExecutableOracle.sol";
 import {InstructionIngestor} from "../../contracts/InstructionIngestor.sol";
-import {ContractFactory} from "../../contracts/factory/ContractFactory.sol";
+import {VersatusFactory} from "../../contracts/factory/VersatusFactory.sol";
 import {OmniToken} from "../../contracts/tokens/OmniToken.sol";
 import {StandardERC20} from "../../contracts/tokens/StandardERC20.sol";
 import {StandardERC721} from "../../contracts/tokens/StandardERC721.sol";
@@ -225,7 +225,7 @@ contract ConservationInvariantsTest is BaseTest {
 
     ExecutableOracle internal oracleB;
     InstructionIngestor internal ingestorB;
-    ContractFactory internal factoryB;
+    VersatusFactory internal factoryB;
     OmniToken internal omniB;
     ConservationHandler internal handler;
     uint256 internal initialTotal;
@@ -235,7 +235,7 @@ contract ConservationInvariantsTest is BaseTest {
         // Suite B: its own oracle, ingestor, factory and omni token (no supply: A is home).
         oracleB = new ExecutableOracle(owner, ETH_FEE);
         ingestorB = new InstructionIngestor(owner, IDisperser(address(oracleB)), IOperatorSet(address(operatorSet)));
-        factoryB = new ContractFactory(owner);
+        factoryB = new VersatusFactory(owner);
         vm.startPrank(owner);
         oracleB.setIngestor(address(ingestorB));
         ingestorB.setPoster(poster, true);

@@ -37,7 +37,7 @@ export async function createWorld() {
         ingestor: suite.addresses.InstructionIngestor as Hex,
         // the ingestor reads the StakingRegistry (config/deploy/*.json: staking.operatorSet "staked")
         operatorSet: suite.addresses.StakingRegistry as Hex,
-        factory: suite.addresses.ContractFactory as Hex,
+        factory: suite.addresses.VersatusFactory as Hex,
         omniToken: suite.addresses.OmniToken as Hex,
         staking: {
           registry: suite.addresses.StakingRegistry as Hex,

@@ -33,7 +33,7 @@ export async function deployTestSuite(connection: NetworkConnection, overrides: 
   const oracle = await ethers.getContractAt("ExecutableOracle", addresses.ExecutableOracle);
   const ingestor = await ethers.getContractAt("InstructionIngestor", addresses.InstructionIngestor);
   const operatorSet = await ethers.getContractAt("OwnedOperatorSet", addresses.OwnedOperatorSet);
-  const factory = await ethers.getContractAt("ContractFactory", addresses.ContractFactory);
+  const factory = await ethers.getContractAt("VersatusFactory", addresses.VersatusFactory);
   const omniToken = await ethers.getContractAt("OmniToken", addresses.OmniToken!);
   await (await oracle.connect(owner!).publish(programId, "test-program", "file://test")).wait();
   const chainId = (await ethers.provider.getNetwork()).chainId;

@@ -4,12 +4,12 @@ pragma solidity ^0.8.30;
 import {IContractFactory} from "../interfaces/IContractFactory.sol";
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 
-/// @title ContractFactory
+/// @title VersatusFactory
 /// @notice CREATE2 factory of standard contracts, one address per (kind, salt, init) on every chain.
 /// @dev A kind's creation code lives as the runtime code of a data contract (prefixed with STOP so
 /// it can never run), which keeps the factory small whatever the kinds weigh. Kinds are set once:
 /// changing a kind's code would change every address predicted for it.
-contract ContractFactory is IContractFactory, Ownable2Step {
+contract VersatusFactory is IContractFactory, Ownable2Step {
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
     //////////////////////////////////////////////////////////////*/
