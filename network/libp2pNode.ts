@@ -1,7 +1,13 @@
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { bootstrap } from "@libp2p/bootstrap";
-import { gossipsub, type GossipSub, type GossipsubOpts, type TopicValidatorResult } from "@libp2p/gossipsub";
+import {
+  gossipsub,
+  type GossipSub,
+  type GossipSubComponents,
+  type GossipsubOpts,
+  type TopicValidatorResult,
+} from "@libp2p/gossipsub";
 import { identify, type Identify } from "@libp2p/identify";
 import type { ConnectionGater, PeerId, PrivateKey } from "@libp2p/interface";
 import { kadDHT, type KadDHT } from "@libp2p/kad-dht";
@@ -67,7 +73,7 @@ export async function createVersatusLibp2p(options: Libp2pNodeOptions): Promise<
         ignoreDuplicatePublishError: true,
         maxInboundDataLength: MAX_GOSSIP_MESSAGE_BYTES + 64 * 1024,
         ...options.gossip,
-      }) as (components: never) => GossipSubService,
+      }) as unknown as (components: GossipSubComponents) => GossipSubService,
       dht: kadDHT({
         protocol: `/versatus/${options.network}/kad/1.0.0`,
         clientMode: false,
