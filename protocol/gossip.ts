@@ -257,6 +257,14 @@ function codec<T>(name: string, schema: z.ZodType<unknown>, maxBytes: number): G
   };
 }
 
+/** Most bindings one binding exchange carries (the sender's own first, then those it knows). */
+export const MAX_BINDINGS_PER_EXCHANGE = 256;
+export const peerBindingListCodec = codec<PeerBinding[]>(
+  "PeerBindingList",
+  z.array(peerBindingSchema).min(1).max(MAX_BINDINGS_PER_EXCHANGE),
+  MAX_BINDINGS_PER_EXCHANGE * MAX_BINDING_BYTES,
+);
+
 export const requestAnnouncementCodec = codec<RequestAnnouncement>(
   "RequestAnnouncement",
   requestAnnouncementSchema,
