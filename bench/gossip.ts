@@ -86,7 +86,8 @@ export async function measureGossip(options: GossipBenchOptions): Promise<Gossip
     const topic = gossipTopics(network).requests(chainId);
     // Ready: every node holds every other's binding and has a few topic peers (gossip does the rest).
     const ready = (n: OperatorNetwork) =>
-      n.status().bindings >= nodes - 1 && n.status().topics.find((t) => t.topic === topic)!.peers >= Math.min(nodes - 1, 4);
+      n.status().bindings >= nodes - 1 &&
+      n.status().topics.find((t) => t.topic === topic)!.peers >= Math.min(nodes - 1, 4);
     await until(() => nets.every(ready), 120_000, "the mesh").catch((error: unknown) => {
       const counts = nets.map((n) => `${n.libp2p.getConnections().length}/${n.status().bindings}`);
       throw new Error(`${String(error)} (connections/bindings per node: ${counts.join(" ")})`);
@@ -119,7 +120,9 @@ export async function measureGossip(options: GossipBenchOptions): Promise<Gossip
     received = 0;
     const burstStart = performance.now();
     await Promise.all(
-      Array.from({ length: messages }, (_, n) => nets[n % nodes]!.announceRequest(announcement(chainId, 1_000_000 + n))),
+      Array.from({ length: messages }, (_, n) =>
+        nets[n % nodes]!.announceRequest(announcement(chainId, 1_000_000 + n)),
+      ),
     );
     await until(() => received >= expected, 60_000, "the burst").catch(() => undefined);
     const seconds = (performance.now() - burstStart) / 1000;

@@ -195,7 +195,8 @@ function checkOptions(options: OperatorNetworkOptions): void {
   if (typeof options.membership !== "function") throw new InvalidInputError("network options.membership", "a function");
 }
 
-const resultKey = (chainId: number | bigint | string, requestId: string) => `${BigInt(chainId)}:${requestId.toLowerCase()}`;
+const resultKey = (chainId: number | bigint | string, requestId: string) =>
+  `${BigInt(chainId)}:${requestId.toLowerCase()}`;
 
 /**
  * Starts the operator's libp2p node, reads the active set, signs and announces its binding, joins
@@ -347,7 +348,10 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
         if (binding.peerId === selfId) continue;
         const verdict = await bindings.offer(binding, binding.peerId);
         if (!verdict.ok) {
-          log.info({ peer: peerId, bound: binding.peerId, reason: verdict.reason, detail: verdict.detail }, "peer binding refused");
+          log.info(
+            { peer: peerId, bound: binding.peerId, reason: verdict.reason, detail: verdict.detail },
+            "peer binding refused",
+          );
         } else if (!membership.roleOf(verdict.operator)) membership.refreshSoon();
       }
     };
@@ -366,7 +370,10 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
       async (stream, connection) => {
         const signal = AbortSignal.timeout(5_000);
         try {
-          await takeBindings(await exchangeBindings(stream, await bindingList(), signal), connection.remotePeer.toString());
+          await takeBindings(
+            await exchangeBindings(stream, await bindingList(), signal),
+            connection.remotePeer.toString(),
+          );
         } catch (error) {
           log.debug({ err: String(error) }, "binding exchange (inbound) failed");
           stream.abort(error instanceof Error ? error : new Error(String(error)));
@@ -406,7 +413,9 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
       const peer = event.detail.id;
       if (closed || peer.toString() === selfId || isBanned(peer) || libp2p.getConnections(peer).length > 0) return;
       if (libp2p.getConnections().length >= maxPeers) return;
-      libp2p.dial(peer).catch((error: unknown) => log.debug({ peer: peer.toString(), err: String(error) }, "dial failed"));
+      libp2p
+        .dial(peer)
+        .catch((error: unknown) => log.debug({ peer: peer.toString(), err: String(error) }, "dial failed"));
     };
     libp2p.addEventListener("peer:discovery", onDiscovery);
     cleanups.push(["discovery listener", () => libp2p.removeEventListener("peer:discovery", onDiscovery)]);
@@ -437,7 +446,11 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
     cleanups.push(["peer lookup", () => lookup?.abort()]);
 
     // ---------------------------------------------------------------- validation and delivery
-    const counters = { accepted: {} as Record<string, number>, rejected: {} as Record<string, number>, ignored: {} as Record<string, number> };
+    const counters = {
+      accepted: {} as Record<string, number>,
+      rejected: {} as Record<string, number>,
+      ignored: {} as Record<string, number>,
+    };
     const count = (bucket: Record<string, number>, key: string) => (bucket[key] = (bucket[key] ?? 0) + 1);
     const handlers = {
       request: new Set<(a: RequestAnnouncement, from: PeerInfo) => void>(),
@@ -503,7 +516,10 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
             case "request":
               return deliver(handlers.request, decoded.value, from);
             case "result":
-              if (options.deliverAllResults || watched.has(resultKey(decoded.value.originChainId, decoded.value.requestId))) {
+              if (
+                options.deliverAllResults ||
+                watched.has(resultKey(decoded.value.originChainId, decoded.value.requestId))
+              ) {
                 deliver(handlers.result, decoded.value, from);
               }
               return;
@@ -562,17 +578,22 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
           const peer = connection.remotePeer.toString();
           if (pubsub.getScore(peer) <= SCORE_THRESHOLDS.graylistThreshold && !isBanned(peer)) {
             banned.set(peer, now + limits.banMs);
-            log.warn({ peer, score: pubsub.getScore(peer), operator: bindings.get(peer)?.operator ?? null }, "peer graylisted: disconnected and banned");
+            log.warn(
+              { peer, score: pubsub.getScore(peer), operator: bindings.get(peer)?.operator ?? null },
+              "peer graylisted: disconnected and banned",
+            );
             libp2p.hangUp(connection.remotePeer).catch(() => undefined);
           }
         }
         const connections = libp2p.getConnections().length;
-        if (connections > 0 && now - lastLookup > (connections < Math.min(8, maxPeers) ? 1_000 : 30_000)) void lookupPeers();
+        if (connections > 0 && now - lastLookup > (connections < Math.min(8, maxPeers) ? 1_000 : 30_000))
+          void lookupPeers();
         // Under-connected: re-dial the bootstrap list (it may have started after us, or restarted).
         if (libp2p.getConnections().length < Math.min(3, bootstrapAddrs.length)) {
           for (const address of bootstrapAddrs) {
             const id = address.getComponents().findLast((c) => c.name === "p2p")?.value;
-            if (!id || id === selfId || isBanned(id) || libp2p.getConnections(peerIdFromString(id)).length > 0) continue;
+            if (!id || id === selfId || isBanned(id) || libp2p.getConnections(peerIdFromString(id)).length > 0)
+              continue;
             libp2p.dial(address).catch(() => undefined);
           }
         }
@@ -664,7 +685,9 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
           })),
           membership: membership.snapshot(),
           bindings: bindings.entries().filter(([, known]) => known.binding.expiresAt > now).length,
-          banned: [...banned.entries()].filter(([, until]) => until > now).map(([peerId, until]) => ({ peerId, until })),
+          banned: [...banned.entries()]
+            .filter(([, until]) => until > now)
+            .map(([peerId, until]) => ({ peerId, until })),
           lastReports: [...lastReports.values()],
           messages: structuredClone(counters),
           verifiers: { backpressure: Boolean(options.verify?.backpressure), share: Boolean(options.verify?.share) },
