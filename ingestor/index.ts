@@ -125,7 +125,8 @@ export async function startIngestor(config: IngestorConfig, options: IngestorOpt
         );
         if (stoppedInTime === undefined) logger.warn({ graceMs: ROLE_CLOSE_MS }, "a role did not stop in time");
       }
-      await handle.ops?.close();
+      // every step runs even when one fails (as protocol/closer.ts does)
+      await handle.ops?.close().catch((err: unknown) => logger.error({ err }, "closing the ops server failed"));
       await closeRedis(redis);
       logger.info("ingestor stopped");
     })();

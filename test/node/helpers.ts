@@ -9,7 +9,7 @@ import { custom, getAddress, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { devKey } from "../../cli/devnet/prepare.ts";
 import { loadNodeConfig, startOperatorNode, type NodeRole, type OperatorNode } from "../../cli/node/index.ts";
-import { createMemoryHub, type MemoryHub } from "../../cli/node/network.ts";
+import { createMemoryHub, type MemoryHub, type NodeNetwork } from "../../cli/node/network.ts";
 import { NanoRuntime } from "../../runtime/executor.ts";
 import { builtProgram } from "../fixtures/programs.ts";
 import { deployTestSuite, OPERATOR_INDICES, type Suite } from "../helpers/suite.ts";
@@ -66,6 +66,8 @@ export async function createNodeWorld() {
       timing?: Record<string, number>;
       opsServer?: boolean;
       p2p?: { bootstrap: string[] };
+      /** Replace parts of the hub member (fault injection). */
+      wrapNetwork?: (network: NodeNetwork) => NodeNetwork;
     } = {},
   ): Promise<OperatorNode> => {
     const roles = options.roles ?? ["relay", "compute", "collect", "post"];
@@ -112,7 +114,9 @@ export async function createNodeWorld() {
       logger: logger.child({ node: index }),
       transports,
       runtime,
-      ...(options.p2p ? {} : { network: async (o) => hub.join(o.account.address, o) }),
+      ...(options.p2p
+        ? {}
+        : { network: async (o) => (options.wrapNetwork ?? ((n) => n))(hub.join(o.account.address, o)) }),
       opsServer: options.opsServer ?? false,
     });
     nodes.set(index, node);

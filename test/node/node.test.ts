@@ -134,4 +134,29 @@ describe("operator nodes: each operator its own Redis, linked only by gossip (in
     await waitSettled(asWorld(world), [id], 60_000);
     expect(await ingestedBy(world, id)).to.deep.equal([order[1]!.poster.toLowerCase()]);
   });
+
+  it("close() runs every stop step even when one fails: a network that throws on close leaves nothing running", async () => {
+    const node = await world.startNode(1, {
+      opsServer: true,
+      wrapNetwork: (network) => ({
+        ...network,
+        close: async () => {
+          await network.close();
+          throw new Error("network close failed");
+        },
+      }),
+    });
+    const url = node.ops!.url;
+    expect((await fetch(`${url}/healthz`)).status).to.equal(200);
+    await node.close();
+    expect(node.relayer!.redis.status).to.equal("end");
+    expect(node.worker!.worker.isRunning()).to.equal(false);
+    expect(node.ingestor!.collector!.worker.isRunning()).to.equal(false);
+    expect(
+      await fetch(`${url}/healthz`).then(
+        () => "answered",
+        () => "closed",
+      ),
+    ).to.equal("closed");
+  });
 });
