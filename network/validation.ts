@@ -22,10 +22,12 @@ import type { RateLimiter } from "./rateLimit.ts";
  * The one validator every gossip message goes through before it is delivered or forwarded (after
  * Lodestar's gossip validation): rate, decoding, the sender's binding and role, attribution
  * (a peer speaks only for its own operator) and signatures. Verdicts follow gossipsub:
- * `accept` (deliver and forward), `reject` (drop and score the sender down), `ignore` (drop, no
+ * `accept` (deliver and forward), `reject` (drop; gossipsub scores down the sender and every peer
+ * that forwarded the same message: it is invalid for everyone), `ignore` (drop, no gossipsub
  * penalty). A check that depends on this node's own view (its rate counters, the bindings and
- * active set it knows) rejects only when the message came straight from its origin; a forwarder
- * of someone else's message is ignored instead, since its view may differ honestly.
+ * active set it knows) ignores: an honest forwarder's view may differ, and a gossipsub reject
+ * would punish it too. When such a message came straight from its origin, the verdict says
+ * `penalize` and network/ lowers the origin's application score instead (network/scoring.ts).
  */
 
 export type MessageKind = "request" | "result" | "backpressure" | "share" | "binding";
@@ -39,9 +41,12 @@ export type Decoded =
 
 export type Verdict =
   | { result: "accept"; decoded: Decoded; origin: string; operator: Address }
-  | { result: "reject" | "ignore"; reason: string; detail?: string };
+  | { result: "reject" | "ignore"; reason: string; detail?: string; penalize?: boolean };
 
-export type SignatureCheck<T> = (value: T, opts: { now: number; maxAgeMs: number }) => Promise<{ ok: true } | { ok: false; reason: string }>;
+export type SignatureCheck<T> = (
+  value: T,
+  opts: { now: number; maxAgeMs: number },
+) => Promise<{ ok: true } | { ok: false; reason: string }>;
 
 export type ValidatorContext = {
   kindOf: (topic: string) => MessageKind | undefined;
@@ -81,13 +86,17 @@ function decode(kind: MessageKind, data: Uint8Array): Decoded {
   }
 }
 
-export async function validateMessage(ctx: ValidatorContext, message: Message, propagationSource: string): Promise<Verdict> {
+export async function validateMessage(
+  ctx: ValidatorContext,
+  message: Message,
+  propagationSource: string,
+): Promise<Verdict> {
   const kind = ctx.kindOf(message.topic);
   if (!kind) return { result: "ignore", reason: "unknown_topic" };
   if (message.type !== "signed") return { result: "reject", reason: "unsigned" };
   const origin = message.from.toString();
   const direct = origin === propagationSource;
-  const local = (reason: string, detail?: string): Verdict => ({ result: direct ? "reject" : "ignore", reason, detail });
+  const local = (reason: string, detail?: string): Verdict => ({ result: "ignore", reason, detail, penalize: direct });
 
   if (!ctx.rate.take(origin)) return local("rate_limited");
 
@@ -120,7 +129,8 @@ export async function validateMessage(ctx: ValidatorContext, message: Message, p
   const operator = known.operator;
   const role = ctx.membership.roleOf(operator);
   if (!role) return local("inactive", operator);
-  if (!ALLOWED[kind].includes(role)) return { result: "reject", reason: "role", detail: `${role} may not send ${kind}` };
+  if (!ALLOWED[kind].includes(role))
+    return { result: "reject", reason: "role", detail: `${role} may not send ${kind}` };
 
   const claims = (claimed: Address, field: string): Verdict | undefined =>
     getAddress(claimed) === operator

@@ -1,4 +1,8 @@
 import { expect } from "chai";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadOrCreatePeerKey, parsePeerKey } from "../../network/peerKey.ts";
 import { getAddress } from "viem";
 import {
   backpressureReportCodec,
@@ -26,7 +30,10 @@ describe("protocol/peerBinding: a peer id bound to a staking address", () => {
   });
 
   it("rejects a binding signed by another key than the operator it names", async () => {
-    const forged = { ...(await signPeerBinding(stranger!, { peerId: PEER, network: "devnet", now })), operator: operator!.address };
+    const forged = {
+      ...(await signPeerBinding(stranger!, { peerId: PEER, network: "devnet", now })),
+      operator: operator!.address,
+    };
     const verdict = await verifyPeerBinding(forged, { network: "devnet", now });
     expect(verdict.ok).to.equal(false);
     expect(verdict.ok === false && verdict.reason).to.equal("bad_signature");
@@ -46,7 +53,10 @@ describe("protocol/peerBinding: a peer id bound to a staking address", () => {
 
   it("rejects a binding whose fields were changed after signing", async () => {
     const binding = await signPeerBinding(operator!, { peerId: PEER, network: "devnet", now });
-    const verdict = await verifyPeerBinding({ ...binding, expiresAt: binding.expiresAt + 1 }, { network: "devnet", now });
+    const verdict = await verifyPeerBinding(
+      { ...binding, expiresAt: binding.expiresAt + 1 },
+      { network: "devnet", now },
+    );
     expect(verdict.ok === false && verdict.reason).to.equal("bad_signature");
   });
 });
@@ -88,7 +98,15 @@ describe("protocol/gossip: codecs and topics", () => {
       .with.property("field", "RequestAnnouncement.requestId");
     expect(() => requestAnnouncementCodec.decode(new Uint8Array(2000))).to.throw(/at most 1024 bytes/);
     expect(() => requestAnnouncementCodec.decode(new TextEncoder().encode("{not json"))).to.throw(/UTF-8 JSON/);
-    const report = { operator: operator!.address, depth: -1, capacity: 4, kinds: [], programs: null, issuedAt: 1, signature: `0x${"11".repeat(65)}` };
+    const report = {
+      operator: operator!.address,
+      depth: -1,
+      capacity: 4,
+      kinds: [],
+      programs: null,
+      issuedAt: 1,
+      signature: `0x${"11".repeat(65)}`,
+    };
     expect(() => backpressureReportCodec.encode(report as never))
       .to.throw(GossipDecodeError)
       .with.property("field", "BackpressureReport.depth");
@@ -97,7 +115,9 @@ describe("protocol/gossip: codecs and topics", () => {
   it("accepts a result whose every chain signature recovers to its operator, and nothing else", async () => {
     const result = await signedResult(operator!, requestId(5));
     expect(await verifyResultMessage(result)).to.deep.equal({ ok: true });
-    expect(await verifyResultMessage(result, { ingestors: new Map([[String(CHAIN), INGESTOR]]) })).to.deep.equal({ ok: true });
+    expect(await verifyResultMessage(result, { ingestors: new Map([[String(CHAIN), INGESTOR]]) })).to.deep.equal({
+      ok: true,
+    });
     const claimed = { ...result, operator: other!.address };
     expect((await verifyResultMessage(claimed)).ok).to.equal(false);
     const tampered = structuredClone(result);
@@ -108,5 +128,23 @@ describe("protocol/gossip: codecs and topics", () => {
     expect(otherDomain.ok === false && otherDomain.detail).to.match(/ingestor/);
     const wrongRequest = { ...result, requestId: requestId(7) };
     expect((await verifyResultMessage(wrongRequest)).ok === false).to.equal(true);
+  });
+});
+
+describe("network/peerKey: a persisted libp2p identity", () => {
+  it("creates a key file readable by its owner only and loads the same key from it", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "versatus-peerkey-")), "nested", "peer.key");
+    const created = await loadOrCreatePeerKey(file);
+    expect(statSync(file).mode & 0o777).to.equal(0o600);
+    const loaded = await loadOrCreatePeerKey(file);
+    expect(loaded).to.deep.equal(created);
+    expect(parsePeerKey(readFileSync(file, "utf8")).equals(parsePeerKey(created))).to.equal(true);
+  });
+
+  it("refuses a file that holds no key, naming it", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "versatus-peerkey-")), "peer.key");
+    writeFileSync(file, "0x1234\n");
+    const error = await loadOrCreatePeerKey(file).catch((e: Error) => e);
+    expect(error).to.be.instanceOf(Error).with.property("message").that.includes(file);
   });
 });
