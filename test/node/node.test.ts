@@ -9,7 +9,7 @@ import { posterSchedule } from "../../protocol/scheduling.ts";
 import { nextPayoutId, requestPayouts, waitSettled, type World } from "../e2e/harness.ts";
 import { OPERATOR_INDICES } from "../helpers/suite.ts";
 import { createNodeWorld, operatorAddress, type NodeWorld } from "./helpers.ts";
-import { redisUrl } from "../worker/helpers.ts";
+import { eventually, redisUrl } from "../worker/helpers.ts";
 import { NODE_REDIS_DBS } from "./helpers.ts";
 
 /** The harness's request helpers only need the suite and the program id. */
@@ -147,7 +147,7 @@ describe("operator nodes: each operator its own Redis, linked only by gossip (in
       }),
     });
     const url = node.ops!.url;
-    expect((await fetch(`${url}/healthz`)).status).to.equal(200);
+    await eventually(async () => ((await fetch(`${url}/healthz`)).status === 200 ? true : undefined), "a healthy node");
     await node.close();
     expect(node.relayer!.redis.status).to.equal("end");
     expect(node.worker!.worker.isRunning()).to.equal(false);
