@@ -1,7 +1,8 @@
 import { Redis } from "ioredis";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { createPublicClient, getAddress, http, type Address, type Hex, type PublicClient } from "viem";
-import { executionRequested, reconcileChains, requestJobOfLog } from "../ingestor/reconcile.ts";
+import { reconcileChains } from "../ingestor/reconcile.ts";
+import { checkAnnouncement, type Announcement } from "./announcements.ts";
 import { viemChain, type ChainClients } from "../ingestor/chains.ts";
 import { Closer } from "../protocol/closer.ts";
 import { executableOracleAbi, iOperatorSetAbi } from "../protocol/generated/abis.ts";
@@ -36,16 +37,6 @@ export type SchedulerContext = {
     reassigned: () => void;
     dropped: (reason: string) => void;
   };
-};
-
-/** A request announced by another node (a hint: checked against this node's own chain view). */
-export type Announcement = {
-  chainId: string;
-  requestId: Hex;
-  blockNumber: string;
-  blockHash: Hex;
-  txHash: Hex;
-  logIndex: number;
 };
 
 /**
@@ -287,27 +278,21 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
     const acceptAnnouncement = async (a: Announcement): Promise<boolean> => {
       const chain = chainById.get(Number(a.chainId));
       if (!chain) return false;
-      const client = clients.get(chain.chainId)!;
       try {
-        const head = await client.getBlockNumber();
-        if (head - BigInt(chain.confirmations) < BigInt(a.blockNumber)) return false;
-        const block = await client.getBlock({ blockNumber: BigInt(a.blockNumber) });
-        if (block.hash.toLowerCase() !== a.blockHash.toLowerCase()) return false;
-        const logs = await client.getLogs({
-          address: chain.oracle as Address,
-          event: executionRequested,
-          blockHash: a.blockHash,
-        });
-        const found = logs.find(
-          (l) =>
-            l.logIndex === a.logIndex &&
-            l.transactionHash?.toLowerCase() === a.txHash.toLowerCase() &&
-            l.args.requestId?.toLowerCase() === a.requestId.toLowerCase(),
+        const verdict = await checkAnnouncement(
+          clients.get(chain.chainId)!,
+          {
+            chainId: chain.chainId,
+            oracle: chain.oracle as Address,
+            confirmations: chain.confirmations,
+          },
+          a,
         );
-        if (!found) return false;
-        const job = requestJobOfLog(String(chain.chainId), chain.oracle as Address, found, block.timestamp);
-        if (BigInt(job.deadline) < BigInt(Math.floor(Date.now() / 1000))) return false;
-        await sched.schedule([job]);
+        if (!verdict.ok) {
+          log.debug({ announcement: a, reason: verdict.reason }, "announcement not taken");
+          return false;
+        }
+        await sched.schedule([verdict.job]);
         return true;
       } catch (error) {
         log.debug({ err: error, announcement: a }, "could not check an announcement");
@@ -494,4 +479,5 @@ function relayerMetrics(registry: Registry) {
   };
 }
 
+export { checkAnnouncement, type Announcement, type AnnouncementVerdict } from "./announcements.ts";
 export { loadRelayerConfig, relayerConfigSchema, type RelayerConfig } from "./config.ts";

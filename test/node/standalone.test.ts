@@ -5,7 +5,7 @@ import { pino } from "pino";
 import { createPublicClient } from "viem";
 import { loadIngestorConfig, startIngestor, type IngestorHandle } from "../../ingestor/index.ts";
 import { QUEUE_PREFIX, jobIds, queueNames, redisKeys } from "../../protocol/queues.ts";
-import { loadRelayerConfig, startRelayer, type RelayerHandle } from "../../relayer/index.ts";
+import { checkAnnouncement, loadRelayerConfig, startRelayer, type RelayerHandle } from "../../relayer/index.ts";
 import { requestPayouts, type World } from "../e2e/harness.ts";
 import { eventually, redisUrl } from "../worker/helpers.ts";
 import { createNodeWorld, STANDALONE_REDIS_DB, type NodeWorld } from "./helpers.ts";
@@ -116,5 +116,39 @@ describe("standalone services of one domain reconcile from chain state (separate
       "the request scheduled",
     );
     expect(await workJobs(id)).to.equal(3);
+  });
+
+  it("an announced request is taken only as this node's own chain shows it (block hash, log, confirmations)", async () => {
+    const [id] = await requestPayouts(
+      { a: { suite: world.suite }, programs: { "payout-splitter": world.programId } } as unknown as World,
+      1,
+    );
+    const [log] = await world.suite.oracle.queryFilter(world.suite.oracle.filters.ExecutionRequested(id));
+    const block = await world.suite.ethers.provider.getBlock(log!.blockNumber);
+    const announcement = {
+      chainId: String(world.chainId),
+      requestId: id!,
+      blockNumber: String(log!.blockNumber),
+      blockHash: block!.hash as `0x${string}`,
+      txHash: log!.transactionHash as `0x${string}`,
+      logIndex: log!.index,
+    };
+    const client = createPublicClient({ transport: world.transports[world.chainId]! });
+    const chain = {
+      chainId: world.chainId,
+      oracle: world.suite.addresses.ExecutableOracle as `0x${string}`,
+      confirmations: 0,
+    };
+    const ok = await checkAnnouncement(client, chain, announcement);
+    expect(ok.ok && ok.job.requestId).to.equal(id);
+    expect(ok.ok && ok.job.programId).to.equal(world.programId);
+    const reason = async (a: typeof announcement, c = chain) => {
+      const v = await checkAnnouncement(client, c, a);
+      return v.ok ? "ok" : v.reason;
+    };
+    expect(await reason({ ...announcement, blockHash: `0x${"ab".repeat(32)}` })).to.equal("other_block");
+    expect(await reason({ ...announcement, logIndex: announcement.logIndex + 1 })).to.equal("no_such_request");
+    expect(await reason({ ...announcement, requestId: `0x${"cd".repeat(32)}` })).to.equal("no_such_request");
+    expect(await reason(announcement, { ...chain, confirmations: 1_000 })).to.equal("unconfirmed");
   });
 });
