@@ -3,6 +3,7 @@ import { registerDaCommands } from "./da.ts";
 import { registerDevnetCommand } from "./devnet.ts";
 import { registerExplorerCommand } from "../explorer/command.ts";
 import { registerIngestorCommand } from "./ingestor.ts";
+import { registerNodeCommand } from "./node.ts";
 import { registerOperatorCommands } from "./operator.ts";
 import { registerProgramCommands } from "./program.ts";
 import { registerRelayerCommand } from "./relayer.ts";
@@ -27,4 +28,5 @@ export function registerCommands(program: Command): void {
   registerOperatorCommands(program);
   registerWatcherCommands(program);
   registerExplorerCommand(program);
+  registerNodeCommand(program);
 }

@@ -1,13 +1,13 @@
 import { DelayedError, Queue, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { randomUUID } from "node:crypto";
-import type { Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { createDaClient, type DaClient } from "../da/index.ts";
 import type { PostJob, ResultJob } from "../protocol/jobs.ts";
 import { closeRedis, isConnectionError, settleWithin, type DependencyMonitor, type Logger } from "../protocol/ops.ts";
 import { EVIDENCE_STREAM, EVIDENCE_STREAM_MAXLEN, evidenceToJson } from "../protocol/evidence.ts";
 import { jobIds, QUEUE_PREFIX, queueNames } from "../protocol/queues.ts";
-import { sortSignatures, type OperatorSignature } from "../protocol/record.ts";
+import { sortSignatures, type OperatorSignature, type RecordAttribution } from "../protocol/record.ts";
 import {
   createChainClients,
   OperatorSets,
@@ -38,6 +38,13 @@ export type StartCollectorParameters = {
   da?: DaClient;
   /** Told when Redis is unreachable or back (one log line, /healthz); else its errors are logged. */
   redisHealth?: DependencyMonitor;
+  /** Delay of this collector's post job per target chain (the node's poster rotation); default 0. */
+  postDelayMs?: (args: { target: string; originChainId: string; requestId: Hex }) => number;
+  /**
+   * Who did the work (protocol/scheduling.ts attributeWork), written to the record's unsigned
+   * envelope; an operator node knows the quorum and the share offers. Absent: no attributions.
+   */
+  attribute?: (args: { originChainId: string; requestId: Hex; signers: Address[] }) => RecordAttribution[];
 };
 
 export type CollectorHandle = {
@@ -158,7 +165,18 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
       }
       const sorted = sortSignatures(signatures);
       const started = performance.now();
-      const put = await da.put({ body: verified.body, signatures: sorted });
+      const signers = [...new Map(sorted.map((s) => [s.signer.toLowerCase(), s.signer])).values()];
+      let attributions: RecordAttribution[] = [];
+      try {
+        attributions = parameters.attribute?.({ originChainId: origin, requestId, signers }) ?? [];
+      } catch (err) {
+        logger.warn({ err, requestId }, "could not attribute the work; the record carries no attributions");
+      }
+      const put = await da.put({
+        body: verified.body,
+        signatures: sorted,
+        ...(attributions.length > 0 ? { attributions } : {}),
+      });
       metrics.daPutLatency.observe((performance.now() - started) / 1000);
       const firstSeen = Number(fields[`first:${bodyHash}`] ?? Date.now());
       for (const target of targets) {
@@ -180,8 +198,10 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
           signatures: sorted.filter((s) => s.chainId === chain.chainId).map((s) => s.signature),
           daPointer: put.pointerHex,
         };
+        const delay = parameters.postDelayMs?.({ target, originChainId: origin, requestId }) ?? 0;
         await postQueue(target).add("post", postJob, {
           jobId: jobIds.post(BigInt(target), BigInt(origin), requestId),
+          ...(delay > 0 ? { delay } : {}),
           attempts: config.poster.attempts,
           backoff: { type: "exponential", delay: config.poster.retryDelayMs },
           removeOnComplete: { age: 3600, count: 100_000 },

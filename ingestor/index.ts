@@ -15,9 +15,9 @@ import {
   type Logger,
   type OpsServer,
 } from "../protocol/ops.ts";
-import { QUEUE_PREFIX, queueNames } from "../protocol/queues.ts";
+import { QUEUE_PREFIX, queueNames, redisKeys } from "../protocol/queues.ts";
 import type { TransportOverrides } from "./chains.ts";
-import { startCollector, type CollectorHandle } from "./collector.ts";
+import { startCollector, type CollectorHandle, type StartCollectorParameters } from "./collector.ts";
 import type { IngestorConfig } from "./config.ts";
 import { createIngestorMetrics, type IngestorMetrics } from "./metrics.ts";
 import { startPoster, type PosterHandle } from "./poster.ts";
@@ -40,9 +40,18 @@ export type IngestorOptions = {
   da?: DaClient;
   /**
    * Where reconciliation hands open requests that have no pending work, e.g.
-   * `(jobs) => relayer.scheduler.schedule(jobs)`. Without it, orphans are only logged.
+   * `(jobs) => relayer.scheduler.schedule(jobs)` in one process. Default: the domain's
+   * `redisKeys.requests` list, which the relay role (`versatus relayer`, or a node's relay role)
+   * drains, so a standalone ingestor reschedules a lost request too.
    */
   onOrphanRequests?: OrphanHandler;
+  /**
+   * How long after its threshold is reached this collector's post job for one request waits
+   * (the node's per-request poster rotation: 0 for the first poster, then fallback delays).
+   */
+  postDelayMs?: (args: { target: string; originChainId: string; requestId: `0x${string}` }) => number;
+  /** Who did the work, for the record's envelope (see startCollector's `attribute`). */
+  attribute?: StartCollectorParameters["attribute"];
   /** false: no /metrics + /healthz server (default true). */
   opsServer?: boolean;
   /** How often the queue-depth gauges are sampled (default 5 s; 0 = never). */
@@ -116,7 +125,8 @@ export async function startIngestor(config: IngestorConfig, options: IngestorOpt
         );
         if (stoppedInTime === undefined) logger.warn({ graceMs: ROLE_CLOSE_MS }, "a role did not stop in time");
       }
-      await handle.ops?.close();
+      // every step runs even when one fails (as protocol/closer.ts does)
+      await handle.ops?.close().catch((err: unknown) => logger.error({ err }, "closing the ops server failed"));
       await closeRedis(redis);
       logger.info("ingestor stopped");
     })();
@@ -128,17 +138,24 @@ export async function startIngestor(config: IngestorConfig, options: IngestorOpt
       started.push(handle.poster);
     }
     if (config.collector.enabled) {
-      handle.collector = await startCollector({ ...common, ...(options.da ? { da: options.da } : {}) });
+      handle.collector = await startCollector({
+        ...common,
+        ...(options.da ? { da: options.da } : {}),
+        ...(options.postDelayMs ? { postDelayMs: options.postDelayMs } : {}),
+        ...(options.attribute ? { attribute: options.attribute } : {}),
+      });
       started.push(handle.collector);
     }
     if (config.reconcile.enabled) {
       const onOrphanRequests: OrphanHandler =
         options.onOrphanRequests ??
-        (async (jobs) =>
-          logger.warn(
+        (async (jobs) => {
+          await redis.lpush(redisKeys.requests, ...jobs.map((job) => JSON.stringify(job)));
+          logger.info(
             { orphans: jobs.map((j) => `${j.chainId}:${j.requestId}`) },
-            "orphan requests found but no scheduler is wired (IngestorOptions.onOrphanRequests)",
-          ));
+            "open requests handed to the relay role (list requests)",
+          );
+        });
       handle.reconciler = await startReconciler({
         ...common,
         onOrphanRequests,

@@ -34,6 +34,20 @@ export const redisKeys = {
    */
   done: (chainId: bigint | number | string, requestId: string) =>
     `${QUEUE_PREFIX}:done:${chainId}:${requestId.toLowerCase()}`,
+  /**
+   * List of RequestJob JSON handed to the domain's relay role by another role of the same operator
+   * (the ingestor's reconciler finding an open request nobody works on); every relayer drains it
+   * on its sweep. A plain list, not a queue: scheduling is idempotent (the request state key), so a
+   * request handed twice costs one lookup.
+   */
+  requests: `${QUEUE_PREFIX}:requests`,
+  /**
+   * Hash of one request's signers as an operator node saw them: operator (lower-case) → the
+   * bodyHash it signed. The leaderless scheduler counts only the largest group as "signed", so a
+   * member that signed a diverging result leaves its slot open for a stealer.
+   */
+  signers: (chainId: bigint | number | string, requestId: string) =>
+    `${QUEUE_PREFIX}:signers:${chainId}:${requestId.toLowerCase()}`,
   /** Sorted set of `chainId:requestId` scored by the unix ms of the request's next scheduling check. */
   schedule: `${QUEUE_PREFIX}:schedule`,
 } as const;

@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { createPublicClient, getAddress, http, type Address, type Hex, type PublicClient } from "viem";
 import type { ControllerResolver } from "../protocol/conservation.ts";
 import { privateKeyToAccount } from "viem/accounts";
+import { Closer } from "../protocol/closer.ts";
 import { BaseError, InvalidInputError, redactUrl } from "../protocol/errors.ts";
 import type { OperatorReport, ResultJob, WorkJob } from "../protocol/jobs.ts";
 import {
@@ -72,6 +73,14 @@ export type WorkerOptions = {
   controllers?: ControllerResolver;
   /** Tests only: answers the request's fee (the origin's `feeOf` at the request block) instead of the chain. */
   fees?: (work: WorkJob) => Promise<bigint>;
+  /**
+   * Called with every ResultJob once it is in the domain's results queue (an operator node
+   * gossips it to the other operators' collectors). A failure is logged, never fails the job: the
+   * result is already in this domain, and a node that misses it steals after the deadline.
+   */
+  onResult?: (result: ResultJob) => Promise<void>;
+  /** Called with every backpressure report (an operator node signs and gossips it). */
+  onReport?: (report: OperatorReport) => void;
 };
 
 export type WorkerHandle = {
@@ -202,6 +211,12 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
           .sadd(doneKey, address.toLowerCase())
           .pexpireat(doneKey, Number(work.deadline) * 1000 + 3_600_000)
           .exec();
+        if (options.onResult)
+          await options
+            .onResult(executed.result)
+            .catch((error: unknown) =>
+              log.warn({ err: error, requestId: work.requestId }, "could not publish the result to the network"),
+            );
         const status = executed.body.status;
         metrics.jobs.inc({ outcome: status === 0 ? "ok" : "program_error" });
         log.debug(
@@ -256,6 +271,7 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
       await redis.hset(redisKeys.operators, address.toLowerCase(), JSON.stringify(current));
       metrics.depth.set(depth);
       lastReportAt = current.updatedAt;
+      options.onReport?.(current);
       return current;
     };
     let closed = false;
@@ -294,34 +310,46 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
       "worker started",
     );
 
-    let closing: Promise<void> | undefined;
-    const close = () => {
-      closing ??= (async () => {
-        closed = true;
-        clearInterval(reportTimer);
-        // Bounded: with Redis unreachable nothing that talks to it would ever return.
-        const down = redisHealth.isDown || redis.status !== "ready";
+    // Every step runs even when one fails (protocol/closer.ts), bounded: with Redis unreachable
+    // nothing that talks to it would ever return. The last added stops first.
+    const down = () => redisHealth.isDown || redis.status !== "ready";
+    const closer = new Closer(log);
+    closer.add("redis", () => closeRedis(redis));
+    if (ops) closer.add("ops server", () => ops.close());
+    if (ownRuntime) closer.add("runtime", () => runtime.close());
+    closer.add(
+      "queues",
+      () => Promise.allSettled([workQueue.close(), results.close()]),
+      () => (down() ? 200 : 2_000),
+    );
+    closer.add(
+      "report",
+      () => redis.hdel(redisKeys.operators, address.toLowerCase()),
+      () => (down() ? 200 : 2_000),
+    );
+    closer.add(
+      "jobs in hand",
+      async () => {
         if (
           (await settleWithin(
             worker.close().then(() => true),
-            down ? 500 : CLOSE_JOBS_MS,
+            down() ? 500 : CLOSE_JOBS_MS,
           )) === undefined
         ) {
           log.warn("running jobs did not finish in time: they go back to the queue");
           void worker.close(true).catch(() => {});
         }
-        await settleWithin(
-          redis.hdel(redisKeys.operators, address.toLowerCase()).catch(() => 0),
-          down ? 200 : 2_000,
-        );
-        await settleWithin(Promise.allSettled([workQueue.close(), results.close()]), down ? 200 : 2_000);
-        if (ownRuntime) await runtime.close();
-        await ops?.close();
-        await closeRedis(redis);
+      },
+      CLOSE_JOBS_MS + 1_000,
+    );
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        closed = true;
+        clearInterval(reportTimer);
+        await closer.close();
         log.info("worker stopped");
-      })();
-      return closing;
-    };
+      })());
 
     return { address, config, worker, registry, ops, store, report, close };
   }
