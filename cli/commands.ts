@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { registerDaCommands } from "./da.ts";
 import { registerDevnetCommand } from "./devnet.ts";
 import { registerIngestorCommand } from "./ingestor.ts";
+import { registerNetworkCommands } from "./network.ts";
 import { registerOperatorCommands } from "./operator.ts";
 import { registerProgramCommands } from "./program.ts";
 import { registerRelayerCommand } from "./relayer.ts";
@@ -25,4 +26,5 @@ export function registerCommands(program: Command): void {
   registerDevnetCommand(program);
   registerOperatorCommands(program);
   registerWatcherCommands(program);
+  registerNetworkCommands(program);
 }

@@ -1,0 +1,252 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Address, Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { spawnManaged, type Exit, type ManagedProcess } from "./processes.ts";
+
+/** The `versatus` launcher. */
+export const VERSATUS_BIN = fileURLToPath(new URL("../bin.js", import.meta.url));
+
+export type NodeRole = "relay" | "compute" | "collect" | "post" | "watch";
+export const OPERATOR_ROLES: NodeRole[] = ["relay", "compute", "collect", "post"];
+
+/** What a node needs to know about one chain (the chain entry of `versatus node`'s config). */
+export type ClusterChain = {
+  chainId: number;
+  rpcUrl: string;
+  oracle: Address;
+  ingestor: Address;
+  /** The StakingRegistry: the active set (membership) and, for the watcher, its registry. */
+  registry: Address;
+  disputeManager?: Address;
+};
+
+export type NodeSpec = {
+  /** 1-based; the node's directory is `node-<index>` (the watcher's `watcher`). */
+  name: string;
+  /** Operator (or watcher) key: VERSATUS_OPERATOR_KEY. */
+  key: Hex;
+  /** Poster key (VERSATUS_POSTER_KEY); default: the operator key (each operator posts its own turns). */
+  posterKey?: Hex;
+  roles: NodeRole[];
+  redisUrl: string;
+  /** Address the node listens on (libp2p and its ops server). */
+  host: string;
+  /** libp2p TCP port (0 = a fixed free port is not needed: the address is read back from GET /network). */
+  p2pPort: number;
+  opsPort: number;
+  /** Run the node inside this network namespace (`ip netns exec`). */
+  netns?: string;
+  env?: Record<string, string>;
+};
+
+export type ClusterOptions = {
+  /** node-<i>/ under it: node.json, peer.key, node.log */
+  dir: string;
+  network: string;
+  chains: ClusterChain[];
+  programsDir: string;
+  daDir: string;
+  nodes: NodeSpec[];
+  /** Extra settings merged into every node's config (tests: faster stealing, limits, ...). */
+  overrides?: (spec: NodeSpec) => Record<string, unknown>;
+  /** Join an existing network through these addresses (default: the first node started here). */
+  bootstrap?: string[];
+  /** Wait until every node sees this many peers (default: all the others). */
+  minPeers?: number;
+  startTimeoutMs?: number;
+};
+
+/** A node's GET /network (shape of `OperatorNetwork.status()` plus quorum and backpressure; read loosely). */
+export type NetworkStatusJson = {
+  peerId?: string;
+  operator?: string;
+  addresses?: string[];
+  peers?: { peerId: string; operator?: string | null; bound?: boolean; score?: number; addrs?: string[] }[];
+  topics?: unknown;
+  [key: string]: unknown;
+};
+
+export type ClusterNode = {
+  spec: NodeSpec;
+  operator: Address;
+  dir: string;
+  configPath: string;
+  logFile: string;
+  opsUrl: string;
+  process: ManagedProcess;
+  peerId: string;
+  /** The node's libp2p address with its peer id (a bootstrap entry for the others). */
+  multiaddr: string;
+  status: () => Promise<NetworkStatusJson>;
+  /** Starts it again (same config, peer key and Redis) after a stop or a kill. */
+  restart: () => Promise<void>;
+  stop: () => Promise<Exit>;
+  kill: () => Promise<Exit>;
+};
+
+export type Cluster = {
+  nodes: ClusterNode[];
+  close: () => Promise<void>;
+};
+
+/** The config `versatus node --config` reads (cli/node/config.ts), for one node of the cluster. */
+export function nodeConfig(options: ClusterOptions, spec: NodeSpec, dir: string, bootstrap: string[]) {
+  return {
+    network: {
+      name: options.network,
+      listen: [`/ip4/${spec.host}/tcp/${spec.p2pPort}`],
+      bootstrap,
+      peerKeyFile: join(dir, "peer.key"),
+    },
+    roles: spec.roles,
+    redis: { url: spec.redisUrl },
+    chains: options.chains.map((c) => ({
+      chainId: c.chainId,
+      rpcUrl: c.rpcUrl,
+      oracle: c.oracle,
+      ingestor: c.ingestor,
+      registry: c.registry,
+      ...(c.disputeManager ? { disputeManager: c.disputeManager } : {}),
+      confirmations: 0,
+      pollIntervalMs: 100,
+    })),
+    programs: { dirs: [options.programsDir] },
+    da: { primary: { layer: "local", dir: options.daDir } },
+    ops: { port: spec.opsPort, host: spec.host },
+    ...options.overrides?.(spec),
+  };
+}
+
+async function fetchJson(url: string, ms = 2_000): Promise<unknown> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(ms) });
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return res.json();
+}
+
+export const peerCount = (status: NetworkStatusJson): number =>
+  (status.peers ?? []).filter((p) => (p as { connected?: boolean }).connected !== false).length;
+
+/**
+ * Starts `options.nodes` as `versatus node --config <dir>/node.json` processes, each in its own
+ * process group with its log in `<dir>/node.log`: the first node alone, then (with the first
+ * node's address as their bootstrap list) the others; waits until each answers GET /network and
+ * sees `minPeers` peers. On failure everything started is stopped before the error is thrown.
+ */
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const nodes: ClusterNode[] = [];
+  const deadlineMs = options.startTimeoutMs ?? 60_000;
+  try {
+    const first = await startNode(options, options.nodes[0]!, options.bootstrap ?? [], deadlineMs);
+    nodes.push(first);
+    const bootstrap = options.bootstrap ?? [first.multiaddr];
+    nodes.push(
+      ...(await Promise.all(options.nodes.slice(1).map((spec) => startNode(options, spec, bootstrap, deadlineMs)))),
+    );
+    const want = options.minPeers ?? nodes.length - 1;
+    const until = Date.now() + deadlineMs;
+    for (const node of nodes) {
+      for (;;) {
+        const seen = await node.status().then(peerCount, () => 0);
+        if (seen >= want) break;
+        if (!node.process.running()) throw new Error(`${node.spec.name} exited; log ${node.logFile}`);
+        if (Date.now() > until)
+          throw new Error(
+            `${node.spec.name} sees ${seen} peers, not ${want}, after ${deadlineMs} ms; log ${node.logFile}`,
+          );
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  } catch (error) {
+    await Promise.all(nodes.map((n) => n.stop()));
+    throw error;
+  }
+  return {
+    nodes,
+    close: async () => void (await Promise.all(nodes.map((n) => n.stop()))),
+  };
+}
+
+async function startNode(
+  options: ClusterOptions,
+  spec: NodeSpec,
+  bootstrap: string[],
+  timeoutMs: number,
+): Promise<ClusterNode> {
+  const dir = join(options.dir, spec.name);
+  mkdirSync(dir, { recursive: true });
+  const configPath = join(dir, "node.json");
+  writeFileSync(configPath, JSON.stringify(nodeConfig(options, spec, dir, bootstrap), null, 2) + "\n");
+  const logFile = join(dir, "node.log");
+  const opsUrl = `http://${spec.host}:${spec.opsPort}`;
+  const launch = () => {
+    const [command, args] = spec.netns
+      ? ["ip", ["netns", "exec", spec.netns, process.execPath, VERSATUS_BIN, "node", "--config", configPath]]
+      : [process.execPath, [VERSATUS_BIN, "node", "--config", configPath]];
+    return spawnManaged({
+      name: spec.name,
+      command,
+      args: args as string[],
+      logFile,
+      env: {
+        ...process.env,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+        VERSATUS_OPERATOR_KEY: spec.key,
+        VERSATUS_POSTER_KEY: spec.posterKey ?? spec.key,
+        ...spec.env,
+      },
+    });
+  };
+  const status = async () => (await fetchJson(`${opsUrl}/network`)) as NetworkStatusJson;
+  const ready = async (proc: ManagedProcess): Promise<NetworkStatusJson> => {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const s = await status();
+        if (s.peerId) return s;
+      } catch {
+        // not up yet
+      }
+      if (!proc.running())
+        throw new Error(`${spec.name} exited before serving /network; log ${logFile}:\n${tail(proc)}`);
+      if (Date.now() > until)
+        throw new Error(`${spec.name} did not serve /network within ${timeoutMs} ms; log ${logFile}`);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  };
+  const node: ClusterNode = {
+    spec,
+    operator: privateKeyToAccount(spec.key).address,
+    dir,
+    configPath,
+    logFile,
+    opsUrl,
+    process: launch(),
+    peerId: "",
+    multiaddr: "",
+    status,
+    restart: async () => {
+      await node.process.stop();
+      node.process = launch();
+      await ready(node.process);
+    },
+    stop: () => node.process.stop(),
+    kill: () => node.process.kill(),
+  };
+  try {
+    const s = await ready(node.process);
+    node.peerId = s.peerId!;
+    const tcp = (s.addresses ?? []).find((a) => a.startsWith(`/ip4/${spec.host}/tcp/`) && !a.includes("/ws"));
+    const base = tcp ?? `/ip4/${spec.host}/tcp/${spec.p2pPort}`;
+    node.multiaddr = base.includes("/p2p/") ? base : `${base}/p2p/${node.peerId}`;
+  } catch (error) {
+    await node.process.stop(2_000);
+    throw error;
+  }
+  return node;
+}
+
+function tail(proc: ManagedProcess, lines = 20): string {
+  return proc.log().trim().split("\n").slice(-lines).join("\n");
+}
