@@ -11,7 +11,7 @@ import {
   type Transport,
   type WalletClient,
 } from "viem";
-import { executableOracleAbi, instructionIngestorAbi, ownedOperatorSetAbi } from "../protocol/generated/abis.ts";
+import { executableOracleAbi, instructionIngestorAbi, iOperatorSetAbi } from "../protocol/generated/abis.ts";
 import type { ChainConfig } from "../protocol/config.ts";
 
 /**
@@ -103,14 +103,12 @@ export class OperatorSets {
       functionName: "operatorSet",
     });
     const [threshold, all] = await Promise.all([
-      client.readContract({ address: set, abi: ownedOperatorSetAbi, functionName: "threshold" }),
-      client.readContract({ address: set, abi: ownedOperatorSetAbi, functionName: "allOperators" }),
+      client.readContract({ address: set, abi: iOperatorSetAbi, functionName: "threshold" }),
+      client.readContract({ address: set, abi: iOperatorSetAbi, functionName: "allOperators" }),
     ]);
     // allOperators() lists every operator ever added; keep the active ones.
     const active = await Promise.all(
-      all.map((a) =>
-        client.readContract({ address: set, abi: ownedOperatorSetAbi, functionName: "isActive", args: [a] }),
-      ),
+      all.map((a) => client.readContract({ address: set, abi: iOperatorSetAbi, functionName: "isActive", args: [a] })),
     );
     const view: OperatorSetView = {
       threshold: Number(threshold),

@@ -122,14 +122,6 @@ function wellFormed(job: ResultJob): string | undefined {
 }
 
 /**
- * The execution record body every honest operator signed (SPEC 5), rebuilt from one result job
- * with the one builder (protocol/jobs.ts `recordBodyOfResultJob`). Throws on a malformed context.
- */
-export function bodyOfResultJob(job: ResultJob): ExecutionRecordBody {
-  return recordBodyOfResultJob(job);
-}
-
-/**
  * Checks one worker's result job completely: well-formed; every chain configured; the chain list is
  * exactly the record's result chains; every Result field derives from the body (so the record the
  * collector writes hashes to the signed bodyHash); each signature is 65 bytes, low-s, recovers to
@@ -149,7 +141,8 @@ export async function verifyResultJob(
   let body: ExecutionRecordBody;
   let bodyHash: Hex;
   try {
-    body = bodyOfResultJob(job);
+    // The execution record body every honest operator signed (SPEC 5), rebuilt with the one builder.
+    body = recordBodyOfResultJob(job);
     bodyHash = recordBodyHash(body);
   } catch (error) {
     return reject("malformed", error instanceof Error ? error.message.split("\n")[0]! : String(error));

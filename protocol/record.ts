@@ -16,6 +16,7 @@ import { InvalidInputError } from "./errors.ts";
 import { instructionAbiComponents, instructionsHash, Op, type Instruction, type OpCode } from "./instructions.ts";
 import { normalizeContext, type ProgramContext } from "./programContext.ts";
 import { inputHash, ResultStatus, type Result, type ResultStatusCode } from "./result.ts";
+import type { Attribution } from "./scheduling.ts";
 
 /**
  * The execution record of SPEC 5: what the collector writes to DA before posting a result, and
@@ -32,17 +33,33 @@ import { inputHash, ResultStatus, type Result, type ResultStatusCode } from "./r
  * The first ten fields are the program's request context (protocol/programContext.ts, the
  * variables the program read): `bodyHash` covers what the program saw, so a watcher re-executing
  * from the record runs it with the same context. Version 1 had no context fields.
- *   bodyHash  = keccak256(abi.encode(uint8 version, body))
- *   record    = abi.encode(uint8 version, body, (uint256 chainId, address signer, bytes signature)[] signatures)
+ *   bodyHash  = keccak256(abi.encode(uint8 2, body))          (RECORD_BODY_VERSION: unchanged since v2)
+ *   record v2 = abi.encode(uint8 2, body, (uint256 chainId, address signer, bytes signature)[] signatures)
+ *   record v3 = abi.encode(uint8 3, body, signatures, (address operator, uint8 how, address sharedFrom,
+ *                          address slotOf, uint16 sharerBps)[] attributions)
+ *
+ * Version 3 (RECORD_VERSION, what encodeRecord writes) adds an unsigned envelope field: who actually
+ * did the work (protocol/scheduling.ts `attributeWork`). `bodyHash` cannot cover it (operators sign
+ * before anyone knows who steals), so it is the collector's statement, checkable by anyone from the
+ * quorum rule, the signatures and the share offers (docs/scheduling.md). The body and `bodyHash` are
+ * the same in both versions; a v2 record still decodes (with no attributions).
  *
  * Canonical form (the decoder rejects anything else, so one record has exactly one encoding and
  * one content address): instruction groups sorted by strictly increasing chainId and never empty;
  * signatures sorted by (chainId, signer) strictly increasing, 65 bytes each, and only for chains
- * that receive a result (the origin chain and every chain with instructions); stderr at most
+ * that receive a result (the origin chain and every chain with instructions); attributions sorted
+ * by strictly increasing operator, each a signer of the record, `sharedFrom` and `sharerBps` set
+ * only for `shared-in`, `slotOf` only for `stolen` (zero address / 0 otherwise); stderr at most
  * STDERR_CAP_BYTES; and the ABI words exactly as `abi.encode` writes them (re-encoding the
  * decoded value must give back the same bytes).
  */
-export const RECORD_VERSION = 2;
+export const RECORD_VERSION = 3;
+
+/** The version word inside `bodyHash` (the body's encoding has not changed since record v2). */
+export const RECORD_BODY_VERSION = 2;
+
+/** Record versions decodeRecord reads. */
+export const READABLE_RECORD_VERSIONS = [2, 3] as const;
 
 /** stderr is diagnostics: it is kept (capped) so a watcher can see why a program failed. */
 export const STDERR_CAP_BYTES = 4096;
@@ -75,7 +92,26 @@ export type ExecutionRecordBody = {
 /** One operator's EIP-712 signature over the Result it signed for `chainId`. */
 export type OperatorSignature = { chainId: bigint; signer: Address; signature: Hex };
 
-export type ExecutionRecord = { body: ExecutionRecordBody; signatures: OperatorSignature[] };
+/** Who did the work (protocol/scheduling.ts `Attribution`), as the record's envelope carries it. */
+export type RecordAttribution = Attribution;
+
+export type ExecutionRecord = {
+  body: ExecutionRecordBody;
+  signatures: OperatorSignature[];
+  /**
+   * Unsigned envelope (record v3): one entry per signer that the collector could attribute, sorted
+   * by operator. Not covered by `bodyHash`. Absent or empty: not known (every v2 record).
+   */
+  attributions?: RecordAttribution[];
+};
+
+/** `how` on the wire (uint8). */
+export const ATTRIBUTION_HOW = [
+  "quorum",
+  "shared-in",
+  "stolen",
+  "extra",
+] as const satisfies readonly Attribution["how"][];
 
 const chainInstructionsComponents = [
   { name: "chainId", type: "uint256" },
@@ -112,7 +148,25 @@ const bodyParams = [
   { name: "body", type: "tuple", components: recordBodyAbiComponents },
 ] as const;
 
-const recordParams = [...bodyParams, { name: "signatures", type: "tuple[]", components: signatureComponents }] as const;
+const attributionComponents = [
+  { name: "operator", type: "address" },
+  { name: "how", type: "uint8" },
+  { name: "sharedFrom", type: "address" },
+  { name: "slotOf", type: "address" },
+  { name: "sharerBps", type: "uint16" },
+] as const;
+
+const recordParamsV2 = [
+  ...bodyParams,
+  { name: "signatures", type: "tuple[]", components: signatureComponents },
+] as const;
+
+const recordParams = [
+  ...recordParamsV2,
+  { name: "attributions", type: "tuple[]", components: attributionComponents },
+] as const;
+
+const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
 const UINT64_MAX = (1n << 64n) - 1n;
 const UINT256_MAX = (1n << 256n) - 1n;
@@ -269,6 +323,64 @@ export function validateRecord(record: ExecutionRecord): void {
     }
     previous = sig;
   });
+  validateAttributions(record);
+}
+
+function validateAttributions(record: ExecutionRecord): void {
+  const signers = new Set(record.signatures.map((s) => s.signer.toLowerCase()));
+  let previous: bigint | undefined;
+  (record.attributions ?? []).forEach((a, i) => {
+    const where = `record.attributions[${i}]`;
+    checkAddress(`${where}.operator`, a.operator);
+    if (!signers.has(a.operator.toLowerCase())) fail(`${where}.operator`, "a signer of the record");
+    const id = BigInt(a.operator);
+    if (previous !== undefined && id <= previous) fail(where, "attributions sorted by operator with no duplicates");
+    previous = id;
+    if (!(ATTRIBUTION_HOW as readonly string[]).includes(a.how))
+      fail(`${where}.how`, ATTRIBUTION_HOW.join(" | "), `got ${String(a.how)}`);
+    const sharedIn = a.how === "shared-in";
+    if (sharedIn) {
+      checkAddress(`${where}.sharedFrom`, a.sharedFrom);
+      if (BigInt(a.sharedFrom!) === 0n) fail(`${where}.sharedFrom`, "the member that shared");
+      const bps = a.sharerBps;
+      if (typeof bps !== "number" || !Number.isInteger(bps) || bps < 0 || bps > 10_000)
+        fail(`${where}.sharerBps`, "an integer 0..10000");
+    } else {
+      if (a.sharedFrom !== undefined) fail(`${where}.sharedFrom`, "absent unless how is shared-in");
+      if (a.sharerBps !== undefined) fail(`${where}.sharerBps`, "absent unless how is shared-in");
+    }
+    if (a.how === "stolen") {
+      checkAddress(`${where}.slotOf`, a.slotOf);
+      if (BigInt(a.slotOf!) === 0n) fail(`${where}.slotOf`, "the member whose slot was taken");
+    } else if (a.slotOf !== undefined) fail(`${where}.slotOf`, "absent unless how is stolen");
+  });
+}
+
+function attributionTuple(a: RecordAttribution) {
+  return {
+    operator: a.operator,
+    how: ATTRIBUTION_HOW.indexOf(a.how),
+    sharedFrom: a.sharedFrom ?? ZERO_ADDRESS,
+    slotOf: a.slotOf ?? ZERO_ADDRESS,
+    sharerBps: a.sharerBps ?? 0,
+  };
+}
+
+function attributionOfTuple(t: {
+  operator: Address;
+  how: number;
+  sharedFrom: Address;
+  slotOf: Address;
+  sharerBps: number;
+}): RecordAttribution {
+  const how = ATTRIBUTION_HOW[t.how];
+  if (how === undefined) fail("record.attributions.how", ATTRIBUTION_HOW.join(" | "), `got ${t.how}`);
+  const a: RecordAttribution = { operator: getAddress(t.operator), how };
+  // Non-canonical tuples (a sharedFrom on a stolen slot, ...) keep their values so validation names them.
+  if (how === "shared-in" || BigInt(t.sharedFrom) !== 0n) a.sharedFrom = getAddress(t.sharedFrom);
+  if (how === "shared-in" || t.sharerBps !== 0) a.sharerBps = t.sharerBps;
+  if (how === "stolen" || BigInt(t.slotOf) !== 0n) a.slotOf = getAddress(t.slotOf);
+  return a;
 }
 
 function compareSignatures(a: OperatorSignature, b: OperatorSignature): number {
@@ -298,10 +410,10 @@ function bodyTuple(body: ExecutionRecordBody) {
   };
 }
 
-/** `abi.encode(uint8 version, body)`: the bytes `bodyHash` covers. */
+/** `abi.encode(uint8 2, body)` (RECORD_BODY_VERSION): the bytes `bodyHash` covers. */
 export function encodeRecordBody(body: ExecutionRecordBody): Hex {
   validateRecordBody(body);
-  return encodeAbiParameters(bodyParams, [RECORD_VERSION, bodyTuple(body)]);
+  return encodeAbiParameters(bodyParams, [RECORD_BODY_VERSION, bodyTuple(body)]);
 }
 
 /** `bodyHash` of SPEC 3.2 / 5: keccak256 of the canonical body encoding. */
@@ -309,38 +421,65 @@ export function recordBodyHash(body: ExecutionRecordBody): Hex {
   return keccak256(encodeRecordBody(body));
 }
 
-/** Canonical bytes of a whole record (body + signatures): what goes to DA. */
+/** Canonical bytes of a whole record (body + signatures + attributions): what goes to DA, always the current version. */
 export function encodeRecord(record: ExecutionRecord): Uint8Array {
+  return encodeRecordAs(record, RECORD_VERSION);
+}
+
+function encodeRecordAs(record: ExecutionRecord, version: (typeof READABLE_RECORD_VERSIONS)[number]): Uint8Array {
   validateRecord(record);
+  const signatures = record.signatures.map((s) => ({ ...s }));
+  if (version === 2) {
+    if ((record.attributions ?? []).length > 0) fail("record.attributions", "none in a version 2 record");
+    return hexToBytes(encodeAbiParameters(recordParamsV2, [2, bodyTuple(record.body), signatures]));
+  }
   return hexToBytes(
     encodeAbiParameters(recordParams, [
-      RECORD_VERSION,
+      version,
       bodyTuple(record.body),
-      record.signatures.map((s) => ({ ...s })),
+      signatures,
+      (record.attributions ?? []).map(attributionTuple),
     ]),
   );
 }
 
-/** Decodes and checks a record; rejects other versions and any non-canonical encoding. */
+function decodeFailure(bytes: Uint8Array, cause: unknown): never {
+  if (cause instanceof InvalidInputError) throw cause;
+  throw new InvalidInputError(
+    "record",
+    `an ABI-encoded execution record (version ${READABLE_RECORD_VERSIONS.join(" or ")})`,
+    { details: `could not decode ${bytes.length} bytes`, cause },
+  );
+}
+
+/**
+ * Decodes and checks a record (version 2 or 3; a v2 record has no attributions); rejects other
+ * versions and any non-canonical encoding of the version it carries.
+ */
 export function decodeRecord(bytes: Uint8Array): ExecutionRecord {
   const hex = bytesToHex(bytes);
-  let decoded;
+  let version: number;
   try {
-    const [version] = decodeAbiParameters([{ name: "version", type: "uint8" }], hex);
-    if (version !== RECORD_VERSION) {
-      throw new InvalidInputError("record.version", `${RECORD_VERSION}`, { details: `got ${version}` });
-    }
-    decoded = decodeAbiParameters(recordParams, hex);
+    [version] = decodeAbiParameters([{ name: "version", type: "uint8" }], hex);
   } catch (cause) {
-    if (cause instanceof InvalidInputError) throw cause;
-    throw new InvalidInputError("record", `an ABI-encoded execution record (version ${RECORD_VERSION})`, {
-      details: `could not decode ${bytes.length} bytes`,
-      cause,
+    decodeFailure(bytes, cause);
+  }
+  if (version !== 2 && version !== 3) {
+    throw new InvalidInputError("record.version", READABLE_RECORD_VERSIONS.join(" or "), {
+      details: `got ${version}`,
     });
   }
-  const [version, rawBody, rawSignatures] = decoded;
-  if (version !== RECORD_VERSION) {
-    throw new InvalidInputError("record.version", `${RECORD_VERSION}`, { details: `got ${version}` });
+  let rawBody;
+  let rawSignatures;
+  let rawAttributions: readonly Parameters<typeof attributionOfTuple>[0][] | undefined;
+  try {
+    if (version === 2) {
+      [, rawBody, rawSignatures] = decodeAbiParameters(recordParamsV2, hex);
+    } else {
+      [, rawBody, rawSignatures, rawAttributions] = decodeAbiParameters(recordParams, hex);
+    }
+  } catch (cause) {
+    decodeFailure(bytes, cause);
   }
   const body: ExecutionRecordBody = {
     ...rawBody,
@@ -350,8 +489,12 @@ export function decodeRecord(bytes: Uint8Array): ExecutionRecord {
       instructions: g.instructions.map((ix) => ({ ...ix, op: ix.op as OpCode })),
     })),
   };
-  const record: ExecutionRecord = { body, signatures: rawSignatures.map((s) => ({ ...s })) };
-  const canonical = encodeRecord(record);
+  const record: ExecutionRecord = {
+    body,
+    signatures: rawSignatures.map((s) => ({ ...s })),
+    attributions: (rawAttributions ?? []).map(attributionOfTuple),
+  };
+  const canonical = encodeRecordAs(record, version as 2 | 3);
   if (bytesToHex(canonical) !== hex) {
     throw new InvalidInputError("record", "the canonical encoding", {
       details:
@@ -414,6 +557,17 @@ export const executionRecordJsonSchema = z.object({
     instructions: z.array(z.object({ chainId: uintString, instructions: z.array(instructionJson) })),
   }),
   signatures: z.array(z.object({ chainId: uintString, signer: addressString, signature: hexString })),
+  attributions: z
+    .array(
+      z.object({
+        operator: addressString,
+        how: z.enum(ATTRIBUTION_HOW),
+        sharedFrom: addressString.optional(),
+        slotOf: addressString.optional(),
+        sharerBps: z.number().int().min(0).max(10_000).optional(),
+      }),
+    )
+    .optional(),
 });
 export type ExecutionRecordJson = z.infer<typeof executionRecordJsonSchema>;
 
@@ -451,6 +605,19 @@ export function recordToJson(record: ExecutionRecord): ExecutionRecordJson {
       signer: getAddress(s.signer),
       signature: s.signature,
     })),
+    ...(record.attributions && record.attributions.length > 0
+      ? { attributions: record.attributions.map((a) => attributionToJson(a)) }
+      : {}),
+  };
+}
+
+function attributionToJson(a: RecordAttribution): NonNullable<ExecutionRecordJson["attributions"]>[number] {
+  return {
+    operator: getAddress(a.operator),
+    how: a.how,
+    ...(a.sharedFrom !== undefined ? { sharedFrom: getAddress(a.sharedFrom) } : {}),
+    ...(a.slotOf !== undefined ? { slotOf: getAddress(a.slotOf) } : {}),
+    ...(a.sharerBps !== undefined ? { sharerBps: a.sharerBps } : {}),
   };
 }
 
@@ -461,7 +628,7 @@ export function recordFromJson(value: unknown): ExecutionRecord {
     const issue = parsed.error.issues[0]!;
     throw new InvalidInputError(["record", ...issue.path.map(String)].join("."), issue.message);
   }
-  const { body, signatures } = parsed.data;
+  const { body, signatures, attributions } = parsed.data;
   const record: ExecutionRecord = {
     body: {
       originChainId: BigInt(body.originChainId),
@@ -495,6 +662,15 @@ export function recordFromJson(value: unknown): ExecutionRecord {
       signature: s.signature.toLowerCase() as Hex,
     })),
   };
+  if (attributions !== undefined) {
+    record.attributions = attributions.map((a) => ({
+      operator: getAddress(a.operator),
+      how: a.how,
+      ...(a.sharedFrom !== undefined ? { sharedFrom: getAddress(a.sharedFrom) } : {}),
+      ...(a.slotOf !== undefined ? { slotOf: getAddress(a.slotOf) } : {}),
+      ...(a.sharerBps !== undefined ? { sharerBps: a.sharerBps } : {}),
+    }));
+  }
   validateRecord(record);
   return record;
 }

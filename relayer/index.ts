@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { createPublicClient, getAddress, http, type Address, type Hex, type PublicClient } from "viem";
-import { executableOracleAbi, ownedOperatorSetAbi } from "../protocol/generated/abis.ts";
+import { executableOracleAbi, iOperatorSetAbi } from "../protocol/generated/abis.ts";
 import { redactUrl } from "../protocol/errors.ts";
 import type { RequestJob } from "../protocol/jobs.ts";
 import {
@@ -142,11 +142,9 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
       if (!set) return operators;
       const client = clients.get(set.chainId)!;
       const address = set.address as Address;
-      const all = await client.readContract({ address, abi: ownedOperatorSetAbi, functionName: "allOperators" });
+      const all = await client.readContract({ address, abi: iOperatorSetAbi, functionName: "allOperators" });
       const active = await Promise.all(
-        all.map((op) =>
-          client.readContract({ address, abi: ownedOperatorSetAbi, functionName: "isActive", args: [op] }),
-        ),
+        all.map((op) => client.readContract({ address, abi: iOperatorSetAbi, functionName: "isActive", args: [op] })),
       );
       const onChain = all.filter((_, i) => active[i]);
       operators = [...new Map([...staticOperators, ...onChain].map((a) => [a.toLowerCase(), getAddress(a)])).values()];

@@ -1,7 +1,9 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { encodeAbiParameters, getAddress, keccak256, type Address, type Hex } from "viem";
+import { getAddress, type Address, type Hex } from "viem";
+import { rankOperators } from "../protocol/quorum.ts";
+export { operatorId, rankOperators, requestKey } from "../protocol/quorum.ts";
 import type { OperatorReport, RequestJob, WorkJob } from "../protocol/jobs.ts";
 import { QUEUE_PREFIX, jobIds, queueNames, redisKeys } from "../protocol/queues.ts";
 import type { SchedulerConfig } from "./config.ts";
@@ -58,30 +60,6 @@ export type ChooseOptions = {
   now: number;
   staleAfterMs: number;
 };
-
-/** `keccak256(address)`: an operator's position on the XOR ring. */
-export function operatorId(operator: Address): Hex {
-  return keccak256(operator.toLowerCase() as Hex);
-}
-
-/** `keccak256(abi.encode(uint256 chainId, bytes32 requestId))`: a request's position on the XOR ring. */
-export function requestKey(chainId: number | bigint | string, requestId: Hex): Hex {
-  return keccak256(encodeAbiParameters([{ type: "uint256" }, { type: "bytes32" }], [BigInt(chainId), requestId]));
-}
-
-/** Operators sorted by XOR distance to the request's key, closest first (deterministic). */
-export function rankOperators(
-  chainId: number | bigint | string,
-  requestId: Hex,
-  operators: readonly Address[],
-): Address[] {
-  const key = BigInt(requestKey(chainId, requestId));
-  const unique = [...new Map(operators.map((op) => [op.toLowerCase(), getAddress(op)])).values()];
-  return unique
-    .map((operator) => ({ operator, distance: key ^ BigInt(operatorId(operator)) }))
-    .sort((a, b) => (a.distance < b.distance ? -1 : a.distance > b.distance ? 1 : 0))
-    .map((entry) => entry.operator);
-}
 
 /** Whether a report allows the operator to take this job at all (no report: it may). */
 export function accepts(report: OperatorReport | undefined, kind: string, programId: Hex): boolean {

@@ -9,6 +9,7 @@ export const EXPORTED_CONTRACTS = {
   ExecutableOracle: "contracts/ExecutableOracle.sol/ExecutableOracle.json",
   InstructionIngestor: "contracts/InstructionIngestor.sol/InstructionIngestor.json",
   OwnedOperatorSet: "contracts/operators/OwnedOperatorSet.sol/OwnedOperatorSet.json",
+  IOperatorSet: "contracts/interfaces/IOperatorSet.sol/IOperatorSet.json",
   ContractFactory: "contracts/factory/ContractFactory.sol/ContractFactory.json",
   OmniToken: "contracts/tokens/OmniToken.sol/OmniToken.json",
   StandardERC20: "contracts/tokens/StandardERC20.sol/StandardERC20.json",

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { bytesToHex, hexToBytes, keccak256, pad, toHex } from "viem";
+import { bytesToHex, encodeAbiParameters, hexToBytes, keccak256, pad, toHex } from "viem";
 import { InvalidInputError } from "../../protocol/errors.ts";
 import { instructionsHash } from "../../protocol/instructions.ts";
 import {
@@ -7,6 +7,9 @@ import {
   decodeRecord,
   encodeRecord,
   encodeRecordBody,
+  RECORD_BODY_VERSION,
+  RECORD_VERSION,
+  recordBodyAbiComponents,
   recordBodyHash,
   recordFromJson,
   recordToJson,
@@ -14,9 +17,24 @@ import {
   sortSignatures,
   STDERR_CAP_BYTES,
   type ExecutionRecord,
+  type RecordAttribution,
 } from "../../protocol/record.ts";
 import { inputHash } from "../../protocol/result.ts";
 import { sampleRecord } from "../fakes/records.ts";
+
+/** abi.encode parameters of a version 2 record: (uint8 version, body, signatures[]). */
+const V2_PARAMS = [
+  { type: "uint8" },
+  { type: "tuple", components: recordBodyAbiComponents },
+  {
+    type: "tuple[]",
+    components: [
+      { name: "chainId", type: "uint256" },
+      { name: "signer", type: "address" },
+      { name: "signature", type: "bytes" },
+    ],
+  },
+] as const;
 
 function expectInvalid(fn: () => unknown, field: string | RegExp): void {
   try {
@@ -99,7 +117,7 @@ describe("protocol/record", () => {
 
   it("rejects other record versions", () => {
     const bytes = encodeRecord(sampleRecord());
-    for (const version of [1, 3]) {
+    for (const version of [1, 4]) {
       const other = bytes.slice();
       other[31] = version;
       expectInvalid(() => decodeRecord(other), "record.version");
@@ -180,12 +198,98 @@ describe("protocol/record", () => {
     expectInvalid(() => recordFromJson({ ...json, body: { ...json.body, oracle: "0x12" } }), "record.body.oracle");
   });
 
-  it("encodes exactly abi.encode(uint8, body, signatures[])", () => {
+  it("encodes exactly abi.encode(uint8 3, body, signatures[], attributions[]) while bodyHash keeps version 2", () => {
     const record = sampleRecord();
     const body = encodeRecordBody(record.body);
-    // Same prefix word (version) in both encodings; the record's second word is the body offset 0x60.
+    // bodyHash covers abi.encode(uint8 2, body): the body's encoding did not change in version 3.
+    expect(body.slice(0, 66)).to.equal(pad(toHex(RECORD_BODY_VERSION)));
     const full = bytesToHex(encodeRecord(record));
-    expect(full.slice(0, 66)).to.equal(body.slice(0, 66));
-    expect(`0x${full.slice(66, 130)}`).to.equal(pad("0x60"));
+    expect(full.slice(0, 66)).to.equal(pad(toHex(RECORD_VERSION)));
+    expect(RECORD_VERSION).to.equal(3);
+    // four head words (version, body offset, signatures offset, attributions offset): the body starts at 0x80
+    expect(`0x${full.slice(66, 130)}`).to.equal(pad("0x80"));
+    const attributed = { ...record, attributions: attributionsFor(record) };
+    expect(full).to.equal(
+      encodeAbiParameters(
+        [
+          ...V2_PARAMS,
+          {
+            type: "tuple[]",
+            components: [
+              { name: "operator", type: "address" },
+              { name: "how", type: "uint8" },
+              { name: "sharedFrom", type: "address" },
+              { name: "slotOf", type: "address" },
+              { name: "sharerBps", type: "uint16" },
+            ],
+          },
+        ],
+        [3, record.body, record.signatures, []],
+      ),
+    );
+    expect(bytesToHex(encodeRecord(attributed))).to.not.equal(full);
+  });
+
+  describe("attributions (record version 3, unsigned envelope)", () => {
+    it("round-trips who did the work through bytes and JSON without changing bodyHash", () => {
+      const record = { ...sampleRecord(), attributions: attributionsFor(sampleRecord()) };
+      const decoded = decodeRecord(encodeRecord(record));
+      expect(decoded.attributions).to.deep.equal(record.attributions);
+      expect(recordBodyHash(decoded.body)).to.equal(recordBodyHash(sampleRecord().body));
+      const json = JSON.parse(JSON.stringify(recordToJson(record)));
+      expect(json.attributions).to.have.length(2);
+      expect(recordFromJson(json).attributions).to.deep.equal(record.attributions);
+      expect(bytesToHex(encodeRecord(recordFromJson(json)))).to.equal(bytesToHex(encodeRecord(record)));
+    });
+
+    it("still decodes a version 2 record (no attributions) with the same body, signatures and bodyHash", () => {
+      const record = sampleRecord();
+      const v2 = hexToBytes(encodeAbiParameters([...V2_PARAMS], [2, record.body, record.signatures]));
+      const decoded = decodeRecord(v2);
+      expect(decoded.attributions).to.deep.equal([]);
+      expect(recordToJson(decoded)).to.deep.equal(recordToJson(record));
+      expect(recordBodyHash(decoded.body)).to.equal(recordBodyHash(record.body));
+      // a v2 record must be canonical v2 too: a trailing word is refused
+      expectInvalid(() => decodeRecord(new Uint8Array([...v2, ...new Uint8Array(32)])), "record");
+    });
+
+    it("rejects attributions out of order, duplicated, of a non-signer, or with fields that do not fit how", () => {
+      const record = sampleRecord();
+      const [a, b] = attributionsFor(record) as [RecordAttribution, RecordAttribution];
+      const outsider = "0x000000000000000000000000000000000000dEaD" as const;
+      const cases: [RecordAttribution[], string | RegExp][] = [
+        [[b, a], "record.attributions[1]"],
+        [[a, a], "record.attributions[1]"],
+        [[{ operator: outsider, how: "quorum" }], "record.attributions[0].operator"],
+        [[{ ...a, sharedFrom: outsider }], "record.attributions[0].sharedFrom"],
+        [[{ ...a, sharerBps: 10 }], "record.attributions[0].sharerBps"],
+        [[{ ...a, slotOf: outsider }], "record.attributions[0].slotOf"],
+        [[a, { ...b, sharerBps: 10_001 }], "record.attributions[1].sharerBps"],
+        [[a, { operator: b.operator, how: "shared-in", sharerBps: 1000 }], "record.attributions[1].sharedFrom"],
+        [[a, { operator: b.operator, how: "stolen" }], "record.attributions[1].slotOf"],
+        [[{ ...a, how: "paid-twice" as never }], "record.attributions[0].how"],
+      ];
+      for (const [attributions, field] of cases) {
+        expectInvalid(() => encodeRecord({ ...record, attributions }), field);
+      }
+    });
+
+    it("rejects an attribution whose bytes carry an unknown how code", () => {
+      const record = { ...sampleRecord(), attributions: [attributionsFor(sampleRecord())[0]!] };
+      const hex = bytesToHex(encodeRecord(record));
+      // the single attribution tuple is the last 5 words: operator, how, sharedFrom, slotOf, sharerBps
+      const words = hex.slice(2).match(/.{64}/g)!;
+      words[words.length - 4] = pad("0x07").slice(2);
+      expectInvalid(() => decodeRecord(hexToBytes(`0x${words.join("")}`)), "record.attributions.how");
+    });
   });
 });
+
+/** The sample's two signers: one a quorum member, the other a stealer of a third member's slot. */
+function attributionsFor(record: ExecutionRecord): RecordAttribution[] {
+  const signers = [...new Set(record.signatures.map((s) => s.signer))].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+  return [
+    { operator: signers[0]!, how: "quorum" },
+    { operator: signers[1]!, how: "stolen", slotOf: "0x00000000000000000000000000000000000000A1" },
+  ];
+}
