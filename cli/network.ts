@@ -7,7 +7,16 @@ export type NodeNetworkStatus = Record<string, unknown>;
 export type NodeAnswer = { url: string; status?: NodeNetworkStatus; error?: string };
 
 type Peer = { peerId: string; operator?: string | null; bound?: boolean; score?: number; addrs?: string[] };
-type Quorum = { chainId?: unknown; requestId?: string; members?: string[]; standby?: string[]; [k: string]: unknown };
+type Quorum = {
+  chainId?: unknown;
+  requestId?: string;
+  members?: string[];
+  standby?: string[];
+  signed?: string[];
+  plan?: { action?: string; at?: number; shareTo?: string };
+  acted?: unknown;
+  decidedAt?: number;
+};
 type Report = { operator?: string; depth?: number; capacity?: number; issuedAt?: number; [k: string]: unknown };
 
 const short = (s: unknown, n = 10): string => {
@@ -39,9 +48,9 @@ export const peersOf = (s: NodeNetworkStatus): Peer[] => asArray<Peer>(field(s, 
 export const topicsOf = (s: NodeNetworkStatus): { topic: string; peers?: unknown; value?: unknown }[] =>
   asArray(field(s, "topics"), "topic");
 export const quorumsOf = (s: NodeNetworkStatus): Quorum[] =>
-  asArray<Quorum>(field(s, "quorums", "quorum", "recentRequests", "requests"), "requestId");
+  asArray<Quorum>(field(s, "requests", "quorums", "recentRequests"), "requestId");
 export const backpressureOf = (s: NodeNetworkStatus): Report[] =>
-  asArray<Report>(field(s, "backpressure", "reports", "lastReports"), "operator");
+  asArray<Report>(field(s, "backpressure", "lastReports"), "operator");
 
 /** One row per node: who it is and what it sees. */
 export function networkStatusRows(answers: NodeAnswer[]): Record<string, unknown>[] {
@@ -72,6 +81,7 @@ function printTables(answers: NodeAnswer[], print: (title: string, rows: Record<
         peers.map((p) => ({
           peerId: short(p.peerId, 12),
           operator: p.operator ? short(p.operator, 8) : "(unbound)",
+          role: (p as { role?: string | null }).role ?? "",
           bound: p.bound ?? !!p.operator,
           score: typeof p.score === "number" ? Math.round(p.score * 100) / 100 : "",
           address: (p.addrs ?? [])[0] ?? "",
@@ -81,7 +91,11 @@ function printTables(answers: NodeAnswer[], print: (title: string, rows: Record<
     if (topics.length)
       print(
         `${url}: topics`,
-        topics.map((t) => ({ topic: t.topic, peers: Array.isArray(t.peers) ? t.peers.length : (t.peers ?? t.value) })),
+        topics.map((t) => ({
+          topic: t.topic,
+          peers: Array.isArray(t.peers) ? t.peers.length : (t.peers ?? t.value),
+          mesh: (t as { mesh?: number }).mesh ?? "",
+        })),
       );
     const quorums = quorumsOf(status);
     if (quorums.length)
@@ -92,11 +106,9 @@ function printTables(answers: NodeAnswer[], print: (title: string, rows: Record<
           request: short(q.requestId, 10),
           members: (q.members ?? []).map((m) => short(m, 6)).join(" "),
           standby: (q.standby ?? []).map((m) => short(m, 6)).join(" "),
-          ...Object.fromEntries(
-            Object.entries(q)
-              .filter(([k, v]) => !["chainId", "requestId", "members", "standby"].includes(k) && typeof v !== "object")
-              .map(([k, v]) => [k, v]),
-          ),
+          signed: (q.signed ?? []).length,
+          "this node": q.plan?.action ?? "",
+          acted: typeof q.acted === "object" ? JSON.stringify(q.acted) : (q.acted ?? ""),
         })),
       );
     const reports = backpressureOf(status);

@@ -58,15 +58,40 @@ export type ClusterOptions = {
   startTimeoutMs?: number;
 };
 
-/** A node's GET /network (shape of `OperatorNetwork.status()` plus quorum and backpressure; read loosely). */
-export type NetworkStatusJson = {
+export type PeerStatusJson = {
+  peerId: string;
+  operator?: string | null;
+  role?: string | null;
+  bound?: boolean;
+  score?: number;
+  addrs?: string[];
+};
+
+/** network/'s `OperatorNetwork.status()`. */
+export type P2pStatusJson = {
   peerId?: string;
   operator?: string;
   addresses?: string[];
-  peers?: { peerId: string; operator?: string | null; bound?: boolean; score?: number; addrs?: string[] }[];
-  topics?: unknown;
+  peers?: PeerStatusJson[];
+  topics?: { topic: string; peers: number; mesh: number }[];
+  banned?: { peerId: string; until: number }[];
+  messages?: { accepted: Record<string, number>; rejected: Record<string, number>; ignored: Record<string, number> };
   [key: string]: unknown;
 };
+
+/** A node's GET /network: `{ operator, roles, network: <p2p status>, membership, quorum, requests, backpressure }`. */
+export type NetworkStatusJson = {
+  operator?: string | null;
+  roles?: string[];
+  network?: P2pStatusJson;
+  requests?: unknown[];
+  backpressure?: unknown[];
+  [key: string]: unknown;
+};
+
+/** The p2p part of a node's status (older shapes put it at the top level). */
+export const p2pOf = (status: NetworkStatusJson): P2pStatusJson =>
+  status.network && typeof status.network === "object" ? status.network : (status as P2pStatusJson);
 
 export type ClusterNode = {
   spec: NodeSpec;
@@ -114,8 +139,22 @@ export function nodeConfig(options: ClusterOptions, spec: NodeSpec, dir: string,
     })),
     programs: { dirs: [options.programsDir] },
     da: { primary: { layer: "local", dir: options.daDir } },
+    ...(spec.roles.includes("post") ? { poster: { maxBatchWaitMs: 50 } } : {}),
     ops: { port: spec.opsPort, host: spec.host },
     ...options.overrides?.(spec),
+  };
+}
+
+/**
+ * A node's keys, as `versatus node` reads them from the environment: the operator key (not for a
+ * watch-only node), the poster key for the post role (default: the operator's own), the watcher's.
+ */
+export function nodeKeyEnv(spec: NodeSpec): Record<string, string> {
+  const watchOnly = spec.roles.every((r) => r === "watch");
+  return {
+    ...(watchOnly ? {} : { VERSATUS_OPERATOR_KEY: spec.key }),
+    ...(spec.roles.includes("post") ? { VERSATUS_POSTER_KEY: spec.posterKey ?? spec.key } : {}),
+    ...(spec.roles.includes("watch") ? { WATCHER_KEY: spec.key } : {}),
   };
 }
 
@@ -125,8 +164,7 @@ async function fetchJson(url: string, ms = 2_000): Promise<unknown> {
   return res.json();
 }
 
-export const peerCount = (status: NetworkStatusJson): number =>
-  (status.peers ?? []).filter((p) => (p as { connected?: boolean }).connected !== false).length;
+export const peerCount = (status: NetworkStatusJson): number => (p2pOf(status).peers ?? []).length;
 
 /**
  * Starts `options.nodes` as `versatus node --config <dir>/node.json` processes, each in its own
@@ -189,13 +227,7 @@ async function startNode(
       command,
       args: args as string[],
       logFile,
-      env: {
-        ...process.env,
-        LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
-        VERSATUS_OPERATOR_KEY: spec.key,
-        VERSATUS_POSTER_KEY: spec.posterKey ?? spec.key,
-        ...spec.env,
-      },
+      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "info", ...nodeKeyEnv(spec), ...spec.env },
     });
   };
   const status = async () => (await fetchJson(`${opsUrl}/network`)) as NetworkStatusJson;
@@ -204,7 +236,7 @@ async function startNode(
     for (;;) {
       try {
         const s = await status();
-        if (s.peerId) return s;
+        if (p2pOf(s).peerId) return s;
       } catch {
         // not up yet
       }
@@ -235,7 +267,7 @@ async function startNode(
     kill: () => node.process.kill(),
   };
   try {
-    const s = await ready(node.process);
+    const s = p2pOf(await ready(node.process));
     node.peerId = s.peerId!;
     const tcp = (s.addresses ?? []).find((a) => a.startsWith(`/ip4/${spec.host}/tcp/`) && !a.includes("/ws"));
     const base = tcp ?? `/ip4/${spec.host}/tcp/${spec.p2pPort}`;
