@@ -26,7 +26,10 @@ describe("protocol/peerBinding: a peer id bound to a staking address", () => {
   });
 
   it("rejects a binding signed by another key than the operator it names", async () => {
-    const forged = { ...(await signPeerBinding(stranger!, { peerId: PEER, network: "devnet", now })), operator: operator!.address };
+    const forged = {
+      ...(await signPeerBinding(stranger!, { peerId: PEER, network: "devnet", now })),
+      operator: operator!.address,
+    };
     const verdict = await verifyPeerBinding(forged, { network: "devnet", now });
     expect(verdict.ok).to.equal(false);
     expect(verdict.ok === false && verdict.reason).to.equal("bad_signature");
@@ -46,7 +49,10 @@ describe("protocol/peerBinding: a peer id bound to a staking address", () => {
 
   it("rejects a binding whose fields were changed after signing", async () => {
     const binding = await signPeerBinding(operator!, { peerId: PEER, network: "devnet", now });
-    const verdict = await verifyPeerBinding({ ...binding, expiresAt: binding.expiresAt + 1 }, { network: "devnet", now });
+    const verdict = await verifyPeerBinding(
+      { ...binding, expiresAt: binding.expiresAt + 1 },
+      { network: "devnet", now },
+    );
     expect(verdict.ok === false && verdict.reason).to.equal("bad_signature");
   });
 });
@@ -88,7 +94,15 @@ describe("protocol/gossip: codecs and topics", () => {
       .with.property("field", "RequestAnnouncement.requestId");
     expect(() => requestAnnouncementCodec.decode(new Uint8Array(2000))).to.throw(/at most 1024 bytes/);
     expect(() => requestAnnouncementCodec.decode(new TextEncoder().encode("{not json"))).to.throw(/UTF-8 JSON/);
-    const report = { operator: operator!.address, depth: -1, capacity: 4, kinds: [], programs: null, issuedAt: 1, signature: `0x${"11".repeat(65)}` };
+    const report = {
+      operator: operator!.address,
+      depth: -1,
+      capacity: 4,
+      kinds: [],
+      programs: null,
+      issuedAt: 1,
+      signature: `0x${"11".repeat(65)}`,
+    };
     expect(() => backpressureReportCodec.encode(report as never))
       .to.throw(GossipDecodeError)
       .with.property("field", "BackpressureReport.depth");
@@ -97,7 +111,9 @@ describe("protocol/gossip: codecs and topics", () => {
   it("accepts a result whose every chain signature recovers to its operator, and nothing else", async () => {
     const result = await signedResult(operator!, requestId(5));
     expect(await verifyResultMessage(result)).to.deep.equal({ ok: true });
-    expect(await verifyResultMessage(result, { ingestors: new Map([[String(CHAIN), INGESTOR]]) })).to.deep.equal({ ok: true });
+    expect(await verifyResultMessage(result, { ingestors: new Map([[String(CHAIN), INGESTOR]]) })).to.deep.equal({
+      ok: true,
+    });
     const claimed = { ...result, operator: other!.address };
     expect((await verifyResultMessage(claimed)).ok).to.equal(false);
     const tampered = structuredClone(result);

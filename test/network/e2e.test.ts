@@ -1,0 +1,191 @@
+import { expect } from "chai";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Hex } from "viem";
+import { devAccount } from "../../deploy/context.ts";
+import { p2pOf, type ClusterNode, type NetworkStatusJson, type PeerStatusJson } from "../../cli/devnet/cluster.ts";
+import { groupAlive, spawnManaged } from "../../cli/devnet/processes.ts";
+import { freePort } from "../../cli/devnet/redis.ts";
+import { deriveQuorum } from "../../protocol/quorum.ts";
+import { assertSettledOnceAndEscrowExact, nextPayoutId, requestPayouts, waitSettled } from "../e2e/harness.ts";
+import { createNetWorld, eventually, OUTSIDER, type NetWorld } from "./e2eHarness.ts";
+
+const key = (index: number) => devAccount(index).privateKey as Hex;
+const address = (index: number) => devAccount(index).address as Hex;
+
+/** Every node's view of one peer (by peer id), from GET /network. */
+async function viewsOf(nodes: ClusterNode[], peerId: string): Promise<(PeerStatusJson | undefined)[]> {
+  const statuses = await Promise.all(nodes.map((n) => n.status()));
+  return statuses.map((s) => (p2pOf(s).peers ?? []).find((p) => p.peerId === peerId));
+}
+const rejected = (s: NetworkStatusJson, reason: string) => p2pOf(s).messages?.rejected[reason] ?? 0;
+
+/**
+ * Issue 12 item 6: four operator nodes (`versatus node`, relay + compute + collect + post) as
+ * separate processes, each with its own redis-server, linked only by libp2p on loopback; the chain
+ * in this process served over HTTP. Quorum 3 of the 4 active operators (threshold 3), so a lost
+ * quorum member can only be replaced by the standby stealing its task.
+ */
+describe("p2p network end to end: four `versatus node` processes linked only by libp2p", function () {
+  this.timeout(240_000);
+  let net: NetWorld;
+  const pids: number[] = [];
+
+  before(async () => {
+    net = await createNetWorld({
+      overrides: () => ({
+        timing: {
+          quorum: 3,
+          stealAfterMs: 2_000,
+          stealStepMs: 500,
+          postFallbackMs: 1_500,
+          reconcileIntervalMs: 5_000,
+          reconcileGraceMs: 2_000,
+          membershipRefreshMs: 2_000,
+          reportIntervalMs: 1_000,
+        },
+      }),
+    });
+    pids.push(...net.nodes.map((n) => n.process.pid));
+  });
+  after(async () => {
+    await net?.close();
+    // every process group started here is gone (nodes, redis-servers, the flooder)
+    for (const pid of pids) expect(groupAlive(pid), `process group ${pid}`).to.equal(false);
+  });
+
+  it("fulfils requests: each settled exactly once, the oracle's balance exact, every node sees the three others", async () => {
+    for (const node of net.nodes) {
+      const peers = (p2pOf(await node.status()).peers ?? []).filter((p) => p.bound);
+      expect(peers.map((p) => p.operator?.toLowerCase())).to.include.members(
+        net.nodes.filter((n) => n !== node).map((n) => n.operator.toLowerCase()),
+      );
+    }
+    const ids = await requestPayouts(net.world, 3);
+    await waitSettled(net.world, ids, 60_000);
+    expect(await assertSettledOnceAndEscrowExact(net.world, ids)).to.deep.equal({ ingested: 3, refunded: 0 });
+  });
+
+  it("a quorum member SIGKILLed mid-request: the standby steals its task, nothing is lost, the node rejoins", async () => {
+    const requestId = await nextPayoutId(net.world);
+    const quorum = deriveQuorum({
+      chainId: net.chain.chainId,
+      requestId,
+      activeSet: [1, 2, 3, 4].map(address),
+      size: 3,
+    });
+    const victim = net.nodes.find((n) => n.operator.toLowerCase() === quorum.members[0]!.toLowerCase())!;
+    const standby = net.nodes.find((n) => n.operator.toLowerCase() === quorum.standby[0]!.toLowerCase())!;
+    // frozen first, so it cannot have signed yet; killed once the others have the request in hand
+    victim.process.pause();
+    const ids = await requestPayouts(net.world, 1);
+    expect(ids[0]).to.equal(requestId);
+    await eventually("the other members have decided on the request", async () => {
+      const plans = await Promise.all(net.nodes.filter((n) => n !== victim).map((n) => n.status()));
+      return plans.every((s) =>
+        ((s.requests ?? []) as { requestId: string }[]).some(
+          (p) => p.requestId.toLowerCase() === requestId.toLowerCase(),
+        ),
+      );
+    });
+    await victim.kill();
+    await waitSettled(net.world, ids, 60_000);
+    expect(await assertSettledOnceAndEscrowExact(net.world, ids)).to.deep.equal({ ingested: 1, refunded: 0 });
+    const plans = ((await standby.status()).requests ?? []) as { requestId: string; plan?: { action: string } }[];
+    const plan = plans.find((p) => p.requestId.toLowerCase() === requestId.toLowerCase());
+    expect(plan?.plan?.action, `standby ${standby.spec.name}'s decision`).to.equal("steal");
+
+    await victim.restart();
+    pids.push(victim.process.pid);
+    await eventually("the restarted node is bound again on every other node", async () => {
+      const views = await viewsOf(
+        net.nodes.filter((n) => n !== victim),
+        victim.peerId,
+      );
+      return views.every((v) => v?.bound);
+    });
+    // same peer key file: same peer id after the restart
+    expect(p2pOf(await victim.status()).peerId).to.equal(victim.peerId);
+    const after = await requestPayouts(net.world, 2);
+    await waitSettled(net.world, after, 60_000);
+    expect(await assertSettledOnceAndEscrowExact(net.world, after)).to.deep.equal({ ingested: 2, refunded: 0 });
+  });
+
+  it("a node whose peer id is not bound to an active operator is ignored: its announcements rejected, requests still settle", async () => {
+    // a real `versatus node` (relay role: it announces every request it sees) under a funded key
+    // that never staked: its binding is valid, its operator is not in the active set
+    const outsider = await net.addNode({ name: "outsider", key: key(OUTSIDER), roles: ["relay"] });
+    pids.push(outsider.process.pid);
+    const before = await Promise.all(net.nodes.slice(0, 4).map((n) => n.status()));
+    const ids = await requestPayouts(net.world, 2);
+    await waitSettled(net.world, ids, 60_000);
+    expect(await assertSettledOnceAndEscrowExact(net.world, ids)).to.deep.equal({ ingested: 2, refunded: 0 });
+    await eventually("the operators rejected the outsider's announcements as inactive", async () => {
+      const now = await Promise.all(net.nodes.slice(0, 4).map((n) => n.status()));
+      return now.some((s, i) => rejected(s, "inactive") > rejected(before[i]!, "inactive"));
+    });
+    const views = await viewsOf(net.nodes.slice(0, 4), outsider.peerId);
+    for (const view of views.filter(Boolean)) {
+      expect(view!.role ?? null, "the outsider has no role").to.equal(null);
+      expect(view!.score ?? 0, "the outsider's score").to.be.at.most(0);
+    }
+    await outsider.stop();
+  });
+
+  it("a node flooding gossip (validly signed results, far past the per-peer rate) is scored down and cut off", async () => {
+    // the flooder is bound to an active operator (dev:4, the key of node-4: a second node of the
+    // same operator), so only its rate is wrong
+    const port = await freePort();
+    const config = join(net.dir, "flooder.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        network: "e2e",
+        listen: [`/ip4/127.0.0.1/tcp/${port}`],
+        bootstrap: [net.nodes[0]!.multiaddr],
+        chainId: net.chain.chainId,
+        oracle: net.chain.oracle,
+        ingestor: net.chain.ingestor,
+        operators: [1, 2, 3, 4].map(address),
+        watchers: [],
+        ratePerSecond: 1_500,
+        floodMs: 3_000,
+        startDelayMs: 3_000,
+      }),
+    );
+    const flooder = spawnManaged({
+      name: "flooder",
+      command: process.execPath,
+      args: [new URL("./e2ePeer.ts", import.meta.url).pathname, config],
+      logFile: join(net.dir, "flooder", "flooder.log"),
+      env: { ...process.env, VERSATUS_OPERATOR_KEY: key(4) },
+    });
+    pids.push(flooder.pid);
+    try {
+      const peerId = (JSON.parse(await flooder.waitFor(/"peerId"/, 30_000)) as { peerId: string }).peerId;
+      await flooder.waitFor(/"flooded"/, 60_000);
+      const honest = net.nodes.slice(0, 4);
+      const statuses = await eventually(
+        "the flooder is scored below zero or banned by every node it reached",
+        async () => {
+          const all = await Promise.all(honest.map((n) => n.status()));
+          const reached = all.filter((s) => rejected(s, "rate_limited") > 0);
+          if (reached.length === 0) return false;
+          const down = reached.every((s) => {
+            const p2p = p2pOf(s);
+            const view = (p2p.peers ?? []).find((p) => p.peerId === peerId);
+            return (p2p.banned ?? []).some((b) => b.peerId === peerId) || (view?.score ?? 0) < 0 || !view;
+          });
+          return down ? all : false;
+        },
+      );
+      expect(statuses.reduce((sum, s) => sum + rejected(s, "rate_limited"), 0)).to.be.greaterThan(0);
+      // the honest network keeps working
+      const ids = await requestPayouts(net.world, 1);
+      await waitSettled(net.world, ids, 60_000);
+      expect(await assertSettledOnceAndEscrowExact(net.world, ids)).to.deep.equal({ ingested: 1, refunded: 0 });
+    } finally {
+      await flooder.stop(3_000);
+    }
+  });
+});
