@@ -3,6 +3,7 @@ import { registerDaCommands } from "./da.ts";
 import { registerDevnetCommand } from "./devnet.ts";
 import { registerIngestorCommand } from "./ingestor.ts";
 import { registerNetworkCommands } from "./network.ts";
+import { registerNodeCommand } from "./node.ts";
 import { registerOperatorCommands } from "./operator.ts";
 import { registerProgramCommands } from "./program.ts";
 import { registerRelayerCommand } from "./relayer.ts";
@@ -26,5 +27,6 @@ export function registerCommands(program: Command): void {
   registerDevnetCommand(program);
   registerOperatorCommands(program);
   registerWatcherCommands(program);
+  registerNodeCommand(program);
   registerNetworkCommands(program);
 }

@@ -38,6 +38,8 @@ export type StartCollectorParameters = {
   da?: DaClient;
   /** Told when Redis is unreachable or back (one log line, /healthz); else its errors are logged. */
   redisHealth?: DependencyMonitor;
+  /** Delay of this collector's post job per target chain (the node's poster rotation); default 0. */
+  postDelayMs?: (args: { target: string; originChainId: string; requestId: Hex }) => number;
 };
 
 export type CollectorHandle = {
@@ -180,8 +182,10 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
           signatures: sorted.filter((s) => s.chainId === chain.chainId).map((s) => s.signature),
           daPointer: put.pointerHex,
         };
+        const delay = parameters.postDelayMs?.({ target, originChainId: origin, requestId }) ?? 0;
         await postQueue(target).add("post", postJob, {
           jobId: jobIds.post(BigInt(target), BigInt(origin), requestId),
+          ...(delay > 0 ? { delay } : {}),
           attempts: config.poster.attempts,
           backoff: { type: "exponential", delay: config.poster.retryDelayMs },
           removeOnComplete: { age: 3600, count: 100_000 },

@@ -15,7 +15,8 @@ import {
   type Logger,
   type OpsServer,
 } from "../protocol/ops.ts";
-import { QUEUE_PREFIX, queueNames } from "../protocol/queues.ts";
+import type { RequestJob } from "../protocol/jobs.ts";
+import { QUEUE_PREFIX, jobIds, queueNames } from "../protocol/queues.ts";
 import type { TransportOverrides } from "./chains.ts";
 import { startCollector, type CollectorHandle } from "./collector.ts";
 import type { IngestorConfig } from "./config.ts";
@@ -40,9 +41,16 @@ export type IngestorOptions = {
   da?: DaClient;
   /**
    * Where reconciliation hands open requests that have no pending work, e.g.
-   * `(jobs) => relayer.scheduler.schedule(jobs)`. Without it, orphans are only logged.
+   * `(jobs) => relayer.scheduler.schedule(jobs)` in one process. Default: the domain's
+   * `queueNames.requests` queue, which the relay role (`versatus relayer`, or a node's relay role)
+   * consumes, so a standalone ingestor reschedules a lost request too.
    */
   onOrphanRequests?: OrphanHandler;
+  /**
+   * How long after its threshold is reached this collector's post job for one request waits
+   * (the node's per-request poster rotation: 0 for the first poster, then fallback delays).
+   */
+  postDelayMs?: (args: { target: string; originChainId: string; requestId: `0x${string}` }) => number;
   /** false: no /metrics + /healthz server (default true). */
   opsServer?: boolean;
   /** How often the queue-depth gauges are sampled (default 5 s; 0 = never). */
@@ -128,17 +136,35 @@ export async function startIngestor(config: IngestorConfig, options: IngestorOpt
       started.push(handle.poster);
     }
     if (config.collector.enabled) {
-      handle.collector = await startCollector({ ...common, ...(options.da ? { da: options.da } : {}) });
+      handle.collector = await startCollector({
+        ...common,
+        ...(options.da ? { da: options.da } : {}),
+        ...(options.postDelayMs ? { postDelayMs: options.postDelayMs } : {}),
+      });
       started.push(handle.collector);
     }
     if (config.reconcile.enabled) {
+      const handOver = new Queue<RequestJob>(queueNames.requests, { connection: redis, prefix: QUEUE_PREFIX });
+      started.push({ close: () => handOver.close() });
       const onOrphanRequests: OrphanHandler =
         options.onOrphanRequests ??
-        (async (jobs) =>
-          logger.warn(
+        (async (jobs) => {
+          await handOver.addBulk(
+            jobs.map((job) => ({
+              name: "request",
+              data: job,
+              opts: {
+                jobId: jobIds.request(job.chainId, job.requestId),
+                removeOnComplete: true,
+                removeOnFail: { age: 3_600 },
+              },
+            })),
+          );
+          logger.info(
             { orphans: jobs.map((j) => `${j.chainId}:${j.requestId}`) },
-            "orphan requests found but no scheduler is wired (IngestorOptions.onOrphanRequests)",
-          ));
+            "open requests handed to the relay role (queue requests)",
+          );
+        });
       handle.reconciler = await startReconciler({
         ...common,
         onOrphanRequests,

@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import { getAbiItem, type Hex } from "viem";
+import { getAbiItem, getAddress, type Address, type Hex } from "viem";
 import { executableOracleAbi } from "../protocol/generated/abis.ts";
 import type { RequestJob } from "../protocol/jobs.ts";
 import { closeRedis, settleWithin, type Logger } from "../protocol/ops.ts";
@@ -28,7 +28,7 @@ export type ReconcileReport = {
   orphans: RequestJob[];
 };
 
-const executionRequested = getAbiItem({ abi: executableOracleAbi, name: "ExecutionRequested" });
+export const executionRequested = getAbiItem({ abi: executableOracleAbi, name: "ExecutionRequested" });
 
 /**
  * One reconciliation pass over one chain (SPEC 6: the chain is the source of truth). Scans
@@ -90,21 +90,7 @@ export async function reconcileChain(parameters: {
       blockTimes.set(log.blockNumber!, timestamp);
     }
     if ((nowSeconds - timestamp) * 1000n < BigInt(parameters.graceMs)) continue;
-    report.orphans.push({
-      chainId,
-      oracle: chain.oracle,
-      requestId,
-      programId: log.args.programId!,
-      requester: log.args.requester!,
-      token: log.args.token!,
-      amount: String(log.args.amount!),
-      deadline: String(log.args.deadline!),
-      input: log.args.input!,
-      blockNumber: String(log.blockNumber),
-      blockTimestamp: String(timestamp),
-      transactionHash: log.transactionHash!,
-      logIndex: log.logIndex!,
-    });
+    report.orphans.push(requestJobOfLog(chainId, chain.oracle, log, timestamp));
   }
   if (report.orphans.length > 0) {
     parameters.logger.warn(
@@ -114,6 +100,73 @@ export async function reconcileChain(parameters: {
     await parameters.onOrphanRequests(report.orphans);
   }
   return report;
+}
+
+/** A RequestJob rebuilt from an `ExecutionRequested` log and its block's timestamp. */
+export function requestJobOfLog(
+  chainId: string,
+  oracle: Address,
+  log: {
+    args: {
+      requestId?: Hex;
+      programId?: Hex;
+      requester?: Address;
+      token?: Address;
+      amount?: bigint;
+      deadline?: bigint;
+      input?: Hex;
+    };
+    blockNumber: bigint | null;
+    transactionHash: Hex | null;
+    logIndex: number | null;
+  },
+  timestamp: bigint,
+): RequestJob {
+  return {
+    chainId,
+    oracle: getAddress(oracle),
+    requestId: log.args.requestId!,
+    programId: log.args.programId!,
+    requester: log.args.requester!,
+    token: log.args.token!,
+    amount: String(log.args.amount!),
+    deadline: String(log.args.deadline!),
+    input: log.args.input!,
+    blockNumber: String(log.blockNumber),
+    blockTimestamp: String(timestamp),
+    transactionHash: log.transactionHash!,
+    logIndex: log.logIndex!,
+  };
+}
+
+/** One reconciliation pass over several chains; a chain that fails is logged and skipped (the next pass retries). */
+export async function reconcileChains(parameters: {
+  chains: readonly ChainClients[];
+  redis: Redis;
+  settings: { lookbackBlocks: number; logChunkBlocks: number; graceMs: number };
+  onOrphanRequests: OrphanHandler;
+  logger: Logger;
+}): Promise<ReconcileReport[]> {
+  const reports: ReconcileReport[] = [];
+  for (const chain of parameters.chains) {
+    try {
+      reports.push(
+        await reconcileChain({
+          chain,
+          redis: parameters.redis,
+          ...parameters.settings,
+          onOrphanRequests: parameters.onOrphanRequests,
+          logger: parameters.logger,
+        }),
+      );
+    } catch (error) {
+      parameters.logger.error(
+        { err: error, chainId: chain.config.chainId },
+        "reconciliation pass failed (next pass retries)",
+      );
+    }
+  }
+  return reports;
 }
 
 export type StartReconcilerParameters = {
@@ -149,24 +202,14 @@ export async function startReconciler(parameters: StartReconcilerParameters): Pr
 
   const runOnce = (): Promise<ReconcileReport[]> => {
     running ??= (async () => {
-      const reports: ReconcileReport[] = [];
-      for (const chain of chains) {
-        try {
-          const report = await reconcileChain({
-            chain,
-            redis,
-            lookbackBlocks: config.reconcile.lookbackBlocks,
-            logChunkBlocks: config.reconcile.logChunkBlocks,
-            graceMs: config.reconcile.graceMs,
-            onOrphanRequests: parameters.onOrphanRequests,
-            logger,
-          });
-          metrics.orphans.inc({ chain: report.chainId }, report.orphans.length);
-          reports.push(report);
-        } catch (error) {
-          logger.error({ err: error, chainId: chain.config.chainId }, "reconciliation pass failed (next pass retries)");
-        }
-      }
+      const reports = await reconcileChains({
+        chains,
+        redis,
+        settings: config.reconcile,
+        onOrphanRequests: parameters.onOrphanRequests,
+        logger,
+      });
+      for (const report of reports) metrics.orphans.inc({ chain: report.chainId }, report.orphans.length);
       return reports;
     })().finally(() => {
       running = undefined;

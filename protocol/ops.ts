@@ -20,7 +20,11 @@ export type OpsServerOptions = {
   registry: Registry;
   /** Called on every GET /healthz; a throw counts as unhealthy. */
   health: () => Health | Promise<Health>;
+  /** More GET endpoints answering JSON, by path (e.g. an operator node's `/network`). */
+  routes?: Record<string, () => unknown>;
 };
+
+const jsonBigint = (_key: string, value: unknown) => (typeof value === "bigint" ? value.toString() : value);
 
 export type OpsServer = {
   port: number;
@@ -60,6 +64,17 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
           res
             .writeHead(health.ok ? 200 : 503, { "content-type": "application/json" })
             .end(JSON.stringify({ ok: health.ok, ...(health.details ?? {}) })),
+        );
+      return;
+    }
+    const route = options.routes?.[path ?? ""];
+    if (route) {
+      Promise.resolve()
+        .then(route)
+        .then(
+          (body) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body, jsonBigint)),
+          (error: unknown) =>
+            res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ error: String(error) })),
         );
       return;
     }

@@ -16,6 +16,11 @@ export const queueNames = {
   results: "results",
   /** Per target chain: quorum-signed results waiting to be posted with ingestBatch. */
   post: (chainId: bigint | number | string) => `post-${chainId}`,
+  /**
+   * Requests handed to the domain's relay role by another role of the same operator (the
+   * ingestor's reconciler finding an open request nobody works on), consumed by the relayer.
+   */
+  requests: "requests",
 } as const;
 
 /** Plain Redis keys (not queues), under the same prefix. */
@@ -47,6 +52,8 @@ export const jobIds = {
     `${chainId}:${requestId.toLowerCase()}:${operator.toLowerCase()}`,
   result: (chainId: bigint | number | string, requestId: string, operator: string) =>
     `${chainId}:${requestId.toLowerCase()}:${operator.toLowerCase()}`,
+  /** A request handed to the relay role (queueNames.requests). */
+  request: (chainId: bigint | number | string, requestId: string) => `${chainId}:${requestId.toLowerCase()}:request`,
   post: (targetChainId: bigint | number | string, originChainId: bigint | number | string, requestId: string) =>
     `${targetChainId}:${originChainId}:${requestId.toLowerCase()}`,
 } as const;

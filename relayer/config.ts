@@ -8,6 +8,7 @@ import {
   refineUniqueChainIds,
   serviceEnvOverrides,
 } from "../protocol/config.ts";
+import { reconcileSchema } from "../ingestor/config.ts";
 
 /**
  * Relayer config (one file per relayer process), composed from the shared pieces of
@@ -73,6 +74,11 @@ export const relayerConfigSchema = z
     scheduler: schedulerSchema,
     redis: redisSchema.prefault({}),
     operations: operationsSchema.prefault({}),
+    /**
+     * Reconciliation from chain state (SPEC 6): at start and every intervalMs, open requests in
+     * the last lookbackBlocks blocks that have no scheduling state are scheduled again.
+     */
+    reconcile: reconcileSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     refineUniqueChainIds(config, ctx);

@@ -1,15 +1,19 @@
+import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { createPublicClient, getAddress, http, type Address, type Hex, type PublicClient } from "viem";
-import { executableOracleAbi, iOperatorSetAbi } from "../protocol/generated/abis.ts";
+import { executionRequested, reconcileChains, requestJobOfLog } from "../ingestor/reconcile.ts";
+import { viemChain, type ChainClients } from "../ingestor/chains.ts";
+import { Closer } from "../protocol/closer.ts";
+import { executableOracleAbi, ownedOperatorSetAbi } from "../protocol/generated/abis.ts";
 import { redactUrl } from "../protocol/errors.ts";
 import type { RequestJob } from "../protocol/jobs.ts";
+import { QUEUE_PREFIX, queueNames } from "../protocol/queues.ts";
 import {
   closeRedis,
   createLogger,
   createRegistry,
   DependencyMonitor,
-  settleWithin,
   startOpsServer,
   watchRedis,
   type Health,
@@ -18,7 +22,32 @@ import {
 } from "../protocol/ops.ts";
 import type { RelayerConfig } from "./config.ts";
 import { ChainFollower } from "./follower.ts";
+import type { RequestScheduler } from "./leaderless.ts";
 import { Scheduler, type RequestStatus } from "./scheduler.ts";
+
+/** What a custom scheduler is built from (the leaderless scheduler of an operator node). */
+export type SchedulerContext = {
+  redis: Redis;
+  operators: () => Address[];
+  requestStatus: (chainId: string, requestId: Hex) => Promise<RequestStatus>;
+  log: Logger;
+  metrics: {
+    scheduled: (chainId: string) => void;
+    assigned: (operator: string) => void;
+    reassigned: () => void;
+    dropped: (reason: string) => void;
+  };
+};
+
+/** A request announced by another node (a hint: checked against this node's own chain view). */
+export type Announcement = {
+  chainId: string;
+  requestId: Hex;
+  blockNumber: string;
+  blockHash: Hex;
+  txHash: Hex;
+  logIndex: number;
+};
 
 /**
  * The relayer process: one ChainFollower per configured chain feeding one Scheduler, the
@@ -39,11 +68,18 @@ export type RelayerOptions = {
   autoStart?: boolean;
   /** false: no /metrics + /healthz server. Default true. */
   opsServer?: boolean;
+  /**
+   * Another scheduler than the leader Scheduler of a shared Redis: an operator node passes its
+   * LeaderlessScheduler (relayer/leaderless.ts), which only decides for its own operator.
+   */
+  createScheduler?: (context: SchedulerContext) => RequestScheduler;
+  /** The active operator set instead of config.operators (an operator node shares its view). */
+  operators?: { current: () => Address[]; refresh: () => Promise<Address[]> };
 };
 
 export type RelayerHandle = {
   config: RelayerConfig;
-  scheduler: Scheduler;
+  scheduler: RequestScheduler;
   followers: ChainFollower[];
   redis: Redis;
   registry: Registry;
@@ -53,7 +89,15 @@ export type RelayerHandle = {
   refreshOperators: () => Promise<Address[]>;
   /** One poll of every chain; resolves with the number of events seen. */
   pollOnce: () => Promise<number>;
-  sweepOnce: () => ReturnType<Scheduler["sweep"]>;
+  sweepOnce: () => Promise<unknown>;
+  /** One reconciliation pass over every chain (also run at start and every reconcile.intervalMs). */
+  reconcileOnce: () => Promise<number>;
+  /**
+   * Checks a request another node announced against this node's own view of the chain (the
+   * block is canonical, confirmed, and holds that ExecutionRequested) and schedules it. Resolves
+   * with false when it does not check out (yet): the follower finds real requests anyway.
+   */
+  acceptAnnouncement: (announcement: Announcement) => Promise<boolean>;
   /** Stops following, sweeping and serving, closes queues and Redis. Safe to call twice. */
   close: () => Promise<void>;
 };
@@ -88,34 +132,21 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
       }),
     ]),
   );
-  // Filled in as parts start; close() stops whatever exists (also after a failed start).
+  // Every part registers its stop as it starts; close() runs every step even when one fails
+  // (also after a failed start). Steps are bounded: with Redis or an RPC unreachable a poll or a
+  // queue call never ends.
+  const closer = new Closer(log);
+  const step = () => () => (redisHealth.isDown ? 500 : CLOSE_STEP_MS);
+  closer.add("redis", () => closeRedis(redis));
+  if (ops) closer.add("ops server", () => ops.close());
   const followers: ChainFollower[] = [];
-  let scheduler: Scheduler | undefined;
   const timers: NodeJS.Timeout[] = [];
-  let sweepTimer: NodeJS.Timeout | undefined;
-  let sweeping: Promise<unknown> = Promise.resolve();
   let closed = false;
-  let closing: Promise<void> | undefined;
-  const close = () => {
-    closing ??= (async () => {
-      closed = true;
-      for (const t of timers) clearTimeout(t);
-      clearTimeout(sweepTimer);
-      // Each step is bounded: with Redis or an RPC unreachable a poll or a queue call never ends.
-      const step = redisHealth.isDown ? 500 : CLOSE_STEP_MS;
-      await settleWithin(Promise.allSettled(followers.map((f) => f.stop())), step);
-      await settleWithin(sweeping, step);
-      clearTimeout(sweepTimer);
-      if (scheduler)
-        await settleWithin(
-          scheduler.close().catch(() => {}),
-          step,
-        );
-      await ops?.close();
-      await closeRedis(redis);
-      log.info("relayer stopped");
-    })();
-    return closing;
+  const close = async () => {
+    closed = true;
+    for (const t of timers) clearTimeout(t);
+    await closer.close();
+    log.info("relayer stopped");
   };
   try {
     return await startParts();
@@ -133,41 +164,9 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
       );
     }
     const chainById = new Map(config.chains.map((c) => [c.chainId, c]));
-
-    // --- operators -----------------------------------------------------------------------------
-    const staticOperators = config.operators.addresses.map((a) => getAddress(a));
-    let operators: Address[] = [...staticOperators];
-    const refreshOperators = async (): Promise<Address[]> => {
-      const set = config.operators.operatorSet;
-      if (!set) return operators;
-      const client = clients.get(set.chainId)!;
-      const address = set.address as Address;
-      const all = await client.readContract({ address, abi: iOperatorSetAbi, functionName: "allOperators" });
-      const active = await Promise.all(
-        all.map((op) => client.readContract({ address, abi: iOperatorSetAbi, functionName: "isActive", args: [op] })),
-      );
-      const onChain = all.filter((_, i) => active[i]);
-      operators = [...new Map([...staticOperators, ...onChain].map((a) => [a.toLowerCase(), getAddress(a)])).values()];
-      metrics.operators.set(operators.length);
-      warnSmallQuorum();
-      return operators;
-    };
-    let warnedFor: number | undefined;
-    /** Fewer operators than the quorum (an OperatorSet that shrank): said once per count. */
-    function warnSmallQuorum() {
-      if (operators.length >= config.scheduler.quorum || warnedFor === operators.length) return;
-      warnedFor = operators.length;
-      log.warn(
-        { operators: operators.length, quorum: config.scheduler.quorum },
-        `only ${operators.length} operator(s) for a quorum of ${config.scheduler.quorum}: requests get fewer operators than scheduler.quorum and may never reach the collector's threshold`,
-      );
-    }
-    await refreshOperators().catch((error: unknown) => {
-      if (staticOperators.length === 0) throw error;
-      log.warn({ err: error }, "could not read the operator set; using the configured addresses");
-    });
-    metrics.operators.set(operators.length);
-    warnSmallQuorum();
+    const { operators, refreshOperators } = options.operators
+      ? { operators: options.operators.current, refreshOperators: options.operators.refresh }
+      : await operatorSource();
 
     const requestStatus = async (chainId: string, requestId: Hex): Promise<RequestStatus> => {
       const chain = chainById.get(Number(chainId));
@@ -186,20 +185,29 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
       }
     };
 
-    const sched = new Scheduler({
-      redis,
-      config: config.scheduler,
-      operators: () => operators,
-      requestStatus,
-      log: log.child({ module: "scheduler" }),
-      metrics: {
-        scheduled: (chainId) => metrics.scheduled.inc({ chain: chainId }),
-        assigned: () => metrics.assignments.inc(),
-        reassigned: () => metrics.reassignments.inc(),
-        dropped: (reason) => metrics.dropped.inc({ reason }),
-      },
-    });
-    scheduler = sched;
+    const schedulerMetrics = {
+      scheduled: (chainId: string) => metrics.scheduled.inc({ chain: chainId }),
+      assigned: () => metrics.assignments.inc(),
+      reassigned: () => metrics.reassignments.inc(),
+      dropped: (reason: string) => metrics.dropped.inc({ reason }),
+    };
+    const sched: RequestScheduler = options.createScheduler
+      ? options.createScheduler({
+          redis,
+          operators,
+          requestStatus,
+          log: log.child({ module: "scheduler" }),
+          metrics: schedulerMetrics,
+        })
+      : new Scheduler({
+          redis,
+          config: config.scheduler,
+          operators,
+          requestStatus,
+          log: log.child({ module: "scheduler" }),
+          metrics: schedulerMetrics,
+        });
+    closer.add("scheduler", () => sched.close(), step());
 
     const handleRequests = async (chainId: number, requests: RequestJob[], safeBlock: bigint) => {
       if (requests.length === 0) return;
@@ -235,20 +243,99 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
           }),
       ),
     );
+    closer.add("followers", () => Promise.allSettled(followers.map((f) => f.stop())), step());
+
+    // --- reconciliation: open requests nobody works on, from the chain (SPEC 6) -----------------
+    const chainsToReconcile: ChainClients[] = config.chains.map((c) => ({
+      config: c,
+      chainId: BigInt(c.chainId),
+      chain: viemChain(c),
+      publicClient: clients.get(c.chainId)!,
+      oracle: getAddress(c.oracle),
+      ingestor: getAddress(c.ingestor),
+    }));
+    const reconcileOnce = async (): Promise<number> => {
+      const reports = await reconcileChains({
+        chains: chainsToReconcile,
+        redis,
+        settings: config.reconcile,
+        onOrphanRequests: (jobs) => sched.schedule(jobs),
+        logger: log,
+      });
+      return reports.reduce((n, r) => n + r.orphans.length, 0);
+    };
+
+    // --- requests handed over by the domain's other roles (the ingestor's reconciler) ----------
+    const handedOver = new Worker<RequestJob>(
+      queueNames.requests,
+      async (job) => {
+        const nowSeconds = BigInt(Math.floor(Date.now() / 1000));
+        if (BigInt(job.data.deadline) < nowSeconds) return 0;
+        return sched.schedule([job.data]);
+      },
+      { connection: redis, prefix: QUEUE_PREFIX, concurrency: 4, autorun: options.autoStart ?? true },
+    );
+    handedOver.on("error", (err) => redisHealth.down(err));
+    closer.add("handed-over requests", () => handedOver.close(), step());
+
+    // --- announcements from other nodes: hints checked against our own chain view ---------------
+    const acceptAnnouncement = async (a: Announcement): Promise<boolean> => {
+      const chain = chainById.get(Number(a.chainId));
+      if (!chain) return false;
+      const client = clients.get(chain.chainId)!;
+      try {
+        const head = await client.getBlockNumber();
+        if (head - BigInt(chain.confirmations) < BigInt(a.blockNumber)) return false;
+        const block = await client.getBlock({ blockNumber: BigInt(a.blockNumber) });
+        if (block.hash.toLowerCase() !== a.blockHash.toLowerCase()) return false;
+        const logs = await client.getLogs({
+          address: chain.oracle as Address,
+          event: executionRequested,
+          blockHash: a.blockHash,
+        });
+        const found = logs.find(
+          (l) =>
+            l.logIndex === a.logIndex &&
+            l.transactionHash?.toLowerCase() === a.txHash.toLowerCase() &&
+            l.args.requestId?.toLowerCase() === a.requestId.toLowerCase(),
+        );
+        if (!found) return false;
+        const job = requestJobOfLog(String(chain.chainId), chain.oracle as Address, found, block.timestamp);
+        if (BigInt(job.deadline) < BigInt(Math.floor(Date.now() / 1000))) return false;
+        await sched.schedule([job]);
+        return true;
+      } catch (error) {
+        log.debug({ err: error, announcement: a }, "could not check an announcement");
+        return false;
+      }
+    };
 
     // --- timers --------------------------------------------------------------------------------
     if (options.autoStart ?? true) {
       for (const follower of followers) follower.start();
+      let sweeping: Promise<unknown> = Promise.resolve();
       const sweepTick = () => {
         sweeping = sched
           .sweep()
           .catch((error: unknown) => log.warn({ err: error }, "sweep failed"))
           .finally(() => {
-            if (!closed) sweepTimer = setTimeout(sweepTick, config.scheduler.sweepIntervalMs);
+            if (!closed) timers.push(setTimeout(sweepTick, config.scheduler.sweepIntervalMs));
           });
       };
-      sweepTimer = setTimeout(sweepTick, config.scheduler.sweepIntervalMs);
-      if (config.operators.operatorSet) {
+      timers.push(setTimeout(sweepTick, config.scheduler.sweepIntervalMs));
+      closer.add("sweep", () => sweeping, step());
+      if (config.reconcile.enabled) {
+        let reconciling: Promise<unknown> = Promise.resolve();
+        const reconcileTick = () => {
+          reconciling = reconcileOnce().finally(() => {
+            if (!closed) timers.push(setTimeout(reconcileTick, config.reconcile.intervalMs));
+          });
+        };
+        // first pass once the followers had a chance to see recent requests themselves
+        timers.push(setTimeout(reconcileTick, Math.min(config.reconcile.graceMs, 5_000)));
+        closer.add("reconciliation", () => reconciling, step());
+      }
+      if (!options.operators && config.operators.operatorSet) {
         const refresh = setInterval(
           () => void refreshOperators().catch((error: unknown) => log.warn({ err: error }, "operator refresh failed")),
           config.operators.refreshMs,
@@ -256,6 +343,7 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
         timers.push(refresh);
       }
     }
+    // the timers are cleared before the steps run (close()), then the steps stop what runs
 
     health = () => {
       const now = Date.now();
@@ -275,7 +363,7 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
           redis: redis.status,
           dependencies: { redis: redisHealth.health() },
           chains,
-          operators: operators.length,
+          operators: operators().length,
           quorum: config.scheduler.quorum,
         },
       };
@@ -284,7 +372,7 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
     log.info(
       {
         chains: config.chains.map((c) => ({ chainId: c.chainId, rpc: redactUrl(c.rpcUrl), oracle: c.oracle })),
-        operators: operators.length,
+        operators: operators().length,
         quorum: config.scheduler.quorum,
         metrics: ops?.url,
       },
@@ -298,13 +386,56 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
       redis,
       registry,
       ops,
-      operators: () => operators,
+      operators,
       refreshOperators,
       pollOnce: async () => (await Promise.all(followers.map((f) => f.pollOnce()))).reduce((a, b) => a + b, 0),
       sweepOnce: () => sched.sweep(),
+      reconcileOnce,
+      acceptAnnouncement,
       close,
     };
+
+    /** The operator list of config.operators: fixed addresses and/or an OwnedOperatorSet, re-read on a timer. */
+    async function operatorSource() {
+      const staticOperators = config.operators.addresses.map((a) => getAddress(a));
+      let current: Address[] = [...staticOperators];
+      let warnedFor: number | undefined;
+      /** Fewer operators than the quorum (an OperatorSet that shrank): said once per count. */
+      const warnSmallQuorum = () => {
+        if (current.length >= config.scheduler.quorum || warnedFor === current.length) return;
+        warnedFor = current.length;
+        log.warn(
+          { operators: current.length, quorum: config.scheduler.quorum },
+          `only ${current.length} operator(s) for a quorum of ${config.scheduler.quorum}: requests get fewer operators than scheduler.quorum and may never reach the collector's threshold`,
+        );
+      };
+      const refresh = async (): Promise<Address[]> => {
+        const set = config.operators.operatorSet;
+        if (!set) return current;
+        const onChain = await readActiveOperators(clients.get(set.chainId)!, set.address as Address);
+        current = [...new Map([...staticOperators, ...onChain].map((a) => [a.toLowerCase(), getAddress(a)])).values()];
+        metrics.operators.set(current.length);
+        warnSmallQuorum();
+        return current;
+      };
+      await refresh().catch((error: unknown) => {
+        if (staticOperators.length === 0) throw error;
+        log.warn({ err: error }, "could not read the operator set; using the configured addresses");
+      });
+      metrics.operators.set(current.length);
+      warnSmallQuorum();
+      return { operators: () => current, refreshOperators: refresh };
+    }
   }
+}
+
+/** `allOperators()` of an OwnedOperatorSet (or StakingRegistry) filtered by `isActive()`. */
+export async function readActiveOperators(client: PublicClient, address: Address): Promise<Address[]> {
+  const all = await client.readContract({ address, abi: ownedOperatorSetAbi, functionName: "allOperators" });
+  const active = await Promise.all(
+    all.map((op) => client.readContract({ address, abi: ownedOperatorSetAbi, functionName: "isActive", args: [op] })),
+  );
+  return all.filter((_, i) => active[i]).map((a) => getAddress(a));
 }
 
 function relayerMetrics(registry: Registry) {

@@ -72,6 +72,14 @@ export type WorkerOptions = {
   controllers?: ControllerResolver;
   /** Tests only: answers the request's fee (the origin's `feeOf` at the request block) instead of the chain. */
   fees?: (work: WorkJob) => Promise<bigint>;
+  /**
+   * Called with every ResultJob once it is in the domain's results queue (an operator node
+   * gossips it to the other operators' collectors). A failure is logged, never fails the job: the
+   * result is already in this domain, and a node that misses it steals after the deadline.
+   */
+  onResult?: (result: ResultJob) => Promise<void>;
+  /** Called with every backpressure report (an operator node signs and gossips it). */
+  onReport?: (report: OperatorReport) => void;
 };
 
 export type WorkerHandle = {
@@ -202,6 +210,12 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
           .sadd(doneKey, address.toLowerCase())
           .pexpireat(doneKey, Number(work.deadline) * 1000 + 3_600_000)
           .exec();
+        if (options.onResult)
+          await options
+            .onResult(executed.result)
+            .catch((error: unknown) =>
+              log.warn({ err: error, requestId: work.requestId }, "could not publish the result to the network"),
+            );
         const status = executed.body.status;
         metrics.jobs.inc({ outcome: status === 0 ? "ok" : "program_error" });
         log.debug(
@@ -256,6 +270,7 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
       await redis.hset(redisKeys.operators, address.toLowerCase(), JSON.stringify(current));
       metrics.depth.set(depth);
       lastReportAt = current.updatedAt;
+      options.onReport?.(current);
       return current;
     };
     let closed = false;

@@ -1,0 +1,210 @@
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Address, Hex, LocalAccount } from "viem";
+import type { OperatorReport, RequestJob, ResultJob } from "../../protocol/jobs.ts";
+import type { Logger } from "../../protocol/ops.ts";
+import { QUEUE_PREFIX, jobIds, queueNames, redisKeys } from "../../protocol/queues.ts";
+import {
+  signBackpressureReport,
+  signShareOffer,
+  verifyBackpressureReport,
+  verifyShareOffer,
+  type BackpressureReport,
+  type ShareOffer,
+} from "../../relayer/schedRules.ts";
+import type { NodeNetwork, RequestAnnouncement } from "./network.ts";
+
+/** How long a result topic stays watched when nothing closes it earlier (the request's deadline bounds it too). */
+const WATCH_MAX_MS = 15 * 60_000;
+
+/**
+ * The node's side of the gossip: what it keeps from the network (fresh, valid backpressure
+ * reports; share offers addressed to it; which operators signed which request) and what it puts
+ * on it (announcements, its results, its signed reports and share offers). Messages reach here
+ * already checked by network/ (bound, active peers); reports and offers are checked again here
+ * (signature, age), since a decision rests on them.
+ */
+export class GossipBridge {
+  readonly reports = new Map<string, BackpressureReport>();
+  private readonly shares = new Map<string, ShareOffer[]>();
+  private readonly watched = new Map<string, { chainId: string; requestId: Hex; until: number }>();
+  private readonly offs: (() => void)[] = [];
+  private resultsQueue: Queue<ResultJob> | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly options: {
+    network: NodeNetwork;
+    account: LocalAccount | undefined;
+    redis: Redis;
+    log: Logger;
+    staleAfterMs: number;
+    /** Put results from other operators into this domain's results queue (collect role). */
+    collect: boolean;
+    /** Count signers in the done sets (relay role: stealing looks there). */
+    trackSigners: boolean;
+    onAnnouncement?: (a: RequestAnnouncement) => Promise<unknown>;
+    /** A share offer to this node arrived for a request: decide again. */
+    onShareToMe?: (chainId: string, requestId: Hex) => Promise<unknown>;
+    now?: () => number;
+  };
+
+  constructor(options: GossipBridge["options"]) {
+    this.options = options;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  start(): void {
+    const { network, log } = this.options;
+    if (this.options.collect)
+      this.resultsQueue = new Queue<ResultJob>(queueNames.results, {
+        connection: this.options.redis,
+        prefix: QUEUE_PREFIX,
+      });
+    this.offs.push(
+      network.onResult(
+        (result) => void this.takeResult(result).catch((err: unknown) => log.warn({ err }, "could not take a result")),
+      ),
+      network.onBackpressure((report) => void this.takeReport(report)),
+      network.onShare((offer) => void this.takeShare(offer)),
+      network.onRequest((a) => {
+        if (this.options.collect) this.watch(a.chainId, a.requestId);
+        void this.options.onAnnouncement?.(a).catch((err: unknown) => log.debug({ err }, "announcement not taken"));
+      }),
+    );
+    this.sweepTimer = setInterval(() => this.expireWatches(), 30_000);
+    this.sweepTimer.unref();
+  }
+
+  /** Subscribes to a request's results topic (until `unwatch`, its deadline, or 15 minutes). */
+  watch(chainId: string, requestId: Hex, deadlineSeconds?: string): void {
+    const key = `${chainId}:${requestId.toLowerCase()}`;
+    const until = Math.min(
+      this.now() + WATCH_MAX_MS,
+      deadlineSeconds ? Number(deadlineSeconds) * 1000 + 60_000 : Number.MAX_SAFE_INTEGER,
+    );
+    if (!this.watched.has(key)) this.options.network.watchResults(chainId, requestId);
+    this.watched.set(key, { chainId, requestId, until });
+  }
+
+  unwatch(chainId: string, requestId: Hex): void {
+    const key = `${chainId}:${requestId.toLowerCase()}`;
+    if (!this.watched.delete(key)) return;
+    this.options.network.unwatchResults(chainId, requestId);
+    this.shares.delete(key);
+  }
+
+  watching(): number {
+    return this.watched.size;
+  }
+
+  /** Announces a request this node's relay role confirmed on its own chain view. */
+  async announce(request: RequestJob, blockHash: Hex): Promise<void> {
+    await this.options.network.announceRequest({
+      chainId: request.chainId,
+      requestId: request.requestId,
+      blockNumber: request.blockNumber,
+      blockHash,
+      txHash: request.transactionHash,
+      logIndex: request.logIndex,
+    });
+  }
+
+  sharesFor = (chainId: string, requestId: Hex): readonly ShareOffer[] =>
+    this.shares.get(`${chainId}:${requestId.toLowerCase()}`) ?? [];
+
+  reportsView = (): ReadonlyMap<string, BackpressureReport> => {
+    const now = this.now();
+    for (const [operator, r] of this.reports)
+      if (now - r.issuedAt > this.options.staleAfterMs) this.reports.delete(operator);
+    return this.reports;
+  };
+
+  /** Signs this node's report and gossips it; keeps it as its own view too. */
+  async publishReport(report: OperatorReport): Promise<void> {
+    const { account } = this.options;
+    if (!account) return;
+    const signed = await signBackpressureReport(account, {
+      operator: account.address,
+      depth: report.depth,
+      capacity: report.capacity,
+      kinds: report.kinds,
+      programs: report.programs,
+      issuedAt: report.updatedAt,
+    });
+    this.reports.set(account.address.toLowerCase(), signed);
+    await this.options.network.publishBackpressure(signed);
+  }
+
+  /** Offers a request to `to` (this node is over capacity): signed, with its own report attached. */
+  async offer(request: RequestJob, to: Address): Promise<void> {
+    const { account } = this.options;
+    const mine = account ? this.reports.get(account.address.toLowerCase()) : undefined;
+    if (!account || !mine) throw new Error("no own backpressure report to attach to a share offer");
+    const offer = await signShareOffer(account, {
+      chainId: request.chainId,
+      requestId: request.requestId,
+      from: account.address,
+      to,
+      report: mine,
+      issuedAt: this.now(),
+    });
+    await this.options.network.publishShare(offer);
+  }
+
+  close(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    for (const off of this.offs.splice(0)) off();
+    for (const w of this.watched.values()) this.options.network.unwatchResults(w.chainId, w.requestId);
+    this.watched.clear();
+    return this.resultsQueue?.close() ?? Promise.resolve();
+  }
+
+  private async takeResult(result: ResultJob): Promise<void> {
+    const { redis } = this.options;
+    if (this.options.trackSigners) {
+      const key = redisKeys.done(result.originChainId, result.requestId);
+      await redis
+        .multi()
+        .sadd(key, result.operator.toLowerCase())
+        .pexpire(key, 24 * 3_600_000)
+        .exec();
+    }
+    // The collector checks everything again (signatures, context, active set) before counting it.
+    await this.resultsQueue?.add("result", result, {
+      jobId: jobIds.result(result.originChainId, result.requestId, result.operator),
+      removeOnComplete: { age: 3_600, count: 10_000 },
+      removeOnFail: { age: 86_400 },
+    });
+  }
+
+  private async takeReport(report: BackpressureReport): Promise<void> {
+    const verdict = await verifyBackpressureReport(report, { now: this.now(), maxAgeMs: this.options.staleAfterMs });
+    if (!verdict.ok) {
+      this.options.log.debug({ operator: report?.operator, reason: verdict.reason }, "backpressure report ignored");
+      return;
+    }
+    const key = report.operator.toLowerCase();
+    const previous = this.reports.get(key);
+    if (!previous || previous.issuedAt < report.issuedAt) this.reports.set(key, report);
+  }
+
+  private async takeShare(offer: ShareOffer): Promise<void> {
+    const self = this.options.account?.address.toLowerCase();
+    if (!self || offer.to?.toLowerCase() !== self) return;
+    const verdict = await verifyShareOffer(offer, { now: this.now(), maxAgeMs: this.options.staleAfterMs });
+    if (!verdict.ok) {
+      this.options.log.debug({ from: offer.from, reason: verdict.reason }, "share offer ignored");
+      return;
+    }
+    const key = `${offer.chainId}:${offer.requestId.toLowerCase()}`;
+    this.shares.set(key, [...(this.shares.get(key) ?? []).filter((s) => s.from !== offer.from), offer]);
+    await this.options.onShareToMe?.(offer.chainId, offer.requestId);
+  }
+
+  private expireWatches(): void {
+    const now = this.now();
+    for (const w of [...this.watched.values()]) if (w.until < now) this.unwatch(w.chainId, w.requestId);
+  }
+}
