@@ -54,13 +54,23 @@ describe("p2p network end to end: four `versatus node` processes linked only by 
     for (const pid of pids) expect(groupAlive(pid), `process group ${pid}`).to.equal(false);
   });
 
-  it("fulfils requests: each settled exactly once, the oracle's balance exact, every node sees the three others", async () => {
-    for (const node of net.nodes) {
-      const peers = (p2pOf(await node.status()).peers ?? []).filter((p) => p.bound);
-      expect(peers.map((p) => p.operator?.toLowerCase())).to.include.members(
-        net.nodes.filter((n) => n !== node).map((n) => n.operator.toLowerCase()),
-      );
-    }
+  it("every node finds the three others from one bootstrap address, each bound to its operator", async () => {
+    await eventually(
+      "a full mesh of bound peers",
+      async () => {
+        for (const node of net.nodes) {
+          const peers = (p2pOf(await node.status()).peers ?? []).filter((p) => p.bound);
+          const others = net.nodes.filter((n) => n !== node).map((n) => n.operator.toLowerCase());
+          const seen = peers.map((p) => p.operator?.toLowerCase());
+          if (!others.every((o) => seen.includes(o))) return false;
+        }
+        return true;
+      },
+      20_000,
+    );
+  });
+
+  it("fulfils requests: each settled exactly once, the oracle's balance exact", async () => {
     const ids = await requestPayouts(net.world, 3);
     await waitSettled(net.world, ids, 60_000);
     expect(await assertSettledOnceAndEscrowExact(net.world, ids)).to.deep.equal({ ingested: 3, refunded: 0 });

@@ -226,7 +226,8 @@ export async function createNetWorld(options: {
   };
   try {
     const dir = mkdtempSync(join(tmpdir(), "versatus-net-"));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    // VERSATUS_KEEP_TEST_DIR=1 keeps the nodes' configs and logs for a look after the run
+    if (!process.env.VERSATUS_KEEP_TEST_DIR) cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const namespaces = options.namespaces ? createNamespaces(operators.length + 1) : undefined;
     if (namespaces) cleanups.push(() => namespaces.remove());
     const host = (i: number) => namespaces?.addresses[i] ?? "127.0.0.1";
@@ -297,6 +298,8 @@ export async function createNetWorld(options: {
       daDir: join(dir, "da"),
       nodes: specs,
       ...(options.overrides ? { overrides: options.overrides } : {}),
+      // connected to the bootstrap node; whether they find each other is for the tests to check
+      minPeers: 1,
       startTimeoutMs: 60_000,
     };
     const cluster = await startCluster(clusterOptions);
