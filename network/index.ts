@@ -28,7 +28,7 @@ import { createVersatusLibp2p, type VersatusLibp2p } from "./libp2pNode.ts";
 import { Membership, type MembershipSource, type MembershipView, type Role } from "./membership.ts";
 import { generatePeerKey, parsePeerKey } from "./peerKey.ts";
 import { RateLimiter } from "./rateLimit.ts";
-import { peerScoreParams, SCORE_THRESHOLDS, UNBOUND_PEER_SCORE } from "./scoring.ts";
+import { Penalties, peerScoreParams, SCORE_THRESHOLDS, UNBOUND_PEER_SCORE } from "./scoring.ts";
 import { validateMessage, type MessageKind, type SignatureCheck, type Verdict } from "./validation.ts";
 
 export { generatePeerKey, loadOrCreatePeerKey, parsePeerKey } from "./peerKey.ts";
@@ -260,11 +260,13 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
     banned.delete(key);
     return false;
   };
+  const penalties = new Penalties();
   const appScore = (peerId: string): number => {
+    const penalty = penalties.get(peerId);
     const known = bindings.get(peerId);
-    if (known) return membership.roleOf(known.operator) ? 0 : UNBOUND_PEER_SCORE;
+    if (known) return penalty + (membership.roleOf(known.operator) ? 0 : UNBOUND_PEER_SCORE);
     const since = connectedAt.get(peerId);
-    return since !== undefined && Date.now() - since > limits.bindingGraceMs ? UNBOUND_PEER_SCORE : 0;
+    return penalty + (since !== undefined && Date.now() - since > limits.bindingGraceMs ? UNBOUND_PEER_SCORE : 0);
   };
 
   const libp2p = await createVersatusLibp2p({
@@ -387,6 +389,31 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
     };
     libp2p.addEventListener("peer:discovery", onDiscovery);
     cleanups.push(["discovery listener", () => libp2p.removeEventListener("peer:discovery", onDiscovery)]);
+    // A DHT lookup of our own id walks to the peers closest to us and tells us of everyone it met
+    // on the way: in a network of tens of nodes, all of them. Run often while under-connected.
+    let lookup: AbortController | undefined;
+    let lastLookup = 0;
+    const lookupPeers = async () => {
+      if (lookup || closed || libp2p.getConnections().length === 0) return;
+      lookup = new AbortController();
+      lastLookup = Date.now();
+      const signal = AbortSignal.any([lookup.signal, AbortSignal.timeout(10_000)]);
+      try {
+        for await (const event of libp2p.services.dht.getClosestPeers(libp2p.peerId.toMultihash().bytes, { signal })) {
+          const found = event.name === "PEER_RESPONSE" ? event.closer : event.name === "FINAL_PEER" ? [event.peer] : [];
+          for (const peer of found) {
+            if (peer.multiaddrs.length === 0 || peer.id.toString() === selfId) continue;
+            await libp2p.peerStore.merge(peer.id, { multiaddrs: peer.multiaddrs }).catch(() => undefined);
+            onDiscovery(new CustomEvent("peer:discovery", { detail: { id: peer.id } }));
+          }
+        }
+      } catch (error) {
+        if (!closed) log.debug({ err: String(error) }, "peer lookup failed");
+      } finally {
+        lookup = undefined;
+      }
+    };
+    cleanups.push(["peer lookup", () => lookup?.abort()]);
 
     // ---------------------------------------------------------------- validation and delivery
     const counters = { accepted: {} as Record<string, number>, rejected: {} as Record<string, number>, ignored: {} as Record<string, number> };
@@ -438,6 +465,7 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
           if (closed) return;
           if (verdict.result !== "accept") {
             count(verdict.result === "reject" ? counters.rejected : counters.ignored, verdict.reason);
+            if (verdict.penalize) penalties.add(source);
             log.debug({ topic: msg.topic, source, ...verdict }, `gossip message ${verdict.result}ed`);
             pubsub.reportMessageValidationResult(
               msgId,
@@ -506,6 +534,8 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
             libp2p.hangUp(connection.remotePeer).catch(() => undefined);
           }
         }
+        const connections = libp2p.getConnections().length;
+        if (connections > 0 && now - lastLookup > (connections < Math.min(8, maxPeers) ? 1_000 : 30_000)) void lookupPeers();
         // Under-connected: re-dial the bootstrap list (it may have started after us, or restarted).
         if (libp2p.getConnections().length < Math.min(3, bootstrapAddrs.length)) {
           for (const address of bootstrapAddrs) {

@@ -10,7 +10,7 @@ import {
 } from "@libp2p/gossipsub";
 import { identify, type Identify } from "@libp2p/identify";
 import type { ConnectionGater, PeerId, PrivateKey } from "@libp2p/interface";
-import { kadDHT, type KadDHT } from "@libp2p/kad-dht";
+import { kadDHT, passthroughMapper, type KadDHT } from "@libp2p/kad-dht";
 import { ping, type Ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
 import { webSockets } from "@libp2p/websockets";
@@ -80,6 +80,8 @@ export async function createVersatusLibp2p(options: Libp2pNodeOptions): Promise<
         // Tests and devnets start many nodes: find each other fast.
         initialQuerySelfInterval: 100,
         allowQueryWithZeroPeers: false,
+        // Operators on a LAN or one machine (devnet) have private addresses: keep them.
+        peerInfoMapper: passthroughMapper,
       }),
     },
   });

@@ -7,7 +7,9 @@ import type { PeerScoreParams, PeerScoreThresholds, TopicScoreParams } from "@li
  *   `invalidMessageWeight` times the square of its (decaying) count on that topic: -10, -40,
  *   -90 for 1, 2, 3 rejects, so three rejected messages cross the graylist threshold;
  * - P5, the application score: -100 for a peer bound to an address outside the active set, or
- *   still unbound `bindingGraceMs` after it connected (network/index.ts computes it);
+ *   still unbound `bindingGraceMs` after it connected, and `PENALTY_PER_VIOLATION` per message it
+ *   sent over its rate or while unbound/inactive (decaying, see `Penalties`; network/index.ts
+ *   computes it);
  * - small positive P1/P2 (time in mesh, first deliveries) capped by `topicScoreCap`, so good
  *   behaviour cannot bank enough credit to flood later.
  * Mesh-delivery penalties (P3, P3b) are off: request traffic is bursty and sparse, and an idle
@@ -70,3 +72,36 @@ export function peerScoreParams(topics: readonly string[], appSpecificScore: (pe
 
 /** The application score (P5) of a peer that must not take part: sinks it below the graylist. */
 export const UNBOUND_PEER_SCORE = -100;
+
+/** Application-score cost of one message over the rate (or from an unbound/inactive origin). */
+export const PENALTY_PER_VIOLATION = -5;
+const PENALTY_FLOOR = -400;
+
+/**
+ * Decaying per-peer penalties for what only this node can judge (see network/validation.ts): each
+ * violation costs PENALTY_PER_VIOLATION, halving every `halfLifeMs`, floored at -400.
+ */
+export class Penalties {
+  private readonly byPeer = new Map<string, { value: number; at: number }>();
+  private readonly halfLifeMs: number;
+
+  constructor(halfLifeMs = 60_000) {
+    this.halfLifeMs = halfLifeMs;
+  }
+
+  add(peerId: string, now = Date.now()): void {
+    const value = Math.max(PENALTY_FLOOR, this.get(peerId, now) + PENALTY_PER_VIOLATION);
+    this.byPeer.set(peerId, { value, at: now });
+  }
+
+  get(peerId: string, now = Date.now()): number {
+    const entry = this.byPeer.get(peerId);
+    if (!entry) return 0;
+    const value = entry.value * 0.5 ** ((now - entry.at) / this.halfLifeMs);
+    if (value > -0.5) {
+      this.byPeer.delete(peerId);
+      return 0;
+    }
+    return value;
+  }
+}

@@ -22,10 +22,12 @@ import type { RateLimiter } from "./rateLimit.ts";
  * The one validator every gossip message goes through before it is delivered or forwarded (after
  * Lodestar's gossip validation): rate, decoding, the sender's binding and role, attribution
  * (a peer speaks only for its own operator) and signatures. Verdicts follow gossipsub:
- * `accept` (deliver and forward), `reject` (drop and score the sender down), `ignore` (drop, no
+ * `accept` (deliver and forward), `reject` (drop; gossipsub scores down the sender and every peer
+ * that forwarded the same message: it is invalid for everyone), `ignore` (drop, no gossipsub
  * penalty). A check that depends on this node's own view (its rate counters, the bindings and
- * active set it knows) rejects only when the message came straight from its origin; a forwarder
- * of someone else's message is ignored instead, since its view may differ honestly.
+ * active set it knows) ignores: an honest forwarder's view may differ, and a gossipsub reject
+ * would punish it too. When such a message came straight from its origin, the verdict says
+ * `penalize` and network/ lowers the origin's application score instead (network/scoring.ts).
  */
 
 export type MessageKind = "request" | "result" | "backpressure" | "share" | "binding";
@@ -39,7 +41,7 @@ export type Decoded =
 
 export type Verdict =
   | { result: "accept"; decoded: Decoded; origin: string; operator: Address }
-  | { result: "reject" | "ignore"; reason: string; detail?: string };
+  | { result: "reject" | "ignore"; reason: string; detail?: string; penalize?: boolean };
 
 export type SignatureCheck<T> = (value: T, opts: { now: number; maxAgeMs: number }) => Promise<{ ok: true } | { ok: false; reason: string }>;
 
@@ -87,7 +89,7 @@ export async function validateMessage(ctx: ValidatorContext, message: Message, p
   if (message.type !== "signed") return { result: "reject", reason: "unsigned" };
   const origin = message.from.toString();
   const direct = origin === propagationSource;
-  const local = (reason: string, detail?: string): Verdict => ({ result: direct ? "reject" : "ignore", reason, detail });
+  const local = (reason: string, detail?: string): Verdict => ({ result: "ignore", reason, detail, penalize: direct });
 
   if (!ctx.rate.take(origin)) return local("rate_limited");
 
