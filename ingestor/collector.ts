@@ -1,13 +1,13 @@
 import { DelayedError, Queue, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { randomUUID } from "node:crypto";
-import type { Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { createDaClient, type DaClient } from "../da/index.ts";
 import type { PostJob, ResultJob } from "../protocol/jobs.ts";
 import { closeRedis, isConnectionError, settleWithin, type DependencyMonitor, type Logger } from "../protocol/ops.ts";
 import { EVIDENCE_STREAM, EVIDENCE_STREAM_MAXLEN, evidenceToJson } from "../protocol/evidence.ts";
 import { jobIds, QUEUE_PREFIX, queueNames } from "../protocol/queues.ts";
-import { sortSignatures, type OperatorSignature } from "../protocol/record.ts";
+import { sortSignatures, type OperatorSignature, type RecordAttribution } from "../protocol/record.ts";
 import {
   createChainClients,
   OperatorSets,
@@ -40,6 +40,11 @@ export type StartCollectorParameters = {
   redisHealth?: DependencyMonitor;
   /** Delay of this collector's post job per target chain (the node's poster rotation); default 0. */
   postDelayMs?: (args: { target: string; originChainId: string; requestId: Hex }) => number;
+  /**
+   * Who did the work (protocol/scheduling.ts attributeWork), written to the record's unsigned
+   * envelope; an operator node knows the quorum and the share offers. Absent: no attributions.
+   */
+  attribute?: (args: { originChainId: string; requestId: Hex; signers: Address[] }) => RecordAttribution[];
 };
 
 export type CollectorHandle = {
@@ -160,7 +165,18 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
       }
       const sorted = sortSignatures(signatures);
       const started = performance.now();
-      const put = await da.put({ body: verified.body, signatures: sorted });
+      const signers = [...new Map(sorted.map((s) => [s.signer.toLowerCase(), s.signer])).values()];
+      let attributions: RecordAttribution[] = [];
+      try {
+        attributions = parameters.attribute?.({ originChainId: origin, requestId, signers }) ?? [];
+      } catch (err) {
+        logger.warn({ err, requestId }, "could not attribute the work; the record carries no attributions");
+      }
+      const put = await da.put({
+        body: verified.body,
+        signatures: sorted,
+        ...(attributions.length > 0 ? { attributions } : {}),
+      });
       metrics.daPutLatency.observe((performance.now() - started) / 1000);
       const firstSeen = Number(fields[`first:${bodyHash}`] ?? Date.now());
       for (const target of targets) {

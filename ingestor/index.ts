@@ -18,7 +18,7 @@ import {
 import type { RequestJob } from "../protocol/jobs.ts";
 import { QUEUE_PREFIX, jobIds, queueNames } from "../protocol/queues.ts";
 import type { TransportOverrides } from "./chains.ts";
-import { startCollector, type CollectorHandle } from "./collector.ts";
+import { startCollector, type CollectorHandle, type StartCollectorParameters } from "./collector.ts";
 import type { IngestorConfig } from "./config.ts";
 import { createIngestorMetrics, type IngestorMetrics } from "./metrics.ts";
 import { startPoster, type PosterHandle } from "./poster.ts";
@@ -51,6 +51,8 @@ export type IngestorOptions = {
    * (the node's per-request poster rotation: 0 for the first poster, then fallback delays).
    */
   postDelayMs?: (args: { target: string; originChainId: string; requestId: `0x${string}` }) => number;
+  /** Who did the work, for the record's envelope (see startCollector's `attribute`). */
+  attribute?: StartCollectorParameters["attribute"];
   /** false: no /metrics + /healthz server (default true). */
   opsServer?: boolean;
   /** How often the queue-depth gauges are sampled (default 5 s; 0 = never). */
@@ -140,6 +142,7 @@ export async function startIngestor(config: IngestorConfig, options: IngestorOpt
         ...common,
         ...(options.da ? { da: options.da } : {}),
         ...(options.postDelayMs ? { postDelayMs: options.postDelayMs } : {}),
+        ...(options.attribute ? { attribute: options.attribute } : {}),
       });
       started.push(handle.collector);
     }

@@ -606,6 +606,21 @@ export function attributeWork(args: AttributeWorkArgs): Attribution[] {
   return [...byOperator.values()].sort((a, b) => (BigInt(a.operator) < BigInt(b.operator) ? -1 : 1));
 }
 
+const POSTING_PREFERENCE: Record<Attribution["how"], number> = { quorum: 0, "shared-in": 1, stolen: 2, extra: 3 };
+
+/**
+ * Signers in the order a collector should prefer them when it posts fewer signatures than it has
+ * (the fee is split among the posted ones): members, shared-in workers, stealers, then extra
+ * signers; ties keep the input order. Post the first `threshold` (sorted by address, as the
+ * ingestor requires), and an extra signer earns nothing unless it is needed.
+ */
+export function postingSigners(attributions: readonly Attribution[]): Address[] {
+  return attributions
+    .map((a, i) => ({ a, i }))
+    .sort((x, y) => POSTING_PREFERENCE[x.a.how] - POSTING_PREFERENCE[y.a.how] || x.i - y.i)
+    .map(({ a }) => a.operator);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Posting rotation
 // ---------------------------------------------------------------------------------------------

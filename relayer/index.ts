@@ -5,7 +5,7 @@ import { createPublicClient, getAddress, http, type Address, type Hex, type Publ
 import { executionRequested, reconcileChains, requestJobOfLog } from "../ingestor/reconcile.ts";
 import { viemChain, type ChainClients } from "../ingestor/chains.ts";
 import { Closer } from "../protocol/closer.ts";
-import { executableOracleAbi, ownedOperatorSetAbi } from "../protocol/generated/abis.ts";
+import { executableOracleAbi, iOperatorSetAbi } from "../protocol/generated/abis.ts";
 import { redactUrl } from "../protocol/errors.ts";
 import type { RequestJob } from "../protocol/jobs.ts";
 import { QUEUE_PREFIX, queueNames } from "../protocol/queues.ts";
@@ -431,9 +431,9 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
 
 /** `allOperators()` of an OwnedOperatorSet (or StakingRegistry) filtered by `isActive()`. */
 export async function readActiveOperators(client: PublicClient, address: Address): Promise<Address[]> {
-  const all = await client.readContract({ address, abi: ownedOperatorSetAbi, functionName: "allOperators" });
+  const all = await client.readContract({ address, abi: iOperatorSetAbi, functionName: "allOperators" });
   const active = await Promise.all(
-    all.map((op) => client.readContract({ address, abi: ownedOperatorSetAbi, functionName: "isActive", args: [op] })),
+    all.map((op) => client.readContract({ address, abi: iOperatorSetAbi, functionName: "isActive", args: [op] })),
   );
   return all.filter((_, i) => active[i]).map((a) => getAddress(a));
 }

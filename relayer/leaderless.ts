@@ -5,7 +5,8 @@ import { getAddress, type Address, type Hex } from "viem";
 import type { RequestJob, WorkJob } from "../protocol/jobs.ts";
 import { QUEUE_PREFIX, jobIds, queueNames, redisKeys } from "../protocol/queues.ts";
 import type { RequestStatus } from "./scheduler.ts";
-import { deriveQuorum, planTask, type BackpressureReport, type ShareOffer, type TaskPlan } from "./schedRules.ts";
+import { deriveQuorum } from "../protocol/quorum.ts";
+import { planTask, type BackpressureReport, type ShareOffer, type TaskPlan } from "../protocol/scheduling.ts";
 
 /**
  * What the relayer asks of a scheduler: the leader scheduler of one shared Redis
@@ -200,6 +201,8 @@ export class LeaderlessScheduler implements RequestScheduler {
       signed,
       shares: this.options.shares(request.chainId, request.requestId),
       timing,
+      kind: KIND,
+      programId: request.programId,
     });
     let next: number | null;
     let done = acted;
@@ -211,7 +214,13 @@ export class LeaderlessScheduler implements RequestScheduler {
           done = plan.action;
           if (plan.action === "steal") this.options.metrics?.reassigned?.();
           this.options.log.info(
-            { chainId: request.chainId, requestId: request.requestId, action: plan.action },
+            {
+              chainId: request.chainId,
+              requestId: request.requestId,
+              action: plan.action,
+              reason: plan.reason,
+              ...(plan.sharedFrom ? { sharedFrom: plan.sharedFrom } : {}),
+            },
             plan.action === "steal" ? "stealing work a quorum member did not do in time" : "computing",
           );
         }

@@ -11,7 +11,7 @@ import {
   verifyShareOffer,
   type BackpressureReport,
   type ShareOffer,
-} from "../../relayer/schedRules.ts";
+} from "../../protocol/scheduling.ts";
 import type { NodeNetwork, RequestAnnouncement } from "./network.ts";
 
 /** How long a result topic stays watched when nothing closes it earlier (the request's deadline bounds it too). */
@@ -37,6 +37,9 @@ export class GossipBridge {
     redis: Redis;
     log: Logger;
     staleAfterMs: number;
+    /** The active set and quorum size a share offer is judged against. */
+    activeSet: () => readonly Address[];
+    quorumSize: number;
     /** Put results from other operators into this domain's results queue (collect role). */
     collect: boolean;
     /** Count signers in the done sets (relay role: stealing looks there). */
@@ -150,6 +153,7 @@ export class GossipBridge {
       report: mine,
       issuedAt: this.now(),
     });
+    this.keepShare(offer);
     await this.options.network.publishShare(offer);
   }
 
@@ -191,16 +195,28 @@ export class GossipBridge {
   }
 
   private async takeShare(offer: ShareOffer): Promise<void> {
-    const self = this.options.account?.address.toLowerCase();
-    if (!self || offer.to?.toLowerCase() !== self) return;
-    const verdict = await verifyShareOffer(offer, { now: this.now(), maxAgeMs: this.options.staleAfterMs });
+    const verdict = await verifyShareOffer(offer, {
+      chainId: offer.chainId,
+      requestId: offer.requestId,
+      activeSet: this.options.activeSet(),
+      quorumSize: this.options.quorumSize,
+      maxAgeMs: this.options.staleAfterMs,
+      now: this.now(),
+    });
     if (!verdict.ok) {
       this.options.log.debug({ from: offer.from, reason: verdict.reason }, "share offer ignored");
       return;
     }
+    // every valid offer counts: a standby must not steal a slot that was shared, and attribution needs them
+    this.keepShare(offer);
+    const self = this.options.account?.address.toLowerCase();
+    if (self && offer.to.toLowerCase() === self) await this.options.onShareToMe?.(offer.chainId, offer.requestId);
+  }
+
+  private keepShare(offer: ShareOffer): void {
     const key = `${offer.chainId}:${offer.requestId.toLowerCase()}`;
-    this.shares.set(key, [...(this.shares.get(key) ?? []).filter((s) => s.from !== offer.from), offer]);
-    await this.options.onShareToMe?.(offer.chainId, offer.requestId);
+    const others = (this.shares.get(key) ?? []).filter((s) => s.from.toLowerCase() !== offer.from.toLowerCase());
+    this.shares.set(key, [...others, offer]);
   }
 
   private expireWatches(): void {

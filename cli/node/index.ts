@@ -19,7 +19,7 @@ import {
 } from "../../protocol/ops.ts";
 import { LeaderlessScheduler } from "../../relayer/leaderless.ts";
 import { loadRelayerConfig, startRelayer, type RelayerHandle } from "../../relayer/index.ts";
-import { posterSchedule } from "../../relayer/schedRules.ts";
+import { attributeWork, posterSchedule } from "../../protocol/scheduling.ts";
 import type { NanoRuntime } from "../../runtime/executor.ts";
 import { loadWatcherConfig } from "../../watcher/config.ts";
 import { startWatcher, type WatcherHandle } from "../../watcher/index.ts";
@@ -180,6 +180,8 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
       redis,
       log: log.child({ module: "gossip" }),
       staleAfterMs: config.timing.staleAfterMs,
+      activeSet: membership.operators,
+      quorumSize: config.timing.quorum,
       collect: has("collect"),
       trackSigners: has("relay"),
       ...(has("relay") ? { onAnnouncement: async (a) => node.relayer?.acceptAnnouncement(a) } : {}),
@@ -327,16 +329,26 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
         opsServer: false,
         ...(transportsByChain ? { transports: transportsByChain } : {}),
         ...(options.da ? { da: options.da } : {}),
-        postDelayMs: ({ originChainId, requestId }) => postDelay(originChainId, requestId, self),
+        postDelayMs: ({ target, requestId }) => postDelay(target, requestId, self),
+        attribute: ({ originChainId, requestId, signers }) =>
+          attributeWork({
+            chainId: originChainId,
+            requestId,
+            activeSet: membership.operators(),
+            quorumSize: timing.quorum,
+            signers,
+            shares: gossip.sharesFor(originChainId, requestId),
+            maxAgeMs: timing.staleAfterMs,
+          }),
       });
       const ingestor = node.ingestor;
       closer.add("collect/post", () => ingestor.close(), 15_000);
     }
 
-    /** This node's place in the request's posting rotation (over the active set), as a delay. */
-    function postDelay(originChainId: string, requestId: Hex, self: Address | undefined): number {
+    /** This node's place in the request's posting rotation on `target` (over the active set), as a delay. */
+    function postDelay(target: string, requestId: Hex, self: Address | undefined): number {
       const order = posterSchedule({
-        chainId: originChainId,
+        chainId: target,
         requestId,
         posters: membership.operators(),
         fallbackDelayMs: timing.postFallbackMs,

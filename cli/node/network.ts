@@ -2,7 +2,7 @@ import type { Address, Hex, LocalAccount } from "viem";
 import type { ResultJob } from "../../protocol/jobs.ts";
 import type { Logger } from "../../protocol/ops.ts";
 import type { Announcement as RequestAnnouncement } from "../../relayer/index.ts";
-import type { BackpressureReport, ShareOffer } from "../../relayer/schedRules.ts";
+import type { BackpressureReport, ShareOffer } from "../../protocol/scheduling.ts";
 
 /**
  * What the node uses of the peer-to-peer layer: the plan's `OperatorNetwork` (network/, helper

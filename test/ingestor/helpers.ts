@@ -9,10 +9,10 @@ import { privateKeyToAccount } from "viem/accounts";
 import type { NetworkConnection } from "hardhat/types/network";
 import { devAccount } from "../../deploy/context.ts";
 import { instructionsHash, type Instruction } from "../../protocol/instructions.ts";
-import type { PostJob, ResultJob, SignedChainResult } from "../../protocol/jobs.ts";
+import { recordBodyOfResultJob, type PostJob, type ResultJob, type SignedChainResult } from "../../protocol/jobs.ts";
 import { jobIds, QUEUE_PREFIX, queueNames } from "../../protocol/queues.ts";
 import { contextToJson, type ProgramContext } from "../../protocol/programContext.ts";
-import { buildRecordBody, recordBodyHash } from "../../protocol/record.ts";
+import { recordBodyHash } from "../../protocol/record.ts";
 import { readRequestRecord } from "../../protocol/ruleContext.ts";
 import { resultDomain, resultTypes, type Result } from "../../protocol/result.ts";
 import { ingestorConfigSchema, type IngestorConfig, type IngestorConfigInput } from "../../ingestor/config.ts";
@@ -121,20 +121,44 @@ export async function makeResultJob(
   const { origin } = request;
   const groups = (options.instructions ?? []).filter((g) => g.instructions.length > 0);
   const context = options.context ?? (await requestContext(request));
-  const body = buildRecordBody(context, {
-    input: request.input,
-    status: options.status ?? 0,
-    stdout: options.stdout ?? "0x",
-    stderr: options.stderr ?? "0x",
-    fuelUsed: options.fuelUsed ?? 1234n,
-    instructions: groups.map((g) => ({ chainId: g.chain.chainId, instructions: g.instructions })),
-  });
-  const bodyHash = recordBodyHash(body);
   const targets = new Map<string, TestChain>([[origin.chainIdString, origin]]);
   for (const g of groups) targets.set(g.chain.chainIdString, g.chain);
-  const chains: SignedChainResult[] = [];
-  for (const target of targets.values()) {
+  const status = options.status ?? 0;
+  // The job first, unsigned; then the body from it with the collector's own builder, so the test
+  // signs exactly the bodyHash the collector will rebuild.
+  const job: ResultJob = {
+    operator: account.address,
+    originChainId: origin.chainIdString,
+    oracle: context.oracle,
+    requestId: context.requestId,
+    programId: context.programId,
+    context: contextToJson(context),
+    input: request.input,
+    outcome: {
+      kind: status === 0 ? "ok" : "trap",
+      status,
+      exitCode: status === 0 ? 0 : null,
+      fuelUsed: String(options.fuelUsed ?? 1234n),
+      stdout: options.stdout ?? "0x",
+      stderr: options.stderr ?? "0x",
+      message: "",
+    },
+    chains: [...targets.values()].map((target) => ({
+      chainId: target.chainIdString,
+      ingestor: target.addresses.InstructionIngestor as Address,
+      result: undefined as unknown as SignedChainResult["result"],
+      instructions: (groups.find((g) => g.chain === target)?.instructions ?? []).map((ix) => ({
+        ...ix,
+        amount: ix.amount.toString(),
+      })),
+      signature: "0x",
+    })),
+  };
+  const body = recordBodyOfResultJob(job);
+  const bodyHash = recordBodyHash(body);
+  for (const [i, target] of [...targets.values()].entries()) {
     const instructions = groups.find((g) => g.chain === target)?.instructions ?? [];
+    // Hand-built on purpose (not resultForChain): a status-1 job with instructions must sign what it lists.
     const result: Result = {
       requestId: body.requestId,
       originChainId: body.originChainId,
@@ -151,33 +175,13 @@ export async function makeResultJob(
       message: result,
     });
     if (options.garbageSignature) signature = `0x${"11".repeat(32)}${"22".repeat(32)}1b` as Hex;
-    chains.push({
-      chainId: target.chainIdString,
-      ingestor: target.addresses.InstructionIngestor as Address,
+    job.chains[i] = {
+      ...job.chains[i]!,
       result: { ...result, originChainId: String(result.originChainId) },
-      instructions: instructions.map((ix) => ({ ...ix, amount: ix.amount.toString() })),
       signature,
-    });
+    };
   }
-  return {
-    operator: account.address,
-    originChainId: origin.chainIdString,
-    oracle: body.oracle,
-    requestId: body.requestId,
-    programId: body.programId,
-    context: contextToJson(context),
-    input: body.input,
-    outcome: {
-      kind: body.status === 0 ? "ok" : "trap",
-      status: body.status,
-      exitCode: body.status === 0 ? 0 : null,
-      fuelUsed: String(body.fuelUsed),
-      stdout: body.stdout,
-      stderr: options.stderr ?? "0x",
-      message: "",
-    },
-    chains,
-  };
+  return job;
 }
 
 export function resultsQueue(redisUrl: string): Queue<ResultJob> {

@@ -6,6 +6,7 @@ import {
   attributeWork,
   MAX_CLOCK_SKEW_MS,
   planTask,
+  postingSigners,
   posterSchedule,
   SHARER_BPS,
   signBackpressureReport,
@@ -381,6 +382,13 @@ describe("protocol/scheduling: leaderless scheduling rules", () => {
         const work = attributeWork({ ...base, signers: [M1, M2, S1], shares });
         expect(work.find((a) => a.operator === S1)).to.deep.equal({ operator: S1, how: "stolen", slotOf: M0 });
       }
+    });
+
+    it("posting prefers members, then shared-in workers, then stealers, and extra signers last", async () => {
+      const work = attributeWork({ ...base, signers: [S2, S0, M2, S1], shares: [await offer(M0, S1)] });
+      // M0 shared to S1, M1 was silent (S0 stole its slot: S0 is the first standby), S2 is extra
+      expect(postingSigners(work)).to.deep.equal([M2, S1, S0, S2]);
+      expect(work.find((a) => a.operator === S2)).to.deep.equal({ operator: S2, how: "extra" });
     });
 
     it("signers outside the active set are left out (the ingestor refuses them)", () => {

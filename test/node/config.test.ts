@@ -1,0 +1,84 @@
+import { expect } from "chai";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadNodeConfig, nodeKeysFromEnv } from "../../cli/node/config.ts";
+import { loadOrCreatePeerKey } from "../../cli/node/peerKey.ts";
+
+const KEY = `0x${"11".repeat(32)}`;
+const base = () => ({
+  network: { name: "devnet", peerKeyFile: "/tmp/peer.key" },
+  roles: ["relay", "compute", "collect", "post"],
+  chains: [
+    {
+      chainId: 31337,
+      rpcUrl: "http://127.0.0.1:8545",
+      oracle: "0x0000000000000000000000000000000000000001",
+      ingestor: "0x0000000000000000000000000000000000000002",
+    },
+  ],
+  programs: { dirs: ["programs"] },
+});
+const error = (f: () => unknown) => {
+  try {
+    f();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error("no error");
+};
+
+describe("node config (versatus node --config)", () => {
+  it("the example config parses, with the timing defaults", () => {
+    const config = loadNodeConfig({ file: "config/node.example.json", env: {} });
+    expect(config.roles).to.deep.equal(["relay", "compute", "collect", "post"]);
+    expect(config.timing.quorum).to.equal(4);
+    expect(config.network.bootstrap).to.have.length(1);
+  });
+
+  it("errors name the field: an unknown role, a bad bootstrap address, a watch role without HoneSTake addresses", () => {
+    expect(error(() => loadNodeConfig({ raw: { ...base(), roles: ["relay", "mine"] }, env: {} }))).to.match(/roles\.1/);
+    expect(
+      error(() =>
+        loadNodeConfig({
+          raw: { ...base(), network: { ...base().network, bootstrap: ["/ip4/1.2.3.4/tcp/1"] } },
+          env: {},
+        }),
+      ),
+    ).to.match(/network\.bootstrap\.0.*\/p2p\//);
+    expect(error(() => loadNodeConfig({ raw: { ...base(), roles: ["watch"] }, env: {} }))).to.match(
+      /chains\.0\.disputeManager/,
+    );
+    expect(error(() => loadNodeConfig({ raw: { ...base(), roles: [] }, env: {} }))).to.match(/roles/);
+    expect(error(() => loadNodeConfig({ raw: { ...base(), timing: { stealAfterMs: -1 } }, env: {} }))).to.match(
+      /timing\.stealAfterMs/,
+    );
+  });
+
+  it("keys come only from the environment: a file holding one is refused; the roles' keys are required", () => {
+    const dir = mkdtempSync(join(tmpdir(), "versatus-node-config-"));
+    const file = join(dir, "node.json");
+    writeFileSync(file, JSON.stringify({ ...base(), posterKey: KEY }));
+    expect(error(() => loadNodeConfig({ file, env: {} }))).to.match(/posterKey.*environment/);
+    const config = loadNodeConfig({ raw: base(), env: {} });
+    expect(error(() => nodeKeysFromEnv(config, { VERSATUS_OPERATOR_KEY: KEY }))).to.match(/VERSATUS_POSTER_KEY/);
+    expect(error(() => nodeKeysFromEnv(config, { VERSATUS_OPERATOR_KEY: "0x12", VERSATUS_POSTER_KEY: KEY }))).to.match(
+      /VERSATUS_OPERATOR_KEY/,
+    );
+    expect(nodeKeysFromEnv(config, { VERSATUS_OPERATOR_KEY: KEY, VERSATUS_POSTER_KEY: KEY }).operatorKey).to.equal(KEY);
+  });
+
+  it("the peer key file is created once and the same identity is read back", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "versatus-node-peer-")), "sub", "peer.key");
+    const first = await loadOrCreatePeerKey(file);
+    const again = await loadOrCreatePeerKey(file);
+    expect(Buffer.from(again).equals(Buffer.from(first))).to.equal(true);
+    writeFileSync(file, "not hex");
+    expect(
+      await loadOrCreatePeerKey(file).then(
+        () => "ok",
+        (e: Error) => e.message,
+      ),
+    ).to.match(/peerKeyFile/);
+  });
+});

@@ -1,0 +1,139 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { network } from "hardhat";
+import type { NetworkConnection } from "hardhat/types/network";
+import { Redis } from "ioredis";
+import { destination, pino } from "pino";
+import { custom, getAddress, type Address, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { devKey } from "../../cli/devnet/prepare.ts";
+import { loadNodeConfig, startOperatorNode, type NodeRole, type OperatorNode } from "../../cli/node/index.ts";
+import { createMemoryHub, type MemoryHub } from "../../cli/node/network.ts";
+import { NanoRuntime } from "../../runtime/executor.ts";
+import { builtProgram } from "../fixtures/programs.ts";
+import { deployTestSuite, OPERATOR_INDICES, type Suite } from "../helpers/suite.ts";
+import { redisUrl } from "../worker/helpers.ts";
+
+/**
+ * Redis logical databases of the node tests: one per operator (nobody shares a Redis), and one
+ * for the standalone-services test. Each is flushed before and after.
+ */
+export const NODE_REDIS_DBS = [1, 2, 3, 4] as const;
+export const STANDALONE_REDIS_DB = 11;
+
+export const operatorAddress = (index: number): Address => privateKeyToAccount(devKey(index)).address;
+
+/**
+ * One in-process chain with the suite deployed (4 staked operators, threshold 3), the
+ * payout-splitter program built and published, every operator also allowed to post, a program
+ * store, and a gossip hub the nodes join (libp2p's stand-in until network/ is merged).
+ */
+export async function createNodeWorld() {
+  const connection: NetworkConnection = await network.create("chainA");
+  const suite: Suite = await deployTestSuite(connection);
+  const storeDir = mkdtempSync(join(tmpdir(), "versatus-node-programs-"));
+  const dataDir = mkdtempSync(join(tmpdir(), "versatus-node-data-"));
+  const pkg = builtProgram("payout-splitter").package;
+  writeFileSync(join(storeDir, `${pkg.programId}.vpkg`), pkg.bytes);
+  await (await suite.oracle.connect(suite.owner).publish(pkg.programId, "payout-splitter", "x")).wait();
+  for (const index of OPERATOR_INDICES)
+    await (await suite.ingestor.connect(suite.owner).setPoster(operatorAddress(index), true)).wait();
+  const chainId = Number(suite.chainId);
+  const transports = { [chainId]: custom(connection.provider) };
+  const runtime = new NanoRuntime({ size: 2 });
+  const redises = await Promise.all(
+    NODE_REDIS_DBS.map(async (db) => {
+      const redis = new Redis(redisUrl(db), { maxRetriesPerRequest: null });
+      await redis.flushdb();
+      return redis;
+    }),
+  );
+  let hub: MemoryHub = createMemoryHub();
+  const nodes = new Map<number, OperatorNode>();
+  const logger = process.env.NODE_TEST_LOG
+    ? pino({ level: "debug" }, destination(process.env.NODE_TEST_LOG))
+    : pino({ level: "silent" });
+
+  /** Starts operator `index`'s node (its own Redis db, its own DA dir) with `roles`. */
+  const startNode = async (
+    index: number,
+    roles: NodeRole[] = ["relay", "compute", "collect", "post"],
+    timing: Record<string, number> = {},
+    opsServer = false,
+  ): Promise<OperatorNode> => {
+    const position = OPERATOR_INDICES.indexOf(index);
+    const config = loadNodeConfig({
+      raw: {
+        network: { name: "test", peerKeyFile: join(dataDir, `peer-${index}.key`) },
+        roles,
+        redis: { url: redisUrl(NODE_REDIS_DBS[position]!) },
+        chains: [
+          {
+            chainId,
+            rpcUrl: "http://in-process.invalid",
+            oracle: suite.addresses.ExecutableOracle,
+            ingestor: suite.addresses.InstructionIngestor,
+            confirmations: 0,
+            pollIntervalMs: 100,
+          },
+        ],
+        programs: { dirs: [storeDir] },
+        da: { primary: { layer: "local", dir: join(dataDir, `da-${index}`) } },
+        poster: { maxBatchWaitMs: 20, receiptTimeoutMs: 5_000 },
+        ops: { port: 0 },
+        timing: {
+          quorum: 3,
+          stealAfterMs: 2_000,
+          stealStepMs: 500,
+          reportIntervalMs: 500,
+          sweepIntervalMs: 100,
+          postFallbackMs: 1_500,
+          reconcileGraceMs: 5_000,
+          ...timing,
+        },
+      },
+      env: {},
+    });
+    const node = await startOperatorNode(config, {
+      keys: { operatorKey: devKey(index), posterKey: devKey(index) },
+      logger: logger.child({ node: index }),
+      transports,
+      runtime,
+      network: async (options) => hub.join(options.account.address),
+      opsServer,
+    });
+    nodes.set(index, node);
+    return node;
+  };
+
+  return {
+    suite,
+    connection,
+    chainId,
+    programId: pkg.programId as Hex,
+    storeDir,
+    dataDir,
+    transports,
+    redises,
+    nodes,
+    startNode,
+    activeSet: () => OPERATOR_INDICES.map((i) => getAddress(operatorAddress(i))),
+    /** Stops every node and empties the databases (a fresh hub for the next test). */
+    stopNodes: async () => {
+      await Promise.all([...nodes.values()].map((n) => n.close()));
+      nodes.clear();
+      hub = createMemoryHub();
+      for (const r of redises) await r.flushdb();
+    },
+    close: async () => {
+      await Promise.all([...nodes.values()].map((n) => n.close()));
+      for (const r of redises) {
+        await r.flushdb();
+        await r.quit();
+      }
+      await runtime.close();
+    },
+  };
+}
+export type NodeWorld = Awaited<ReturnType<typeof createNodeWorld>>;
