@@ -158,7 +158,7 @@ export function nodeKeyEnv(spec: NodeSpec): Record<string, string> {
   };
 }
 
-async function fetchJson(url: string, ms = 2_000): Promise<unknown> {
+async function fetchJson(url: string, ms = 10_000): Promise<unknown> {
   const res = await fetch(url, { signal: AbortSignal.timeout(ms) });
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return res.json();

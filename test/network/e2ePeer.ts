@@ -2,8 +2,8 @@
  * A misbehaving peer for test/network/e2e*.test.ts, run as its own process:
  * `node test/network/e2ePeer.ts <config.json>`. It joins the network with network/'s
  * startOperatorNetwork under the operator key in VERSATUS_OPERATOR_KEY (a real binding) and then
- * floods the results topic with results it really signed (fresh request ids, the right EIP-712
- * domain) at `ratePerSecond` for `floodMs`: valid messages, only too many of them. Prints
+ * floods well-formed request announcements (or results it really signed: fresh request ids, the
+ * right EIP-712 domain) at `ratePerSecond` for `floodMs`: valid messages, only too many of them. Prints
  * `{"peerId":...}` once started and `{"flooded":n}` when done; stays until SIGTERM.
  */
 import { readFileSync } from "node:fs";
@@ -23,6 +23,8 @@ type PeerConfig = {
   ingestor: Address;
   operators: Address[];
   watchers: Address[];
+  /** What it floods: request announcements (cheap to check: the rate is what is wrong) or signed results. */
+  kind: "request" | "result";
   ratePerSecond: number;
   floodMs: number;
   /** Wait this long after starting (bindings exchanged, meshes formed) before flooding. */
@@ -92,8 +94,23 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, config.startDelayMs));
   // sign ahead: the flood measures the network's limits, not this process's signing speed
   const total = Math.ceil((config.ratePerSecond * config.floodMs) / 1000);
-  const messages: ResultJob[] = [];
-  for (let n = 0; n < total; n++) messages.push(await signed(account, config, n));
+  const messages: (() => Promise<void>)[] = [];
+  for (let n = 0; n < total; n++) {
+    if (config.kind === "result") {
+      const result = await signed(account, config, n);
+      messages.push(() => net.publishResult(result));
+    } else {
+      const announcement = {
+        chainId: String(config.chainId),
+        requestId: keccak256(toHex(`flood-request-${process.pid}-${n}`)),
+        blockNumber: "1",
+        blockHash: keccak256(toHex(`flood-block-${n}`)),
+        txHash: keccak256(toHex(`flood-tx-${n}`)),
+        logIndex: 0,
+      };
+      messages.push(() => net.announceRequest(announcement));
+    }
+  }
   console.log(JSON.stringify({ signed: total }));
   const started = Date.now();
   let sent = 0;
@@ -101,7 +118,7 @@ async function main(): Promise<void> {
   while (sent + failed < total) {
     const due = Math.min(total, Math.floor(((Date.now() - started) * config.ratePerSecond) / 1000) + 1);
     const batch = messages.slice(sent + failed, due);
-    const outcomes = await Promise.allSettled(batch.map((m) => net.publishResult(m)));
+    const outcomes = await Promise.allSettled(batch.map((publish) => publish()));
     for (const o of outcomes)
       if (o.status === "fulfilled") sent++;
       else failed++;

@@ -27,11 +27,26 @@ const stubVerify = async (r: { signature: string }) =>
   r.signature === GOOD_SIGNATURE ? ({ ok: true } as const) : ({ ok: false, reason: "bad_signature" } as const);
 
 function announcement(n: number): RequestAnnouncement {
-  return { chainId: String(CHAIN), requestId: requestId(n), blockNumber: String(n), blockHash: requestId(n + 1000), txHash: requestId(n + 2000), logIndex: 0 };
+  return {
+    chainId: String(CHAIN),
+    requestId: requestId(n),
+    blockNumber: String(n),
+    blockHash: requestId(n + 1000),
+    txHash: requestId(n + 2000),
+    logIndex: 0,
+  };
 }
 
 function report(operator: Address, depth: number): BackpressureReportMessage {
-  return { operator, depth, capacity: 4, kinds: ["execute"], programs: null, issuedAt: Date.now(), signature: GOOD_SIGNATURE };
+  return {
+    operator,
+    depth,
+    capacity: 4,
+    kinds: ["execute"],
+    programs: null,
+    issuedAt: Date.now(),
+    signature: GOOD_SIGNATURE,
+  };
 }
 
 describe("network: operators gossip over libp2p (real nodes on loopback)", function () {
@@ -41,7 +56,11 @@ describe("network: operators gossip over libp2p (real nodes on loopback)", funct
   const libp2ps: VersatusLibp2p[] = [];
   let active: { operators: Address[]; watchers: Address[] };
 
-  const start = async (account: PrivateKeyAccount, bootstrap: string[], extra: Partial<OperatorNetworkOptions> = {}) => {
+  const start = async (
+    account: PrivateKeyAccount,
+    bootstrap: string[],
+    extra: Partial<OperatorNetworkOptions> = {},
+  ) => {
     const net = await startOperatorNetwork({
       network: "testnet",
       account,
@@ -118,7 +137,10 @@ describe("network: operators gossip over libp2p (real nodes on loopback)", funct
 
     // A node publishes only for its own operator.
     const refused = await nets[0]!.publishResult(await signedResult(members[1]!, id)).catch((e: Error) => e);
-    expect(refused).to.be.instanceOf(Error).with.property("message").that.matches(/operator/);
+    expect(refused)
+      .to.be.instanceOf(Error)
+      .with.property("message")
+      .that.matches(/operator/);
   });
 
   it("drops what an unbound peer and a peer bound to an inactive address send, and scores them down", async () => {
@@ -158,12 +180,21 @@ describe("network: operators gossip over libp2p (real nodes on loopback)", funct
       await inactive.announceRequest(announcement(200 + n));
     }
     await eventually(() => (nets[0]!.status().messages.ignored.unbound ?? 0) >= 2, "unbound messages rejected");
-    await eventually(() => nets[0]!.libp2p.services.pubsub.getScore(bare.peerId.toString()) < 0, "a negative score for the bare node");
+    await eventually(
+      () => nets[0]!.libp2p.services.pubsub.getScore(bare.peerId.toString()) < 0,
+      "a negative score for the bare node",
+    );
     // The inactive operator's binding sinks its score below the graylist at once: it is
     // disconnected and refused for `banMs`, whatever it sends.
-    await eventually(() => nets[0]!.status().banned.some((b) => b.peerId === inactive.peerId), "the inactive node banned");
+    await eventually(
+      () => nets[0]!.status().banned.some((b) => b.peerId === inactive.peerId),
+      "the inactive node banned",
+    );
     expect(nets[0]!.libp2p.services.pubsub.getScore(inactive.peerId)).to.be.lessThan(0);
-    await eventually(() => nets[0]!.libp2p.getConnections(inactive.libp2p.peerId).length === 0, "the inactive node disconnected");
+    await eventually(
+      () => nets[0]!.libp2p.getConnections(inactive.libp2p.peerId).length === 0,
+      "the inactive node disconnected",
+    );
     // Honest traffic still flows, and nothing of theirs was delivered.
     await nets[1]!.announceRequest(announcement(1));
     await eventually(() => seen.length === 1, "the honest announcement");
@@ -174,7 +205,9 @@ describe("network: operators gossip over libp2p (real nodes on loopback)", funct
   it("rejects a flooding peer past its rate while honest traffic still flows", async () => {
     const members = accounts(4);
     active = { operators: members.map((a) => a.address), watchers: [] };
-    const nets = await startMesh(members, { limits: { messagesPerSecondPerPeer: 20, burstPerPeer: 20, bindingGraceMs: 1_000 } });
+    const nets = await startMesh(members, {
+      limits: { messagesPerSecondPerPeer: 20, burstPerPeer: 20, bindingGraceMs: 1_000 },
+    });
     const flooder = nets[3]!;
     const reports: BackpressureReportMessage[] = [];
     nets[0]!.onBackpressure((r) => reports.push(r));
@@ -216,7 +249,9 @@ describe("network: operators gossip over libp2p (real nodes on loopback)", funct
     const refused = await nets[0]!.announceRequest(announcement(1)).catch((e: Error) => e);
     expect(refused).to.be.instanceOf(Error).with.property("message").that.matches(/close/);
     // Active handles left by libp2p would keep mocha (and the e2e processes) alive.
-    const handles = (process as unknown as { _getActiveHandles(): { constructor: { name: string }; localPort?: number }[] })
+    const handles = (
+      process as unknown as { _getActiveHandles(): { constructor: { name: string }; localPort?: number }[] }
+    )
       ._getActiveHandles()
       .filter((h) => h.constructor.name === "Server" || h.constructor.name === "Socket");
     const ports = nets.flatMap((n) => n.addresses().map((a) => Number(a.split("/")[4])));
