@@ -6,7 +6,7 @@
  * Everything started here is stopped by `close()`, and a process exit SIGKILLs what is left.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -97,6 +97,10 @@ export type Namespaces = {
   names: string[];
   /** Address of node i's interface inside namespace `names[i]`. */
   addresses: string[];
+  /** The root-namespace end of namespace i's veth pair (a port of the bridge). */
+  hostEnds: string[];
+  /** Bytes sent and received so far on namespace i's veth (root end). */
+  bytes: (i: number) => { rx: number; tx: number };
   /** Takes namespace i's interface down (a partition) or up again (healed). */
   link: (i: number, up: boolean) => void;
   remove: () => void;
@@ -160,11 +164,14 @@ export function createNamespaces(count: number): Namespaces {
     remove();
     throw error;
   }
+  const stat = (end: string, what: string) => Number(readFileSync(`/sys/class/net/${end}/statistics/${what}`, "utf8"));
   return {
     bridge,
     hostAddress,
     names,
     addresses,
+    hostEnds,
+    bytes: (i) => ({ rx: stat(hostEnds[i]!, "rx_bytes"), tx: stat(hostEnds[i]!, "tx_bytes") }),
     link: (i, up) => void ip(["-n", names[i]!, "link", "set", "eth0", up ? "up" : "down"]),
     remove,
   };
