@@ -24,6 +24,7 @@ import type { NanoRuntime } from "../../runtime/executor.ts";
 import { loadWatcherConfig } from "../../watcher/config.ts";
 import { startWatcher, type WatcherHandle } from "../../watcher/index.ts";
 import { loadWorkerConfig, startWorker, type WorkerHandle } from "../../worker/index.ts";
+import type { OutcomeTamper } from "../../worker/execute.ts";
 import { nodeKeysFromEnv, type NodeConfig, type NodeKeys, type NodeRole } from "./config.ts";
 import { GossipBridge } from "./gossip.ts";
 import { Membership } from "./membership.ts";
@@ -50,6 +51,8 @@ export type OperatorNodeOptions = {
   da?: DaClient;
   /** false: no ops server (/metrics, /healthz, /network). Default true. */
   opsServer?: boolean;
+  /** A lying operator (devnet demo, tests): its runs go through this before signing. */
+  tamper?: OutcomeTamper;
 };
 
 export type OperatorNodeStatus = {
@@ -293,6 +296,7 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
         registry,
         opsServer: false,
         ...(options.runtime ? { runtime: options.runtime } : {}),
+        ...(options.tamper ? { tamper: options.tamper } : {}),
         clients: Object.fromEntries([...clients.entries()].map(([id, c]) => [String(id), c])),
         onResult: (result) => network.publishResult(result),
         onReport: (report) =>

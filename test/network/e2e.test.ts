@@ -123,7 +123,7 @@ describe("p2p network end to end: four `versatus node` processes linked only by 
     expect(await assertSettledOnceAndEscrowExact(net.world, after)).to.deep.equal({ ingested: 2, refunded: 0 });
   });
 
-  it("a node whose peer id is not bound to an active operator is ignored: its announcements rejected, requests still settle", async () => {
+  it("a node whose peer id is not bound to an active operator is ignored: scored down and banned, requests still settle", async () => {
     // a real `versatus node` (relay role: it announces every request it sees) under a funded key
     // that never staked: its binding is valid, its operator is not in the active set
     const outsider = await net.addNode({ name: "outsider", key: key(OUTSIDER), roles: ["relay"] });
