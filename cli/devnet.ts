@@ -91,6 +91,8 @@ export async function devnetNodeSpecs(options: {
     host: "127.0.0.1",
     p2pPort: await portOr(P2P_BASE_PORT + OPERATOR_ACCOUNTS.length),
     opsPort: await portOr(OPS_BASE_PORT + OPERATOR_ACCOUNTS.length),
+    // it follows the chain and DA; gossip is optional for it (and operators may not count it yet)
+    minPeers: 0,
   });
   return specs;
 }
@@ -169,6 +171,8 @@ export async function runDevnet(options: { once: boolean; timeoutMs: number; ver
       programsDir: join(dataDir, "programs"),
       daDir: join(dataDir, "da"),
       nodes: options.verbose ? specs.map((s) => ({ ...s, env: { ...s.env, LOG_LEVEL: "debug" } })) : specs,
+      // every operator node must find the three others (bootstrap list: node-1 only)
+      minPeers: OPERATOR_ACCOUNTS.length - 1,
       startTimeoutMs: 90_000,
     });
     cleanups.push(cluster.close);

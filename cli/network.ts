@@ -37,9 +37,9 @@ function asArray<T>(value: unknown, keyName: string): T[] {
 
 const field = (s: NodeNetworkStatus, ...names: string[]): unknown => {
   for (const name of names) {
-    if (s[name] !== undefined) return s[name];
+    if (s[name] !== undefined && s[name] !== null) return s[name];
     const net = s.network as Record<string, unknown> | undefined;
-    if (net && typeof net === "object" && net[name] !== undefined) return net[name];
+    if (net && typeof net === "object" && net[name] !== undefined && net[name] !== null) return net[name];
   }
   return undefined;
 };
@@ -61,6 +61,7 @@ export function networkStatusRows(answers: NodeAnswer[]): Record<string, unknown
       node: url,
       peerId: short(field(status, "peerId"), 12),
       operator: short(field(status, "operator"), 8),
+      roles: Array.isArray(status.roles) ? (status.roles as string[]).join(",") : "",
       peers: peers.length,
       "bound peers": peers.filter((p) => p.bound || p.operator).length,
       topics: topicsOf(status).length,

@@ -39,6 +39,8 @@ export type NodeSpec = {
   /** Run the node inside this network namespace (`ip netns exec`). */
   netns?: string;
   env?: Record<string, string>;
+  /** Peers this node must see before the cluster counts as started (default: the cluster's minPeers). */
+  minPeers?: number;
 };
 
 export type ClusterOptions = {
@@ -187,7 +189,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     for (const node of nodes) {
       for (;;) {
         const seen = await node.status().then(peerCount, () => 0);
-        if (seen >= want) break;
+        if (seen >= (node.spec.minPeers ?? want)) break;
         if (!node.process.running()) throw new Error(`${node.spec.name} exited; log ${node.logFile}`);
         if (Date.now() > until)
           throw new Error(
