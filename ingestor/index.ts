@@ -15,8 +15,7 @@ import {
   type Logger,
   type OpsServer,
 } from "../protocol/ops.ts";
-import type { RequestJob } from "../protocol/jobs.ts";
-import { QUEUE_PREFIX, jobIds, queueNames } from "../protocol/queues.ts";
+import { QUEUE_PREFIX, queueNames, redisKeys } from "../protocol/queues.ts";
 import type { TransportOverrides } from "./chains.ts";
 import { startCollector, type CollectorHandle, type StartCollectorParameters } from "./collector.ts";
 import type { IngestorConfig } from "./config.ts";
@@ -42,8 +41,8 @@ export type IngestorOptions = {
   /**
    * Where reconciliation hands open requests that have no pending work, e.g.
    * `(jobs) => relayer.scheduler.schedule(jobs)` in one process. Default: the domain's
-   * `queueNames.requests` queue, which the relay role (`versatus relayer`, or a node's relay role)
-   * consumes, so a standalone ingestor reschedules a lost request too.
+   * `redisKeys.requests` list, which the relay role (`versatus relayer`, or a node's relay role)
+   * drains, so a standalone ingestor reschedules a lost request too.
    */
   onOrphanRequests?: OrphanHandler;
   /**
@@ -126,7 +125,8 @@ export async function startIngestor(config: IngestorConfig, options: IngestorOpt
         );
         if (stoppedInTime === undefined) logger.warn({ graceMs: ROLE_CLOSE_MS }, "a role did not stop in time");
       }
-      await handle.ops?.close();
+      // every step runs even when one fails (as protocol/closer.ts does)
+      await handle.ops?.close().catch((err: unknown) => logger.error({ err }, "closing the ops server failed"));
       await closeRedis(redis);
       logger.info("ingestor stopped");
     })();
@@ -147,25 +147,13 @@ export async function startIngestor(config: IngestorConfig, options: IngestorOpt
       started.push(handle.collector);
     }
     if (config.reconcile.enabled) {
-      const handOver = new Queue<RequestJob>(queueNames.requests, { connection: redis, prefix: QUEUE_PREFIX });
-      started.push({ close: () => handOver.close() });
       const onOrphanRequests: OrphanHandler =
         options.onOrphanRequests ??
         (async (jobs) => {
-          await handOver.addBulk(
-            jobs.map((job) => ({
-              name: "request",
-              data: job,
-              opts: {
-                jobId: jobIds.request(job.chainId, job.requestId),
-                removeOnComplete: true,
-                removeOnFail: { age: 3_600 },
-              },
-            })),
-          );
+          await redis.lpush(redisKeys.requests, ...jobs.map((job) => JSON.stringify(job)));
           logger.info(
             { orphans: jobs.map((j) => `${j.chainId}:${j.requestId}`) },
-            "open requests handed to the relay role (queue requests)",
+            "open requests handed to the relay role (list requests)",
           );
         });
       handle.reconciler = await startReconciler({

@@ -1,6 +1,6 @@
 import type { Stream } from "@libp2p/interface";
 import type { Address } from "viem";
-import { GossipDecodeError, MAX_BINDING_BYTES, peerBindingCodec } from "../protocol/gossip.ts";
+import { GossipDecodeError, peerBindingListCodec } from "../protocol/gossip.ts";
 import { verifyPeerBinding, type PeerBinding, type PeerBindingVerdict } from "../protocol/peerBinding.ts";
 
 /** The request-response protocol two connected peers swap their bindings over (both directions, one stream). */
@@ -24,6 +24,21 @@ export class BindingBook {
 
   /** Verifies `binding` (as coming from `peerId`) and keeps it when valid and newer. */
   async offer(binding: PeerBinding, peerId: string, now = Date.now()): Promise<PeerBindingVerdict> {
+    // A binding is re-announced often and recovering its signer costs milliseconds: the same
+    // signed statement, already verified, only needs its expiry checked again.
+    const same = this.byPeer.get(peerId);
+    if (
+      same &&
+      same.binding.signature === binding.signature &&
+      same.binding.peerId === binding.peerId &&
+      same.binding.operator === binding.operator &&
+      same.binding.network === binding.network &&
+      same.binding.issuedAt === binding.issuedAt &&
+      same.binding.expiresAt === binding.expiresAt &&
+      binding.expiresAt > now
+    ) {
+      return { ok: true, operator: same.operator };
+    }
     const verdict = await verifyPeerBinding(binding, { network: this.network, now, peerId });
     if (!verdict.ok) return verdict;
     const current = this.byPeer.get(peerId);
@@ -84,35 +99,43 @@ export class BindingBook {
 }
 
 /**
- * One side of the binding exchange: sends `own`, closes its write side, and reads the other side's
- * binding (at most MAX_BINDING_BYTES; nothing when the peer sends none). Both the dialer and the
- * handler run it, so one stream binds both peers to each other.
+ * One side of the binding exchange: sends `own` followed by the other bindings this node knows
+ * (so a fresh node learns the whole network's bindings from its first peer, not only that peer's),
+ * closes its write side, and reads the other side's list (bounded by peerBindingListCodec;
+ * nothing when the peer sends none). Both the dialer and the handler run it. Each binding is a
+ * self-contained signed statement: the receiver verifies every one (BindingBook.offer).
  */
-export async function exchangeBindings(stream: Stream, own: PeerBinding, signal: AbortSignal): Promise<PeerBinding | undefined> {
+export async function exchangeBindings(
+  stream: Stream,
+  own: PeerBinding[],
+  signal: AbortSignal,
+): Promise<PeerBinding[]> {
   const reading = (async () => {
     const chunks: Uint8Array[] = [];
     let length = 0;
     for await (const chunk of stream) {
       const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
       length += bytes.length;
-      if (length > MAX_BINDING_BYTES) throw new GossipDecodeError("PeerBinding", "$", `at most ${MAX_BINDING_BYTES} bytes`);
+      if (length > peerBindingListCodec.maxBytes) {
+        throw new GossipDecodeError("PeerBindingList", "$", `at most ${peerBindingListCodec.maxBytes} bytes`);
+      }
       chunks.push(bytes);
       if (signal.aborted) break;
     }
-    if (length === 0) return undefined;
+    if (length === 0) return [];
     const all = new Uint8Array(length);
     let offset = 0;
     for (const chunk of chunks) {
       all.set(chunk, offset);
       offset += chunk.length;
     }
-    return peerBindingCodec.decode(all);
+    return peerBindingListCodec.decode(all);
   })();
   reading.catch(() => undefined); // awaited below; this only keeps an early failure from being unhandled
   const onAbort = () => stream.abort(new Error("binding exchange timed out"));
   signal.addEventListener("abort", onAbort, { once: true });
   try {
-    stream.send(peerBindingCodec.encode(own));
+    stream.send(peerBindingListCodec.encode(own));
     await stream.close({ signal });
     return await reading;
   } finally {

@@ -10,6 +10,7 @@ import { InvalidInputError } from "../protocol/errors.ts";
 import {
   backpressureReportCodec,
   gossipTopics,
+  MAX_BINDINGS_PER_EXCHANGE,
   NETWORK_NAME,
   peerBindingCodec,
   requestAnnouncementCodec,
@@ -120,6 +121,8 @@ export type NetworkStatus = {
   peers: NetworkPeerStatus[];
   topics: { topic: string; peers: number; mesh: number }[];
   membership: MembershipView;
+  /** Peers (connected or not) whose valid binding this node holds. */
+  bindings: number;
   banned: { peerId: string; until: number }[];
   /** The latest accepted report per operator. */
   lastReports: BackpressureReportMessage[];
@@ -192,7 +195,8 @@ function checkOptions(options: OperatorNetworkOptions): void {
   if (typeof options.membership !== "function") throw new InvalidInputError("network options.membership", "a function");
 }
 
-const resultKey = (chainId: number | bigint | string, requestId: string) => `${BigInt(chainId)}:${requestId.toLowerCase()}`;
+const resultKey = (chainId: number | bigint | string, requestId: string) =>
+  `${BigInt(chainId)}:${requestId.toLowerCase()}`;
 
 /**
  * Starts the operator's libp2p node, reads the active set, signs and announces its binding, joins
@@ -283,6 +287,11 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
       scoreParams: peerScoreParams([...kinds.keys()], appScore),
       scoreThresholds: SCORE_THRESHOLDS,
       doPX: true,
+      // Duplicates are dropped before their signature is checked: the id gossipsub uses anyway
+      // (origin + sequence number), read straight from the frame. Without it every copy of a
+      // message (up to one per mesh peer) paid an Ed25519 verification.
+      fastMsgIdFn: (message) =>
+        `${Buffer.from(message.from ?? []).toString("base64")}:${Buffer.from(message.seqno ?? []).toString("base64")}`,
     },
   });
   const pubsub = libp2p.services.pubsub;
@@ -334,18 +343,37 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
     };
 
     // ---------------------------------------------------------------- binding exchange over a stream
-    const takeBinding = async (binding: PeerBinding | undefined, peerId: string) => {
-      if (!binding) return;
-      const verdict = await bindings.offer(binding, peerId);
-      if (!verdict.ok) log.info({ peer: peerId, reason: verdict.reason, detail: verdict.detail }, "peer binding refused");
-      else if (!membership.roleOf(verdict.operator)) membership.refreshSoon();
+    const takeBindings = async (list: PeerBinding[], peerId: string) => {
+      for (const binding of list) {
+        if (binding.peerId === selfId) continue;
+        const verdict = await bindings.offer(binding, binding.peerId);
+        if (!verdict.ok) {
+          log.info(
+            { peer: peerId, bound: binding.peerId, reason: verdict.reason, detail: verdict.detail },
+            "peer binding refused",
+          );
+        } else if (!membership.roleOf(verdict.operator)) membership.refreshSoon();
+      }
+    };
+    /** Ours first, then every unexpired one we know (bounded). */
+    const bindingList = async (): Promise<PeerBinding[]> => {
+      const now = Date.now();
+      const others = bindings
+        .entries()
+        .map(([, known]) => known.binding)
+        .filter((b) => b.expiresAt > now && membership.roleOf(b.operator) !== null)
+        .slice(0, MAX_BINDINGS_PER_EXCHANGE - 1);
+      return [await ownBinding(), ...others];
     };
     await libp2p.handle(
       BINDING_PROTOCOL,
       async (stream, connection) => {
         const signal = AbortSignal.timeout(5_000);
         try {
-          await takeBinding(await exchangeBindings(stream, await ownBinding(), signal), connection.remotePeer.toString());
+          await takeBindings(
+            await exchangeBindings(stream, await bindingList(), signal),
+            connection.remotePeer.toString(),
+          );
         } catch (error) {
           log.debug({ err: String(error) }, "binding exchange (inbound) failed");
           stream.abort(error instanceof Error ? error : new Error(String(error)));
@@ -358,7 +386,7 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
       const signal = AbortSignal.timeout(5_000);
       try {
         const stream = await libp2p.dialProtocol(peer, BINDING_PROTOCOL, { signal });
-        await takeBinding(await exchangeBindings(stream, await ownBinding(), signal), peer.toString());
+        await takeBindings(await exchangeBindings(stream, await bindingList(), signal), peer.toString());
       } catch (error) {
         if (!closed) log.debug({ peer: peer.toString(), err: String(error) }, "binding exchange (outbound) failed");
       }
@@ -385,7 +413,9 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
       const peer = event.detail.id;
       if (closed || peer.toString() === selfId || isBanned(peer) || libp2p.getConnections(peer).length > 0) return;
       if (libp2p.getConnections().length >= maxPeers) return;
-      libp2p.dial(peer).catch((error: unknown) => log.debug({ peer: peer.toString(), err: String(error) }, "dial failed"));
+      libp2p
+        .dial(peer)
+        .catch((error: unknown) => log.debug({ peer: peer.toString(), err: String(error) }, "dial failed"));
     };
     libp2p.addEventListener("peer:discovery", onDiscovery);
     cleanups.push(["discovery listener", () => libp2p.removeEventListener("peer:discovery", onDiscovery)]);
@@ -416,7 +446,11 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
     cleanups.push(["peer lookup", () => lookup?.abort()]);
 
     // ---------------------------------------------------------------- validation and delivery
-    const counters = { accepted: {} as Record<string, number>, rejected: {} as Record<string, number>, ignored: {} as Record<string, number> };
+    const counters = {
+      accepted: {} as Record<string, number>,
+      rejected: {} as Record<string, number>,
+      ignored: {} as Record<string, number>,
+    };
     const count = (bucket: Record<string, number>, key: string) => (bucket[key] = (bucket[key] ?? 0) + 1);
     const handlers = {
       request: new Set<(a: RequestAnnouncement, from: PeerInfo) => void>(),
@@ -482,7 +516,10 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
             case "request":
               return deliver(handlers.request, decoded.value, from);
             case "result":
-              if (options.deliverAllResults || watched.has(resultKey(decoded.value.originChainId, decoded.value.requestId))) {
+              if (
+                options.deliverAllResults ||
+                watched.has(resultKey(decoded.value.originChainId, decoded.value.requestId))
+              ) {
                 deliver(handlers.result, decoded.value, from);
               }
               return;
@@ -499,14 +536,25 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
     pubsub.addEventListener("gossipsub:message", onMessage);
     cleanups.push(["message listener", () => pubsub.removeEventListener("gossipsub:message", onMessage)]);
 
-    // Republish our binding when someone joins the bindings topic (debounced), and periodically.
+    // Our binding reaches peers we are not connected to by gossip: while this node is new (its
+    // first 10 s, when peers appear on the bindings topic, at most once a second) and then every
+    // `bindingRepublishMs`. Existing nodes do not answer a newcomer's subscription with theirs
+    // (that would cost O(nodes²) messages per join): the newcomer gets them all from its first
+    // peer's binding exchange.
+    const startedAt = Date.now();
     let bindingSoon: ReturnType<typeof setTimeout> | undefined;
+    let lastBindingPublish = 0;
     const onSubscription = (event: CustomEvent<{ subscriptions: { topic: string; subscribe: boolean }[] }>) => {
-      if (!event.detail.subscriptions.some((s) => s.subscribe && s.topic === topics.bindings) || bindingSoon) return;
-      bindingSoon = setTimeout(() => {
-        bindingSoon = undefined;
-        void publishBinding();
-      }, 50);
+      if (Date.now() - startedAt > 10_000 || bindingSoon) return;
+      if (!event.detail.subscriptions.some((s) => s.subscribe && s.topic === topics.bindings)) return;
+      bindingSoon = setTimeout(
+        () => {
+          bindingSoon = undefined;
+          lastBindingPublish = Date.now();
+          void publishBinding();
+        },
+        Math.max(50, lastBindingPublish + 1_000 - Date.now()),
+      );
     };
     pubsub.addEventListener("subscription-change", onSubscription);
     cleanups.push([
@@ -530,17 +578,22 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
           const peer = connection.remotePeer.toString();
           if (pubsub.getScore(peer) <= SCORE_THRESHOLDS.graylistThreshold && !isBanned(peer)) {
             banned.set(peer, now + limits.banMs);
-            log.warn({ peer, score: pubsub.getScore(peer), operator: bindings.get(peer)?.operator ?? null }, "peer graylisted: disconnected and banned");
+            log.warn(
+              { peer, score: pubsub.getScore(peer), operator: bindings.get(peer)?.operator ?? null },
+              "peer graylisted: disconnected and banned",
+            );
             libp2p.hangUp(connection.remotePeer).catch(() => undefined);
           }
         }
         const connections = libp2p.getConnections().length;
-        if (connections > 0 && now - lastLookup > (connections < Math.min(8, maxPeers) ? 1_000 : 30_000)) void lookupPeers();
+        if (connections > 0 && now - lastLookup > (connections < Math.min(8, maxPeers) ? 1_000 : 30_000))
+          void lookupPeers();
         // Under-connected: re-dial the bootstrap list (it may have started after us, or restarted).
         if (libp2p.getConnections().length < Math.min(3, bootstrapAddrs.length)) {
           for (const address of bootstrapAddrs) {
             const id = address.getComponents().findLast((c) => c.name === "p2p")?.value;
-            if (!id || id === selfId || isBanned(id) || libp2p.getConnections(peerIdFromString(id)).length > 0) continue;
+            if (!id || id === selfId || isBanned(id) || libp2p.getConnections(peerIdFromString(id)).length > 0)
+              continue;
             libp2p.dial(address).catch(() => undefined);
           }
         }
@@ -631,7 +684,10 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
             mesh: pubsub.getMeshPeers(topic).length,
           })),
           membership: membership.snapshot(),
-          banned: [...banned.entries()].filter(([, until]) => until > now).map(([peerId, until]) => ({ peerId, until })),
+          bindings: bindings.entries().filter(([, known]) => known.binding.expiresAt > now).length,
+          banned: [...banned.entries()]
+            .filter(([, until]) => until > now)
+            .map(([peerId, until]) => ({ peerId, until })),
           lastReports: [...lastReports.values()],
           messages: structuredClone(counters),
           verifiers: { backpressure: Boolean(options.verify?.backpressure), share: Boolean(options.verify?.share) },

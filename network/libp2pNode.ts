@@ -62,7 +62,19 @@ export async function createVersatusLibp2p(options: Libp2pNodeOptions): Promise<
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: gater,
-    connectionManager: { maxConnections: options.maxConnections, dialTimeout: 10_000 },
+    // The monitor pings every connection and aborts it when a ping times out: on a busy machine
+    // (a devnet, 16 nodes on 2 cores) that closed healthy connections en masse, and reconnecting
+    // made it busier. A dead TCP connection still closes on its own; the ping is kept for RTTs.
+    connectionMonitor: { abortConnectionOnPingFailure: false },
+    connectionManager: {
+      maxConnections: options.maxConnections,
+      dialTimeout: 10_000,
+      // libp2p's defaults (5 inbound connections per second per host, 10 pending) starve a devnet
+      // whose nodes all dial from 127.0.0.1 and a LAN behind one NAT; the peers that stay are
+      // bound and scored anyway.
+      inboundConnectionThreshold: options.maxConnections,
+      maxIncomingPendingConnections: options.maxConnections,
+    },
     peerDiscovery: options.bootstrap.length > 0 ? [bootstrap({ list: options.bootstrap, timeout: 10 })] : [],
     nodeInfo: { name: "versatus", version: "1" },
     services: {

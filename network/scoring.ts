@@ -52,7 +52,10 @@ function topicParams(): TopicScoreParams {
   };
 }
 
-export function peerScoreParams(topics: readonly string[], appSpecificScore: (peerId: string) => number): PeerScoreParams {
+export function peerScoreParams(
+  topics: readonly string[],
+  appSpecificScore: (peerId: string) => number,
+): PeerScoreParams {
   return {
     topics: Object.fromEntries(topics.map((topic) => [topic, topicParams()])),
     topicScoreCap: 10,

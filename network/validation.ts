@@ -43,7 +43,10 @@ export type Verdict =
   | { result: "accept"; decoded: Decoded; origin: string; operator: Address }
   | { result: "reject" | "ignore"; reason: string; detail?: string; penalize?: boolean };
 
-export type SignatureCheck<T> = (value: T, opts: { now: number; maxAgeMs: number }) => Promise<{ ok: true } | { ok: false; reason: string }>;
+export type SignatureCheck<T> = (
+  value: T,
+  opts: { now: number; maxAgeMs: number },
+) => Promise<{ ok: true } | { ok: false; reason: string }>;
 
 export type ValidatorContext = {
   kindOf: (topic: string) => MessageKind | undefined;
@@ -83,7 +86,11 @@ function decode(kind: MessageKind, data: Uint8Array): Decoded {
   }
 }
 
-export async function validateMessage(ctx: ValidatorContext, message: Message, propagationSource: string): Promise<Verdict> {
+export async function validateMessage(
+  ctx: ValidatorContext,
+  message: Message,
+  propagationSource: string,
+): Promise<Verdict> {
   const kind = ctx.kindOf(message.topic);
   if (!kind) return { result: "ignore", reason: "unknown_topic" };
   if (message.type !== "signed") return { result: "reject", reason: "unsigned" };
@@ -122,7 +129,8 @@ export async function validateMessage(ctx: ValidatorContext, message: Message, p
   const operator = known.operator;
   const role = ctx.membership.roleOf(operator);
   if (!role) return local("inactive", operator);
-  if (!ALLOWED[kind].includes(role)) return { result: "reject", reason: "role", detail: `${role} may not send ${kind}` };
+  if (!ALLOWED[kind].includes(role))
+    return { result: "reject", reason: "role", detail: `${role} may not send ${kind}` };
 
   const claims = (claimed: Address, field: string): Verdict | undefined =>
     getAddress(claimed) === operator

@@ -77,7 +77,10 @@ const hexBytes = (maxBytes: number) =>
     .max(2 + 2 * maxBytes, `at most ${maxBytes} bytes`)
     .regex(/^0x([0-9a-fA-F]{2})*$/, "0x-hex bytes")
     .transform((value) => value.toLowerCase() as Hex);
-const uintString = z.string().max(78).regex(/^(0|[1-9][0-9]*)$/, "a decimal integer string");
+const uintString = z
+  .string()
+  .max(78)
+  .regex(/^(0|[1-9][0-9]*)$/, "a decimal integer string");
 const chainIdString = z
   .string()
   .max(20)
@@ -239,7 +242,8 @@ function codec<T>(name: string, schema: z.ZodType<unknown>, maxBytes: number): G
     maxBytes,
     encode(value) {
       const bytes = textEncoder.encode(JSON.stringify(check(value)));
-      if (bytes.length > maxBytes) throw new GossipDecodeError(name, "$", `at most ${maxBytes} bytes`, `${bytes.length}`);
+      if (bytes.length > maxBytes)
+        throw new GossipDecodeError(name, "$", `at most ${maxBytes} bytes`, `${bytes.length}`);
       return bytes;
     },
     decode(bytes) {
@@ -256,6 +260,14 @@ function codec<T>(name: string, schema: z.ZodType<unknown>, maxBytes: number): G
     },
   };
 }
+
+/** Most bindings one binding exchange carries (the sender's own first, then those it knows). */
+export const MAX_BINDINGS_PER_EXCHANGE = 256;
+export const peerBindingListCodec = codec<PeerBinding[]>(
+  "PeerBindingList",
+  z.array(peerBindingSchema).min(1).max(MAX_BINDINGS_PER_EXCHANGE),
+  MAX_BINDINGS_PER_EXCHANGE * MAX_BINDING_BYTES,
+);
 
 export const requestAnnouncementCodec = codec<RequestAnnouncement>(
   "RequestAnnouncement",
@@ -275,7 +287,8 @@ export const peerBindingCodec = codec<PeerBinding>("PeerBinding", peerBindingSch
 // Checks a receiver makes without chain state
 // ---------------------------------------------------------------------------------------------
 
-export type ResultMessageVerdict = { ok: true } | { ok: false; reason: "fields_mismatch" | "bad_signature"; detail: string };
+export type ResultMessageVerdict =
+  { ok: true } | { ok: false; reason: "fields_mismatch" | "bad_signature"; detail: string };
 
 /**
  * What a receiver checks of a decoded ResultMessage before accepting or forwarding it: every

@@ -75,17 +75,10 @@ export async function signPeerBinding(
 }
 
 export type PeerBindingRejection =
-  | "malformed"
-  | "wrong_network"
-  | "wrong_peer"
-  | "expired"
-  | "not_yet_valid"
-  | "too_long"
-  | "bad_signature";
+  "malformed" | "wrong_network" | "wrong_peer" | "expired" | "not_yet_valid" | "too_long" | "bad_signature";
 
 export type PeerBindingVerdict =
-  | { ok: true; operator: Address }
-  | { ok: false; reason: PeerBindingRejection; detail: string };
+  { ok: true; operator: Address } | { ok: false; reason: PeerBindingRejection; detail: string };
 
 /**
  * Whether `binding` is valid now for `network` (and, when given, for the peer id it arrived from):

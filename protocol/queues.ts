@@ -16,11 +16,6 @@ export const queueNames = {
   results: "results",
   /** Per target chain: quorum-signed results waiting to be posted with ingestBatch. */
   post: (chainId: bigint | number | string) => `post-${chainId}`,
-  /**
-   * Requests handed to the domain's relay role by another role of the same operator (the
-   * ingestor's reconciler finding an open request nobody works on), consumed by the relayer.
-   */
-  requests: "requests",
 } as const;
 
 /** Plain Redis keys (not queues), under the same prefix. */
@@ -39,6 +34,13 @@ export const redisKeys = {
    */
   done: (chainId: bigint | number | string, requestId: string) =>
     `${QUEUE_PREFIX}:done:${chainId}:${requestId.toLowerCase()}`,
+  /**
+   * List of RequestJob JSON handed to the domain's relay role by another role of the same operator
+   * (the ingestor's reconciler finding an open request nobody works on); every relayer drains it
+   * on its sweep. A plain list, not a queue: scheduling is idempotent (the request state key), so a
+   * request handed twice costs one lookup.
+   */
+  requests: `${QUEUE_PREFIX}:requests`,
   /** Sorted set of `chainId:requestId` scored by the unix ms of the request's next scheduling check. */
   schedule: `${QUEUE_PREFIX}:schedule`,
 } as const;
@@ -52,8 +54,6 @@ export const jobIds = {
     `${chainId}:${requestId.toLowerCase()}:${operator.toLowerCase()}`,
   result: (chainId: bigint | number | string, requestId: string, operator: string) =>
     `${chainId}:${requestId.toLowerCase()}:${operator.toLowerCase()}`,
-  /** A request handed to the relay role (queueNames.requests). */
-  request: (chainId: bigint | number | string, requestId: string) => `${chainId}:${requestId.toLowerCase()}:request`,
   post: (targetChainId: bigint | number | string, originChainId: bigint | number | string, requestId: string) =>
     `${targetChainId}:${originChainId}:${requestId.toLowerCase()}`,
 } as const;

@@ -58,7 +58,7 @@ export const DEFAULT_SCHEDULING_TIMING = {
 export const DEFAULT_POSTER_FALLBACK_DELAY_MS = 4_000;
 
 /** Bounds of a report (a gossip message must stay small). */
-export const REPORT_LIMITS = { kinds: 16, kindChars: 32, programs: 256, count: 0xffff_ffff } as const;
+export const REPORT_LIMITS = { kinds: 32, kindChars: 64, programs: 1024, count: 1_000_000_000 } as const;
 
 export type BackpressureReport = {
   operator: Address;
@@ -308,12 +308,16 @@ export type ShareRejection =
   | "bad_signature"
   | "report_bad_signature";
 
-export type ShareRules = {
-  /** The request the offer must be for. */
+/** A request and the view of the operator set its quorum is derived from (chainId = the origin chain). */
+export type RequestView = {
   chainId: number | bigint | string;
   requestId: Hex;
   activeSet: readonly Address[];
   quorumSize: number;
+};
+
+/** The request the offer must be for, and the limits it is judged by. */
+export type ShareRules = RequestView & {
   /** A report older than this when the offer was made (and an offer this old at `now`) is stale. */
   maxAgeMs: number;
   skewMs?: number;
@@ -396,11 +400,7 @@ export type TaskPlan = {
   reason: string;
 };
 
-export type PlanTaskArgs = {
-  chainId: number | bigint | string;
-  requestId: Hex;
-  activeSet: readonly Address[];
-  quorumSize: number;
+export type PlanTaskArgs = RequestView & {
   self: Address;
   now: number;
   /** Unix ms when the request became actionable (confirmed). */
@@ -524,11 +524,7 @@ export type Attribution = {
   sharerBps?: number;
 };
 
-export type AttributeWorkArgs = {
-  chainId: number | bigint | string;
-  requestId: Hex;
-  activeSet: readonly Address[];
-  quorumSize: number;
+export type AttributeWorkArgs = RequestView & {
   /** Operators whose signatures the result carries (any order). */
   signers: readonly Address[];
   /** Signature-checked share offers seen for the request (invalid ones are ignored). */

@@ -1,4 +1,3 @@
-import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { createPublicClient, getAddress, http, type Address, type Hex, type PublicClient } from "viem";
@@ -8,7 +7,7 @@ import { Closer } from "../protocol/closer.ts";
 import { executableOracleAbi, iOperatorSetAbi } from "../protocol/generated/abis.ts";
 import { redactUrl } from "../protocol/errors.ts";
 import type { RequestJob } from "../protocol/jobs.ts";
-import { QUEUE_PREFIX, queueNames } from "../protocol/queues.ts";
+import { redisKeys } from "../protocol/queues.ts";
 import {
   closeRedis,
   createLogger,
@@ -141,10 +140,12 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
   if (ops) closer.add("ops server", () => ops.close());
   const followers: ChainFollower[] = [];
   const timers: NodeJS.Timeout[] = [];
+  /** The self-rescheduling loops' pending timers (one each). */
+  const loops: { sweep?: NodeJS.Timeout; reconcile?: NodeJS.Timeout } = {};
   let closed = false;
   const close = async () => {
     closed = true;
-    for (const t of timers) clearTimeout(t);
+    for (const t of [...timers, loops.sweep, loops.reconcile]) clearTimeout(t);
     await closer.close();
     log.info("relayer stopped");
   };
@@ -266,17 +267,21 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
     };
 
     // --- requests handed over by the domain's other roles (the ingestor's reconciler) ----------
-    const handedOver = new Worker<RequestJob>(
-      queueNames.requests,
-      async (job) => {
-        const nowSeconds = BigInt(Math.floor(Date.now() / 1000));
-        if (BigInt(job.data.deadline) < nowSeconds) return 0;
-        return sched.schedule([job.data]);
-      },
-      { connection: redis, prefix: QUEUE_PREFIX, concurrency: 4, autorun: options.autoStart ?? true },
-    );
-    handedOver.on("error", (err) => redisHealth.down(err));
-    closer.add("handed-over requests", () => handedOver.close(), step());
+    const takeHandedOver = async (): Promise<number> => {
+      const raw = (await redis.rpop(redisKeys.requests, 100)) ?? [];
+      if (raw.length === 0) return 0;
+      const nowSeconds = BigInt(Math.floor(Date.now() / 1000));
+      const jobs: RequestJob[] = [];
+      for (const text of raw) {
+        try {
+          const job = JSON.parse(text) as RequestJob;
+          if (chainById.has(Number(job.chainId)) && BigInt(job.deadline) >= nowSeconds) jobs.push(job);
+        } catch {
+          log.warn({ entry: text.slice(0, 200) }, "a handed-over request is not a RequestJob: dropped");
+        }
+      }
+      return sched.schedule(jobs);
+    };
 
     // --- announcements from other nodes: hints checked against our own chain view ---------------
     const acceptAnnouncement = async (a: Announcement): Promise<boolean> => {
@@ -315,24 +320,25 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
       for (const follower of followers) follower.start();
       let sweeping: Promise<unknown> = Promise.resolve();
       const sweepTick = () => {
-        sweeping = sched
-          .sweep()
+        sweeping = takeHandedOver()
+          .catch((error: unknown) => log.warn({ err: error }, "could not take handed-over requests"))
+          .then(() => sched.sweep())
           .catch((error: unknown) => log.warn({ err: error }, "sweep failed"))
           .finally(() => {
-            if (!closed) timers.push(setTimeout(sweepTick, config.scheduler.sweepIntervalMs));
+            if (!closed) loops.sweep = setTimeout(sweepTick, config.scheduler.sweepIntervalMs);
           });
       };
-      timers.push(setTimeout(sweepTick, config.scheduler.sweepIntervalMs));
+      loops.sweep = setTimeout(sweepTick, config.scheduler.sweepIntervalMs);
       closer.add("sweep", () => sweeping, step());
       if (config.reconcile.enabled) {
         let reconciling: Promise<unknown> = Promise.resolve();
         const reconcileTick = () => {
           reconciling = reconcileOnce().finally(() => {
-            if (!closed) timers.push(setTimeout(reconcileTick, config.reconcile.intervalMs));
+            if (!closed) loops.reconcile = setTimeout(reconcileTick, config.reconcile.intervalMs);
           });
         };
         // first pass once the followers had a chance to see recent requests themselves
-        timers.push(setTimeout(reconcileTick, Math.min(config.reconcile.graceMs, 5_000)));
+        loops.reconcile = setTimeout(reconcileTick, Math.min(config.reconcile.graceMs, 5_000));
         closer.add("reconciliation", () => reconciling, step());
       }
       if (!options.operators && config.operators.operatorSet) {

@@ -3,6 +3,7 @@ import type { Registry } from "prom-client";
 import type { Address, Transport } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { createDaClient, type DaClient } from "../da/index.ts";
+import { Closer } from "../protocol/closer.ts";
 import { redactUrl } from "../protocol/errors.ts";
 import {
   closeRedis,
@@ -10,7 +11,6 @@ import {
   createRegistry,
   DependencyMonitor,
   isConnectionError,
-  settleWithin,
   startOpsServer,
   watchRedis,
   type Logger,
@@ -263,24 +263,26 @@ export async function startWatcher(config: WatcherConfig, options: WatcherOption
     "watcher started",
   );
 
+  // Every step runs even when one fails (protocol/closer.ts); the last added stops first.
+  const closer = new Closer(log);
+  closer.add("redis", () => closeRedis(redis));
+  if (ownsRuntime) closer.add("runtime", () => runtime.close());
+  if (ownsDa) closer.add("da", () => da.close());
+  if (ops) closer.add("ops server", () => ops.close());
+  closer.add(
+    "round in progress",
+    () => running.catch(() => undefined),
+    () => (redisHealth.isDown ? 500 : 10_000),
+  );
   let closing: Promise<void> | undefined;
-  const close = () => {
-    closing ??= (async () => {
+  const close = () =>
+    (closing ??= (async () => {
       closed = true;
       clearTimeout(timer);
-      await settleWithin(
-        running.catch(() => undefined),
-        redisHealth.isDown ? 500 : 10_000,
-      );
+      await closer.close();
       clearTimeout(timer);
-      await ops?.close();
-      if (ownsDa) await da.close().catch(() => undefined);
-      if (ownsRuntime) await runtime.close();
-      await closeRedis(redis);
       log.info("watcher stopped");
-    })();
-    return closing;
-  };
+    })());
 
   return {
     address,

@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { createPublicClient, getAddress, http, type Address, type Hex, type PublicClient } from "viem";
 import type { ControllerResolver } from "../protocol/conservation.ts";
 import { privateKeyToAccount } from "viem/accounts";
+import { Closer } from "../protocol/closer.ts";
 import { BaseError, InvalidInputError, redactUrl } from "../protocol/errors.ts";
 import type { OperatorReport, ResultJob, WorkJob } from "../protocol/jobs.ts";
 import {
@@ -309,34 +310,46 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
       "worker started",
     );
 
-    let closing: Promise<void> | undefined;
-    const close = () => {
-      closing ??= (async () => {
-        closed = true;
-        clearInterval(reportTimer);
-        // Bounded: with Redis unreachable nothing that talks to it would ever return.
-        const down = redisHealth.isDown || redis.status !== "ready";
+    // Every step runs even when one fails (protocol/closer.ts), bounded: with Redis unreachable
+    // nothing that talks to it would ever return. The last added stops first.
+    const down = () => redisHealth.isDown || redis.status !== "ready";
+    const closer = new Closer(log);
+    closer.add("redis", () => closeRedis(redis));
+    if (ops) closer.add("ops server", () => ops.close());
+    if (ownRuntime) closer.add("runtime", () => runtime.close());
+    closer.add(
+      "queues",
+      () => Promise.allSettled([workQueue.close(), results.close()]),
+      () => (down() ? 200 : 2_000),
+    );
+    closer.add(
+      "report",
+      () => redis.hdel(redisKeys.operators, address.toLowerCase()),
+      () => (down() ? 200 : 2_000),
+    );
+    closer.add(
+      "jobs in hand",
+      async () => {
         if (
           (await settleWithin(
             worker.close().then(() => true),
-            down ? 500 : CLOSE_JOBS_MS,
+            down() ? 500 : CLOSE_JOBS_MS,
           )) === undefined
         ) {
           log.warn("running jobs did not finish in time: they go back to the queue");
           void worker.close(true).catch(() => {});
         }
-        await settleWithin(
-          redis.hdel(redisKeys.operators, address.toLowerCase()).catch(() => 0),
-          down ? 200 : 2_000,
-        );
-        await settleWithin(Promise.allSettled([workQueue.close(), results.close()]), down ? 200 : 2_000);
-        if (ownRuntime) await runtime.close();
-        await ops?.close();
-        await closeRedis(redis);
+      },
+      CLOSE_JOBS_MS + 1_000,
+    );
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        closed = true;
+        clearInterval(reportTimer);
+        await closer.close();
         log.info("worker stopped");
-      })();
-      return closing;
-    };
+      })());
 
     return { address, config, worker, registry, ops, store, report, close };
   }

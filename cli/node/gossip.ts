@@ -12,6 +12,7 @@ import {
   type BackpressureReport,
   type ShareOffer,
 } from "../../protocol/scheduling.ts";
+import type { BackpressureReportMessage, ShareOfferMessage } from "../../network/index.ts";
 import type { NodeNetwork, RequestAnnouncement } from "./network.ts";
 
 /** How long a result topic stays watched when nothing closes it earlier (the request's deadline bounds it too). */
@@ -137,7 +138,8 @@ export class GossipBridge {
       issuedAt: report.updatedAt,
     });
     this.reports.set(account.address.toLowerCase(), signed);
-    await this.options.network.publishBackpressure(signed);
+    // programs are 32-byte ids on the wire (protocol/gossip.ts); the report's type says string
+    await this.options.network.publishBackpressure(signed as BackpressureReportMessage);
   }
 
   /** Offers a request to `to` (this node is over capacity): signed, with its own report attached. */
@@ -154,7 +156,7 @@ export class GossipBridge {
       issuedAt: this.now(),
     });
     this.keepShare(offer);
-    await this.options.network.publishShare(offer);
+    await this.options.network.publishShare(offer as ShareOfferMessage);
   }
 
   close(): Promise<void> {

@@ -19,7 +19,12 @@ import {
 } from "../../protocol/ops.ts";
 import { LeaderlessScheduler } from "../../relayer/leaderless.ts";
 import { loadRelayerConfig, startRelayer, type RelayerHandle } from "../../relayer/index.ts";
-import { attributeWork, posterSchedule } from "../../protocol/scheduling.ts";
+import {
+  attributeWork,
+  posterSchedule,
+  verifyBackpressureReport,
+  verifyShareOffer,
+} from "../../protocol/scheduling.ts";
 import type { NanoRuntime } from "../../runtime/executor.ts";
 import { loadWatcherConfig } from "../../watcher/config.ts";
 import { startWatcher, type WatcherHandle } from "../../watcher/index.ts";
@@ -28,8 +33,8 @@ import type { OutcomeTamper } from "../../worker/execute.ts";
 import { nodeKeysFromEnv, type NodeConfig, type NodeKeys, type NodeRole } from "./config.ts";
 import { GossipBridge } from "./gossip.ts";
 import { Membership } from "./membership.ts";
+import { loadOrCreatePeerKey } from "../../network/index.ts";
 import { startNodeNetwork, type NodeNetwork, type NodeNetworkOptions } from "./network.ts";
-import { loadOrCreatePeerKey } from "./peerKey.ts";
 
 export { loadNodeConfig, nodeConfigSchema, NODE_ROLES, type NodeConfig, type NodeRole } from "./config.ts";
 
@@ -163,7 +168,28 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
       listen: config.network.listen,
       bootstrap: config.network.bootstrap,
       chains: config.chains.map((c) => c.chainId),
-      membership: async () => ({ operators: await membership.refresh(), watchers: [] }),
+      // watchers have no on-chain list to read (isWatcher only): a watch-only node speaks for itself
+      membership: async () => ({
+        operators: await membership.refresh(),
+        watchers: operatorAccount ? [] : [identity.address],
+      }),
+      ingestors: Object.fromEntries(config.chains.map((c) => [String(c.chainId), c.ingestor as Address])),
+      verify: {
+        backpressure: (r, opts) => verifyBackpressureReport(r, opts),
+        share: (s, opts) =>
+          verifyShareOffer(s, {
+            chainId: s.chainId,
+            requestId: s.requestId,
+            activeSet: membership.operators(),
+            quorumSize: config.timing.quorum,
+            maxAgeMs: opts.maxAgeMs,
+            now: opts.now,
+          }),
+      },
+      // a collector takes every result of its chains; other roles only those of requests they follow
+      deliverAllResults: has("collect"),
+      limits: { reportMaxAgeMs: config.timing.staleAfterMs },
+      timing: { membershipRefreshMs: config.timing.membershipRefreshMs },
       logger: baseLog.child({ module: "network" }),
     });
     const given = options.network;

@@ -1,64 +1,28 @@
-import type { Address, Hex, LocalAccount } from "viem";
+import type { Address, Hex } from "viem";
+import {
+  startOperatorNetwork,
+  type BackpressureReportMessage,
+  type OperatorNetwork,
+  type OperatorNetworkOptions,
+  type PeerInfo,
+  type RequestAnnouncement,
+  type ShareOfferMessage,
+} from "../../network/index.ts";
 import type { ResultJob } from "../../protocol/jobs.ts";
-import type { Logger } from "../../protocol/ops.ts";
-import type { Announcement as RequestAnnouncement } from "../../relayer/index.ts";
-import type { BackpressureReport, ShareOffer } from "../../protocol/scheduling.ts";
 
 /**
- * What the node uses of the peer-to-peer layer: the plan's `OperatorNetwork` (network/, helper
- * "net"), narrowed to the calls the roles make. `startOperatorNetwork` is reached through
- * {@link startNodeNetwork} only, so the rest of the node does not depend on where it lives;
- * {@link createMemoryHub} gives an in-process stand-in with the same shape (tests of the roles'
- * logic, and a node started with `network: false`).
+ * What the node uses of the peer-to-peer layer: network/'s `OperatorNetwork` (helper "net")
+ * without its libp2p handle, so {@link createMemoryHub} (an in-process stand-in with the same
+ * shape, for tests of the roles' logic) fits too.
  */
-export type { Announcement as RequestAnnouncement } from "../../relayer/index.ts";
-export type PeerInfo = { peerId: string; operator: Address };
+export type NodeNetwork = Omit<OperatorNetwork, "libp2p" | "status"> & { status(): unknown };
+export type NodeNetworkOptions = OperatorNetworkOptions;
+export type { PeerInfo, RequestAnnouncement };
 type Off = () => void;
 
-export interface NodeNetwork {
-  peerId: string;
-  operator: Address;
-  addresses(): string[];
-  announceRequest(a: RequestAnnouncement): Promise<void>;
-  onRequest(h: (a: RequestAnnouncement, from: PeerInfo) => void): Off;
-  watchResults(chainId: string | number | bigint, requestId: Hex): void;
-  unwatchResults(chainId: string | number | bigint, requestId: Hex): void;
-  publishResult(r: ResultJob): Promise<void>;
-  onResult(h: (r: ResultJob, from: PeerInfo) => void): Off;
-  publishBackpressure(r: BackpressureReport): Promise<void>;
-  onBackpressure(h: (r: BackpressureReport, from: PeerInfo) => void): Off;
-  publishShare(s: ShareOffer): Promise<void>;
-  onShare(h: (s: ShareOffer, from: PeerInfo) => void): Off;
-  status(): unknown;
-  close(): Promise<void>;
-}
-
-export type NodeNetworkOptions = {
-  network: string;
-  account: LocalAccount;
-  peerKey?: Uint8Array | string;
-  listen: string[];
-  bootstrap: string[];
-  chains: number[];
-  membership: () => Promise<{ operators: Address[]; watchers: Address[] }>;
-  logger?: Logger;
-};
-
-/** Starts the libp2p node of network/ (helper "net"). */
-export async function startNodeNetwork(options: NodeNetworkOptions): Promise<NodeNetwork> {
-  // A variable specifier: network/ lands on its own branch; until then the error says what is missing.
-  const specifier = "../../network/index.ts";
-  let module: { startOperatorNetwork?: (o: NodeNetworkOptions) => Promise<NodeNetwork> };
-  try {
-    module = (await import(specifier)) as typeof module;
-  } catch (error) {
-    throw new Error(`the peer-to-peer layer (network/index.ts) could not be loaded: ${String(error)}`, {
-      cause: error,
-    });
-  }
-  if (typeof module.startOperatorNetwork !== "function")
-    throw new Error("network/index.ts does not export startOperatorNetwork");
-  return module.startOperatorNetwork(options);
+/** Starts the libp2p node of network/. */
+export function startNodeNetwork(options: NodeNetworkOptions): Promise<NodeNetwork> {
+  return startOperatorNetwork(options);
 }
 
 type Listener = { kind: string; handler: (payload: never, from: PeerInfo) => void };
@@ -75,17 +39,20 @@ export function createMemoryHub() {
     peerId: string;
     listeners: Listener[];
     watching: Set<string>;
+    deliverAll: boolean;
     closed: boolean;
   }>();
   const topicOf = (chainId: string | number | bigint, requestId: Hex) => `${chainId}:${requestId.toLowerCase()}`;
   let counter = 0;
   return {
-    join(operator: Address): NodeNetwork {
+    /** A member; `deliverAllResults` as network/ takes it (a collector hears every result). */
+    join(operator: Address, options: { deliverAllResults?: boolean } = {}): NodeNetwork {
       const me = {
         operator,
         peerId: `memory-${++counter}`,
         listeners: [] as Listener[],
         watching: new Set<string>(),
+        deliverAll: options.deliverAllResults ?? false,
         closed: false,
       };
       members.add(me);
@@ -103,7 +70,7 @@ export function createMemoryHub() {
         const copy = JSON.parse(JSON.stringify(payload)) as never;
         for (const other of members) {
           if (other === me || other.closed) continue;
-          if (topic !== undefined && !other.watching.has(topic)) continue;
+          if (topic !== undefined && !other.deliverAll && !other.watching.has(topic)) continue;
           for (const l of other.listeners)
             if (l.kind === kind) setImmediate(() => l.handler(copy, { peerId: me.peerId, operator: me.operator }));
         }
@@ -119,9 +86,9 @@ export function createMemoryHub() {
         publishResult: (r) => publish("result", r, topicOf(r.originChainId, r.requestId)),
         onResult: on<ResultJob>("result"),
         publishBackpressure: (r) => publish("backpressure", r),
-        onBackpressure: on<BackpressureReport>("backpressure"),
+        onBackpressure: on<BackpressureReportMessage>("backpressure"),
         publishShare: (s) => publish("share", s),
-        onShare: on<ShareOffer>("share"),
+        onShare: on<ShareOfferMessage>("share"),
         status: () => ({
           peerId: me.peerId,
           memory: true,

@@ -239,6 +239,27 @@ describe("network: operators gossip over libp2p (real nodes on loopback)", funct
     expect(nets[0]!.status().messages.rejected.bad_signature).to.equal(1);
   });
 
+  it("rejects a result whose signature does not recover to its operator, and never delivers it", async () => {
+    const members = accounts(3);
+    const [outsider] = accounts(1);
+    active = { operators: members.map((a) => a.address), watchers: [] };
+    const nets = await startMesh(members);
+    const results: ResultJob[] = [];
+    nets[0]!.onResult((r) => results.push(r));
+    const id = requestId(11);
+    nets[0]!.watchResults(CHAIN, id);
+    // Signed by another key, claimed by node 1's operator.
+    const forged = { ...(await signedResult(outsider!, id)), operator: members[1]!.address };
+    await nets[1]!.publishResult(forged);
+    await eventually(
+      () => (nets[0]!.status().messages.rejected.bad_signature ?? 0) === 1,
+      "the forged result rejected",
+    );
+    await nets[2]!.publishResult(await signedResult(members[2]!, id));
+    await eventually(() => results.length === 1, "the honest result");
+    expect(results[0]!.operator).to.equal(members[2]!.address);
+  });
+
   it("closes cleanly: every step runs, twice is harmless, nothing keeps the process alive", async () => {
     const members = accounts(2);
     active = { operators: members.map((a) => a.address), watchers: [] };

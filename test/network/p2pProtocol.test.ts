@@ -1,4 +1,8 @@
 import { expect } from "chai";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadOrCreatePeerKey, parsePeerKey } from "../../network/peerKey.ts";
 import { getAddress } from "viem";
 import {
   backpressureReportCodec,
@@ -124,5 +128,23 @@ describe("protocol/gossip: codecs and topics", () => {
     expect(otherDomain.ok === false && otherDomain.detail).to.match(/ingestor/);
     const wrongRequest = { ...result, requestId: requestId(7) };
     expect((await verifyResultMessage(wrongRequest)).ok === false).to.equal(true);
+  });
+});
+
+describe("network/peerKey: a persisted libp2p identity", () => {
+  it("creates a key file readable by its owner only and loads the same key from it", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "versatus-peerkey-")), "nested", "peer.key");
+    const created = await loadOrCreatePeerKey(file);
+    expect(statSync(file).mode & 0o777).to.equal(0o600);
+    const loaded = await loadOrCreatePeerKey(file);
+    expect(loaded).to.deep.equal(created);
+    expect(parsePeerKey(readFileSync(file, "utf8")).equals(parsePeerKey(created))).to.equal(true);
+  });
+
+  it("refuses a file that holds no key, naming it", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "versatus-peerkey-")), "peer.key");
+    writeFileSync(file, "0x1234\n");
+    const error = await loadOrCreatePeerKey(file).catch((e: Error) => e);
+    expect(error).to.be.instanceOf(Error).with.property("message").that.includes(file);
   });
 });

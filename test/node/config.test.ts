@@ -3,7 +3,6 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadNodeConfig, nodeKeysFromEnv } from "../../cli/node/config.ts";
-import { loadOrCreatePeerKey } from "../../cli/node/peerKey.ts";
 
 const KEY = `0x${"11".repeat(32)}`;
 const base = () => ({
@@ -66,19 +65,5 @@ describe("node config (versatus node --config)", () => {
       /VERSATUS_OPERATOR_KEY/,
     );
     expect(nodeKeysFromEnv(config, { VERSATUS_OPERATOR_KEY: KEY, VERSATUS_POSTER_KEY: KEY }).operatorKey).to.equal(KEY);
-  });
-
-  it("the peer key file is created once and the same identity is read back", async () => {
-    const file = join(mkdtempSync(join(tmpdir(), "versatus-node-peer-")), "sub", "peer.key");
-    const first = await loadOrCreatePeerKey(file);
-    const again = await loadOrCreatePeerKey(file);
-    expect(Buffer.from(again).equals(Buffer.from(first))).to.equal(true);
-    writeFileSync(file, "not hex");
-    expect(
-      await loadOrCreatePeerKey(file).then(
-        () => "ok",
-        (e: Error) => e.message,
-      ),
-    ).to.match(/peerKeyFile/);
   });
 });

@@ -9,7 +9,7 @@ import { custom, getAddress, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { devKey } from "../../cli/devnet/prepare.ts";
 import { loadNodeConfig, startOperatorNode, type NodeRole, type OperatorNode } from "../../cli/node/index.ts";
-import { createMemoryHub, type MemoryHub } from "../../cli/node/network.ts";
+import { createMemoryHub, type MemoryHub, type NodeNetwork } from "../../cli/node/network.ts";
 import { NanoRuntime } from "../../runtime/executor.ts";
 import { builtProgram } from "../fixtures/programs.ts";
 import { deployTestSuite, OPERATOR_INDICES, type Suite } from "../helpers/suite.ts";
@@ -55,17 +55,31 @@ export async function createNodeWorld() {
     ? pino({ level: "debug" }, destination(process.env.NODE_TEST_LOG))
     : pino({ level: "silent" });
 
-  /** Starts operator `index`'s node (its own Redis db, its own DA dir) with `roles`. */
+  /**
+   * Starts operator `index`'s node (its own Redis db, its own DA dir) with `roles`. With `p2p`,
+   * over real libp2p on loopback (bootstrapping from the given multiaddrs); else on the hub.
+   */
   const startNode = async (
     index: number,
-    roles: NodeRole[] = ["relay", "compute", "collect", "post"],
-    timing: Record<string, number> = {},
-    opsServer = false,
+    options: {
+      roles?: NodeRole[];
+      timing?: Record<string, number>;
+      opsServer?: boolean;
+      p2p?: { bootstrap: string[] };
+      /** Replace parts of the hub member (fault injection). */
+      wrapNetwork?: (network: NodeNetwork) => NodeNetwork;
+    } = {},
   ): Promise<OperatorNode> => {
+    const roles = options.roles ?? ["relay", "compute", "collect", "post"];
     const position = OPERATOR_INDICES.indexOf(index);
     const config = loadNodeConfig({
       raw: {
-        network: { name: "test", peerKeyFile: join(dataDir, `peer-${index}.key`) },
+        network: {
+          name: "test",
+          peerKeyFile: join(dataDir, `peer-${index}.key`),
+          listen: ["/ip4/127.0.0.1/tcp/0"],
+          bootstrap: options.p2p?.bootstrap ?? [],
+        },
         roles,
         redis: { url: redisUrl(NODE_REDIS_DBS[position]!) },
         chains: [
@@ -90,7 +104,7 @@ export async function createNodeWorld() {
           sweepIntervalMs: 100,
           postFallbackMs: 1_500,
           reconcileGraceMs: 5_000,
-          ...timing,
+          ...options.timing,
         },
       },
       env: {},
@@ -100,8 +114,10 @@ export async function createNodeWorld() {
       logger: logger.child({ node: index }),
       transports,
       runtime,
-      network: async (options) => hub.join(options.account.address),
-      opsServer,
+      ...(options.p2p
+        ? {}
+        : { network: async (o) => (options.wrapNetwork ?? ((n) => n))(hub.join(o.account.address, o)) }),
+      opsServer: options.opsServer ?? false,
     });
     nodes.set(index, node);
     return node;

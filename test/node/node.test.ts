@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import { Queue } from "bullmq";
 import type { Hex } from "viem";
+import { join } from "node:path";
+import { createDaClient } from "../../da/index.ts";
 import { QUEUE_PREFIX, jobIds, queueNames } from "../../protocol/queues.ts";
 import { deriveQuorum } from "../../protocol/quorum.ts";
 import { posterSchedule } from "../../protocol/scheduling.ts";
@@ -32,6 +34,18 @@ async function computed(world: NodeWorld, index: number, requestId: Hex): Promis
   }
 }
 
+/** The execution record the ingested result points to, read from the posting node's own DA store. */
+async function postedRecord(world: NodeWorld, requestId: Hex) {
+  const [log] = await world.suite.ingestor.queryFilter(world.suite.ingestor.filters.ResultIngested(requestId));
+  const poster = (await world.suite.ethers.provider.getTransaction(log!.transactionHash))!.from;
+  const da = createDaClient({ primary: { layer: "local", dir: join(world.dataDir, `da-${indexOf(poster)}`) } });
+  try {
+    return await da.get((log as unknown as { args: { daPointer: Hex } }).args.daPointer);
+  } finally {
+    await da.close?.();
+  }
+}
+
 async function ingestedBy(world: NodeWorld, requestId: Hex): Promise<string[]> {
   const logs = await world.suite.ingestor.queryFilter(world.suite.ingestor.filters.ResultIngested(requestId));
   return Promise.all(
@@ -49,7 +63,7 @@ describe("operator nodes: each operator its own Redis, linked only by gossip (in
   after(async () => world?.close());
 
   it("four nodes with separate Redis databases fulfil requests; each computes only its own quorum's work", async () => {
-    for (const index of OPERATOR_INDICES) await world.startNode(index, undefined, {}, index === 1);
+    for (const index of OPERATOR_INDICES) await world.startNode(index, { opsServer: index === 1 });
     const ids = await requestPayouts(asWorld(world), 3);
     await waitSettled(asWorld(world), ids, 60_000);
     for (const id of ids) {
@@ -89,13 +103,19 @@ describe("operator nodes: each operator its own Redis, linked only by gossip (in
     });
     const lazy = indexOf(members[0]!);
     for (const index of OPERATOR_INDICES)
-      await world.startNode(index, index === lazy ? ["relay", "collect", "post"] : undefined);
+      await world.startNode(index, index === lazy ? { roles: ["relay", "collect", "post"] } : {});
     const [requestId] = await requestPayouts(asWorld(world), 1);
     expect(requestId).to.equal(id);
     await waitSettled(asWorld(world), [id], 60_000);
     expect(await ingestedBy(world, id)).to.have.length(1);
     expect(await computed(world, lazy, id)).to.equal(false);
     expect(await computed(world, indexOf(standby[0]!), id), "the standby stole the work").to.equal(true);
+    // the record's envelope says who did the work: the stealer took the lazy member's slot
+    const record = await postedRecord(world, id);
+    const stolen = record.attributions?.find((a) => a.how === "stolen");
+    expect(stolen?.operator.toLowerCase()).to.equal(standby[0]!.toLowerCase());
+    expect(stolen?.slotOf?.toLowerCase()).to.equal(members[0]!.toLowerCase());
+    expect(record.attributions?.filter((a) => a.how === "quorum")).to.have.length(2);
   });
 
   it("rotates posting per request: with the first poster's post role off, the next one posts after the fallback delay", async () => {
@@ -108,10 +128,35 @@ describe("operator nodes: each operator its own Redis, linked only by gossip (in
     });
     const dead = indexOf(order[0]!.poster);
     for (const index of OPERATOR_INDICES)
-      await world.startNode(index, index === dead ? ["relay", "compute", "collect"] : undefined);
+      await world.startNode(index, index === dead ? { roles: ["relay", "compute", "collect"] } : {});
     const [requestId] = await requestPayouts(asWorld(world), 1);
     expect(requestId).to.equal(id);
     await waitSettled(asWorld(world), [id], 60_000);
     expect(await ingestedBy(world, id)).to.deep.equal([order[1]!.poster.toLowerCase()]);
+  });
+
+  it("close() runs every stop step even when one fails: a network that throws on close leaves nothing running", async () => {
+    const node = await world.startNode(1, {
+      opsServer: true,
+      wrapNetwork: (network) => ({
+        ...network,
+        close: async () => {
+          await network.close();
+          throw new Error("network close failed");
+        },
+      }),
+    });
+    const url = node.ops!.url;
+    expect((await fetch(`${url}/healthz`)).status).to.equal(200);
+    await node.close();
+    expect(node.relayer!.redis.status).to.equal("end");
+    expect(node.worker!.worker.isRunning()).to.equal(false);
+    expect(node.ingestor!.collector!.worker.isRunning()).to.equal(false);
+    expect(
+      await fetch(`${url}/healthz`).then(
+        () => "answered",
+        () => "closed",
+      ),
+    ).to.equal("closed");
   });
 });

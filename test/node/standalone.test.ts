@@ -83,7 +83,7 @@ describe("standalone services of one domain reconcile from chain state (separate
     return count;
   };
 
-  it("a standalone ingestor hands a lost request to the domain's relayer through the requests queue; it is scheduled", async () => {
+  it("a standalone ingestor hands a lost request to the domain's relayer through the {versatus}:requests list; it is scheduled", async () => {
     const id = await lostRequest();
     relayer = await startStandaloneRelayer(false);
     await relayer.pollOnce();

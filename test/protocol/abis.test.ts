@@ -13,3 +13,27 @@ describe("protocol/abis", () => {
     }
   });
 });
+
+describe("IOperatorSet: what the services read from an operator set", () => {
+  it("declares every function the relayer and the collector call, identically in both implementations", () => {
+    const signature = (abi: readonly unknown[], name: string) =>
+      JSON.stringify(
+        (abi as { type: string; name?: string; inputs?: unknown; outputs?: unknown }[])
+          .filter((e) => e.type === "function" && e.name === name)
+          .map((e) => ({ inputs: e.inputs, outputs: e.outputs })),
+      );
+    for (const name of ["threshold", "allOperators", "isActive", "checkSigners", "indexOf", "indexIn"]) {
+      const declared = signature(abis.iOperatorSetAbi, name);
+      expect(JSON.parse(declared), name).to.have.length(1);
+      for (const implementation of [abis.ownedOperatorSetAbi, abis.stakingRegistryAbi]) {
+        const implemented = JSON.parse(signature(implementation, name)) as { inputs: { type: string }[] }[];
+        expect(
+          implemented.map((e) => e.inputs.map((i) => i.type)),
+          name,
+        ).to.deep.equal(
+          (JSON.parse(declared) as { inputs: { type: string }[] }[]).map((e) => e.inputs.map((i) => i.type)),
+        );
+      }
+    }
+  });
+});

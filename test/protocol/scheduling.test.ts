@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { keccak256, toHex, type Address, type Hex, type LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { deriveQuorum } from "../../protocol/quorum.ts";
+import { decodeRecord, encodeRecord, recordBodyHash, sortSignatures } from "../../protocol/record.ts";
 import {
   attributeWork,
   MAX_CLOCK_SKEW_MS,
@@ -19,6 +20,7 @@ import {
   type ShareRules,
   type UnsignedBackpressureReport,
 } from "../../protocol/scheduling.ts";
+import { sampleRecord } from "../fakes/records.ts";
 
 const ACCOUNTS: LocalAccount[] = Array.from({ length: 7 }, (_, i) =>
   privateKeyToAccount(keccak256(toHex(`scheduling test operator ${i}`))),
@@ -159,7 +161,7 @@ describe("protocol/scheduling: leaderless scheduling rules", () => {
         [{ ...r, depth: -1 }, "depth"],
         [{ ...r, depth: 1.5 }, "depth"],
         [{ ...r, capacity: 0 }, "capacity"],
-        [{ ...r, kinds: Array.from({ length: 17 }, (_, i) => `k${i}`) }, "kinds"],
+        [{ ...r, kinds: Array.from({ length: 33 }, (_, i) => `k${i}`) }, "kinds"],
         [{ ...r, kinds: [""] }, "kinds"],
         [{ ...r, programs: ["0x12"] }, "programs"],
         [{ ...r, operator: "0x12" }, "operator"],
@@ -229,6 +231,13 @@ describe("protocol/scheduling: leaderless scheduling rules", () => {
       });
     });
 
+    it("a report dated after its offer (beyond the skew) cannot back it", async () => {
+      const later = await full(M0, T0 + 100 + MAX_CLOCK_SKEW_MS + 1);
+      expect(
+        await verifyShareOffer(await offer(M0, S0, { report: later }), { ...RULES, now: T0 + 10_000 }),
+      ).to.deep.equal({ ok: false, reason: "report_future" });
+    });
+
     it("an offer for another request, or an old offer replayed later, is refused", async () => {
       const valid = await offer(M0, S0);
       const other = await offer(M0, S0, { requestId: keccak256(toHex("another")) });
@@ -288,6 +297,13 @@ describe("protocol/scheduling: leaderless scheduling rules", () => {
       expect(plan(S0, { shares: [await offer(S1, S0)] }).action).to.equal("wait");
     });
 
+    it("a standby ignores a share offer that has gone stale, and then only steals in its turn", async () => {
+      const old = await offer(M1, S0);
+      const now = T0 + 100 + TIMING.staleAfterMs + 1;
+      expect(plan(S0, { shares: [old], signed: signedBy(M0, M2), now })).to.deep.include({ action: "steal" });
+      expect(plan(S0, { shares: [old], signed: signedBy(M0, M1, M2), now }).action).to.equal("none");
+    });
+
     it("standbys wait until stealAfterMs, then the first steals an unanswered slot and the next one stealStepMs later", () => {
       const signed = signedBy(M0, M1);
       expect(plan(S0, { signed })).to.deep.include({ action: "wait", at: T0 + 10_000 });
@@ -337,7 +353,7 @@ describe("protocol/scheduling: leaderless scheduling rules", () => {
       quorumSize: SIZE,
       maxAgeMs: TIMING.staleAfterMs,
     };
-    const sorted = (list: { operator: Address }[]) =>
+    const sorted = <T extends { operator: Address }>(list: T[]) =>
       [...list].sort((a, b) => (BigInt(a.operator) < BigInt(b.operator) ? -1 : 1));
 
     it("members that signed did their own slots", () => {
@@ -389,6 +405,20 @@ describe("protocol/scheduling: leaderless scheduling rules", () => {
       // M0 shared to S1, M1 was silent (S0 stole its slot: S0 is the first standby), S2 is extra
       expect(postingSigners(work)).to.deep.equal([M2, S1, S0, S2]);
       expect(work.find((a) => a.operator === S2)).to.deep.equal({ operator: S2, how: "extra" });
+    });
+
+    it("what attributeWork returns is what a version 3 record carries, and it leaves bodyHash alone", async () => {
+      const sample = sampleRecord();
+      const signers = [M0, M2, S1, S0];
+      const signatures = sortSignatures(
+        signers.map((signer, i) => ({ chainId: 31337n, signer, signature: `0x${String(i + 1).repeat(130)}` as Hex })),
+      );
+      const attributions = attributeWork({ ...base, signers, shares: [await offer(M1, S1)] });
+      const record = { body: { ...sample.body, instructions: [] }, signatures, attributions };
+      const decoded = decodeRecord(encodeRecord(record));
+      expect(decoded.attributions).to.deep.equal(attributions);
+      expect(decoded.attributions!.map((a) => a.how).sort()).to.deep.equal(["extra", "quorum", "quorum", "shared-in"]);
+      expect(recordBodyHash(decoded.body)).to.equal(recordBodyHash(record.body));
     });
 
     it("signers outside the active set are left out (the ingestor refuses them)", () => {
