@@ -3,6 +3,7 @@ import type { PeerId } from "@libp2p/interface";
 import { peerIdFromPrivateKey, peerIdFromString } from "@libp2p/peer-id";
 import { multiaddr } from "@multiformats/multiaddr";
 import { pino, type Logger } from "pino";
+import type { Registry } from "prom-client";
 import type { Address, Hex, LocalAccount } from "viem";
 import { getAddress } from "viem";
 import { z } from "zod";
@@ -26,6 +27,7 @@ import type { ResultJob } from "../protocol/jobs.ts";
 import { DEFAULT_BINDING_LIFETIME_MS, signPeerBinding, type PeerBinding } from "../protocol/peerBinding.ts";
 import { BINDING_PROTOCOL, BindingBook, exchangeBindings } from "./bindings.ts";
 import { createVersatusLibp2p, type VersatusLibp2p } from "./libp2pNode.ts";
+import { networkMetrics } from "./metrics.ts";
 import { Membership, type MembershipSource, type MembershipView, type Role } from "./membership.ts";
 import { generatePeerKey, parsePeerKey } from "./peerKey.ts";
 import { RateLimiter } from "./rateLimit.ts";
@@ -99,6 +101,8 @@ export type OperatorNetworkOptions = {
   deliverAllResults?: boolean;
   /** Most connections kept. Default 64. */
   maxConnections?: number;
+  /** Prometheus registry for versatus_network_* metrics (network/metrics.ts); none if absent. */
+  registry?: Registry;
 };
 
 export type PeerInfo = { peerId: string; operator: Address };
@@ -466,6 +470,7 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
         : options.ingestors
           ? new Map(Object.entries(options.ingestors))
           : undefined;
+    const metrics = options.registry ? networkMetrics(options.registry) : undefined;
     const validatorContext = {
       kindOf: (topic: string) => kinds.get(topic),
       bindings,
@@ -497,6 +502,11 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
         .catch((error: unknown): Verdict => ({ result: "ignore", reason: "validator_error", detail: String(error) }))
         .then((verdict) => {
           if (closed) return;
+          metrics?.messages.inc({
+            kind: kinds.get(msg.topic) ?? "unknown",
+            verdict: verdict.result,
+            reason: verdict.result === "accept" ? "" : verdict.reason,
+          });
           if (verdict.result !== "accept") {
             count(verdict.result === "reject" ? counters.rejected : counters.ignored, verdict.reason);
             if (verdict.penalize) penalties.add(source);
@@ -584,6 +594,16 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
             );
             libp2p.hangUp(connection.remotePeer).catch(() => undefined);
           }
+        }
+        if (metrics) {
+          const peers = libp2p.getPeers().map((p) => p.toString());
+          const bound = peers.filter((p) => {
+            const known = bindings.get(p, now);
+            return known !== undefined && membership.roleOf(known.operator) !== null;
+          }).length;
+          metrics.peers.set({ state: "bound" }, bound);
+          metrics.peers.set({ state: "unbound" }, peers.length - bound);
+          metrics.peers.set({ state: "banned" }, [...banned.values()].filter((until) => until > now).length);
         }
         const connections = libp2p.getConnections().length;
         if (connections > 0 && now - lastLookup > (connections < Math.min(8, maxPeers) ? 1_000 : 30_000))

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { Registry } from "prom-client";
 import type { Address } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { createVersatusLibp2p, type VersatusLibp2p } from "../../network/libp2pNode.ts";
@@ -226,10 +227,18 @@ describe("network: operators gossip over libp2p (real nodes on loopback)", funct
     }
   });
 
-  it("ignores backpressure whose signature the scheduling check refuses", async () => {
+  it("ignores backpressure whose signature the scheduling check refuses (and counts it in the metrics)", async () => {
     const members = accounts(2);
     active = { operators: members.map((a) => a.address), watchers: [] };
-    const nets = await startMesh(members);
+    const registry = new Registry();
+    const first = await start(members[0]!, [], { registry });
+    const nets = [first, await start(members[1]!, [tcpAddress(first)])];
+    await eventually(() => nets.every((n) => n.status().peers.some((p) => p.bound)), "both bound");
+    const backpressure = gossipTopics("testnet").backpressure;
+    await eventually(
+      () => nets.every((n) => n.status().topics.find((t) => t.topic === backpressure)!.peers === 1),
+      "both on the backpressure topic",
+    );
     const reports: BackpressureReportMessage[] = [];
     nets[0]!.onBackpressure((r) => reports.push(r));
     await nets[1]!.publishBackpressure({ ...report(members[1]!.address, 3), signature: `0x${"22".repeat(65)}` });
@@ -237,6 +246,11 @@ describe("network: operators gossip over libp2p (real nodes on loopback)", funct
     await eventually(() => reports.length === 1, "the good report");
     expect(reports[0]!.depth).to.equal(4);
     expect(nets[0]!.status().messages.rejected.bad_signature).to.equal(1);
+    const text = await registry.metrics();
+    expect(text).to.match(
+      /versatus_network_messages_total\{kind="backpressure",verdict="reject",reason="bad_signature"\} 1/,
+    );
+    expect(text).to.match(/versatus_network_messages_total\{kind="backpressure",verdict="accept",reason=""\} 1/);
   });
 
   it("rejects a result whose signature does not recover to its operator, and never delivers it", async () => {
