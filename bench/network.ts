@@ -240,7 +240,7 @@ async function askCount(c: Child) {
 
 async function measureRequests(requests: number): Promise<{ nodes4: number[]; single: number[]; notes: string[] }> {
   const { prepareDevnet, devKey } = await import("../cli/devnet/prepare.ts");
-  const { clearNetworkState, devnetRedis, freePort, hasRedisServer, redisDbUrl, startRedisServer } =
+  const { clearNetworkState, devnetRedis, hasRedisServer, redisDbUrl, startRedisServer } =
     await import("../cli/devnet/redis.ts");
   const { startDevnetServices, OPERATOR_ACCOUNTS } = await import("../cli/devnet/services.ts");
   const { OPERATOR_ROLES, startCluster } = await import("../cli/devnet/cluster.ts");
@@ -322,8 +322,8 @@ async function measureRequests(requests: number): Promise<{ nodes4: number[]; si
         roles: OPERATOR_ROLES,
         redisUrl: url,
         host: "127.0.0.1",
-        p2pPort: await freePort(),
-        opsPort: await freePort(),
+        p2pPort: 0,
+        opsPort: 0,
       });
     }
     const cluster = await startCluster({

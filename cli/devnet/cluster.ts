@@ -33,8 +33,9 @@ export type NodeSpec = {
   redisUrl: string;
   /** Address the node listens on (libp2p and its ops server). */
   host: string;
-  /** libp2p TCP port (0 = a fixed free port is not needed: the address is read back from GET /network). */
+  /** libp2p TCP port (0 = any free one: the address is read back from GET /network). */
   p2pPort: number;
+  /** Ops server port (0 = any free one: read back from the node's "node started" log line). */
   opsPort: number;
   /** Run the node inside this network namespace (`ip netns exec`). */
   netns?: string;
@@ -217,9 +218,12 @@ async function startNode(
   const dir = join(options.dir, spec.name);
   mkdirSync(dir, { recursive: true });
   const configPath = join(dir, "node.json");
-  writeFileSync(configPath, JSON.stringify(nodeConfig(options, spec, dir, bootstrap), null, 2) + "\n");
+  const writeConfig = (s: NodeSpec) =>
+    writeFileSync(configPath, JSON.stringify(nodeConfig(options, s, dir, bootstrap), null, 2) + "\n");
+  writeConfig(spec);
   const logFile = join(dir, "node.log");
-  const opsUrl = `http://${spec.host}:${spec.opsPort}`;
+  // port 0: the node picks one and says which (its "node started" log line; GET /network for libp2p)
+  let opsUrl = spec.opsPort ? `http://${spec.host}:${spec.opsPort}` : "";
   const launch = () => {
     const [command, args] = spec.netns
       ? ["ip", ["netns", "exec", spec.netns, process.execPath, VERSATUS_BIN, "node", "--config", configPath]]
@@ -232,10 +236,15 @@ async function startNode(
       env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "info", ...nodeKeyEnv(spec), ...spec.env },
     });
   };
-  const status = async () => (await fetchJson(`${opsUrl}/network`)) as NetworkStatusJson;
+  const status = async () => {
+    if (!opsUrl) throw new Error(`${spec.name} has not said where its ops server is yet`);
+    return (await fetchJson(`${opsUrl}/network`)) as NetworkStatusJson;
+  };
   const ready = async (proc: ManagedProcess): Promise<NetworkStatusJson> => {
     const until = Date.now() + timeoutMs;
     for (;;) {
+      if (!opsUrl)
+        opsUrl = proc.log().match(/"msg":"node started"/) ? (proc.log().match(/"ops":"(http:[^"]+)"/)?.[1] ?? "") : "";
       try {
         const s = await status();
         if (p2pOf(s).peerId) return s;
@@ -264,6 +273,7 @@ async function startNode(
       await node.process.stop();
       node.process = launch();
       await ready(node.process);
+      node.opsUrl = opsUrl;
     },
     stop: () => node.process.stop(),
     kill: () => node.process.kill(),
@@ -274,6 +284,10 @@ async function startNode(
     const tcp = (s.addresses ?? []).find((a) => a.startsWith(`/ip4/${spec.host}/tcp/`) && !a.includes("/ws"));
     const base = tcp ?? `/ip4/${spec.host}/tcp/${spec.p2pPort}`;
     node.multiaddr = base.includes("/p2p/") ? base : `${base}/p2p/${node.peerId}`;
+    node.opsUrl = opsUrl;
+    // a restart comes back on the same ports (peers and bootstrap lists know this address)
+    const p2pPort = Number(/\/tcp\/(\d+)/.exec(node.multiaddr)?.[1] ?? spec.p2pPort);
+    writeConfig({ ...spec, p2pPort, opsPort: Number(new URL(opsUrl).port) });
   } catch (error) {
     await node.process.stop(2_000);
     throw error;

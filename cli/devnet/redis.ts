@@ -93,23 +93,25 @@ export async function startRedisServer(options: {
   stop: () => Promise<void>;
 }> {
   const host = options.host ?? "127.0.0.1";
-  const port = options.port ?? (await freePort(host));
-  const process = spawnManaged({
-    name: options.name ?? `redis-server :${port}`,
-    command: "redis-server",
-    args: ["--port", String(port), "--bind", host, "--save", "", "--appendonly", "no", "--protected-mode", "no"],
-    logFile: options.logFile,
-  });
-  const url = `redis://${host}:${port}`;
-  const deadline = Date.now() + 10_000;
-  while (!(await answers(url))) {
-    if (!process.running() || Date.now() > deadline) {
-      await process.stop(1_000);
+  // a port probed free can be taken before redis-server binds it: try again on another one
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freePort(host));
+    const process = spawnManaged({
+      name: options.name ?? `redis-server :${port}`,
+      command: "redis-server",
+      args: ["--port", String(port), "--bind", host, "--save", "", "--appendonly", "no", "--protected-mode", "no"],
+      logFile: options.logFile,
+    });
+    const url = `redis://${host}:${port}`;
+    const deadline = Date.now() + 10_000;
+    while (!(await answers(url)) && process.running() && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    if (process.running() && (await answers(url)))
+      return { url, process, stop: async () => void (await process.stop(3_000)) };
+    await process.stop(1_000);
+    if (attempt >= 3 || options.port !== undefined)
       throw new BaseError(`redis-server on ${host}:${port} did not start (log: ${options.logFile})`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
   }
-  return { url, process, stop: async () => void (await process.stop(3_000)) };
 }
 
 /** Whether `redis-server` is installed. */

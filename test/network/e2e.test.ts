@@ -5,7 +5,6 @@ import type { Hex } from "viem";
 import { devAccount } from "../../deploy/context.ts";
 import { p2pOf, type ClusterNode, type NetworkStatusJson, type PeerStatusJson } from "../../cli/devnet/cluster.ts";
 import { groupAlive, spawnManaged } from "../../cli/devnet/processes.ts";
-import { freePort } from "../../cli/devnet/redis.ts";
 import { deriveQuorum } from "../../protocol/quorum.ts";
 import { assertSettledOnceAndEscrowExact, nextPayoutId, requestPayouts, waitSettled } from "../e2e/harness.ts";
 import { createNetWorld, eventually, OUTSIDER, type NetWorld } from "./e2eHarness.ts";
@@ -163,13 +162,12 @@ describe("p2p network end to end: four `versatus node` processes linked only by 
   it("a node flooding gossip (well-formed announcements, ten times the per-peer rate) is scored down and cut off", async () => {
     // the flooder is bound to an active operator (dev:4, the key of node-4: a second node of the
     // same operator), so only its rate is wrong
-    const port = await freePort();
     const config = join(net.dir, "flooder.json");
     writeFileSync(
       config,
       JSON.stringify({
         network: "e2e",
-        listen: [`/ip4/127.0.0.1/tcp/${port}`],
+        listen: ["/ip4/127.0.0.1/tcp/0"],
         bootstrap: [net.nodes[0]!.multiaddr],
         chainId: net.chain.chainId,
         oracle: net.chain.oracle,

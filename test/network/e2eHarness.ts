@@ -8,6 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { network } from "hardhat";
@@ -22,7 +23,7 @@ import {
   type ClusterNode,
   type NodeSpec,
 } from "../../cli/devnet/cluster.ts";
-import { freePort, startRedisServer } from "../../cli/devnet/redis.ts";
+import { startRedisServer } from "../../cli/devnet/redis.ts";
 import { builtProgram } from "../fixtures/programs.ts";
 import { deployTestSuite, type Suite } from "../helpers/suite.ts";
 
@@ -73,11 +74,11 @@ export async function serveRpc(
     });
   });
   server.keepAliveTimeout = 60_000;
-  const port = await freePort(host);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, host, () => resolve());
+    server.listen(0, host, () => resolve());
   });
+  const port = (server.address() as AddressInfo).port;
   return {
     url: `http://${host}:${port}`,
     close: () =>
@@ -288,9 +289,10 @@ export async function createNetWorld(options: {
         roles,
         redisUrl: await redisFor(name),
         host: h,
-        // inside its own namespace every port is free; on loopback ask the kernel
-        p2pPort: namespaces ? 4001 : await freePort(),
-        opsPort: namespaces ? 9464 : await freePort(),
+        // inside its own namespace every port is free; on loopback the node binds port 0 and says
+        // which it got (a port probed free here could be taken before the node binds it)
+        p2pPort: namespaces ? 4001 : 0,
+        opsPort: namespaces ? 9464 : 0,
         ...(namespaces ? { netns: namespaces.names[i]! } : {}),
         ...(env || options.env ? { env: { ...options.env, ...env } } : {}),
       };
