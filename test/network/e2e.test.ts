@@ -1,9 +1,16 @@
 import { expect } from "chai";
+import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Hex } from "viem";
 import { devAccount } from "../../deploy/context.ts";
-import { p2pOf, type ClusterNode, type NetworkStatusJson, type PeerStatusJson } from "../../cli/devnet/cluster.ts";
+import {
+  p2pOf,
+  VERSATUS_BIN,
+  type ClusterNode,
+  type NetworkStatusJson,
+  type PeerStatusJson,
+} from "../../cli/devnet/cluster.ts";
 import { groupAlive, spawnManaged } from "../../cli/devnet/processes.ts";
 import { deriveQuorum } from "../../protocol/quorum.ts";
 import { assertSettledOnceAndEscrowExact, nextPayoutId, requestPayouts, waitSettled } from "../e2e/harness.ts";
@@ -75,6 +82,28 @@ describe("p2p network end to end: four `versatus node` processes linked only by 
     const ids = await requestPayouts(net.world, 3);
     await waitSettled(net.world, ids, 60_000);
     expect(await assertSettledOnceAndEscrowExact(net.world, ids)).to.deep.equal({ ingested: 3, refunded: 0 });
+  });
+
+  it("`versatus network status` shows each node's peers, topics and the quorum of recent requests (tables and --json)", async () => {
+    const urls = net.nodes.map((n) => n.opsUrl);
+    const cli = (args: string[]) =>
+      spawnSync(process.execPath, [VERSATUS_BIN, "network", "status", ...urls.flatMap((u) => ["--node", u]), ...args], {
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+    const json = cli(["--json"]);
+    expect(json.status, json.stderr).to.equal(0);
+    const answers = JSON.parse(json.stdout) as { url: string; status: NetworkStatusJson }[];
+    expect(answers.map((a) => a.url)).to.deep.equal(urls);
+    for (const a of answers) {
+      expect(p2pOf(a.status).peers?.filter((p) => p.bound)).to.have.length(3);
+      expect((a.status.requests ?? []).length, "recent requests with their quorum").to.be.greaterThan(0);
+    }
+    // tables, with one more node that does not answer: the others still shown, exit code 1
+    const tables = cli(["--node", "http://127.0.0.1:9"]);
+    expect(tables.status, tables.stderr).to.equal(1);
+    for (const title of ["Nodes", ": peers", ": topics", ": quorum membership of recent requests", "127.0.0.1:9"])
+      expect(tables.stdout).to.include(title);
   });
 
   it("a quorum member SIGKILLed mid-request: the standby steals its task, nothing is lost, the node rejoins", async () => {
