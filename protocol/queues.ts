@@ -41,6 +41,13 @@ export const redisKeys = {
    * request handed twice costs one lookup.
    */
   requests: `${QUEUE_PREFIX}:requests`,
+  /**
+   * Hash of one request's signers as an operator node saw them: operator (lower-case) → the
+   * bodyHash it signed. The leaderless scheduler counts only the largest group as "signed", so a
+   * member that signed a diverging result leaves its slot open for a stealer.
+   */
+  signers: (chainId: bigint | number | string, requestId: string) =>
+    `${QUEUE_PREFIX}:signers:${chainId}:${requestId.toLowerCase()}`,
   /** Sorted set of `chainId:requestId` scored by the unix ms of the request's next scheduling check. */
   schedule: `${QUEUE_PREFIX}:schedule`,
 } as const;

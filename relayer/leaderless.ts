@@ -185,9 +185,7 @@ export class LeaderlessScheduler implements RequestScheduler {
     const { redis, self, timing } = this.options;
     const member = `${request.chainId}:${request.requestId.toLowerCase()}`;
     const key = redisKeys.request(request.chainId, request.requestId);
-    const signed = new Set(
-      (await redis.smembers(redisKeys.done(request.chainId, request.requestId))).map((o) => o.toLowerCase()),
-    );
+    const signed = await this.signedView(request);
     const activeSet = this.options.operators();
     const plan = planTask({
       chainId: request.chainId,
@@ -266,6 +264,26 @@ export class LeaderlessScheduler implements RequestScheduler {
     });
     while (this.recentPlans.size > (this.options.keepRecent ?? 100))
       this.recentPlans.delete(this.recentPlans.keys().next().value!);
+  }
+
+  /**
+   * The operators counted as having signed: those of the largest group of identical bodies in
+   * `redisKeys.signers` (docs/scheduling.md: a member that signed a diverging result leaves its
+   * slot open), plus those marked done whose body this node does not know (e.g. its own worker in
+   * a domain without gossip).
+   */
+  private async signedView(request: RequestJob): Promise<Set<string>> {
+    const [done, bodies] = await Promise.all([
+      this.options.redis.smembers(redisKeys.done(request.chainId, request.requestId)),
+      this.options.redis.hgetall(redisKeys.signers(request.chainId, request.requestId)),
+    ]);
+    const groups = new Map<string, string[]>();
+    for (const [operator, bodyHash] of Object.entries(bodies))
+      groups.set(bodyHash, [...(groups.get(bodyHash) ?? []), operator]);
+    const largest = [...groups.values()].sort((a, b) => b.length - a.length)[0] ?? [];
+    const signed = new Set(largest.map((o) => o.toLowerCase()));
+    for (const operator of done) if (bodies[operator.toLowerCase()] === undefined) signed.add(operator.toLowerCase());
+    return signed;
   }
 
   private async enqueue(request: RequestJob, now: number): Promise<void> {

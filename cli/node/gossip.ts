@@ -15,6 +15,8 @@ import {
 import type { BackpressureReportMessage, ShareOfferMessage } from "../../network/index.ts";
 import type { NodeNetwork, RequestAnnouncement } from "./network.ts";
 
+const SIGNERS_TTL_MS = 24 * 3_600_000;
+
 /** How long a result topic stays watched when nothing closes it earlier (the request's deadline bounds it too). */
 const WATCH_MAX_MS = 15 * 60_000;
 
@@ -167,16 +169,20 @@ export class GossipBridge {
     return this.resultsQueue?.close() ?? Promise.resolve();
   }
 
+  /** Records who signed which body for a request (the relay role's view of the quorum's progress). */
+  async recordSigner(result: ResultJob): Promise<void> {
+    if (!this.options.trackSigners) return;
+    const bodyHash = result.chains[0]?.result.bodyHash;
+    const done = redisKeys.done(result.originChainId, result.requestId);
+    const signers = redisKeys.signers(result.originChainId, result.requestId);
+    const operator = result.operator.toLowerCase();
+    const multi = this.options.redis.multi().sadd(done, operator).pexpire(done, SIGNERS_TTL_MS);
+    if (bodyHash) multi.hset(signers, operator, bodyHash.toLowerCase()).pexpire(signers, SIGNERS_TTL_MS);
+    await multi.exec();
+  }
+
   private async takeResult(result: ResultJob): Promise<void> {
-    const { redis } = this.options;
-    if (this.options.trackSigners) {
-      const key = redisKeys.done(result.originChainId, result.requestId);
-      await redis
-        .multi()
-        .sadd(key, result.operator.toLowerCase())
-        .pexpire(key, 24 * 3_600_000)
-        .exec();
-    }
+    await this.recordSigner(result);
     // The collector checks everything again (signatures, context, active set) before counting it.
     await this.resultsQueue?.add("result", result, {
       jobId: jobIds.result(result.originChainId, result.requestId, result.operator),

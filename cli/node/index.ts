@@ -324,7 +324,10 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
         ...(options.runtime ? { runtime: options.runtime } : {}),
         ...(options.tamper ? { tamper: options.tamper } : {}),
         clients: Object.fromEntries([...clients.entries()].map(([id, c]) => [String(id), c])),
-        onResult: (result) => network.publishResult(result),
+        onResult: async (result) => {
+          await gossip.recordSigner(result);
+          await network.publishResult(result);
+        },
         onReport: (report) =>
           void gossip.publishReport(report).catch((err: unknown) => log.debug({ err }, "could not publish a report")),
       });

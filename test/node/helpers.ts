@@ -27,7 +27,7 @@ export const operatorAddress = (index: number): Address => privateKeyToAccount(d
 /**
  * One in-process chain with the suite deployed (4 staked operators, threshold 3), the
  * payout-splitter program built and published, every operator also allowed to post, a program
- * store, and a gossip hub the nodes join (libp2p's stand-in until network/ is merged).
+ * store, and an in-process gossip hub the nodes join (p2p.test.ts runs them over real libp2p).
  */
 export async function createNodeWorld() {
   const connection: NetworkConnection = await network.create("chainA");
@@ -50,7 +50,9 @@ export async function createNodeWorld() {
     }),
   );
   let hub: MemoryHub = createMemoryHub();
+  /** Started nodes by operator index (the last one started for it); `extra` holds the others. */
   const nodes = new Map<number, OperatorNode>();
+  const extra: OperatorNode[] = [];
   const logger = process.env.NODE_TEST_LOG
     ? pino({ level: "debug" }, destination(process.env.NODE_TEST_LOG))
     : pino({ level: "silent" });
@@ -76,7 +78,7 @@ export async function createNodeWorld() {
       raw: {
         network: {
           name: "test",
-          peerKeyFile: join(dataDir, `peer-${index}.key`),
+          peerKeyFile: join(dataDir, `peer-${index}-${roles.join("-")}.key`),
           listen: ["/ip4/127.0.0.1/tcp/0"],
           bootstrap: options.p2p?.bootstrap ?? [],
         },
@@ -119,6 +121,8 @@ export async function createNodeWorld() {
         : { network: async (o) => (options.wrapNetwork ?? ((n) => n))(hub.join(o.account.address, o)) }),
       opsServer: options.opsServer ?? false,
     });
+    const previous = nodes.get(index);
+    if (previous) extra.push(previous);
     nodes.set(index, node);
     return node;
   };
@@ -137,13 +141,13 @@ export async function createNodeWorld() {
     activeSet: () => OPERATOR_INDICES.map((i) => getAddress(operatorAddress(i))),
     /** Stops every node and empties the databases (a fresh hub for the next test). */
     stopNodes: async () => {
-      await Promise.all([...nodes.values()].map((n) => n.close()));
+      await Promise.all([...nodes.values(), ...extra.splice(0)].map((n) => n.close()));
       nodes.clear();
       hub = createMemoryHub();
       for (const r of redises) await r.flushdb();
     },
     close: async () => {
-      await Promise.all([...nodes.values()].map((n) => n.close()));
+      await Promise.all([...nodes.values(), ...extra.splice(0)].map((n) => n.close()));
       for (const r of redises) {
         await r.flushdb();
         await r.quit();

@@ -127,6 +127,28 @@ describe("LeaderlessScheduler: one node decides for itself only (real Redis)", (
     expect(await workState(standby[1]!)).to.equal("none");
   });
 
+  it("a member that signed a diverging result leaves its slot open: the first standby steals it", async () => {
+    const s = scheduler(standby[0]!);
+    await s.schedule([request]);
+    const key = redisKeys.signers(request.chainId, request.requestId);
+    const bodyA = keccak256(stringToHex("body A"));
+    const bodyB = keccak256(stringToHex("body B"));
+    await redis.hset(
+      key,
+      members[0]!.toLowerCase(),
+      bodyA,
+      members[1]!.toLowerCase(),
+      bodyA,
+      members[2]!.toLowerCase(),
+      bodyB,
+    );
+    await redis.sadd(redisKeys.done(request.chainId, request.requestId), ...members.map((m) => m.toLowerCase()));
+    now += TIMING.stealAfterMs;
+    await s.sweep();
+    expect(await workState(standby[0]!)).to.equal("waiting");
+    expect(s.recent()[0]!.signed.sort()).to.deep.equal([members[0]!.toLowerCase(), members[1]!.toLowerCase()].sort());
+  });
+
   it("a member over capacity shares with the first standby that has room (signed offer), and does not compute", async () => {
     const reports = new Map<string, BackpressureReport>([
       [members[0]!.toLowerCase(), await report(members[0]!, 5)],

@@ -9,7 +9,7 @@ import { posterSchedule } from "../../protocol/scheduling.ts";
 import { nextPayoutId, requestPayouts, waitSettled, type World } from "../e2e/harness.ts";
 import { OPERATOR_INDICES } from "../helpers/suite.ts";
 import { createNodeWorld, operatorAddress, type NodeWorld } from "./helpers.ts";
-import { redisUrl } from "../worker/helpers.ts";
+import { eventually, redisUrl } from "../worker/helpers.ts";
 import { NODE_REDIS_DBS } from "./helpers.ts";
 
 /** The harness's request helpers only need the suite and the program id. */
@@ -135,6 +135,23 @@ describe("operator nodes: each operator its own Redis, linked only by gossip (in
     expect(await ingestedBy(world, id)).to.deep.equal([order[1]!.poster.toLowerCase()]);
   });
 
+  it("one operator's domain split over two nodes (relay+collect+post, compute) on one Redis: its slots are computed there", async () => {
+    const id = await nextPayoutId(asWorld(world));
+    const { members } = deriveQuorum({ chainId: world.chainId, requestId: id, activeSet: world.activeSet(), size: 3 });
+    const split = indexOf(members[0]!);
+    for (const index of OPERATOR_INDICES)
+      await world.startNode(index, index === split ? { roles: ["relay", "collect", "post"] } : {});
+    await world.startNode(split, { roles: ["compute"] });
+    const [requestId] = await requestPayouts(asWorld(world), 1);
+    expect(requestId).to.equal(id);
+    await waitSettled(asWorld(world), [id], 60_000);
+    expect(await ingestedBy(world, id)).to.have.length(1);
+    // the relay node enqueued on the domain's work queue; the compute-only node ran it
+    expect(await computed(world, split, id)).to.equal(true);
+    const record = await postedRecord(world, id);
+    expect(record.attributions?.map((a) => a.operator.toLowerCase())).to.include(members[0]!.toLowerCase());
+  });
+
   it("close() runs every stop step even when one fails: a network that throws on close leaves nothing running", async () => {
     const node = await world.startNode(1, {
       opsServer: true,
@@ -147,9 +164,14 @@ describe("operator nodes: each operator its own Redis, linked only by gossip (in
       }),
     });
     const url = node.ops!.url;
-    expect((await fetch(`${url}/healthz`)).status).to.equal(200);
+    await eventually(async () => ((await fetch(`${url}/healthz`)).status === 200 ? true : undefined), "a healthy node");
     await node.close();
-    expect(node.relayer!.redis.status).to.equal("end");
+    // QUIT was answered; the connection's "end" follows within moments
+    await eventually(
+      async () => (node.relayer!.redis.status === "end" ? true : undefined),
+      "the relay's Redis closed",
+      2_000,
+    );
     expect(node.worker!.worker.isRunning()).to.equal(false);
     expect(node.ingestor!.collector!.worker.isRunning()).to.equal(false);
     expect(
