@@ -291,6 +291,14 @@ export async function startOperatorNetwork(options: OperatorNetworkOptions): Pro
       scoreParams: peerScoreParams([...kinds.keys()], appScore),
       scoreThresholds: SCORE_THRESHOLDS,
       doPX: true,
+      // A smaller mesh than gossipsub's 6: with flood publishing the origin already reaches every
+      // subscribed peer directly, the mesh only adds redundancy, and each extra copy costs every
+      // node a decryption. 16 nodes in one process: p50 55 -> 16 ms, p99 420 -> 70 ms.
+      D: 4,
+      Dlo: 3,
+      Dhi: 8,
+      Dout: 2,
+      Dlazy: 4,
       // Duplicates are dropped before their signature is checked: the id gossipsub uses anyway
       // (origin + sequence number), read straight from the frame. Without it every copy of a
       // message (up to one per mesh peer) paid an Ed25519 verification.
