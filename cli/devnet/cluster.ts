@@ -108,8 +108,10 @@ export type ClusterNode = {
   /** The node's libp2p address with its peer id (a bootstrap entry for the others). */
   multiaddr: string;
   status: () => Promise<NetworkStatusJson>;
-  /** Starts it again (same config, peer key and Redis) after a stop or a kill. */
+  /** Starts it again (same config, peer key, ports and Redis) after a stop or a kill. */
   restart: () => Promise<void>;
+  /** The bootstrap list it restarts with (the first node has none at its first start). */
+  rejoinWith: (bootstrap: string[]) => void;
   stop: () => Promise<Exit>;
   kill: () => Promise<Exit>;
 };
@@ -185,6 +187,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     nodes.push(
       ...(await Promise.all(options.nodes.slice(1).map((spec) => startNode(options, spec, bootstrap, deadlineMs)))),
     );
+    // the first node started alone: should it restart, it joins through the others
+    if (!options.bootstrap && nodes.length > 1) first.rejoinWith(nodes.slice(1).map((n) => n.multiaddr));
     const want = options.minPeers ?? nodes.length - 1;
     const until = Date.now() + deadlineMs;
     for (const node of nodes) {
@@ -218,8 +222,8 @@ async function startNode(
   const dir = join(options.dir, spec.name);
   mkdirSync(dir, { recursive: true });
   const configPath = join(dir, "node.json");
-  const writeConfig = (s: NodeSpec) =>
-    writeFileSync(configPath, JSON.stringify(nodeConfig(options, s, dir, bootstrap), null, 2) + "\n");
+  const writeConfig = (s: NodeSpec, list = bootstrap) =>
+    writeFileSync(configPath, JSON.stringify(nodeConfig(options, s, dir, list), null, 2) + "\n");
   writeConfig(spec);
   const logFile = join(dir, "node.log");
   // port 0: the node picks one and says which (its "node started" log line; GET /network for libp2p)
@@ -268,6 +272,7 @@ async function startNode(
     process: launch(),
     peerId: "",
     multiaddr: "",
+    rejoinWith: () => {},
     status,
     restart: async () => {
       await node.process.stop();
@@ -287,7 +292,8 @@ async function startNode(
     node.opsUrl = opsUrl;
     // a restart comes back on the same ports (peers and bootstrap lists know this address)
     const p2pPort = Number(/\/tcp\/(\d+)/.exec(node.multiaddr)?.[1] ?? spec.p2pPort);
-    writeConfig({ ...spec, p2pPort, opsPort: Number(new URL(opsUrl).port) });
+    node.rejoinWith = (list) => writeConfig({ ...spec, p2pPort, opsPort: Number(new URL(opsUrl).port) }, list);
+    node.rejoinWith(bootstrap);
   } catch (error) {
     await node.process.stop(2_000);
     throw error;
