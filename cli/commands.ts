@@ -3,6 +3,7 @@ import { registerDaCommands } from "./da.ts";
 import { registerDevnetCommand } from "./devnet.ts";
 import { registerExplorerCommand } from "../explorer/command.ts";
 import { registerIngestorCommand } from "./ingestor.ts";
+import { registerNetworkCommands } from "./network.ts";
 import { registerNodeCommand } from "./node.ts";
 import { registerOperatorCommands } from "./operator.ts";
 import { registerProgramCommands } from "./program.ts";
@@ -29,4 +30,5 @@ export function registerCommands(program: Command): void {
   registerWatcherCommands(program);
   registerExplorerCommand(program);
   registerNodeCommand(program);
+  registerNetworkCommands(program);
 }

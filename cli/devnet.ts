@@ -1,19 +1,21 @@
-import { mkdirSync } from "node:fs";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { pino } from "pino";
 import { prepareDevnet } from "./devnet/prepare.ts";
-import { clearNetworkState, devnetRedis } from "./devnet/redis.ts";
+import { clearNetworkState, devnetRedis, freePort, redisDbUrl } from "./devnet/redis.ts";
+import { OPERATOR_ROLES, startCluster, type Cluster, type NodeSpec } from "./devnet/cluster.ts";
+import { networkStatusRows } from "./network.ts";
 import { privateKeyToAccount } from "viem/accounts";
 import type { Hex } from "viem";
 import { devKey } from "./devnet/prepare.ts";
-import { OPERATOR_ACCOUNTS, startDevnetServices, WATCHER_ACCOUNT } from "./devnet/services.ts";
+import { createPublicClient, http } from "viem";
+import { OPERATOR_ACCOUNTS, WATCHER_ACCOUNT } from "./devnet/services.ts";
 import {
   failingFlow,
   faultyQuorumFlow,
   payoutFlow,
-  redirectPayouts,
   stakingSummary,
   tokenMoveFlow,
   type FlowResult,
@@ -27,17 +29,18 @@ const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
  * `versatus devnet`: two local chains, the suite deployed on both (HoneSTake included), the example
- * programs published, the relayer, 4 operators (threshold 3), the collector/poster and a staked
- * watcher, then the sample flows (the last one: a faulty quorum caught and slashed) and a summary.
+ * programs published, four operator nodes (`versatus node`, threshold 3) as separate processes,
+ * each with its own Redis database, linked only by libp2p on loopback, and the staked watcher as a
+ * fifth node; then the sample flows (the last one: a faulty quorum caught and slashed) and a summary.
  * Keeps serving until Ctrl-C; `--once` exits after the flows (0 only if all succeeded).
  */
 export function registerDevnetCommand(program: Command): void {
   program
     .command("devnet")
-    .description("run a local devnet: 2 chains, the suite, 4 operators, relayer and collector, sample flows")
+    .description("run a local devnet: 2 chains, the suite, 4 operator nodes and a watcher over libp2p, sample flows")
     .option("--once", "exit after the sample flows (exit code 0 only if all succeeded)")
     .option("--timeout <ms>", "how long each flow may take", "60000")
-    .option("--verbose", "print the services' JSON logs")
+    .option("--verbose", "the nodes log at debug level (their JSON logs are in .versatus/devnet/nodes/<node>/node.log)")
     .action(async (opts: { once?: boolean; timeout: string; verbose?: boolean }) => {
       process.exitCode = await runDevnet({
         once: !!opts.once,
@@ -45,6 +48,53 @@ export function registerDevnetCommand(program: Command): void {
         verbose: !!opts.verbose,
       });
     });
+}
+
+/** Preferred ports of the devnet's nodes (a taken one is replaced by a free one). */
+const P2P_BASE_PORT = 4101;
+const OPS_BASE_PORT = 9701;
+
+async function portOr(preferred: number): Promise<number> {
+  const free = await new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(preferred, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+  return free ? preferred : freePort();
+}
+
+/** The devnet's nodes: `node-1..4` for operators dev:1..4 (Redis db 1..4), `watcher` for dev:9 (db 5). */
+export async function devnetNodeSpecs(options: {
+  redisUrl: string;
+  colludeFile?: string;
+  colluders?: number[];
+}): Promise<NodeSpec[]> {
+  const specs: NodeSpec[] = [];
+  for (const [i, index] of OPERATOR_ACCOUNTS.entries()) {
+    const collude = options.colludeFile && options.colluders?.includes(index);
+    specs.push({
+      name: `node-${i + 1}`,
+      key: devKey(index),
+      roles: OPERATOR_ROLES,
+      redisUrl: redisDbUrl(options.redisUrl, i + 1),
+      host: "127.0.0.1",
+      p2pPort: await portOr(P2P_BASE_PORT + i),
+      opsPort: await portOr(OPS_BASE_PORT + i),
+      ...(collude ? { env: { VERSATUS_DEVNET_COLLUDE: options.colludeFile! } } : {}),
+    });
+  }
+  specs.push({
+    name: "watcher",
+    key: devKey(WATCHER_ACCOUNT),
+    roles: ["watch"],
+    redisUrl: redisDbUrl(options.redisUrl, OPERATOR_ACCOUNTS.length + 1),
+    host: "127.0.0.1",
+    p2pPort: await portOr(P2P_BASE_PORT + OPERATOR_ACCOUNTS.length),
+    opsPort: await portOr(OPS_BASE_PORT + OPERATOR_ACCOUNTS.length),
+    // it follows the chain and DA; gossip is optional for it (and operators may not count it yet)
+    minPeers: 0,
+  });
+  return specs;
 }
 
 export async function runDevnet(options: { once: boolean; timeoutMs: number; verbose: boolean }): Promise<number> {
@@ -67,43 +117,100 @@ export async function runDevnet(options: { once: boolean; timeoutMs: number; ver
   process.on("SIGINT", onStop);
   process.on("SIGTERM", onStop);
   try {
-    const redis = await devnetRedis();
+    const redis = await devnetRedis(undefined, join(dataDir, "logs", "redis.log"));
     cleanups.push(redis.stop);
-    log(`redis at ${redis.url}`);
+    log(`redis at ${redis.url} (each node its own database: node-1..4 in db 1..4, the watcher in db 5)`);
     const { chains, programs, running } = await prepareDevnet({
       root: repoRoot,
       storeDir: join(dataDir, "programs"),
       deploymentsDir: process.env.VERSATUS_DEPLOYMENTS_DIR ?? join(repoRoot, "deployments"),
       log,
+      posters: OPERATOR_ACCOUNTS,
     });
     cleanups.push(async () => void (await Promise.all(running.map((c) => c.stop()))));
+    const specs = await devnetNodeSpecs({
+      redisUrl: redis.url,
+      colludeFile: join(dataDir, "collude.json"),
+      colluders: COLLUDERS,
+    });
     if (running.every((c) => c.process)) {
       // Fresh chains: any queue, cursor or schedule left in Redis belongs to chains that are gone.
-      const cleared = await clearNetworkState(redis.url);
+      let cleared = 0;
+      for (const spec of specs) cleared += await clearNetworkState(spec.redisUrl);
       if (cleared) log(`cleared ${cleared} Redis keys of an earlier devnet`);
     }
     for (const [name, { programId }] of Object.entries(programs)) log(`program ${name}: ${programId}`);
-    const logger = pino({ level: options.verbose ? "info" : "silent" });
-    // requests the colluding operators lie about (only the faulty-quorum flow adds to it)
-    const lies = new Set<Hex>();
-    const services = await startDevnetServices({
-      chains,
-      redisUrl: redis.url,
-      storeDir: join(dataDir, "programs"),
-      dataDir,
-      logger,
-      colluders: {
-        operators: COLLUDERS,
-        tamper: redirectPayouts(lies, privateKeyToAccount(devKey(ATTACKER_ACCOUNT)).address),
-      },
-      blockTickMs: 1_000,
-    });
-    cleanups.push(services.close);
-    log(
-      `relayer, 4 operators (threshold 3), the collector/poster${services.watcher ? ` and the watcher (dev:${WATCHER_ACCOUNT})` : ""} are running`,
-    );
 
-    const [chainA, chainB] = chains as [(typeof chains)[0], (typeof chains)[0]];
+    // requests the colluding operators lie about (only the faulty-quorum flow adds to it): the
+    // colluding nodes read the file before signing (cli/devnet/tamper.ts)
+    const liesFile = join(dataDir, "lies.txt");
+    writeFileSync(liesFile, "");
+    writeFileSync(
+      join(dataDir, "collude.json"),
+      JSON.stringify({ attacker: privateKeyToAccount(devKey(ATTACKER_ACCOUNT)).address, lies: liesFile }) + "\n",
+    );
+    const lies = new Set<Hex>();
+    const remember = lies.add.bind(lies);
+    lies.add = (id: Hex) => {
+      appendFileSync(liesFile, `${id}\n`);
+      return remember(id);
+    };
+
+    const chainA = chains[0]!;
+    const cluster: Cluster = await startCluster({
+      dir: join(dataDir, "nodes"),
+      network: "devnet",
+      chains: chains.map((c) => ({
+        chainId: c.chainId,
+        rpcUrl: c.rpcUrl,
+        oracle: c.oracle,
+        ingestor: c.ingestor,
+        registry: c.staking?.registry ?? chainA.operatorSet,
+        ...(c.staking ? { disputeManager: c.staking.disputeManager } : {}),
+      })),
+      programsDir: join(dataDir, "programs"),
+      daDir: join(dataDir, "da"),
+      nodes: options.verbose ? specs.map((s) => ({ ...s, env: { ...s.env, LOG_LEVEL: "debug" } })) : specs,
+      // every operator node must find the three others (bootstrap list: node-1 only)
+      minPeers: OPERATOR_ACCOUNTS.length - 1,
+      startTimeoutMs: 90_000,
+    });
+    cleanups.push(cluster.close);
+    const nodesFile = join(dataDir, "nodes.json");
+    writeFileSync(
+      nodesFile,
+      JSON.stringify(
+        cluster.nodes.map((n) => ({
+          name: n.spec.name,
+          operator: n.operator,
+          roles: n.spec.roles,
+          peerId: n.peerId,
+          address: n.multiaddr,
+          ops: n.opsUrl,
+          redis: n.spec.redisUrl,
+          pid: n.process.pid,
+          log: n.logFile,
+        })),
+        null,
+        2,
+      ) + "\n",
+    );
+    log(
+      `4 operator nodes (threshold 3) and the watcher (dev:${WATCHER_ACCOUNT}) run as separate processes, linked by libp2p; ` +
+        `bootstrap ${cluster.nodes[0]!.multiaddr}; logs in ${join(dataDir, "nodes")}/*/node.log`,
+    );
+    for (const n of cluster.nodes)
+      log(`  ${n.spec.name} pid ${n.process.pid} ${n.operator} peer ${n.peerId} ops ${n.opsUrl}`);
+
+    // Automine chains only make blocks for transactions, and dispute phases are measured in block
+    // time: an empty block a second keeps an idle chain's clock moving.
+    const miners = chains.map((c) => createPublicClient({ transport: http(c.rpcUrl) }));
+    const ticker = setInterval(() => {
+      for (const client of miners) void client.request({ method: "evm_mine" } as never).catch(() => {});
+    }, 1_000);
+    cleanups.push(async () => clearInterval(ticker));
+
+    const [, chainB] = chains as [(typeof chains)[0], (typeof chains)[0]];
     const results: FlowResult[] = [];
     for (const [name, flow] of [
       ["payout split", () => payoutFlow(chainA, programs, options.timeoutMs)],
@@ -136,6 +243,11 @@ export async function runDevnet(options: { once: boolean; timeoutMs: number; ver
         chains.map((c) => [`chain ${c.chainId}`, { rpc: c.rpcUrl, oracle: c.oracle, ingestor: c.ingestor }]),
       ),
     );
+    const statuses = await Promise.all(
+      cluster.nodes.map(async (n) => ({ url: n.opsUrl, status: await n.status().catch(() => undefined) })),
+    );
+    console.log("Nodes (versatus network status)");
+    console.table(networkStatusRows(statuses));
     const standing = await stakingSummary(chainA, { operators: OPERATOR_ACCOUNTS, watcher: WATCHER_ACCOUNT });
     if (standing.length) {
       console.log(
@@ -148,7 +260,9 @@ export async function runDevnet(options: { once: boolean; timeoutMs: number; ver
       await stop();
       return allOk ? 0 : 1;
     }
-    log("serving until Ctrl-C (request with `npx versatus request ...`)");
+    log(
+      "serving until Ctrl-C (request with `npx versatus request ...`; `npx versatus network status` shows the nodes)",
+    );
     await new Promise(() => {});
     return 0;
   } catch (error) {

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { loadNodeConfig, startOperatorNode } from "./node/index.ts";
 import { runService } from "./service.ts";
+import { devnetTamperFromEnv } from "./devnet/tamper.ts";
 
 /**
  * `versatus node --config node.json`: one operator's node (docs/node.md) running the roles its
@@ -17,7 +18,15 @@ export function registerNodeCommand(root: Command): void {
     .action((options: { config: string }) =>
       runService({
         name: "node",
-        start: async () => startOperatorNode(loadNodeConfig({ file: options.config })),
+        start: async () => {
+          const config = loadNodeConfig({ file: options.config });
+          // devnet only (refused on other chains): the faulty-quorum demo's colluding operators
+          const tamper = devnetTamperFromEnv(
+            process.env,
+            config.chains.map((c) => c.chainId),
+          );
+          return startOperatorNode(config, tamper ? { tamper } : {});
+        },
       }),
     );
 }

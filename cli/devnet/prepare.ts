@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPublicClient, createWalletClient, http, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { executableOracleAbi } from "../../protocol/generated/abis.ts";
+import { executableOracleAbi, instructionIngestorAbi } from "../../protocol/generated/abis.ts";
 import { buildProgram, programDirectories } from "../../programs/toolchain.ts";
 import { devAccount } from "../../deploy/context.ts";
 import { hardhatCommand, hardhatEnv, LOCAL_CHAINS, startChain, type RunningChain } from "../../scripts/localChains.ts";
@@ -39,6 +39,11 @@ export async function prepareDevnet(options: {
   deploymentsDir: string;
   log: (line: string) => void;
   reuseChains?: boolean;
+  /**
+   * Accounts (dev indices) allowed to post results besides config/deploy's posters: the operators
+   * of the p2p devnet each post their own turns (posting rotates among them per request).
+   */
+  posters?: number[];
 }): Promise<{ chains: DevnetChain[]; programs: DevnetPrograms; running: RunningChain[] }> {
   const running: RunningChain[] = [];
   try {
@@ -110,6 +115,9 @@ export async function prepareDevnet(options: {
         await publicClient.waitForTransactionReceipt({ hash });
       }
       options.log(`published ${Object.keys(programs).length} programs on chain ${chain.chainId}`);
+      const added = await allowPosters(chain, options.posters ?? []);
+      if (added.length)
+        options.log(`posters ${added.map((i) => `dev:${i}`).join(", ")} allowed on chain ${chain.chainId}`);
     }
     return { chains, programs, running };
   } catch (error) {
@@ -117,4 +125,32 @@ export async function prepareDevnet(options: {
     await Promise.all(running.map((c) => c.stop()));
     throw error;
   }
+}
+
+/** Lets dev accounts `indices` post to `chain`'s ingestor (owner dev:0; idempotent). Returns those it added. */
+export async function allowPosters(chain: DevnetChain, indices: number[]): Promise<number[]> {
+  const transport = http(chain.rpcUrl);
+  const publicClient = createPublicClient({ transport });
+  const wallet = createWalletClient({ account: privateKeyToAccount(devKey(0)), transport });
+  const added: number[] = [];
+  for (const index of indices) {
+    const account = privateKeyToAccount(devKey(index)).address;
+    const allowed = await publicClient.readContract({
+      address: chain.ingestor,
+      abi: instructionIngestorAbi,
+      functionName: "isPoster",
+      args: [account],
+    });
+    if (allowed) continue;
+    const hash = await wallet.writeContract({
+      address: chain.ingestor,
+      abi: instructionIngestorAbi,
+      functionName: "setPoster",
+      args: [account, true],
+      chain: null,
+    });
+    await publicClient.waitForTransactionReceipt({ hash });
+    added.push(index);
+  }
+  return added;
 }

@@ -1,10 +1,13 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Redis } from "ioredis";
 import { BaseError } from "../../protocol/errors.ts";
 import { QUEUE_PREFIX } from "../../protocol/queues.ts";
+import { spawnManaged, type ManagedProcess } from "./processes.ts";
 
-async function answers(url: string): Promise<boolean> {
+export async function answers(url: string): Promise<boolean> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   redis.on("error", () => {});
   try {
@@ -17,11 +20,11 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(host = "127.0.0.1"): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(0, host, () => {
       const port = (server.address() as { port: number }).port;
       server.close(() => resolve(port));
     });
@@ -30,35 +33,24 @@ async function freePort(): Promise<number> {
 
 /**
  * The Redis the devnet uses: `REDIS_URL` (default 127.0.0.1:6379) if it answers; otherwise a
- * throwaway `redis-server` on a free port when one is installed; otherwise a clear error.
+ * throwaway `redis-server` on a free port (its own process group, log in `logFile`) when one is
+ * installed; otherwise a clear error.
  */
-export async function devnetRedis(url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379"): Promise<{
+export async function devnetRedis(
+  url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+  logFile = join(tmpdir(), `versatus-devnet-redis-${process.pid}.log`),
+): Promise<{
   url: string;
   stop: () => Promise<void>;
 }> {
   if (await answers(url)) return { url, stop: async () => {} };
-  if (spawnSync("redis-server", ["--version"]).status !== 0) {
+  if (!hasRedisServer()) {
     throw new BaseError(`No Redis answers at ${url} and redis-server is not installed`, {
       hints: ["Start Redis (e.g. `redis-server --daemonize yes`) or set REDIS_URL to one that runs."],
     });
   }
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    {
-      stdio: "ignore",
-    },
-  );
-  const started = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 50 && !(await answers(started)); i++) await new Promise((r) => setTimeout(r, 100));
-  if (!(await answers(started))) throw new BaseError(`redis-server on port ${port} did not start`);
-  return {
-    url: started,
-    stop: async () => {
-      child.kill("SIGTERM");
-    },
-  };
+  const started = await startRedisServer({ logFile });
+  return { url: started.url, stop: started.stop };
 }
 
 /** Deletes the network's keys (queues, cursors, schedules) so fresh chains start from fresh state. */
@@ -76,4 +68,53 @@ export async function clearNetworkState(url: string): Promise<number> {
     await redis.quit();
   }
   return deleted;
+}
+
+/** `url` with its database index replaced by `db` (redis://host:port/db). */
+export function redisDbUrl(url: string, db: number): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${db}`;
+  return parsed.toString();
+}
+
+/**
+ * A `redis-server` of its own on `host` (a free port unless given), in its own process group, no
+ * persistence, log in `logFile`. Tests and benchmarks give each node one (nothing shared with
+ * other tests' databases, and reachable on a bridge address from network namespaces).
+ */
+export async function startRedisServer(options: {
+  host?: string;
+  port?: number;
+  logFile: string;
+  name?: string;
+}): Promise<{
+  url: string;
+  process: ManagedProcess;
+  stop: () => Promise<void>;
+}> {
+  const host = options.host ?? "127.0.0.1";
+  // a port probed free can be taken before redis-server binds it: try again on another one
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freePort(host));
+    const process = spawnManaged({
+      name: options.name ?? `redis-server :${port}`,
+      command: "redis-server",
+      args: ["--port", String(port), "--bind", host, "--save", "", "--appendonly", "no", "--protected-mode", "no"],
+      logFile: options.logFile,
+    });
+    const url = `redis://${host}:${port}`;
+    const deadline = Date.now() + 10_000;
+    while (!(await answers(url)) && process.running() && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    if (process.running() && (await answers(url)))
+      return { url, process, stop: async () => void (await process.stop(3_000)) };
+    await process.stop(1_000);
+    if (attempt >= 3 || options.port !== undefined)
+      throw new BaseError(`redis-server on ${host}:${port} did not start (log: ${options.logFile})`);
+  }
+}
+
+/** Whether `redis-server` is installed. */
+export function hasRedisServer(): boolean {
+  return spawnSync("redis-server", ["--version"]).status === 0;
 }

@@ -104,6 +104,8 @@ export async function createWorld() {
   };
 }
 export type World = Awaited<ReturnType<typeof createWorld>>;
+/** What the request helpers below need of a world (the in-process one, or test/network's multi-process one). */
+export type RequestWorld = { a: { suite: Suite }; programs: Record<string, Hex> };
 
 export const PAYEES = [
   E.getAddress("0x000000000000000000000000000000000000dEaD"),
@@ -112,7 +114,7 @@ export const PAYEES = [
 
 /** Sends `count` payout requests of `value` wei on chain A (each spends exactly value − fee). */
 export async function requestPayouts(
-  world: World,
+  world: RequestWorld,
   count: number,
   value = 10n ** 15n,
   ttl = 600n,
@@ -151,7 +153,7 @@ export function payoutInput(value = 10n ** 15n): string {
 }
 
 /** The id the requester's next default payout request will get (ids bind program and input). */
-export async function nextPayoutId(world: World, value = 10n ** 15n): Promise<Hex> {
+export async function nextPayoutId(world: RequestWorld, value = 10n ** 15n): Promise<Hex> {
   const { suite } = world.a;
   return (await suite.oracle.nextRequestId(
     await suite.requester.getAddress(),
@@ -161,7 +163,7 @@ export async function nextPayoutId(world: World, value = 10n ** 15n): Promise<He
 }
 
 /** Waits (polling, no timing asserted) until every request is no longer Open. */
-export async function waitSettled(world: World, ids: Hex[], timeoutMs = 60_000): Promise<void> {
+export async function waitSettled(world: RequestWorld, ids: Hex[], timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const statuses = await Promise.all(
@@ -179,7 +181,7 @@ export async function waitSettled(world: World, ids: Hex[], timeoutMs = 60_000):
  * oracle holds exactly the fees of ingested requests plus the escrow of open ones.
  */
 export async function assertSettledOnceAndEscrowExact(
-  world: World,
+  world: RequestWorld,
   ids: Hex[],
 ): Promise<{ ingested: number; refunded: number }> {
   const { suite } = world.a;
