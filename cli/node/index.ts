@@ -168,10 +168,9 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
       listen: config.network.listen,
       bootstrap: config.network.bootstrap,
       chains: config.chains.map((c) => c.chainId),
-      // watchers have no on-chain list to read (isWatcher only): a watch-only node speaks for itself
       membership: async () => ({
         operators: await membership.refresh(),
-        watchers: operatorAccount ? [] : [identity.address],
+        watchers: membership.watchers(),
       }),
       ingestors: Object.fromEntries(config.chains.map((c) => [String(c.chainId), c.ingestor as Address])),
       verify: {

@@ -1,5 +1,5 @@
 import { getAddress, type Address, type PublicClient } from "viem";
-import { instructionIngestorAbi } from "../../protocol/generated/abis.ts";
+import { instructionIngestorAbi, stakingRegistryAbi } from "../../protocol/generated/abis.ts";
 import type { Logger } from "../../protocol/ops.ts";
 import { readActiveOperators } from "../../relayer/index.ts";
 import type { NodeConfig } from "./config.ts";
@@ -9,9 +9,14 @@ import type { NodeConfig } from "./config.ts";
  * `InstructionIngestor.operatorSet()` of the first chain (the set its signatures are checked
  * against); `allOperators()` filtered by `isActive()`, re-read every `timing.membershipRefreshMs`.
  * Every node derives quorums and posting order from its own reading: nobody tells it who is in.
+ *
+ * Watchers: when the set is a StakingRegistry, the registered watchers are read the same way
+ * (`WatcherRegistered` events, each confirmed by `isWatcher()`), so operator nodes accept a staked
+ * watcher's peer binding; a plain operator set emits no such event and so has none.
  */
 export class Membership {
   private current: Address[] = [];
+  private currentWatchers: Address[] = [];
   private timer: NodeJS.Timeout | undefined;
   readonly source: { chainId: number; address: Address };
   private readonly client: PublicClient;
@@ -41,10 +46,46 @@ export class Membership {
 
   operators = (): Address[] => this.current;
 
+  watchers = (): Address[] => this.currentWatchers;
+
   refresh = async (): Promise<Address[]> => {
     this.current = await readActiveOperators(this.client, this.source.address);
+    this.currentWatchers = await this.readWatchers();
     return this.current;
   };
+
+  private async readWatchers(): Promise<Address[]> {
+    const address = this.source.address;
+    let logs;
+    try {
+      logs = await this.client.getContractEvents({
+        address,
+        abi: stakingRegistryAbi,
+        eventName: "WatcherRegistered",
+        fromBlock: 0n,
+      });
+    } catch (err) {
+      this.log.warn({ err }, "could not read the registered watchers");
+      return this.currentWatchers;
+    }
+    const candidates = [...new Set(logs.map((l) => getAddress(l.args.account!)))];
+    const watchers: Address[] = [];
+    for (const account of candidates) {
+      try {
+        const active = await this.client.readContract({
+          address,
+          abi: stakingRegistryAbi,
+          functionName: "isWatcher",
+          args: [account],
+        });
+        if (active) watchers.push(account);
+      } catch (err) {
+        this.log.warn({ err, account }, "could not check a registered watcher");
+        return this.currentWatchers;
+      }
+    }
+    return watchers;
+  }
 
   start(everyMs: number): void {
     this.timer = setInterval(
