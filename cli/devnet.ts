@@ -41,11 +41,14 @@ export function registerDevnetCommand(program: Command): void {
     .option("--once", "exit after the sample flows (exit code 0 only if all succeeded)")
     .option("--timeout <ms>", "how long each flow may take", "60000")
     .option("--verbose", "the nodes log at debug level (their JSON logs are in .versatus/devnet/nodes/<node>/node.log)")
-    .action(async (opts: { once?: boolean; timeout: string; verbose?: boolean }) => {
+    .option("--explorer", "serve the web explorer with --once too (it always runs when the devnet keeps serving)")
+    .option("--no-explorer", "do not serve the web explorer")
+    .action(async (opts: { once?: boolean; timeout: string; verbose?: boolean; explorer?: boolean }) => {
       process.exitCode = await runDevnet({
         once: !!opts.once,
         timeoutMs: Number(opts.timeout),
         verbose: !!opts.verbose,
+        explorer: opts.explorer ?? !opts.once,
       });
     });
 }
@@ -53,6 +56,8 @@ export function registerDevnetCommand(program: Command): void {
 /** Preferred ports of the devnet's nodes (a taken one is replaced by a free one). */
 const P2P_BASE_PORT = 4101;
 const OPS_BASE_PORT = 9701;
+/** Preferred port of the web explorer (a taken one is replaced by a free one). */
+const EXPLORER_PORT = 8600;
 
 async function portOr(preferred: number): Promise<number> {
   const free = await new Promise<boolean>((resolve) => {
@@ -97,7 +102,13 @@ export async function devnetNodeSpecs(options: {
   return specs;
 }
 
-export async function runDevnet(options: { once: boolean; timeoutMs: number; verbose: boolean }): Promise<number> {
+export async function runDevnet(options: {
+  once: boolean;
+  timeoutMs: number;
+  verbose: boolean;
+  /** Serve the web explorer (default: when not `once`). */
+  explorer?: boolean;
+}): Promise<number> {
   const log = (line: string) => console.log(`[devnet] ${line}`);
   const dataDir = join(repoRoot, ".versatus", "devnet");
   mkdirSync(dataDir, { recursive: true });
@@ -201,6 +212,24 @@ export async function runDevnet(options: { once: boolean; timeoutMs: number; ver
     );
     for (const n of cluster.nodes)
       log(`  ${n.spec.name} pid ${n.process.pid} ${n.operator} peer ${n.peerId} ops ${n.opsUrl}`);
+
+    if (options.explorer ?? !options.once) {
+      // The explorer reads node-1's queues for its Bull Board: an operator sees its own domain.
+      const { startExplorer } = await import("../explorer/server.ts");
+      const explorer = await startExplorer({
+        chains,
+        port: EXPLORER_PORT,
+        anyPortIfTaken: true,
+        da: { dir: join(dataDir, "da") },
+        redisUrl: redisDbUrl(redis.url, 1),
+        devAccounts: true,
+        network: "devnet",
+        programDirs: [join(dataDir, "programs")],
+        log,
+      });
+      cleanups.push(() => explorer.close());
+      log(`explorer: ${explorer.url} (requests, operators, disputes, queues; the example dApp is its "Example dApp" tab)`);
+    }
 
     // Automine chains only make blocks for transactions, and dispute phases are measured in block
     // time: an empty block a second keeps an idle chain's clock moving.
