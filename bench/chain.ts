@@ -31,8 +31,8 @@ const env = (name: string, fallback: number) => {
 };
 
 const PORT = env("CHAIN_BENCH_PORT", 18_645);
-const REQUESTS = env("CHAIN_BENCH_REQUESTS", 600);
-const PAIRS = env("CHAIN_BENCH_PAIRS", 300);
+const REQUESTS = env("CHAIN_BENCH_REQUESTS", 2000);
+const PAIRS = env("CHAIN_BENCH_PAIRS", 1000);
 const RPC_BATCH = env("CHAIN_BENCH_RPC_BATCH", 50);
 const CHAIN_ID = 31337;
 const ESCROW = E.parseEther("0.01");
@@ -117,22 +117,23 @@ async function main(): Promise<void> {
       await suite.oracle.connect(requester.connect(provider)).request(suite.programId, INPUT, 3600n, { value: ESCROW })
     ).wait();
 
+    const signedRequest = (nonce: number) =>
+      requester.signTransaction({
+        type: 2,
+        chainId: CHAIN_ID,
+        nonce,
+        to: oracleAddress,
+        data: requestData,
+        value: ESCROW,
+        gasLimit: 150_000n,
+        ...fees,
+      });
+
     // ---- 1. request-only
     let requesterNonce = await provider.getTransactionCount(requester.address);
     const requestRaws: string[] = [];
     for (let i = 0; i < REQUESTS; i++) {
-      requestRaws.push(
-        await requester.signTransaction({
-          type: 2,
-          chainId: CHAIN_ID,
-          nonce: requesterNonce++,
-          to: oracleAddress,
-          data: requestData,
-          value: ESCROW,
-          gasLimit: 150_000n,
-          ...fees,
-        }),
-      );
+      requestRaws.push(await signedRequest(requesterNonce++));
     }
     const requestsRun = await sendAll(chain.url, requestRaws);
     await checkReceipts(chain.url, requestsRun.hashes);
@@ -172,16 +173,7 @@ async function main(): Promise<void> {
         "0x00" + "ab".repeat(32),
       ]);
       pairRaws.push(
-        await requester.signTransaction({
-          type: 2,
-          chainId: CHAIN_ID,
-          nonce: requesterNonce++,
-          to: oracleAddress,
-          data: requestData,
-          value: ESCROW,
-          gasLimit: 150_000n,
-          ...fees,
-        }),
+        await signedRequest(requesterNonce++),
         await poster.signTransaction({
           type: 2,
           chainId: CHAIN_ID,
