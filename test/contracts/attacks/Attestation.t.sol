@@ -32,15 +32,7 @@ abstract contract AttestationHelpers is BaseTest {
         uint256 chainId,
         address ingestorAddr
     ) internal pure returns (bytes32) {
-        bytes32 domain = keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256("Versatus"),
-                keccak256("1"),
-                chainId,
-                ingestorAddr
-            )
-        );
+        bytes32 domain = _domainOf(chainId, ingestorAddr);
         bytes32 batchHash = keccak256(abi.encode(BATCH_TYPEHASH, keccak256(abi.encodePacked(_leaves(rs)))));
         return keccak256(abi.encodePacked("\x19\x01", domain, batchHash));
     }
