@@ -6,6 +6,7 @@ import {IDisperser} from "./interfaces/IDisperser.sol";
 import {IOperatorSet} from "./interfaces/IOperatorSet.sol";
 import {IExecutableOracle} from "./interfaces/IExecutableOracle.sol";
 import {Instruction, Result, Ops, ResultTypedData} from "./interfaces/IInstruction.sol";
+import {ResultSignatures} from "./core/ResultSignatures.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
@@ -29,6 +30,13 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
     uint8 internal constant SKIP_INGESTED = 1;
     uint8 internal constant SKIP_NOT_BOUND = 5;
     uint8 internal constant SKIP_REJECTED = 6;
+
+    /// @dev What {ingestAttested} verified once for all of a batch's results.
+    struct Attestation {
+        IOperatorSet set;
+        uint256 signerBitmap;
+        address[] signers;
+    }
 
     /// @notice The oracle's dispersal side (the ExecutableOracle of this chain).
     IDisperser public immutable disperser;
@@ -118,6 +126,49 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
         return _ingest(r, instructions, signatures, daPointer);
     }
 
+    /// @inheritdoc IInstructionIngestor
+    function ingestAttested(
+        Result[] calldata results,
+        Instruction[][] calldata instructions,
+        bytes[] calldata daPointers,
+        bytes[] calldata signatures
+    ) external nonReentrant {
+        _checkPoster();
+        uint256 n = results.length;
+        if (n == 0) revert Ingestor_EmptyBatch();
+        if (instructions.length != n || daPointers.length != n) {
+            revert Ingestor_BatchLengthMismatch(n, instructions.length, signatures.length, daPointers.length);
+        }
+        // ---- checks: the batch's signatures, once
+        bytes32[] memory hashes = _structHashes(results);
+        bytes32 batchHash = ResultSignatures.batchStructHash(keccak256(abi.encodePacked(hashes)));
+        Attestation memory a;
+        a.set = operatorSet;
+        (a.signerBitmap, a.signers) = _verifySigners(a.set, batchHash, _hashTypedDataV4(batchHash), signatures);
+        emit BatchAttested(batchHash, n, a.signerBitmap);
+        // ---- each result in its own call frame, as in ingestBatch
+        for (uint256 i; i < n; ++i) {
+            _ingestAttestedAt(results[i], instructions[i], daPointers[i], a, hashes[i]);
+        }
+    }
+
+    /// @inheritdoc IInstructionIngestor
+    function ingestAttestedOne(
+        Result calldata r,
+        Instruction[] calldata instructions,
+        bytes calldata daPointer,
+        address set,
+        uint256 signerBitmap,
+        uint256 signerCount,
+        bytes32 signersCommitment
+    ) external returns (uint8 skipReason) {
+        // Only this contract, inside ingestAttested (which holds the guard, checked the poster and
+        // verified the batch's signatures): the arguments after `daPointer` are its own findings.
+        if (msg.sender != address(this) || !_reentrancyGuardEntered()) revert Ingestor_NotBatch(msg.sender);
+        _checkResult(r, instructions);
+        return _settle(r, instructions, daPointer, set, signerBitmap, signerCount, signersCommitment);
+    }
+
     /// @notice Adds or removes a poster.
     /// @dev Requirements: owner; non-zero account. Emits {PosterSet}.
     function setPoster(address account, bool allowed) external onlyOwner {
@@ -170,6 +221,11 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
         return _hashTypedDataV4(ResultTypedData.structHash(r));
     }
 
+    /// @inheritdoc IInstructionIngestor
+    function batchDigest(Result[] calldata results) external view returns (bytes32) {
+        return _hashTypedDataV4(ResultSignatures.batchStructHash(keccak256(abi.encodePacked(_structHashes(results)))));
+    }
+
     /// @notice The EIP-712 domain separator of this chain and contract.
     function domainSeparator() external view returns (bytes32) {
         return _domainSeparatorV4();
@@ -192,10 +248,23 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
     ) internal returns (uint8 skipReason) {
         // ---- checks
         (IOperatorSet set, uint256 signerBitmap, bytes32 commitment) = _verify(r, instructions, signatures);
+        return _settle(r, instructions, daPointer, address(set), signerBitmap, signatures.length, commitment);
+    }
 
-        // ---- effects and interactions (the disperser settles the escrow before it calls anything)
+    /// @dev Settles one verified result: same-chain through the disperser (which settles the escrow
+    /// before it calls anything), other chains' through this contract's replay slot. Returns 0 when
+    /// ingested, else why nothing happened.
+    function _settle(
+        Result calldata r,
+        Instruction[] calldata instructions,
+        bytes calldata daPointer,
+        address set,
+        uint256 signerBitmap,
+        uint256 signerCount,
+        bytes32 commitment
+    ) internal returns (uint8 skipReason) {
         if (r.originChainId == block.chainid) {
-            skipReason = disperser.disperse(r, instructions, address(set), signerBitmap, signatures.length, commitment);
+            skipReason = disperser.disperse(r, instructions, set, signerBitmap, signerCount, commitment);
             if (skipReason != 0) return skipReason;
         } else {
             if (r.status != Ops.STATUS_OK) revert Ingestor_RemoteProgramError(r.requestId, r.originChainId);
@@ -215,14 +284,52 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
         Instruction[] calldata instructions,
         bytes[] calldata signatures
     ) internal view returns (IOperatorSet set, uint256 signerBitmap, bytes32 commitment) {
-        if (r.status > Ops.STATUS_PROGRAM_ERROR) revert Ingestor_InvalidStatus(r.requestId, r.status);
-        bytes32 actual = keccak256(abi.encode(instructions));
-        if (actual != r.instructionsHash) revert Ingestor_InstructionsMismatch(r.requestId, r.instructionsHash, actual);
+        _checkResult(r, instructions);
         set = operatorSet;
         bytes32 structHash = ResultTypedData.structHash(r);
         address[] memory signers;
         (signerBitmap, signers) = _verifySigners(set, r.requestId, _hashTypedDataV4(structHash), signatures);
         commitment = ResultTypedData.signersCommitment(structHash, signers);
+    }
+
+    /// @dev One result of {ingestAttested}, in its own call frame: a failure skips it alone.
+    function _ingestAttestedAt(
+        Result calldata r,
+        Instruction[] calldata instructions,
+        bytes calldata daPointer,
+        Attestation memory a,
+        bytes32 structHash
+    ) internal {
+        try
+            this.ingestAttestedOne(
+                r,
+                instructions,
+                daPointer,
+                address(a.set),
+                a.signerBitmap,
+                a.signers.length,
+                ResultTypedData.signersCommitment(structHash, a.signers)
+            )
+        returns (uint8 skipReason) {
+            if (skipReason != 0) emit ResultSkipped(r.requestId, r.originChainId, skipReason);
+        } catch (bytes memory reason) {
+            emit ResultSkipped(r.requestId, r.originChainId, SKIP_REJECTED);
+            emit ResultRejected(r.requestId, r.originChainId, bytes4(reason));
+        }
+    }
+
+    /// @dev The checks of a Result that need no signature: a known status, and instructions that
+    /// hash to the signed `instructionsHash`.
+    function _checkResult(Result calldata r, Instruction[] calldata instructions) internal pure {
+        if (r.status > Ops.STATUS_PROGRAM_ERROR) revert Ingestor_InvalidStatus(r.requestId, r.status);
+        bytes32 actual = keccak256(abi.encode(instructions));
+        if (actual != r.instructionsHash) revert Ingestor_InstructionsMismatch(r.requestId, r.instructionsHash, actual);
+    }
+
+    /// @dev The struct hashes of `results`, in order.
+    function _structHashes(Result[] calldata results) internal pure returns (bytes32[] memory hashes) {
+        hashes = new bytes32[](results.length);
+        for (uint256 i; i < results.length; ++i) hashes[i] = ResultTypedData.structHash(results[i]);
     }
 
     /// @dev Recovers every signer (ascending, low s), checks them against the operator set and the

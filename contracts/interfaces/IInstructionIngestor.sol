@@ -12,7 +12,8 @@ import {IOperatorSet} from "./IOperatorSet.sol";
 interface IInstructionIngestor {
     /// @notice The caller may not post results (posting is restricted to posters).
     error Ingestor_NotPoster(address caller);
-    /// @notice Fewer valid signatures than the threshold.
+    /// @notice Fewer valid signatures than the threshold. `requestId` is the batch's struct hash
+    /// ({batchDigest}) for the signatures of {ingestAttested}, likewise in the two errors below.
     error Ingestor_NotEnoughSignatures(bytes32 requestId, uint256 provided, uint256 threshold);
     /// @notice A signature does not recover (malformed, high s, wrong length).
     error Ingestor_InvalidSignature(bytes32 requestId, uint256 index);
@@ -36,8 +37,11 @@ interface IInstructionIngestor {
     /// @notice The same-chain Result names another program or input than its request (SPEC 3.2):
     /// the request id recomputed with `programId` and `inputHash` is not `requestId`.
     error Ingestor_ResultNotBound(bytes32 requestId, bytes32 programId, bytes32 inputHash);
-    /// @notice {ingestFromBatch} is the ingestor's own entry point, for {ingestBatch} only.
+    /// @notice {ingestFromBatch} and {ingestAttestedOne} are the ingestor's own entry points, for
+    /// {ingestBatch} and {ingestAttested} only.
     error Ingestor_NotBatch(address caller);
+    /// @notice {ingestAttested} got no results: there is nothing to attest.
+    error Ingestor_EmptyBatch();
 
     /// @notice Emitted for every result ingested (SPEC 3.2, normative).
     event ResultIngested(
@@ -56,6 +60,10 @@ interface IInstructionIngestor {
     /// @notice Emitted with {ResultSkipped} reason 6: the selector of the error the result failed with
     /// (the error {ingest} would revert with for it alone).
     event ResultRejected(bytes32 indexed requestId, uint256 indexed originChainId, bytes4 error);
+    /// @notice Emitted by {ingestAttested} once per batch, before its results: the attested batch
+    /// (its EIP-712 `ResultBatch` struct hash), how many results it holds and which operator
+    /// indices signed it (bit i for index i).
+    event BatchAttested(bytes32 indexed batchHash, uint256 results, uint256 signerBitmap);
     /// @notice Emitted when a poster is added or removed.
     event PosterSet(address indexed poster, bool allowed);
     /// @notice Emitted when posting is opened to everyone or restricted again.
@@ -97,6 +105,48 @@ interface IInstructionIngestor {
         bytes[] calldata signatures,
         bytes calldata daPointer
     ) external returns (uint8 skipReason);
+
+    /// @notice Ingests a batch the quorum attested as a whole: one signature per operator over the
+    /// EIP-712 `ResultBatch(Result[] results)` of all `results`, so the batch pays its signatures
+    /// once and each result only its own calldata and state (issue 14). Signing a batch attests each
+    /// of its Results: equivocation and fraud proofs accept the same signature with the batch's
+    /// struct hashes appended ({ResultSignatures}). Each result is checked and settled as by {ingest}
+    /// and is recorded with the batch's signers ({ingestionOf}); one that cannot settle or fails a
+    /// check is skipped with {ResultSkipped} (and {ResultRejected}) and the rest lands.
+    /// @dev Requirements: poster role (unless open); at least one result; equal array lengths; at
+    /// least threshold valid, ascending signatures of active operators over the whole batch (any
+    /// change to any result, or to their order, invalidates them and reverts the call).
+    /// Emits {BatchAttested}, then per result {ResultIngested} or {ResultSkipped}.
+    /// @param results The attested Results, in the signed order.
+    /// @param instructions Each Result's Instruction[] (hashing to its `instructionsHash`).
+    /// @param daPointers Each Result's execution-record pointer, as in {ingest}.
+    /// @param signatures 65-byte signatures over {batchDigest}, by strictly ascending signer address.
+    function ingestAttested(
+        Result[] calldata results,
+        Instruction[][] calldata instructions,
+        bytes[] calldata daPointers,
+        bytes[] calldata signatures
+    ) external;
+
+    /// @notice One result of {ingestAttested}, whose batch signatures were verified: the per-result
+    /// checks and effects of {ingest}, returning the skip reason (1..5) instead of reverting for it.
+    /// @dev Requirements: called by this contract from within {ingestAttested} ({Ingestor_NotBatch}).
+    /// @param r The Result. @param instructions Its Instruction[]. @param daPointer Its DA pointer.
+    /// @param set The operator set the batch was verified against.
+    /// @param signerBitmap The batch signers' indices. @param signerCount How many signed.
+    /// @param signersCommitment {ResultTypedData.signersCommitment} of `r` and the batch's signers.
+    function ingestAttestedOne(
+        Result calldata r,
+        Instruction[] calldata instructions,
+        bytes calldata daPointer,
+        address set,
+        uint256 signerBitmap,
+        uint256 signerCount,
+        bytes32 signersCommitment
+    ) external returns (uint8 skipReason);
+
+    /// @notice The EIP-712 digest operators sign to attest `results` as one batch on this chain.
+    function batchDigest(Result[] calldata results) external view returns (bytes32);
 
     /// @notice Whether a result was ingested for (originChainId, requestId).
     function isIngested(uint256 originChainId, bytes32 requestId) external view returns (bool);

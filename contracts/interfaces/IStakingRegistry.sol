@@ -14,7 +14,8 @@ struct LedgerRef {
     uint256 epoch;
 }
 
-/// @notice A Result with the Instruction[] it commits to, one operator's signature on it, and the
+/// @notice A Result with the Instruction[] it commits to, one operator's signature on it (a result
+/// signature or a batch attestation with the batch's struct hashes appended, {ResultSignatures}), and the
 /// ingestor domain it was signed for (`chainId`, `ingestor`): the evidence of a fraud proof.
 struct SignedResult {
     Result result;
@@ -268,11 +269,19 @@ interface IStakingRegistry is IOperatorSet {
     /// Emits {ReputationAccrued} per ref and {ReputationUpdated}.
     function accrueReputation(address operator, LedgerRef[] calldata refs) external;
 
+    /// @notice {accrueReputation} of `refs` for each of `operators` in one transaction (the signers
+    /// of a ledger usually accrue the same ledgers once an epoch matures: one call instead of one
+    /// per operator).
+    /// @dev Requirements: those of {accrueReputation}, for every operator; any failure reverts all.
+    /// Emits what {accrueReputation} emits, per operator.
+    function accrueReputationMany(address[] calldata operators, LedgerRef[] calldata refs) external;
+
     /// @notice Slashes an operator that signed two different `Result`s for the same
     /// (originChainId, requestId) under one ingestor's EIP-712 domain.
     /// @dev The digest is computed exactly as the InstructionIngestor does (domain "Versatus",
     /// "1", `ingestorChainId`, `ingestor`), so only signatures that ingestor would accept count.
-    /// Signatures: 65-byte (r, s, v), low s (OpenZeppelin ECDSA). Slashes
+    /// Signatures: 65-byte (r, s, v), low s (OpenZeppelin ECDSA), each a result signature or a
+    /// batch attestation with its batch's struct hashes appended ({ResultSignatures}). Slashes
     /// `equivocationSlashBps` of the operator's slashable stake; `submitterRewardBps` of that goes
     /// to the caller, the rest to the treasury; reputation resets to zero.
     /// Requirements: same request; different struct hashes; both signatures valid and by the same

@@ -8,7 +8,8 @@ import {IDisperser} from "../interfaces/IDisperser.sol";
 import {IOmniToken} from "../interfaces/IOmniToken.sol";
 import {Result, Instruction, Ops, ResultTypedData} from "../interfaces/IInstruction.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+import {ResultSignatures} from "../core/ResultSignatures.sol";
+import {EpochAccrual, EpochAccrualLib} from "./EpochAccrual.sol";
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 
 /// @title StakingRegistry
@@ -33,6 +34,7 @@ import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step
 ///   to the immutable adapter, which pays at most one reward (bounded gas) and credits the rest;
 ///   a recipient that re-enters can only start another, independent proof or collection.
 contract StakingRegistry is IStakingRegistry, Ownable2Step {
+    using EpochAccrualLib for EpochAccrual;
     /*//////////////////////////////////////////////////////////////
                                  TYPES
     //////////////////////////////////////////////////////////////*/
@@ -148,10 +150,12 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
     mapping(bytes32 operatorFault => bool) private _faultSlashed;
     /// @dev Per operator, its index tenures packed `index | fromEpoch << 8 | toEpoch << 48`, in order.
     mapping(address operator => uint256[]) private _tenures;
-    /// @dev (operator, assetId, share, epoch) ledgers that already granted reputation.
+    /// @dev (operator, assetId, share, epoch) ledgers that already granted reputation, beyond the
+    /// three an {EpochAccrual} slot marks itself.
     mapping(bytes32 ledgerKey => bool) private _accrued;
-    /// @dev Reputation gained per (operator, ledger epoch), for the per-epoch cap.
-    mapping(bytes32 operatorEpoch => uint256) private _epochGain;
+    /// @dev Per (operator, ledger epoch): the reputation gained (for the per-epoch cap) and the
+    /// first three ledgers that granted it, in one slot.
+    mapping(bytes32 operatorEpoch => EpochAccrual) private _epochAccrual;
     /// @dev Stake taken by dispute slashes since the operator last registered (subjective).
     mapping(address operator => uint256) private _disputeSlashed;
     /// @inheritdoc IStakingRegistry
@@ -291,7 +295,7 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
     }
 
     /// @inheritdoc IStakingRegistry
-    function accrueReputation(address operator, LedgerRef[] calldata refs) external {
+    function accrueReputation(address operator, LedgerRef[] calldata refs) public {
         address ledger_ = ledger;
         if (ledger_ == address(0)) revert Staking_LedgerNotSet();
         Member memory m = _members[operator];
@@ -307,6 +311,11 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
         m.lastEpoch = uint64(decayEpoch);
         _members[operator] = m;
         emit ReputationUpdated(operator, rep);
+    }
+
+    /// @inheritdoc IStakingRegistry
+    function accrueReputationMany(address[] calldata operators_, LedgerRef[] calldata refs) external {
+        for (uint256 i; i < operators_.length; ++i) accrueReputation(operators_[i], refs);
     }
 
     /// @inheritdoc IStakingRegistry
@@ -665,32 +674,60 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
         uint256 rep,
         Rates memory rates
     ) internal returns (uint256) {
+        bytes32 accrualKey = keccak256(abi.encode(operator, ref.epoch));
+        EpochAccrual accrual = _markAccrued(operator, ref, _epochAccrual[accrualKey]);
         uint256 count = _ledgerCount(operator, ref, lastSlashedAt, ledger_);
-        bytes32 gainKey = keccak256(abi.encode(operator, ref.epoch));
-        uint256 epochGain = _epochGain[gainKey];
+        uint256 add = _gain(count, accrual.gained(), rep, rates);
+        // one write: the ledger's mark and the epoch's gain share the slot
+        _epochAccrual[accrualKey] = accrual.withGained(accrual.gained() + add);
+        emit ReputationAccrued(operator, ref.epoch, ref.assetId, ref.share, count, add);
+        return rep + add;
+    }
+
+    /// @dev What `count` results earn: `gainPerResult` each, within the epoch's room under
+    /// `maxGainPerEpoch` (after `epochGain`) and the room under 10_000 (after `rep`).
+    function _gain(
+        uint256 count,
+        uint256 epochGain,
+        uint256 rep,
+        Rates memory rates
+    ) internal pure returns (uint256 add) {
         uint256 room = epochGain >= rates.maxGainPerEpoch ? 0 : rates.maxGainPerEpoch - epochGain;
         uint256 gain = rates.gainPerResult;
         // count comes from the ledger: compare before multiplying (count * gain < room <= 10_000)
-        uint256 add =
+        add =
             gain == 0
                 ? 0
                 : count >= (room + gain - 1) / gain
                     ? room
                     : count * gain;
         if (rep + add > BPS) add = BPS - rep;
-        if (add != 0) _epochGain[gainKey] = epochGain + add;
-        emit ReputationAccrued(operator, ref.epoch, ref.assetId, ref.share, count, add);
-        return rep + add;
     }
 
-    /// @dev Checks one ledger may grant `operator` reputation, marks it used and returns the
-    /// results it counted for the index `operator` held in its epoch.
+    /// @dev Marks ledger `ref` of `operator` accrued: in the epoch's slot while it has a free place
+    /// (returned, to be written with the gain), else in `_accrued`. Reverts if it already was.
+    function _markAccrued(
+        address operator,
+        LedgerRef calldata ref,
+        EpochAccrual accrual
+    ) internal returns (EpochAccrual) {
+        uint256 tag = EpochAccrualLib.tagOf(ref.assetId, ref.share);
+        (bool present, uint256 free) = accrual.find(tag);
+        bytes32 key = keccak256(abi.encode(operator, ref.assetId, ref.share, ref.epoch));
+        if (present || _accrued[key]) revert Staking_AlreadyAccrued(operator, ref.assetId, ref.share, ref.epoch);
+        if (free < EpochAccrualLib.TAGS) return accrual.withTag(free, tag);
+        _accrued[key] = true;
+        return accrual;
+    }
+
+    /// @dev Checks one ledger may grant `operator` reputation and returns the results it counted
+    /// for the index `operator` held in its epoch.
     function _ledgerCount(
         address operator,
         LedgerRef calldata ref,
         uint256 lastSlashedAt,
         address ledger_
-    ) internal returns (uint256) {
+    ) internal view returns (uint256) {
         uint256 epoch = ref.epoch;
         // over, and past every dispute that could still slash its results
         uint256 maturesAt = (epoch + 1) * LEDGER_EPOCH + slashableWindow;
@@ -701,9 +738,6 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
         }
         (bool held, uint8 index) = _indexIn(operator, epoch);
         if (!held) revert Staking_NoIndexInEpoch(operator, epoch);
-        bytes32 key = keccak256(abi.encode(operator, ref.assetId, ref.share, epoch));
-        if (_accrued[key]) revert Staking_AlreadyAccrued(operator, ref.assetId, ref.share, epoch);
-        _accrued[key] = true;
         return IDisperser(ledger_).signatureCount(address(this), ref.assetId, ref.share, epoch, index);
     }
 
@@ -883,8 +917,8 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
         bytes32 hashB = ResultTypedData.structHash(b);
         if (hashA == hashB) revert Staking_SameResult(hashA);
         bytes32 domain = ResultTypedData.domainSeparator(ingestorChainId, ingestor);
-        operator = _recover(MessageHashUtils.toTypedDataHash(domain, hashA), sigA, 0);
-        address signerB = _recover(MessageHashUtils.toTypedDataHash(domain, hashB), sigB, 1);
+        operator = _recover(domain, hashA, sigA, 0);
+        address signerB = _recover(domain, hashB, sigB, 1);
         if (operator != signerB) revert Staking_DifferentSigners(operator, signerB);
         if (!_members[operator].known) revert Staking_UnknownOperator(operator);
     }
@@ -897,12 +931,7 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
             revert Staking_InstructionsMismatch(which, s.result.instructionsHash, computed);
         }
         bytes32 domain = ResultTypedData.domainSeparator(s.chainId, s.ingestor);
-        return
-            _recover(
-                MessageHashUtils.toTypedDataHash(domain, ResultTypedData.structHash(s.result)),
-                s.signature,
-                which
-            );
+        return _recover(domain, ResultTypedData.structHash(s.result), s.signature, which);
     }
 
     /// @dev Upper bound of the distinct tokens the proof can name: its instruction count.
@@ -1024,9 +1053,18 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
         if (total != 0) adapter.slash(operator, total, rewardRecipient, reward, _treasury);
     }
 
-    function _recover(bytes32 digest, bytes calldata sig, uint256 which) internal pure returns (address signer) {
+    /// @dev The operator that attested the Result with struct hash `structHash` in `domain` with
+    /// `evidence`: a result signature or a batch attestation ({ResultSignatures}).
+    function _recover(
+        bytes32 domain,
+        bytes32 structHash,
+        bytes calldata evidence,
+        uint256 which
+    ) internal pure returns (address signer) {
+        (bytes32 digest, bytes calldata rsv, bool wellFormed) = ResultSignatures.digestOf(domain, structHash, evidence);
+        if (!wellFormed) revert Staking_InvalidSignature(which);
         ECDSA.RecoverError err;
-        (signer, err, ) = ECDSA.tryRecover(digest, sig);
+        (signer, err, ) = ECDSA.tryRecover(digest, rsv);
         if (err != ECDSA.RecoverError.NoError) revert Staking_InvalidSignature(which);
     }
 }

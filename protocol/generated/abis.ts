@@ -2183,6 +2183,11 @@ export const instructionIngestorAbi = [
     type: "error",
   },
   {
+    inputs: [],
+    name: "Ingestor_EmptyBatch",
+    type: "error",
+  },
+  {
     inputs: [
       {
         internalType: "bytes32",
@@ -2407,6 +2412,31 @@ export const instructionIngestorAbi = [
   },
   {
     anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "bytes32",
+        name: "batchHash",
+        type: "bytes32",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "results",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "signerBitmap",
+        type: "uint256",
+      },
+    ],
+    name: "BatchAttested",
+    type: "event",
+  },
+  {
+    anonymous: false,
     inputs: [],
     name: "EIP712DomainChanged",
     type: "event",
@@ -2608,6 +2638,62 @@ export const instructionIngestorAbi = [
     type: "function",
   },
   {
+    inputs: [
+      {
+        components: [
+          {
+            internalType: "bytes32",
+            name: "requestId",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint256",
+            name: "originChainId",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes32",
+            name: "programId",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "inputHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint8",
+            name: "status",
+            type: "uint8",
+          },
+          {
+            internalType: "bytes32",
+            name: "instructionsHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "bodyHash",
+            type: "bytes32",
+          },
+        ],
+        internalType: "struct Result[]",
+        name: "results",
+        type: "tuple[]",
+      },
+    ],
+    name: "batchDigest",
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "",
+        type: "bytes32",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [],
     name: "disperser",
     outputs: [
@@ -2760,6 +2846,201 @@ export const instructionIngestorAbi = [
     ],
     name: "ingest",
     outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          {
+            internalType: "bytes32",
+            name: "requestId",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint256",
+            name: "originChainId",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes32",
+            name: "programId",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "inputHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint8",
+            name: "status",
+            type: "uint8",
+          },
+          {
+            internalType: "bytes32",
+            name: "instructionsHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "bodyHash",
+            type: "bytes32",
+          },
+        ],
+        internalType: "struct Result[]",
+        name: "results",
+        type: "tuple[]",
+      },
+      {
+        components: [
+          {
+            internalType: "uint8",
+            name: "op",
+            type: "uint8",
+          },
+          {
+            internalType: "address",
+            name: "target",
+            type: "address",
+          },
+          {
+            internalType: "uint256",
+            name: "amount",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes",
+            name: "data",
+            type: "bytes",
+          },
+        ],
+        internalType: "struct Instruction[][]",
+        name: "instructions",
+        type: "tuple[][]",
+      },
+      {
+        internalType: "bytes[]",
+        name: "daPointers",
+        type: "bytes[]",
+      },
+      {
+        internalType: "bytes[]",
+        name: "signatures",
+        type: "bytes[]",
+      },
+    ],
+    name: "ingestAttested",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          {
+            internalType: "bytes32",
+            name: "requestId",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint256",
+            name: "originChainId",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes32",
+            name: "programId",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "inputHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "uint8",
+            name: "status",
+            type: "uint8",
+          },
+          {
+            internalType: "bytes32",
+            name: "instructionsHash",
+            type: "bytes32",
+          },
+          {
+            internalType: "bytes32",
+            name: "bodyHash",
+            type: "bytes32",
+          },
+        ],
+        internalType: "struct Result",
+        name: "r",
+        type: "tuple",
+      },
+      {
+        components: [
+          {
+            internalType: "uint8",
+            name: "op",
+            type: "uint8",
+          },
+          {
+            internalType: "address",
+            name: "target",
+            type: "address",
+          },
+          {
+            internalType: "uint256",
+            name: "amount",
+            type: "uint256",
+          },
+          {
+            internalType: "bytes",
+            name: "data",
+            type: "bytes",
+          },
+        ],
+        internalType: "struct Instruction[]",
+        name: "instructions",
+        type: "tuple[]",
+      },
+      {
+        internalType: "bytes",
+        name: "daPointer",
+        type: "bytes",
+      },
+      {
+        internalType: "address",
+        name: "set",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "signerBitmap",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "signerCount",
+        type: "uint256",
+      },
+      {
+        internalType: "bytes32",
+        name: "signersCommitment",
+        type: "bytes32",
+      },
+    ],
+    name: "ingestAttestedOne",
+    outputs: [
+      {
+        internalType: "uint8",
+        name: "skipReason",
+        type: "uint8",
+      },
+    ],
     stateMutability: "nonpayable",
     type: "function",
   },
@@ -7322,6 +7603,41 @@ export const stakingRegistryAbi = [
       },
     ],
     name: "accrueReputation",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address[]",
+        name: "operators_",
+        type: "address[]",
+      },
+      {
+        components: [
+          {
+            internalType: "uint256",
+            name: "assetId",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "share",
+            type: "uint256",
+          },
+          {
+            internalType: "uint256",
+            name: "epoch",
+            type: "uint256",
+          },
+        ],
+        internalType: "struct LedgerRef[]",
+        name: "refs",
+        type: "tuple[]",
+      },
+    ],
+    name: "accrueReputationMany",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",

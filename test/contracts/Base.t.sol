@@ -152,6 +152,21 @@ abstract contract BaseTest is Test {
         }
     }
 
+    /// @dev The EIP-712 domain separator of an ingestor at `ingestorAddr` on chain `chainId`,
+    /// computed here from the typed-data rules (not read from the contract).
+    function _domainOf(uint256 chainId, address ingestorAddr) internal pure returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                    keccak256("Versatus"),
+                    keccak256("1"),
+                    chainId,
+                    ingestorAddr
+                )
+            );
+    }
+
     function _three() internal pure returns (uint256[] memory w) {
         w = new uint256[](3);
         (w[0], w[1], w[2]) = (0, 1, 2);

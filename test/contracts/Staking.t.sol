@@ -136,15 +136,7 @@ abstract contract StakingBase is BaseTest {
         uint256 chainId,
         address ingestorAddr
     ) internal view returns (bytes memory) {
-        bytes32 domain = keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256("Versatus"),
-                keccak256("1"),
-                chainId,
-                ingestorAddr
-            )
-        );
+        bytes32 domain = _domainOf(chainId, ingestorAddr);
         bytes32 structHash = keccak256(
             abi.encode(
                 keccak256(

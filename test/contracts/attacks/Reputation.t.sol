@@ -160,6 +160,60 @@ contract ReputationAttackTest is StakingBase {
         emit log_named_uint("accrueReputation gas, 1 ledger", g - gasleft());
     }
 
+    /// @dev Issue 14: the first three ledgers of an epoch are marked in the epoch's one slot, later
+    /// ones in a mapping: every ledger, in either place, grants reputation once and only once.
+    function test_reputation_moreLedgersThanTheSlotMarks_eachAccruesOnce() public {
+        LedgerRef[] memory refs = new LedgerRef[](5);
+        for (uint256 i; i < 5; ++i) refs[i] = _book(operators[0], 1);
+        _mature(refs[0].epoch);
+        registry.accrueReputation(operators[0], refs);
+        assertEq(registry.reputationOf(operators[0]), 5 * GAIN, "five ledgers of one result each");
+        for (uint256 i; i < 5; ++i) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IStakingRegistry.Staking_AlreadyAccrued.selector,
+                    operators[0],
+                    refs[i].assetId,
+                    refs[i].share,
+                    refs[i].epoch
+                )
+            );
+            registry.accrueReputation(operators[0], _refs(refs[i]));
+        }
+        assertEq(registry.reputationOf(operators[0]), 5 * GAIN);
+    }
+
+    /// @dev Issue 14: one transaction accrues a ledger for all its signers, exactly as one call per
+    /// operator would; one operator that may not accrue reverts the whole call.
+    function test_reputation_accrueMany_likeOneCallEach() public {
+        uint256 epoch = block.timestamp / LEDGER_EPOCH;
+        LedgerRef memory ref = LedgerRef(0, 777, epoch);
+        address[] memory ops = new address[](3);
+        for (uint256 i; i < 3; ++i) {
+            (, uint8 index) = registry.indexIn(operators[i], epoch);
+            ledger.book(address(registry), 0, 777, epoch, index, i + 1);
+            ops[i] = operators[i];
+        }
+        _mature(epoch);
+        uint256 g = gasleft();
+        registry.accrueReputationMany(ops, _refs(ref));
+        emit log_named_uint("accrueReputationMany gas, 3 operators x 1 ledger", g - gasleft());
+        for (uint256 i; i < 3; ++i) assertEq(registry.reputationOf(operators[i]), (i + 1) * GAIN);
+        // again: the first one refuses, and with it the whole call
+        vm.expectRevert(
+            abi.encodeWithSelector(IStakingRegistry.Staking_AlreadyAccrued.selector, operators[0], 0, 777, epoch)
+        );
+        registry.accrueReputationMany(ops, _refs(ref));
+        // an unknown operator among known ones reverts all of it
+        LedgerRef memory fresh = _book(operators[3], 1);
+        _mature(fresh.epoch);
+        address[] memory mixed = new address[](2);
+        (mixed[0], mixed[1]) = (operators[3], makeAddr("nobody"));
+        vm.expectRevert(abi.encodeWithSelector(IStakingRegistry.Staking_UnknownOperator.selector, mixed[1]));
+        registry.accrueReputationMany(mixed, _refs(fresh));
+        assertEq(registry.reputationOf(operators[3]), 0);
+    }
+
     function test_reputation_refusesWithoutLedger() public {
         vm.prank(owner);
         vm.expectRevert(abi.encodeWithSelector(IStakingRegistry.Staking_LedgerAlreadySet.selector, address(ledger)));
