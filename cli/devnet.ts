@@ -228,7 +228,9 @@ export async function runDevnet(options: {
         log,
       });
       cleanups.push(() => explorer.close());
-      log(`explorer: ${explorer.url} (requests, operators, disputes, queues; the example dApp is its "Example dApp" tab)`);
+      log(
+        `explorer: ${explorer.url} (requests, operators, disputes, queues; the example dApp is its "Example dApp" tab)`,
+      );
     }
 
     // Automine chains only make blocks for transactions, and dispute phases are measured in block
