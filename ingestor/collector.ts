@@ -15,6 +15,7 @@ import {
   type ChainClients,
   type TransportOverrides,
 } from "./chains.ts";
+import { postingSigners } from "../protocol/scheduling.ts";
 import type { IngestorConfig } from "./config.ts";
 import { collectorKeys } from "./keys.ts";
 import { createIngestorMetrics, type IngestorMetrics } from "./metrics.ts";
@@ -195,7 +196,11 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
             bodyHash: chain.result.bodyHash,
           },
           instructions: chain.instructions.map((ix) => ({ ...ix, amount: ix.amount.toString() })),
-          signatures: sorted.filter((s) => s.chainId === chain.chainId).map((s) => s.signature),
+          signatures: postedSignatures(
+            sorted.filter((s) => s.chainId === chain.chainId),
+            attributions,
+            (await operatorSets.get(chains.get(target)!)).threshold,
+          ).map((s) => s.signature),
           daPointer: put.pointerHex,
         };
         const delay = parameters.postDelayMs?.({ target, originChainId: origin, requestId }) ?? 0;
@@ -433,4 +438,30 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
       return closing;
     },
   };
+}
+
+/**
+ * The signatures posted on one chain: when more than `threshold` matched, the first `threshold`
+ * by the protocol's posting preference (protocol/scheduling.ts `postingSigners`: quorum members,
+ * shared-in workers, stealers, then extra signers), so the fee, split among the posted signers,
+ * goes to who was due to do the work and an extra signer earns nothing unless it was needed. The
+ * record in DA keeps every signature. Returned in the ingestor's order (ascending signer).
+ */
+export function postedSignatures(
+  signatures: readonly OperatorSignature[],
+  attributions: readonly RecordAttribution[],
+  threshold: number,
+): OperatorSignature[] {
+  if (signatures.length <= threshold || threshold <= 0) return [...signatures];
+  const preference = postingSigners(attributions).map((a) => a.toLowerCase());
+  const rank = (signer: string) => {
+    const i = preference.indexOf(signer.toLowerCase());
+    return i === -1 ? preference.length : i;
+  };
+  const chosen = signatures
+    .map((s, i) => ({ s, i }))
+    .sort((x, y) => rank(x.s.signer) - rank(y.s.signer) || x.i - y.i)
+    .slice(0, threshold)
+    .map(({ s }) => s);
+  return sortSignatures(chosen);
 }
