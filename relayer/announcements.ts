@@ -20,15 +20,18 @@ export type AnnouncementVerdict =
  * its hash at that height is the announced one (not a reorged-away block), and it holds an
  * `ExecutionRequested` of `oracle` with the announced log index, transaction and request id. The
  * RequestJob is rebuilt from the log itself, never from the announcement. An unexpired request
- * only. RPC errors are thrown (the caller decides: the follower finds real requests anyway).
+ * only, by the chain's latest block time. RPC errors are thrown (the caller decides: the follower finds real requests anyway).
  */
 export async function checkAnnouncement(
   client: PublicClient,
   chain: { chainId: number; oracle: Address; confirmations: number },
   a: Announcement,
-  nowSeconds = BigInt(Math.floor(Date.now() / 1000)),
+  nowSeconds?: bigint,
 ): Promise<AnnouncementVerdict> {
-  const head = await client.getBlockNumber();
+  // the chain's clock decides expiry (as the oracle does), not this machine's
+  const latest = await client.getBlock({ blockTag: "latest" });
+  const head = latest.number;
+  nowSeconds ??= latest.timestamp;
   if (head - BigInt(chain.confirmations) < BigInt(a.blockNumber)) return { ok: false, reason: "unconfirmed" };
   const block = await client.getBlock({ blockNumber: BigInt(a.blockNumber) });
   if (block.hash.toLowerCase() !== a.blockHash.toLowerCase()) return { ok: false, reason: "other_block" };

@@ -201,10 +201,15 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
         });
     closer.add("scheduler", () => sched.close(), step());
 
+    // A deadline is judged by the chain's clock (the oracle refunds and refuses by block.timestamp),
+    // never this machine's: the two can differ by minutes.
+    const chainTime = async (chainId: number): Promise<bigint> =>
+      (await clients.get(chainId)!.getBlock({ blockTag: "latest" })).timestamp;
+
     const handleRequests = async (chainId: number, requests: RequestJob[], safeBlock: bigint) => {
       if (requests.length === 0) return;
       metrics.events.inc({ chain: String(chainId) }, requests.length);
-      const nowSeconds = BigInt(Math.floor(Date.now() / 1000));
+      const nowSeconds = await chainTime(chainId);
       const old = safeBlock - BigInt(config.scheduler.checkStatusOlderThanBlocks);
       const keep = await Promise.all(
         requests.map(async (r) => {
@@ -261,12 +266,15 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
     const takeHandedOver = async (): Promise<number> => {
       const raw = (await redis.rpop(redisKeys.requests, 100)) ?? [];
       if (raw.length === 0) return 0;
-      const nowSeconds = BigInt(Math.floor(Date.now() / 1000));
+      const nowByChain = new Map<number, bigint>();
       const jobs: RequestJob[] = [];
       for (const text of raw) {
         try {
           const job = JSON.parse(text) as RequestJob;
-          if (chainById.has(Number(job.chainId)) && BigInt(job.deadline) >= nowSeconds) jobs.push(job);
+          const chainId = Number(job.chainId);
+          if (!chainById.has(chainId)) continue;
+          if (!nowByChain.has(chainId)) nowByChain.set(chainId, await chainTime(chainId));
+          if (BigInt(job.deadline) >= nowByChain.get(chainId)!) jobs.push(job);
         } catch {
           log.warn({ entry: text.slice(0, 200) }, "a handed-over request is not a RequestJob: dropped");
         }

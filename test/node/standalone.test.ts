@@ -151,4 +151,32 @@ describe("standalone services of one domain reconcile from chain state (separate
     expect(await reason({ ...announcement, requestId: `0x${"cd".repeat(32)}` })).to.equal("no_such_request");
     expect(await reason(announcement, { ...chain, confirmations: 1_000 })).to.equal("unconfirmed");
   });
+
+  it("an announced request's deadline is judged by the chain's clock, not this machine's", async () => {
+    const [id] = await requestPayouts(
+      { a: { suite: world.suite }, programs: { "payout-splitter": world.programId } } as unknown as World,
+      1,
+    );
+    const [log] = await world.suite.oracle.queryFilter(world.suite.oracle.filters.ExecutionRequested(id));
+    const announcement = {
+      chainId: String(world.chainId),
+      requestId: id!,
+      blockNumber: String(log!.blockNumber),
+      blockHash: (await world.suite.ethers.provider.getBlock(log!.blockNumber))!.hash as `0x${string}`,
+      txHash: log!.transactionHash as `0x${string}`,
+      logIndex: log!.index,
+    };
+    const client = createPublicClient({ transport: world.transports[world.chainId]! });
+    const chain = {
+      chainId: world.chainId,
+      oracle: world.suite.addresses.ExecutableOracle as `0x${string}`,
+      confirmations: 0,
+    };
+    expect((await checkAnnouncement(client, chain, announcement)).ok).to.equal(true);
+    // the chain moves past the deadline (ttl 600 s) while this machine's clock does not
+    await world.suite.ethers.provider.send("evm_increaseTime", [3_600]);
+    await world.suite.ethers.provider.send("evm_mine", []);
+    const late = await checkAnnouncement(client, chain, announcement);
+    expect(late.ok ? "ok" : late.reason).to.equal("expired");
+  });
 });
