@@ -3,6 +3,7 @@ import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { createProgress } from "../protocol/progress.ts";
 import { prepareDevnet } from "./devnet/prepare.ts";
 import { clearNetworkState, devnetRedis, freePort, redisDbUrl } from "./devnet/redis.ts";
 import { OPERATOR_ROLES, startCluster, type Cluster, type NodeSpec } from "./devnet/cluster.ts";
@@ -109,7 +110,12 @@ export async function runDevnet(options: {
   /** Serve the web explorer (default: when not `once`). */
   explorer?: boolean;
 }): Promise<number> {
-  const log = (line: string) => console.log(`[devnet] ${line}`);
+  const withExplorer = options.explorer ?? !options.once;
+  // Steps and their times on stderr (a redrawn line in a terminal, plain lines in CI); the devnet's
+  // own lines stay on stdout unless the terminal is showing a step being drawn.
+  const progress = createProgress({ title: "Versatus devnet" });
+  const log = (line: string) =>
+    progress.interactive ? progress.log(`[devnet] ${line}`) : console.log(`[devnet] ${line}`);
   const dataDir = join(repoRoot, ".versatus", "devnet");
   mkdirSync(dataDir, { recursive: true });
   const cleanups: (() => Promise<void>)[] = [];
@@ -128,9 +134,10 @@ export async function runDevnet(options: {
   process.on("SIGINT", onStop);
   process.on("SIGTERM", onStop);
   try {
-    const redis = await devnetRedis(undefined, join(dataDir, "logs", "redis.log"));
+    const redis = await progress.step("redis", () => devnetRedis(undefined, join(dataDir, "logs", "redis.log")));
     cleanups.push(redis.stop);
     log(`redis at ${redis.url} (each node its own database: node-1..4 in db 1..4, the watcher in db 5)`);
+    const preparing = progress.start("two chains, the suite on both, the example programs");
     const { chains, programs, running } = await prepareDevnet({
       root: repoRoot,
       storeDir: join(dataDir, "programs"),
@@ -139,6 +146,7 @@ export async function runDevnet(options: {
       posters: OPERATOR_ACCOUNTS,
     });
     cleanups.push(async () => void (await Promise.all(running.map((c) => c.stop()))));
+    preparing.done();
     const specs = await devnetNodeSpecs({
       redisUrl: redis.url,
       colludeFile: join(dataDir, "collude.json"),
@@ -168,6 +176,7 @@ export async function runDevnet(options: {
     };
 
     const chainA = chains[0]!;
+    const starting = progress.start("four operator nodes and the watcher (separate processes, libp2p)");
     const cluster: Cluster = await startCluster({
       dir: join(dataDir, "nodes"),
       network: "devnet",
@@ -187,6 +196,7 @@ export async function runDevnet(options: {
       startTimeoutMs: 90_000,
     });
     cleanups.push(cluster.close);
+    starting.done();
     const nodesFile = join(dataDir, "nodes.json");
     writeFileSync(
       nodesFile,
@@ -213,7 +223,8 @@ export async function runDevnet(options: {
     for (const n of cluster.nodes)
       log(`  ${n.spec.name} pid ${n.process.pid} ${n.operator} peer ${n.peerId} ops ${n.opsUrl}`);
 
-    if (options.explorer ?? !options.once) {
+    if (withExplorer) {
+      const serving = progress.start("the web explorer");
       // The explorer reads node-1's queues for its Bull Board: an operator sees its own domain.
       const { startExplorer } = await import("../explorer/server.ts");
       const explorer = await startExplorer({
@@ -228,6 +239,7 @@ export async function runDevnet(options: {
         log,
       });
       cleanups.push(() => explorer.close());
+      serving.done();
       log(
         `explorer: ${explorer.url} (requests, operators, disputes, queues; the example dApp is its "Example dApp" tab)`,
       );
@@ -251,15 +263,19 @@ export async function runDevnet(options: {
       ["faulty quorum", () => faultyQuorumFlow(chainA, programs, lies, options.timeoutMs)],
     ] as const) {
       log(`flow: ${name} ...`);
+      const flowStep = progress.start(`flow: ${name}`);
       const result = await flow().catch((error: unknown): FlowResult => ({
         flow: name,
         ok: false,
         detail: (error as Error).message,
         latencyMs: 0,
       }));
+      if (result.ok) flowStep.done();
+      else flowStep.fail(result.detail);
       log(`flow: ${name} ${result.ok ? "succeeded" : "FAILED"} (${result.latencyMs} ms)`);
       results.push(result);
     }
+    progress.done();
     console.log("\nVersatus devnet: summary");
     console.table(
       results.map((r) => ({
