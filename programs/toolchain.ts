@@ -431,14 +431,15 @@ function runCompiler(manifest: Manifest, dir: string, command: Command): void {
 }
 
 /**
- * The compilers' environment, without node_modules/.bin on PATH: clang runs any `wasm-opt` it
- * finds on PATH after linking, and npm scripts put binaryen's there, so the same sources would
- * give a different module (and programId) under `npm run` than in a shell.
+ * The compilers' environment, with no `wasm-opt` reachable on PATH: clang runs any `wasm-opt` it
+ * finds on PATH after linking, so the same sources would give a different module (and programId)
+ * under `npm run` (binaryen's in node_modules/.bin), or on a machine that happens to have Debian's
+ * binaryen, than on one without. Every directory holding a `wasm-opt` is left out.
  */
 function hermeticEnv(): NodeJS.ProcessEnv {
   const path = (process.env.PATH ?? "")
     .split(":")
-    .filter((entry) => !entry.includes("node_modules"))
+    .filter((entry) => entry !== "" && !entry.includes("node_modules") && !existsSync(join(entry, "wasm-opt")))
     .join(":");
   return { ...process.env, PATH: path };
 }
