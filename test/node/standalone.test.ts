@@ -118,7 +118,8 @@ describe("standalone services of one domain reconcile from chain state (separate
     expect(await workJobs(id)).to.equal(3);
   });
 
-  it("an announced request is taken only as this node's own chain shows it (block hash, log, confirmations)", async () => {
+  /** A new request on chain, its announcement as a peer would send it, and this node's view. */
+  const announcedRequest = async () => {
     const [id] = await requestPayouts(
       { a: { suite: world.suite }, programs: { "payout-splitter": world.programId } } as unknown as World,
       1,
@@ -139,6 +140,11 @@ describe("standalone services of one domain reconcile from chain state (separate
       oracle: world.suite.addresses.ExecutableOracle as `0x${string}`,
       confirmations: 0,
     };
+    return { id: id!, announcement, client, chain };
+  };
+
+  it("an announced request is taken only as this node's own chain shows it (block hash, log, confirmations)", async () => {
+    const { id, announcement, client, chain } = await announcedRequest();
     const ok = await checkAnnouncement(client, chain, announcement);
     expect(ok.ok && ok.job.requestId).to.equal(id);
     expect(ok.ok && ok.job.programId).to.equal(world.programId);
@@ -153,25 +159,7 @@ describe("standalone services of one domain reconcile from chain state (separate
   });
 
   it("an announced request's deadline is judged by the chain's clock, not this machine's", async () => {
-    const [id] = await requestPayouts(
-      { a: { suite: world.suite }, programs: { "payout-splitter": world.programId } } as unknown as World,
-      1,
-    );
-    const [log] = await world.suite.oracle.queryFilter(world.suite.oracle.filters.ExecutionRequested(id));
-    const announcement = {
-      chainId: String(world.chainId),
-      requestId: id!,
-      blockNumber: String(log!.blockNumber),
-      blockHash: (await world.suite.ethers.provider.getBlock(log!.blockNumber))!.hash as `0x${string}`,
-      txHash: log!.transactionHash as `0x${string}`,
-      logIndex: log!.index,
-    };
-    const client = createPublicClient({ transport: world.transports[world.chainId]! });
-    const chain = {
-      chainId: world.chainId,
-      oracle: world.suite.addresses.ExecutableOracle as `0x${string}`,
-      confirmations: 0,
-    };
+    const { announcement, client, chain } = await announcedRequest();
     expect((await checkAnnouncement(client, chain, announcement)).ok).to.equal(true);
     // the chain moves past the deadline (ttl 600 s) while this machine's clock does not
     await world.suite.ethers.provider.send("evm_increaseTime", [3_600]);
