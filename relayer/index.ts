@@ -4,6 +4,7 @@ import { createPublicClient, getAddress, http, type Address, type Hex, type Publ
 import { reconcileChains } from "../ingestor/reconcile.ts";
 import { checkAnnouncement, type Announcement } from "./announcements.ts";
 import { viemChain, type ChainClients } from "../ingestor/chains.ts";
+import { latestBlockClock } from "../protocol/chainClock.ts";
 import { Closer } from "../protocol/closer.ts";
 import { executableOracleAbi, iOperatorSetAbi } from "../protocol/generated/abis.ts";
 import { redactUrl } from "../protocol/errors.ts";
@@ -30,6 +31,8 @@ export type SchedulerContext = {
   redis: Redis;
   operators: () => Address[];
   requestStatus: (chainId: string, requestId: Hex) => Promise<RequestStatus>;
+  /** The chain's time in seconds (latest block timestamp, read at most once a second). */
+  chainNow: (chainId: string) => Promise<bigint>;
   log: Logger;
   metrics: {
     scheduled: (chainId: string) => void;
@@ -177,6 +180,12 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
       }
     };
 
+    // A deadline is judged by the chain's clock (the oracle refunds and refuses by block.timestamp),
+    // never this machine's: the two can differ by minutes.
+    const clock = latestBlockClock((chainId) => clients.get(Number(chainId)));
+    const chainNow = (chainId: string) => clock.nowSeconds(chainId);
+    const chainTime = (chainId: number) => clock.nowSeconds(chainId);
+
     const schedulerMetrics = {
       scheduled: (chainId: string) => metrics.scheduled.inc({ chain: chainId }),
       assigned: () => metrics.assignments.inc(),
@@ -188,6 +197,7 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
           redis,
           operators,
           requestStatus,
+          chainNow,
           log: log.child({ module: "scheduler" }),
           metrics: schedulerMetrics,
         })
@@ -196,15 +206,11 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
           config: config.scheduler,
           operators,
           requestStatus,
+          chainNow,
           log: log.child({ module: "scheduler" }),
           metrics: schedulerMetrics,
         });
     closer.add("scheduler", () => sched.close(), step());
-
-    // A deadline is judged by the chain's clock (the oracle refunds and refuses by block.timestamp),
-    // never this machine's: the two can differ by minutes.
-    const chainTime = async (chainId: number): Promise<bigint> =>
-      (await clients.get(chainId)!.getBlock({ blockTag: "latest" })).timestamp;
 
     const handleRequests = async (chainId: number, requests: RequestJob[], safeBlock: bigint) => {
       if (requests.length === 0) return;

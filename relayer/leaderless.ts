@@ -5,6 +5,7 @@ import { getAddress, type Address, type Hex } from "viem";
 import type { RequestJob, WorkJob } from "../protocol/jobs.ts";
 import { QUEUE_PREFIX, jobIds, queueNames, redisKeys } from "../protocol/queues.ts";
 import type { RequestStatus } from "./scheduler.ts";
+import { isPastDeadline, msUntilPastDeadline } from "../protocol/chainClock.ts";
 import { deriveQuorum } from "../protocol/quorum.ts";
 import { planTask, type BackpressureReport, type ShareOffer, type TaskPlan } from "../protocol/scheduling.ts";
 
@@ -32,6 +33,8 @@ export type LeaderlessOptions = {
   /** The active operator set (on chain), as this node last read it. */
   operators: () => readonly Address[];
   requestStatus: (chainId: string, requestId: Hex) => Promise<RequestStatus>;
+  /** The chain's time in seconds (latest block timestamp): deadlines are judged by it, never by `now`. */
+  chainNow: (chainId: string) => Promise<bigint>;
   /** Latest valid backpressure report per operator (lower-case), from the network. */
   reports: () => ReadonlyMap<string, BackpressureReport>;
   /** Valid share offers addressed to this node for one request. */
@@ -49,6 +52,7 @@ export type LeaderlessOptions = {
     reassigned?: () => void;
     dropped?: (reason: string) => void;
   };
+  /** This machine's clock: when to look at a request again, never whether its deadline passed. */
   now?: () => number;
   sweepBatch?: number;
   /** Recent decisions kept for status() (default 100). */
@@ -67,7 +71,6 @@ export type RecentPlan = {
 };
 
 const STATE_TTL_AFTER_DEADLINE_MS = 3_600_000;
-const DEADLINE_GRACE_MS = 60_000;
 const KIND = "execute";
 
 /**
@@ -123,7 +126,7 @@ export class LeaderlessScheduler implements RequestScheduler {
       await redis
         .multi()
         .hset(key, "announcedAt", String(now))
-        .pexpireat(key, Math.max(Number(request.deadline) * 1000, now) + STATE_TTL_AFTER_DEADLINE_MS)
+        .pexpire(key, (await this.msUntilDeadline(request)) + STATE_TTL_AFTER_DEADLINE_MS)
         .exec();
       this.options.metrics?.scheduled?.(request.chainId);
       this.options.onNew?.(request);
@@ -158,7 +161,7 @@ export class LeaderlessScheduler implements RequestScheduler {
           continue;
         }
         const request = JSON.parse(state.job) as RequestJob;
-        const pastDeadline = Number(request.deadline) * 1000 + DEADLINE_GRACE_MS < now;
+        const pastDeadline = isPastDeadline(request.deadline, await this.options.chainNow(chainId));
         const status = pastDeadline ? "closed" : await this.options.requestStatus(chainId, requestId);
         if (status === "closed") {
           await redis.zrem(redisKeys.schedule, member);
@@ -174,6 +177,20 @@ export class LeaderlessScheduler implements RequestScheduler {
       }
     }
     return { visited: due.length, dropped };
+  }
+
+  /**
+   * How long this machine should keep a request's state: until its deadline on the chain's clock.
+   * If the chain cannot be read, the deadline read as this machine's time (the state's expiry is only
+   * a leak guard; the sweep still asks the chain before it drops anything).
+   */
+  private async msUntilDeadline(request: RequestJob): Promise<number> {
+    try {
+      return msUntilPastDeadline(request.deadline, await this.options.chainNow(request.chainId));
+    } catch (error) {
+      this.options.log.debug({ err: error, chainId: request.chainId }, "chain time unavailable");
+      return Math.max(Number(request.deadline) * 1000 - this.now(), 0);
+    }
   }
 
   close(): Promise<void> {

@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { getAddress, type Address, type Hex } from "viem";
 import { rankOperators } from "../protocol/quorum.ts";
+import { isPastDeadline } from "../protocol/chainClock.ts";
 export { operatorId, rankOperators, requestKey } from "../protocol/quorum.ts";
 import type { OperatorReport, RequestJob, WorkJob } from "../protocol/jobs.ts";
 import { QUEUE_PREFIX, jobIds, queueNames, redisKeys } from "../protocol/queues.ts";
@@ -126,8 +127,11 @@ export type SchedulerOptions = {
   operators: () => readonly Address[];
   /** Asks the request's chain whether it is still open. */
   requestStatus: (chainId: string, requestId: Hex) => Promise<RequestStatus>;
+  /** The chain's time in seconds (latest block timestamp): deadlines are judged by it, never by `now`. */
+  chainNow: (chainId: string) => Promise<bigint>;
   log: Logger;
   metrics?: SchedulerMetrics;
+  /** This machine's clock: when to look at a request again, never whether its deadline passed. */
   now?: () => number;
 };
 
@@ -136,8 +140,6 @@ export type SweepReport = { visited: number; reassigned: number; extended: numbe
 const KIND = "execute";
 /** How long past its deadline a request's state is kept. */
 const STATE_TTL_AFTER_DEADLINE_MS = 3_600_000;
-/** Chain clocks and ours drift: a request is dropped this long after its deadline. */
-const DEADLINE_GRACE_MS = 60_000;
 
 export class Scheduler {
   private readonly redis: Redis;
@@ -259,7 +261,7 @@ export class Scheduler {
     const tried = JSON.parse(state.tried ?? "[]") as Address[];
     const progressAt = Number(state.progressAt ?? now);
 
-    const pastDeadline = Number(request.deadline) * 1000 + DEADLINE_GRACE_MS < now;
+    const pastDeadline = isPastDeadline(request.deadline, await this.options.chainNow(chainId));
     const status = pastDeadline ? "closed" : await this.options.requestStatus(chainId, requestId);
     if (status === "closed") {
       await this.redis.multi().del(key).zrem(redisKeys.schedule, member).exec();

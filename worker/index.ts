@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { createPublicClient, getAddress, http, type Address, type Hex, type PublicClient } from "viem";
 import type { ControllerResolver } from "../protocol/conservation.ts";
 import { privateKeyToAccount } from "viem/accounts";
+import { isPastDeadline, latestBlockClock } from "../protocol/chainClock.ts";
 import { Closer } from "../protocol/closer.ts";
 import { BaseError, InvalidInputError, redactUrl } from "../protocol/errors.ts";
 import type { OperatorReport, ResultJob, WorkJob } from "../protocol/jobs.ts";
@@ -98,9 +99,6 @@ export type WorkerHandle = {
 
 export type WorkOutcome = { status: 0 | 1; bodyHash: Hex; chains: string[] } | { skipped: "past_deadline" };
 
-/** A request is not worth running this long after its deadline (it can only be refunded). */
-const PAST_DEADLINE_SKIP_S = 60n;
-
 /** How long close() lets running jobs finish (then they go back to the queue for another operator). */
 const CLOSE_JOBS_MS = 8_000;
 
@@ -155,6 +153,18 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
         throw new NoChainClientError(BigInt(work.chainId), "the request's fee (part of the program context)");
       return requestFee(origin, getAddress(work.oracle), getAddress(work.token), BigInt(work.blockNumber));
     };
+    // A request is not worth running once the chain's clock is past its deadline (it can only be
+    // refunded). The chain's clock, not this machine's: they can differ by minutes.
+    const clock = latestBlockClock((chainId) => clients.get(BigInt(chainId)));
+    const pastDeadline = async (work: WorkJob): Promise<boolean> => {
+      try {
+        return isPastDeadline(work.deadline, await clock.nowSeconds(work.chainId));
+      } catch (error) {
+        // Unknown: run it. A late result costs this node a run; a skipped live one costs the requester.
+        log.debug({ err: error, chainId: work.chainId }, "chain time unavailable; running the job");
+        return false;
+      }
+    };
     const acceptedPrograms = config.accept.programs?.map((p) => p.toLowerCase()) ?? null;
     const store = new ProgramStore({
       dirs: config.programs.dirs,
@@ -182,7 +192,7 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
         metrics.jobs.inc({ outcome: "refused" });
         throw new UnrecoverableError(`program ${work.programId} is not in accept.programs`);
       }
-      if (BigInt(Math.floor(Date.now() / 1000)) > BigInt(work.deadline) + PAST_DEADLINE_SKIP_S) {
+      if (await pastDeadline(work)) {
         metrics.jobs.inc({ outcome: "skipped" });
         return { skipped: "past_deadline" };
       }

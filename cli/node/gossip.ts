@@ -1,6 +1,7 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Address, Hex, LocalAccount } from "viem";
+import { isPastDeadline } from "../../protocol/chainClock.ts";
 import type { OperatorReport, RequestJob, ResultJob } from "../../protocol/jobs.ts";
 import type { Logger } from "../../protocol/ops.ts";
 import { QUEUE_PREFIX, jobIds, queueNames, redisKeys } from "../../protocol/queues.ts";
@@ -17,8 +18,10 @@ import type { NodeNetwork, RequestAnnouncement } from "./network.ts";
 
 const SIGNERS_TTL_MS = 24 * 3_600_000;
 
-/** How long a result topic stays watched when nothing closes it earlier (the request's deadline bounds it too). */
-const WATCH_MAX_MS = 15 * 60_000;
+/** How long results of a request whose deadline is unknown (only announced) stay watched. */
+const WATCH_UNKNOWN_DEADLINE_MS = 15 * 60_000;
+/** However far a deadline is, a request's results are not watched longer than this. */
+const WATCH_MAX_MS = 24 * 3_600_000;
 
 /**
  * The node's side of the gossip: what it keeps from the network (fresh, valid backpressure
@@ -30,7 +33,7 @@ const WATCH_MAX_MS = 15 * 60_000;
 export class GossipBridge {
   readonly reports = new Map<string, BackpressureReport>();
   private readonly shares = new Map<string, ShareOffer[]>();
-  private readonly watched = new Map<string, { chainId: string; requestId: Hex; until: number }>();
+  private readonly watched = new Map<string, { chainId: string; requestId: Hex; deadline?: string; since: number }>();
   private readonly offs: (() => void)[] = [];
   private resultsQueue: Queue<ResultJob> | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -50,6 +53,8 @@ export class GossipBridge {
     onAnnouncement?: (a: RequestAnnouncement) => Promise<unknown>;
     /** A share offer to this node arrived for a request: decide again. */
     onShareToMe?: (chainId: string, requestId: Hex) => Promise<unknown>;
+    /** The chain's time in seconds: a watched request's deadline is judged by it, never by `now`. */
+    chainNow: (chainId: string) => Promise<bigint>;
     now?: () => number;
   };
 
@@ -79,19 +84,23 @@ export class GossipBridge {
         void this.options.onAnnouncement?.(a).catch((err: unknown) => log.debug({ err }, "announcement not taken"));
       }),
     );
-    this.sweepTimer = setInterval(() => this.expireWatches(), 30_000);
+    this.sweepTimer = setInterval(
+      () => void this.expireWatches().catch((err: unknown) => log.debug({ err }, "watch expiry failed")),
+      30_000,
+    );
     this.sweepTimer.unref();
   }
 
-  /** Subscribes to a request's results topic (until `unwatch`, its deadline, or 15 minutes). */
+  /**
+   * Delivers a request's results (until `unwatch`, the chain's clock passing its deadline, or 24 h;
+   * 15 minutes while the deadline is unknown).
+   */
   watch(chainId: string, requestId: Hex, deadlineSeconds?: string): void {
     const key = `${chainId}:${requestId.toLowerCase()}`;
-    const until = Math.min(
-      this.now() + WATCH_MAX_MS,
-      deadlineSeconds ? Number(deadlineSeconds) * 1000 + 60_000 : Number.MAX_SAFE_INTEGER,
-    );
-    if (!this.watched.has(key)) this.options.network.watchResults(chainId, requestId);
-    this.watched.set(key, { chainId, requestId, until });
+    const known = this.watched.get(key);
+    if (!known) this.options.network.watchResults(chainId, requestId);
+    const deadline = deadlineSeconds ?? known?.deadline;
+    this.watched.set(key, { chainId, requestId, since: known?.since ?? this.now(), ...(deadline ? { deadline } : {}) });
   }
 
   unwatch(chainId: string, requestId: Hex): void {
@@ -227,8 +236,23 @@ export class GossipBridge {
     this.shares.set(key, [...others, offer]);
   }
 
-  private expireWatches(): void {
+  /** Drops watches past their request's deadline by the chain's clock (a chain that cannot be read keeps them). */
+  async expireWatches(): Promise<number> {
     const now = this.now();
-    for (const w of [...this.watched.values()]) if (w.until < now) this.unwatch(w.chainId, w.requestId);
+    const chainNow = new Map<string, bigint | null>();
+    let expired = 0;
+    for (const w of [...this.watched.values()]) {
+      let over = now - w.since > (w.deadline ? WATCH_MAX_MS : WATCH_UNKNOWN_DEADLINE_MS);
+      if (!over && w.deadline) {
+        if (!chainNow.has(w.chainId)) chainNow.set(w.chainId, await this.options.chainNow(w.chainId).catch(() => null));
+        const seconds = chainNow.get(w.chainId);
+        over = seconds !== null && seconds !== undefined && isPastDeadline(w.deadline, seconds);
+      }
+      if (over) {
+        this.unwatch(w.chainId, w.requestId);
+        expired++;
+      }
+    }
+    return expired;
   }
 }

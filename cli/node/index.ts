@@ -4,6 +4,7 @@ import { createPublicClient, http, type Address, type Hex, type PublicClient, ty
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import type { DaClient } from "../../da/index.ts";
 import { loadIngestorConfig, startIngestor, type IngestorHandle } from "../../ingestor/index.ts";
+import { latestBlockClock } from "../../protocol/chainClock.ts";
 import { Closer } from "../../protocol/closer.ts";
 import { redactUrl } from "../../protocol/errors.ts";
 import {
@@ -151,6 +152,7 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
         createPublicClient({ transport: options.transports?.[c.chainId] ?? http(c.rpcUrl) }) as PublicClient,
       ]),
     );
+    const clock = latestBlockClock((chainId) => clients.get(Number(chainId)));
     const membership = await Membership.open(config, (id) => clients.get(id)!, log);
     membership.start(config.timing.membershipRefreshMs);
     closer.add("membership", () => membership.stop());
@@ -214,6 +216,7 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
       trackSigners: has("relay"),
       ...(has("relay") ? { onAnnouncement: async (a) => node.relayer?.acceptAnnouncement(a) } : {}),
       onShareToMe: (chainId, requestId) => scheduler?.poke(chainId, requestId) ?? Promise.resolve(),
+      chainNow: (chainId) => clock.nowSeconds(chainId),
     });
     gossip.start();
     closer.add("gossip", () => gossip.close());
@@ -277,6 +280,7 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
             },
             operators: context.operators,
             requestStatus: context.requestStatus,
+            chainNow: context.chainNow,
             reports: gossip.reportsView,
             shares: gossip.sharesFor,
             share: (request, to) => gossip.offer(request, to),

@@ -100,6 +100,7 @@ describe("ingestor: reconciliation rebuilds pending work from chain state", func
       config: schedulerSchema.parse({ quorum: 3 }),
       operators: () => operators,
       requestStatus: async () => "open",
+      chainNow: async () => BigInt((await chain.ethers.provider.getBlock("latest"))!.timestamp),
       log: silentLogger,
     });
     const config = testConfig([chain], { redisUrl: redis.url, daDir: da.dir });

@@ -33,6 +33,8 @@ describe("LeaderlessScheduler: one node decides for itself only (real Redis)", (
     size: 3,
   });
   let now = Date.now();
+  /** The chain's clock (seconds), separate from this machine's `now`. */
+  let chainNow = BigInt(Math.floor(now / 1000));
   const queues: Queue[] = [];
   const scheduled: LeaderlessScheduler[] = [];
 
@@ -42,6 +44,7 @@ describe("LeaderlessScheduler: one node decides for itself only (real Redis)", (
   beforeEach(async () => {
     await redis.flushdb();
     now = Date.now();
+    chainNow = BigInt(Math.floor(now / 1000));
   });
   afterEach(async () => {
     for (const s of scheduled.splice(0)) await s.close();
@@ -67,6 +70,9 @@ describe("LeaderlessScheduler: one node decides for itself only (real Redis)", (
       reports?: Map<string, BackpressureReport>;
       shares?: ShareOffer[];
       onShare?: (to: Address) => void;
+      status?: () => "open" | "closed";
+      chainNow?: () => Promise<bigint>;
+      onDropped?: (requestId: Hex) => void;
     } = {},
   ) => {
     const s = new LeaderlessScheduler({
@@ -75,10 +81,12 @@ describe("LeaderlessScheduler: one node decides for itself only (real Redis)", (
       quorum: 3,
       timing: TIMING,
       operators: () => activeSet,
-      requestStatus: async () => "open",
+      requestStatus: async () => extra.status?.() ?? "open",
+      chainNow: extra.chainNow ?? (async () => chainNow),
       reports: () => extra.reports ?? new Map(),
       shares: () => extra.shares ?? [],
       share: async (_request, to) => extra.onShare?.(to),
+      onDropped: (_chainId, requestId) => extra.onDropped?.(requestId),
       log: pino({ level: "silent" }),
       now: () => now,
     });
@@ -98,6 +106,50 @@ describe("LeaderlessScheduler: one node decides for itself only (real Redis)", (
     expect(await s.schedule([request])).to.equal(0);
     expect(await workState(members[0]!)).to.equal("waiting");
     for (const other of [...members.slice(1), ...standby]) expect(await workState(other)).to.equal("none");
+  });
+
+  /** A standby keeps following a request whose members all signed (one may still fail) until it settles. */
+  const allMembersSigned = () =>
+    redis.sadd(redisKeys.done(request.chainId, request.requestId), ...members.map((m) => m.toLowerCase()));
+
+  it("a machine clock two hours ahead of the chain's drops nothing: the deadline is the chain's", async () => {
+    // An in-process chain started late in a long run is minutes behind the wall clock; judging the
+    // deadline by the wall clock dropped every open request (issue 12's fresh-clone failure).
+    const s = scheduler(standby[0]!);
+    await allMembersSigned();
+    await s.schedule([request]);
+    now += 2 * 3_600_000;
+    expect(await s.sweep()).to.deep.equal({ visited: 1, dropped: 0 });
+    const ttl = await redis.pttl(redisKeys.request(request.chainId, request.requestId));
+    expect(ttl, "state kept until the chain's deadline plus an hour").to.be.greaterThan(2 * 3_600_000 - 60_000);
+  });
+
+  it("drops a request once the chain's clock passes its deadline, even when this machine's clock is behind", async () => {
+    const dropped: string[] = [];
+    const s = scheduler(standby[0]!, { onDropped: (requestId) => dropped.push(requestId) });
+    await allMembersSigned();
+    await s.schedule([request]);
+    now += TIMING.stealAfterMs * 10;
+    expect((await s.sweep()).dropped, "still open on the chain").to.equal(0);
+    chainNow = BigInt(request.deadline) + 61n;
+    now += TIMING.stealAfterMs * 10;
+    expect((await s.sweep()).dropped).to.equal(1);
+    expect(dropped).to.deep.equal([request.requestId]);
+  });
+
+  it("a chain that cannot be read drops nothing; the request is checked again later", async () => {
+    const s = scheduler(standby[0]!, {
+      status: () => "closed",
+      chainNow: async () => {
+        throw new Error("rpc down");
+      },
+    });
+    await allMembersSigned();
+    await s.schedule([request]);
+    now += TIMING.stealAfterMs * 10;
+    expect((await s.sweep()).dropped).to.equal(0);
+    const member = `${request.chainId}:${request.requestId.toLowerCase()}`;
+    expect(await redis.zscore(redisKeys.schedule, member), "rescheduled").to.not.equal(null);
   });
 
   it("a standby waits, then steals once the deadline passes with a member unsigned; not when all signed", async () => {

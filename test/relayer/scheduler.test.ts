@@ -113,6 +113,7 @@ describe("relayer: quorum scheduler", function () {
         config: schedulerSchema.parse({ quorum: 3, reassignAfterMs: 5_000, staleAfterMs: 60_000 }),
         operators: () => OPERATORS,
         requestStatus: async () => status,
+        chainNow: async () => BigInt(Math.floor(now / 1000)),
         log: pino({ level: "silent" }),
         now: () => now,
       });
@@ -191,6 +192,7 @@ describe("relayer: quorum scheduler", function () {
         config: schedulerSchema.parse({ quorum: 2, reassignAfterMs: 1_000 }),
         operators: () => OPERATORS,
         requestStatus: async () => status,
+        chainNow: async () => BigInt(Math.floor(now / 1000)),
         log: pino({ level: "silent" }),
         now: () => now,
       });

@@ -7,7 +7,18 @@ import { join } from "node:path";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { pino } from "pino";
-import { bytesToHex, getAddress, hexToBytes, recoverTypedDataAddress, type Address, type Hex } from "viem";
+import { network } from "hardhat";
+import {
+  bytesToHex,
+  createPublicClient,
+  custom,
+  getAddress,
+  hexToBytes,
+  recoverTypedDataAddress,
+  type Address,
+  type Hex,
+  type PublicClient,
+} from "viem";
 import { devAccount } from "../../deploy/context.ts";
 import { instructionsHash } from "../../protocol/instructions.ts";
 import { recordBodyOfResultJob, type OperatorReport, type ResultJob, type WorkJob } from "../../protocol/jobs.ts";
@@ -16,7 +27,7 @@ import { contextOfRequest, contextToJson } from "../../protocol/programContext.t
 import { recordBodyHash, recordContext, type ExecutionRecordBody } from "../../protocol/record.ts";
 import { resultDomain, resultTypes } from "../../protocol/result.ts";
 import { NanoRuntime } from "../../runtime/executor.ts";
-import { loadWorkerConfig, startWorker, type WorkerHandle } from "../../worker/index.ts";
+import { loadWorkerConfig, startWorker, type WorkerHandle, type WorkOutcome } from "../../worker/index.ts";
 import { ProgramHashMismatchError, ProgramStore } from "../../worker/programStore.ts";
 import { address, builtProgram, builtPrograms } from "../fixtures/programs.ts";
 import { eventually, flushedRedis, redisUrl, requestJob, workJob } from "./helpers.ts";
@@ -209,9 +220,9 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
     expect(result.chains[0]!.instructions[0]!.amount).to.equal(String(10n ** 18n - FEE));
   });
 
-  it("test_worker_withoutOriginRpc_abstains_ratherThanGuessTheFee", async () => {
-    const other = devAccount(2);
-    const blind = await startWorker(
+  /** Another operator's worker on chain 31337 only, with the same program store. */
+  const secondWorker = (privateKey: Hex, options: Partial<Parameters<typeof startWorker>[1]> = {}) =>
+    startWorker(
       loadWorkerConfig({
         raw: {
           chains: [{ chainId: 31337, ingestor: INGESTOR_A }],
@@ -221,8 +232,12 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
         },
         env: {},
       }),
-      { privateKey: other.privateKey as Hex, logger: pino({ level: "silent" }), opsServer: false },
+      { privateKey, logger: pino({ level: "silent" }), opsServer: false, ...options },
     );
+
+  it("test_worker_withoutOriginRpc_abstains_ratherThanGuessTheFee", async () => {
+    const other = devAccount(2);
+    const blind = await secondWorker(other.privateKey as Hex);
     const queue = new Queue<WorkJob>(queueNames.work(getAddress(other.address)), {
       connection: redis,
       prefix: QUEUE_PREFIX,
@@ -248,6 +263,54 @@ describe("worker: runs assigned work, signs per chain, pushes results", function
     } finally {
       await queue.close();
       await blind.close();
+    }
+  });
+
+  it("judges the deadline by the chain's clock: runs work the machine's clock calls late, skips work the chain calls late", async () => {
+    // An in-process chain's clock starts at Hardhat's start: late in a long run it is behind this
+    // machine's clock. Here it is two hours behind.
+    const connection = await network.create({
+      network: "chainA",
+      override: { initialDate: new Date(Date.now() - 2 * 3_600_000) },
+    });
+    const chainClient = createPublicClient({ transport: custom(connection.provider) });
+    const chainNow = (await chainClient.getBlock({ blockTag: "latest" })).timestamp;
+    expect(Number(chainNow)).to.be.lessThan(Date.now() / 1000 - 3_600);
+    const other = devAccount(3);
+    const skewed = await secondWorker(other.privateKey as Hex, {
+      clients: { "31337": chainClient as PublicClient },
+      fees: async () => FEE,
+    });
+    const self = getAddress(other.address);
+    const queue = new Queue<WorkJob>(queueNames.work(self), { connection: redis, prefix: QUEUE_PREFIX });
+    const outcome = async (label: string, deadline: bigint) => {
+      const request = requestJob({
+        label,
+        programId: payout,
+        input: { recipients: [{ to: address(1), weight: 1 }] },
+        deadline,
+      });
+      const work = workJob(request, self);
+      const id = jobIds.work(work.chainId, work.requestId, work.operator);
+      await queue.add("execute", work, { jobId: id });
+      // finishedOn and returnvalue come from one read (getState() would be a second, later one)
+      const done = await eventually(async () => {
+        const job = await queue.getJob(id);
+        return job?.finishedOn && !job.failedReason ? job : undefined;
+      }, `${label} to complete`);
+      return done.returnvalue as WorkOutcome;
+    };
+    try {
+      // 30 minutes past by this machine's clock, 90 minutes ahead by the chain's
+      const live = await outcome("late by the wall clock", BigInt(Math.floor(Date.now() / 1000) - 1_800));
+      expect(live).to.have.property("status", 0);
+      // past by the chain's clock (beyond the grace period)
+      const dead = await outcome("late by the chain", chainNow - 3_600n);
+      expect(dead).to.deep.equal({ skipped: "past_deadline" });
+    } finally {
+      await queue.close();
+      await skewed.close();
+      await connection.close();
     }
   });
 

@@ -1,0 +1,96 @@
+import { expect } from "chai";
+import type { Redis } from "ioredis";
+import { pino } from "pino";
+import { keccak256, stringToHex, type Address, type Hex } from "viem";
+import { privateKeyToAccount, generatePrivateKey } from "viem/accounts";
+import { GossipBridge } from "../../cli/node/gossip.ts";
+import { createMemoryHub } from "../../cli/node/network.ts";
+import { flushedRedis } from "../worker/helpers.ts";
+import { STANDALONE_REDIS_DB } from "./helpers.ts";
+
+describe("GossipBridge: which requests' results a node listens to, judged by the chain's clock", () => {
+  let redis: Redis;
+  let now = Date.now();
+  let chainNow = BigInt(Math.floor(now / 1000));
+  let chainDown = false;
+  const operator: Address = privateKeyToAccount(generatePrivateKey()).address;
+  const requestId = keccak256(stringToHex("watched")) as Hex;
+  const bridges: GossipBridge[] = [];
+
+  before(async () => {
+    redis = await flushedRedis(STANDALONE_REDIS_DB);
+  });
+  beforeEach(() => {
+    now = Date.now();
+    chainNow = BigInt(Math.floor(now / 1000));
+    chainDown = false;
+  });
+  afterEach(async () => {
+    for (const b of bridges.splice(0)) await b.close();
+  });
+  after(async () => {
+    await redis.flushdb();
+    await redis.quit();
+  });
+
+  const bridge = () => {
+    const b = new GossipBridge({
+      network: createMemoryHub().join(operator),
+      account: undefined,
+      redis,
+      log: pino({ level: "silent" }),
+      staleAfterMs: 10_000,
+      activeSet: () => [operator],
+      quorumSize: 1,
+      collect: false,
+      trackSigners: false,
+      chainNow: async () => {
+        if (chainDown) throw new Error("rpc down");
+        return chainNow;
+      },
+      now: () => now,
+    });
+    bridges.push(b);
+    return b;
+  };
+
+  it("keeps watching while this machine's clock, hours ahead of the chain's, is past the deadline", async () => {
+    const b = bridge();
+    const deadline = String(chainNow + 600n);
+    b.watch("31337", requestId, deadline);
+    now += 2 * 3_600_000;
+    expect(await b.expireWatches()).to.equal(0);
+    expect(b.watching()).to.equal(1);
+  });
+
+  it("stops once the chain's clock passes the deadline (plus grace)", async () => {
+    const b = bridge();
+    const deadline = chainNow + 600n;
+    b.watch("31337", requestId, String(deadline));
+    chainNow = deadline + 30n;
+    expect(await b.expireWatches(), "within the grace period").to.equal(0);
+    chainNow = deadline + 61n;
+    expect(await b.expireWatches()).to.equal(1);
+    expect(b.watching()).to.equal(0);
+  });
+
+  it("a chain that cannot be read keeps the watch", async () => {
+    const b = bridge();
+    b.watch("31337", requestId, String(chainNow - 3_600n));
+    chainDown = true;
+    expect(await b.expireWatches()).to.equal(0);
+    chainDown = false;
+    expect(await b.expireWatches()).to.equal(1);
+  });
+
+  it("an announced request (deadline unknown) is watched 15 minutes, unless its deadline becomes known", async () => {
+    const b = bridge();
+    const other = keccak256(stringToHex("only announced")) as Hex;
+    b.watch("31337", requestId);
+    b.watch("31337", other);
+    b.watch("31337", other, String(chainNow + 7_200n));
+    now += 15 * 60_000 + 1;
+    expect(await b.expireWatches()).to.equal(1);
+    expect(b.watching()).to.equal(1);
+  });
+});
