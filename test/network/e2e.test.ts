@@ -14,7 +14,7 @@ import {
 import { groupAlive, spawnManaged } from "../../cli/devnet/processes.ts";
 import { deriveQuorum } from "../../protocol/quorum.ts";
 import { assertSettledOnceAndEscrowExact, nextPayoutId, requestPayouts, waitSettled } from "../e2e/harness.ts";
-import { createNetWorld, eventually, OUTSIDER, type NetWorld } from "./e2eHarness.ts";
+import { createNetWorld, eventually, FAST_FAULT_TIMING, OUTSIDER, type NetWorld } from "./e2eHarness.ts";
 
 const key = (index: number) => devAccount(index).privateKey as Hex;
 const address = (index: number) => devAccount(index).address as Hex;
@@ -41,18 +41,7 @@ describe("p2p network end to end: four `versatus node` processes linked only by 
 
   before(async () => {
     net = await createNetWorld({
-      overrides: () => ({
-        timing: {
-          quorum: 3,
-          stealAfterMs: 2_000,
-          stealStepMs: 500,
-          postFallbackMs: 1_500,
-          reconcileIntervalMs: 5_000,
-          reconcileGraceMs: 2_000,
-          membershipRefreshMs: 2_000,
-          reportIntervalMs: 1_000,
-        },
-      }),
+      overrides: () => ({ timing: FAST_FAULT_TIMING }),
     });
     pids.push(...net.nodes.map((n) => n.process.pid));
   });

@@ -30,6 +30,17 @@ import { deployTestSuite, type Suite } from "../helpers/suite.ts";
 export const OPERATORS = [1, 2, 3, 4];
 /** Funded dev accounts that are not operators, posters or watchers in config/deploy/localhost.json. */
 export const OUTSIDER = 12;
+/** Node timing short enough for a fault (a stopped role, a partition) to be healed within a test. */
+export const FAST_FAULT_TIMING = {
+  quorum: 3,
+  stealAfterMs: 2_000,
+  stealStepMs: 500,
+  postFallbackMs: 1_500,
+  reconcileIntervalMs: 5_000,
+  reconcileGraceMs: 2_000,
+  membershipRefreshMs: 2_000,
+  reportIntervalMs: 1_000,
+};
 
 const devKey = (index: number) => devAccount(index).privateKey as Hex;
 

@@ -12,6 +12,7 @@ import {
   namespacesUnavailable,
   type Namespaces,
   type NetWorld,
+  FAST_FAULT_TIMING,
 } from "./e2eHarness.ts";
 
 const address = (index: number) => devAccount(index).address as Hex;
@@ -37,18 +38,7 @@ describe("p2p network across network namespaces: four hosts on a bridge", functi
     }
     net = await createNetWorld({
       namespaces: true,
-      overrides: () => ({
-        timing: {
-          quorum: 3,
-          stealAfterMs: 2_000,
-          stealStepMs: 500,
-          postFallbackMs: 1_500,
-          reconcileIntervalMs: 5_000,
-          reconcileGraceMs: 2_000,
-          membershipRefreshMs: 2_000,
-          reportIntervalMs: 1_000,
-        },
-      }),
+      overrides: () => ({ timing: FAST_FAULT_TIMING }),
     });
     ns = net.namespaces!;
     pids.push(...net.nodes.map((n) => n.process.pid));
