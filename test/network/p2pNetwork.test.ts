@@ -274,6 +274,27 @@ describe("network: operators gossip over libp2p (real nodes on loopback)", funct
     expect(results[0]!.operator).to.equal(members[2]!.address);
   });
 
+  it("a restarted bootstrap node (same key and port, no bootstrap list of its own) is rejoined by its well-connected peers", async () => {
+    const members = accounts(3);
+    active = { operators: members.map((m) => m.address), watchers: [] };
+    const peerKey = await generatePeerKey();
+    let first = await start(members[0]!, [], { peerKey, listen: ["/ip4/127.0.0.1/tcp/0"] });
+    const firstAddress = tcpAddress(first);
+    const rest = await Promise.all(members.slice(1).map((a) => start(a, [firstAddress])));
+    await eventually(() => rest.every((n) => n.status().peers.filter((p) => p.bound).length >= 2), "a mesh of three");
+    await first.close();
+    await eventually(
+      () => rest.every((n) => !n.status().peers.some((p) => p.peerId === first.peerId)),
+      "the bootstrap node gone",
+    );
+    const port = firstAddress.split("/")[4]!;
+    first = await start(members[0]!, [], { peerKey, listen: [`/ip4/127.0.0.1/tcp/${port}`] });
+    await eventually(
+      () => first.status().peers.filter((p) => p.bound).length >= 2,
+      "the restarted bootstrap node rejoined by both",
+    );
+  });
+
   it("closes cleanly: every step runs, twice is harmless, nothing keeps the process alive", async () => {
     const members = accounts(2);
     active = { operators: members.map((a) => a.address), watchers: [] };
