@@ -63,7 +63,9 @@ describe("operator nodes: each operator its own Redis, linked only by gossip (in
   after(async () => world?.close());
 
   it("four nodes with separate Redis databases fulfil requests; each computes only its own quorum's work", async () => {
-    for (const index of OPERATOR_INDICES) await world.startNode(index, { opsServer: index === 1 });
+    // No member may be "late" here, however loaded the machine: stealing waits 30 s.
+    for (const index of OPERATOR_INDICES)
+      await world.startNode(index, { opsServer: index === 1, timing: { stealAfterMs: 30_000 } });
     const ids = await requestPayouts(asWorld(world), 3);
     await waitSettled(asWorld(world), ids, 60_000);
     for (const id of ids) {
