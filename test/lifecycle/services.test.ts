@@ -9,18 +9,16 @@ import {
   chainAt,
   configFile,
   deadPort,
-  gone,
+  dependencyLines,
+  healthz,
   killAllStarted,
   logLines,
   occupiedPort,
   programsDir,
   redisUrl,
   startCli,
-  type Service,
+  stopsWithin,
 } from "./helpers.ts";
-
-/** What every service must do when SIGTERM/SIGINT arrives: exit 0 within this long, whatever is down. */
-const STOP_BOUND_MS = 12_000;
 
 type Case = {
   service: "relayer" | "worker" | "ingestor" | "watcher";
@@ -128,25 +126,6 @@ async function eventuallyTrue(check: () => Promise<boolean>, ms = 15_000): Promi
   }
 }
 
-async function healthz(port: number): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`http://127.0.0.1:${port}/healthz`);
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-/** Sends `signal` and checks the service (one process, no launcher here) is gone in bounded time with status 0. */
-async function stopsWithin(service: Service, signal: NodeJS.Signals, boundMs = STOP_BOUND_MS) {
-  const sentAt = Date.now();
-  process.kill(service.pid, signal);
-  const exit = await Promise.race([
-    service.exited,
-    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), boundMs + 5_000)),
-  ]);
-  expect(exit, `still running ${boundMs + 5_000} ms after ${signal}:\n${service.output()}`).to.not.equal(undefined);
-  expect(exit!.at - sentAt, service.output()).to.be.lessThan(boundMs);
-  expect({ code: exit!.code, signal: exit!.signal }, service.output()).to.deep.equal({ code: 0, signal: null });
-  expect(await gone(service.pid, 1_000)).to.equal(true);
-}
-
 describe("lifecycle: services as processes (real Redis, dependencies down)", function () {
   this.timeout(120_000);
   afterEach(() => killAllStarted());
@@ -184,7 +163,7 @@ describe("lifecycle: services as processes (real Redis, dependencies down)", fun
     const service = startCli(["relayer", "--config", config], { env: { RELAYER_HTTP_PORT: String(opsPort) } });
     await service.waitFor(/rpc of chain 31337 unreachable at http:\/\/127\.0\.0\.1:\d+\/: retrying/, 40_000);
     await new Promise((r) => setTimeout(r, 2_000));
-    const rpcLines = logLines(service.output()).filter((l) => l.dependency === "rpc of chain 31337");
+    const rpcLines = dependencyLines(service.output(), "rpc of chain 31337");
     expect(rpcLines, service.output()).to.have.length(1);
     const health = await healthz(opsPort);
     expect(health.status).to.equal(503);
@@ -203,10 +182,7 @@ describe("lifecycle: services as processes (real Redis, dependencies down)", fun
     await service.waitFor(/rpc of chain 31337 unreachable at http:\/\/127\.0\.0\.1:\d+\/: retrying/, 40_000);
     await new Promise((r) => setTimeout(r, 4_000));
     const lines = logLines(service.output());
-    expect(
-      lines.filter((l) => l.dependency === "rpc of chain 31337"),
-      service.output(),
-    ).to.have.length(1);
+    expect(dependencyLines(service.output(), "rpc of chain 31337"), service.output()).to.have.length(1);
     expect(
       lines.filter((l) => l.msg === "watcher step failed"),
       service.output(),
@@ -242,7 +218,7 @@ describe("lifecycle: services as processes (real Redis, dependencies down)", fun
       await eventuallyTrue(
         async () => ((await healthz(opsPort)).body.dependencies as Record<string, { ok: boolean }>).redis!.ok,
       );
-      const lines = logLines(service.output()).filter((l) => l.dependency === "redis");
+      const lines = dependencyLines(service.output(), "redis");
       expect(
         lines.map((l) => l.msg as string).map((m) => m.split(" at ")[0]),
         service.output(),
