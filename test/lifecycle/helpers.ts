@@ -4,6 +4,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
+import { Writable } from "node:stream";
+import { pino } from "pino";
 import { join } from "node:path";
 
 /** The `versatus` launcher. */
@@ -247,4 +249,17 @@ export async function stopsWithin(service: Service, signal: NodeJS.Signals, boun
   expect(exit!.at - sentAt, service.output()).to.be.lessThan(boundMs);
   expect({ code: exit!.code, signal: exit!.signal }, service.output()).to.deep.equal({ code: 0, signal: null });
   expect(await gone(service.pid, 1_000)).to.equal(true);
+}
+
+/** A pino logger whose lines land in `lines`. */
+export function capturedLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString("utf8").split("\n").filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, log: pino({ level: "info" }, sink) };
 }

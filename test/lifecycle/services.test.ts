@@ -162,9 +162,11 @@ describe("lifecycle: services as processes (real Redis, dependencies down)", fun
     const config = configFile(cases[0]!.config(redisUrl, `http://127.0.0.1:${rpcPort}`));
     const service = startCli(["relayer", "--config", config], { env: { RELAYER_HTTP_PORT: String(opsPort) } });
     await service.waitFor(/rpc of chain 31337 unreachable at http:\/\/127\.0\.0\.1:\d+\/: retrying/, 40_000);
-    await new Promise((r) => setTimeout(r, 2_000));
+    // past the first reconciliation pass (at most 5 s after the start): it fails on the same RPC
+    await new Promise((r) => setTimeout(r, 7_000));
     const rpcLines = dependencyLines(service.output(), "rpc of chain 31337");
     expect(rpcLines, service.output()).to.have.length(1);
+    expect(service.output()).not.to.contain("reconciliation pass failed");
     const health = await healthz(opsPort);
     expect(health.status).to.equal(503);
     const chain = (health.body.chains as Record<string, { rpc: Record<string, unknown> }>)["31337"]!;
@@ -240,6 +242,29 @@ describe("lifecycle: services as processes (real Redis, dependencies down)", fun
     expect(health.body, JSON.stringify(health.body)).to.include({ redis: "PONG", collector: true, poster: true });
     await stopsWithin(service, "SIGINT");
     expect(service.output()).to.contain('"msg":"ingestor stopped"');
+  });
+
+  it("ingestor with Redis up and the RPC down: the RPC is reported once (whichever role asked), in /healthz, and SIGTERM stops it", async () => {
+    const [rpcPort, opsPort] = [await deadPort(), await deadPort()];
+    const config = configFile({
+      ...(cases[2]!.config(redisUrl, `http://127.0.0.1:${rpcPort}`) as Record<string, unknown>),
+      reconcile: { intervalMs: 500, graceMs: 0 },
+    });
+    const service = startCli(["ingestor", "--config", config], {
+      env: { POSTER_KEY: DEV_KEY_1, METRICS_PORT: String(opsPort) },
+    });
+    await service.waitFor(/rpc of chain 31337 unreachable at http:\/\/127\.0\.0\.1:\d+\/: retrying/, 40_000);
+    // several reconciliation passes fail on it meanwhile: no line (and no stack) per pass
+    await new Promise((r) => setTimeout(r, 5_000));
+    expect(dependencyLines(service.output(), "rpc of chain 31337"), service.output()).to.have.length(1);
+    expect(service.output()).not.to.contain("reconciliation pass failed");
+    const health = await healthz(opsPort);
+    expect(health.status, JSON.stringify(health.body)).to.equal(503);
+    const dependencies = health.body.dependencies as Record<string, Record<string, unknown>>;
+    expect(dependencies["rpc 31337"]).to.include({ ok: false, where: `http://127.0.0.1:${rpcPort}/` });
+    expect(dependencies["rpc 31337"]!.failures).to.be.greaterThan(1);
+    expect(dependencies.redis).to.include({ ok: true });
+    await stopsWithin(service, "SIGTERM");
   });
 
   describe("a failed start stops what it started and exits non-zero", () => {
