@@ -4,6 +4,7 @@ import { createPublicClient, custom } from "viem";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadNodeConfig } from "../../cli/node/config.ts";
 import { loadIngestorConfig } from "../../ingestor/config.ts";
 import { InvalidInputError } from "../../protocol/errors.ts";
 import { loadRelayerConfig } from "../../relayer/config.ts";
@@ -205,6 +206,35 @@ describe("lifecycle: every bad config is a startup error naming the field", () =
     expect(startupError(() => loadRelayerConfig({ raw: null, env: { RELAYER_HTTP_PORT: "1" } }))).to.contain(
       "a JSON object",
     );
+  });
+});
+
+describe("lifecycle: the node's config fails the same way", () => {
+  const node = (overrides: Record<string, unknown> = {}) => ({
+    network: { name: "lifecycle", listen: ["/ip4/127.0.0.1/tcp/0"], peerKeyFile: join(dir, "peer.key") },
+    roles: ["relay", "compute"],
+    redis: { url: "redis://127.0.0.1:1/1" },
+    chains: [chain()],
+    programs: { dirs: [dir] },
+    ...overrides,
+  });
+
+  it("a key in the file (any section), a non-http(s) program URL, a chain listed twice, a port out of range", () => {
+    expect(
+      startupError(() => loadNodeConfig({ file: file(node({ poster: { posterKey: KEY } })), env: {} })),
+    ).to.contain("poster.posterKey");
+    expect(
+      startupError(() => loadNodeConfig({ file: file(node({ programs: { urls: ["ftp://x"] } })), env: {} })),
+    ).to.contain("programs.urls.0");
+    expect(startupError(() => loadNodeConfig({ raw: node({ chains: [chain(), chain()] }), env: {} }))).to.contain(
+      "chains.1.chainId",
+    );
+    expect(startupError(() => loadNodeConfig({ raw: node({ ops: { port: 70_000 } }), env: {} }))).to.contain(
+      "ops.port",
+    );
+    expect(
+      startupError(() => loadNodeConfig({ file: file("null"), env: { REDIS_URL: "redis://127.0.0.1:1" } })),
+    ).to.contain("a JSON object");
   });
 });
 
