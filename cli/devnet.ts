@@ -131,8 +131,9 @@ export async function runDevnet(options: {
       void stop().then(() => process.exit(0));
     } else if (Date.now() - stopAt > 1_000) process.exit(130);
   };
-  process.on("SIGINT", onStop);
-  process.on("SIGTERM", onStop);
+  // SIGHUP too (a closed terminal, or the launcher forwarding it): left to Node's default it would
+  // end this process without its exit hook, and the chains and nodes would run on as orphans.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onStop);
   try {
     const redis = await progress.step("redis", () => devnetRedis(undefined, join(dataDir, "logs", "redis.log")));
     cleanups.push(redis.stop);

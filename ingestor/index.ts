@@ -16,7 +16,8 @@ import {
   type OpsServer,
 } from "../protocol/ops.ts";
 import { QUEUE_PREFIX, queueNames, redisKeys } from "../protocol/queues.ts";
-import type { TransportOverrides } from "./chains.ts";
+import { monitoredTransport, RpcMonitors } from "../protocol/rpcHealth.ts";
+import { chainTransport, type TransportOverrides } from "./chains.ts";
 import { startCollector, type CollectorHandle, type StartCollectorParameters } from "./collector.ts";
 import type { IngestorConfig } from "./config.ts";
 import { createIngestorMetrics, type IngestorMetrics } from "./metrics.ts";
@@ -85,7 +86,16 @@ export async function startIngestor(config: IngestorConfig, options: IngestorOpt
   const registry = options.registry ?? createRegistry("ingestor");
   const metrics = createIngestorMetrics(registry);
   const redisHealth = new DependencyMonitor({ name: "redis", where: redactUrl(config.redis.url), log: logger });
-  const common = { config, logger, metrics, transports: options.transports, redisHealth };
+  // Every role's clients of a chain share one monitored transport: an RPC that is down is logged
+  // once per outage and shown in /healthz, whichever role found it.
+  const rpc = new RpcMonitors(config.chains, logger, (id) => options.transports?.[String(id)] !== undefined);
+  const transports = Object.fromEntries(
+    config.chains.map((c) => [
+      String(c.chainId),
+      monitoredTransport(chainTransport(c, options.transports), rpc.get(c.chainId)!),
+    ]),
+  );
+  const common = { config, logger, metrics, transports, redisHealth };
   const started: { close(): Promise<void> }[] = [];
   const handle: IngestorHandle = {
     config,
@@ -101,7 +111,7 @@ export async function startIngestor(config: IngestorConfig, options: IngestorOpt
   // while the roles wait for Redis, /healthz says what is down.
   let health = async (): Promise<Health> => ({
     ok: false,
-    details: { starting: true, dependencies: { redis: redisHealth.health() } },
+    details: { starting: true, dependencies: { redis: redisHealth.health(), ...rpc.health() } },
   });
   if (options.opsServer ?? true) {
     handle.ops = await startOpsServer({ port: config.operations.httpPort, registry, health: () => health() });
@@ -160,6 +170,7 @@ export async function startIngestor(config: IngestorConfig, options: IngestorOpt
         ...common,
         onOrphanRequests,
         onRedisError: (error) => redisHealth.down(error),
+        rpcHealth: (chainId) => rpc.get(chainId),
       });
       started.push(handle.reconciler);
     }
@@ -189,8 +200,12 @@ export async function startIngestor(config: IngestorConfig, options: IngestorOpt
         reconciler: handle.reconciler ? true : "off",
       };
       return {
-        ok: pong === "PONG" && roles.collector !== false && roles.poster !== false,
-        details: { redis: pong ?? "no answer", dependencies: { redis: redisHealth.health() }, ...roles },
+        ok: pong === "PONG" && rpc.allUp && roles.collector !== false && roles.poster !== false,
+        details: {
+          redis: pong ?? "no answer",
+          dependencies: { redis: redisHealth.health(), ...rpc.health() },
+          ...roles,
+        },
       };
     };
     logger.info(

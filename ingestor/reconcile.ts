@@ -2,7 +2,7 @@ import { Redis } from "ioredis";
 import { getAbiItem, getAddress, type Address, type Hex } from "viem";
 import { executableOracleAbi } from "../protocol/generated/abis.ts";
 import type { RequestJob } from "../protocol/jobs.ts";
-import { closeRedis, settleWithin, type Logger } from "../protocol/ops.ts";
+import { closeRedis, isConnectionError, settleWithin, type DependencyMonitor, type Logger } from "../protocol/ops.ts";
 import { redisKeys } from "../protocol/queues.ts";
 import { createChainClients, RequestStatusCode, type ChainClients, type TransportOverrides } from "./chains.ts";
 import type { IngestorConfig } from "./config.ts";
@@ -146,6 +146,11 @@ export async function reconcileChains(parameters: {
   settings: { lookbackBlocks: number; logChunkBlocks: number; graceMs: number };
   onOrphanRequests: OrphanHandler;
   logger: Logger;
+  /**
+   * The service's monitor of a chain's RPC: an unreachable RPC is reported there (one line per
+   * outage, /healthz) instead of an error with its stack on every pass.
+   */
+  rpcHealth?: (chainId: number) => DependencyMonitor | undefined;
 }): Promise<ReconcileReport[]> {
   const reports: ReconcileReport[] = [];
   for (const chain of parameters.chains) {
@@ -160,6 +165,11 @@ export async function reconcileChains(parameters: {
         }),
       );
     } catch (error) {
+      const rpc = parameters.rpcHealth?.(chain.config.chainId);
+      if (rpc && isConnectionError(error)) {
+        if (!rpc.isDown) rpc.down(error); // else its transport or follower has said so already
+        continue;
+      }
       parameters.logger.error(
         { err: error, chainId: chain.config.chainId },
         "reconciliation pass failed (next pass retries)",
@@ -179,6 +189,8 @@ export type StartReconcilerParameters = {
   autoStart?: boolean;
   /** Receives Redis's connection errors (else they are logged). */
   onRedisError?: (error: unknown) => void;
+  /** Where an unreachable RPC is reported (see {@link reconcileChains}). */
+  rpcHealth?: (chainId: number) => DependencyMonitor | undefined;
 };
 
 export type ReconcilerHandle = {
@@ -208,6 +220,7 @@ export async function startReconciler(parameters: StartReconcilerParameters): Pr
         settings: config.reconcile,
         onOrphanRequests: parameters.onOrphanRequests,
         logger,
+        ...(parameters.rpcHealth ? { rpcHealth: parameters.rpcHealth } : {}),
       });
       for (const report of reports) metrics.orphans.inc({ chain: report.chainId }, report.orphans.length);
       return reports;

@@ -248,6 +248,36 @@ export class DependencyMonitor {
   }
 }
 
+/**
+ * Runs `attempt` until it succeeds, while its failures are connection errors (see
+ * {@link isConnectionError}): each is reported to `monitor` (one log line per outage, /healthz),
+ * the wait between tries doubles from `firstDelayMs` up to `maxDelayMs`. Any other error is thrown
+ * at once. For a start that cannot go on without a dependency (a node's operator set): the service
+ * waits and says why instead of exiting on a stack trace; a stop signal still ends it.
+ *
+ * @example
+ * const set = await retryWhileUnreachable(() => readOperatorSet(client), rpcHealth);
+ */
+export async function retryWhileUnreachable<T>(
+  attempt: () => Promise<T>,
+  monitor: DependencyMonitor,
+  options: { firstDelayMs?: number; maxDelayMs?: number } = {},
+): Promise<T> {
+  let delayMs = options.firstDelayMs ?? 500;
+  for (;;) {
+    try {
+      const value = await attempt();
+      monitor.up();
+      return value;
+    } catch (error) {
+      if (!isConnectionError(error)) throw error;
+      monitor.down(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    delayMs = Math.min(delayMs * 2, options.maxDelayMs ?? 10_000);
+  }
+}
+
 /** One line about an error: its first line, plus viem's `details` (the cause an RPC call failed with). */
 export function describeError(error: unknown): string {
   const first = (error instanceof Error ? error.message : String(error)).split("\n")[0]!;

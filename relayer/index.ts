@@ -264,6 +264,7 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
         settings: config.reconcile,
         onOrphanRequests: (jobs) => sched.schedule(jobs),
         logger: log,
+        rpcHealth: (chainId) => rpcHealth.get(chainId),
       });
       return reports.reduce((n, r) => n + r.orphans.length, 0);
     };

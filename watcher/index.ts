@@ -225,9 +225,25 @@ export async function startWatcher(config: WatcherConfig, options: WatcherOption
     timer = setTimeout(loop, 0);
   }
 
-  const ops =
+  // Every step runs even when one fails (protocol/closer.ts); the last added stops first.
+  const closer = new Closer(log);
+  closer.add("redis", () => closeRedis(redis));
+  if (ownsRuntime) closer.add("runtime", () => runtime.close());
+  if (ownsDa) closer.add("da", () => da.close());
+  const startOrClose = async <T>(start: () => Promise<T>): Promise<T> => {
+    try {
+      return await start();
+    } catch (error) {
+      closed = true;
+      clearTimeout(timer);
+      await closer.close();
+      throw error;
+    }
+  };
+  // All-or-nothing: an ops server that cannot start (port in use) stops what started above.
+  const ops = await startOrClose(() =>
     (options.opsServer ?? true)
-      ? await startOpsServer({
+      ? startOpsServer({
           port: config.operations.httpPort,
           registry,
           health: () => {
@@ -249,7 +265,8 @@ export async function startWatcher(config: WatcherConfig, options: WatcherOption
             };
           },
         })
-      : undefined;
+      : Promise.resolve(undefined),
+  );
   log.info(
     {
       chains: config.chains.map((c) => ({
@@ -263,11 +280,6 @@ export async function startWatcher(config: WatcherConfig, options: WatcherOption
     "watcher started",
   );
 
-  // Every step runs even when one fails (protocol/closer.ts); the last added stops first.
-  const closer = new Closer(log);
-  closer.add("redis", () => closeRedis(redis));
-  if (ownsRuntime) closer.add("runtime", () => runtime.close());
-  if (ownsDa) closer.add("da", () => da.close());
   if (ops) closer.add("ops server", () => ops.close());
   closer.add(
     "round in progress",

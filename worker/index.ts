@@ -22,6 +22,7 @@ import {
   type OpsServer,
 } from "../protocol/ops.ts";
 import { QUEUE_PREFIX, jobIds, queueNames, redisKeys } from "../protocol/queues.ts";
+import { monitoredTransport, RpcMonitors } from "../protocol/rpcHealth.ts";
 import { chainControllerResolver, NoChainClientError, requestFee } from "../protocol/ruleContext.ts";
 import { RunAbandonedError } from "../runtime/errors.ts";
 import { NanoRuntime } from "../runtime/executor.ts";
@@ -137,10 +138,16 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
     const ingestors = new Map(config.chains.map((c) => [BigInt(c.chainId), getAddress(c.ingestor)]));
     // The output rule (SPEC 3.4) reads each chain: a token's controllers, the request's fee.
     const clients = new Map<bigint, PublicClient>();
+    // An RPC that is down is logged once per outage and shown in /healthz, not only per job.
+    const rpc = new RpcMonitors(config.chains, log, (id) => options.clients?.[String(id)] !== undefined);
     for (const chain of config.chains) {
       const given = options.clients?.[String(chain.chainId)];
       if (given) clients.set(BigInt(chain.chainId), given);
-      else if (chain.rpcUrl) clients.set(BigInt(chain.chainId), createPublicClient({ transport: http(chain.rpcUrl) }));
+      else if (chain.rpcUrl)
+        clients.set(
+          BigInt(chain.chainId),
+          createPublicClient({ transport: monitoredTransport(http(chain.rpcUrl), rpc.get(chain.chainId)!) }),
+        );
     }
     const controllers = options.controllers ?? chainControllerResolver((chainId) => clients.get(chainId));
     // The fee at the request's block is part of the program's context: without an RPC for the
@@ -298,13 +305,13 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
 
     health = () => {
       const fresh = Date.now() - lastReportAt <= Math.max(10_000, 5 * config.reportIntervalMs);
-      const ok = !closed && worker.isRunning() && redis.status === "ready" && fresh;
+      const ok = !closed && worker.isRunning() && redis.status === "ready" && fresh && rpc.allUp;
       return {
         ok,
         details: {
           operator: address,
           redis: redis.status,
-          dependencies: { redis: redisHealth.health() },
+          dependencies: { redis: redisHealth.health(), ...rpc.health() },
           running: worker.isRunning(),
           lastReportAt,
         },

@@ -12,6 +12,7 @@ import {
   createLogger,
   createRegistry,
   DependencyMonitor,
+  retryWhileUnreachable,
   startOpsServer,
   watchRedis,
   type Health,
@@ -129,7 +130,15 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
       log.info("node stopped");
     },
   };
-  let health = (): Health | Promise<Health> => ({ ok: false, details: { starting: true } });
+  // While it starts (the operator set needs the chain), /healthz says what it waits for.
+  const starting: Record<string, DependencyMonitor> = {};
+  let health = (): Health | Promise<Health> => ({
+    ok: false,
+    details: {
+      starting: true,
+      dependencies: Object.fromEntries(Object.entries(starting).map(([name, m]) => [name, m.health()])),
+    },
+  });
   let status = (): OperatorNodeStatus => {
     throw new Error("the node is still starting");
   };
@@ -153,14 +162,28 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
       ]),
     );
     const clock = latestBlockClock((chainId) => clients.get(Number(chainId)));
-    const membership = await Membership.open(config, (id) => clients.get(id)!, log);
-    membership.start(config.timing.membershipRefreshMs);
-    closer.add("membership", () => membership.stop());
 
     const redisHealth = new DependencyMonitor({ name: "redis", where: redactUrl(config.redis.url), log });
     const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
     watchRedis(redis, redisHealth);
     closer.add("redis", () => closeRedis(redis));
+    starting.redis = redisHealth;
+
+    // The operator set is read from a chain: with its RPC down the node waits (and says so)
+    // rather than exiting on a stack trace; a stop signal ends the wait.
+    const setChain = config.operators?.operatorSet?.chainId ?? config.chains[0]!.chainId;
+    const setRpc = new DependencyMonitor({
+      name: `rpc of chain ${setChain}`,
+      where: redactUrl(config.chains.find((c) => c.chainId === setChain)?.rpcUrl ?? "in-process"),
+      log,
+    });
+    starting[`rpc ${setChain}`] = setRpc;
+    const membership = await retryWhileUnreachable(
+      () => Membership.open(config, (id) => clients.get(id)!, log),
+      setRpc,
+    );
+    membership.start(config.timing.membershipRefreshMs);
+    closer.add("membership", () => membership.stop());
 
     // --- the network ------------------------------------------------------------------------------
     const networkOptions = async (): Promise<NodeNetworkOptions> => ({

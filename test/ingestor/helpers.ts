@@ -17,6 +17,7 @@ import { readRequestRecord } from "../../protocol/ruleContext.ts";
 import { resultDomain, resultTypes, type Result } from "../../protocol/result.ts";
 import { ingestorConfigSchema, type IngestorConfig, type IngestorConfigInput } from "../../ingestor/config.ts";
 import { deployTestSuite, type Suite } from "../helpers/suite.ts";
+import { redisUrl } from "../worker/helpers.ts";
 
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
@@ -37,9 +38,9 @@ export function transportsOf(chains: TestChain[]): Record<string, Transport> {
   return Object.fromEntries(chains.map((c) => [c.chainIdString, c.transport]));
 }
 
-/** A dedicated logical Redis DB per test file, flushed before and after. */
+/** A dedicated logical Redis DB per test file (of the server in REDIS_URL), flushed before and after. */
 export async function testRedis(db: number): Promise<{ url: string; redis: Redis; flush: () => Promise<void> }> {
-  const url = `redis://127.0.0.1:6379/${db}`;
+  const url = redisUrl(db);
   const redis = new Redis(url, { maxRetriesPerRequest: null });
   await redis.flushdb();
   return { url, redis, flush: async () => void (await redis.flushdb()) };

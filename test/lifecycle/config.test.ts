@@ -1,12 +1,18 @@
 import { expect } from "chai";
+import { network } from "hardhat";
+import { createPublicClient, custom } from "viem";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadNodeConfig } from "../../cli/node/config.ts";
 import { loadIngestorConfig } from "../../ingestor/config.ts";
 import { InvalidInputError } from "../../protocol/errors.ts";
 import { loadRelayerConfig } from "../../relayer/config.ts";
+import { startRelayer } from "../../relayer/index.ts";
 import { loadWatcherConfig } from "../../watcher/config.ts";
 import { loadWorkerConfig } from "../../worker/config.ts";
+import { deployTestSuite, operatorWallets } from "../helpers/suite.ts";
+import { capturedLogger, chainAt, redisUrl } from "./helpers.ts";
 
 const A1 = "0x0000000000000000000000000000000000000001";
 const A2 = "0x0000000000000000000000000000000000000002";
@@ -200,5 +206,73 @@ describe("lifecycle: every bad config is a startup error naming the field", () =
     expect(startupError(() => loadRelayerConfig({ raw: null, env: { RELAYER_HTTP_PORT: "1" } }))).to.contain(
       "a JSON object",
     );
+  });
+});
+
+describe("lifecycle: the node's config fails the same way", () => {
+  const node = (overrides: Record<string, unknown> = {}) => ({
+    network: { name: "lifecycle", listen: ["/ip4/127.0.0.1/tcp/0"], peerKeyFile: join(dir, "peer.key") },
+    roles: ["relay", "compute"],
+    redis: { url: "redis://127.0.0.1:1/1" },
+    chains: [chain()],
+    programs: { dirs: [dir] },
+    ...overrides,
+  });
+
+  it("a key in the file (any section), a non-http(s) program URL, a chain listed twice, a port out of range", () => {
+    expect(
+      startupError(() => loadNodeConfig({ file: file(node({ poster: { posterKey: KEY } })), env: {} })),
+    ).to.contain("poster.posterKey");
+    expect(
+      startupError(() => loadNodeConfig({ file: file(node({ programs: { urls: ["ftp://x"] } })), env: {} })),
+    ).to.contain("programs.urls.0");
+    expect(startupError(() => loadNodeConfig({ raw: node({ chains: [chain(), chain()] }), env: {} }))).to.contain(
+      "chains.1.chainId",
+    );
+    expect(startupError(() => loadNodeConfig({ raw: node({ ops: { port: 70_000 } }), env: {} }))).to.contain(
+      "ops.port",
+    );
+    expect(
+      startupError(() => loadNodeConfig({ file: file("null"), env: { REDIS_URL: "redis://127.0.0.1:1" } })),
+    ).to.contain("a JSON object");
+  });
+});
+
+describe("lifecycle: a relayer quorum above the on-chain operator set is a loud warning at start", function () {
+  this.timeout(60_000);
+
+  it("says how many operators it found for which quorum, once per count", async () => {
+    const connection = await network.create("chainA");
+    const suite = await deployTestSuite(connection);
+    const client = createPublicClient({ transport: custom(connection.provider) });
+    const onChain = operatorWallets().length;
+    const { lines, log } = capturedLogger();
+    const relayer = await startRelayer(
+      loadRelayerConfig({
+        raw: {
+          chains: [
+            {
+              ...chainAt("http://in-process.invalid"),
+              oracle: suite.addresses.ExecutableOracle,
+              ingestor: suite.addresses.InstructionIngestor,
+            },
+          ],
+          operators: { operatorSet: { chainId: 31337, address: suite.addresses.OwnedOperatorSet } },
+          scheduler: { quorum: onChain + 5 },
+          redis: { url: redisUrl },
+        },
+        env: {},
+      }),
+      { clients: { 31337: client }, autoStart: false, logger: log, opsServer: false },
+    );
+    try {
+      await relayer.refreshOperators();
+      const warnings = lines.filter((l) => l.level === 40 && l.quorum === onChain + 5);
+      expect(warnings.map((l) => l.msg)).to.deep.equal([
+        `only ${onChain} operator(s) for a quorum of ${onChain + 5}: requests get fewer operators than scheduler.quorum and may never reach the collector's threshold`,
+      ]);
+    } finally {
+      await relayer.close();
+    }
   });
 });

@@ -1,7 +1,11 @@
+import { expect } from "chai";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
+import { Writable } from "node:stream";
+import { pino } from "pino";
 import { join } from "node:path";
 
 /** The `versatus` launcher. */
@@ -36,10 +40,13 @@ const spawned: ChildProcess[] = [];
  * or the group, and the cleanup can kill everything it left).
  */
 export function startCli(args: string[], options: { env?: Record<string, string>; node?: string } = {}): Service {
+  // The services' environment overrides win over their config file: the test runner's REDIS_URL
+  // would replace the dead or proxied Redis a test puts in the config.
+  const { REDIS_URL: _runnerRedis, ...inherited } = process.env;
   const child = spawn(options.node ?? process.execPath, [BIN, ...args], {
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, LOG_LEVEL: "info", ...options.env },
+    env: { ...inherited, LOG_LEVEL: "info", ...options.env },
   });
   spawned.push(child);
   let text = "";
@@ -175,4 +182,84 @@ export function oldSystemNode(): string | undefined {
 /** Config pieces for services whose dependencies are down. */
 export function chainAt(rpcUrl: string, chainId = 31337) {
   return { chainId, rpcUrl, oracle: ADDRESS_1, ingestor: ADDRESS_2, pollIntervalMs: 200 };
+}
+
+/** Serves an in-process chain's provider as JSON-RPC over HTTP, so the CLI (another process) can use it. */
+export async function rpcBridge(chain: {
+  connection: { provider: unknown };
+}): Promise<{ url: string; server: Server }> {
+  const provider = chain.connection.provider as {
+    request: (a: { method: string; params?: unknown }) => Promise<unknown>;
+  };
+  const answer = async (call: { id: unknown; method: string; params?: unknown }) => {
+    try {
+      return {
+        jsonrpc: "2.0",
+        id: call.id,
+        result: await provider.request({ method: call.method, params: call.params }),
+      };
+    } catch (error) {
+      const e = error as { code?: number; message?: string; data?: unknown };
+      return {
+        jsonrpc: "2.0",
+        id: call.id,
+        error: { code: e.code ?? -32000, message: e.message ?? String(error), data: e.data },
+      };
+    }
+  };
+  const server = createHttpServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+    req.on("end", () => {
+      const parsed = JSON.parse(body) as
+        { id: unknown; method: string; params?: unknown } | { id: unknown; method: string; params?: unknown }[];
+      void (Array.isArray(parsed) ? Promise.all(parsed.map(answer)) : answer(parsed)).then((reply) =>
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify(reply, (_, v: unknown) => (typeof v === "bigint" ? `0x${v.toString(16)}` : v))),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
+}
+
+/** The log lines a DependencyMonitor wrote about `dependency` ("redis", "rpc of chain 31337"). */
+export function dependencyLines(output: string, dependency: string): Record<string, unknown>[] {
+  return logLines(output).filter((l) => l.dependency === dependency);
+}
+
+/** What every service must do when SIGTERM/SIGINT arrives: exit 0 within this long, whatever is down. */
+export const STOP_BOUND_MS = 12_000;
+
+export async function healthz(port: number): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Sends `signal` and checks the service (one process, no launcher here) is gone in bounded time with status 0. */
+export async function stopsWithin(service: Service, signal: NodeJS.Signals, boundMs = STOP_BOUND_MS) {
+  const sentAt = Date.now();
+  process.kill(service.pid, signal);
+  const exit = await Promise.race([
+    service.exited,
+    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), boundMs + 5_000)),
+  ]);
+  expect(exit, `still running ${boundMs + 5_000} ms after ${signal}:\n${service.output()}`).to.not.equal(undefined);
+  expect(exit!.at - sentAt, service.output()).to.be.lessThan(boundMs);
+  expect({ code: exit!.code, signal: exit!.signal }, service.output()).to.deep.equal({ code: 0, signal: null });
+  expect(await gone(service.pid, 1_000)).to.equal(true);
+}
+
+/** A pino logger whose lines land in `lines`. */
+export function capturedLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString("utf8").split("\n").filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, log: pino({ level: "info" }, sink) };
 }

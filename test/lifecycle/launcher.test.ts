@@ -41,7 +41,7 @@ describe("lifecycle: the launcher under the system's older Node", function () {
     return { launcher, childPid };
   }
 
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     it(`${signal} to the launcher alone reaches the service; both end, with the service's status 0`, async () => {
       const { launcher, childPid } = await relayerBehindLauncher();
       process.kill(launcher.pid, signal);

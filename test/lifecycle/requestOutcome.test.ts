@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { network } from "hardhat";
 import type { Queue } from "bullmq";
 import { createPublicClient, getAddress, stringToHex, type Address, type Hex, type PublicClient } from "viem";
@@ -20,45 +20,7 @@ import {
   transportsOf,
   type TestChain,
 } from "../ingestor/helpers.ts";
-import { LIFECYCLE_REDIS_DB, killAllStarted, startCli } from "./helpers.ts";
-
-/** Serves an in-process chain's provider as JSON-RPC over HTTP, so the CLI (another process) can use it. */
-async function rpcBridge(chain: TestChain): Promise<{ url: string; server: Server }> {
-  const provider = chain.connection.provider as {
-    request: (a: { method: string; params?: unknown }) => Promise<unknown>;
-  };
-  const answer = async (call: { id: unknown; method: string; params?: unknown }) => {
-    try {
-      return {
-        jsonrpc: "2.0",
-        id: call.id,
-        result: await provider.request({ method: call.method, params: call.params }),
-      };
-    } catch (error) {
-      const e = error as { code?: number; message?: string; data?: unknown };
-      return {
-        jsonrpc: "2.0",
-        id: call.id,
-        error: { code: e.code ?? -32000, message: e.message ?? String(error), data: e.data },
-      };
-    }
-  };
-  const server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
-    req.on("end", () => {
-      const parsed = JSON.parse(body) as
-        { id: unknown; method: string; params?: unknown } | { id: unknown; method: string; params?: unknown }[];
-      void (Array.isArray(parsed) ? Promise.all(parsed.map(answer)) : answer(parsed)).then((reply) =>
-        res
-          .writeHead(200, { "content-type": "application/json" })
-          .end(JSON.stringify(reply, (_, v: unknown) => (typeof v === "bigint" ? `0x${v.toString(16)}` : v))),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
-}
+import { LIFECYCLE_REDIS_DB, killAllStarted, rpcBridge, startCli } from "./helpers.ts";
 
 describe("lifecycle: `versatus request --wait` and `status` explain a failed request", function () {
   this.timeout(120_000);

@@ -9,18 +9,16 @@ import {
   chainAt,
   configFile,
   deadPort,
-  gone,
+  dependencyLines,
+  healthz,
   killAllStarted,
   logLines,
   occupiedPort,
   programsDir,
   redisUrl,
   startCli,
-  type Service,
+  stopsWithin,
 } from "./helpers.ts";
-
-/** What every service must do when SIGTERM/SIGINT arrives: exit 0 within this long, whatever is down. */
-const STOP_BOUND_MS = 12_000;
 
 type Case = {
   service: "relayer" | "worker" | "ingestor" | "watcher";
@@ -128,25 +126,6 @@ async function eventuallyTrue(check: () => Promise<boolean>, ms = 15_000): Promi
   }
 }
 
-async function healthz(port: number): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`http://127.0.0.1:${port}/healthz`);
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-/** Sends `signal` and checks the service (one process, no launcher here) is gone in bounded time with status 0. */
-async function stopsWithin(service: Service, signal: NodeJS.Signals, boundMs = STOP_BOUND_MS) {
-  const sentAt = Date.now();
-  process.kill(service.pid, signal);
-  const exit = await Promise.race([
-    service.exited,
-    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), boundMs + 5_000)),
-  ]);
-  expect(exit, `still running ${boundMs + 5_000} ms after ${signal}:\n${service.output()}`).to.not.equal(undefined);
-  expect(exit!.at - sentAt, service.output()).to.be.lessThan(boundMs);
-  expect({ code: exit!.code, signal: exit!.signal }, service.output()).to.deep.equal({ code: 0, signal: null });
-  expect(await gone(service.pid, 1_000)).to.equal(true);
-}
-
 describe("lifecycle: services as processes (real Redis, dependencies down)", function () {
   this.timeout(120_000);
   afterEach(() => killAllStarted());
@@ -183,9 +162,11 @@ describe("lifecycle: services as processes (real Redis, dependencies down)", fun
     const config = configFile(cases[0]!.config(redisUrl, `http://127.0.0.1:${rpcPort}`));
     const service = startCli(["relayer", "--config", config], { env: { RELAYER_HTTP_PORT: String(opsPort) } });
     await service.waitFor(/rpc of chain 31337 unreachable at http:\/\/127\.0\.0\.1:\d+\/: retrying/, 40_000);
-    await new Promise((r) => setTimeout(r, 2_000));
-    const rpcLines = logLines(service.output()).filter((l) => l.dependency === "rpc of chain 31337");
+    // past the first reconciliation pass (at most 5 s after the start): it fails on the same RPC
+    await new Promise((r) => setTimeout(r, 7_000));
+    const rpcLines = dependencyLines(service.output(), "rpc of chain 31337");
     expect(rpcLines, service.output()).to.have.length(1);
+    expect(service.output()).not.to.contain("reconciliation pass failed");
     const health = await healthz(opsPort);
     expect(health.status).to.equal(503);
     const chain = (health.body.chains as Record<string, { rpc: Record<string, unknown> }>)["31337"]!;
@@ -203,10 +184,7 @@ describe("lifecycle: services as processes (real Redis, dependencies down)", fun
     await service.waitFor(/rpc of chain 31337 unreachable at http:\/\/127\.0\.0\.1:\d+\/: retrying/, 40_000);
     await new Promise((r) => setTimeout(r, 4_000));
     const lines = logLines(service.output());
-    expect(
-      lines.filter((l) => l.dependency === "rpc of chain 31337"),
-      service.output(),
-    ).to.have.length(1);
+    expect(dependencyLines(service.output(), "rpc of chain 31337"), service.output()).to.have.length(1);
     expect(
       lines.filter((l) => l.msg === "watcher step failed"),
       service.output(),
@@ -242,7 +220,7 @@ describe("lifecycle: services as processes (real Redis, dependencies down)", fun
       await eventuallyTrue(
         async () => ((await healthz(opsPort)).body.dependencies as Record<string, { ok: boolean }>).redis!.ok,
       );
-      const lines = logLines(service.output()).filter((l) => l.dependency === "redis");
+      const lines = dependencyLines(service.output(), "redis");
       expect(
         lines.map((l) => l.msg as string).map((m) => m.split(" at ")[0]),
         service.output(),
@@ -264,6 +242,29 @@ describe("lifecycle: services as processes (real Redis, dependencies down)", fun
     expect(health.body, JSON.stringify(health.body)).to.include({ redis: "PONG", collector: true, poster: true });
     await stopsWithin(service, "SIGINT");
     expect(service.output()).to.contain('"msg":"ingestor stopped"');
+  });
+
+  it("ingestor with Redis up and the RPC down: the RPC is reported once (whichever role asked), in /healthz, and SIGTERM stops it", async () => {
+    const [rpcPort, opsPort] = [await deadPort(), await deadPort()];
+    const config = configFile({
+      ...(cases[2]!.config(redisUrl, `http://127.0.0.1:${rpcPort}`) as Record<string, unknown>),
+      reconcile: { intervalMs: 500, graceMs: 0 },
+    });
+    const service = startCli(["ingestor", "--config", config], {
+      env: { POSTER_KEY: DEV_KEY_1, METRICS_PORT: String(opsPort) },
+    });
+    await service.waitFor(/rpc of chain 31337 unreachable at http:\/\/127\.0\.0\.1:\d+\/: retrying/, 40_000);
+    // several reconciliation passes fail on it meanwhile: no line (and no stack) per pass
+    await new Promise((r) => setTimeout(r, 5_000));
+    expect(dependencyLines(service.output(), "rpc of chain 31337"), service.output()).to.have.length(1);
+    expect(service.output()).not.to.contain("reconciliation pass failed");
+    const health = await healthz(opsPort);
+    expect(health.status, JSON.stringify(health.body)).to.equal(503);
+    const dependencies = health.body.dependencies as Record<string, Record<string, unknown>>;
+    expect(dependencies["rpc 31337"]).to.include({ ok: false, where: `http://127.0.0.1:${rpcPort}/` });
+    expect(dependencies["rpc 31337"]!.failures).to.be.greaterThan(1);
+    expect(dependencies.redis).to.include({ ok: true });
+    await stopsWithin(service, "SIGTERM");
   });
 
   describe("a failed start stops what it started and exits non-zero", () => {
