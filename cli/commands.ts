@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { registerDaCommands } from "./da.ts";
 import { registerDevnetCommand } from "./devnet.ts";
+import { registerDnsCommand } from "./dns.ts";
 import { registerExplorerCommand } from "../explorer/command.ts";
 import { registerIngestorCommand } from "./ingestor.ts";
 import { registerNetworkCommands } from "./network.ts";
@@ -31,4 +32,5 @@ export function registerCommands(program: Command): void {
   registerExplorerCommand(program);
   registerNodeCommand(program);
   registerNetworkCommands(program);
+  registerDnsCommand(program);
 }

@@ -13,6 +13,7 @@ import type { Hex } from "viem";
 import { devKey } from "./devnet/prepare.ts";
 import { createPublicClient, http } from "viem";
 import { OPERATOR_ACCOUNTS, WATCHER_ACCOUNT } from "./devnet/services.ts";
+import { startDevnetNames } from "./devnet/dns.ts";
 import {
   failingFlow,
   faultyQuorumFlow,
@@ -246,6 +247,18 @@ export async function runDevnet(options: {
       );
     }
 
+    // Names in global state (docs/dns.md): hello.versatus -> the payout splitter, and the DNS facade.
+    const naming = progress.start("names: hello.versatus and the DNS facade");
+    const names = await startDevnetNames({
+      chain: chainA,
+      deploymentsDir: process.env.VERSATUS_DEPLOYMENTS_DIR ?? join(repoRoot, "deployments"),
+      programId: programs["payout-splitter"]!.programId,
+      ownerKey: devKey(0),
+    });
+    cleanups.push(() => names.facade.close());
+    naming.done();
+    log(`dns: hello.versatus in the NameRegistry of chain ${chainA.chainId}; try: ${names.dig}`);
+
     // Automine chains only make blocks for transactions, and dispute phases are measured in block
     // time: an empty block a second keeps an idle chain's clock moving.
     const miners = chains.map((c) => createPublicClient({ transport: http(c.rpcUrl) }));
@@ -303,6 +316,7 @@ export async function runDevnet(options: {
       );
       console.table(standing);
     }
+    console.log(`DNS facade (docs/dns.md): ${names.dig}`);
     const allOk = results.every((r) => r.ok);
     if (options.once) {
       await stop();

@@ -154,6 +154,27 @@ export const deployConfigSchema = z
       .optional(),
     /** HoneSTake staking, disputes and (optionally) the staked operator set; absent = not deployed. */
     staking: stakingConfigSchema.optional(),
+    /**
+     * The NameRegistry of the DNS facade (deploy/07_names.ts, docs/dns.md): names `<label>.<suffix>`,
+     * registered by commit-reveal; every time in seconds. Always deployed (defaults when absent).
+     */
+    names: z
+      .object({
+        suffix: z
+          .string()
+          .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "one lower-case DNS label, e.g. versatus")
+          .default("versatus"),
+        /** A reveal must wait this long after its commit (a front-runner of the reveal cannot). */
+        minCommitmentAge: positiveInt.default(60),
+        maxCommitmentAge: positiveInt.default(86_400),
+        registrationPeriod: positiveInt.default(31_536_000),
+      })
+      .strict()
+      .refine((n) => n.maxCommitmentAge > n.minCommitmentAge, {
+        path: ["maxCommitmentAge"],
+        message: "more than minCommitmentAge",
+      })
+      .prefault({}),
     /** Install the canonical CREATE2 deployment proxy with hardhat_setCode when missing (local chains). */
     installCreate2Proxy: z.boolean().default(false),
   })

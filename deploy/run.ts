@@ -9,6 +9,7 @@ import deployIngestor from "./03_ingestor.ts";
 import deployFactory from "./04_factory.ts";
 import deployOmniToken from "./05_omni_token.ts";
 import deployStaking from "./06_staking.ts";
+import deployNames from "./07_names.ts";
 
 /** The deploy scripts, in order. Each one is idempotent: it checks the chain before it sends. */
 export const DEPLOY_STEPS = [
@@ -18,6 +19,7 @@ export const DEPLOY_STEPS = [
   deployFactory,
   deployOmniToken,
   deployStaking,
+  deployNames,
 ];
 
 export type SuiteAddresses = {
@@ -29,6 +31,7 @@ export type SuiteAddresses = {
   NativeStakeAdapter?: string;
   StakingRegistry?: string;
   DisputeManager?: string;
+  NameRegistry: string;
 };
 
 /** Deploys and wires the whole suite on `connection` with `config`, saving to `store`. */
@@ -68,5 +71,6 @@ export async function deploySuite(
     NativeStakeAdapter: get("NativeStakeAdapter"),
     StakingRegistry: get("StakingRegistry"),
     DisputeManager: get("DisputeManager"),
+    NameRegistry: get("NameRegistry")!,
   };
 }

@@ -16,6 +16,7 @@ export const EXPORTED_CONTRACTS = {
   StakingRegistry: "contracts/staking/StakingRegistry.sol/StakingRegistry.json",
   NativeStakeAdapter: "contracts/staking/NativeStakeAdapter.sol/NativeStakeAdapter.json",
   DisputeManager: "contracts/staking/DisputeManager.sol/DisputeManager.json",
+  NameRegistry: "contracts/names/NameRegistry.sol/NameRegistry.json",
 } as const;
 
 export function renderAbis(root: string): string {
