@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import { connectRedis, describeRedis, type RedisClient } from "../../protocol/redis.ts";
 import type { Registry } from "prom-client";
 import { createPublicClient, http, type Address, type Hex, type PublicClient, type Transport } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
@@ -157,8 +157,8 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
     membership.start(config.timing.membershipRefreshMs);
     closer.add("membership", () => membership.stop());
 
-    const redisHealth = new DependencyMonitor({ name: "redis", where: redactUrl(config.redis.url), log });
-    const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+    const redisHealth = new DependencyMonitor({ name: "redis", where: describeRedis(config.redis), log });
+    const redis = connectRedis(config.redis);
     watchRedis(redis, redisHealth);
     closer.add("redis", () => closeRedis(redis));
 
