@@ -1,5 +1,5 @@
 import { DelayedError, Queue, Worker, type Job } from "bullmq";
-import { connectRedis, type RedisClient } from "../protocol/redis.ts";
+import { connectRedis } from "../protocol/redis.ts";
 import { randomUUID } from "node:crypto";
 import type { Address, Hex } from "viem";
 import { createDaClient, type DaClient } from "../da/index.ts";

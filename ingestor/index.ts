@@ -1,8 +1,7 @@
 import { Queue } from "bullmq";
-import { connectRedis, describeRedis, type RedisClient } from "../protocol/redis.ts";
+import { connectRedis, describeRedis } from "../protocol/redis.ts";
 import type { Registry } from "prom-client";
 import type { DaClient } from "../da/index.ts";
-import { redactUrl } from "../protocol/errors.ts";
 import {
   closeRedis,
   createLogger,

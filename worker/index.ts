@@ -1,12 +1,12 @@
 import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
-import { connectRedis, describeRedis, type RedisClient } from "../protocol/redis.ts";
+import { connectRedis, describeRedis } from "../protocol/redis.ts";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { createPublicClient, getAddress, http, type Address, type Hex, type PublicClient } from "viem";
 import type { ControllerResolver } from "../protocol/conservation.ts";
 import { privateKeyToAccount } from "viem/accounts";
 import { isPastDeadline, latestBlockClock } from "../protocol/chainClock.ts";
 import { Closer } from "../protocol/closer.ts";
-import { BaseError, InvalidInputError, redactUrl } from "../protocol/errors.ts";
+import { BaseError, InvalidInputError } from "../protocol/errors.ts";
 import type { OperatorReport, ResultJob, WorkJob } from "../protocol/jobs.ts";
 import {
   closeRedis,

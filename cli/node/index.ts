@@ -1,4 +1,4 @@
-import { connectRedis, describeRedis, type RedisClient } from "../../protocol/redis.ts";
+import { connectRedis, describeRedis } from "../../protocol/redis.ts";
 import type { Registry } from "prom-client";
 import { createPublicClient, http, type Address, type Hex, type PublicClient, type Transport } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
@@ -6,7 +6,6 @@ import type { DaClient } from "../../da/index.ts";
 import { loadIngestorConfig, startIngestor, type IngestorHandle } from "../../ingestor/index.ts";
 import { latestBlockClock } from "../../protocol/chainClock.ts";
 import { Closer } from "../../protocol/closer.ts";
-import { redactUrl } from "../../protocol/errors.ts";
 import {
   closeRedis,
   createLogger,
@@ -89,7 +88,7 @@ export type OperatorNode = {
 
 /**
  * One operator's node (SPEC 6, docs/node.md): the roles the config names, in one process,
- * talking to each other through the operator's own Redis (BullMQ queues under `{versatus}`) and
+ * talking to each other through the operator's own Redis (BullMQ queues, one hash tag each: protocol/queues.ts) and
  * to other operators only through the peer-to-peer network. Start is all-or-nothing: a role that
  * fails to start stops the ones already running and the error is thrown.
  *

@@ -5,7 +5,7 @@ import { collectorKeys } from "../../ingestor/keys.ts";
 import { connectRedis, type RedisClient } from "../../protocol/redis.ts";
 import { z } from "zod";
 import { loadConfig, redisSchema, serviceEnvOverrides } from "../../protocol/config.ts";
-import { clusterUnavailable, LocalCluster } from "./localCluster.ts";
+import { startClusterOrSkip, type LocalCluster } from "./localCluster.ts";
 
 /** The Redis keys BullMQ keeps for one queue (a job id "1" stands for every job's hash and lock). */
 const bullKeys = (name: string) =>
@@ -27,17 +27,11 @@ const bullKeys = (name: string) =>
 
 describe("Redis Cluster key layout (a real six-node local cluster)", function () {
   this.timeout(120_000);
-  const missing = clusterUnavailable();
   let cluster: LocalCluster;
   let redis: RedisClient;
 
   before(async function () {
-    if (missing) {
-      console.log(`    skipped: ${missing}`);
-      this.skip();
-    }
-    cluster = new LocalCluster();
-    await cluster.start();
+    cluster = await startClusterOrSkip(this);
     redis = connectRedis(cluster.config());
   });
   after(async () => {

@@ -22,6 +22,21 @@ export function clusterUnavailable(): string | undefined {
   return undefined;
 }
 
+/**
+ * A started {@link LocalCluster} for a mocha `before` hook, or a skip of the suite with the reason
+ * printed when redis-server or redis-cli is missing.
+ */
+export async function startClusterOrSkip(context: Mocha.Context): Promise<LocalCluster> {
+  const missing = clusterUnavailable();
+  if (missing) {
+    console.log(`    skipped: ${missing}`);
+    context.skip();
+  }
+  const cluster = new LocalCluster();
+  await cluster.start();
+  return cluster;
+}
+
 type ClusterNode = { id: string; port: number; master: boolean; masterId?: string; slots: string[] };
 
 /** Parses `CLUSTER NODES`. */
@@ -103,6 +118,7 @@ export class LocalCluster {
     for (const port of CLUSTER_PORTS) {
       if (await portOpen(port)) throw new Error(`local cluster: port ${port} is already in use`);
     }
+    process.removeListener("exit", this.killAtExit);
     process.once("exit", this.killAtExit);
     for (const port of CLUSTER_PORTS) this.spawnNode(port);
     for (const port of CLUSTER_PORTS)
@@ -201,7 +217,8 @@ export class LocalCluster {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private async killAll(): Promise<void> {
+  /** SIGKILLs every node (the cluster is down until {@link restartEmpty}). */
+  async killAll(): Promise<void> {
     const exits = [...this.processes.values()].map(
       (child) =>
         new Promise<void>((resolve) => {
