@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { Queue } from "bullmq";
 import type { Hex } from "viem";
 import { QUEUE_PREFIX, jobIds, queueNames } from "../../protocol/queues.ts";
-import { connectRedis, type RedisClient } from "../../protocol/redis.ts";
+import { connectRedis } from "../../protocol/redis.ts";
 import { requestPayouts, waitSettled, type World } from "../e2e/harness.ts";
 import { createNodeWorld, operatorAddress, type NodeWorld } from "../node/helpers.ts";
 import { startClusterOrSkip, type LocalCluster } from "./localCluster.ts";
@@ -38,17 +38,14 @@ describe("an operator's domain on Redis Cluster: four flows, a master killed, a 
   this.timeout(300_000);
   let cluster: LocalCluster;
   let world: NodeWorld;
-  let redis: RedisClient;
 
   before(async function () {
     cluster = await startClusterOrSkip(this);
-    redis = connectRedis(cluster.config());
     world = await createNodeWorld();
   });
   afterEach(async () => world?.stopNodes());
   after(async () => {
     await world?.close();
-    redis?.disconnect();
     await cluster?.close();
   });
 
@@ -64,6 +61,7 @@ describe("an operator's domain on Redis Cluster: four flows, a master killed, a 
     const ids = await requestPayouts(asWorld(world), 3);
     await waitSettled(asWorld(world), ids, 90_000);
     expect(await ingestedCounts(world, ids)).to.deep.equal(ids.map(() => 1));
+    const redis = connectRedis(cluster.config());
     const queue = new Queue(queueNames.work(operatorAddress(CLUSTER_OPERATOR)), {
       connection: redis,
       prefix: QUEUE_PREFIX,
@@ -77,6 +75,7 @@ describe("an operator's domain on Redis Cluster: four flows, a master killed, a 
       }
     } finally {
       await queue.close();
+      redis.disconnect();
     }
   });
 
