@@ -15,7 +15,7 @@
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Queue, Worker } from "bullmq";
@@ -193,6 +193,9 @@ async function main(): Promise<void> {
       failover_lost: failover.lost,
       failover_duplicated: failover.duplicated,
       cluster_node_timeout_ms: 1_000,
+      // one client process and seven servers on this machine: the numbers move with its load
+      cpus: cpus().length,
+      load_average_1m_at_end: Math.round(loadavg()[0]! * 10) / 10,
       measured_at: new Date().toISOString(),
     };
     console.table([
