@@ -88,7 +88,7 @@ export type OperatorNode = {
 
 /**
  * One operator's node (SPEC 6, docs/node.md): the roles the config names, in one process,
- * talking to each other through the operator's own Redis (BullMQ queues, one hash tag each: protocol/queues.ts) and
+ * talking to each other through the operator's own Redis or Redis Cluster (protocol/queues.ts) and
  * to other operators only through the peer-to-peer network. Start is all-or-nothing: a role that
  * fails to start stops the ones already running and the error is thrown.
  *
