@@ -157,20 +157,31 @@ export class LocalCluster {
     );
   }
 
-  /** The port of the master serving `key`'s slot. */
+  /**
+   * The port of the master serving `key`'s slot, as every running node sees it (right after a
+   * failover some nodes still learn the new master by gossip: this waits until they agree).
+   */
   async masterOf(key: string): Promise<number> {
-    const slot = Number(await ask(this.anyPort(), "CLUSTER", "KEYSLOT", key));
-    const nodes = parseNodes(await ask(this.anyPort(), "CLUSTER", "NODES"));
-    const owner = nodes.find(
-      (n) =>
-        n.master &&
-        n.slots.some((range) => {
-          const [from, to] = range.split("-").map(Number);
-          return slot >= from! && slot <= (to ?? from)!;
-        }),
+    const slot = await this.keyslot(key);
+    const serving = (nodes: ClusterNode[]) =>
+      nodes.find(
+        (n) =>
+          n.master &&
+          n.slots.some((range) => {
+            const [from, to] = range.split("-").map(Number);
+            return slot >= from! && slot <= (to ?? from)!;
+          }),
+      )?.port;
+    return until(
+      async () => {
+        const views = await Promise.all(
+          [...this.processes.keys()].map(async (port) => serving(parseNodes(await ask(port, "CLUSTER", "NODES")))),
+        );
+        return views.every((v) => v !== undefined && v === views[0]) ? views[0] : undefined;
+      },
+      `every node to agree on the master of slot ${slot}`,
+      30_000,
     );
-    if (!owner) throw new Error(`local cluster: no master serves slot ${slot}`);
-    return owner.port;
   }
 
   /** `CLUSTER KEYSLOT key`. */
