@@ -1,5 +1,5 @@
 import { DelayedError, Queue, Worker, type Job } from "bullmq";
-import { Redis } from "ioredis";
+import { connectRedis } from "../protocol/redis.ts";
 import { randomUUID } from "node:crypto";
 import type { Address, Hex } from "viem";
 import { createDaClient, type DaClient } from "../da/index.ts";
@@ -61,10 +61,6 @@ const TRANSIENT_RETRIES = 20;
 /** How long close() waits for the results in hand. */
 const COLLECTOR_CLOSE_MS = 8_000;
 
-function redisConnection(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
-}
-
 /**
  * The collector (SPEC 6): takes every worker's signed result from the results queue, keeps the
  * valid signatures per (originChainId, requestId, bodyHash) in Redis, and once `threshold`
@@ -92,7 +88,7 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
   });
   const ownsDa = parameters.da === undefined;
   const da = parameters.da ?? createDaClient(config.da, { logger: logger.child({ module: "da" }) });
-  const redis = redisConnection(config.redis.url);
+  const redis = connectRedis(config.redis);
   const redisDown = (error: unknown) =>
     parameters.redisHealth ? parameters.redisHealth.down(error) : logger.warn({ err: error }, "redis error");
   redis.on("error", redisDown);

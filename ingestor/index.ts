@@ -1,8 +1,7 @@
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
+import { connectRedis, describeRedis } from "../protocol/redis.ts";
 import type { Registry } from "prom-client";
 import type { DaClient } from "../da/index.ts";
-import { redactUrl } from "../protocol/errors.ts";
 import {
   closeRedis,
   createLogger,
@@ -85,7 +84,7 @@ export async function startIngestor(config: IngestorConfig, options: IngestorOpt
   const logger = options.logger ?? createLogger("ingestor", config.operations.logLevel);
   const registry = options.registry ?? createRegistry("ingestor");
   const metrics = createIngestorMetrics(registry);
-  const redisHealth = new DependencyMonitor({ name: "redis", where: redactUrl(config.redis.url), log: logger });
+  const redisHealth = new DependencyMonitor({ name: "redis", where: describeRedis(config.redis), log: logger });
   // Every role's clients of a chain share one monitored transport: an RPC that is down is logged
   // once per outage and shown in /healthz, whichever role found it.
   const rpc = new RpcMonitors(config.chains, logger, (id) => options.transports?.[String(id)] !== undefined);
@@ -116,7 +115,7 @@ export async function startIngestor(config: IngestorConfig, options: IngestorOpt
   if (options.opsServer ?? true) {
     handle.ops = await startOpsServer({ port: config.operations.httpPort, registry, health: () => health() });
   }
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const redis = connectRedis(config.redis);
   watchRedis(redis, redisHealth);
   let sampler: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;

@@ -1,7 +1,7 @@
-import { QUEUE_PREFIX } from "../protocol/queues.ts";
+import { STATE_PREFIX } from "../protocol/queues.ts";
 
 /**
- * Redis keys of the collector, under the queues' hash-tagged prefix (one Redis Cluster slot).
+ * Redis keys of the collector, under the state hash tag (STATE_PREFIX: one Redis Cluster slot).
  *
  * - quorum: hash of the signatures gathered so far for one (originChainId, requestId), fields
  *   `first:<bodyHash>` (unix ms of the first signature) and
@@ -14,11 +14,11 @@ import { QUEUE_PREFIX } from "../protocol/queues.ts";
  */
 export const collectorKeys = {
   quorum: (originChainId: bigint | string, requestId: string) =>
-    `${QUEUE_PREFIX}:quorum:${originChainId}:${requestId.toLowerCase()}`,
+    `${STATE_PREFIX}:quorum:${originChainId}:${requestId.toLowerCase()}`,
   done: (originChainId: bigint | string, requestId: string) =>
-    `${QUEUE_PREFIX}:quorum-done:${originChainId}:${requestId.toLowerCase()}`,
+    `${STATE_PREFIX}:quorum-done:${originChainId}:${requestId.toLowerCase()}`,
   lock: (originChainId: bigint | string, requestId: string) =>
-    `${QUEUE_PREFIX}:quorum-lock:${originChainId}:${requestId.toLowerCase()}`,
+    `${STATE_PREFIX}:quorum-lock:${originChainId}:${requestId.toLowerCase()}`,
   /** Transient-failure retries of one result job (the collector retries them itself). */
-  retries: (jobId: string) => `${QUEUE_PREFIX}:collector-retries:${jobId}`,
+  retries: (jobId: string) => `${STATE_PREFIX}:collector-retries:${jobId}`,
 } as const;

@@ -1,5 +1,5 @@
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from "bullmq";
-import { Redis } from "ioredis";
+import { connectRedis, type RedisClient } from "../protocol/redis.ts";
 import {
   BaseError as ViemBaseError,
   ContractFunctionRevertedError,
@@ -145,7 +145,7 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
     config.chains.map((c) => [String(c.chainId), createChainClients(c, parameters.transports)]),
   );
   const chainIds = parameters.chainIds ?? [...clients.keys()];
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const redis = connectRedis(config.redis);
   const redisDown = (error: unknown) =>
     parameters.redisHealth ? parameters.redisHealth.down(error) : baseLogger.warn({ err: error }, "redis error");
   redis.on("error", redisDown);
@@ -479,7 +479,7 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
 }
 
 /** Waiting + delayed jobs of the post queue of each chain (for the queue-depth gauge). */
-export async function postQueueDepths(redis: Redis, chainIds: string[]): Promise<Record<string, number>> {
+export async function postQueueDepths(redis: RedisClient, chainIds: string[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const chainId of chainIds) {
     const queue = new Queue(queueNames.post(BigInt(chainId)), { connection: redis, prefix: QUEUE_PREFIX });

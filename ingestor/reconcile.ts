@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import { connectRedis, type RedisClient } from "../protocol/redis.ts";
 import { getAbiItem, getAddress, type Address, type Hex } from "viem";
 import { executableOracleAbi } from "../protocol/generated/abis.ts";
 import type { RequestJob } from "../protocol/jobs.ts";
@@ -39,7 +39,7 @@ export const executionRequested = getAbiItem({ abi: executableOracleAbi, name: "
  */
 export async function reconcileChain(parameters: {
   chain: ChainClients;
-  redis: Redis;
+  redis: RedisClient;
   lookbackBlocks: number;
   logChunkBlocks: number;
   graceMs: number;
@@ -142,7 +142,7 @@ export function requestJobOfLog(
 /** One reconciliation pass over several chains; a chain that fails is logged and skipped (the next pass retries). */
 export async function reconcileChains(parameters: {
   chains: readonly ChainClients[];
-  redis: Redis;
+  redis: RedisClient;
   settings: { lookbackBlocks: number; logChunkBlocks: number; graceMs: number };
   onOrphanRequests: OrphanHandler;
   logger: Logger;
@@ -206,7 +206,7 @@ export async function startReconciler(parameters: StartReconcilerParameters): Pr
   const logger = parameters.logger.child({ module: "reconcile" });
   const metrics = parameters.metrics ?? createIngestorMetrics();
   const chains = config.chains.map((c) => createChainClients(c, parameters.transports));
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const redis = connectRedis(config.redis);
   redis.on("error", parameters.onRedisError ?? ((err: unknown) => logger.warn({ err }, "redis error")));
   let running: Promise<ReconcileReport[]> | undefined;
   let timer: NodeJS.Timeout | undefined;

@@ -53,11 +53,61 @@ export const chainSchema = z
   .strict();
 export type ChainConfig = z.infer<typeof chainSchema>;
 
-export const redisSchema = z
+export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
+
+/**
+ * A Redis Cluster (README, "Scaling an operator's domain on Redis Cluster"): seed nodes the client
+ * learns the slot map from. Credentials and TLS come from the URLs (`rediss://user:pass@h:p`) and
+ * are the same for every node the cluster reports. Reads always go to masters: BullMQ needs to read
+ * what it just wrote.
+ */
+export const redisClusterSchema = z
   .object({
-    url: urlWithScheme(["redis", "rediss"]).default("redis://127.0.0.1:6379"),
+    nodes: z
+      .array(urlWithScheme(["redis", "rediss"]))
+      .min(1, "at least one seed node (redis://host:port)")
+      .superRefine((nodes, ctx) => {
+        const auth = (url: string) => {
+          const u = new URL(url);
+          return `${u.protocol}${u.username}:${u.password}`;
+        };
+        nodes.forEach((node, i) => {
+          if (auth(node) !== auth(nodes[0]!))
+            ctx.addIssue({
+              code: "custom",
+              path: [i],
+              message: "every seed node needs the scheme and credentials of the first",
+            });
+        });
+      }),
+    /** How often the client re-reads the slot map on its own (ms); a MOVED reply also triggers it. */
+    slotsRefreshIntervalMs: z.number().int().positive().default(5_000),
   })
   .strict();
+export type RedisClusterConfig = z.infer<typeof redisClusterSchema>;
+
+/**
+ * The `redis` field of every service: `{ url }` (one Redis, the default) or `{ cluster: { nodes } }`.
+ * The REDIS_URL environment variable sets `url`, so it cannot be combined with a cluster config.
+ */
+export const redisSchema = z
+  .object({
+    url: urlWithScheme(["redis", "rediss"]).optional(),
+    cluster: redisClusterSchema.optional(),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    if (value.url !== undefined && value.cluster !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["cluster"],
+        message: "either redis.url or redis.cluster, not both (REDIS_URL sets redis.url)",
+      });
+  })
+  .transform((value): RedisConfig =>
+    value.cluster ? { cluster: value.cluster } : { url: value.url ?? DEFAULT_REDIS_URL },
+  );
+export type RedisConfig = { url: string; cluster?: undefined } | { cluster: RedisClusterConfig; url?: undefined };
 
 export const operationsSchema = z
   .object({

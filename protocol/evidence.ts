@@ -1,5 +1,5 @@
 import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
-import { QUEUE_PREFIX } from "./queues.ts";
+import { STATE_PREFIX } from "./queues.ts";
 import type { Result, ResultStatusCode } from "./result.ts";
 
 /**
@@ -11,7 +11,7 @@ import type { Result, ResultStatusCode } from "./result.ts";
  *
  * Stream `{versatus}evidence`, one entry per signature, field `data` = JSON {@link EvidenceJson}.
  */
-export const EVIDENCE_STREAM = `${QUEUE_PREFIX}evidence`;
+export const EVIDENCE_STREAM = `${STATE_PREFIX}evidence`;
 /** Entries kept in the stream (approximate trim). */
 export const EVIDENCE_STREAM_MAXLEN = 100_000;
 

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redis.ts";
 import { pino, type Logger } from "pino";
 import { Registry, collectDefaultMetrics } from "prom-client";
 
@@ -286,7 +286,7 @@ export function describeError(error: unknown): string {
 }
 
 /** Feeds an ioredis connection's errors and reconnections into `monitor` (and nothing else logs them). */
-export function watchRedis(redis: Redis, monitor: DependencyMonitor): void {
+export function watchRedis(redis: RedisClient, monitor: DependencyMonitor): void {
   redis.on("error", (error: unknown) => monitor.down(error));
   redis.on("ready", () => monitor.up());
   if (redis.status === "ready") monitor.up();
@@ -318,7 +318,7 @@ export const REDIS_CLOSE_GRACE_MS = 2_000;
  * Closes an ioredis connection in bounded time: QUIT when connected (pending replies arrive
  * first), then a hard disconnect after `graceMs` or at once when it is not connected.
  */
-export async function closeRedis(redis: Redis, graceMs = REDIS_CLOSE_GRACE_MS): Promise<void> {
+export async function closeRedis(redis: RedisClient, graceMs = REDIS_CLOSE_GRACE_MS): Promise<void> {
   if (redis.status === "end") return;
   if (redis.status === "ready") {
     const quit = redis.quit().then(

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../protocol/redis.ts";
 import type { Logger } from "pino";
 import { getAbiItem, type Hex, type PublicClient } from "viem";
 import { executableOracleAbi } from "../protocol/generated/abis.ts";
@@ -24,7 +24,7 @@ const executionRequested = getAbiItem({ abi: executableOracleAbi, name: "Executi
 export type FollowerOptions = {
   chain: RelayerChainConfig;
   client: PublicClient;
-  redis: Redis;
+  redis: RedisClient;
   log: Logger;
   /** Receives the requests of one chunk, in chain order; the cursor moves after it resolves. */
   onRequests: (requests: RequestJob[], context: { safeBlock: bigint }) => Promise<void>;

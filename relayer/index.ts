@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import { connectRedis, describeRedis, type RedisClient } from "../protocol/redis.ts";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { createPublicClient, getAddress, http, type Address, type Hex, type PublicClient } from "viem";
 import { reconcileChains } from "../ingestor/reconcile.ts";
@@ -28,7 +28,7 @@ import { Scheduler, type RequestStatus } from "./scheduler.ts";
 
 /** What a custom scheduler is built from (the leaderless scheduler of an operator node). */
 export type SchedulerContext = {
-  redis: Redis;
+  redis: RedisClient;
   operators: () => Address[];
   requestStatus: (chainId: string, requestId: Hex) => Promise<RequestStatus>;
   /** The chain's time in seconds (latest block timestamp, read at most once a second). */
@@ -74,7 +74,7 @@ export type RelayerHandle = {
   config: RelayerConfig;
   scheduler: RequestScheduler;
   followers: ChainFollower[];
-  redis: Redis;
+  redis: RedisClient;
   registry: Registry;
   ops: OpsServer | undefined;
   /** The operators the scheduler chooses from right now. */
@@ -112,8 +112,8 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
     (options.opsServer ?? true)
       ? await startOpsServer({ port: config.operations.httpPort, registry, health: () => health() })
       : undefined;
-  const redisHealth = new DependencyMonitor({ name: "redis", where: redactUrl(config.redis.url), log });
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null, lazyConnect: false });
+  const redisHealth = new DependencyMonitor({ name: "redis", where: describeRedis(config.redis), log });
+  const redis = connectRedis(config.redis);
   watchRedis(redis, redisHealth);
   const rpcHealth = new Map(
     config.chains.map((c) => [

@@ -1,5 +1,5 @@
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../protocol/redis.ts";
 import type { Logger } from "pino";
 import { getAddress, type Address, type Hex } from "viem";
 import type { RequestJob, WorkJob } from "../protocol/jobs.ts";
@@ -25,7 +25,7 @@ export type LeaderlessTiming = { stealAfterMs: number; stealStepMs: number; stal
 
 export type LeaderlessOptions = {
   /** The operator's own Redis. */
-  redis: Redis;
+  redis: RedisClient;
   /** This node's operator address. */
   self: Address;
   quorum: number;

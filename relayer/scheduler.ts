@@ -1,5 +1,5 @@
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../protocol/redis.ts";
 import type { Logger } from "pino";
 import { getAddress, type Address, type Hex } from "viem";
 import { rankOperators } from "../protocol/quorum.ts";
@@ -121,7 +121,7 @@ export type SchedulerMetrics = {
 };
 
 export type SchedulerOptions = {
-  redis: Redis;
+  redis: RedisClient;
   config: SchedulerConfig;
   /** Current operator list (static config and/or the on-chain set). */
   operators: () => readonly Address[];
@@ -142,7 +142,7 @@ const KIND = "execute";
 const STATE_TTL_AFTER_DEADLINE_MS = 3_600_000;
 
 export class Scheduler {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly config: SchedulerConfig;
   private readonly options: SchedulerOptions;
   private readonly queues = new Map<string, Queue<WorkJob>>();

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../protocol/redis.ts";
 import type { Logger } from "pino";
 import { bytesToHex, getAbiItem, type Address, type Hex } from "viem";
 import { randomBytes } from "node:crypto";
@@ -28,7 +28,7 @@ const OPEN = 1;
 
 export type DisputeVoterOptions = {
   chains: ReadonlyMap<bigint, WatcherChain>;
-  redis: Redis;
+  redis: RedisClient;
   owner: Address;
   verifier: Verifier;
   log: Logger;

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../protocol/redis.ts";
 import type { Logger } from "pino";
 import { getAddress, hashStruct, recoverTypedDataAddress, type Address, type Hex } from "viem";
 import { stakingRegistryAbi } from "../protocol/generated/abis.ts";
@@ -27,7 +27,7 @@ export class EquivocationWatcher {
   private readonly pending: Proof[] = [];
   private readonly submitted = new Set<string>();
   private readonly chains: ReadonlyMap<bigint, WatcherChain>;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly owner: Address;
   private readonly log: Logger;
   private readonly memory: number;
@@ -35,7 +35,7 @@ export class EquivocationWatcher {
 
   constructor(options: {
     chains: ReadonlyMap<bigint, WatcherChain>;
-    redis: Redis;
+    redis: RedisClient;
     owner: Address;
     log: Logger;
     memory: number;

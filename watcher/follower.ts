@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../protocol/redis.ts";
 import type { Logger } from "pino";
 import { getAbiItem, type Address, type Hex } from "viem";
 import { disputeManagerAbi, instructionIngestorAbi } from "../protocol/generated/abis.ts";
@@ -49,7 +49,7 @@ export type FollowerHandlers = {
 
 export class WatcherFollower {
   readonly chain: WatcherChain;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly owner: Address;
   private readonly log: Logger;
   private readonly handlers: FollowerHandlers;
@@ -57,7 +57,7 @@ export class WatcherFollower {
   lastPollAt = 0;
   head = 0n;
 
-  constructor(options: { chain: WatcherChain; redis: Redis; owner: Address; log: Logger; handlers: FollowerHandlers }) {
+  constructor(options: { chain: WatcherChain; redis: RedisClient; owner: Address; log: Logger; handlers: FollowerHandlers }) {
     this.chain = options.chain;
     this.redis = options.redis;
     this.owner = options.owner;

@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import { connectRedis, describeRedis, type RedisClient } from "../protocol/redis.ts";
 import type { Registry } from "prom-client";
 import type { Address, Transport } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -68,7 +68,7 @@ export type WatcherHandle = {
   verifier: Verifier;
   metrics: WatcherMetrics;
   registry: Registry;
-  redis: Redis;
+  redis: RedisClient;
   ops: OpsServer | undefined;
   /** One full round: poll every chain, read evidence, act on results and disputes, submit proofs. */
   tickOnce: () => Promise<void>;
@@ -85,8 +85,8 @@ export async function startWatcher(config: WatcherConfig, options: WatcherOption
   });
   const registry = options.registry ?? createRegistry("watcher");
   const metrics = createWatcherMetrics(registry);
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
-  const redisHealth = new DependencyMonitor({ name: "redis", where: redactUrl(config.redis.url), log });
+  const redis = connectRedis(config.redis);
+  const redisHealth = new DependencyMonitor({ name: "redis", where: describeRedis(config.redis), log });
   watchRedis(redis, redisHealth);
 
   const chains = new Map<bigint, WatcherChain>(

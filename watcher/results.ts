@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../protocol/redis.ts";
 import type { Logger } from "pino";
 import { randomBytes } from "node:crypto";
 import { bytesToHex, type Address, type Hex } from "viem";
@@ -31,7 +31,7 @@ const UNKNOWN_RETRIES = 20;
 
 export type ResultMonitorOptions = {
   chains: ReadonlyMap<bigint, WatcherChain>;
-  redis: Redis;
+  redis: RedisClient;
   owner: Address;
   verifier: Verifier;
   log: Logger;

@@ -1,5 +1,5 @@
 import type { Address, Hex } from "viem";
-import { QUEUE_PREFIX } from "../protocol/queues.ts";
+import { STATE_PREFIX } from "../protocol/queues.ts";
 
 /**
  * Redis state of one watcher (keyed by its address, so several watchers can share a Redis):
@@ -12,7 +12,7 @@ import { QUEUE_PREFIX } from "../protocol/queues.ts";
  * - evidence-cursor           last entry of the evidence stream read
  */
 export function watcherKeys(owner: Address) {
-  const base = `${QUEUE_PREFIX}:watcher:${owner.toLowerCase()}`;
+  const base = `${STATE_PREFIX}:watcher:${owner.toLowerCase()}`;
   return {
     cursor: (chainId: bigint | number) => `${base}:cursor:${chainId}`,
     results: (chainId: bigint | number) => `${base}:results:${chainId}`,

@@ -1,12 +1,12 @@
 import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
-import { Redis } from "ioredis";
+import { connectRedis, describeRedis } from "../protocol/redis.ts";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { createPublicClient, getAddress, http, type Address, type Hex, type PublicClient } from "viem";
 import type { ControllerResolver } from "../protocol/conservation.ts";
 import { privateKeyToAccount } from "viem/accounts";
 import { isPastDeadline, latestBlockClock } from "../protocol/chainClock.ts";
 import { Closer } from "../protocol/closer.ts";
-import { BaseError, InvalidInputError, redactUrl } from "../protocol/errors.ts";
+import { BaseError, InvalidInputError } from "../protocol/errors.ts";
 import type { OperatorReport, ResultJob, WorkJob } from "../protocol/jobs.ts";
 import {
   closeRedis,
@@ -183,8 +183,8 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
     const runtime =
       options.runtime ?? new NanoRuntime(config.runtimeThreads === undefined ? {} : { size: config.runtimeThreads });
 
-    const redisHealth = new DependencyMonitor({ name: "redis", where: redactUrl(config.redis.url), log });
-    const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+    const redisHealth = new DependencyMonitor({ name: "redis", where: describeRedis(config.redis), log });
+    const redis = connectRedis(config.redis);
     watchRedis(redis, redisHealth);
     const workQueueName = queueNames.work(address);
     const workQueue = new Queue<WorkJob>(workQueueName, { connection: redis, prefix: QUEUE_PREFIX });

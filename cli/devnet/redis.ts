@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { BaseError } from "../../protocol/errors.ts";
-import { QUEUE_PREFIX } from "../../protocol/queues.ts";
+import { QUEUE_PREFIX, STATE_PREFIX } from "../../protocol/queues.ts";
 import { spawnManaged, type ManagedProcess } from "./processes.ts";
 
 export async function answers(url: string): Promise<boolean> {
@@ -58,12 +58,14 @@ export async function clearNetworkState(url: string): Promise<number> {
   const redis = new Redis(url, { maxRetriesPerRequest: null });
   let deleted = 0;
   try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${QUEUE_PREFIX}*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length) deleted += await redis.del(...keys);
-    } while (cursor !== "0");
+    for (const pattern of [`${QUEUE_PREFIX}:*`, `${STATE_PREFIX}*`]) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+        cursor = next;
+        if (keys.length) deleted += await redis.del(...keys);
+      } while (cursor !== "0");
+    }
   } finally {
     await redis.quit();
   }

@@ -1,5 +1,5 @@
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../protocol/redis.ts";
 import type { Address, Hex, LocalAccount } from "viem";
 import { isPastDeadline } from "../../protocol/chainClock.ts";
 import type { OperatorReport, RequestJob, ResultJob } from "../../protocol/jobs.ts";
@@ -40,7 +40,7 @@ export class GossipBridge {
   private readonly options: {
     network: NodeNetwork;
     account: LocalAccount | undefined;
-    redis: Redis;
+    redis: RedisClient;
     log: Logger;
     staleAfterMs: number;
     /** The active set and quorum size a share offer is judged against. */

@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import { connectRedis, describeRedis } from "../../protocol/redis.ts";
 import type { Registry } from "prom-client";
 import { createPublicClient, http, type Address, type Hex, type PublicClient, type Transport } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
@@ -90,7 +90,7 @@ export type OperatorNode = {
 
 /**
  * One operator's node (SPEC 6, docs/node.md): the roles the config names, in one process,
- * talking to each other through the operator's own Redis (BullMQ queues under `{versatus}`) and
+ * talking to each other through the operator's own Redis or Redis Cluster (protocol/queues.ts) and
  * to other operators only through the peer-to-peer network. Start is all-or-nothing: a role that
  * fails to start stops the ones already running and the error is thrown.
  *
@@ -163,8 +163,8 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
     );
     const clock = latestBlockClock((chainId) => clients.get(Number(chainId)));
 
-    const redisHealth = new DependencyMonitor({ name: "redis", where: redactUrl(config.redis.url), log });
-    const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+    const redisHealth = new DependencyMonitor({ name: "redis", where: describeRedis(config.redis), log });
+    const redis = connectRedis(config.redis);
     watchRedis(redis, redisHealth);
     closer.add("redis", () => closeRedis(redis));
     starting.redis = redisHealth;

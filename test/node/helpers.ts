@@ -10,6 +10,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { devKey } from "../../cli/devnet/prepare.ts";
 import { loadNodeConfig, startOperatorNode, type NodeRole, type OperatorNode } from "../../cli/node/index.ts";
 import { createMemoryHub, type MemoryHub, type NodeNetwork } from "../../cli/node/network.ts";
+import type { RedisConfig } from "../../protocol/config.ts";
 import { NanoRuntime } from "../../runtime/executor.ts";
 import { builtProgram } from "../fixtures/programs.ts";
 import { deployTestSuite, OPERATOR_INDICES, type Suite } from "../helpers/suite.ts";
@@ -78,6 +79,8 @@ export async function createNodeWorld() {
       p2p?: { bootstrap: string[] };
       /** Replace parts of the hub member (fault injection). */
       wrapNetwork?: (network: NodeNetwork) => NodeNetwork;
+      /** Another Redis than the operator's own database (test/cluster: a Redis Cluster). */
+      redis?: RedisConfig;
     } = {},
   ): Promise<OperatorNode> => {
     const roles = options.roles ?? ["relay", "compute", "collect", "post"];
@@ -91,7 +94,7 @@ export async function createNodeWorld() {
           bootstrap: options.p2p?.bootstrap ?? [],
         },
         roles,
-        redis: { url: redisUrl(NODE_REDIS_DBS[position]!) },
+        redis: options.redis ?? { url: redisUrl(NODE_REDIS_DBS[position]!) },
         chains: [
           {
             chainId,

@@ -32,7 +32,7 @@ describe("watcher: equivocation seen by the collector", function () {
 
   it("the collector streams both conflicting signatures and the watcher slashes the operator once", async () => {
     const { chain } = world;
-    const redisUrl = world.config.redis.url;
+    const redisUrl = world.config.redis.url!;
     collector = await startCollector({
       config: testConfig([chain], { redisUrl, daDir: da.dir }),
       logger: silentLogger,
