@@ -57,7 +57,13 @@ export class WatcherFollower {
   lastPollAt = 0;
   head = 0n;
 
-  constructor(options: { chain: WatcherChain; redis: RedisClient; owner: Address; log: Logger; handlers: FollowerHandlers }) {
+  constructor(options: {
+    chain: WatcherChain;
+    redis: RedisClient;
+    owner: Address;
+    log: Logger;
+    handlers: FollowerHandlers;
+  }) {
     this.chain = options.chain;
     this.redis = options.redis;
     this.owner = options.owner;
