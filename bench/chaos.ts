@@ -142,6 +142,7 @@ async function main(): Promise<void> {
       replaced_poster_txs: world.replacedPosterTxs,
       schedule,
       fault_log: result.faults,
+      operator_sees: result.seen,
       timeline: result.timeline,
       roles: "node-1..4 each run relay, compute, collect and post in one process; watcher runs watch",
       machine,

@@ -10,6 +10,7 @@ import { executableOracleAbi, instructionIngestorAbi } from "../protocol/generat
 import { beginFault, chainRpc, minePending, type ActiveFault } from "./faults.ts";
 import { createLoad, MIX } from "./load.ts";
 import { omniSupply, readLedger, type Ledger } from "./ledger.ts";
+import { startObserver, topDistinct, warnings, type Seen } from "./observe.ts";
 import { sampleGroup, slope } from "./procStats.ts";
 import { countByKind, type FaultWindow } from "./schedule.ts";
 import type { ChaosWorld } from "./world.ts";
@@ -48,6 +49,8 @@ export type RunResult = {
   /** Per process group (node-1..4, watcher, chains, redis of node-i): samples of RSS (MB) and fds. */
   resources: Record<string, { t: number; rssMb: number; fds: number }[]>;
   refundedAtEnd: number;
+  /** Per fault kind: distinct unhealthy /healthz answers and warn/error log lines during its windows. */
+  seen: Record<string, Seen>;
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -80,6 +83,8 @@ export async function runChaos(world: ChaosWorld, options: RunOptions): Promise<
     }
   };
   sample();
+  const allNodes = () => [...world.nodes, ...(world.watcher ? [world.watcher] : [])];
+  const observer = startObserver(allNodes);
   const sampler = setInterval(sample, options.sampleMs ?? 5_000);
 
   // ---- throughput: results ingested per bucket, read from the chains as the run goes
@@ -226,6 +231,28 @@ export async function runChaos(world: ChaosWorld, options: RunOptions): Promise<
   }
   monitoring = false;
   await monitor;
+  await observer.stop();
+  const seen: Record<string, Seen> = {};
+  for (const f of faults) {
+    const from = started + f.beganS * 1000;
+    const to = started + (Number.isFinite(f.endedS) ? f.endedS : f.beganS + 10) * 1000 + 5_000;
+    const s = (seen[f.kind] ??= { unhealthy: [], logs: [] });
+    s.unhealthy.push(
+      ...observer.samples
+        .filter((h) => h.at >= from && h.at <= to && h.status !== 200)
+        .map((h) => `${h.node} ${h.status || "no answer"} ${h.body}`),
+    );
+    s.logs.push(...warnings(allNodes(), from, to));
+  }
+  log(
+    `warn/error log lines during the run: ${warnings(allNodes(), started, Date.now()).length} (${allNodes()
+      .map((n) => n.logFile)
+      .join(", ")})`,
+  );
+  for (const s of Object.values(seen)) {
+    s.unhealthy = topDistinct(s.unhealthy, 4);
+    s.logs = topDistinct(s.logs, 6);
+  }
   clearInterval(sampler);
   sample();
 
@@ -245,6 +272,7 @@ export async function runChaos(world: ChaosWorld, options: RunOptions): Promise<
     timeline,
     resources,
     refundedAtEnd,
+    seen,
   };
 }
 
