@@ -23,6 +23,8 @@ export type RunOptions = {
   ttlS?: number;
   /** Longest wait for the network to settle what is open before refunding the rest. */
   settleS?: number;
+  /** Refund what is open once settling made no progress for this long (default 60 s). */
+  stallS?: number;
   /** Resource sample period. */
   sampleMs?: number;
   log?: (line: string) => void;
@@ -191,7 +193,7 @@ export async function runChaos(world: ChaosWorld, options: RunOptions): Promise<
   let ledger = await readLedger(world);
   let best = ledger.open.length;
   let lastProgress = Date.now();
-  while (ledger.open.length > 0 && Date.now() < settleUntil && Date.now() - lastProgress < 60_000) {
+  while (ledger.open.length > 0 && Date.now() < settleUntil && Date.now() - lastProgress < (options.stallS ?? 60) * 1000) {
     await sleep(3_000);
     ledger = await readLedger(world);
     if (ledger.open.length < best) {

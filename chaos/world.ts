@@ -168,6 +168,9 @@ export async function startChaosWorld(options: {
       host: "127.0.0.1",
       p2pPort: 0,
       opsPort: 0,
+      // REDIS_URL overrides a node's redis.url: one inherited from a test run would put every
+      // node on one Redis
+      env: { REDIS_URL: redis[i]!.url },
     }));
     const daDir = join(options.dir, "da");
     const cluster: Cluster = await startCluster({

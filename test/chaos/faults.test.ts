@@ -49,6 +49,9 @@ describe("chaos: every fault kind, with nothing lost", function () {
 
   /** The network came through: every request settled by it, once; the books exact. */
   function expectNothingLost(result: RunResult, requests: number) {
+    const { ledger } = result;
+    const summary = `fulfilled ${ledger.fulfilled}, failed-refunded ${ledger.failed_refunded}, refunded ${ledger.refunded} (at the end ${result.refundedAtEnd}), open ${ledger.open.length}, send errors ${result.sendErrors}, faults ${JSON.stringify(result.faults)}`;
+    console.log(`      ${summary}`);
     expect(result.sendErrors, "requests the chains refused").to.equal(0);
     expect(result.ledger.open, "requests neither settled nor refunded").to.deep.equal([]);
     expect(result.ledger.duplicated, "requests ingested twice").to.equal(0);
@@ -85,7 +88,8 @@ describe("chaos: every fault kind, with nothing lost", function () {
         rate: 1,
         schedule: alone(kind, targetOf(kind)),
         ttlS: 900,
-        settleS: 120,
+        settleS: 300,
+        stallS: 180,
       });
       expectNothingLost(result, requests);
       expect(result.faults.map((f) => f.kind)).to.deep.equal([kind]);
@@ -102,7 +106,7 @@ describe("chaos: every fault kind, with nothing lost", function () {
       startS: 2 + i * 2.5,
       durationS: 4,
     }));
-    const result = await runChaos(world, { requests, rate: 2, schedule, ttlS: 900, settleS: 150 });
+    const result = await runChaos(world, { requests, rate: 2, schedule, ttlS: 900, settleS: 300, stallS: 180 });
     expectNothingLost(result, requests);
     expect(new Set(result.faults.map((f) => f.kind))).to.deep.equal(new Set(kinds));
   });
