@@ -51,9 +51,17 @@ export function warnings(nodes: ClusterNode[], from: number, to: number): string
     for (const line of text.split("\n")) {
       if (!line.startsWith("{")) continue;
       try {
-        const entry = JSON.parse(line) as { level?: number; time?: number; msg?: string; service?: string; role?: string };
+        const entry = JSON.parse(line) as {
+          level?: number;
+          time?: number;
+          msg?: string;
+          service?: string;
+          role?: string;
+        };
         if ((entry.level ?? 0) >= 40 && (entry.time ?? 0) >= from && (entry.time ?? 0) <= to)
-          out.push(`${n.spec.name}${entry.service ? ` ${entry.service}` : entry.role ? ` ${entry.role}` : ""}: ${entry.msg ?? ""}`);
+          out.push(
+            `${n.spec.name}${entry.service ? ` ${entry.service}` : entry.role ? ` ${entry.role}` : ""}: ${entry.msg ?? ""}`,
+          );
       } catch {
         // not a log entry
       }
@@ -67,7 +75,10 @@ export function topDistinct(lines: string[], limit = 5): string[] {
   const counts = new Map<string, number>();
   for (const l of lines) {
     // numbers vary (ids, ms, block numbers): group lines that differ only in them
-    const key = l.replace(/0x[0-9a-fA-F]{6,}/g, "0x…").replace(/\d{3,}/g, "N").slice(0, 240);
+    const key = l
+      .replace(/0x[0-9a-fA-F]{6,}/g, "0x…")
+      .replace(/\d{3,}/g, "N")
+      .slice(0, 240);
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return [...counts.entries()]

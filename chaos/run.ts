@@ -188,12 +188,16 @@ export async function runChaos(world: ChaosWorld, options: RunOptions): Promise<
     if (!n.process.running()) await n.restart();
 
   // ---- settle: the network finishes what it can
-  const settleS = options.settleS ?? 180;
+  const settleS = options.settleS ?? 600;
   const settleUntil = Date.now() + settleS * 1000;
   let ledger = await readLedger(world);
   let best = ledger.open.length;
   let lastProgress = Date.now();
-  while (ledger.open.length > 0 && Date.now() < settleUntil && Date.now() - lastProgress < (options.stallS ?? 60) * 1000) {
+  while (
+    ledger.open.length > 0 &&
+    Date.now() < settleUntil &&
+    Date.now() - lastProgress < (options.stallS ?? 60) * 1000
+  ) {
     await sleep(3_000);
     ledger = await readLedger(world);
     if (ledger.open.length < best) {
