@@ -108,7 +108,7 @@ async function main(): Promise<void> {
       result.timeline.slice(i, i + window).reduce((s, b) => s + b.ingested, 0) / (window * BUCKET_S),
     );
   const machine =
-    "one machine, 2 cores shared with other work: both chains, five node processes, six redis-servers and this driver";
+    "one machine, 2 cores shared with other work: both chains, five node processes, five redis-servers and this driver";
   let report: Record<string, unknown>;
   if (soak) {
     report = {
@@ -124,6 +124,8 @@ async function main(): Promise<void> {
         duplicated: summary.duplicated,
         escrow_exact: summary.escrow_exact,
         rss_mb_per_min: summary.rss_mb_per_min,
+        rss_mb_per_min_after_first_third: summary.rss_mb_per_min_after_first_third,
+        samples: result.resources,
         fds_per_min: summary.fds_per_min,
         rss_mb_max: summary.rss_mb_max,
         fds_max: summary.fds_max,

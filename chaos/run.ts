@@ -295,10 +295,15 @@ export function summarize(result: RunResult, requested: number) {
   const fdsMax: Record<string, number> = {};
   const rssSlope: Record<string, number> = {};
   const fdSlope: Record<string, number> = {};
+  const rssSlopeWarm: Record<string, number> = {};
   for (const [name, samples] of Object.entries(result.resources)) {
     rss[name] = Math.max(...samples.map((s) => s.rssMb));
     fdsMax[name] = Math.max(...samples.map((s) => s.fds));
     rssSlope[name] = Math.round(slope(samples.map((s) => ({ x: s.t / 60, y: s.rssMb }))) * 100) / 100;
+    // the same slope without the first third of the run (start-up and warm-up, not growth)
+    const last = samples[samples.length - 1]?.t ?? 0;
+    const warm = samples.filter((s) => s.t >= last / 3);
+    rssSlopeWarm[name] = Math.round(slope(warm.map((s) => ({ x: s.t / 60, y: s.rssMb }))) * 100) / 100;
     fdSlope[name] = Math.round(slope(samples.map((s) => ({ x: s.t / 60, y: s.fds }))) * 100) / 100;
   }
   const faults: Record<string, number> = {};
@@ -324,6 +329,7 @@ export function summarize(result: RunResult, requested: number) {
     rss_mb_max: rss,
     fds_max: fdsMax,
     rss_mb_per_min: rssSlope,
+    rss_mb_per_min_after_first_third: rssSlopeWarm,
     fds_per_min: fdSlope,
   };
 }
