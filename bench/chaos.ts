@@ -1,0 +1,198 @@
+/**
+ * `npm run chaos` (issue 15 items 3 and 4): requests over both chains while every fault kind is
+ * injected repeatedly (chaos/schedule.ts), then the checks (chaos/run.ts). Writes
+ * bench/results/chaos.json and bench/results/chaos-timeline.svg.
+ *
+ * Options: --requests N (default 10000), --rate R requests/s (default 8), --repeats K times each
+ * fault kind (default 3), --window S seconds each fault is on (default 8), --ttl S (default 900).
+ * Soak: --soak 30m (or 1800s): no faults, half the measured capacity (--rate overrides; default
+ * half of `capacity_rps` of the last chaos run), RSS and open fds of every role sampled every 10 s
+ * and reported as least-squares slopes (MB/min, fds/min) under `soak` in the same JSON.
+ * VERSATUS_KEEP_TEST_DIR=1 keeps the run's directory (node logs, configs).
+ */
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Hex } from "viem";
+import { groupAlive } from "../cli/devnet/processes.ts";
+import { buildProgram } from "../programs/toolchain.ts";
+import { hardhatCommand, hardhatEnv } from "../scripts/localChains.ts";
+import { runChaos, summarize, BUCKET_S } from "../chaos/run.ts";
+import { buildSchedule, countByKind } from "../chaos/schedule.ts";
+import { REPO_ROOT, startChaosWorld } from "../chaos/world.ts";
+import { timelineSvg } from "./timelinePlot.ts";
+
+const arg = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const RESULTS = join(REPO_ROOT, "bench", "results");
+const JSON_FILE = join(RESULTS, "chaos.json");
+
+/** "30m", "90s", "1h", "600" (seconds) → seconds. */
+export function durationSeconds(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(text.trim());
+  if (!m) throw new Error(`--soak: expected a duration such as 30m, 90s or 1h; got "${text}"`);
+  return Number(m[1]) * (m[2] === "h" ? 3600 : m[2] === "m" ? 60 : 1);
+}
+
+const PROGRAMS = ["payout-splitter", "payout-splitter-ts", "token-mover"];
+
+async function main(): Promise<void> {
+  const soak = arg("soak") ?? (process.env.npm_lifecycle_event === "soak" ? "30m" : undefined);
+  const previous = existsSync(JSON_FILE)
+    ? (JSON.parse(readFileSync(JSON_FILE, "utf8")) as Record<string, unknown>)
+    : {};
+  const soakS = soak ? durationSeconds(soak) : 0;
+  const capacity = Number(previous.capacity_rps ?? 0);
+  const rate = Number(arg("rate") ?? (soak ? (capacity > 0 ? capacity / 2 : 4) : 8));
+  const requests = soak ? Math.round(rate * soakS) : Number(arg("requests") ?? 10_000);
+  const repeats = Number(arg("repeats") ?? 3);
+  const windowS = Number(arg("window") ?? 8);
+  if (!(rate > 0) || !(requests > 0)) throw new Error("--rate and --requests must be positive numbers");
+
+  const [hh, hhArgs] = hardhatCommand(REPO_ROOT, ["build"]);
+  const build = spawnSync(hh, hhArgs, { cwd: REPO_ROOT, env: hardhatEnv(), encoding: "utf8" });
+  if (build.status !== 0) throw new Error(`hardhat build failed:\n${build.stdout}\n${build.stderr}`);
+  const dir = mkdtempSync(join(tmpdir(), "versatus-chaos-"));
+  const log = (line: string) => console.log(`[chaos] ${line}`);
+  const programsDir = join(dir, "programs");
+  mkdirSync(programsDir, { recursive: true });
+  const programs: Record<string, Hex> = {};
+  for (const name of PROGRAMS) {
+    const built = buildProgram(join(REPO_ROOT, "programs", name));
+    copyFileSync(built.packagePath, join(programsDir, `${built.package.programId}.vpkg`));
+    programs[name] = built.package.programId;
+  }
+  log(`run directory ${dir}; ${requests} requests at ${rate}/s${soak ? ` (soak ${soakS} s)` : ""}`);
+  const world = await startChaosWorld({ dir, programs, programsDir, watcher: true, log });
+  const groups = () => world.processGroups();
+  let result;
+  const schedule = soak
+    ? []
+    : buildSchedule({
+        durationS: requests / rate,
+        repeats,
+        windowS,
+        nodes: world.nodes.length,
+        chains: world.chains.length,
+      });
+  log(`schedule: ${JSON.stringify(countByKind(schedule))}`);
+  try {
+    result = await runChaos(world, {
+      requests,
+      rate,
+      schedule,
+      ttlS: Number(arg("ttl") ?? 900),
+      sampleMs: soak ? 10_000 : 5_000,
+      log,
+    });
+  } finally {
+    const pids = groups();
+    await world.close();
+    await new Promise((r) => setTimeout(r, 1_000));
+    const left = pids.filter(groupAlive);
+    log(left.length ? `process groups left behind: ${left.join(", ")}` : "no process left behind");
+    (globalThis as { leftBehind?: number[] }).leftBehind = left;
+    if (!process.env.VERSATUS_KEEP_TEST_DIR) rmSync(dir, { recursive: true, force: true });
+  }
+  const summary = summarize(result, requests);
+  const leftBehind = (globalThis as { leftBehind?: number[] }).leftBehind ?? [];
+  // capacity: the best 30-second stretch of results ingested per second in this run
+  const window = Math.max(1, Math.round(30 / BUCKET_S));
+  let best = 0;
+  for (let i = 0; i + window <= result.timeline.length; i++)
+    best = Math.max(
+      best,
+      result.timeline.slice(i, i + window).reduce((s, b) => s + b.ingested, 0) / (window * BUCKET_S),
+    );
+  const machine =
+    "one machine, 2 cores shared with other work: both chains, five node processes, five redis-servers and this driver";
+  let report: Record<string, unknown>;
+  if (soak) {
+    report = {
+      ...previous,
+      soak: {
+        duration_s: summary.duration_s,
+        rate_rps: rate,
+        requests: summary.requests,
+        fulfilled: summary.fulfilled,
+        failed_refunded: summary.failed_refunded,
+        refunded: summary.refunded,
+        lost: summary.lost,
+        duplicated: summary.duplicated,
+        escrow_exact: summary.escrow_exact,
+        rss_mb_per_min: summary.rss_mb_per_min,
+        rss_mb_per_min_after_first_third: summary.rss_mb_per_min_after_first_third,
+        samples: result.resources,
+        fds_per_min: summary.fds_per_min,
+        rss_mb_max: summary.rss_mb_max,
+        fds_max: summary.fds_max,
+        no_process_left: leftBehind.length === 0,
+        target: "no role's RSS growing more than 1 MB/min",
+        machine,
+      },
+    };
+  } else {
+    report = {
+      ...summary,
+      rate_rps: rate,
+      capacity_rps: Math.round(best * 100) / 100,
+      no_process_left: leftBehind.length === 0,
+      reorg_depths: world.reorgDepths,
+      replaced_poster_txs: world.replacedPosterTxs,
+      schedule,
+      fault_log: result.faults,
+      operator_sees: result.seen,
+      timeline: result.timeline,
+      roles: "node-1..4 each run relay, compute, collect and post in one process; watcher runs watch",
+      machine,
+      ...(previous.soak ? { soak: previous.soak } : {}),
+    };
+    writeFileSync(
+      join(RESULTS, "chaos-timeline.svg"),
+      timelineSvg({
+        title: `chaos run: ${requests} requests at ${rate}/s, faults on (bands) against throughput`,
+        yLabel: "per second (5 s buckets)",
+        endT: summary.duration_s,
+        series: [
+          {
+            name: "requests sent/s",
+            color: "#1f77b4",
+            points: result.timeline.map((b) => ({ t: b.t, y: b.sent / BUCKET_S })),
+          },
+          {
+            name: "results ingested/s",
+            color: "#2ca02c",
+            points: result.timeline.map((b) => ({ t: b.t, y: b.ingested / BUCKET_S })),
+          },
+        ],
+        bands: result.faults.map((f) => ({
+          row: f.kind,
+          from: f.beganS,
+          to: Number.isFinite(f.endedS) ? f.endedS : f.beganS + 1,
+        })),
+      }),
+    );
+  }
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(JSON_FILE, JSON.stringify(report, null, 2) + "\n");
+  const headline = Object.entries(soak ? (report.soak as Record<string, unknown>) : summary).filter(
+    ([, v]) => typeof v !== "object" || v === null,
+  );
+  console.table(Object.fromEntries(headline));
+  console.log(`wrote ${JSON_FILE}${soak ? "" : " and bench/results/chaos-timeline.svg"}`);
+  const ok =
+    summary.lost === 0 &&
+    summary.duplicated === 0 &&
+    summary.escrow_exact &&
+    summary.supply_conserved &&
+    leftBehind.length === 0;
+  process.exit(ok ? 0 : 1);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
