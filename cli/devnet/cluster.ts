@@ -237,7 +237,15 @@ async function startNode(
       command,
       args: args as string[],
       logFile,
-      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "info", ...nodeKeyEnv(spec), ...spec.env },
+      // REDIS_URL overrides a config's redis.url: the parent's (the base the devnet derived every
+      // node's database from) would put every node on one database, so each gets its own.
+      env: {
+        ...process.env,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+        REDIS_URL: spec.redisUrl,
+        ...nodeKeyEnv(spec),
+        ...spec.env,
+      },
     });
   };
   const status = async () => {
