@@ -32,6 +32,7 @@ import { startWatcher, type WatcherHandle } from "../../watcher/index.ts";
 import { loadWorkerConfig, startWorker, type WorkerHandle } from "../../worker/index.ts";
 import type { OutcomeTamper } from "../../worker/execute.ts";
 import { nodeKeysFromEnv, type NodeConfig, type NodeKeys, type NodeRole } from "./config.ts";
+import { NodeAutoscale } from "./autoscale.ts";
 import { GossipBridge } from "./gossip.ts";
 import { Membership } from "./membership.ts";
 import { loadOrCreatePeerKey } from "../../network/index.ts";
@@ -72,6 +73,8 @@ export type OperatorNodeStatus = {
   /** Latest valid backpressure report per operator. */
   backpressure: unknown[];
   watching: number;
+  /** Auto-scaling: quorums per program, streaks, fee quote multiplier, recent events (cli/node/autoscale.ts). */
+  autoscale: ReturnType<NodeAutoscale["status"]>;
 };
 
 export type OperatorNode = {
@@ -203,6 +206,14 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
     const network = node.network;
     closer.add("network", () => network.close());
 
+    // auto-scaling (SPEC 6): samples from this node's compute role, routing for the relay role's scheduler
+    const autoscale = new NodeAutoscale({
+      size: config.timing.quorum,
+      activeSet: membership.operators,
+      registry,
+      log: log.child({ module: "autoscale" }),
+    });
+
     let scheduler: LeaderlessScheduler | undefined;
     const gossip = new GossipBridge({
       network,
@@ -295,6 +306,7 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
             onDropped: (chainId, requestId) => gossip.unwatch(chainId, requestId),
             log: context.log,
             metrics: context.metrics,
+            quorumFor: autoscale.quorumFor,
           });
           return scheduler;
         },
@@ -335,6 +347,7 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
           void gossip.publishReport(report).catch((err: unknown) => log.debug({ err }, "could not publish a report")),
       });
       const worker = node.worker;
+      autoscale.measure(worker.worker, redis);
       closer.add("compute", () => worker.close(), 15_000);
     }
 
@@ -431,6 +444,7 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
       requests: scheduler?.recent() ?? [],
       backpressure: [...gossip.reportsView().values()],
       watching: gossip.watching(),
+      autoscale: autoscale.status(),
     });
     health = async () => {
       const parts: Record<string, unknown> = { redis: redis.status, dependencies: { redis: redisHealth.health() } };
