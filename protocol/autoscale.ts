@@ -204,8 +204,13 @@ export type ScalingEvent = {
   atMs: number;
 };
 
-/** The order every node folds samples in: request time, then origin chain, then request id. */
+/**
+ * The order every node folds samples in: start of execution, then request time, origin chain and
+ * request id. "Consecutive requests" are consecutive as their executions start, which is also the
+ * order a live node learns them in (a request still queued behind a backlog has no sample yet).
+ */
 export function compareSamples(a: LatencySample, b: LatencySample): number {
+  if (a.startedAtMs !== b.startedAtMs) return a.startedAtMs - b.startedAtMs;
   if (a.requestedAtMs !== b.requestedAtMs) return a.requestedAtMs - b.requestedAtMs;
   const ca = BigInt(a.chainId);
   const cb = BigInt(b.chainId);
