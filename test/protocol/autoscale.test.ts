@@ -5,6 +5,7 @@ import {
   AutoScaler,
   INITIAL_SCALING,
   averageDistance,
+  compareSamples,
   farthestQuorum,
   maxQuorums,
   observeLatency,
@@ -40,7 +41,7 @@ function fold(state: ProgramScaling, latencyMs: number, n: number) {
 }
 
 let nextRequest = 0;
-function sample(programId: Hex, latencyMs: number, requestedAtMs = nextRequest * 10): LatencySample {
+function sample(programId: Hex, latencyMs: number, requestedAtMs = nextRequest * 20_000): LatencySample {
   const requestId = keccak256(stringToHex(`request ${nextRequest++}`));
   return { programId, chainId: "31337", requestId, requestedAtMs, startedAtMs: requestedAtMs + latencyMs };
 }
@@ -180,6 +181,24 @@ describe("protocol/autoscale: SPEC 6 auto-scaling rule", () => {
       expect(other.events).to.deep.equal(a.events);
     }
     expect(a.scaler.quorums(OTHER)).to.equal(1);
+  });
+
+  it("folds samples in the order executions start: a request that waited longer counts after one that started first", () => {
+    const early = {
+      programId: PROGRAM,
+      chainId: "1",
+      requestId: keccak256("0x01"),
+      requestedAtMs: 0,
+      startedAtMs: 20_000,
+    };
+    const late = { programId: PROGRAM, chainId: "1", requestId: keccak256("0x02"), requestedAtMs: 10, startedAtMs: 40 };
+    expect([early, late].sort(compareSamples)).to.deep.equal([late, early]);
+    // a slow streak of 999 that the fast one (started first) does not break
+    nextRequest = 10_000;
+    const slow = Array.from({ length: 999 }, () => sample(PROGRAM, SLOW));
+    const { scaler, events } = replayScaling([...slow, early, late], LIMITS);
+    expect(events.map((e) => e.kind)).to.deep.equal(["add"]);
+    expect(scaler.state(PROGRAM)).to.deep.equal({ quorums: 2, slowStreak: 0, fastStreak: 0 });
   });
 
   it("counts a request once, however many of its quorum's members report its start", () => {
