@@ -1,16 +1,16 @@
 import { expect } from "chai";
-import { Queue } from "bullmq";
+import { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { getAddress, keccak256, stringToHex, type Address, type Hex } from "viem";
 import { AUTOSCALE_RULE, programQuorums } from "../../protocol/autoscale.ts";
 import type { RequestJob } from "../../protocol/jobs.ts";
-import { QUEUE_PREFIX, jobIds, queueNames } from "../../protocol/queues.ts";
+import { QUEUE_PREFIX, jobIds, queueNames, redisKeys } from "../../protocol/queues.ts";
 import { deriveQuorum } from "../../protocol/quorum.ts";
 import { LeaderlessScheduler } from "../../relayer/leaderless.ts";
 import { NodeAutoscale } from "../../cli/node/autoscale.ts";
-import { flushedRedis, requestJob } from "../worker/helpers.ts";
+import { eventually, flushedRedis, requestJob, workJob } from "../worker/helpers.ts";
 import { STANDALONE_REDIS_DB } from "./helpers.ts";
 
 const HOT = keccak256(stringToHex("hot program")) as Hex;
@@ -105,6 +105,37 @@ describe("LeaderlessScheduler with auto-scaling: a hot program's requests are ro
       served.add(which);
     }
     expect([...served].sort()).to.deep.equal([0, 1, 2]);
+  });
+
+  it("the node measures request -> start from the relay's announcedAt to the work job's start, once per request", async () => {
+    await redis.flushdb();
+    const autoscale = scaledNode(0);
+    const self = OPERATORS[0]!;
+    const slow = requestJob({ label: "measured slow", programId: HOT, input: 1 });
+    const fast = requestJob({ label: "measured fast", programId: COLD, input: 2 });
+    // the relay role took the slow request 20 s ago and the fast one just now
+    await redis.hset(redisKeys.request(slow.chainId, slow.requestId), "announcedAt", String(Date.now() - 20_000));
+    await redis.hset(redisKeys.request(fast.chainId, fast.requestId), "announcedAt", String(Date.now()));
+    const queue = new Queue(queueNames.work(self), { connection: redis, prefix: QUEUE_PREFIX });
+    const worker = new Worker(queueNames.work(self), async () => undefined, {
+      connection: redis.duplicate(),
+      prefix: QUEUE_PREFIX,
+    });
+    autoscale.measure(worker, redis);
+    try {
+      for (const r of [slow, fast])
+        await queue.add("execute", workJob(r, self), { jobId: jobIds.work(r.chainId, r.requestId, self) });
+      const programs = await eventually(async () => {
+        const p = autoscale.status().programs;
+        return p.length === 2 ? p : undefined;
+      }, "two samples folded");
+      expect(programs.find((p) => p.programId === HOT.toLowerCase())).to.include({ slowStreak: 1, fastStreak: 0 });
+      const cold = programs.find((p) => p.programId === COLD.toLowerCase())!;
+      expect(cold.slowStreak).to.equal(0);
+    } finally {
+      await worker.close();
+      await queue.close();
+    }
   });
 
   it("a program with one quorum keeps today's quorum: the request's closest operators over the whole active set", async () => {
