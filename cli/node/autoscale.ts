@@ -77,6 +77,22 @@ export class NodeAutoscale {
     return routeRequest({ ...request, activeSet, size: this.size, count }).quorum;
   };
 
+  /**
+   * The routed quorum of a request this node's relay role follows (its program read from the
+   * request's scheduling state), so a share offer from a routed member is judged against the quorum
+   * the scheduler uses. Undefined for a request it does not follow or a program with one quorum.
+   */
+  async quorumOfFollowed(
+    redis: Redis,
+    chainId: string,
+    requestId: Hex,
+    activeSet: readonly Address[],
+  ): Promise<Quorum | undefined> {
+    const job = await redis.hget(redisKeys.request(chainId, requestId), "job").catch(() => null);
+    if (!job) return undefined;
+    return this.quorumFor(JSON.parse(job) as RequestJob, activeSet);
+  }
+
   /** Folds one sample; logs and counts the event it fires. */
   observe(sample: LatencySample): ScalingEvent | null {
     const event = this.scaler.observe(sample, { maxQuorums: maxQuorums(this.activeSet().length, this.size) });

@@ -165,6 +165,15 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
     watchRedis(redis, redisHealth);
     closer.add("redis", () => closeRedis(redis));
 
+    // auto-scaling (SPEC 6): samples from this node's compute role, routing for the relay role's
+    // scheduler and for checking share offers of a scaled program's requests
+    const autoscale = new NodeAutoscale({
+      size: config.timing.quorum,
+      activeSet: membership.operators,
+      registry,
+      log: log.child({ module: "autoscale" }),
+    });
+
     // --- the network ------------------------------------------------------------------------------
     const networkOptions = async (): Promise<NodeNetworkOptions> => ({
       network: config.network.name,
@@ -180,15 +189,18 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
       ingestors: Object.fromEntries(config.chains.map((c) => [String(c.chainId), c.ingestor as Address])),
       verify: {
         backpressure: (r, opts) => verifyBackpressureReport(r, opts),
-        share: (s, opts) =>
-          verifyShareOffer(s, {
+        share: async (s, opts) => {
+          const quorum = await autoscale.quorumOfFollowed(redis, s.chainId, s.requestId, membership.operators());
+          return verifyShareOffer(s, {
             chainId: s.chainId,
             requestId: s.requestId,
             activeSet: membership.operators(),
             quorumSize: config.timing.quorum,
             maxAgeMs: opts.maxAgeMs,
             now: opts.now,
-          }),
+            ...(quorum ? { quorum } : {}),
+          });
+        },
       },
       // a collector takes every result of its chains; other roles only those of requests they follow
       deliverAllResults: has("collect"),
@@ -205,14 +217,6 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
           : given;
     const network = node.network;
     closer.add("network", () => network.close());
-
-    // auto-scaling (SPEC 6): samples from this node's compute role, routing for the relay role's scheduler
-    const autoscale = new NodeAutoscale({
-      size: config.timing.quorum,
-      activeSet: membership.operators,
-      registry,
-      log: log.child({ module: "autoscale" }),
-    });
 
     let scheduler: LeaderlessScheduler | undefined;
     const gossip = new GossipBridge({

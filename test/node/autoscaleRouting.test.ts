@@ -138,6 +138,20 @@ describe("LeaderlessScheduler with auto-scaling: a hot program's requests are ro
     }
   });
 
+  it("a share offer of a followed request is judged against the routed quorum: the program read from the request's state", async () => {
+    await redis.flushdb();
+    const autoscale = scaledNode(2);
+    const request = requestJob({ label: "hot shared", programId: HOT, input: 7 });
+    expect(await autoscale.quorumOfFollowed(redis, request.chainId, request.requestId, OPERATORS)).to.equal(undefined);
+    await redis.hset(redisKeys.request(request.chainId, request.requestId), "job", JSON.stringify(request));
+    const routed = await autoscale.quorumOfFollowed(redis, request.chainId, request.requestId, OPERATORS);
+    expect(routed).to.deep.equal(autoscale.quorumFor(request, OPERATORS));
+    const index = programQuorums({ programId: HOT, activeSet: OPERATORS, size: SIZE, count: 3 }).findIndex((q) =>
+      q.every((m) => routed!.members.includes(m)),
+    );
+    expect(index).to.be.at.least(0);
+  });
+
   it("a program with one quorum keeps today's quorum: the request's closest operators over the whole active set", async () => {
     const autoscale = scaledNode(2);
     const request = requestJob({ label: "cold 1", programId: COLD, input: 1 });
