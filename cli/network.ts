@@ -52,6 +52,17 @@ export const quorumsOf = (s: NodeNetworkStatus): Quorum[] =>
 export const backpressureOf = (s: NodeNetworkStatus): Report[] =>
   asArray<Report>(field(s, "backpressure", "lastReports"), "operator");
 
+type ScaledProgram = {
+  programId?: string;
+  quorums?: number;
+  slowStreak?: number;
+  fastStreak?: number;
+  quoteBps?: number;
+};
+/** A node's auto-scaling state (cli/node/autoscale.ts), empty for nodes without it. */
+export const autoscaleOf = (s: NodeNetworkStatus): ScaledProgram[] =>
+  asArray<ScaledProgram>((s.autoscale as { programs?: unknown } | undefined)?.programs, "programId");
+
 /** One row per node: who it is and what it sees. */
 export function networkStatusRows(answers: NodeAnswer[]): Record<string, unknown>[] {
   return answers.map(({ url, status, error }) => {
@@ -110,6 +121,18 @@ function printTables(answers: NodeAnswer[], print: (title: string, rows: Record<
           signed: (q.signed ?? []).length,
           "this node": q.plan?.action ?? "",
           acted: typeof q.acted === "object" ? JSON.stringify(q.acted) : (q.acted ?? ""),
+        })),
+      );
+    const scaled = autoscaleOf(status);
+    if (scaled.length)
+      print(
+        `${url}: auto-scaling (quorums per program, SPEC 6)`,
+        scaled.map((p) => ({
+          program: short(p.programId, 10),
+          quorums: p.quorums,
+          "slow streak": p.slowStreak,
+          "fast streak": p.fastStreak,
+          "fee quote": typeof p.quoteBps === "number" ? `${p.quoteBps / 10_000}×` : "",
         })),
       );
     const reports = backpressureOf(status);

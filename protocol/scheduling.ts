@@ -415,6 +415,11 @@ export type PlanTaskArgs = RequestView & {
   /** The job's kind and program: a standby whose fresh report refuses them is never shared to or counted as a stealer. */
   kind?: string;
   programId?: Hex;
+  /**
+   * The request's quorum when it is not the default `deriveQuorum` one: a program served by several
+   * quorums routes the request to one of them (protocol/autoscale.ts `routeRequest`).
+   */
+  quorum?: Quorum;
 };
 
 function reportOf(reports: ReadonlyMap<string, BackpressureReport>, operator: string): BackpressureReport | undefined {
@@ -439,12 +444,14 @@ export function planTask(args: PlanTaskArgs): TaskPlan {
   const signed = new Set([...args.signed].map((s) => s.toLowerCase()));
   if (!includesAddress(args.activeSet, self)) return { action: "none", at: args.now, reason: "not an active operator" };
   if (signed.has(self.toLowerCase())) return { action: "none", at: args.now, reason: "already signed" };
-  const quorum = deriveQuorum({
-    chainId: args.chainId,
-    requestId: args.requestId,
-    activeSet: args.activeSet,
-    size: args.quorumSize,
-  });
+  const quorum =
+    args.quorum ??
+    deriveQuorum({
+      chainId: args.chainId,
+      requestId: args.requestId,
+      activeSet: args.activeSet,
+      size: args.quorumSize,
+    });
   const rules: ShareRules = {
     chainId: args.chainId,
     requestId: args.requestId,

@@ -6,7 +6,7 @@ import type { RequestJob, WorkJob } from "../protocol/jobs.ts";
 import { QUEUE_PREFIX, jobIds, queueNames, redisKeys } from "../protocol/queues.ts";
 import type { RequestStatus } from "./scheduler.ts";
 import { isPastDeadline, msUntilPastDeadline } from "../protocol/chainClock.ts";
-import { deriveQuorum } from "../protocol/quorum.ts";
+import { deriveQuorum, type Quorum } from "../protocol/quorum.ts";
 import { planTask, type BackpressureReport, type ShareOffer, type TaskPlan } from "../protocol/scheduling.ts";
 
 /**
@@ -57,6 +57,11 @@ export type LeaderlessOptions = {
   sweepBatch?: number;
   /** Recent decisions kept for status() (default 100). */
   keepRecent?: number;
+  /**
+   * Auto-scaling (protocol/autoscale.ts): the request's quorum when its program is served by several
+   * quorums (`routeRequest`); undefined keeps the default quorum of protocol/quorum.ts.
+   */
+  quorumFor?: (request: RequestJob, activeSet: readonly Address[]) => Quorum | undefined;
 };
 
 export type RecentPlan = {
@@ -204,6 +209,9 @@ export class LeaderlessScheduler implements RequestScheduler {
     const key = redisKeys.request(request.chainId, request.requestId);
     const signed = await this.signedView(request);
     const activeSet = this.options.operators();
+    const quorum =
+      this.options.quorumFor?.(request, activeSet) ??
+      deriveQuorum({ chainId: request.chainId, requestId: request.requestId, activeSet, size: this.options.quorum });
     const plan = planTask({
       chainId: request.chainId,
       requestId: request.requestId,
@@ -218,6 +226,7 @@ export class LeaderlessScheduler implements RequestScheduler {
       timing,
       kind: KIND,
       programId: request.programId,
+      quorum,
     });
     let next: number | null;
     let done = acted;
@@ -262,12 +271,6 @@ export class LeaderlessScheduler implements RequestScheduler {
     if (next === null) multi.zrem(redisKeys.schedule, member);
     else multi.zadd(redisKeys.schedule, next, member);
     await multi.exec();
-    const quorum = deriveQuorum({
-      chainId: request.chainId,
-      requestId: request.requestId,
-      activeSet,
-      size: this.options.quorum,
-    });
     this.recentPlans.delete(member);
     this.recentPlans.set(member, {
       chainId: request.chainId,

@@ -33,6 +33,7 @@ import { startWatcher, type WatcherHandle } from "../../watcher/index.ts";
 import { loadWorkerConfig, startWorker, type WorkerHandle } from "../../worker/index.ts";
 import type { OutcomeTamper } from "../../worker/execute.ts";
 import { nodeKeysFromEnv, type NodeConfig, type NodeKeys, type NodeRole } from "./config.ts";
+import { NodeAutoscale } from "./autoscale.ts";
 import { GossipBridge } from "./gossip.ts";
 import { Membership } from "./membership.ts";
 import { loadOrCreatePeerKey } from "../../network/index.ts";
@@ -73,6 +74,8 @@ export type OperatorNodeStatus = {
   /** Latest valid backpressure report per operator. */
   backpressure: unknown[];
   watching: number;
+  /** Auto-scaling: quorums per program, streaks, fee quote multiplier, recent events (cli/node/autoscale.ts). */
+  autoscale: ReturnType<NodeAutoscale["status"]>;
 };
 
 export type OperatorNode = {
@@ -185,6 +188,15 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
     membership.start(config.timing.membershipRefreshMs);
     closer.add("membership", () => membership.stop());
 
+    // auto-scaling (SPEC 6): samples from this node's compute role, routing for the relay role's
+    // scheduler and for checking share offers of a scaled program's requests
+    const autoscale = new NodeAutoscale({
+      size: config.timing.quorum,
+      activeSet: membership.operators,
+      registry,
+      log: log.child({ module: "autoscale" }),
+    });
+
     // --- the network ------------------------------------------------------------------------------
     const networkOptions = async (): Promise<NodeNetworkOptions> => ({
       network: config.network.name,
@@ -200,15 +212,18 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
       ingestors: Object.fromEntries(config.chains.map((c) => [String(c.chainId), c.ingestor as Address])),
       verify: {
         backpressure: (r, opts) => verifyBackpressureReport(r, opts),
-        share: (s, opts) =>
-          verifyShareOffer(s, {
+        share: async (s, opts) => {
+          const quorum = await autoscale.quorumOfFollowed(redis, s.chainId, s.requestId, membership.operators());
+          return verifyShareOffer(s, {
             chainId: s.chainId,
             requestId: s.requestId,
             activeSet: membership.operators(),
             quorumSize: config.timing.quorum,
             maxAgeMs: opts.maxAgeMs,
             now: opts.now,
-          }),
+            ...(quorum ? { quorum } : {}),
+          });
+        },
       },
       // a collector takes every result of its chains; other roles only those of requests they follow
       deliverAllResults: has("collect"),
@@ -318,6 +333,7 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
             onDropped: (chainId, requestId) => gossip.unwatch(chainId, requestId),
             log: context.log,
             metrics: context.metrics,
+            quorumFor: autoscale.quorumFor,
           });
           return scheduler;
         },
@@ -358,6 +374,7 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
           void gossip.publishReport(report).catch((err: unknown) => log.debug({ err }, "could not publish a report")),
       });
       const worker = node.worker;
+      autoscale.measure(worker.worker, redis);
       closer.add("compute", () => worker.close(), 15_000);
     }
 
@@ -454,6 +471,7 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
       requests: scheduler?.recent() ?? [],
       backpressure: [...gossip.reportsView().values()],
       watching: gossip.watching(),
+      autoscale: autoscale.status(),
     });
     health = async () => {
       const parts: Record<string, unknown> = { redis: redis.status, dependencies: { redis: redisHealth.health() } };
