@@ -1,5 +1,5 @@
 import type { Job, Worker } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../protocol/redis.ts";
 import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { Address, Hex } from "viem";
@@ -83,7 +83,7 @@ export class NodeAutoscale {
    * the scheduler uses. Undefined for a request it does not follow or a program with one quorum.
    */
   async quorumOfFollowed(
-    redis: Redis,
+    redis: RedisClient,
     chainId: string,
     requestId: Hex,
     activeSet: readonly Address[],
@@ -111,7 +111,7 @@ export class NodeAutoscale {
   }
 
   /** Measures every work job `worker` starts (its `active` event). */
-  measure(worker: Worker<WorkJob>, redis: Redis): void {
+  measure(worker: Worker<WorkJob>, redis: RedisClient): void {
     worker.on("active", (job: Job<WorkJob>) => {
       void this.sampleOf(job, redis)
         .then((sample) => sample && this.observe(sample))
@@ -119,7 +119,7 @@ export class NodeAutoscale {
     });
   }
 
-  private async sampleOf(job: Job<WorkJob>, redis: Redis): Promise<LatencySample | undefined> {
+  private async sampleOf(job: Job<WorkJob>, redis: RedisClient): Promise<LatencySample | undefined> {
     const work = job.data;
     const startedAtMs = job.processedOn ?? Date.now();
     const announcedAt = Number(await redis.hget(redisKeys.request(work.chainId, work.requestId), "announcedAt"));

@@ -139,6 +139,16 @@ export const nodeConfigSchema = z
       })
       .prefault({}),
     timing: nodeTimingSchema,
+    autoscale: z
+      .strictObject({
+        /**
+         * Route a hot program's requests over its added quorums (SPEC 6). Off by default: each node
+         * scales from its own latency samples, which are not shared yet, so two nodes can disagree on
+         * a program's quorums and then on who computes. Measured and shown either way.
+         */
+        route: z.boolean().default(false),
+      })
+      .prefault({}),
   })
   .superRefine((config, ctx) => {
     refineUniqueChainIds(config, ctx);

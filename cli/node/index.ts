@@ -213,7 +213,9 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
       verify: {
         backpressure: (r, opts) => verifyBackpressureReport(r, opts),
         share: async (s, opts) => {
-          const quorum = await autoscale.quorumOfFollowed(redis, s.chainId, s.requestId, membership.operators());
+          const quorum = config.autoscale.route
+            ? await autoscale.quorumOfFollowed(redis, s.chainId, s.requestId, membership.operators())
+            : undefined;
           return verifyShareOffer(s, {
             chainId: s.chainId,
             requestId: s.requestId,
@@ -333,7 +335,7 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
             onDropped: (chainId, requestId) => gossip.unwatch(chainId, requestId),
             log: context.log,
             metrics: context.metrics,
-            quorumFor: autoscale.quorumFor,
+            ...(config.autoscale.route ? { quorumFor: autoscale.quorumFor } : {}),
           });
           return scheduler;
         },

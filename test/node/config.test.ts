@@ -35,6 +35,14 @@ describe("node config (versatus node --config)", () => {
     expect(config.network.bootstrap).to.have.length(1);
   });
 
+  it("routing by auto-scaled quorums is off unless asked for (nodes do not share their samples yet)", () => {
+    expect(loadNodeConfig({ raw: base(), env: {} }).autoscale.route).to.equal(false);
+    expect(loadNodeConfig({ raw: { ...base(), autoscale: { route: true } }, env: {} }).autoscale.route).to.equal(true);
+    expect(() => loadNodeConfig({ raw: { ...base(), autoscale: { route: "yes" } }, env: {} })).to.throw(
+      /autoscale\.route/,
+    );
+  });
+
   it("errors name the field: an unknown role, a bad bootstrap address, a watch role without HoneSTake addresses", () => {
     expect(error(() => loadNodeConfig({ raw: { ...base(), roles: ["relay", "mine"] }, env: {} }))).to.match(/roles\.1/);
     expect(
