@@ -132,7 +132,11 @@ export async function signRequests(
 }
 
 /** The oracle's next request nonce for `requester` (the top 64 bits of its next request id). */
-export async function nextRequestNonce(url: string, chain: Pick<CeilingChain, "oracle" | "programId" | "input">, requester: string): Promise<bigint> {
+export async function nextRequestNonce(
+  url: string,
+  chain: Pick<CeilingChain, "oracle" | "programId" | "input">,
+  requester: string,
+): Promise<bigint> {
   const provider = new E.JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1 });
   const oracle = new E.Contract(chain.oracle, oracleInterface, provider);
   const id = (await oracle.getFunction("nextRequestId")(requester, chain.programId, chain.input)) as bigint;
@@ -168,7 +172,12 @@ export async function measurePairCeiling(
         bodyHash: E.id(requestId),
       });
       const sigs = await signResult(chain.signers, chainId, chain.ingestor, result);
-      const data = ingestorInterface.encodeFunctionData("ingest", [result, instructions, sigs, "0x00" + "ab".repeat(32)]);
+      const data = ingestorInterface.encodeFunctionData("ingest", [
+        result,
+        instructions,
+        sigs,
+        "0x00" + "ab".repeat(32),
+      ]);
       raws.push(
         requestRaws[i]!,
         await chain.poster.signTransaction({
@@ -190,7 +199,8 @@ export async function measurePairCeiling(
       if (info.status !== 2n) throw new Error(`request ${id} was not ingested (status ${info.status})`);
     }
     const paid = await provider.getBalance(payee);
-    if (paid !== chain.payout * BigInt(pairs)) throw new Error(`payee got ${paid}, expected ${chain.payout * BigInt(pairs)}`);
+    if (paid !== chain.payout * BigInt(pairs))
+      throw new Error(`payee got ${paid}, expected ${chain.payout * BigInt(pairs)}`);
     return { pairsPerSecond: pairs / run.seconds, seconds: run.seconds, gas };
   } finally {
     provider.destroy();

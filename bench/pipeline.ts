@@ -23,7 +23,6 @@ import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { ethers as E } from "ethers";
 import {
   createPublicClient,
   http,
@@ -48,7 +47,8 @@ const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   if (i < 0) return fallback;
   const n = Number(process.argv[i + 1]);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got "${process.argv[i + 1]}"`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new Error(`--${name} must be a positive integer, got "${process.argv[i + 1]}"`);
   return n;
 };
 const LOW = arg("low", 50);
@@ -234,7 +234,10 @@ async function main(): Promise<void> {
   /** Signs `count` requests continuing the requester's nonces. */
   const sign = async (count: number) =>
     signRequests(ceilingChain, count, {
-      accountNonce: await publicClient.getTransactionCount({ address: requester.address as Address, blockTag: "pending" }),
+      accountNonce: await publicClient.getTransactionCount({
+        address: requester.address as Address,
+        blockTag: "pending",
+      }),
       requestNonce: await nextRequestNonce(chainA.rpcUrl, ceilingChain, requester.address),
     });
   const sendRaw = async (raw: string): Promise<number> => {
@@ -381,7 +384,9 @@ async function main(): Promise<void> {
         phase.offered_per_second = round(SATURATION / (sentMs / 1000));
         phase.fulfilled_per_second = round(capacity);
         phases.push(phase);
-        console.log(`(c) ${phase.fulfilled}/${SATURATION} in ${last - t0} ms = ${round(capacity)}/s (sent at ${phase.offered_per_second}/s)`);
+        console.log(
+          `(c) ${phase.fulfilled}/${SATURATION} in ${last - t0} ms = ${round(capacity)}/s (sent at ${phase.offered_per_second}/s)`,
+        );
       }
 
       // ---- (b) steady open-loop load at half the measured capacity
@@ -438,7 +443,7 @@ async function main(): Promise<void> {
   }
 
   const [low, saturation, steady] = [phases[0]!, phases[1]!, phases[2]!];
-  const detail = phases.map(({ latencies, ...rest }) => rest);
+  const detail = phases.map(({ latencies: _latencies, ...rest }) => rest);
   const report = {
     generatedAt: new Date().toISOString(),
     low_load_latency_ms_p50: low.latency_ms_p50,
@@ -455,7 +460,8 @@ async function main(): Promise<void> {
       "4 `versatus node` processes (relay, compute, collect, post; own Redis db each, libp2p between them) on the devnet's 2 automining hardhat nodes, an empty block a second",
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "unknown" },
     results_observed_by: observer.mode,
-    nodes_follow_chains_by: FOLLOW === "polling" ? "polling every 100 ms" : "WebSocket new heads + polling every 100 ms",
+    nodes_follow_chains_by:
+      FOLLOW === "polling" ? "polling every 100 ms" : "WebSocket new heads + polling every 100 ms",
     phases: detail,
     chain_ceiling: { pairs: PAIRS, seconds: round(ceiling.seconds, 2), rpc_batch: RPC_BATCH },
   };
@@ -498,7 +504,9 @@ function plot(phases: Phase[], ceiling: number): string {
       title: "Throughput against offered load",
       xLabel: "offered requests per second",
       yLabel: "fulfilled per second",
-      series: [{ name: "pipeline (4 node processes)", color: "#2471a3", points: [[round(lowRate), round(lowRate)], ...load] }],
+      series: [
+        { name: "pipeline (4 node processes)", color: "#2471a3", points: [[round(lowRate), round(lowRate)], ...load] },
+      ],
       references: [
         { label: `chain ceiling ${round(ceiling)} pairs/s`, color: "#c0392b", y: ceiling },
         { label: "80 % of it", color: "#27ae60", y: ceiling * 0.8 },

@@ -56,7 +56,8 @@ function chartBody(chart: Chart, dx: number): string[] {
   chart.series.forEach((s, i) => {
     const pts = s.points.map(([a, b]) => `${x(a).toFixed(1)},${y(b).toFixed(1)}`);
     out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.join(" ")}"/>`);
-    for (const [a, b] of s.points) out.push(`<circle cx="${x(a).toFixed(1)}" cy="${y(b).toFixed(1)}" r="2.5" fill="${s.color}"/>`);
+    for (const [a, b] of s.points)
+      out.push(`<circle cx="${x(a).toFixed(1)}" cy="${y(b).toFixed(1)}" r="2.5" fill="${s.color}"/>`);
     out.push(`<rect x="${x(0) + 10}" y="${M.top + 4 + i * 18}" width="12" height="3" fill="${s.color}"/>`);
     out.push(`<text x="${x(0) + 28}" y="${M.top + 9 + i * 18}">${s.name}</text>`);
   });

@@ -6,7 +6,7 @@ import type { Logger } from "pino";
  * (`hardhat node` and anvil serve it on their HTTP port; most providers on a wss:// URL) a
  * follower is woken by `eth_subscribe newHeads` instead of waiting out its poll interval. The
  * followers keep polling either way, so a chain without WebSocket, or a subscription that drops,
- * costs latency, never events.
+ * costs latency, never events (a dropped subscription is not re-opened: polling carries on).
  *
  * `subscribe` (per chain config): "auto" tries the WebSocket and falls back to polling alone;
  * "websocket" requires it (start fails when it cannot connect); "polling" never tries.
@@ -50,7 +50,12 @@ export async function subscribeNewHeads(options: {
   let client: ReturnType<typeof createPublicClient>;
   try {
     client = createPublicClient({
-      transport: webSocket(url, { retryCount: 0, timeout: options.timeoutMs ?? 2_000, keepAlive: false }),
+      transport: webSocket(url, {
+        retryCount: 0,
+        timeout: options.timeoutMs ?? 2_000,
+        keepAlive: false,
+        reconnect: false,
+      }),
     });
     await client.getBlockNumber({ cacheTime: 0 });
   } catch (cause) {
@@ -74,7 +79,10 @@ export async function subscribeNewHeads(options: {
     close: () => {
       live = false;
       unwatch();
-      void client.transport.getRpcClient?.().then((rpc: { close: () => void }) => rpc.close()).catch(() => {});
+      void client.transport
+        .getRpcClient?.()
+        .then((rpc: { close: () => void }) => rpc.close())
+        .catch(() => {});
     },
   };
 }
