@@ -309,6 +309,9 @@ async function main(): Promise<void> {
         key: devKey(index),
         roles: OPERATOR_ROLES,
         redisUrl: url,
+        // a node reads REDIS_URL over its config's redis.url: the driver's own REDIS_URL would put
+        // all four nodes in one database
+        env: { REDIS_URL: url },
         host: "127.0.0.1",
         p2pPort: 0,
         opsPort: 0,
