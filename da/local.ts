@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { bytesToHex, type Hex } from "viem";
 import type { DaPointer } from "../protocol/daPointer.ts";
@@ -17,7 +17,20 @@ export type LocalStoreOptions = { dir?: string; maxRecordBytes?: number };
  * record has one name whoever writes it and a second write of it is a no-op. Writes go to a
  * temporary file in the same directory, are fsynced, then renamed into place: a crash leaves
  * either the whole record or nothing, never a torn file under the real name.
+ *
+ * Group commit: puts that arrive while a commit is running wait for the next one, which fsyncs
+ * all their files side by side (the filesystem folds them into one journal commit), renames
+ * them, and fsyncs each directory touched once. A put resolves only after its own file and
+ * rename are durable; a put that fails (its fsync or rename) rejects alone.
  */
+type PendingPut = {
+  handle: FileHandle;
+  tmp: string;
+  path: string;
+  resolve: () => void;
+  reject: (cause: unknown) => void;
+};
+
 export class LocalStore implements DaLayer {
   readonly kind = "local" as const;
   readonly dir: string;
@@ -43,17 +56,52 @@ export class LocalStore implements DaLayer {
       const handle = await open(tmp, "wx");
       try {
         await handle.writeFile(data);
-        await handle.sync();
-      } finally {
+      } catch (cause) {
         await handle.close();
+        throw cause;
       }
-      await rename(tmp, path);
-      await syncDir(dirname(path));
+      await new Promise<void>((resolve, reject) => {
+        this.#queue.push({ handle, tmp, path, resolve, reject });
+        this.#commitSoon();
+      });
     } catch (cause) {
       await rm(tmp, { force: true });
       throw new DaError("local", `Could not write record ${sha256} under ${this.dir}`, { cause, permanent: false });
     }
     return { kind: "local", sha256 };
+  }
+
+  /** Puts waiting for the next group commit. */
+  readonly #queue: PendingPut[] = [];
+  #committing: Promise<void> | undefined;
+
+  #commitSoon(): void {
+    if (this.#committing) return; // the running commit starts the next one when it ends
+    this.#committing = this.#commitGroup().finally(() => {
+      this.#committing = undefined;
+      if (this.#queue.length > 0) this.#commitSoon();
+    });
+  }
+
+  async #commitGroup(): Promise<void> {
+    const group = this.#queue.splice(0);
+    const synced = await Promise.all(
+      group.map(async (put) => {
+        try {
+          await put.handle.sync();
+          await put.handle.close();
+          await rename(put.tmp, put.path);
+          return true;
+        } catch (cause) {
+          await put.handle.close().catch(() => undefined);
+          put.reject(cause);
+          return false;
+        }
+      }),
+    );
+    const done = group.filter((_, i) => synced[i]);
+    await Promise.all([...new Set(done.map((put) => dirname(put.path)))].map(syncDir));
+    for (const put of done) put.resolve();
   }
 
   async get(pointer: DaPointer): Promise<Uint8Array> {

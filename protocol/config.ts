@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { z } from "zod";
+import { SUBSCRIBE_MODES } from "./newHeads.ts";
 import { InvalidInputError } from "./errors.ts";
 
 /**
@@ -49,6 +50,13 @@ export const chainSchema = z
     /** Block to start following from when no cursor is stored. */
     startBlock: z.number().int().nonnegative().default(0),
     pollIntervalMs: z.number().int().positive().default(500),
+    /**
+     * New blocks pushed over the RPC's WebSocket wake the followers early (protocol/newHeads.ts):
+     * "auto" falls back to polling alone when there is none, "websocket" requires it, "polling" never tries.
+     */
+    subscribe: z.enum(SUBSCRIBE_MODES).default("auto"),
+    /** WebSocket URL of the RPC; default: `rpcUrl` with http(s) → ws(s) (hardhat node and anvil serve both on one port). */
+    wsUrl: urlWithScheme(["ws", "wss"]).optional(),
   })
   .strict();
 export type ChainConfig = z.infer<typeof chainSchema>;

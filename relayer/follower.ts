@@ -4,6 +4,7 @@ import { getAbiItem, type Hex, type PublicClient } from "viem";
 import { executableOracleAbi } from "../protocol/generated/abis.ts";
 import type { RequestJob } from "../protocol/jobs.ts";
 import { isConnectionError, type DependencyMonitor } from "../protocol/ops.ts";
+import { subscribeNewHeads, webSocketUrlOf, type HeadSubscription } from "../protocol/newHeads.ts";
 import { redisKeys } from "../protocol/queues.ts";
 import type { RelayerChainConfig } from "./config.ts";
 
@@ -39,6 +40,8 @@ export class ChainFollower {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private wakeAgain = false;
+  private heads: Promise<HeadSubscription | undefined> | undefined;
   /** Unix ms of the last successful poll (health). */
   lastPollAt = 0;
   lastError: unknown;
@@ -58,27 +61,71 @@ export class ChainFollower {
     return stored === null ? BigInt(this.options.chain.startBlock) - 1n : BigInt(stored);
   }
 
-  /** Polls every `pollIntervalMs` until stop(). */
+  /**
+   * Polls every `pollIntervalMs` until stop(); a new head pushed over the RPC's WebSocket (chain
+   * `subscribe`, protocol/newHeads.ts) polls at once instead of waiting out the interval.
+   */
   start(): void {
     if (this.timer || this.stopped) return;
-    const tick = async () => {
-      this.running = this.pollOnce()
-        .then(() => undefined)
-        .catch((error: unknown) => {
-          this.lastError = error;
-          if (this.options.rpc && isConnectionError(error)) this.options.rpc.down(error);
-          else this.options.log.warn({ err: error, chainId: this.chainId }, "poll failed; retrying");
-        });
-      await this.running;
-      if (!this.stopped) this.timer = setTimeout(tick, this.options.chain.pollIntervalMs);
-    };
-    this.timer = setTimeout(tick, 0);
+    this.timer = setTimeout(() => void this.tick(), 0);
+    const { chain, log } = this.options;
+    this.heads = subscribeNewHeads({
+      chainId: this.chainId,
+      subscribe: chain.subscribe ?? "auto",
+      url: webSocketUrlOf(chain),
+      onHead: () => this.wake(),
+      log,
+    }).then(
+      (subscription) => {
+        if (this.stopped) subscription.close();
+        return subscription;
+      },
+      (error: unknown) => {
+        log.error({ err: error, chainId: this.chainId }, "new-head subscription refused: polling only");
+        return undefined;
+      },
+    );
+  }
+
+  /** "websocket" while pushed heads wake this follower, else "polling". */
+  async followMode(): Promise<"websocket" | "polling"> {
+    return (await this.heads)?.mode() ?? "polling";
+  }
+
+  private async tick(): Promise<void> {
+    this.timer = undefined;
+    this.running = this.pollOnce()
+      .then(() => undefined)
+      .catch((error: unknown) => {
+        this.lastError = error;
+        if (this.options.rpc && isConnectionError(error)) this.options.rpc.down(error);
+        else this.options.log.warn({ err: error, chainId: this.chainId }, "poll failed; retrying");
+      });
+    await this.running;
+    this.running = undefined;
+    if (this.stopped) return;
+    if (this.wakeAgain) {
+      this.wakeAgain = false;
+      this.timer = setTimeout(() => void this.tick(), 0);
+    } else this.timer = setTimeout(() => void this.tick(), this.options.chain.pollIntervalMs);
+  }
+
+  /** A new block: poll now, or right after the poll in progress. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.wakeAgain = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), 0);
   }
 
   /** Stops polling and waits for a poll in progress. Safe to call twice. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    (await this.heads)?.close();
     await this.running;
   }
 

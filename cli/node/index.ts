@@ -270,6 +270,8 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
       confirmations: c.confirmations,
       startBlock: c.startBlock,
       pollIntervalMs: c.pollIntervalMs,
+      subscribe: c.subscribe,
+      ...(c.wsUrl ? { wsUrl: c.wsUrl } : {}),
     }));
     const clientsByChain = Object.fromEntries([...clients.entries()].map(([id, c]) => [id, c]));
     const transportsByChain = options.transports

@@ -1,4 +1,7 @@
 import { expect } from "chai";
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { createHash } from "node:crypto";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -62,5 +65,44 @@ describe("da/local store", () => {
     bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
     await writeFile(path, bytes);
     expect(await rejection(store.get(pointer))).to.be.instanceOf(IntegrityError);
+  });
+});
+
+describe("da/local store group commit", () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+  afterEach(async () => cleanup());
+
+  it("resolves every one of many concurrent puts, each readable right after, no temporary files left", async () => {
+    const store = new LocalStore({ dir });
+    const records = Array.from({ length: 64 }, (_, i) => encodeRecord(sampleRecord(i)));
+    const pointers = await Promise.all(records.map((bytes) => store.put(bytes)));
+    for (const [i, pointer] of pointers.entries())
+      expect(bytesToHex(await store.get(pointer))).to.equal(bytesToHex(records[i]!));
+    expect((await readdir(dir, { recursive: true })).filter((f) => f.endsWith(".tmp"))).to.deep.equal([]);
+  });
+
+  it("a put that resolved survives the writer being killed mid-burst (SIGKILL right after the resolutions)", async () => {
+    const child = spawn(process.execPath, [fileURLToPath(new URL("./putsThenWaits.ts", import.meta.url)), dir, "200"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const resolved: { index: number; sha256: `0x${string}` }[] = [];
+    await new Promise<void>((done, fail) => {
+      createInterface({ input: child.stdout! }).on("line", (line) => {
+        const [index, sha256] = line.split(" ");
+        resolved.push({ index: Number(index), sha256: sha256 as `0x${string}` });
+        // kill while other puts of the burst are still being written or committed
+        if (resolved.length === 50) child.kill("SIGKILL");
+      });
+      child.on("exit", () => done());
+      child.on("error", fail);
+    });
+    expect(resolved.length).to.be.at.least(50);
+    const reopened = new LocalStore({ dir });
+    for (const { index, sha256 } of resolved) {
+      const bytes = await reopened.get({ kind: "local", sha256 });
+      expect(new TextDecoder().decode(bytes)).to.equal(`record ${index} ${"x".repeat(2_000 + index)}`);
+    }
   });
 });
