@@ -117,8 +117,10 @@ describe("LeaderlessScheduler with auto-scaling: a hot program's requests are ro
     await redis.hset(redisKeys.request(slow.chainId, slow.requestId), "announcedAt", String(Date.now() - 20_000));
     await redis.hset(redisKeys.request(fast.chainId, fast.requestId), "announcedAt", String(Date.now()));
     const queue = new Queue(queueNames.work(self), { connection: redis, prefix: QUEUE_PREFIX });
+    // BullMQ does not close a connection it is given: this one is quit below
+    const workerConnection = redis.duplicate();
     const worker = new Worker(queueNames.work(self), async () => undefined, {
-      connection: redis.duplicate(),
+      connection: workerConnection,
       prefix: QUEUE_PREFIX,
     });
     autoscale.measure(worker, redis);
@@ -135,6 +137,7 @@ describe("LeaderlessScheduler with auto-scaling: a hot program's requests are ro
     } finally {
       await worker.close();
       await queue.close();
+      await workerConnection.quit();
     }
   });
 
