@@ -35,6 +35,21 @@ export default defineConfig({
     sources: "./contracts",
     tests: { solidity: "./test/contracts", mocha: "./test" },
   },
+  test: {
+    mocha: {
+      rootHooks: {
+        // A resource a test leaks (a Redis connection handed to BullMQ, a timer) keeps the process
+        // alive after the last test and hangs CI; name it and exit instead. Unref'd: a clean run
+        // exits on its own first.
+        afterAll() {
+          setTimeout(() => {
+            console.error(`mocha finished; still open after 10 s: ${process.getActiveResourcesInfo().join(", ")}`);
+            process.exit(process.exitCode ?? 0);
+          }, 10_000).unref();
+        },
+      },
+    },
+  },
   typechain: { outDir: "typechain-types" },
   networks: {
     chainA: { type: "edr-simulated", chainType: "l1", chainId: 31337 },
