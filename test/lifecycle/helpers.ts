@@ -243,7 +243,7 @@ export async function stopsWithin(service: Service, signal: NodeJS.Signals, boun
   process.kill(service.pid, signal);
   const exit = await Promise.race([
     service.exited,
-    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), boundMs + 5_000)),
+    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), boundMs + 5_000).unref()),
   ]);
   expect(exit, `still running ${boundMs + 5_000} ms after ${signal}:\n${service.output()}`).to.not.equal(undefined);
   expect(exit!.at - sentAt, service.output()).to.be.lessThan(boundMs);

@@ -276,7 +276,7 @@ describe("lifecycle: services as processes (real Redis, dependencies down)", fun
           const service = startCli(c.args(config), { env: { ...c.env, [c.portEnv]: String(taken.port) } });
           const exit = await Promise.race([
             service.exited,
-            new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 40_000)),
+            new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 40_000).unref()),
           ]);
           expect(exit, `still running:\n${service.output()}`).to.not.equal(undefined);
           expect(exit!.code, service.output()).to.equal(1);
