@@ -63,9 +63,9 @@ export const collectorSchema = z
 
 export const posterSchema = z.strictObject({
   enabled: z.boolean().default(true),
-  /** Results per ingestBatch transaction. */
-  maxBatchSize: z.number().int().positive().max(500).default(50),
-  /** How long the first result of a batch waits for company before the batch is sent. */
+  /** Most results per ingestBatch transaction (fewer when half the block gas limit holds fewer: protocol/postBatch.ts). */
+  maxBatchSize: z.number().int().positive().max(500).default(200),
+  /** Longest a result waits for company while results stream in (a lone one goes at once). */
   maxBatchWaitMs: z.number().int().nonnegative().default(100),
   /** A transaction not mined after this long is re-sent with the same nonce and higher fees. */
   receiptTimeoutMs: z.number().int().positive().default(15_000),

@@ -16,6 +16,7 @@ import { InvalidInputError } from "../protocol/errors.ts";
 import type { PostJob } from "../protocol/jobs.ts";
 import { closeRedis, isConnectionError, settleWithin, type DependencyMonitor, type Logger } from "../protocol/ops.ts";
 import { QUEUE_PREFIX, queueNames } from "../protocol/queues.ts";
+import { batchCapacity, flushDecision } from "../protocol/postBatch.ts";
 import {
   createChainClients,
   createPosterWallet,
@@ -63,6 +64,8 @@ const POSTER_CLOSE_MS = 10_000;
 type Pending = {
   /** Unix ms when the job joined the batch. */
   at: number;
+  /** Ms since the result before it joined (Infinity for the first): a lone result is not lingered on. */
+  gapBefore: number;
   job: Job<PostJob, PostOutcome>;
   token: string | undefined;
   resolve: (value: PostOutcome) => void;
@@ -124,8 +127,11 @@ function callData(jobs: PostJob[]): Hex {
 }
 
 /**
- * The poster (SPEC 6): per target chain, drains queueNames.post(BigInt(chainId)) in batches (up to
- * `maxBatchSize` results, or whatever arrived within `maxBatchWaitMs` of the first), checks the
+ * The poster (SPEC 6): per target chain, drains queueNames.post(BigInt(chainId)) in batches formed
+ * by protocol/postBatch.ts: while a transaction is in flight the next batch fills (group commit);
+ * a batch carries at most what fits in half the block gas limit at the gas per result the last
+ * batch needed (`maxBatchSize` at most); a lone result goes at once, results streaming in wait at
+ * most `maxBatchWaitMs` for company. It checks the
  * chain before acting (already ingested, refunded, expired → done; a cross-chain result waits
  * until its origin chain has ingested it), simulates the batch and, when it would revert, simulates
  * its results one by one so that one bad result cannot block the others: a MINT over the rate limit waits
@@ -169,14 +175,32 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
     });
     let pending: Pending[] = [];
     let timer: NodeJS.Timeout | undefined;
-    /** Sends the batch `maxBatchWaitMs` from now, unless a send is already scheduled. */
-    const armTimer = () => {
-      timer ??= setTimeout(() => {
-        timer = undefined;
-        void flush();
-      }, maxBatchWaitMs);
-    };
     let inFlight: Promise<void> | undefined;
+    // as if a result had just arrived: a poster (re)starting on a backlog lingers to batch it
+    let lastArrival = Date.now();
+    // measured: the chain's block gas limit (read with the batch's clock) and the last batch's gas limit
+    let blockGasLimit: bigint | undefined;
+    let lastBatch: { gasLimit: bigint; size: number } | undefined;
+    const capacity = () => batchCapacity({ maxBatchSize, blockGasLimit, lastBatch });
+    /** Sends now, lingers, or leaves the results to the transaction in flight (protocol/postBatch.ts). */
+    const schedule = () => {
+      const oldest = pending[0];
+      if (!oldest) return;
+      const decision = flushDecision({
+        queued: pending.length,
+        capacity: capacity(),
+        inFlight: inFlight !== undefined,
+        oldestWaitedMs: Date.now() - oldest.at,
+        gapBeforeOldestMs: oldest.gapBefore,
+        lingerMs: maxBatchWaitMs,
+      });
+      if (decision.action === "send") void flush();
+      else if (decision.action === "wait")
+        timer ??= setTimeout(() => {
+          timer = undefined;
+          schedule();
+        }, decision.ms);
+    };
 
     const delay = async (item: Pending, ms: number, outcome: string) => {
       metrics.postOutcomes.inc({ chain: chainId, outcome });
@@ -207,7 +231,10 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
         if (!clocks.has(key))
           clocks.set(
             key,
-            c.publicClient.getBlock({ blockTag: "latest" }).then((b) => b.timestamp),
+            c.publicClient.getBlock({ blockTag: "latest" }).then((b) => {
+              if (c === chain) blockGasLimit = b.gasLimit;
+              return b.timestamp;
+            }),
           );
         return clocks.get(key)!;
       };
@@ -370,6 +397,7 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
           // bounded-call gas on top (issue 10, dispersal no target can sink).
           const gas =
             (group.gas * 12n) / 10n + 10_000n + group.items.reduce((sum, i) => sum + boundedGasReserve(i.job.data), 0n);
+          lastBatch = { gasLimit: gas, size: group.items.length };
           const receipt = await sender.send({ to: chain.ingestor, data, gas });
           metrics.gasUsed.inc({ chain: chainId }, Number(receipt.gasUsed));
           metrics.feeWei.inc({ chain: chainId }, Number(receipt.gasUsed * receipt.effectiveGasPrice));
@@ -385,7 +413,13 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
             continue;
           }
           logger.info(
-            { txHash: receipt.transactionHash, size: group.items.length, gasUsed: String(receipt.gasUsed) },
+            {
+              txHash: receipt.transactionHash,
+              size: group.items.length,
+              gasUsed: String(receipt.gasUsed),
+              queued: pending.length,
+              capacity: capacity(),
+            },
             "results posted",
           );
           settleFromReceipt(group.items, receipt);
@@ -400,8 +434,9 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
       if (inFlight) return inFlight;
       if (timer) clearTimeout(timer);
       timer = undefined;
-      const items = pending.slice(0, maxBatchSize);
-      pending = pending.slice(maxBatchSize);
+      const take = capacity();
+      const items = pending.slice(0, take);
+      pending = pending.slice(take);
       if (items.length === 0) return Promise.resolve();
       inFlight = post(items)
         .catch((error: unknown) => {
@@ -410,11 +445,8 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
         })
         .finally(() => {
           inFlight = undefined;
-          // What arrived meanwhile goes now if the batch is full or its first result waited long enough.
-          const oldest = pending[0]?.at;
-          if (oldest === undefined) return;
-          if (pending.length >= maxBatchSize || Date.now() - oldest >= maxBatchWaitMs) void flush();
-          else armTimer();
+          // what arrived while the transaction was mined forms the next batch
+          schedule();
         });
       return inFlight;
     };
@@ -426,9 +458,10 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
       queueNames.post(BigInt(chainId)),
       (job, token) =>
         new Promise<PostOutcome>((resolve, reject) => {
-          pending.push({ at: Date.now(), job, token, resolve, reject });
-          if (pending.length >= maxBatchSize && !inFlight) void flush();
-          else armTimer();
+          const at = Date.now();
+          pending.push({ at, gapBefore: at - lastArrival, job, token, resolve, reject });
+          lastArrival = at;
+          schedule();
         }),
       {
         connection: redis,
