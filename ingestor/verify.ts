@@ -1,4 +1,4 @@
-import { getAddress, isHex, keccak256, recoverTypedDataAddress, size, type Address, type Hex } from "viem";
+import { getAddress, isHex, keccak256, size, type Address, type Hex } from "viem";
 import { instructionsHash, type Instruction, type OpCode } from "../protocol/instructions.ts";
 import { recordBodyOfResultJob, type ResultJob, type SignedChainResult } from "../protocol/jobs.ts";
 import { contextDifferences } from "../protocol/programContext.ts";
@@ -10,7 +10,7 @@ import {
   SIGNATURE_BYTES,
   type ExecutionRecordBody,
 } from "../protocol/record.ts";
-import { resultDomain, resultTypes, type Result } from "../protocol/result.ts";
+import { recoverResultSigner, type Result } from "../protocol/result.ts";
 import { enforceOutputRule, type ControllerResolver } from "../protocol/conservation.ts";
 import type { InstructionsByChain } from "../protocol/programOutput.ts";
 import type { RequestRecord } from "../protocol/ruleContext.ts";
@@ -188,13 +188,7 @@ export async function verifyResultJob(
     if (s === 0n || s > SECP256K1_HALF_N || (v !== 27 && v !== 28)) return reject("bad_signature", "high s or bad v");
     let signer: Address;
     try {
-      signer = await recoverTypedDataAddress({
-        domain: resultDomain(target.chainId, target.ingestor),
-        types: resultTypes,
-        primaryType: "Result",
-        message: result,
-        signature,
-      });
+      signer = await recoverResultSigner(target.chainId, target.ingestor, result, signature);
     } catch {
       return reject("bad_signature", `chain ${entry.chainId}: does not recover`);
     }

@@ -1,9 +1,9 @@
-import { getAddress, recoverTypedDataAddress, type Address, type Hex } from "viem";
+import { getAddress, type Address, type Hex } from "viem";
 import { z } from "zod";
 import { InvalidInputError } from "./errors.ts";
 import type { ResultJob } from "./jobs.ts";
 import type { PeerBinding } from "./peerBinding.ts";
-import { resultDomain, resultTypes } from "./result.ts";
+import { recoverResultSigner, type Result } from "./result.ts";
 
 /**
  * The wire format of the peer-to-peer layer (SPEC 6): topic names and one codec per message type.
@@ -324,21 +324,20 @@ export async function verifyResultMessage(
     }
     let signer: Address;
     try {
-      signer = await recoverTypedDataAddress({
-        domain: resultDomain(BigInt(entry.chainId), entry.ingestor),
-        types: resultTypes,
-        primaryType: "Result",
-        message: {
+      signer = await recoverResultSigner(
+        BigInt(entry.chainId),
+        entry.ingestor,
+        {
           requestId: r.requestId,
           originChainId: BigInt(r.originChainId),
           programId: r.programId,
           inputHash: r.inputHash,
-          status: r.status,
+          status: r.status as Result["status"],
           instructionsHash: r.instructionsHash,
           bodyHash: r.bodyHash,
         },
-        signature: entry.signature,
-      });
+        entry.signature,
+      );
     } catch {
       return { ok: false, reason: "bad_signature", detail: `${where}.signature: does not recover` };
     }

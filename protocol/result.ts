@@ -1,4 +1,4 @@
-import { keccak256, type Address, type Hex, type TypedDataDomain } from "viem";
+import { hashTypedData, keccak256, recoverAddress, type Address, type Hex, type TypedDataDomain } from "viem";
 
 /** Result status of SPEC 3.2 (normative). */
 export const ResultStatus = { OK: 0, PROGRAM_ERROR: 1 } as const;
@@ -35,4 +35,36 @@ export function resultDomain(chainId: bigint | number, ingestor: Address): Typed
 /** `inputHash` of a request: keccak256 of the raw input bytes. */
 export function inputHash(input: Hex): Hex {
   return keccak256(input);
+}
+
+/** Recoveries kept by {@link recoverResultSigner} (a few seconds of results at saturation). */
+const RECOVERED_MAX = 8_192;
+const recovered = new Map<string, Address>();
+
+/**
+ * The signer of `result` for the ingestor `ingestor` on chain `chainId`. A gossiped result is
+ * checked by the network layer (protocol/gossip.ts) and again by the collector (ingestor/verify.ts)
+ * in the same process: the second check finds the (digest, signature) pair it already recovered
+ * and costs a hash instead of a secp256k1 recovery (the node's largest CPU cost after startup in
+ * the issue 14 profile). Only successful recoveries are kept; the key holds the exact signature.
+ */
+export async function recoverResultSigner(
+  chainId: bigint | number,
+  ingestor: Address,
+  result: Result,
+  signature: Hex,
+): Promise<Address> {
+  const digest = hashTypedData({
+    domain: resultDomain(chainId, ingestor),
+    types: resultTypes,
+    primaryType: "Result",
+    message: result,
+  });
+  const key = `${digest}:${signature.toLowerCase()}`;
+  const known = recovered.get(key);
+  if (known) return known;
+  const signer = await recoverAddress({ hash: digest, signature });
+  recovered.set(key, signer);
+  if (recovered.size > RECOVERED_MAX) recovered.delete(recovered.keys().next().value!);
+  return signer;
 }
