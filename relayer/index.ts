@@ -294,6 +294,10 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
       const chain = chainById.get(Number(a.chainId));
       if (!chain) return false;
       try {
+        // Every peer announces every request it finds: a request this node already has (from its own
+        // follower or an earlier announcement) needs none of the three RPC reads of the check below
+        // (at saturation these reads, 3 per peer per request, loaded the chain's RPC more than the work).
+        if ((await redis.exists(redisKeys.request(a.chainId, a.requestId))) === 1) return false;
         const verdict = await checkAnnouncement(
           clients.get(chain.chainId)!,
           {
