@@ -17,12 +17,13 @@
  *
  * Writes bench/results/pipeline.json and bench/results/pipeline.svg, prints a table.
  * Options: --low N (50), --saturation N (600), --steady-seconds S (20), --pairs N (600),
- * --rpc-batch N (50). REDIS_URL: a Redis of yours (databases 1-4 are cleared and used).
+ * --rpc-batch N (50), --follow polling, --profile DIR (a V8 CPU profile per node process and thread).
+ * REDIS_URL: a Redis of yours (databases 1-4 are cleared and used).
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import {
   createPublicClient,
   http,
@@ -58,6 +59,8 @@ const PAIRS = arg("pairs", 600);
 const RPC_BATCH = arg("rpc-batch", 50);
 /** `--follow polling` runs the nodes without WebSocket new-head push (the before/after of issue 14). */
 const FOLLOW = process.argv.includes("--follow") ? process.argv[process.argv.indexOf("--follow") + 1]! : "auto";
+/** `--profile DIR`: each node process writes a V8 CPU profile (.cpuprofile) into DIR when it stops. */
+const PROFILE_DIR = process.argv.includes("--profile") ? process.argv[process.argv.indexOf("--profile") + 1]! : "";
 const ESCROW = 10n ** 15n;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -311,7 +314,12 @@ async function main(): Promise<void> {
         redisUrl: url,
         // a node reads REDIS_URL over its config's redis.url: the driver's own REDIS_URL would put
         // all four nodes in one database
-        env: { REDIS_URL: url },
+        env: {
+          REDIS_URL: url,
+          ...(PROFILE_DIR
+            ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${resolve(root, PROFILE_DIR, `node-${i + 1}`)}` }
+            : {}),
+        },
         host: "127.0.0.1",
         p2pPort: 0,
         opsPort: 0,
