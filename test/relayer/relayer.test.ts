@@ -18,6 +18,9 @@ describe("relayer: follows ExecutionRequested on an in-process chain", function 
   let client: PublicClient;
   let redis: Redis;
   let mine: (blocks: number) => Promise<void>;
+  /** Every JSON-RPC method the relayer's client sent (test_relayer_knownAnnouncement...). */
+  const rpcCalls: string[] = [];
+  let countingClient: PublicClient;
   const operators = operatorWallets().map((w) => getAddress(w.address));
   const queues = new Map<string, Queue<WorkJob>>();
   const relayers: RelayerHandle[] = [];
@@ -27,6 +30,14 @@ describe("relayer: follows ExecutionRequested on an in-process chain", function 
     suite = await deployTestSuite(connection);
     const provider = connection.provider;
     client = createPublicClient({ transport: custom(provider) });
+    countingClient = createPublicClient({
+      transport: custom({
+        request: (args: { method: string; params?: unknown }) => {
+          rpcCalls.push(args.method);
+          return provider.request(args as never);
+        },
+      }),
+    });
     mine = async (blocks) => {
       await provider.request({ method: "hardhat_mine", params: [`0x${blocks.toString(16)}`] });
     };
@@ -129,6 +140,40 @@ describe("relayer: follows ExecutionRequested on an in-process chain", function 
     await mine(3);
     await relayer.pollOnce();
     expect((await allWork()).length).to.equal(before);
+    await relayer.close();
+  });
+
+  it("test_relayer_takesAnAnnouncementOnce_aKnownRequestCostsNoChainRead", async () => {
+    const relayer = await startRelayer(config(), {
+      clients: { 31337: countingClient },
+      autoStart: false,
+      logger: pino({ level: "silent" }),
+    });
+    relayers.push(relayer);
+    const requestId = (await requestEth(suite, suite.requester, 10n ** 18n, "0x02")).toLowerCase() as Hex;
+    await mine(2);
+    const [log] = await client.getLogs({
+      address: suite.addresses.ExecutableOracle,
+      fromBlock: (await client.getBlockNumber({ cacheTime: 0 })) - 2n,
+    });
+    const announcement = {
+      chainId: "31337",
+      requestId,
+      blockNumber: String(log!.blockNumber),
+      blockHash: log!.blockHash!,
+      txHash: log!.transactionHash!,
+      logIndex: log!.logIndex!,
+    };
+    rpcCalls.length = 0;
+    expect(await relayer.acceptAnnouncement(announcement)).to.equal(true);
+    expect(rpcCalls.length).to.be.greaterThanOrEqual(3); // head, the block, its logs
+    expect((await allWork()).filter((w) => w.requestId === requestId)).to.have.length(3);
+    // every other peer announces it too: known, dropped before any chain read, no second job
+    rpcCalls.length = 0;
+    expect(await relayer.acceptAnnouncement(announcement)).to.equal(false);
+    expect(await relayer.acceptAnnouncement({ ...announcement, logIndex: announcement.logIndex + 1 })).to.equal(false);
+    expect(rpcCalls).to.deep.equal([]);
+    expect((await allWork()).filter((w) => w.requestId === requestId)).to.have.length(3);
     await relayer.close();
   });
 
