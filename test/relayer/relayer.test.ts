@@ -153,7 +153,7 @@ describe("relayer: follows ExecutionRequested on an in-process chain", function 
     const requestId = (await requestEth(suite, suite.requester, 10n ** 18n, "0x02")).toLowerCase() as Hex;
     await mine(2);
     const [log] = await client.getLogs({
-      address: suite.addresses.ExecutableOracle,
+      address: suite.addresses.ExecutableOracle as Address,
       fromBlock: (await client.getBlockNumber({ cacheTime: 0 })) - 2n,
     });
     const announcement = {
