@@ -243,7 +243,7 @@ async function measureRequests(requests: number): Promise<{ nodes4: number[]; si
   const { clearNetworkState, devnetRedis, hasRedisServer, redisDbUrl, startRedisServer } =
     await import("../cli/devnet/redis.ts");
   const { startDevnetServices, OPERATOR_ACCOUNTS } = await import("../cli/devnet/services.ts");
-  const { OPERATOR_ROLES, startCluster } = await import("../cli/devnet/cluster.ts");
+  const { operatorCluster } = await import("../cli/devnet/cluster.ts");
   const { executableOracleAbi, instructionIngestorAbi } = await import("../protocol/generated/abis.ts");
   const notes: string[] = [];
   const work = mkdtempSync(join(tmpdir(), "versatus-bench-network-"));
@@ -311,37 +311,15 @@ async function measureRequests(requests: number): Promise<{ nodes4: number[]; si
 
   try {
     // ---- the four-node devnet
-    const dir = join(work, "nodes");
-    const specs = [];
-    for (const [i, index] of OPERATOR_ACCOUNTS.entries()) {
-      const url = redisDbUrl(redis.url, 1 + i);
-      await clearNetworkState(url);
-      specs.push({
-        name: `node-${i + 1}`,
-        key: devKey(index),
-        roles: OPERATOR_ROLES,
-        redisUrl: url,
-        host: "127.0.0.1",
-        p2pPort: 0,
-        opsPort: 0,
-      });
-    }
-    const cluster = await startCluster({
-      dir,
-      network: "bench",
-      chains: chains.map((c) => ({
-        chainId: c.chainId,
-        rpcUrl: c.rpcUrl,
-        oracle: c.oracle,
-        ingestor: c.ingestor,
-        registry: c.staking?.registry ?? c.operatorSet,
-      })),
-      programsDir: join(work, "programs"),
-      daDir: join(work, "da"),
-      nodes: specs,
-      minPeers: 3,
-      startTimeoutMs: 90_000,
-    });
+    const cluster = await (
+      await operatorCluster({
+        work,
+        network: "bench",
+        chains,
+        redisUrl: redis.url,
+        keys: OPERATOR_ACCOUNTS.map((index) => devKey(index)),
+      })
+    ).start();
     let nodes4: number[];
     try {
       await sequential(2); // warm-up (programs loaded, connections open): not counted

@@ -37,9 +37,9 @@ import {
 import { devAccount } from "../deploy/context.ts";
 import { devKey, prepareDevnet } from "../cli/devnet/prepare.ts";
 import { hardhatCommand, hardhatEnv, LOCAL_CHAINS, rpcChainId } from "../scripts/localChains.ts";
-import { clearNetworkState, devnetRedis, redisDbUrl } from "../cli/devnet/redis.ts";
+import { devnetRedis } from "../cli/devnet/redis.ts";
 import { OPERATOR_ACCOUNTS } from "../cli/devnet/services.ts";
-import { nodeConfig, OPERATOR_ROLES, startCluster, type ClusterOptions } from "../cli/devnet/cluster.ts";
+import { nodeConfig, operatorCluster } from "../cli/devnet/cluster.ts";
 import { executableOracleAbi, instructionIngestorAbi } from "../protocol/generated/abis.ts";
 import { measurePairCeiling, nextRequestNonce, rpcBatch, signRequests } from "./chainCeiling.ts";
 import { panels } from "./svg.ts";
@@ -303,51 +303,22 @@ async function main(): Promise<void> {
   let ceiling: Awaited<ReturnType<typeof measurePairCeiling>> | undefined;
   try {
     // ---- the four operator nodes, each its own process and Redis database
-    const specs = [];
-    for (const [i, index] of OPERATOR_ACCOUNTS.entries()) {
-      const url = redisDbUrl(redis.url, 1 + i);
-      await clearNetworkState(url);
-      specs.push({
-        name: `node-${i + 1}`,
-        key: devKey(index),
-        roles: OPERATOR_ROLES,
-        redisUrl: url,
-        // a node reads REDIS_URL over its config's redis.url: the driver's own REDIS_URL would put
-        // all four nodes in one database
-        env: {
-          REDIS_URL: url,
-          ...(PROFILE_DIR
-            ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${resolve(root, PROFILE_DIR, `node-${i + 1}`)}` }
-            : {}),
-        },
-        host: "127.0.0.1",
-        p2pPort: 0,
-        opsPort: 0,
-      });
-    }
-    const clusterOptions: ClusterOptions = {
-      dir: join(work, "nodes"),
+    const { options: clusterOptions, start: startNodes } = await operatorCluster({
+      work,
       network: "bench",
-      chains: chains.map((c) => ({
-        chainId: c.chainId,
-        rpcUrl: c.rpcUrl,
-        oracle: c.oracle,
-        ingestor: c.ingestor,
-        registry: c.staking?.registry ?? c.operatorSet,
-      })),
-      programsDir: join(work, "programs"),
-      daDir: join(work, "da"),
-      nodes: specs,
-      minPeers: 3,
-      startTimeoutMs: 90_000,
+      chains,
+      redisUrl: redis.url,
+      keys: OPERATOR_ACCOUNTS.map((index) => devKey(index)),
+      env: (i): Record<string, string> =>
+        PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${resolve(root, PROFILE_DIR, `node-${i + 1}`)}` } : {},
       overrides: (spec) => ({
         chains: nodeConfig({ ...clusterOptions, overrides: undefined }, spec, "", []).chains.map((c) => ({
           ...c,
           subscribe: FOLLOW,
         })),
       }),
-    };
-    const cluster = await startCluster(clusterOptions);
+    });
+    const cluster = await startNodes();
     console.log(`4 nodes up (logs under ${join(work, "nodes")}); results observed by ${observer.mode}`);
     try {
       // ---- (a) low load: one at a time

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { Address, Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { spawnManaged, type Exit, type ManagedProcess } from "./processes.ts";
+import { clearNetworkState, redisDbUrl } from "./redis.ts";
 
 /** The `versatus` launcher. */
 export const VERSATUS_BIN = fileURLToPath(new URL("../bin.js", import.meta.url));
@@ -120,6 +121,69 @@ export type Cluster = {
   nodes: ClusterNode[];
   close: () => Promise<void>;
 };
+
+/** A chain of a prepared devnet (cli/devnet/prepare.ts `DevnetChain`) as a node sees it. */
+export function clusterChainOf(c: {
+  chainId: number;
+  rpcUrl: string;
+  oracle: Address;
+  ingestor: Address;
+  operatorSet: Address;
+  staking?: { registry: Address };
+}): ClusterChain {
+  return {
+    chainId: c.chainId,
+    rpcUrl: c.rpcUrl,
+    oracle: c.oracle,
+    ingestor: c.ingestor,
+    registry: c.staking?.registry ?? c.operatorSet,
+  };
+}
+
+/**
+ * The benchmarks' operator cluster on a prepared devnet: one node per key with every operator role,
+ * node `i` on Redis database `i + 1` of `redisUrl` (cleared first; its REDIS_URL set to it, as the
+ * driver's own would override the config), libp2p and ops on free ports, programs and DA under
+ * `work`, started once every node sees the three others.
+ */
+export async function operatorCluster(args: {
+  work: string;
+  network: string;
+  chains: Parameters<typeof clusterChainOf>[0][];
+  redisUrl: string;
+  keys: Hex[];
+  /** Extra environment of node `i` (0-based). */
+  env?: (i: number) => Record<string, string>;
+  overrides?: ClusterOptions["overrides"];
+}): Promise<{ options: ClusterOptions; start: () => Promise<Cluster> }> {
+  const nodes: NodeSpec[] = [];
+  for (const [i, key] of args.keys.entries()) {
+    const url = redisDbUrl(args.redisUrl, 1 + i);
+    await clearNetworkState(url);
+    nodes.push({
+      name: `node-${i + 1}`,
+      key,
+      roles: OPERATOR_ROLES,
+      redisUrl: url,
+      env: { REDIS_URL: url, ...args.env?.(i) },
+      host: "127.0.0.1",
+      p2pPort: 0,
+      opsPort: 0,
+    });
+  }
+  const options: ClusterOptions = {
+    dir: join(args.work, "nodes"),
+    network: args.network,
+    chains: args.chains.map(clusterChainOf),
+    programsDir: join(args.work, "programs"),
+    daDir: join(args.work, "da"),
+    nodes,
+    minPeers: Math.min(3, nodes.length - 1),
+    startTimeoutMs: 90_000,
+    ...(args.overrides ? { overrides: args.overrides } : {}),
+  };
+  return { options, start: () => startCluster(options) };
+}
 
 /** The config `versatus node --config` reads (cli/node/config.ts), for one node of the cluster. */
 export function nodeConfig(options: ClusterOptions, spec: NodeSpec, dir: string, bootstrap: string[]) {
