@@ -1,9 +1,10 @@
+import { Queue } from "bullmq";
 import { connectRedis, type RedisClient } from "../protocol/redis.ts";
 import { getAbiItem, getAddress, type Address, type Hex } from "viem";
-import { executableOracleAbi } from "../protocol/generated/abis.ts";
-import type { RequestJob } from "../protocol/jobs.ts";
+import { executableOracleAbi, instructionIngestorAbi } from "../protocol/generated/abis.ts";
+import type { PostJob, RequestJob } from "../protocol/jobs.ts";
 import { closeRedis, isConnectionError, settleWithin, type DependencyMonitor, type Logger } from "../protocol/ops.ts";
-import { redisKeys } from "../protocol/queues.ts";
+import { QUEUE_PREFIX, STATE_PREFIX, jobIds, queueNames, redisKeys } from "../protocol/queues.ts";
 import { createChainClients, RequestStatusCode, type ChainClients, type TransportOverrides } from "./chains.ts";
 import type { IngestorConfig } from "./config.ts";
 import { collectorKeys } from "./keys.ts";
@@ -26,9 +27,21 @@ export type ReconcileReport = {
   stateless: number;
   /** Of those, still Open and unexpired on chain: handed to the scheduler. */
   orphans: RequestJob[];
+  /**
+   * Requests whose result this domain posted (its collector's `done` key, a completed post job)
+   * but which are Open again on chain: the ingestion was lost (a reorg dropped its block). Their
+   * post jobs were run again.
+   */
+  reposted: Hex[];
 };
 
 export const executionRequested = getAbiItem({ abi: executableOracleAbi, name: "ExecutionRequested" });
+const resultIngested = getAbiItem({ abi: instructionIngestorAbi, name: "ResultIngested" });
+
+/** A lost ingestion is posted again at most this often per request (a result the chain keeps skipping must not loop). */
+export const MAX_REPOSTS = 3;
+const repostsKey = (chainId: string, requestId: string) =>
+  `${STATE_PREFIX}:reposts:${chainId}:${requestId.toLowerCase()}`;
 
 /**
  * One reconciliation pass over one chain (SPEC 6: the chain is the source of truth). Scans
@@ -62,18 +75,41 @@ export async function reconcileChain(parameters: {
       ...(await client.getLogs({ address: chain.oracle, event: executionRequested, fromBlock: start, toBlock: end })),
     );
   }
-  const report: ReconcileReport = { chainId, fromBlock, toBlock, scanned: logs.length, stateless: 0, orphans: [] };
+  const report: ReconcileReport = {
+    chainId,
+    fromBlock,
+    toBlock,
+    scanned: logs.length,
+    stateless: 0,
+    orphans: [],
+    reposted: [],
+  };
   if (logs.length === 0) return report;
   // Redis first (cheap): anything some service is already handling is skipped.
   const pipeline = redis.pipeline();
   for (const log of logs) {
     const id = log.args.requestId!;
-    pipeline.exists(redisKeys.request(chainId, id), collectorKeys.done(chainId, id), collectorKeys.quorum(chainId, id));
+    pipeline.exists(redisKeys.request(chainId, id), collectorKeys.quorum(chainId, id));
+    pipeline.exists(collectorKeys.done(chainId, id));
   }
   const exists = (await pipeline.exec()) ?? [];
-  const stateless = logs.filter((_, i) => exists[i]?.[1] === 0);
+  // a failed EXISTS counts as state: nothing is handed over on a guess
+  const inWork = (i: number) => exists[2 * i]?.[1] !== 0;
+  const posted = (i: number) => exists[2 * i + 1]?.[1] !== 0;
+  const stateless = logs.filter((_, i) => !inWork(i) && !posted(i));
   report.stateless = stateless.length;
   const nowSeconds = head.timestamp;
+  const postedOnly = logs.filter((_, i) => !inWork(i) && exists[2 * i + 1]?.[1] === 1);
+  if (postedOnly.length > 0) {
+    report.reposted = await repostLostIngestions({
+      chain,
+      redis,
+      requestIds: await notIngested(chain, postedOnly, fromBlock, toBlock, parameters.logChunkBlocks),
+      nowSeconds,
+      graceMs: parameters.graceMs,
+      logger: parameters.logger,
+    });
+  }
   const blockTimes = new Map<bigint, bigint>();
   for (const log of stateless) {
     const requestId = log.args.requestId! as Hex;
@@ -100,6 +136,94 @@ export async function reconcileChain(parameters: {
     await parameters.onOrphanRequests(report.orphans);
   }
   return report;
+}
+
+/**
+ * Of requests this domain posted, those with no `ResultIngested` for them on the chain's current
+ * branch in `[fromBlock, toBlock]` (their ExecutionRequested lies in that window, so an ingestion
+ * would too). One log scan, so the expensive reads below only touch the few that qualify.
+ */
+async function notIngested(
+  chain: ChainClients,
+  postedLogs: readonly { args: { requestId?: Hex } }[],
+  fromBlock: bigint,
+  toBlock: bigint,
+  chunk: number,
+): Promise<Hex[]> {
+  const ingested = new Set<string>();
+  for (let start = fromBlock; start <= toBlock; start += BigInt(chunk)) {
+    const end = start + BigInt(chunk) - 1n < toBlock ? start + BigInt(chunk) - 1n : toBlock;
+    const found = await chain.publicClient.getLogs({
+      address: chain.ingestor,
+      event: resultIngested,
+      args: { originChainId: chain.chainId },
+      fromBlock: start,
+      toBlock: end,
+    });
+    for (const log of found) ingested.add(log.args.requestId!.toLowerCase());
+  }
+  return postedLogs.map((l) => l.args.requestId!).filter((id) => !ingested.has(id.toLowerCase()));
+}
+
+/**
+ * A posted request that is Open again on its chain (unexpired) lost its ingestion: the block that
+ * held it was dropped in a reorg (SPEC 6: the chain is the source of truth). Every service has
+ * moved on (the collector's `done` key drops late results, the scheduler dropped the request when
+ * it closed), so nothing would post it again before its deadline. Its completed post job still
+ * holds the quorum-signed result: it is run again (`retry("completed")`; the poster checks the
+ * chain before sending, so a request ingested meanwhile is skipped), at most {@link MAX_REPOSTS}
+ * times per request. A job completed less than `graceMs` ago is left alone (the chain read may be
+ * behind the poster's receipt).
+ */
+export async function repostLostIngestions(parameters: {
+  chain: ChainClients;
+  redis: RedisClient;
+  requestIds: readonly Hex[];
+  nowSeconds: bigint;
+  graceMs: number;
+  logger: Logger;
+}): Promise<Hex[]> {
+  const { chain, redis, logger } = parameters;
+  const chainId = String(chain.chainId);
+  const reposted: Hex[] = [];
+  if (parameters.requestIds.length === 0) return reposted;
+  // the connection is the caller's: BullMQ does not close a connection it is given
+  const queue = new Queue<PostJob>(queueNames.post(chainId), { connection: redis, prefix: QUEUE_PREFIX });
+  try {
+    for (const requestId of parameters.requestIds) {
+      const escrow = await chain.publicClient.readContract({
+        address: chain.oracle,
+        abi: executableOracleAbi,
+        functionName: "escrowOf",
+        args: [requestId],
+      });
+      if (escrow.status !== RequestStatusCode.Open || parameters.nowSeconds > escrow.deadline) continue;
+      const job = await queue.getJob(jobIds.post(chainId, chainId, requestId));
+      if (!job?.finishedOn || Date.now() - job.finishedOn < parameters.graceMs) continue;
+      if ((await job.getState()) !== "completed") continue;
+      const key = repostsKey(chainId, requestId);
+      const count = await redis.incr(key);
+      await redis.expire(key, 86_400);
+      if (count > MAX_REPOSTS) {
+        if (count === MAX_REPOSTS + 1)
+          logger.error(
+            { chainId, requestId },
+            "a posted result is still not ingested after the last repost: left to its deadline",
+          );
+        continue;
+      }
+      await job.retry("completed", { resetAttemptsMade: true, resetAttemptsStarted: true });
+      reposted.push(requestId);
+    }
+  } finally {
+    await queue.close();
+  }
+  if (reposted.length > 0)
+    logger.warn(
+      { chainId, reposted: reposted.length, requestIds: reposted.slice(0, 10) },
+      "posted results no longer on chain (a reorg dropped them): posting them again",
+    );
+  return reposted;
 }
 
 /** A RequestJob rebuilt from an `ExecutionRequested` log and its block's timestamp. */

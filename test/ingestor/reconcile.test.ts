@@ -1,13 +1,14 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { Hex } from "viem";
-import { startReconciler } from "../../ingestor/reconcile.ts";
+import { MAX_REPOSTS, startReconciler } from "../../ingestor/reconcile.ts";
 import { collectorKeys } from "../../ingestor/keys.ts";
 import type { RequestJob } from "../../protocol/jobs.ts";
 import { QUEUE_PREFIX, jobIds, queueNames, redisKeys } from "../../protocol/queues.ts";
 import { schedulerSchema } from "../../relayer/config.ts";
 import { Scheduler } from "../../relayer/scheduler.ts";
-import { Queue } from "bullmq";
+import { Queue, Worker } from "bullmq";
+import type { PostJob } from "../../protocol/jobs.ts";
 import { getAddress, type Address } from "viem";
 import { devAccount } from "../../deploy/context.ts";
 import { makeResult, operatorWallets, requestEth, signResult } from "../helpers/suite.ts";
@@ -24,6 +25,35 @@ describe("ingestor: reconciliation rebuilds pending work from chain state", func
     redis = await testRedis(14);
     da = tempDir("versatus-reconcile-");
   });
+  /** A success Result for the request, signed by a quorum (3 of the 4 dev operators). */
+  const signedResult = async (requestId: Hex, input: Hex) => {
+    const result = makeResult({
+      requestId,
+      originChainId: chain.chainId,
+      programId: chain.programId,
+      input,
+      status: 1,
+    });
+    const signatures = await signResult(
+      operatorWallets().slice(0, 3),
+      chain.chainId,
+      chain.addresses.InstructionIngestor,
+      result,
+    );
+    return { result, signatures };
+  };
+  /** A reconciler run by hand whose orphans are collected in `handed`. */
+  const collectingReconciler = async () => {
+    const handed: RequestJob[] = [];
+    const reconciler = await startReconciler({
+      config: testConfig([chain], { redisUrl: redis.url, daDir: da.dir }),
+      logger: silentLogger,
+      transports: transportsOf([chain]),
+      autoStart: false,
+      onOrphanRequests: async (jobs) => void handed.push(...jobs),
+    });
+    return { handed, reconciler };
+  };
   after(async () => {
     await redis.flush();
     await redis.redis.quit();
@@ -37,32 +67,12 @@ describe("ingestor: reconciliation rebuilds pending work from chain state", func
     const scheduled = (await requestEth(chain, chain.requester, value, "0x03")) as Hex;
     const ingested = (await requestEth(chain, chain.requester, value, "0x04")) as Hex;
     const expiring = (await requestEth(chain, chain.requester, value, "0x05", 5n)) as Hex;
-    const result = makeResult({
-      requestId: ingested,
-      originChainId: chain.chainId,
-      programId: chain.programId,
-      input: "0x04",
-      status: 1,
-    });
-    const sigs = await signResult(
-      operatorWallets().slice(0, 3),
-      chain.chainId,
-      chain.addresses.InstructionIngestor,
-      result,
-    );
+    const { result, signatures: sigs } = await signedResult(ingested, "0x04");
     await (await chain.ingestor.connect(chain.poster).ingest(result, [], sigs, "0x")).wait();
     await chain.connection.provider.request({ method: "evm_increaseTime", params: [10] });
     await chain.connection.provider.request({ method: "evm_mine", params: [] });
 
-    const handed: RequestJob[] = [];
-    const config = testConfig([chain], { redisUrl: redis.url, daDir: da.dir });
-    const reconciler = await startReconciler({
-      config,
-      logger: silentLogger,
-      transports: transportsOf([chain]),
-      autoStart: false,
-      onOrphanRequests: async (jobs) => void handed.push(...jobs),
-    });
+    const { handed, reconciler } = await collectingReconciler();
     try {
       // With state in Redis: the scheduler owns `scheduled`, the collector owns open2's quorum.
       await redis.redis.hset(redisKeys.request(chain.chainId, scheduled), "state", "{}");
@@ -127,6 +137,64 @@ describe("ingestor: reconciliation rebuilds pending work from chain state", func
     } finally {
       await reconciler.close();
       await scheduler.close();
+    }
+  });
+
+  it("posts again a result whose ingestion a reorg dropped (the request is Open again, its post job done)", async () => {
+    await redis.redis.flushdb();
+    const provider = chain.connection.provider;
+    const requestId = (await requestEth(chain, chain.requester, chain.ethers.parseEther("0.01"), "0x0a")) as Hex;
+    const { result, signatures } = await signedResult(requestId, "0x0a");
+    // the domain posted it: collector's done key, a completed post job, the result on chain...
+    const queue = new Queue<PostJob>(queueNames.post(chain.chainId), { connection: redis.redis, prefix: QUEUE_PREFIX });
+    const jobId = jobIds.post(chain.chainId, chain.chainId, requestId);
+    await queue.add("post", { requestId } as unknown as PostJob, { jobId });
+    const runs: string[] = [];
+    const workerConnection = redis.redis.duplicate();
+    const worker = new Worker<PostJob>(queueNames.post(chain.chainId), async (job) => void runs.push(job.id!), {
+      connection: redis.redis.duplicate(),
+      prefix: QUEUE_PREFIX,
+    });
+    const completed = async (n: number) => {
+      for (let i = 0; i < 200 && runs.length < n; i++) await new Promise((r) => setTimeout(r, 25));
+      for (let i = 0; i < 200 && (await (await queue.getJob(jobId))!.getState()) !== "completed"; i++)
+        await new Promise((r) => setTimeout(r, 25));
+    };
+    const snapshot = await provider.request({ method: "evm_snapshot", params: [] });
+    await (await chain.ingestor.connect(chain.poster).ingest(result, [], signatures, "0x")).wait();
+    await redis.redis.set(collectorKeys.done(chain.chainId, requestId), "0x00");
+    await completed(1);
+    // ...then a reorg drops the block that ingested it
+    await provider.request({ method: "evm_revert", params: [snapshot] });
+    await provider.request({ method: "evm_mine", params: [] });
+
+    const { handed, reconciler } = await collectingReconciler();
+    try {
+      const [report] = await reconciler.runOnce();
+      expect(report!.reposted).to.deep.equal([requestId]);
+      // not an orphan: the signed result exists, it is posted again
+      expect(handed.map((j) => j.requestId)).to.not.include(requestId.toLowerCase());
+      await completed(2);
+      expect(runs).to.deep.equal([jobId, jobId]);
+
+      // a result the chain keeps refusing is not posted forever
+      for (let pass = 2; pass <= MAX_REPOSTS + 2; pass++) {
+        await reconciler.runOnce();
+        await completed(Math.min(pass + 1, MAX_REPOSTS + 1));
+      }
+      expect(runs).to.have.length(MAX_REPOSTS + 1);
+
+      // once ingested on the live branch, nothing is posted again
+      await redis.redis.del(`{versatus}:reposts:${chain.chainId}:${requestId.toLowerCase()}`);
+      await (await chain.ingestor.connect(chain.poster).ingest(result, [], signatures, "0x")).wait();
+      const [after] = await reconciler.runOnce();
+      expect(after!.reposted).to.deep.equal([]);
+    } finally {
+      await reconciler.close();
+      await worker.close();
+      await worker.disconnect();
+      await workerConnection.quit();
+      await queue.close();
     }
   });
 });
