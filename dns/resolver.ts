@@ -38,6 +38,11 @@ const CLASSIC_UDP_LIMIT = 512;
 const MAX_UDP_LIMIT = 4_096;
 const ADVERTISED_UDP_SIZE = 1_232;
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Whether `name` is one the registry can hold: one valid label under `suffix` (the content gateway asks too). */
+export function isRegistryName(name: string, suffix: string): boolean {
+  return name.endsWith(`.${suffix}`) && LABEL.test(name.slice(0, -(suffix.length + 1)));
+}
 const DNSLINK_PREFIX = "_dnslink.";
 
 export type ResolverOptions = {
@@ -139,8 +144,7 @@ export class DnsResolver {
     // the zone apex exists (and has no records of its own)
     if (name === suffix) return this.finish(reply, {}, "NOERROR", "local");
     // a name the registry refuses (a sub-name, a bad label) can never be registered
-    if (!name.endsWith(`.${suffix}`) || !LABEL.test(name.slice(0, -(suffix.length + 1))))
-      return this.finish(reply, {}, "NXDOMAIN", "local");
+    if (!isRegistryName(name, suffix)) return this.finish(reply, {}, "NXDOMAIN", "local");
 
     let source: AnswerSource = "cache";
     let records: NameRecords | undefined;
