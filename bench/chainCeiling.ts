@@ -15,14 +15,18 @@ import { executableOracleAbi, instructionIngestorAbi } from "../protocol/generat
 type RpcResponse = { id: number; result?: unknown; error?: { message: string } };
 
 export async function rpcBatch(url: string, calls: { method: string; params: unknown[] }[]): Promise<RpcResponse[]> {
-  const body = calls.map((c, i) => ({ jsonrpc: "2.0", id: i, ...c }));
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const out = (await res.json()) as RpcResponse[];
-  return out.sort((a, b) => a.id - b.id);
+  const body = JSON.stringify(calls.map((c, i) => ({ jsonrpc: "2.0", id: i, ...c })));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
+      const out = (await res.json()) as RpcResponse[];
+      return out.sort((a, b) => a.id - b.id);
+    } catch (error) {
+      // `hardhat node` closes an idle keep-alive socket as the next request goes out on it ("other
+      // side closed", the request unread; a loaded machine hits this): send again on a new socket
+      if (attempt >= 3 || !/other side closed/.test(String((error as { cause?: unknown }).cause ?? error))) throw error;
+    }
+  }
 }
 
 /** Sends pre-signed raw transactions in order, `rpcBatchSize` per JSON-RPC batch, and returns the

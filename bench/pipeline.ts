@@ -22,7 +22,7 @@
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
   createPublicClient,
@@ -440,7 +440,12 @@ async function main(): Promise<void> {
     targets: "low-load p50 <= 150 ms, p99 <= 400 ms; saturation_ratio >= 0.8; 0 lost, 0 duplicated",
     shape:
       "4 `versatus node` processes (relay, compute, collect, post; own Redis db each, libp2p between them) on the devnet's 2 automining hardhat nodes, an empty block a second",
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "unknown" },
+    // other work on the machine skews every number: the 1/5/15-minute load average at the end
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model ?? "unknown",
+      load_average: loadavg().map((x) => round(x, 2)),
+    },
     results_observed_by: observer.mode,
     nodes_follow_chains_by:
       FOLLOW === "polling" ? "polling every 100 ms" : "WebSocket new heads + polling every 100 ms",

@@ -424,8 +424,12 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
           );
           settleFromReceipt(group.items, receipt);
         } catch (error) {
-          logger.warn({ err: error, size: group.items.length }, "sending the batch failed: retrying");
-          for (const item of group.items) fail(item, error, false);
+          // A single `ingest` reverts when another poster (the rotation's fallback) got there between
+          // this poster's simulation and its send: what the chain now shows settled is done, not retried.
+          const open = await precheck(group.items).catch(() => group.items);
+          if (open.length === 0) continue;
+          logger.warn({ err: error, size: open.length }, "sending the batch failed: retrying");
+          for (const item of open) fail(item, error, false);
         }
       }
     };

@@ -110,6 +110,33 @@ describe("LeaderlessScheduler: one node decides for itself only (real Redis)", (
     for (const other of [...members.slice(1), ...standby]) expect(await workState(other)).to.equal("none");
   });
 
+  it("a block of requests mined at once (taken 16 at a time), scheduled twice at once: each is new once, its work queued once", async () => {
+    const batch = Array.from({ length: 40 }, (_, i) =>
+      requestJob({ label: `burst ${i}`, programId: PROGRAM, input: "x", deadline: chainNow + 3_600n }),
+    );
+    // every node computes every request here (quorum 3 of 5 would leave some to others)
+    const s = new LeaderlessScheduler({
+      redis,
+      self: activeSet[0]!,
+      quorum: 5,
+      timing: TIMING,
+      operators: () => activeSet,
+      requestStatus: async () => "open",
+      chainNow: async () => chainNow,
+      reports: () => new Map(),
+      shares: () => [],
+      log: pino({ level: "silent" }),
+      now: () => now,
+    });
+    scheduled.push(s);
+    const [a, b] = await Promise.all([s.schedule(batch), s.schedule([...batch].reverse())]);
+    expect(a + b).to.equal(40);
+    const queue = new Queue(queueNames.work(activeSet[0]!), { connection: redis, prefix: QUEUE_PREFIX });
+    queues.push(queue);
+    expect(await queue.count()).to.equal(40);
+    expect(await s.schedule(batch)).to.equal(0);
+  });
+
   /** A standby keeps following a request whose members all signed (one may still fail) until it settles. */
   const allMembersSigned = () =>
     redis.sadd(redisKeys.done(request.chainId, request.requestId), ...members.map((m) => m.toLowerCase()));
