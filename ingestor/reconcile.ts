@@ -99,7 +99,10 @@ export async function reconcileChain(parameters: {
   const stateless = logs.filter((_, i) => !inWork(i) && !posted(i));
   report.stateless = stateless.length;
   const nowSeconds = head.timestamp;
-  const postedOnly = logs.filter((_, i) => !inWork(i) && exists[2 * i + 1]?.[1] === 1);
+  // posted, nothing in progress, and not past its deadline (the log says when: no chain read for the expired)
+  const postedOnly = logs.filter(
+    (log, i) => !inWork(i) && exists[2 * i + 1]?.[1] === 1 && log.args.deadline! >= nowSeconds,
+  );
   if (postedOnly.length > 0) {
     report.reposted = await repostLostIngestions({
       chain,

@@ -114,6 +114,11 @@ export class GossipBridge {
     return this.watched.size;
   }
 
+  /** Requests with share offers kept (watched ones, and unwatched ones for at most 15 minutes). */
+  sharesKept(): number {
+    return this.shares.size;
+  }
+
   /** Announces a request this node's relay role confirmed on its own chain view. */
   async announce(request: RequestJob, blockHash: Hex): Promise<void> {
     await this.options.network.announceRequest({
@@ -236,9 +241,17 @@ export class GossipBridge {
     this.shares.set(key, [...others, offer]);
   }
 
-  /** Drops watches past their request's deadline by the chain's clock (a chain that cannot be read keeps them). */
+  /**
+   * Drops watches past their request's deadline by the chain's clock (a chain that cannot be read
+   * keeps them), and the share offers of requests not watched once 15 minutes old: an offer can
+   * come before this node's scheduler sees its request (then `watch` follows and keeps it), but
+   * one for a request this node never handles would otherwise stay for the life of the process.
+   */
   async expireWatches(): Promise<number> {
     const now = this.now();
+    for (const [key, offers] of this.shares)
+      if (!this.watched.has(key) && offers.every((o) => now - o.issuedAt > WATCH_UNKNOWN_DEADLINE_MS))
+        this.shares.delete(key);
     const chainNow = new Map<string, bigint | null>();
     let expired = 0;
     for (const w of [...this.watched.values()]) {

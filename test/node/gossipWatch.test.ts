@@ -4,6 +4,7 @@ import { pino } from "pino";
 import { keccak256, stringToHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount, generatePrivateKey } from "viem/accounts";
 import { GossipBridge } from "../../cli/node/gossip.ts";
+import type { RequestJob } from "../../protocol/jobs.ts";
 import { createMemoryHub } from "../../cli/node/network.ts";
 import { flushedRedis } from "../worker/helpers.ts";
 import { STANDALONE_REDIS_DB } from "./helpers.ts";
@@ -92,5 +93,39 @@ describe("GossipBridge: which requests' results a node listens to, judged by the
     now += 15 * 60_000 + 1;
     expect(await b.expireWatches()).to.equal(1);
     expect(b.watching()).to.equal(1);
+  });
+
+  it("share offers of requests it does not watch are dropped after 15 minutes (51 offers: the watched one and the fresh one stay)", async () => {
+    const account = privateKeyToAccount(generatePrivateKey());
+    const b = new GossipBridge({
+      network: createMemoryHub().join(account.address),
+      account,
+      redis,
+      log: pino({ level: "silent" }),
+      staleAfterMs: 10_000,
+      activeSet: () => [account.address, operator],
+      quorumSize: 1,
+      collect: false,
+      trackSigners: false,
+      chainNow: async () => chainNow,
+      now: () => now,
+    });
+    bridges.push(b);
+    await b.publishReport({ depth: 9, capacity: 1, kinds: ["wasm"], programs: null, updatedAt: now });
+    const offerFor = (i: number) => {
+      const id = keccak256(stringToHex(`shared ${i}`)) as Hex;
+      return b.offer({ chainId: "31337", requestId: id } as RequestJob, operator);
+    };
+    for (let i = 0; i < 50; i++) await offerFor(i);
+    const watchedId = keccak256(stringToHex("shared 0")) as Hex;
+    b.watch("31337", watchedId, String(chainNow + 7_200n));
+    expect(b.sharesKept()).to.equal(50);
+    now += 15 * 60_000 + 1;
+    await b.publishReport({ depth: 9, capacity: 1, kinds: ["wasm"], programs: null, updatedAt: now });
+    await offerFor(50);
+    await b.expireWatches();
+    // the watched request's offer stays (its scheduler may still need it), and the fresh one
+    expect(b.sharesKept()).to.equal(2);
+    expect(b.sharesFor("31337", watchedId)).to.have.length(1);
   });
 });
