@@ -247,11 +247,13 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
     closer.add("network", () => network.close());
 
     // --- content caching (persist, gateway) ---------------------------------------------------------
+    // A compute node on libp2p also fetches programs by content address (config.programs.network).
     let content: NodeContent | undefined;
-    if (has("persist") || has("gateway")) {
+    const libp2p = (network as { libp2p?: Parameters<typeof startNodeContent>[0]["libp2p"] }).libp2p;
+    if (has("persist") || has("gateway") || (has("compute") && libp2p && config.programs.network !== "off")) {
       content = await startNodeContent({
         config,
-        libp2p: (network as { libp2p?: Parameters<typeof startNodeContent>[0]["libp2p"] }).libp2p,
+        libp2p,
         clients,
         registry,
         log,
@@ -379,7 +381,9 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
         },
         env: {},
       });
+      const programNetwork = content?.content;
       node.worker = await startWorker(workerConfig, {
+        ...(programNetwork ? { programNetwork: (id: Hex) => programNetwork.getProgramPackage(id) } : {}),
         privateKey: keys.operatorKey,
         logger: baseLog.child({ service: "compute" }),
         registry,

@@ -11,7 +11,9 @@ import { importBundle, rawCid } from "../../content/bundle.ts";
 import { toHelia } from "../../content/cid.ts";
 import { MemoryBlockstore } from "blockstore-core";
 import { FsBlockstore } from "blockstore-fs";
-import { contentHolders } from "../../protocol/content.ts";
+import { contentHolders, programCid } from "../../protocol/content.ts";
+import { DEFAULT_LIMITS, encodePackage } from "../../protocol/programPackage.ts";
+import { ProgramNotFoundError, ProgramStore } from "../../worker/programStore.ts";
 import { createVersatusLibp2p, type VersatusLibp2p } from "../../network/libp2pNode.ts";
 
 const log = pino({ level: process.env.CONTENT_TEST_LOG ?? "silent" });
@@ -164,6 +166,35 @@ describe("content: persist and gateway roles over real libp2p and HTTP", functio
     expect(await index.text()).to.equal("<h1>cached by the network</h1>");
     // The survivors restore R holders among themselves.
     await until("R holders again", () => holdersNow(bundle).length >= 2);
+  });
+
+  it("fetches a program package from the network by content address; the directory stays a fallback", async () => {
+    const module = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
+    const pkg = encodePackage({ name: "from-the-network", version: "1.0.0", limits: { ...DEFAULT_LIMITS } }, module);
+    const publisher = members[0]!;
+    const cid = await publisher.content.addRaw(pkg.bytes);
+    expect(cid.toString()).to.equal(programCid(pkg.programId).toString());
+    const reader = members.find((m) => m !== publisher)!;
+    const emptyDir = await mkdtemp(join(tmpdir(), "versatus-programs-"));
+    try {
+      const store = new ProgramStore({
+        dirs: [emptyDir],
+        network: { first: false, fetch: (id) => reader.content.getProgramPackage(id) },
+      });
+      const got = await store.get(pkg.programId);
+      expect(got.manifest.name).to.equal("from-the-network");
+      // An id nobody holds: the network answers nothing in time, the store says where it looked.
+      const unknownId = `0x${"ab".repeat(32)}` as const;
+      const quick = new ProgramStore({
+        dirs: [emptyDir],
+        network: { first: true, fetch: async (id) => (id === unknownId ? undefined : new Uint8Array()) },
+      });
+      const error = await quick.get(unknownId).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(ProgramNotFoundError);
+      expect((error as Error).message).to.include("content network");
+    } finally {
+      await rm(emptyDir, { recursive: true, force: true });
+    }
   });
 
   it("refuses a tampered block from a lying peer: the gateway answers 5xx and never serves its bytes", async () => {
