@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateKeyPair } from "@libp2p/crypto/keys";
@@ -8,6 +8,7 @@ import pino from "pino";
 import { ContentNode } from "../../content/node.ts";
 import { startGateway, type Gateway } from "../../content/gateway.ts";
 import { importBundle, rawCid } from "../../content/bundle.ts";
+import { publishContent } from "../../content/publish.ts";
 import { toHelia } from "../../content/cid.ts";
 import { MemoryBlockstore } from "blockstore-core";
 import { FsBlockstore } from "blockstore-fs";
@@ -112,6 +113,18 @@ describe("content: persist and gateway roles over real libp2p and HTTP", functio
       "the holders have it and nobody else",
       () => holdersNow(bundle).sort().join() === holders.sort().join(),
     );
+  });
+
+  it("publishes a directory through `versatus content publish` (the CID computed locally matches the gateway's)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "versatus-bundle-"));
+    try {
+      await writeFile(join(dir, "index.html"), "<p>published</p>");
+      const result = await publishContent({ path: dir, gateway: members[1]!.gateway.url });
+      const page = await fetch(`${members[2]!.gateway.url}/ipfs/${result.cid}`);
+      expect(await page.text()).to.equal("<p>published</p>");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("serves the bundle from every gateway by CID, with its index.html and paths, and a 4xx for bad input", async () => {
