@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerContentCommands } from "./content.ts";
 import { registerDaCommands } from "./da.ts";
 import { registerDevnetCommand } from "./devnet.ts";
 import { registerDnsCommand } from "./dns.ts";
@@ -33,4 +34,5 @@ export function registerCommands(program: Command): void {
   registerNodeCommand(program);
   registerNetworkCommands(program);
   registerDnsCommand(program);
+  registerContentCommands(program);
 }

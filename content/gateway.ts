@@ -119,7 +119,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const serve = async (res: ServerResponse, cid: CID, path: string, head: boolean) => {
-    const { body, type } = await read(cid, path);
+    let result: { body: Buffer; type: string };
+    try {
+      result = await read(cid, path);
+    } catch (error) {
+      // A holder that just died fails the first fetch at once (bitswap asked it); ask again once,
+      // when the dead connection is gone. A refused block or a bad path is final.
+      if (error instanceof HttpError || statusOf(error).status !== 502) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      result = await read(cid, path);
+    }
+    const { body, type } = result;
     res.writeHead(200, {
       "content-type": type,
       "content-length": body.length,

@@ -9,7 +9,8 @@ import { MemoryDatastore } from "datastore-core";
 import { createHeliaLight } from "helia";
 import { CID } from "multiformats/cid";
 import type { Logger } from "pino";
-import { contentHolders, mayDrop, placementEpoch } from "../protocol/content.ts";
+import type { Hex } from "viem";
+import { contentHolders, mayDrop, placementEpoch, programCid } from "../protocol/content.ts";
 import { toHelia } from "./cid.ts";
 import { BlockHashMismatchError, openBlockstore, type HashCheckCounter } from "./blockstore.ts";
 import { importBundle, rawCid, type BundleEntry } from "./bundle.ts";
@@ -186,6 +187,16 @@ export class ContentNode {
     for await (const chunk of this.helia.blockstore.get(toHelia(cid), { signal: signal ?? this.fetchSignal() }))
       chunks.push(chunk);
     return Buffer.concat(chunks);
+  }
+
+  /** A program package by its id (a raw block whose CID carries the id), or undefined when no peer had it in time. */
+  async getProgramPackage(programId: Hex): Promise<Uint8Array | undefined> {
+    try {
+      return await this.getRaw(programCid(programId));
+    } catch (error) {
+      if (error instanceof BlockHashMismatchError) throw error;
+      return undefined;
+    }
   }
 
   holds(cid: CID | string): boolean {

@@ -202,6 +202,11 @@ export const programSourcesSchema = z
     httpTimeoutMs: z.number().int().positive().default(5_000),
     /** Packages kept decoded in memory. */
     cacheSize: z.number().int().positive().default(64),
+    /**
+     * Packages by content address from the node's content network (persist nodes, docs/content.md):
+     * `first` before dirs/urls, `last` after them (a fallback), `off` never.
+     */
+    network: z.enum(["first", "last", "off"]).default("last"),
   })
   .prefault({});
 export type ProgramSources = z.infer<typeof programSourcesSchema>;

@@ -28,7 +28,7 @@ import { RunAbandonedError } from "../runtime/errors.ts";
 import { NanoRuntime } from "../runtime/executor.ts";
 import type { WorkerConfig } from "./config.ts";
 import { executeWork, type OutcomeTamper } from "./execute.ts";
-import { ProgramStore } from "./programStore.ts";
+import { ProgramStore, type ProgramNetworkSource } from "./programStore.ts";
 
 /**
  * The compute agent of one operator (SPEC 6): consumes `queueNames.work(operator)`, fetches and
@@ -65,6 +65,8 @@ export type WorkerOptions = {
   runtime?: NanoRuntime;
   /** false: no /metrics + /healthz server. Default true. */
   opsServer?: boolean;
+  /** Packages by content address from the node's content network (the node passes it; config.programs.network orders it). */
+  programNetwork?: ProgramNetworkSource["fetch"];
   /**
    * Per chainId (decimal string): a viem client instead of one built from the chain's rpcUrl (the
    * in-process chains of tests and the devnet). The output rule reads token controllers and the
@@ -178,6 +180,9 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
       urls: config.programs.urls,
       httpTimeoutMs: config.programs.httpTimeoutMs,
       cacheSize: config.programs.cacheSize,
+      ...(options.programNetwork && config.programs.network !== "off"
+        ? { network: { first: config.programs.network === "first", fetch: options.programNetwork } }
+        : {}),
     });
     const ownRuntime = options.runtime === undefined;
     const runtime =

@@ -72,13 +72,22 @@ export type ProgramStoreOptions = {
   cacheSize?: number;
   /** Minimum time between two directory re-indexes triggered by a miss. */
   reindexAfterMs?: number;
+  /**
+   * The content network (persist nodes, content/): a package is one raw block whose CID carries its
+   * programId. `first`: asked before the directories and URLs; otherwise after them (a fallback).
+   */
+  network?: ProgramNetworkSource;
 };
+
+/** Fetches a package's bytes by content address: undefined when no peer had it in time. */
+export type ProgramNetworkSource = { first: boolean; fetch(programId: Hex): Promise<Uint8Array | undefined> };
 
 const sha256Hex = (bytes: Uint8Array): Hex => `0x${createHash("sha256").update(bytes).digest("hex")}`;
 
 export class ProgramStore {
   private readonly dirs: string[];
   private readonly urls: string[];
+  private readonly network: ProgramNetworkSource | undefined;
   private readonly timeoutMs: number;
   private readonly totalTimeoutMs: number;
   private readonly maxBytes: number;
@@ -92,7 +101,9 @@ export class ProgramStore {
   constructor(options: ProgramStoreOptions) {
     this.dirs = options.dirs ?? [];
     this.urls = (options.urls ?? []).map((u) => u.replace(/\/+$/, ""));
-    if (this.dirs.length + this.urls.length === 0) throw new RangeError("a program store needs a directory or a URL");
+    this.network = options.network;
+    if (this.dirs.length + this.urls.length === 0 && !this.network)
+      throw new RangeError("a program store needs a directory, a URL or the content network");
     this.timeoutMs = options.httpTimeoutMs ?? 5_000;
     this.totalTimeoutMs = options.httpTotalTimeoutMs ?? 60_000;
     this.maxBytes = options.maxPackageBytes ?? MAX_PACKAGE_BYTES;
@@ -124,6 +135,15 @@ export class ProgramStore {
     };
 
     let pkg: ProgramPackage | undefined;
+    const fromNetwork = async () => {
+      if (pkg || !this.network) return;
+      try {
+        pkg = accept(await this.network.fetch(id), "content network", true);
+      } catch (error) {
+        failures.push(`content network: ${String(error).split("\n")[0]}`);
+      }
+    };
+    if (this.network?.first) await fromNetwork();
     for (const dir of this.dirs) {
       for (const name of [`${id}.vpkg`, `${id.slice(2)}.vpkg`]) {
         pkg ??= accept(await this.readIfExists(join(dir, name)), join(dir, name));
@@ -146,10 +166,15 @@ export class ProgramStore {
         if (fetched !== "absent") failures.push(`${source}: ${fetched}`);
       } else pkg = accept(fetched, source, true);
     }
+    if (!this.network?.first) await fromNetwork();
     if (!pkg) {
       if (failures.length > 0) throw new ProgramUnavailableError(id, failures);
       if (mismatches.length > 0) throw mismatches[0]!;
-      throw new ProgramNotFoundError(id, [...this.dirs, ...this.urls.map(redactUrl)]);
+      throw new ProgramNotFoundError(id, [
+        ...this.dirs,
+        ...this.urls.map(redactUrl),
+        ...(this.network ? ["content network"] : []),
+      ]);
     }
     this.cache.set(id, pkg);
     if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);

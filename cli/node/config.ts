@@ -31,7 +31,7 @@ import { JOB_KINDS } from "../../protocol/jobs.ts";
  *   "ops": { "port": 9470 }
  * }
  */
-export const NODE_ROLES = ["relay", "compute", "collect", "post", "watch"] as const;
+export const NODE_ROLES = ["relay", "compute", "collect", "post", "watch", "persist", "gateway"] as const;
 export type NodeRole = (typeof NODE_ROLES)[number];
 
 const multiaddrSchema = z.string().regex(/^\/(ip4|ip6|dns|dns4|dns6)\//, "a multiaddr such as /ip4/127.0.0.1/tcp/4001");
@@ -139,6 +139,32 @@ export const nodeConfigSchema = z
       })
       .prefault({}),
     timing: nodeTimingSchema,
+    /**
+     * Content caching (issue 17 item 3, docs/content.md): the persist role holds resources by the
+     * placement rule (protocol/content.ts), the gateway role serves them over HTTP.
+     */
+    content: z
+      .strictObject({
+        /** Blocks and the held list (persist role); default .versatus/content. */
+        dataDir: z.string().min(1).default(".versatus/content"),
+        /** R: persist nodes holding each resource. Every node of a network must use the same value. */
+        replicas: z.number().int().min(1).max(16).default(2),
+        /** Placement epoch: the holders of a resource rotate this often. Same value network-wide. */
+        rotationMs: z.number().int().min(1_000).default(3_600_000),
+        reportIntervalMs: z.number().int().min(100).default(2_000),
+        fetchTimeoutMs: z.number().int().min(100).default(15_000),
+        gateway: z
+          .strictObject({
+            port: portSchema(true).default(8480),
+            host: z.string().default("127.0.0.1"),
+            /** Accept POST /content (publishing through this gateway). */
+            upload: z.boolean().default(false),
+            /** The NameRegistry that GET /name/<name> reads (one of the configured chains). */
+            names: z.strictObject({ chainId: z.number().int().positive(), registry: addressSchema }).optional(),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
     autoscale: z
       .strictObject({
         /**
@@ -157,6 +183,13 @@ export const nodeConfigSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["operators", "operatorSet", "chainId"],
+        message: `one of the configured chains (${config.chains.map((c) => c.chainId).join(", ")})`,
+      });
+    const names = config.content.gateway.names;
+    if (names && !config.chains.some((c) => c.chainId === names.chainId))
+      ctx.addIssue({
+        code: "custom",
+        path: ["content", "gateway", "names", "chainId"],
         message: `one of the configured chains (${config.chains.map((c) => c.chainId).join(", ")})`,
       });
     if (config.roles.includes("watch"))

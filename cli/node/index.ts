@@ -38,6 +38,7 @@ import { GossipBridge } from "./gossip.ts";
 import { Membership } from "./membership.ts";
 import { loadOrCreatePeerKey } from "../../network/index.ts";
 import { startNodeNetwork, type NodeNetwork, type NodeNetworkOptions } from "./network.ts";
+import { startNodeContent, type NodeContent } from "./content.ts";
 
 export { loadNodeConfig, nodeConfigSchema, NODE_ROLES, type NodeConfig, type NodeRole } from "./config.ts";
 
@@ -76,6 +77,8 @@ export type OperatorNodeStatus = {
   watching: number;
   /** Auto-scaling: quorums per program, streaks, fee quote multiplier, recent events (cli/node/autoscale.ts). */
   autoscale: ReturnType<NodeAutoscale["status"]>;
+  /** Content caching (persist/gateway roles): held resources, holders, events; null without them. */
+  content: unknown;
 };
 
 export type OperatorNode = {
@@ -243,6 +246,22 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
     const network = node.network;
     closer.add("network", () => network.close());
 
+    // --- content caching (persist, gateway) ---------------------------------------------------------
+    // A compute node on libp2p also fetches programs by content address (config.programs.network).
+    let content: NodeContent | undefined;
+    const libp2p = (network as { libp2p?: Parameters<typeof startNodeContent>[0]["libp2p"] }).libp2p;
+    if (has("persist") || has("gateway") || (has("compute") && libp2p && config.programs.network !== "off")) {
+      content = await startNodeContent({
+        config,
+        libp2p,
+        clients,
+        registry,
+        log,
+      });
+      const started = content;
+      closer.add("content", () => started.close());
+    }
+
     let scheduler: LeaderlessScheduler | undefined;
     const gossip = new GossipBridge({
       network,
@@ -362,7 +381,9 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
         },
         env: {},
       });
+      const programNetwork = content?.content;
       node.worker = await startWorker(workerConfig, {
+        ...(programNetwork ? { programNetwork: (id: Hex) => programNetwork.getProgramPackage(id) } : {}),
         privateKey: keys.operatorKey,
         logger: baseLog.child({ service: "compute" }),
         registry,
@@ -476,6 +497,7 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
       backpressure: [...gossip.reportsView().values()],
       watching: gossip.watching(),
       autoscale: autoscale.status(),
+      content: content ? { ...content.content.status(), gateway: content.gateway?.url ?? null } : null,
     });
     health = async () => {
       const parts: Record<string, unknown> = { redis: redis.status, dependencies: { redis: redisHealth.health() } };

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateKeyPair } from "@libp2p/crypto/keys";
@@ -8,10 +8,13 @@ import pino from "pino";
 import { ContentNode } from "../../content/node.ts";
 import { startGateway, type Gateway } from "../../content/gateway.ts";
 import { importBundle, rawCid } from "../../content/bundle.ts";
+import { publishContent } from "../../content/publish.ts";
 import { toHelia } from "../../content/cid.ts";
 import { MemoryBlockstore } from "blockstore-core";
 import { FsBlockstore } from "blockstore-fs";
-import { contentHolders } from "../../protocol/content.ts";
+import { contentHolders, programCid } from "../../protocol/content.ts";
+import { DEFAULT_LIMITS, encodePackage } from "../../protocol/programPackage.ts";
+import { ProgramNotFoundError, ProgramStore } from "../../worker/programStore.ts";
 import { createVersatusLibp2p, type VersatusLibp2p } from "../../network/libp2pNode.ts";
 
 const log = pino({ level: process.env.CONTENT_TEST_LOG ?? "silent" });
@@ -112,6 +115,18 @@ describe("content: persist and gateway roles over real libp2p and HTTP", functio
     );
   });
 
+  it("publishes a directory through `versatus content publish` (the CID computed locally matches the gateway's)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "versatus-bundle-"));
+    try {
+      await writeFile(join(dir, "index.html"), "<p>published</p>");
+      const result = await publishContent({ path: dir, gateway: members[1]!.gateway.url });
+      const page = await fetch(`${members[2]!.gateway.url}/ipfs/${result.cid}`);
+      expect(await page.text()).to.equal("<p>published</p>");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("serves the bundle from every gateway by CID, with its index.html and paths, and a 4xx for bad input", async () => {
     for (const m of members) {
       const index = await fetch(`${m.gateway.url}/ipfs/${bundle}`);
@@ -166,6 +181,35 @@ describe("content: persist and gateway roles over real libp2p and HTTP", functio
     await until("R holders again", () => holdersNow(bundle).length >= 2);
   });
 
+  it("fetches a program package from the network by content address; the directory stays a fallback", async () => {
+    const module = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
+    const pkg = encodePackage({ name: "from-the-network", version: "1.0.0", limits: { ...DEFAULT_LIMITS } }, module);
+    const publisher = members[0]!;
+    const cid = await publisher.content.addRaw(pkg.bytes);
+    expect(cid.toString()).to.equal(programCid(pkg.programId).toString());
+    const reader = members.find((m) => m !== publisher)!;
+    const emptyDir = await mkdtemp(join(tmpdir(), "versatus-programs-"));
+    try {
+      const store = new ProgramStore({
+        dirs: [emptyDir],
+        network: { first: false, fetch: (id) => reader.content.getProgramPackage(id) },
+      });
+      const got = await store.get(pkg.programId);
+      expect(got.manifest.name).to.equal("from-the-network");
+      // An id nobody holds: the network answers nothing in time, the store says where it looked.
+      const unknownId = `0x${"ab".repeat(32)}` as const;
+      const quick = new ProgramStore({
+        dirs: [emptyDir],
+        network: { first: true, fetch: async (id) => (id === unknownId ? undefined : new Uint8Array()) },
+      });
+      const error = await quick.get(unknownId).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(ProgramNotFoundError);
+      expect((error as Error).message).to.include("content network");
+    } finally {
+      await rm(emptyDir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses a tampered block from a lying peer: the gateway answers 5xx and never serves its bytes", async () => {
     const honest = members[0]!;
     const liar = await member({
@@ -184,7 +228,8 @@ describe("content: persist and gateway roles over real libp2p and HTTP", functio
     const response = await fetch(`${honest.gateway.url}/ipfs/${cid.toString()}`);
     expect(response.status).to.be.within(500, 504);
     expect(await response.text()).to.not.include("forged");
-    expect(await honest.content.helia.blockstore.unwrap().has(toHelia(CID.parse(cid.toString())))).to.equal(false);
+    const local = honest.content.helia.blockstore as unknown as { unwrap(): { has(c: unknown): Promise<boolean> } };
+    expect(await local.unwrap().has(toHelia(CID.parse(cid.toString())))).to.equal(false);
   });
 
   it("refuses a block changed on the holder's disk: 502, the block deleted, the mismatch counted", async () => {

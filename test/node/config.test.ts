@@ -43,6 +43,26 @@ describe("node config (versatus node --config)", () => {
     );
   });
 
+  it("content caching: persist/gateway roles with R, rotation and gateway defaults; bad values name the field", () => {
+    const config = loadNodeConfig({ raw: { ...base(), roles: ["persist", "gateway"] }, env: {} });
+    expect(config.content.replicas).to.equal(2);
+    expect(config.content.rotationMs).to.equal(3_600_000);
+    expect(config.content.gateway).to.include({ port: 8480, host: "127.0.0.1", upload: false });
+    expect(error(() => loadNodeConfig({ raw: { ...base(), content: { replicas: 0 } }, env: {} }))).to.match(
+      /content\.replicas/,
+    );
+    expect(error(() => loadNodeConfig({ raw: { ...base(), content: { rotationMs: 10 } }, env: {} }))).to.match(
+      /content\.rotationMs/,
+    );
+    expect(
+      error(() => loadNodeConfig({ raw: { ...base(), content: { gateway: { port: 70_000 } } }, env: {} })),
+    ).to.match(/content\.gateway\.port/);
+    const names = { chainId: 5, registry: "0x0000000000000000000000000000000000000003" };
+    expect(error(() => loadNodeConfig({ raw: { ...base(), content: { gateway: { names } } }, env: {} }))).to.match(
+      /content\.gateway\.names\.chainId/,
+    );
+  });
+
   it("errors name the field: an unknown role, a bad bootstrap address, a watch role without HoneSTake addresses", () => {
     expect(error(() => loadNodeConfig({ raw: { ...base(), roles: ["relay", "mine"] }, env: {} }))).to.match(/roles\.1/);
     expect(
