@@ -6,14 +6,15 @@ import type { Command } from "commander";
 import { createProgress } from "../protocol/progress.ts";
 import { prepareDevnet } from "./devnet/prepare.ts";
 import { clearNetworkState, devnetRedis, freePort, redisDbUrl } from "./devnet/redis.ts";
-import { OPERATOR_ROLES, startCluster, type Cluster, type NodeSpec } from "./devnet/cluster.ts";
+import { OPERATOR_ROLES, startCluster, type Cluster, type ClusterNode, type NodeSpec } from "./devnet/cluster.ts";
 import { networkStatusRows } from "./network.ts";
 import { privateKeyToAccount } from "viem/accounts";
-import type { Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { devKey } from "./devnet/prepare.ts";
 import { createPublicClient, http } from "viem";
 import { OPERATOR_ACCOUNTS, WATCHER_ACCOUNT } from "./devnet/services.ts";
-import { startDevnetNames } from "./devnet/dns.ts";
+import { savedNameRegistry, startDevnetNames } from "./devnet/dns.ts";
+import { contentFlow } from "./devnet/content.ts";
 import {
   failingFlow,
   faultyQuorumFlow,
@@ -58,6 +59,10 @@ export function registerDevnetCommand(program: Command): void {
 /** Preferred ports of the devnet's nodes (a taken one is replaced by a free one). */
 const P2P_BASE_PORT = 4101;
 const OPS_BASE_PORT = 9701;
+/** Preferred ports of the two content gateways (node-3, node-4). */
+const GATEWAY_BASE_PORT = 8481;
+/** The operator nodes that also persist content and run a gateway (R = 2: both hold everything). */
+const CONTENT_NODES = [3, 4];
 /** Preferred port of the web explorer (a taken one is replaced by a free one). */
 const EXPLORER_PORT = 8600;
 
@@ -75,14 +80,30 @@ export async function devnetNodeSpecs(options: {
   redisUrl: string;
   colludeFile?: string;
   colluders?: number[];
+  /** The NameRegistry the gateways' `GET /name/<name>` reads. */
+  names?: { chainId: number; registry: Address };
 }): Promise<NodeSpec[]> {
   const specs: NodeSpec[] = [];
   for (const [i, index] of OPERATOR_ACCOUNTS.entries()) {
     const collude = options.colludeFile && options.colluders?.includes(index);
+    const content = CONTENT_NODES.indexOf(i + 1);
     specs.push({
       name: `node-${i + 1}`,
       key: devKey(index),
-      roles: OPERATOR_ROLES,
+      roles: content < 0 ? OPERATOR_ROLES : [...OPERATOR_ROLES, "persist", "gateway"],
+      ...(content < 0
+        ? {}
+        : {
+            content: {
+              replicas: CONTENT_NODES.length,
+              reportIntervalMs: 500,
+              gateway: {
+                port: await portOr(GATEWAY_BASE_PORT + content),
+                upload: true,
+                ...(options.names ? { names: options.names } : {}),
+              },
+            },
+          }),
       redisUrl: redisDbUrl(options.redisUrl, i + 1),
       host: "127.0.0.1",
       p2pPort: await portOr(P2P_BASE_PORT + i),
@@ -139,11 +160,12 @@ export async function runDevnet(options: {
     const redis = await progress.step("redis", () => devnetRedis(undefined, join(dataDir, "logs", "redis.log")));
     cleanups.push(redis.stop);
     log(`redis at ${redis.url} (each node its own database: node-1..4 in db 1..4, the watcher in db 5)`);
+    const deploymentsDir = process.env.VERSATUS_DEPLOYMENTS_DIR ?? join(repoRoot, "deployments");
     const preparing = progress.start("two chains, the suite on both, the example programs");
     const { chains, programs, running } = await prepareDevnet({
       root: repoRoot,
       storeDir: join(dataDir, "programs"),
-      deploymentsDir: process.env.VERSATUS_DEPLOYMENTS_DIR ?? join(repoRoot, "deployments"),
+      deploymentsDir,
       log,
       posters: OPERATOR_ACCOUNTS,
     });
@@ -153,6 +175,7 @@ export async function runDevnet(options: {
       redisUrl: redis.url,
       colludeFile: join(dataDir, "collude.json"),
       colluders: COLLUDERS,
+      names: { chainId: chains[0]!.chainId, registry: savedNameRegistry(deploymentsDir, chains[0]!.name) },
     });
     if (running.every((c) => c.process)) {
       // Fresh chains: any queue, cursor or schedule left in Redis belongs to chains that are gone.
@@ -251,7 +274,7 @@ export async function runDevnet(options: {
     const naming = progress.start("names: hello.versatus and the DNS facade");
     const names = await startDevnetNames({
       chain: chainA,
-      deploymentsDir: process.env.VERSATUS_DEPLOYMENTS_DIR ?? join(repoRoot, "deployments"),
+      deploymentsDir,
       programId: programs["payout-splitter"]!.programId,
       ownerKey: devKey(0),
     });
@@ -275,6 +298,19 @@ export async function runDevnet(options: {
       ["token move", () => tokenMoveFlow(chainA, chainB, programs, options.timeoutMs)],
       ["failing program", () => failingFlow(chainA, programs, options.timeoutMs)],
       ["faulty quorum", () => faultyQuorumFlow(chainA, programs, lies, options.timeoutMs)],
+      [
+        "content (2 gateways, one killed)",
+        () =>
+          contentFlow({
+            nodes: CONTENT_NODES.map((n) => cluster.nodes[n - 1]!) as [ClusterNode, ClusterNode],
+            dataDir,
+            chain: chainA,
+            deploymentsDir,
+            ownerKey: devKey(0),
+            timeoutMs: options.timeoutMs,
+            log,
+          }),
+      ],
     ] as const) {
       log(`flow: ${name} ...`);
       const flowStep = progress.start(`flow: ${name}`);

@@ -9,7 +9,7 @@ import { clearNetworkState, redisDbUrl } from "./redis.ts";
 /** The `versatus` launcher. */
 export const VERSATUS_BIN = fileURLToPath(new URL("../bin.js", import.meta.url));
 
-export type NodeRole = "relay" | "compute" | "collect" | "post" | "watch";
+export type NodeRole = "relay" | "compute" | "collect" | "post" | "watch" | "persist" | "gateway";
 export const OPERATOR_ROLES: NodeRole[] = ["relay", "compute", "collect", "post"];
 
 /** What a node needs to know about one chain (the chain entry of `versatus node`'s config). */
@@ -43,6 +43,8 @@ export type NodeSpec = {
   env?: Record<string, string>;
   /** Peers this node must see before the cluster counts as started (default: the cluster's minPeers). */
   minPeers?: number;
+  /** The node's `content` config (persist/gateway roles, docs/content.md); its dataDir defaults to `<dir>/content`. */
+  content?: Record<string, unknown>;
 };
 
 export type ClusterOptions = {
@@ -210,6 +212,8 @@ export function nodeConfig(options: ClusterOptions, spec: NodeSpec, dir: string,
     da: { primary: { layer: "local", dir: options.daDir } },
     ...(spec.roles.includes("post") ? { poster: { maxBatchWaitMs: 50 } } : {}),
     ops: { port: spec.opsPort, host: spec.host },
+    // every node of a cluster shares one working directory: the relative default would be shared too
+    content: { dataDir: join(dir, "content"), ...spec.content },
     ...options.overrides?.(spec),
   };
 }

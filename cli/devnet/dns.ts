@@ -26,6 +26,8 @@ export const DEVNET_NAME = "hello.versatus";
 export const DEVNET_TXT = "served by the Versatus DNS facade from the NameRegistry";
 /** Content kind 1: a program (INameRegistry). */
 const PROGRAM = 1;
+/** Content kind 2: a static bundle (INameRegistry; its CID is dag-pb, protocol/content.ts). */
+export const BUNDLE = 2;
 /** Preferred port of the devnet's DNS facade (a taken one is replaced by a free one). */
 const DNS_PORT = 5353;
 
@@ -37,7 +39,8 @@ export function savedNameRegistry(deploymentsDir: string, chainName: string): Ad
 
 /**
  * Registers `name` to the wallet's account (commit, wait the registry's minimum age in chain time,
- * reveal) and points it at `programId` with one TXT record. Idempotent: sends only what differs.
+ * reveal) and points it at `programId` (or a bundle: `contentKind` 2) with the given TXT records.
+ * Idempotent: sends only what differs.
  * Returns how many transactions it sent.
  */
 export async function publishName(options: {
@@ -46,6 +49,8 @@ export async function publishName(options: {
   registry: Address;
   name: string;
   programId: Hex;
+  /** Default 1 (a program); 2: `programId` is a static bundle's sha256 content id. */
+  contentKind?: number;
   txt: string[];
 }): Promise<number> {
   const { client, wallet, registry, name } = options;
@@ -97,8 +102,9 @@ export async function publishName(options: {
     functionName: "records",
     args: [name],
   });
-  if (records.contentId !== options.programId || records.contentKind !== PROGRAM)
-    await send("setContent", [name, options.programId, PROGRAM]);
+  const kind = options.contentKind ?? PROGRAM;
+  if (records.contentId !== options.programId || records.contentKind !== kind)
+    await send("setContent", [name, options.programId, kind]);
   if (JSON.stringify(records.txt) !== JSON.stringify(options.txt)) await send("setText", [name, options.txt]);
   return sent;
 }
