@@ -67,7 +67,7 @@ library EscrowRecordLib {
     /// @dev requestedAt + ttl (no overflow: 40 + 24 bits).
     function deadline(EscrowRecord record) internal pure returns (uint256) {
         uint256 raw = EscrowRecord.unwrap(record);
-        return uint40(raw >> 128) + uint24(raw >> 168);
+        return uint256(uint40(raw >> 128)) + uint24(raw >> 168);
     }
 
     function accountId(EscrowRecord record) internal pure returns (uint256) {
