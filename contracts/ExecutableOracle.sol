@@ -5,7 +5,10 @@ import {IExecutableOracle} from "./interfaces/IExecutableOracle.sol";
 import {IContractFactory} from "./interfaces/IContractFactory.sol";
 import {Disperser} from "./core/Disperser.sol";
 import {ProgramRegistry} from "./core/ProgramRegistry.sol";
-import {EscrowRecord} from "./core/EscrowRecord.sol";
+import {EscrowRecord, EscrowRecordLib} from "./core/EscrowRecord.sol";
+import {OracleState, OracleStateLib} from "./core/OracleState.sol";
+import {AssetEntry, AssetEntryLib} from "./core/AssetEntry.sol";
+import {FeeSchedule, FeeScheduleLib} from "./core/FeeSchedule.sol";
 import {RequestIds} from "./core/RequestIds.sol";
 import {IOmniToken} from "./interfaces/IOmniToken.sol";
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
@@ -18,7 +21,10 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 /// @dev One contract holds the escrowed funds and is the only one that can move them: requests
 /// write a single storage slot, and a result's dispersal needs no call into another contract.
 contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
-    using EscrowRecord for uint256;
+    using EscrowRecordLib for EscrowRecord;
+    using OracleStateLib for OracleState;
+    using AssetEntryLib for AssetEntry;
+    using FeeScheduleLib for FeeSchedule;
     using SafeERC20 for IERC20;
 
     /*//////////////////////////////////////////////////////////////
@@ -43,8 +49,8 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
         bytes calldata input,
         uint64 ttl
     ) external payable nonReentrant returns (bytes32 requestId) {
-        uint256 state = _state;
-        uint256 fee = uint96(state >> 120);
+        OracleState state = _state;
+        uint256 fee = state.ethFee();
         if (msg.value < fee) revert Oracle_FeeNotCovered(address(0), msg.value, fee);
         requestId = _open(state, programId, input, ttl, address(0), 0, msg.value);
     }
@@ -80,8 +86,8 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
     /// @inheritdoc IExecutableOracle
     function refund(bytes32 requestId) external nonReentrant {
         // ---- checks
-        uint256 record = _escrows[requestId];
-        if (record == 0) revert Oracle_UnknownRequest(requestId);
+        EscrowRecord record = _escrows[requestId];
+        if (record.isEmpty()) revert Oracle_UnknownRequest(requestId);
         uint8 status = record.status();
         if (status != STATUS_OPEN) revert Oracle_RequestNotOpen(requestId, RequestStatus(status));
         uint256 deadline = record.deadline();
@@ -165,22 +171,22 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
 
     /// @inheritdoc IExecutableOracle
     function settlementOf(bytes32 requestId) external view returns (uint256 ingestedAt, bytes32 signersCommitment) {
-        uint256 record = _escrows[requestId];
+        EscrowRecord record = _escrows[requestId];
         if (record.status() != STATUS_INGESTED) return (0, bytes32(0));
         return (record.ingestedAt(), record.commitment());
     }
 
     /// @inheritdoc IExecutableOracle
     function feeOf(address token) external view returns (uint256) {
-        if (token == address(0)) return uint96(_state >> 120);
-        uint256 packed = _assetOf[token];
-        if (packed == 0) revert Oracle_TokenNotAccepted(token);
-        return uint96(packed >> 24);
+        if (token == address(0)) return _state.ethFee();
+        AssetEntry entry = _assetOf[token];
+        if (!entry.isAccepted()) revert Oracle_TokenNotAccepted(token);
+        return entry.fee();
     }
 
     /// @inheritdoc IExecutableOracle
     function nextRequestId(address requester, bytes32 programId, bytes calldata input) external view returns (bytes32) {
-        return RequestIds.compute(address(this), requester, uint64(_state), programId, keccak256(input));
+        return RequestIds.compute(address(this), requester, _state.nonce(), programId, keccak256(input));
     }
 
     /// @inheritdoc IExecutableOracle
@@ -209,11 +215,11 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
         address token,
         uint256 amount
     ) internal returns (bytes32 requestId) {
-        uint256 assetAndFee = _assetOf[token];
-        if (assetAndFee == 0 || token == address(0)) revert Oracle_TokenNotAccepted(token);
-        uint256 fee = uint96(assetAndFee >> 24);
+        AssetEntry entry = _assetOf[token];
+        if (!entry.isAccepted() || token == address(0)) revert Oracle_TokenNotAccepted(token);
+        uint256 fee = entry.fee();
         if (amount < fee) revert Oracle_FeeNotCovered(token, amount, fee);
-        requestId = _open(_state, programId, input, ttl, token, uint24(assetAndFee), amount);
+        requestId = _open(_state, programId, input, ttl, token, entry.assetId(), amount);
         // ---- interactions (the request is recorded and emitted; the guard blocks re-entry)
         IERC20 asset = IERC20(token);
         uint256 before = asset.balanceOf(address(this));
@@ -224,7 +230,7 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
 
     /// @dev Validates and records a request, then emits it. `state` is the hot slot as read by the caller.
     function _open(
-        uint256 state,
+        OracleState state,
         bytes32 programId,
         bytes calldata input,
         uint64 ttl,
@@ -242,20 +248,17 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
         if (accountId == 0) {
             // Account ids start at 1; 2^32 - 1 requesters is beyond any chain's account count.
             unchecked {
-                accountId = uint32(state >> 64) + 1;
+                accountId = state.accountCount() + 1;
             }
             _accountIdOf[msg.sender] = accountId;
             _accountOwner[accountId] = msg.sender;
-            state = (state & ~(uint256(type(uint32).max) << 64)) | (accountId << 64);
+            state = state.withAccountCount(accountId);
         }
-        uint256 nonce = uint64(state);
+        uint256 nonce = state.nonce();
         // The id binds the program and the input: a result for another one cannot settle it (SPEC 3.2).
         requestId = RequestIds.compute(address(this), msg.sender, nonce, programId, keccak256(input));
-        // The nonce is 64 bits: it cannot wrap within any chain's lifetime.
-        unchecked {
-            _state = state + 1;
-        }
-        _escrows[requestId] = EscrowRecord.pack(amount, block.timestamp, ttl, accountId, assetId, STATUS_OPEN);
+        _state = state.withNextNonce();
+        _escrows[requestId] = EscrowRecordLib.pack(amount, block.timestamp, ttl, accountId, assetId, STATUS_OPEN);
         emit ExecutionRequested(requestId, programId, msg.sender, token, amount, uint64(block.timestamp + ttl), input);
     }
 
@@ -264,23 +267,22 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
     /// what it was checked against, whatever second it was made in.
     function _setFee(address token, uint256 fee) internal {
         if (fee > type(uint96).max) revert Oracle_FeeTooLarge(fee);
-        uint256 state = _state;
+        OracleState state = _state;
         uint256 assetId;
         uint256 previousFee;
         if (token == address(0)) {
-            previousFee = uint96(state >> 120);
-            _state = (state & ~(uint256(type(uint96).max) << 120)) | (fee << 120);
+            previousFee = state.ethFee();
+            _state = state.withEthFee(fee);
         } else {
-            uint256 packed = _assetOf[token];
-            if (packed == 0) revert Oracle_TokenNotAccepted(token);
-            assetId = uint24(packed);
-            previousFee = uint96(packed >> 24);
-            _assetOf[token] = assetId | (fee << 24);
+            AssetEntry entry = _assetOf[token];
+            if (!entry.isAccepted()) revert Oracle_TokenNotAccepted(token);
+            assetId = entry.assetId();
+            previousFee = entry.fee();
+            _assetOf[token] = entry.withFee(fee);
         }
-        uint256 schedule = _feeSchedule[assetId];
-        if (schedule == 0 && token == address(0)) {
+        if (_feeSchedule[assetId].isEmpty() && token == address(0)) {
             // The constructor: no request exists yet, "previous" is never read.
-            _feeSchedule[0] = fee | (fee << 96);
+            _feeSchedule[0] = FeeScheduleLib.pack(fee, fee, 0);
         } else {
             uint256 changedAt = _feeChangedAt[assetId];
             // Only two fees are kept: the previous change must be old enough that no request that
@@ -290,7 +292,7 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
             }
             _feeChangedAt[assetId] = block.timestamp;
             // Requests from the next nonce on were (and will be) checked against the new fee.
-            _feeSchedule[assetId] = fee | (previousFee << 96) | (uint256(uint64(state)) << 192);
+            _feeSchedule[assetId] = FeeScheduleLib.pack(fee, previousFee, state.nonce());
         }
         emit FeeSet(token, fee, previousFee);
     }
@@ -299,7 +301,7 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
     /// balance and the caller's move by exactly `amount` at every step.
     function _checkAcceptable(address token, uint256 fee) internal view {
         if (token == address(0)) revert Oracle_ZeroAddress();
-        if (_assetOf[token] != 0) revert Oracle_TokenAlreadyAccepted(token);
+        if (_assetOf[token].isAccepted()) revert Oracle_TokenAlreadyAccepted(token);
         if (fee == 0) revert Oracle_ZeroFee(token);
         if (fee > type(uint96).max) revert Oracle_FeeTooLarge(fee);
     }
@@ -307,12 +309,12 @@ contract ExecutableOracle is Disperser, ProgramRegistry, Ownable2Step {
     /// @dev Gives `token` the next asset id with `fee` (no fee change pending, so {setFree} or
     /// {setFee} may follow at once).
     function _accept(address token, uint256 fee, uint256 probeAmount) internal {
-        uint256 state = _state;
-        uint256 assetId = uint24(state >> 96) + 1;
-        _state = (state & ~(uint256(type(uint24).max) << 96)) | (assetId << 96);
+        OracleState state = _state;
+        uint256 assetId = state.assetCount() + 1;
+        _state = state.withAssetCount(assetId);
         _assetToken[assetId] = token;
-        _assetOf[token] = assetId | (fee << 24);
-        _feeSchedule[assetId] = fee | (fee << 96);
+        _assetOf[token] = AssetEntryLib.pack(assetId, fee);
+        _feeSchedule[assetId] = FeeScheduleLib.pack(fee, fee, 0);
         emit TokenAccepted(token, assetId, probeAmount);
         emit FeeSet(token, fee, 0);
     }

@@ -7,6 +7,7 @@ import {IOperatorSet} from "./interfaces/IOperatorSet.sol";
 import {IExecutableOracle} from "./interfaces/IExecutableOracle.sol";
 import {Instruction, Result, Ops, ResultTypedData} from "./interfaces/IInstruction.sol";
 import {ResultSignatures} from "./core/ResultSignatures.sol";
+import {RemoteIngestion, RemoteIngestionLib} from "./core/RemoteIngestion.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
@@ -20,6 +21,8 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 /// {_remoteIngestedAt}. The domain separator binds the chain id and this contract, so a result signed
 /// for one chain cannot be replayed on another.
 contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, ReentrancyGuardTransient {
+    using RemoteIngestionLib for RemoteIngestion;
+
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
     //////////////////////////////////////////////////////////////*/
@@ -51,9 +54,9 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
     bool public openPosting;
     /// @notice Accounts allowed to post results while posting is restricted.
     mapping(address account => bool allowed) public isPoster;
-    /// @dev keccak256(originChainId, requestId) of another chain's result => [0..207] signers
-    /// commitment | [208..247] ingestion time (the same layout as an ingested escrow record).
-    mapping(bytes32 originAndRequest => uint256 ingestion) private _remoteIngestedAt;
+    /// @dev keccak256(originChainId, requestId) of another chain's result => its signers
+    /// commitment and ingestion time.
+    mapping(bytes32 originAndRequest => RemoteIngestion ingestion) private _remoteIngestedAt;
 
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
@@ -210,8 +213,8 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
         bytes32 requestId
     ) public view returns (uint256 ingestedAt_, bytes32 signersCommitment) {
         if (originChainId != block.chainid) {
-            uint256 ingestion = _remoteIngestedAt[_remoteKey(originChainId, requestId)];
-            return (uint40(ingestion >> 208), bytes32(uint256(uint208(ingestion))));
+            RemoteIngestion ingestion = _remoteIngestedAt[_remoteKey(originChainId, requestId)];
+            return (ingestion.ingestedAt(), ingestion.commitment());
         }
         return IExecutableOracle(address(disperser)).settlementOf(requestId);
     }
@@ -269,9 +272,9 @@ contract InstructionIngestor is IInstructionIngestor, EIP712, Ownable2Step, Reen
         } else {
             if (r.status != Ops.STATUS_OK) revert Ingestor_RemoteProgramError(r.requestId, r.originChainId);
             bytes32 key = _remoteKey(r.originChainId, r.requestId);
-            if (_remoteIngestedAt[key] != 0) return SKIP_INGESTED;
+            if (!_remoteIngestedAt[key].isEmpty()) return SKIP_INGESTED;
             // Non-zero: the time is (block timestamps are never 0 on a live chain).
-            _remoteIngestedAt[key] = uint256(uint208(uint256(commitment))) | (block.timestamp << 208);
+            _remoteIngestedAt[key] = RemoteIngestionLib.pack(commitment, block.timestamp);
             disperser.disperseRemote(r, instructions);
         }
         emit ResultIngested(r.requestId, r.originChainId, r.status, r.bodyHash, daPointer);

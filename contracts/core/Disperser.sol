@@ -7,7 +7,9 @@ import {IOperatorSet} from "../interfaces/IOperatorSet.sol";
 import {IContractFactory} from "../interfaces/IContractFactory.sol";
 import {Instruction, Result, Ops} from "../interfaces/IInstruction.sol";
 import {OracleLedger} from "./OracleLedger.sol";
-import {EscrowRecord} from "./EscrowRecord.sol";
+import {EscrowRecord, EscrowRecordLib} from "./EscrowRecord.sol";
+import {AssetEntry, AssetEntryLib} from "./AssetEntry.sol";
+import {FeeCounts, FeeCountsLib} from "./FeeCounts.sol";
 import {RequestIds} from "./RequestIds.sol";
 import {BoundedCall} from "./BoundedCall.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -19,7 +21,9 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 /// @dev Part of the ExecutableOracle, which holds the funds: dispersal then needs no call between
 /// contracts to move them. Only the InstructionIngestor may call it.
 abstract contract Disperser is IDisperser, OracleLedger {
-    using EscrowRecord for uint256;
+    using EscrowRecordLib for EscrowRecord;
+    using AssetEntryLib for AssetEntry;
+    using FeeCountsLib for FeeCounts;
     using SafeERC20 for IERC20;
 
     /*//////////////////////////////////////////////////////////////
@@ -62,7 +66,7 @@ abstract contract Disperser is IDisperser, OracleLedger {
     ) external nonReentrant returns (uint8 skipReason) {
         _checkIngestor();
         // ---- checks
-        uint256 record = _escrows[r.requestId];
+        EscrowRecord record = _escrows[r.requestId];
         skipReason = _skipReason(record);
         if (skipReason != 0) return skipReason;
         // Binding (SPEC 3.2): the id was derived from the requester, the nonce (its top 64 bits),
@@ -180,9 +184,9 @@ abstract contract Disperser is IDisperser, OracleLedger {
     /// @inheritdoc IDisperser
     function assetIdOf(address token) external view returns (uint256) {
         if (token == address(0)) return 0;
-        uint256 packed = _assetOf[token];
-        if (packed == 0) revert Oracle_TokenNotAccepted(token);
-        return uint24(packed);
+        AssetEntry entry = _assetOf[token];
+        if (!entry.isAccepted()) revert Oracle_TokenNotAccepted(token);
+        return entry.assetId();
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -197,7 +201,7 @@ abstract contract Disperser is IDisperser, OracleLedger {
     function _settle(
         bytes32 requestId,
         uint8 status,
-        uint256 record,
+        EscrowRecord record,
         address requester,
         Instruction[] calldata instructions,
         address operatorSet,
@@ -225,8 +229,8 @@ abstract contract Disperser is IDisperser, OracleLedger {
         emit EscrowSettled(requestId, status, spent, feeBooked, refunded);
     }
 
-    function _skipReason(uint256 record) internal view returns (uint8) {
-        if (record == 0) return SKIP_UNKNOWN;
+    function _skipReason(EscrowRecord record) internal view returns (uint8) {
+        if (record.isEmpty()) return SKIP_UNKNOWN;
         uint8 status = record.status();
         if (status == STATUS_INGESTED) return SKIP_INGESTED;
         if (status == STATUS_REFUNDED) return SKIP_REFUNDED;
@@ -240,7 +244,7 @@ abstract contract Disperser is IDisperser, OracleLedger {
     /// the part booked to signers (the rest, below the signer count, is protocol dust).
     function _settleAndBookFee(
         bytes32 requestId,
-        uint256 record,
+        EscrowRecord record,
         address token,
         Instruction[] calldata instructions,
         address operatorSet,
@@ -254,7 +258,7 @@ abstract contract Disperser is IDisperser, OracleLedger {
         if (fee > amount) fee = amount;
         uint256 needed = _spendingTotal(instructions, token);
         if (needed > amount - fee) revert Disperser_BudgetExceeded(requestId, amount - fee, needed);
-        _escrows[requestId] = EscrowRecord.ingested(STATUS_INGESTED, block.timestamp, signersCommitment);
+        _escrows[requestId] = EscrowRecordLib.ingested(STATUS_INGESTED, block.timestamp, signersCommitment);
         feeBooked = _bookFee(operatorSet, record.assetId(), fee, signerBitmap, signerCount);
     }
 
@@ -275,7 +279,7 @@ abstract contract Disperser is IDisperser, OracleLedger {
                 address target = ix.target;
                 if (target == address(0) || target == address(this)) revert Disperser_ForbiddenTarget(i, target);
                 // A CALL into an escrowed token could move other requests' escrow with the oracle's balance.
-                if (op == Ops.CALL && _assetOf[target] != 0) revert Disperser_ForbiddenTarget(i, target);
+                if (op == Ops.CALL && _assetOf[target].isAccepted()) revert Disperser_ForbiddenTarget(i, target);
                 total += ix.amount;
             } else if (op == Ops.BURN) {
                 if (token == address(0)) revert Disperser_BurnNeedsToken(i);
@@ -338,19 +342,14 @@ abstract contract Disperser is IDisperser, OracleLedger {
         if (share == 0) return 0;
         booked = share * signerCount;
         uint256 epoch = block.timestamp / LEDGER_EPOCH;
+        // The signer bitmap, eight operator indices (one ledger group) at a time.
         for (uint256 group; signerBitmap != 0; ++group) {
             uint256 lanes = signerBitmap & 0xff;
-            signerBitmap >>= 8;
+            signerBitmap >>= FeeCountsLib.LANES;
             if (lanes == 0) continue;
-            uint256 increments;
-            for (uint256 lane; lane < 8; ++lane) {
-                if (lanes & (1 << lane) != 0) increments |= 1 << (32 * lane);
-            }
             bytes32 key = keccak256(abi.encode(operatorSet, assetId, share, epoch, group));
-            // A 32-bit count per operator and ledger: 4.29e9 results at one share size before it could wrap.
-            unchecked {
-                _feeCounts[key] += increments;
-            }
+            FeeCounts increments = FeeCountsLib.oneEach(lanes);
+            _feeCounts[key] = _feeCounts[key].plus(increments);
         }
     }
 
@@ -361,8 +360,8 @@ abstract contract Disperser is IDisperser, OracleLedger {
         uint256 epoch,
         uint8 index
     ) internal view returns (uint256) {
-        bytes32 key = keccak256(abi.encode(operatorSet, assetId, share, epoch, uint256(index >> 3)));
-        return uint32(_feeCounts[key] >> (32 * (index & 7)));
+        bytes32 key = keccak256(abi.encode(operatorSet, assetId, share, epoch, FeeCountsLib.groupOf(index)));
+        return _feeCounts[key].countAt(FeeCountsLib.laneOf(index));
     }
 
     /// @dev Runs validated instructions of a same-chain result. Returns what left the escrow (failed

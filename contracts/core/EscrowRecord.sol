@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
-/// @title EscrowRecord
-/// @notice Packs a request's escrow into one storage slot, so a request costs a single new slot.
-/// @dev Layout of an open (or refunded) request, from the least significant bit:
+/// @notice A request's escrow packed into one storage slot, so a request costs a single new slot
+/// (read and written only through {EscrowRecordLib}). Layout of an open (or refunded) request,
+/// from the least significant bit:
 ///   [  0..127] amount       uint128  escrowed units of the asset
 ///   [128..167] requestedAt  uint40   block timestamp of the request (deadline)
 ///   [168..191] ttl          uint24   seconds until the deadline (<= MAX_TTL < 2^24)
@@ -15,10 +15,19 @@ pragma solidity ^0.8.30;
 ///   [  0..207] commitment   uint208  ResultTypedData.signersCommitment of the Result and its signers
 ///   [208..247] ingestedAt   uint40   block timestamp of the ingestion (the dispute window starts there)
 ///   [248..255] status       uint8    Ingested
-library EscrowRecord {
-    uint256 internal constant STATUS_SHIFT = 248;
-    uint256 internal constant STATUS_CLEAR_MASK = ~(uint256(0xff) << 248);
+/// The zero record is an unknown request.
+type EscrowRecord is uint256;
 
+/// @title EscrowRecordLib
+/// @notice Typed reads and writes of {EscrowRecord} (Uniswap v4-core's Slot0 is the model: one
+/// value type, small pure accessors, no raw shifts at the call sites).
+library EscrowRecordLib {
+    uint256 private constant STATUS_SHIFT = 248;
+    uint256 private constant STATUS_CLEAR_MASK = ~(uint256(0xff) << STATUS_SHIFT);
+    uint256 private constant INGESTED_AT_SHIFT = 208;
+
+    /// @dev An open-form record. Every field must fit its width (the oracle checks amount <= 2^128-1,
+    /// ttl <= MAX_TTL; accountId, assetId and status are bounded by construction).
     function pack(
         uint256 amount_,
         uint256 requestedAt_,
@@ -26,64 +35,80 @@ library EscrowRecord {
         uint256 accountId_,
         uint256 assetId_,
         uint256 status_
-    ) internal pure returns (uint256) {
+    ) internal pure returns (EscrowRecord) {
         return
-            amount_ |
-            (requestedAt_ << 128) |
-            (ttl_ << 168) |
-            (accountId_ << 192) |
-            (assetId_ << 224) |
-            (status_ << STATUS_SHIFT);
+            EscrowRecord.wrap(
+                amount_ |
+                    (requestedAt_ << 128) |
+                    (ttl_ << 168) |
+                    (accountId_ << 192) |
+                    (assetId_ << 224) |
+                    (status_ << STATUS_SHIFT)
+            );
     }
 
-    function amount(uint256 record) internal pure returns (uint256) {
-        return uint128(record);
+    /// @dev Whether no request was ever recorded in this slot.
+    function isEmpty(EscrowRecord record) internal pure returns (bool) {
+        return EscrowRecord.unwrap(record) == 0;
     }
 
-    function requestedAt(uint256 record) internal pure returns (uint256) {
-        return uint40(record >> 128);
+    function amount(EscrowRecord record) internal pure returns (uint256) {
+        return uint128(EscrowRecord.unwrap(record));
     }
 
-    function deadline(uint256 record) internal pure returns (uint256) {
-        return uint40(record >> 128) + uint24(record >> 168);
+    function requestedAt(EscrowRecord record) internal pure returns (uint256) {
+        return uint40(EscrowRecord.unwrap(record) >> 128);
     }
 
-    function accountId(uint256 record) internal pure returns (uint256) {
-        return uint32(record >> 192);
+    function ttl(EscrowRecord record) internal pure returns (uint256) {
+        return uint24(EscrowRecord.unwrap(record) >> 168);
     }
 
-    function assetId(uint256 record) internal pure returns (uint256) {
-        return uint24(record >> 224);
+    /// @dev requestedAt + ttl (no overflow: 40 + 24 bits).
+    function deadline(EscrowRecord record) internal pure returns (uint256) {
+        uint256 raw = EscrowRecord.unwrap(record);
+        return uint256(uint40(raw >> 128)) + uint24(raw >> 168);
     }
 
-    function status(uint256 record) internal pure returns (uint8) {
-        return uint8(record >> STATUS_SHIFT);
+    function accountId(EscrowRecord record) internal pure returns (uint256) {
+        return uint32(EscrowRecord.unwrap(record) >> 192);
     }
 
-    function withStatus(uint256 record, uint256 newStatus) internal pure returns (uint256) {
-        return (record & STATUS_CLEAR_MASK) | (newStatus << STATUS_SHIFT);
+    function assetId(EscrowRecord record) internal pure returns (uint256) {
+        return uint24(EscrowRecord.unwrap(record) >> 224);
     }
 
-    /// @dev The post-ingestion record: the signers commitment (208 bits, see
+    function status(EscrowRecord record) internal pure returns (uint8) {
+        return uint8(EscrowRecord.unwrap(record) >> STATUS_SHIFT);
+    }
+
+    /// @dev `record` with its status replaced (`newStatus` < 256); every other field kept.
+    function withStatus(EscrowRecord record, uint256 newStatus) internal pure returns (EscrowRecord) {
+        return EscrowRecord.wrap((EscrowRecord.unwrap(record) & STATUS_CLEAR_MASK) | (newStatus << STATUS_SHIFT));
+    }
+
+    /// @dev The post-ingestion record: the signers commitment (its low 208 bits, see
     /// ResultTypedData.signersCommitment), the ingestion time (40 bits: year 36812) and the status.
     function ingested(
         uint256 ingestedStatus,
         uint256 ingestedAt_,
         bytes32 commitment_
-    ) internal pure returns (uint256) {
+    ) internal pure returns (EscrowRecord) {
         return
-            uint256(uint208(uint256(commitment_))) |
-            (uint256(uint40(ingestedAt_)) << 208) |
-            (ingestedStatus << STATUS_SHIFT);
+            EscrowRecord.wrap(
+                uint256(uint208(uint256(commitment_))) |
+                    (uint256(uint40(ingestedAt_)) << INGESTED_AT_SHIFT) |
+                    (ingestedStatus << STATUS_SHIFT)
+            );
     }
 
     /// @dev Ingestion time of a post-ingestion record.
-    function ingestedAt(uint256 record) internal pure returns (uint256) {
-        return uint40(record >> 208);
+    function ingestedAt(EscrowRecord record) internal pure returns (uint256) {
+        return uint40(EscrowRecord.unwrap(record) >> INGESTED_AT_SHIFT);
     }
 
-    /// @dev Signers commitment of a post-ingestion record.
-    function commitment(uint256 record) internal pure returns (bytes32) {
-        return bytes32(uint256(uint208(record)));
+    /// @dev Signers commitment (low 208 bits) of a post-ingestion record.
+    function commitment(EscrowRecord record) internal pure returns (bytes32) {
+        return bytes32(uint256(uint208(EscrowRecord.unwrap(record))));
     }
 }

@@ -2,7 +2,11 @@
 pragma solidity ^0.8.30;
 
 import {IExecutableOracle} from "../interfaces/IExecutableOracle.sol";
-import {EscrowRecord} from "./EscrowRecord.sol";
+import {EscrowRecord, EscrowRecordLib} from "./EscrowRecord.sol";
+import {OracleState, OracleStateLib} from "./OracleState.sol";
+import {AssetEntry, AssetEntryLib} from "./AssetEntry.sol";
+import {FeeSchedule, FeeScheduleLib} from "./FeeSchedule.sol";
+import {FeeCounts, FeeCountsLib} from "./FeeCounts.sol";
 import {BoundedCall} from "./BoundedCall.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
@@ -10,7 +14,11 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 /// @notice Storage of the oracle shared by its request side and its dispersal side: escrow records,
 /// the requester and asset tables, fee schedules, deferred refunds and the operators' fee ledgers.
 abstract contract OracleLedger is IExecutableOracle, ReentrancyGuardTransient {
-    using EscrowRecord for uint256;
+    using EscrowRecordLib for EscrowRecord;
+    using OracleStateLib for OracleState;
+    using AssetEntryLib for AssetEntry;
+    using FeeScheduleLib for FeeSchedule;
+    using FeeCountsLib for FeeCounts;
 
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
@@ -27,25 +35,22 @@ abstract contract OracleLedger is IExecutableOracle, ReentrancyGuardTransient {
                                 STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Hot slot read and written by every request:
-    ///   [0..63] request nonce | [64..95] account count | [96..119] asset count | [120..215] current ETH fee
-    uint256 internal _state;
+    /// @dev Hot slot read and written by every request: nonce, account and asset counts, ETH fee.
+    OracleState internal _state;
 
-    mapping(bytes32 requestId => uint256 record) internal _escrows;
+    mapping(bytes32 requestId => EscrowRecord record) internal _escrows;
 
     /// @dev Requesters get a 32-bit id on their first request so the escrow record fits one slot.
     mapping(address requester => uint256 accountId) internal _accountIdOf;
     mapping(uint256 accountId => address requester) internal _accountOwner;
 
-    /// @dev token => [0..23] assetId | [24..119] current fee. Zero means the token is not accepted.
-    mapping(address token => uint256 assetAndFee) internal _assetOf;
+    /// @dev token => its asset id and current fee. Zero means the token is not accepted.
+    mapping(address token => AssetEntry entry) internal _assetOf;
     mapping(uint256 assetId => address token) internal _assetToken;
 
-    /// @dev assetId => [0..95] fee now | [96..191] previous fee | [192..255] first request nonce
-    /// that pays "now". Keyed by the request nonce, not the time, so a request made in the same
-    /// second as a change (before or after it in the block) pays exactly the fee it was checked
-    /// against. Fee changes are at least MAX_TTL apart, so every open request paid "now" or "previous".
-    mapping(uint256 assetId => uint256 schedule) internal _feeSchedule;
+    /// @dev assetId => fee now, previous fee and the first request nonce that pays "now". Fee
+    /// changes are at least MAX_TTL apart, so every open request paid "now" or "previous".
+    mapping(uint256 assetId => FeeSchedule schedule) internal _feeSchedule;
     /// @dev assetId => time of the last fee change (0 until the first change after acceptance).
     mapping(uint256 assetId => uint256 changedAt) internal _feeChangedAt;
 
@@ -54,7 +59,7 @@ abstract contract OracleLedger is IExecutableOracle, ReentrancyGuardTransient {
 
     /// @dev keccak256(operatorSet, assetId, share, epoch, group) => eight 32-bit signature counts
     /// (indices group*8..group*8+7), epoch = block.timestamp / LEDGER_EPOCH.
-    mapping(bytes32 ledgerKey => uint256 counts) internal _feeCounts;
+    mapping(bytes32 ledgerKey => FeeCounts counts) internal _feeCounts;
     /// @dev keccak256(operatorSet, assetId, share, epoch, operator) => signature count already paid out.
     mapping(bytes32 claimKey => uint256 claimed) internal _feeClaimed;
 
@@ -64,8 +69,7 @@ abstract contract OracleLedger is IExecutableOracle, ReentrancyGuardTransient {
 
     /// @dev The fee the request with nonce `nonce` pays for `assetId`: the one it was checked against.
     function _feeAt(uint256 assetId, uint256 nonce) internal view returns (uint256) {
-        uint256 schedule = _feeSchedule[assetId];
-        return nonce >= schedule >> 192 ? uint96(schedule) : uint96(schedule >> 96);
+        return _feeSchedule[assetId].feeAt(nonce);
     }
 
     /// @dev Sends `amount` of `token` (0 = ETH) to `to` with all the gas left: for receivers that
@@ -95,8 +99,8 @@ abstract contract OracleLedger is IExecutableOracle, ReentrancyGuardTransient {
 
     /// @dev An ingested record no longer holds the escrow (it was spent) but the ingestion: only
     /// its status and, in `deadline`, the ingestion time are reported for it.
-    function _escrowInfo(uint256 record) internal view returns (EscrowInfo memory info) {
-        if (record == 0) return info;
+    function _escrowInfo(EscrowRecord record) internal view returns (EscrowInfo memory info) {
+        if (record.isEmpty()) return info;
         if (record.status() == STATUS_INGESTED) {
             info.deadline = uint64(record.ingestedAt());
             info.status = RequestStatus.Ingested;

@@ -53,6 +53,13 @@ interface IStakingRegistry is IOperatorSet {
     error Staking_NotRegistered(address operator);
     /// @notice `operator` was never registered.
     error Staking_UnknownOperator(address operator);
+    /// @notice An activity snapshot cannot be taken: the adapter's unbonding period leaves no time
+    /// beyond the slashable window (a snapshot is valid for `unbondingPeriod - slashableWindow`).
+    error Staking_NoSnapshotWindow(uint256 slashableWindow, uint256 unbondingPeriod);
+    /// @notice `operator` is not active through `until`: `slashable` is its stake guaranteed
+    /// slashable until `until + slashableWindow`, `required` its required stake at `until`'s
+    /// reputation (the maximum when it is not registered or owes a slash).
+    error Staking_NotActiveThrough(address operator, uint256 until, uint256 slashable, uint256 required);
     /// @notice Every index is held, or was freed during the current ledger epoch (bitmap `cooling`,
     /// bit i for index i) and may be given to a new operator only from epoch `freeFromEpoch` on.
     error Staking_RegistryFull(uint256 cooling, uint256 freeFromEpoch);
@@ -158,6 +165,12 @@ interface IStakingRegistry is IOperatorSet {
     event OperatorEvicted(address indexed operator, address indexed by, uint256 slashable, uint256 required);
     /// @notice Emitted when the threshold changes.
     event ThresholdSet(uint256 previous, uint256 current);
+    /// @notice Emitted when {snapshotActive} proved `operator` active until `until`: `slashable`
+    /// stake stays slashable until `until + slashableWindow`, at least its `required` stake then.
+    event ActiveSnapshot(address indexed operator, uint256 until, uint256 slashable, uint256 required);
+    /// @notice Emitted when the stake or reputation rules change: every activity snapshot taken
+    /// under an older `rulesVersion` stops counting.
+    event SnapshotsInvalidated(uint256 rulesVersion);
     /// @notice Emitted when the fee ledger (the oracle) whose counts grant reputation is set.
     event LedgerSet(address indexed ledger);
     /// @notice Emitted when `operator` gains `gained` reputation from ledger (assetId, share, epoch),
@@ -472,4 +485,23 @@ interface IStakingRegistry is IOperatorSet {
 
     /// @notice Whether `operator` is registered (it may still be inactive for lack of stake).
     function isRegistered(address operator) external view returns (bool);
+
+    /// @notice Proves each of `operators_` active until `until` = now + (the adapter's unbonding
+    /// period - the slashable window) - 1, so that {IOperatorSet-checkSigners} accepts its signatures
+    /// until then without asking the adapter (the ingest's per-signer stake reads). Anyone may call
+    /// it (a poster or a keeper, before the snapshot runs out).
+    /// @dev Sound because stake the adapter counts in `slashableStake(op, until + slashableWindow)`
+    /// stays locked past then, and stake unbonded after the snapshot unlocks at now + unbonding or
+    /// later, past the window of any signature accepted up to `until` (the adapter's guarantee; the registry is its only slasher), and
+    /// the required stake is taken at the reputation `until`'s decay epoch leaves, the highest it
+    /// can be before `until` (only a slash lowers reputation faster). Every rule that could make
+    /// the snapshot wrong ends it: a slash of the operator (any kind), deregistration, eviction,
+    /// re-registration, a debt collected, and a change of the stake or reputation rules (all
+    /// snapshots). Requirements: the window is not empty; every operator registered, owing
+    /// nothing and active through `until`. Emits {ActiveSnapshot} per operator.
+    /// @return until The last second (inclusive) the snapshots count.
+    function snapshotActive(address[] calldata operators_) external returns (uint256 until);
+
+    /// @notice The last second `operator`'s activity snapshot counts (0 if it has none that counts).
+    function activeUntil(address operator) external view returns (uint256);
 }

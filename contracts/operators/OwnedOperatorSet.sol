@@ -3,12 +3,15 @@ pragma solidity ^0.8.30;
 
 import {IOperatorSet} from "../interfaces/IOperatorSet.sol";
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {Membership, MembershipLib} from "./Membership.sol";
 
 /// @title OwnedOperatorSet
 /// @notice An operator set its owner manages directly (the staked registry replaces it later).
 /// @dev The threshold is always a strict majority of the active operators, so two conflicting
 /// results can never both reach it without an operator signing both (which is slashable).
 contract OwnedOperatorSet is IOperatorSet, Ownable2Step {
+    using MembershipLib for Membership;
+
     /*//////////////////////////////////////////////////////////////
                                  ERRORS
     //////////////////////////////////////////////////////////////*/
@@ -37,12 +40,10 @@ contract OwnedOperatorSet is IOperatorSet, Ownable2Step {
                                 STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    uint256 private constant KNOWN = 1 << 8;
-    uint256 private constant ACTIVE = 1 << 9;
     uint256 private constant MAX_OPERATORS = 256;
 
-    /// @dev operator => [0..7] index | bit 8 known | bit 9 active
-    mapping(address operator => uint256 membership) private _members;
+    /// @dev operator => its index and whether it is known and active ({Membership}).
+    mapping(address operator => Membership membership) private _members;
     /// @notice Operator of each index, in the order they were first added.
     address[] public operators;
     /// @inheritdoc IOperatorSet
@@ -81,13 +82,13 @@ contract OwnedOperatorSet is IOperatorSet, Ownable2Step {
     /// @notice Deactivates `operator`; it keeps its index and can still claim fees it earned.
     /// @dev Requirements: owner; active; the threshold stays reachable. Emits {OperatorRemoved}.
     function removeOperator(address operator) external onlyOwner {
-        uint256 membership = _members[operator];
-        if (membership & ACTIVE == 0) revert OperatorSet_NotActive(operator);
-        _members[operator] = membership & ~ACTIVE;
+        Membership membership = _members[operator];
+        if (!membership.isActive()) revert OperatorSet_NotActive(operator);
+        _members[operator] = membership.withActive(false);
         uint256 remaining = activeCount - 1;
         activeCount = remaining;
         _checkThreshold(threshold, remaining);
-        emit OperatorRemoved(operator, uint8(membership));
+        emit OperatorRemoved(operator, membership.index());
     }
 
     /// @notice Sets how many distinct signatures a result needs.
@@ -104,11 +105,11 @@ contract OwnedOperatorSet is IOperatorSet, Ownable2Step {
             _add(add[i]);
         }
         for (uint256 i; i < remove.length; ++i) {
-            uint256 membership = _members[remove[i]];
-            if (membership & ACTIVE == 0) revert OperatorSet_NotActive(remove[i]);
-            _members[remove[i]] = membership & ~ACTIVE;
+            Membership membership = _members[remove[i]];
+            if (!membership.isActive()) revert OperatorSet_NotActive(remove[i]);
+            _members[remove[i]] = membership.withActive(false);
             --activeCount;
-            emit OperatorRemoved(remove[i], uint8(membership));
+            emit OperatorRemoved(remove[i], membership.index());
         }
         _setThreshold(newThreshold);
     }
@@ -116,30 +117,30 @@ contract OwnedOperatorSet is IOperatorSet, Ownable2Step {
     /// @inheritdoc IOperatorSet
     function checkSigners(address[] calldata signers) external view returns (uint256, uint256 indexBitmap) {
         for (uint256 i; i < signers.length; ++i) {
-            uint256 membership = _members[signers[i]];
-            if (membership & ACTIVE == 0) revert OperatorSet_NotActive(signers[i]);
-            indexBitmap |= 1 << uint8(membership);
+            Membership membership = _members[signers[i]];
+            if (!membership.isActive()) revert OperatorSet_NotActive(signers[i]);
+            indexBitmap |= 1 << membership.index();
         }
         return (threshold, indexBitmap);
     }
 
     /// @inheritdoc IOperatorSet
     function indexOf(address operator) external view returns (bool known, uint8 index) {
-        uint256 membership = _members[operator];
-        return (membership & KNOWN != 0, uint8(membership));
+        Membership membership = _members[operator];
+        return (membership.isKnown(), membership.index());
     }
 
     /// @inheritdoc IOperatorSet
     /// @dev Indices here are never recycled: an operator's index is its own in every epoch, and no
     /// other operator held it before (a lane nobody held is empty), so the stable index is the answer.
     function indexIn(address operator, uint256) external view returns (bool held, uint8 index) {
-        uint256 membership = _members[operator];
-        return (membership & KNOWN != 0, uint8(membership));
+        Membership membership = _members[operator];
+        return (membership.isKnown(), membership.index());
     }
 
     /// @inheritdoc IOperatorSet
     function isActive(address operator) external view returns (bool) {
-        return _members[operator] & ACTIVE != 0;
+        return _members[operator].isActive();
     }
 
     /// @inheritdoc IOperatorSet
@@ -153,17 +154,17 @@ contract OwnedOperatorSet is IOperatorSet, Ownable2Step {
 
     function _add(address operator) internal {
         if (operator == address(0)) revert OperatorSet_ZeroAddress();
-        uint256 membership = _members[operator];
-        if (membership & ACTIVE != 0) revert OperatorSet_AlreadyActive(operator);
-        if (membership & KNOWN == 0) {
+        Membership membership = _members[operator];
+        if (membership.isActive()) revert OperatorSet_AlreadyActive(operator);
+        if (!membership.isKnown()) {
             uint256 index = operators.length;
             if (index >= MAX_OPERATORS) revert OperatorSet_Full();
             operators.push(operator);
-            membership = index | KNOWN;
+            membership = MembershipLib.known(index);
         }
-        _members[operator] = membership | ACTIVE;
+        _members[operator] = membership.withActive(true);
         ++activeCount;
-        emit OperatorAdded(operator, uint8(membership));
+        emit OperatorAdded(operator, membership.index());
     }
 
     function _setThreshold(uint256 newThreshold) internal {

@@ -10,6 +10,7 @@ import {Result, Instruction, Ops, ResultTypedData} from "../interfaces/IInstruct
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {ResultSignatures} from "../core/ResultSignatures.sol";
 import {EpochAccrual, EpochAccrualLib} from "./EpochAccrual.sol";
+import {Tenure, TenureLib} from "./Tenure.sol";
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 
 /// @title StakingRegistry
@@ -35,6 +36,7 @@ import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step
 ///   a recipient that re-enters can only start another, independent proof or collection.
 contract StakingRegistry is IStakingRegistry, Ownable2Step {
     using EpochAccrualLib for EpochAccrual;
+    using TenureLib for Tenure;
     /*//////////////////////////////////////////////////////////////
                                  TYPES
     //////////////////////////////////////////////////////////////*/
@@ -51,6 +53,9 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
         uint16 reputation;
         uint64 lastEpoch;
         uint40 lastSlashedAt;
+        // activity snapshot ({snapshotActive}): counts until `activeUntil` (inclusive) under rules `activeRules`
+        uint40 activeUntil;
+        uint32 activeRules;
     }
 
     /// @notice Constructor argument: the required-stake curve.
@@ -148,8 +153,8 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
 
     mapping(address operator => Member) private _members;
     mapping(bytes32 operatorFault => bool) private _faultSlashed;
-    /// @dev Per operator, its index tenures packed `index | fromEpoch << 8 | toEpoch << 48`, in order.
-    mapping(address operator => uint256[]) private _tenures;
+    /// @dev Per operator, its index tenures ({Tenure}: index, first and last ledger epoch), in order.
+    mapping(address operator => Tenure[]) private _tenures;
     /// @dev (operator, assetId, share, epoch) ledgers that already granted reputation, beyond the
     /// three an {EpochAccrual} slot marks itself.
     mapping(bytes32 ledgerKey => bool) private _accrued;
@@ -169,8 +174,14 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
     address[] private _watchers;
     /// @notice The current (or last) holder of each index, by index.
     address[] public operators;
-    /// @inheritdoc IOperatorSet
-    uint256 public threshold;
+    /// @dev The signature threshold and the version of the stake rules activity snapshots are
+    /// taken under: one slot, which {checkSigners} reads once.
+    struct SignerRules {
+        uint128 threshold;
+        uint32 rulesVersion;
+    }
+
+    SignerRules internal _signerRules;
     /// @inheritdoc IStakingRegistry
     uint256 public registeredCount;
     /// @inheritdoc IStakingRegistry
@@ -230,17 +241,18 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
         uint256 required = m.owes ? type(uint256).max : _required(m);
         if (slashable < required) revert Staking_InsufficientStakeForRegistration(msg.sender, slashable, required);
         uint256 count = registeredCount + 1;
-        if (2 * threshold <= count) revert Staking_InvalidThreshold(threshold, count);
+        uint256 threshold_ = _signerRules.threshold;
+        if (2 * threshold_ <= count) revert Staking_InvalidThreshold(threshold_, count);
 
         uint256 epoch = block.timestamp / LEDGER_EPOCH;
         IndexPool memory pool = _rolledPool(epoch);
-        uint256[] storage tenures = _tenures[msg.sender];
+        Tenure[] storage tenures = _tenures[msg.sender];
         if (m.known && operators[m.index] == msg.sender) {
             // its own index, held by nobody since: take it back at once (one holder per epoch still)
             uint256 bit = 1 << m.index;
             pool.free &= ~bit;
             pool.cooling &= ~bit;
-            tenures.push(_tenure(m.index, epoch, OPEN));
+            tenures.push(TenureLib.pack(m.index, epoch, OPEN));
         } else {
             uint256 index;
             if (operators.length < MAX_OPERATORS) {
@@ -257,10 +269,11 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
                 m.lastEpoch = uint64(_epoch());
             }
             m.index = uint8(index);
-            tenures.push(_tenure(index, epoch, OPEN));
+            tenures.push(TenureLib.pack(index, epoch, OPEN));
         }
         _pool = pool;
         m.registered = true;
+        m.activeUntil = 0; // a snapshot of an earlier registration never carries over
         // a fresh start: stake history of the last registration no longer decides evictions
         m.objectiveFault = false;
         if (_disputeSlashed[msg.sender] != 0) _disputeSlashed[msg.sender] = 0;
@@ -451,6 +464,7 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
         owed -= collected;
         owedSlash[operator] = owed;
         Member storage m = _members[operator];
+        m.activeUntil = 0; // stake left the adapter
         if (owed == 0) m.owes = false;
         if (!m.objectiveFault) _disputeSlashed[operator] += collected;
         emit OwedSlashCollected(operator, msg.sender, collected, owed);
@@ -564,14 +578,56 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IOperatorSet
+    /// @dev A signer with an activity snapshot that still counts ({snapshotActive}) costs its
+    /// member slot only; any other is asked of the adapter, as {isActive} does.
     function checkSigners(address[] calldata signers) external view returns (uint256, uint256 indexBitmap) {
+        SignerRules memory rules = _signerRules;
         for (uint256 i; i < signers.length; ++i) {
             address signer = signers[i];
             Member memory m = _members[signer];
-            if (!_isActive(signer, m)) revert OperatorSet_NotActive(signer);
+            if (!_snapshotCounts(m, rules.rulesVersion) && !_isActive(signer, m)) {
+                revert OperatorSet_NotActive(signer);
+            }
             indexBitmap |= 1 << m.index;
         }
-        return (threshold, indexBitmap);
+        return (rules.threshold, indexBitmap);
+    }
+
+    /// @inheritdoc IOperatorSet
+    function threshold() external view returns (uint256) {
+        return _signerRules.threshold;
+    }
+
+    /// @inheritdoc IStakingRegistry
+    function snapshotActive(address[] calldata operators_) external returns (uint256 until) {
+        uint256 unbonding = adapter.unbondingPeriod();
+        uint256 window = slashableWindow;
+        if (unbonding <= window) revert Staking_NoSnapshotWindow(window, unbonding);
+        // The live rule at time t counts stake still locked after t + window. Stake unbonded from
+        // now on unlocks at now + unbonding or later, so it passes that rule up to the second before
+        // now + unbonding - window: the snapshot's last second.
+        until = block.timestamp + (unbonding - window) - 1;
+        uint256 untilEpoch = until / _rates.epochLength;
+        uint32 rules = _signerRules.rulesVersion;
+        for (uint256 i; i < operators_.length; ++i) {
+            address operator = operators_[i];
+            Member memory m = _members[operator];
+            // stake counted for `until + window` (= now + unbonding - 1) is locked past that second
+            uint256 slashable = adapter.slashableStake(operator, until + window);
+            uint256 required = (!m.registered || m.owes) ? type(uint256).max : _requiredAt(m, untilEpoch);
+            if (slashable < required) revert Staking_NotActiveThrough(operator, until, slashable, required);
+            // until < 2^40 for any block timestamp before year 36812
+            m.activeUntil = uint40(until);
+            m.activeRules = rules;
+            _members[operator] = m;
+            emit ActiveSnapshot(operator, until, slashable, required);
+        }
+    }
+
+    /// @inheritdoc IStakingRegistry
+    function activeUntil(address operator) external view returns (uint256) {
+        Member memory m = _members[operator];
+        return _snapshotCounts(m, _signerRules.rulesVersion) ? m.activeUntil : 0;
     }
 
     /// @inheritdoc IOperatorSet
@@ -745,8 +801,10 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
         if (newThreshold == 0 || 2 * newThreshold <= registeredCount) {
             revert Staking_InvalidThreshold(newThreshold, registeredCount);
         }
-        uint256 previous = threshold;
-        threshold = newThreshold;
+        uint256 previous = _signerRules.threshold;
+        // a threshold above 2^128 could never be met (at most 256 signers): refused, so the cast is exact
+        if (newThreshold > type(uint128).max) revert Staking_InvalidThreshold(newThreshold, registeredCount);
+        _signerRules.threshold = uint128(newThreshold);
         emit ThresholdSet(previous, newThreshold);
     }
 
@@ -758,6 +816,7 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
         _curve = Curve(uint128(base), uint128(floor));
         _rates.alphaBps = uint16(alphaBps);
         emit StakeParamsSet(base, floor, alphaBps);
+        _invalidateSnapshots();
     }
 
     function _setReputationParams(
@@ -780,6 +839,14 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
         r.maxGainPerEpoch = uint16(maxGainPerEpoch);
         r.decayPerEpoch = uint16(decayPerEpoch);
         emit ReputationParamsSet(epochLength, gainPerResult, maxGainPerEpoch, decayPerEpoch);
+        _invalidateSnapshots();
+    }
+
+    /// @dev New stake or reputation rules: no snapshot taken under the old ones counts any more.
+    function _invalidateSnapshots() internal {
+        uint32 version = _signerRules.rulesVersion + 1;
+        _signerRules.rulesVersion = version;
+        emit SnapshotsInvalidated(version);
     }
 
     function _setSlashParams(uint256 equivocationSlashBps, uint256 submitterRewardBps, address treasury) internal {
@@ -829,8 +896,13 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
 
     /// @dev max(floor, base * (1 - alpha * reputation)), alpha and reputation in basis points.
     function _required(Member memory m) internal view returns (uint256) {
+        return _requiredAt(m, _epoch());
+    }
+
+    /// @dev {_required} at the reputation decay epoch `epoch` (>= now) leaves.
+    function _requiredAt(Member memory m, uint256 epoch) internal view returns (uint256) {
         Curve memory curve = _curve;
-        uint256 discountBps = (uint256(_rates.alphaBps) * _reputation(m, _epoch())) / BPS;
+        uint256 discountBps = (uint256(_rates.alphaBps) * _reputation(m, epoch)) / BPS;
         uint256 required = (uint256(curve.base) * (BPS - discountBps)) / BPS;
         uint256 floor = curve.floor;
         return required < floor ? floor : required;
@@ -838,6 +910,12 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
 
     function _isActive(address operator, Member memory m) internal view returns (bool) {
         return m.registered && !m.owes && _slashable(operator) >= _required(m);
+    }
+
+    /// @dev Whether `m`'s activity snapshot still counts: registered, owing nothing, not past its
+    /// last second, taken under the current rules.
+    function _snapshotCounts(Member memory m, uint256 rulesVersion) internal view returns (bool) {
+        return m.registered && !m.owes && block.timestamp <= m.activeUntil && m.activeRules == rulesVersion;
     }
 
     function _slashable(address account) internal view returns (uint256) {
@@ -856,11 +934,11 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
         uint256 epoch = block.timestamp / LEDGER_EPOCH;
         uint8 index = m.index;
         m.registered = false;
+        m.activeUntil = 0;
         --registeredCount;
-        uint256[] storage tenures = _tenures[operator];
+        Tenure[] storage tenures = _tenures[operator];
         uint256 last = tenures.length - 1;
-        // keep index and first epoch (the low 48 bits), set the last epoch
-        tenures[last] = (tenures[last] & ((1 << 48) - 1)) | (epoch << 48);
+        tenures[last] = tenures[last].withToEpoch(epoch);
         IndexPool memory pool = _rolledPool(epoch);
         pool.cooling |= 1 << index;
         pool.coolingEpoch = epoch;
@@ -878,21 +956,13 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
     }
 
     function _indexIn(address operator, uint256 epoch) internal view returns (bool, uint8) {
-        uint256[] storage list = _tenures[operator];
+        Tenure[] storage list = _tenures[operator];
         for (uint256 i = list.length; i != 0; --i) {
-            (uint8 index, uint256 from, uint256 to) = _untenure(list[i - 1]);
-            if (epoch > to) return (false, 0); // tenures are in order: no earlier one reaches it
-            if (epoch >= from) return (true, index);
+            Tenure t = list[i - 1];
+            if (epoch > t.toEpoch()) return (false, 0); // tenures are in order: no earlier one reaches it
+            if (epoch >= t.fromEpoch()) return (true, t.index());
         }
         return (false, 0);
-    }
-
-    function _tenure(uint256 index, uint256 from, uint256 to) internal pure returns (uint256) {
-        return index | (from << 8) | (to << 48);
-    }
-
-    function _untenure(uint256 t) internal pure returns (uint8 index, uint256 from, uint256 to) {
-        return (uint8(t), uint40(t >> 8), uint40(t >> 48));
     }
 
     /// @dev Index of the lowest set bit of `x` (x != 0).
@@ -1029,6 +1099,7 @@ contract StakingRegistry is IStakingRegistry, Ownable2Step {
         m.reputation = 0;
         m.lastEpoch = uint64(_epoch());
         m.lastSlashedAt = uint40(block.timestamp);
+        m.activeUntil = 0; // the stake the snapshot counted is being taken
         if (objective) m.objectiveFault = true;
         emit ReputationUpdated(operator, 0);
 

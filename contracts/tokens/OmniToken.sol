@@ -5,6 +5,7 @@ import {IOmniToken} from "../interfaces/IOmniToken.sol";
 import {IContractFactory} from "../interfaces/IContractFactory.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
+import {RateBucket, RateBucketLib} from "./RateBucket.sol";
 
 /// @title OmniToken
 /// @notice ERC-20 (+permit) that moves between chains by burn on the origin and mint on the
@@ -14,6 +15,7 @@ import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20P
 /// asks the factory for this chain's Disperser), so the token has one address on every chain, and
 /// that address commits to its controller programs.
 contract OmniToken is IOmniToken, ERC20Permit {
+    using RateBucketLib for RateBucket;
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
     //////////////////////////////////////////////////////////////*/
@@ -30,8 +32,8 @@ contract OmniToken is IOmniToken, ERC20Permit {
     /// @notice Sets mint limits and hands the role on.
     address public admin;
 
-    /// @dev originChainId => [0..95] capacity | [96..191] available | [192..231] updatedAt | [232..255] window
-    mapping(uint256 originChainId => uint256 bucket) private _buckets;
+    /// @dev originChainId => its mint rate limit ({RateBucket}).
+    mapping(uint256 originChainId => RateBucket bucket) private _buckets;
 
     bytes32[] private _controllers;
     mapping(bytes32 programId => bool) private _isController;
@@ -97,7 +99,7 @@ contract OmniToken is IOmniToken, ERC20Permit {
             emit CrossChainMinted(to, 0, originChainId, requestId);
             return 0;
         }
-        uint256 bucket = _buckets[originChainId];
+        RateBucket bucket = _buckets[originChainId];
         (uint256 available, uint256 capacity) = _refilled(bucket);
         if (capacity == 0 || amount > available) {
             // Over the limit or from an origin not allowed (yet): keep it, never refuse it.
@@ -113,7 +115,7 @@ contract OmniToken is IOmniToken, ERC20Permit {
             emit MintQueued(queueId, to, amount, originChainId, requestId);
             return queueId;
         }
-        _store(originChainId, bucket, capacity, available - amount);
+        _store(originChainId, bucket, available - amount);
         _mint(to, amount);
         emit CrossChainMinted(to, amount, originChainId, requestId);
     }
@@ -123,11 +125,11 @@ contract OmniToken is IOmniToken, ERC20Permit {
         // ---- checks
         QueuedMint memory q = _queue[id];
         if (q.amount == 0) revert OmniToken_NoQueuedMint(id);
-        uint256 bucket = _buckets[q.originChainId];
+        RateBucket bucket = _buckets[q.originChainId];
         (uint256 available, uint256 capacity) = _refilled(bucket);
         // An origin never allowed, or disabled, keeps its mints queued until the admin allows it.
         if (capacity == 0) revert OmniToken_OriginNotAllowed(q.originChainId);
-        uint256 readyAt = uint256(q.queuedAt) + uint24(bucket >> 232);
+        uint256 readyAt = uint256(q.queuedAt) + bucket.window();
         if (q.amount > available && block.timestamp < readyAt) {
             revert OmniToken_QueuedMintNotReady(id, available, q.amount, readyAt);
         }
@@ -135,7 +137,7 @@ contract OmniToken is IOmniToken, ERC20Permit {
         delete _queue[id];
         queuedTotal -= q.amount;
         // Past its window a large mint goes through whole and drains what the bucket holds.
-        _store(q.originChainId, bucket, capacity, q.amount > available ? 0 : available - q.amount);
+        _store(q.originChainId, bucket, q.amount > available ? 0 : available - q.amount);
         _mint(q.to, q.amount);
         emit QueuedMintCompleted(id, msg.sender);
         emit CrossChainMinted(q.to, q.amount, q.originChainId, q.requestId);
@@ -155,7 +157,7 @@ contract OmniToken is IOmniToken, ERC20Permit {
             revert OmniToken_InvalidLimit(capacity, window);
         }
         // A new limit starts full.
-        _buckets[originChainId] = capacity | (capacity << 96) | (block.timestamp << 192) | (window << 232);
+        _buckets[originChainId] = RateBucketLib.pack(capacity, capacity, block.timestamp, window);
         emit MintLimitSet(originChainId, capacity, window);
     }
 
@@ -193,21 +195,17 @@ contract OmniToken is IOmniToken, ERC20Permit {
     //////////////////////////////////////////////////////////////*/
 
     /// @dev Writes the bucket back with `available` left at this time (capacity and window kept).
-    function _store(uint256 originChainId, uint256 bucket, uint256 capacity, uint256 available) internal {
-        _buckets[originChainId] =
-            capacity |
-            (available << 96) |
-            (block.timestamp << 192) |
-            (bucket & (uint256(type(uint24).max) << 232));
+    function _store(uint256 originChainId, RateBucket bucket, uint256 available) internal {
+        _buckets[originChainId] = bucket.withAvailable(available, block.timestamp);
     }
 
     /// @dev Linear refill: `capacity` per `window` seconds, never above capacity.
-    function _refilled(uint256 bucket) internal view returns (uint256 available, uint256 capacity) {
-        if (bucket == 0) return (0, 0);
-        capacity = uint96(bucket);
-        available = uint96(bucket >> 96);
-        uint256 elapsed = block.timestamp - uint40(bucket >> 192);
-        uint256 window = uint24(bucket >> 232);
+    function _refilled(RateBucket bucket) internal view returns (uint256 available, uint256 capacity) {
+        if (bucket.isEmpty()) return (0, 0);
+        capacity = bucket.capacity();
+        available = bucket.available();
+        uint256 elapsed = block.timestamp - bucket.updatedAt();
+        uint256 window = bucket.window();
         available += (capacity * elapsed) / window;
         if (available > capacity) available = capacity;
     }

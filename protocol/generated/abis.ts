@@ -6701,6 +6701,48 @@ export const stakingRegistryAbi = [
   {
     inputs: [
       {
+        internalType: "uint256",
+        name: "slashableWindow",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "unbondingPeriod",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_NoSnapshotWindow",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "until",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "slashable",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "required",
+        type: "uint256",
+      },
+    ],
+    name: "Staking_NotActiveThrough",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
         internalType: "address",
         name: "caller",
         type: "address",
@@ -6964,6 +7006,37 @@ export const stakingRegistryAbi = [
     inputs: [],
     name: "Staking_ZeroAddress",
     type: "error",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "until",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "slashable",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "required",
+        type: "uint256",
+      },
+    ],
+    name: "ActiveSnapshot",
+    type: "event",
   },
   {
     anonymous: false,
@@ -7450,6 +7523,19 @@ export const stakingRegistryAbi = [
       {
         indexed: false,
         internalType: "uint256",
+        name: "rulesVersion",
+        type: "uint256",
+      },
+    ],
+    name: "SnapshotsInvalidated",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: false,
+        internalType: "uint256",
         name: "base",
         type: "uint256",
       },
@@ -7640,6 +7726,25 @@ export const stakingRegistryAbi = [
     name: "accrueReputationMany",
     outputs: [],
     stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "operator",
+        type: "address",
+      },
+    ],
+    name: "activeUntil",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
     type: "function",
   },
   {
@@ -8790,6 +8895,25 @@ export const stakingRegistryAbi = [
       },
     ],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address[]",
+        name: "operators_",
+        type: "address[]",
+      },
+    ],
+    name: "snapshotActive",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "until",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {
