@@ -55,6 +55,26 @@ function verifying<T extends FsBlockstore | MemoryBlockstore>(store: T, onMismat
   return store;
 }
 
+/**
+ * A failed write of a block is checked and tried once more. blockstore-fs writes through a temp file
+ * and a rename; two puts of the same block at once (bitswap's walk and a gateway fetch of one CID)
+ * can lose the rename race and reject with ENOENT, and Helia's graph walker leaves such a rejection
+ * unhandled, which ends the process. A block that is on disk after a failed write counts as written.
+ */
+function retriedWrites<T extends FsBlockstore | MemoryBlockstore>(store: T): T {
+  const put = store.put.bind(store);
+  store.put = async (cid: CID, input: BlockInput, options?: AbortOptions) => {
+    const bytes = await collect(input);
+    try {
+      return await put(cid, bytes, options);
+    } catch {
+      if (await store.has(cid).catch(() => false)) return cid;
+      return put(cid, bytes, options);
+    }
+  };
+  return store;
+}
+
 /** Blocks under `dir` (one file per block), hash-checked in and out; `verify: false` only for attack tests. */
 export async function openBlockstore(options: {
   dir?: string;
@@ -63,5 +83,6 @@ export async function openBlockstore(options: {
 }): Promise<FsBlockstore | MemoryBlockstore> {
   const store = options.dir === undefined ? new MemoryBlockstore() : new FsBlockstore(options.dir);
   if (store instanceof FsBlockstore) await store.open();
-  return options.verify === false ? store : verifying(store, options.onMismatch);
+  const serialized = retriedWrites(store);
+  return options.verify === false ? serialized : verifying(serialized, options.onMismatch);
 }
