@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hex } from "viem";
-import { groupAlive } from "../cli/devnet/processes.ts";
+import { describeGroups, groupsLeftBehind } from "../cli/devnet/processes.ts";
 import { buildProgram } from "../programs/toolchain.ts";
 import { hardhatCommand, hardhatEnv } from "../scripts/localChains.ts";
 import { runChaos, summarize, BUCKET_S } from "../chaos/run.ts";
@@ -91,9 +91,8 @@ async function main(): Promise<void> {
   } finally {
     const pids = groups();
     await world.close();
-    await new Promise((r) => setTimeout(r, 1_000));
-    const left = pids.filter(groupAlive);
-    log(left.length ? `process groups left behind: ${left.join(", ")}` : "no process left behind");
+    const left = await groupsLeftBehind(pids);
+    log(left.length ? `process groups left behind: ${describeGroups(left).join("; ")}` : "no process left behind");
     (globalThis as { leftBehind?: number[] }).leftBehind = left;
     if (!process.env.VERSATUS_KEEP_TEST_DIR) rmSync(dir, { recursive: true, force: true });
   }

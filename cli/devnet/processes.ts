@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 
 export type Exit = { code: number | null; signal: NodeJS.Signals | null };
@@ -141,12 +141,65 @@ export function liveProcesses(): ManagedProcess[] {
   return [...live];
 }
 
-/** Whether any process of group `pgid` is still there. */
+/**
+ * Whether any process of group `pgid` is still there. A zombie does not count: it holds nothing
+ * but its pid until its parent reaps it, and a grandchild SIGKILLed together with its parent is
+ * reparented to an init that may never reap it (a container's PID 1 often does not).
+ */
 export function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch {
     return false;
   }
+  const members = groupMembers(pgid);
+  return members === undefined || members.some((m) => m.state !== "Z");
+}
+
+/** The processes of group `pgid` with their state letter, from /proc (undefined where there is none). */
+function groupMembers(pgid: number): { pid: number; state: string; command: string }[] | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return undefined;
+  }
+  const members: { pid: number; state: string; command: string }[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited while we looked
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ")"
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const command = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    if (Number(fields[2]) === pgid) members.push({ pid: Number(entry), state: fields[0] ?? "?", command });
+  }
+  return members;
+}
+
+/**
+ * The groups of `pgids` still alive after waiting up to `ms` for them to go: a SIGKILLed process
+ * takes a moment to be torn down (longer for a chain holding gigabytes), so a single look right
+ * after a stop can see one on its way out.
+ */
+export async function groupsLeftBehind(pgids: number[], ms = 10_000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const left = pgids.filter(groupAlive);
+    if (left.length === 0 || Date.now() >= deadline) return left;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** "pgid: pid command (state), ..." for each group, so a leftover names what it is. */
+export function describeGroups(pgids: number[]): string[] {
+  return pgids.map((pgid) => {
+    const members = groupMembers(pgid);
+    if (members === undefined) return `${pgid}`;
+    return `${pgid}: ${members.map((m) => `${m.pid} ${m.command} (${m.state})`).join(", ")}`;
+  });
 }

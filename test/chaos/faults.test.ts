@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hex } from "viem";
-import { groupAlive } from "../../cli/devnet/processes.ts";
+import { describeGroups, groupsLeftBehind } from "../../cli/devnet/processes.ts";
 import { runChaos, type RunResult } from "../../chaos/run.ts";
 import { FAULT_KINDS, FAULT_TARGET, type FaultKind, type FaultWindow } from "../../chaos/schedule.ts";
 import { startChaosWorld, type ChaosWorld } from "../../chaos/world.ts";
@@ -41,10 +41,10 @@ describe("chaos: every fault kind, with nothing lost", function () {
   after(async () => {
     groups = world?.processGroups() ?? [];
     await world?.close();
-    await new Promise((r) => setTimeout(r, 500));
+    const left = await groupsLeftBehind(groups);
     if (!process.env.VERSATUS_KEEP_TEST_DIR) rmSync(dir, { recursive: true, force: true });
     // nothing of the network outlives it: nodes, watcher, redis-servers, chains
-    expect(groups.filter(groupAlive), "process groups left behind").to.deep.equal([]);
+    expect(describeGroups(left), "process groups left behind").to.deep.equal([]);
   });
 
   /** The network came through: every request settled by it, once; the books exact. */

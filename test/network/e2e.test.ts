@@ -11,7 +11,7 @@ import {
   type NetworkStatusJson,
   type PeerStatusJson,
 } from "../../cli/devnet/cluster.ts";
-import { groupAlive, spawnManaged } from "../../cli/devnet/processes.ts";
+import { describeGroups, groupsLeftBehind, spawnManaged } from "../../cli/devnet/processes.ts";
 import { deriveQuorum } from "../../protocol/quorum.ts";
 import { assertSettledOnceAndEscrowExact, nextPayoutId, requestPayouts, waitSettled } from "../e2e/harness.ts";
 import { createNetWorld, eventually, FAST_FAULT_TIMING, OUTSIDER, type NetWorld } from "./e2eHarness.ts";
@@ -48,7 +48,7 @@ describe("p2p network end to end: four `versatus node` processes linked only by 
   after(async () => {
     await net?.close();
     // every process group started here is gone (nodes, redis-servers, the flooder)
-    for (const pid of pids) expect(groupAlive(pid), `process group ${pid}`).to.equal(false);
+    expect(describeGroups(await groupsLeftBehind(pids)), "process groups left behind").to.deep.equal([]);
   });
 
   it("every node finds the three others from one bootstrap address, each bound to its operator", async () => {

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import type { Hex } from "viem";
 import { devAccount } from "../../deploy/context.ts";
 import { p2pOf } from "../../cli/devnet/cluster.ts";
-import { groupAlive } from "../../cli/devnet/processes.ts";
+import { describeGroups, groupsLeftBehind } from "../../cli/devnet/processes.ts";
 import { deriveQuorum } from "../../protocol/quorum.ts";
 import { assertSettledOnceAndEscrowExact, nextPayoutId, requestPayouts, waitSettled } from "../e2e/harness.ts";
 import {
@@ -46,7 +46,7 @@ describe("p2p network across network namespaces: four hosts on a bridge", functi
   after(async () => {
     if (!net) return;
     await net.close();
-    for (const pid of pids) expect(groupAlive(pid), `process group ${pid}`).to.equal(false);
+    expect(describeGroups(await groupsLeftBehind(pids)), "process groups left behind").to.deep.equal([]);
     expect(leftoverInterfaces(ns), "namespaces and interfaces left behind").to.deep.equal([]);
   });
 
