@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { openTimers, trackTimers } from "./test/helpers/openTimers.ts";
 import { defineConfig, task } from "hardhat/config";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import hardhatViem from "@nomicfoundation/hardhat-viem";
@@ -41,9 +42,13 @@ export default defineConfig({
         // A resource a test leaks (a Redis connection handed to BullMQ, a timer) keeps the process
         // alive after the last test and hangs CI; name it and exit instead. Unref'd: a clean run
         // exits on its own first.
+        beforeAll() {
+          trackTimers();
+        },
         afterAll() {
           setTimeout(() => {
             console.error(`mocha finished; still open after 10 s: ${process.getActiveResourcesInfo().join(", ")}`);
+            for (const timer of openTimers()) console.error(`  ${timer}`);
             process.exit(process.exitCode ?? 0);
           }, 10_000).unref();
         },
