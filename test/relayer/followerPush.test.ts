@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, openSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { network } from "hardhat";
@@ -35,11 +35,16 @@ describe("relayer/follower new-head push", function () {
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     const [command, args] = hardhatCommand(process.cwd(), ["node", "--port", String(port), "--chain-id", "31337"]);
-    const log = openSync(join(mkdtempSync(join(tmpdir(), "versatus-follower-")), "node.log"), "a");
+    const logFile = join(mkdtempSync(join(tmpdir(), "versatus-follower-")), "node.log");
+    const log = openSync(logFile, "a");
     node = spawn(command, args, { env: hardhatEnv(), detached: true, stdio: ["ignore", log, log] });
     const until = Date.now() + 60_000;
-    while ((await rpcChainId(url)) !== 31337) {
-      if (Date.now() > until) throw new Error(`hardhat node on ${port} did not start`);
+    // its own log saying it listens, not just a chain answering on the port: with other work on
+    // the machine the free port can be taken by someone else's chain in between
+    const listening = new RegExp(`JSON-RPC server at http://[^\\s]+:${port}/`);
+    while (!listening.test(readFileSync(logFile, "utf8")) || (await rpcChainId(url)) !== 31337) {
+      if (node.exitCode !== null || Date.now() > until)
+        throw new Error(`hardhat node on ${port} did not start: ${readFileSync(logFile, "utf8").slice(-500)}`);
       await new Promise((r) => setTimeout(r, 250));
     }
     const connection = await network.connect({ network: "localhost", override: { url } });
