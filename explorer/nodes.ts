@@ -165,7 +165,7 @@ export async function readNode(
   limits: { timeoutMs: number; maxBytes: number } = NODE_FETCH_LIMITS,
 ): Promise<NodeView> {
   const started = Date.now();
-  const shown = redactUrl(url);
+  const shown = opsBase(redactUrl(url));
   const took = () => Date.now() - started;
   const signal = AbortSignal.timeout(limits.timeoutMs);
   let res: Response;
