@@ -192,9 +192,9 @@ export function NetworkPage({ config }: { config: Config }) {
     <>
       <h1>Network</h1>
       <p className="muted small">
-        Each node's own view (GET /network of its ops server): quorums per program (SPEC 6: a quorum more after
-        1,000 consecutive requests over 15 s to start, the farthest dropped after 1,000 under 50 ms), the fee quote
-        over the base fee while extra quorums serve, and the content it holds.
+        Each node's own view (GET /network of its ops server): quorums per program (SPEC 6: a quorum more after 1,000
+        consecutive requests over 15 s to start, the farthest dropped after 1,000 under 50 ms), the fee quote over the
+        base fee while extra quorums serve, and the content it holds.
         {data ? ` Read at ${time(data.readAt)}.` : ""}
       </p>
       {error ? <p className="error">{error}</p> : null}

@@ -66,7 +66,9 @@ describe("explorer GET /api/network: operator nodes' auto-scaling and content (a
       "drop 2->1",
       "add 1->2",
     ]);
-    expect(autoscale.events[1]!.reason).to.equal("1,000 consecutive requests started in < 50 ms: the farthest quorum dropped");
+    expect(autoscale.events[1]!.reason).to.equal(
+      "1,000 consecutive requests started in < 50 ms: the farthest quorum dropped",
+    );
     // the same as the node's own GET /network says
     const own = (await fetch(`${scaled.url}/network`).then((r) => r.json())) as { autoscale: unknown };
     expect(own.autoscale).to.deep.equal(autoscale);
@@ -115,7 +117,11 @@ describe("explorer GET /api/network: operator nodes' auto-scaling and content (a
     expect(wrong).to.include({ ok: false, problem: "malformed" });
     expect((wrong as { error: string }).error).to.match(/^autoscale\.programs\.0\.quorums: /);
     expect(text).to.include({ ok: false, problem: "malformed", error: "not JSON" });
-    expect(failing).to.include({ ok: false, problem: "http", error: 'HTTP 500: {"error":"the node is still starting"}' });
+    expect(failing).to.include({
+      ok: false,
+      problem: "http",
+      error: 'HTTP 500: {"error":"the node is still starting"}',
+    });
     expect(huge).to.include({ ok: false, problem: "malformed" });
     expect((huge as { error: string }).error).to.contain("16384-byte limit");
   });
