@@ -9,7 +9,7 @@ import { repoRoot } from "../fixtures/programs.ts";
 import { createWorld, redisUrl, type World } from "../e2e/harness.ts";
 import { createNodeWorld, type NodeWorld } from "../node/helpers.ts";
 import { CHROMIUM_ARGS, findChromium } from "./browser.ts";
-import { deadOpsUrl, startScaledNode } from "./nodes.ts";
+import { deadOpsUrl, startPersistingOps, startScaledNode } from "./nodes.ts";
 
 const SHOTS = join(repoRoot, "test-results", "explorer");
 
@@ -20,6 +20,7 @@ describe("explorer and example dApp in a browser (in-process chains and network,
   let nodeWorld: NodeWorld | undefined;
   let scaled: Awaited<ReturnType<typeof startScaledNode>>;
   let deadNode: string;
+  let persisting: Awaited<ReturnType<typeof startPersistingOps>>;
   let explorer: ExplorerHandle | undefined;
   let browser: Browser | undefined;
   let page: Page;
@@ -40,6 +41,7 @@ describe("explorer and example dApp in a browser (in-process chains and network,
     nodeWorld = await createNodeWorld();
     scaled = await startScaledNode(nodeWorld);
     deadNode = await deadOpsUrl();
+    persisting = await startPersistingOps(scaled.node);
     explorer = await startExplorer({
       chains: world.chains.map((c) => ({ ...c.devnet, transport: custom(c.connection.provider) })),
       da: { dir: da.primary.dir },
@@ -47,7 +49,7 @@ describe("explorer and example dApp in a browser (in-process chains and network,
       devAccounts: true,
       programDirs: [world.storeDir],
       network: "in-process test network",
-      nodes: [scaled.url, deadNode],
+      nodes: [scaled.url, deadNode, persisting.url],
     });
     browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -58,6 +60,7 @@ describe("explorer and example dApp in a browser (in-process chains and network,
     await browser?.close();
     await explorer?.close();
     await world?.close();
+    await persisting?.close();
     await nodeWorld?.close();
   });
 
@@ -146,7 +149,7 @@ describe("explorer and example dApp in a browser (in-process chains and network,
     await page.screenshot({ path: join(SHOTS, "bull-board.png") });
   });
 
-  it("the network page shows a node's quorums, measured latency, fee quote and add/drop changes, and an unreachable node's reason", async () => {
+  it("the network page shows a node's quorums, measured latency, fee quote and add/drop changes, and an unreachable node's reason, a persist node's content", async () => {
     await page.goto(`${explorer!.url}#/network`);
     const node = page.locator(`[data-testid="node"][data-node="${scaled.url}"]`);
     const row = node.getByTestId(`program-${scaled.programId.toLowerCase()}`);
@@ -165,6 +168,12 @@ describe("explorer and example dApp in a browser (in-process chains and network,
     const dead = page.locator(`[data-testid="node"][data-node="${deadNode}"]`);
     expect(await dead.textContent()).to.contain("unreachable");
     expect(await dead.getByTestId("node-error").textContent()).to.equal("ECONNREFUSED");
+    // a persist node's holdings: each CID, whether it is a designated holder, and the holders
+    const held = page.locator(`[data-testid="node"][data-node="${persisting.url}"]`).getByTestId("content-held");
+    const rows = await held.locator("tbody tr").allTextContents();
+    expect(rows).to.have.length(2);
+    expect(rows[0]).to.match(/^bafkreiheldbyitasholderyes12D3Ko…NodeA 12D3Ko…NodeB$/);
+    expect(rows[1]).to.match(/^bafkreicachedonlyno \(cached\)12D3Ko…NodeB$/);
     await page.screenshot({ path: join(SHOTS, "network.png"), fullPage: true });
   });
 });

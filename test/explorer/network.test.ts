@@ -4,12 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { zeroAddress } from "viem";
 import type { OperatorNode } from "../../cli/node/index.ts";
-import type { ContentStatus } from "../../content/node.ts";
 import { explorerNodeUrls } from "../../explorer/command.ts";
 import type { NodeView } from "../../explorer/nodes.ts";
 import { startExplorer, type ExplorerHandle, type StartExplorerOptions } from "../../explorer/server.ts";
 import { createNodeWorld, type NodeWorld } from "../node/helpers.ts";
-import { deadOpsUrl, startFakeOps, startScaledNode } from "./nodes.ts";
+import { deadOpsUrl, startFakeOps, startPersistingOps, startScaledNode } from "./nodes.ts";
 
 type NetworkAnswer = { readAt: number; nodes: NodeView[] };
 
@@ -103,7 +102,12 @@ describe("explorer GET /api/network: operator nodes' auto-scaling and content (a
         ),
       "/text": (res) => res.end("<html>a proxy's login page</html>"),
       "/failing": (res) => res.writeHead(500).end('{"error":"the node is still starting"}'),
-      "/huge": (res) => res.end(JSON.stringify({ padding: "x".repeat(64 * 1024) })),
+      // chunked, no content-length: the cap is enforced while reading
+      "/huge": (res) => {
+        res.write('{"padding":"');
+        for (let i = 0; i < 8; i++) res.write("x".repeat(8 * 1024));
+        res.end('"}');
+      },
     };
     const fake = await startFakeOps((req, res) => {
       const shape = Object.keys(shapes).find((p) => req.url?.startsWith(p));
@@ -123,30 +127,12 @@ describe("explorer GET /api/network: operator nodes' auto-scaling and content (a
       error: 'HTTP 500: {"error":"the node is still starting"}',
     });
     expect(huge).to.include({ ok: false, problem: "malformed" });
-    expect((huge as { error: string }).error).to.contain("16384-byte limit");
+    expect((huge as { error: string }).error).to.equal("answer over the 16384-byte limit");
   });
 
   it("shows the content a node holds from the content part of its /network answer", async () => {
-    // the real node's answer with the content part a persist node adds (content/node.ts ContentStatus)
-    const content: ContentStatus & { gateway: string } = {
-      peerId: "12D3KooWPersistNodeA",
-      persist: true,
-      replicas: 2,
-      rotationMs: 3_600_000,
-      epoch: 491_234,
-      persistNodes: ["12D3KooWPersistNodeA", "12D3KooWPersistNodeB"],
-      held: [
-        { cid: "bafkreiheldbyitasholder", holder: true, holders: ["12D3KooWPersistNodeA", "12D3KooWPersistNodeB"] },
-        { cid: "bafkreicachedonly", holder: false, holders: ["12D3KooWPersistNodeB"] },
-      ],
-      peers: [{ peerId: "12D3KooWPersistNodeB", persist: true, holds: 2, ageMs: 120 }],
-      events: [{ at: Date.now(), kind: "acquired", cid: "bafkreiheldbyitasholder" }],
-      hashMismatches: 0,
-      gateway: "http://127.0.0.1:8481",
-    };
-    const persisting = await startFakeOps((_, res) =>
-      res.end(JSON.stringify({ ...scaled.node.status(), roles: ["compute", "persist", "gateway"], content })),
-    );
+    const persisting = await startPersistingOps(scaled.node);
+    const { content } = persisting;
     closers.push(persisting.close);
     const explorer = await explorerWith({ nodes: [persisting.url] });
     const [node] = (await network(explorer)).nodes;

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Hex } from "viem";
 import { AUTOSCALE_RULE } from "../../protocol/autoscale.ts";
 import type { OperatorNode } from "../../cli/node/index.ts";
+import type { ContentStatus } from "../../content/node.ts";
 import { OPERATOR_INDICES } from "../helpers/suite.ts";
 import type { NodeWorld } from "../node/helpers.ts";
 
@@ -61,4 +62,36 @@ export async function deadOpsUrl(): Promise<string> {
   const { url, close } = await startFakeOps((_, res) => res.end());
   await close();
   return url;
+}
+
+/** The content part a persist node with a gateway adds to its GET /network (content/node.ts ContentStatus). */
+export function persistNodeContent(): ContentStatus & { gateway: string } {
+  return {
+    peerId: "12D3KooWPersistNodeA",
+    persist: true,
+    replicas: 2,
+    rotationMs: 3_600_000,
+    epoch: 491_234,
+    persistNodes: ["12D3KooWPersistNodeA", "12D3KooWPersistNodeB"],
+    held: [
+      { cid: "bafkreiheldbyitasholder", holder: true, holders: ["12D3KooWPersistNodeA", "12D3KooWPersistNodeB"] },
+      { cid: "bafkreicachedonly", holder: false, holders: ["12D3KooWPersistNodeB"] },
+    ],
+    peers: [{ peerId: "12D3KooWPersistNodeB", persist: true, holds: 2, ageMs: 120 }],
+    events: [{ at: Date.now(), kind: "acquired", cid: "bafkreiheldbyitasholder" }],
+    hashMismatches: 0,
+    gateway: "http://127.0.0.1:8481",
+  };
+}
+
+/**
+ * A node answering GET /network exactly as `node` does, with the content part of a persist and
+ * gateway node: the test nodes run on an in-process hub, without the libp2p that content needs.
+ */
+export async function startPersistingOps(node: OperatorNode) {
+  const content = persistNodeContent();
+  const ops = await startFakeOps((_, res) =>
+    res.end(JSON.stringify({ ...node.status(), roles: ["compute", "persist", "gateway"], content })),
+  );
+  return { ...ops, content };
 }
