@@ -261,12 +261,14 @@ export async function runDevnet(options: {
         devAccounts: true,
         network: "devnet",
         programDirs: [join(dataDir, "programs")],
+        // its Network page: every node's auto-scaling state and content holdings (GET /network)
+        nodes: cluster.nodes.map((n) => n.opsUrl),
         log,
       });
       cleanups.push(() => explorer.close());
       serving.done();
       log(
-        `explorer: ${explorer.url} (requests, operators, disputes, queues; the example dApp is its "Example dApp" tab)`,
+        `explorer: ${explorer.url} (requests, operators, disputes, queues, network; the example dApp is its "Example dApp" tab)`,
       );
     }
 

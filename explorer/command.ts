@@ -6,6 +6,8 @@ import { loadNetwork, type Network } from "../cli/programPublish.ts";
 import { daDirOf } from "../cli/clientOptions.ts";
 import { executableOracleAbi, instructionIngestorAbi, stakingRegistryAbi } from "../protocol/generated/abis.ts";
 import { BaseError, InvalidInputError, redactUrl } from "../protocol/errors.ts";
+import { devnetNodeUrls } from "../cli/network.ts";
+import { nodesFromEnv, parseExplorerNodes } from "./nodes.ts";
 import { startExplorer, type ExplorerChain } from "./server.ts";
 
 /**
@@ -61,7 +63,18 @@ export async function resolveExplorerChains(network: Network, deploymentsDir?: s
   );
 }
 
-/** `versatus explorer --network <devnet|networks/x.json> [--port 8600] [--redis url] [--da-dir dir]` */
+/**
+ * The nodes whose GET /network the Network page shows: `--node` (repeatable), else
+ * `VERSATUS_EXPLORER_NODES` (comma-separated), else for the devnet its nodes.json.
+ */
+export function explorerNodeUrls(options: { node?: string[] }, network: string, env = process.env): string[] {
+  if (options.node?.length) return parseExplorerNodes(options.node, "--node");
+  const fromEnv = nodesFromEnv(env.VERSATUS_EXPLORER_NODES);
+  if (fromEnv) return fromEnv;
+  return network === "devnet" ? parseExplorerNodes(devnetNodeUrls(), ".versatus/devnet/nodes.json") : [];
+}
+
+/** `versatus explorer --network <devnet|networks/x.json> [--port 8600] [--redis url] [--da-dir dir] [--node url...]` */
 export function registerExplorerCommand(root: Command): void {
   root
     .command("explorer")
@@ -72,10 +85,15 @@ export function registerExplorerCommand(root: Command): void {
     .option("--port <port>", "port on 127.0.0.1 (0 = any free port)", "8600")
     .option("--redis <url>", "your Redis (env REDIS_URL): queue health and Bull Board")
     .option("--da-dir <path>", "local DA store of execution records (default .versatus/da or .versatus/devnet/da)")
-    .action(async (options: { network: string; port: string; redis?: string; daDir?: string }) => {
+    .option(
+      "--node <url...>",
+      "an operator node's ops server for the Network page (env VERSATUS_EXPLORER_NODES, comma-separated; devnet: its nodes)",
+    )
+    .action(async (options: { network: string; port: string; redis?: string; daDir?: string; node?: string[] }) => {
       try {
         if (!/^\d+$/.test(options.port) || Number(options.port) > 65535)
           throw new InvalidInputError("--port", "a port number in 0..65535");
+        const nodes = explorerNodeUrls(options, options.network);
         const network = loadNetwork(options.network);
         const chains = await resolveExplorerChains(network);
         const redisUrl = options.redis ?? process.env.REDIS_URL;
@@ -87,6 +105,7 @@ export function registerExplorerCommand(root: Command): void {
           devAccounts: network.devAccounts,
           programDirs: network.programs.dirs,
           network: network.name,
+          nodes,
           log: (line) => console.log(line),
         });
         console.log(`explorer for ${network.name} (${chains.map((c) => c.chainId).join(", ")}): ${explorer.url}`);

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { isHex, type Hex } from "viem";
 import { createDaClient, type DaClient } from "../da/index.ts";
 import { QUEUE_PREFIX } from "../protocol/queues.ts";
+import { NODE_FETCH_LIMITS, parseExplorerNodes, readNetwork, type NodeView } from "./nodes.ts";
 import {
   chainReader,
   disputesView,
@@ -63,6 +64,13 @@ export type StartExplorerOptions = {
   programDirs?: string[];
   /** A name shown in the page header. */
   network?: string;
+  /**
+   * Ops servers of operator nodes (e.g. http://127.0.0.1:9701): the Network page shows each
+   * one's auto-scaling state and content holdings from its GET /network.
+   */
+  nodes?: string[];
+  /** Per node: the answer's deadline and size cap (default NODE_FETCH_LIMITS). */
+  nodeLimits?: { timeoutMs: number; maxBytes: number };
   /** Quorum size of the network's scheduler (for the request page's quorum; default 4). */
   quorum?: number;
   /**
@@ -191,6 +199,7 @@ async function mountBullBoard(
  */
 export async function startExplorer(options: StartExplorerOptions): Promise<ExplorerHandle> {
   const dist = options.distDir ?? EXPLORER_DIST;
+  const nodes = parseExplorerNodes(options.nodes ?? [], "nodes");
   if (options.distDir === undefined) await (await import("./build.ts")).ensureExplorerBuilt(options.log);
   if (!existsSync(join(dist, "index.html")))
     throw new Error(`the explorer page is not built (no ${join(dist, "index.html")}): run \`npm run explorer:build\``);
@@ -204,11 +213,20 @@ export async function startExplorer(options: StartExplorerOptions): Promise<Expl
   const ownDa = options.da !== undefined && "dir" in options.da;
   const bull = options.redisUrl ? await mountBullBoard(options.redisUrl, "/queues") : undefined;
   const readerOf = (id: string) => readers.find((r) => String(r.chain.chainId) === id);
+  // Pages poll every few seconds: reads of the nodes less than a second apart share one round, so
+  // open tabs do not multiply the load on the nodes.
+  let networkRead: { at: number; answer: Promise<{ readAt: number; nodes: NodeView[] }> } | undefined;
+  const network = () => {
+    if (!networkRead || Date.now() - networkRead.at >= 1_000)
+      networkRead = { at: Date.now(), answer: readNetwork(nodes, options.nodeLimits ?? NODE_FETCH_LIMITS) };
+    return networkRead.answer;
+  };
 
   const config = {
     network: options.network ?? "devnet",
     devAccounts: options.devAccounts ?? false,
     queues: bull !== undefined,
+    nodes: nodes.length,
     chains: options.chains.map((c) => ({
       name: c.name,
       chainId: c.chainId,
@@ -239,6 +257,7 @@ export async function startExplorer(options: StartExplorerOptions): Promise<Expl
     if (first === "staking") return json(res, 200, (await Promise.all(readers.map(stakingView))).filter(Boolean));
     if (first === "disputes") return json(res, 200, (await Promise.all(readers.map(disputesView))).flat());
     if (first === "queues") return json(res, 200, bull ? await bull.counts() : null);
+    if (first === "network") return json(res, 200, await network());
     if (first === "record" && second) {
       if (!da) return json(res, 404, { error: "no DA store configured" });
       if (!isHex(second)) return json(res, 400, { error: "pointer: 0x-hex" });

@@ -89,6 +89,8 @@ export type OperatorNode = {
   ingestor: IngestorHandle | undefined;
   watcher: WatcherHandle | undefined;
   ops: OpsServer | undefined;
+  /** The node's auto-scaling state (its compute role's samples feed it; GET /network shows it). */
+  autoscale: NodeAutoscale;
   status(): OperatorNodeStatus;
   /** Stops every role (each step runs even when another fails), the network, Redis. Safe to call twice. */
   close(): Promise<void>;
@@ -130,6 +132,7 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
     ingestor: undefined,
     watcher: undefined,
     ops: undefined,
+    autoscale: undefined as unknown as NodeAutoscale,
     status: () => status(),
     close: async () => {
       await closer.close();
@@ -199,6 +202,7 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
       registry,
       log: log.child({ module: "autoscale" }),
     });
+    node.autoscale = autoscale;
 
     // --- the network ------------------------------------------------------------------------------
     const networkOptions = async (): Promise<NodeNetworkOptions> => ({

@@ -5,6 +5,8 @@ export type Config = {
   network: string;
   devAccounts: boolean;
   queues: boolean;
+  /** How many operator nodes' ops servers the Network page reads. */
+  nodes: number;
   chains: {
     name: string;
     chainId: number;

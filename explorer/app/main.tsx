@@ -5,6 +5,7 @@ import { WagmiProvider, useBlockNumber } from "wagmi";
 import { getJson, type Config } from "./api.ts";
 import { wagmiConfigFor } from "./chains.ts";
 import { DappPage } from "./dapp.tsx";
+import { NetworkPage } from "./network.tsx";
 import { DisputesPage, OperatorsPage, ProgramsPage, QueuesPage, RequestPage, RequestsPage } from "./pages.tsx";
 import "./style.css";
 
@@ -34,6 +35,7 @@ const TABS = [
   ["operators", "Operators & watchers"],
   ["disputes", "Disputes"],
   ["queues", "Queues"],
+  ["network", "Network"],
   ["dapp", "Example dApp"],
 ] as const;
 
@@ -68,6 +70,8 @@ function App({ config }: { config: Config }) {
           <DisputesPage />
         ) : page === "queues" ? (
           <QueuesPage config={config} />
+        ) : page === "network" ? (
+          <NetworkPage config={config} />
         ) : page === "dapp" ? (
           <DappPage config={config} />
         ) : (

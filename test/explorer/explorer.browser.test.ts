@@ -7,7 +7,9 @@ import { ensureExplorerBuilt } from "../../explorer/build.ts";
 import { startExplorer, type ExplorerHandle } from "../../explorer/server.ts";
 import { repoRoot } from "../fixtures/programs.ts";
 import { createWorld, redisUrl, type World } from "../e2e/harness.ts";
+import { createNodeWorld, type NodeWorld } from "../node/helpers.ts";
 import { CHROMIUM_ARGS, findChromium } from "./browser.ts";
+import { deadOpsUrl, startPersistingOps, startScaledNode } from "./nodes.ts";
 
 const SHOTS = join(repoRoot, "test-results", "explorer");
 
@@ -15,11 +17,17 @@ describe("explorer and example dApp in a browser (in-process chains and network,
   this.timeout(120_000);
   const executablePath = findChromium();
   let world: World | undefined;
+  let nodeWorld: NodeWorld | undefined;
+  let scaled: Awaited<ReturnType<typeof startScaledNode>>;
+  let deadNode: string;
+  let persisting: Awaited<ReturnType<typeof startPersistingOps>>;
   let explorer: ExplorerHandle | undefined;
   let browser: Browser | undefined;
   let page: Page;
 
   before(async function () {
+    // three in-process chains with the suite deployed, the services, a node: slow on a loaded machine
+    this.timeout(300_000);
     if (!executablePath) {
       console.log(
         "    skipped: no chromium found (set CHROMIUM_PATH, or install Debian's: apt-get install -y chromium; .ci/run does)",
@@ -31,6 +39,11 @@ describe("explorer and example dApp in a browser (in-process chains and network,
     world = await createWorld();
     const services = await world.start();
     const da = services.ingestor.config.da as { primary: { dir: string } };
+    // the Network page: a real operator node's ops server (its scaler through add, drop, add) and a dead one
+    nodeWorld = await createNodeWorld();
+    scaled = await startScaledNode(nodeWorld);
+    deadNode = await deadOpsUrl();
+    persisting = await startPersistingOps(scaled.node);
     explorer = await startExplorer({
       chains: world.chains.map((c) => ({ ...c.devnet, transport: custom(c.connection.provider) })),
       da: { dir: da.primary.dir },
@@ -38,6 +51,7 @@ describe("explorer and example dApp in a browser (in-process chains and network,
       devAccounts: true,
       programDirs: [world.storeDir],
       network: "in-process test network",
+      nodes: [scaled.url, deadNode, persisting.url],
     });
     browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -48,6 +62,8 @@ describe("explorer and example dApp in a browser (in-process chains and network,
     await browser?.close();
     await explorer?.close();
     await world?.close();
+    await persisting?.close();
+    await nodeWorld?.close();
   });
 
   it("a payout split requested in the dApp (dev account, project client) shows up settled on its explorer page", async () => {
@@ -133,5 +149,33 @@ describe("explorer and example dApp in a browser (in-process chains and network,
     await page.goto(`${explorer!.url}queues/`);
     await page.getByText("results", { exact: false }).first().waitFor({ timeout: 20_000 });
     await page.screenshot({ path: join(SHOTS, "bull-board.png") });
+  });
+
+  it("the network page shows a node's quorums, measured latency, fee quote and add/drop changes, and an unreachable node's reason, a persist node's content", async () => {
+    await page.goto(`${explorer!.url}#/network`);
+    const node = page.locator(`[data-testid="node"][data-node="${scaled.url}"]`);
+    const row = node.getByTestId(`program-${scaled.programId.toLowerCase()}`);
+    await row.waitFor({ timeout: 20_000 });
+    // the program is named from the programs page's data (the same package is published in the browser world)
+    expect(await row.locator("td").first().textContent()).to.equal("payout-splitter");
+    expect(await row.getByTestId("quorums").textContent()).to.equal("2");
+    expect(await row.getByTestId("latency").textContent()).to.equal("20 s · 20 s · 20 s (100)");
+    expect(await row.getByTestId("quote").textContent()).to.equal("1.5× peak pricing");
+    expect(await row.getByTestId("last-change").textContent()).to.match(/^add 1→2 at \d\d:\d\d:\d\d$/);
+    const changes = await node.getByTestId("changes").locator("tbody tr").allTextContents();
+    expect(changes).to.have.length(3);
+    expect(changes[0]).to.match(/payout-splitteradd1 → 2.*waited > 15,000 ms/);
+    expect(changes[1]).to.match(/payout-splitterdrop2 → 1.*started in < 50 ms/);
+    expect(await node.textContent()).to.contain("not a persist or gateway node");
+    const dead = page.locator(`[data-testid="node"][data-node="${deadNode}"]`);
+    expect(await dead.textContent()).to.contain("unreachable");
+    expect(await dead.getByTestId("node-error").textContent()).to.equal("ECONNREFUSED");
+    // a persist node's holdings: each CID, whether it is a designated holder, and the holders
+    const held = page.locator(`[data-testid="node"][data-node="${persisting.url}"]`).getByTestId("content-held");
+    const rows = await held.locator("tbody tr").allTextContents();
+    expect(rows).to.have.length(2);
+    expect(rows[0]).to.match(/^bafkreiheldbyitasholderyes12D3KooW…tNodeA 12D3KooW…tNodeB$/);
+    expect(rows[1]).to.match(/^bafkreicachedonlyno \(cached\)12D3KooW…tNodeB$/);
+    await page.screenshot({ path: join(SHOTS, "network.png"), fullPage: true });
   });
 });
