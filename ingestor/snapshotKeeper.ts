@@ -95,7 +95,10 @@ export function startSnapshotKeeper(parameters: SnapshotKeeperParameters): Snaps
     }
     const unbonding = await client.readContract({ address: adapter, abi: adapterAbi, functionName: "unbondingPeriod" });
     if (unbonding <= window) {
-      logger.info({ unbonding: String(unbonding), window: String(window) }, "no snapshot window: keeper off on this chain");
+      logger.info(
+        { unbonding: String(unbonding), window: String(window) },
+        "no snapshot window: keeper off on this chain",
+      );
       return undefined;
     }
     // snapshotActive: until = now + (unbonding - window) - 1
@@ -113,14 +116,28 @@ export function startSnapshotKeeper(parameters: SnapshotKeeperParameters): Snaps
 
   /** The active operators, each with its snapshot's end (0 = none), leaving out the unprovable. */
   const readOperators = async (reg: Registry, nowSeconds: bigint) => {
-    const all = await client.readContract({ address: reg.address, abi: stakingRegistryAbi, functionName: "allOperators" });
+    const all = await client.readContract({
+      address: reg.address,
+      abi: stakingRegistryAbi,
+      functionName: "allOperators",
+    });
     const rows = await Promise.all(
       all.map(async (operator) => {
         const left = unprovable.get(operator.toLowerCase());
         if (left !== undefined && left > nowSeconds) return undefined;
         const [active, until] = await Promise.all([
-          client.readContract({ address: reg.address, abi: stakingRegistryAbi, functionName: "isActive", args: [operator] }),
-          client.readContract({ address: reg.address, abi: stakingRegistryAbi, functionName: "activeUntil", args: [operator] }),
+          client.readContract({
+            address: reg.address,
+            abi: stakingRegistryAbi,
+            functionName: "isActive",
+            args: [operator],
+          }),
+          client.readContract({
+            address: reg.address,
+            abi: stakingRegistryAbi,
+            functionName: "activeUntil",
+            args: [operator],
+          }),
         ]);
         return active ? { operator, until } : undefined;
       }),
@@ -188,7 +205,11 @@ export function startSnapshotKeeper(parameters: SnapshotKeeperParameters): Snaps
       metrics.activitySnapshots.inc({ chain: chainLabel, outcome: "not_paying" });
       return config.checkIntervalMs;
     }
-    const data = encodeFunctionData({ abi: stakingRegistryAbi, functionName: "snapshotActive", args: [simulated.operators] });
+    const data = encodeFunctionData({
+      abi: stakingRegistryAbi,
+      functionName: "snapshotActive",
+      args: [simulated.operators],
+    });
     const receipt = await sender.send({ to: reg.address, data, gas: (simulated.gas * 12n) / 10n + 10_000n });
     metrics.gasUsed.inc({ chain: chainLabel }, Number(receipt.gasUsed));
     metrics.feeWei.inc({ chain: chainLabel }, Number(receipt.gasUsed * receipt.effectiveGasPrice));
@@ -269,11 +290,15 @@ function shortMessage(error: unknown): string {
 
 function revertOf(error: unknown): ContractFunctionRevertedError | undefined {
   if (!(error instanceof ViemBaseError)) return undefined;
-  return (error.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null) ?? undefined;
+  return (
+    (error.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null) ?? undefined
+  );
 }
 
 /** A call the contract refused (or a function it does not have), as opposed to an RPC failure. */
 function isRevert(error: unknown): boolean {
   if (!(error instanceof ViemBaseError)) return false;
-  return error.walk((e) => e instanceof ContractFunctionRevertedError || e instanceof ContractFunctionZeroDataError) !== null;
+  return (
+    error.walk((e) => e instanceof ContractFunctionRevertedError || e instanceof ContractFunctionZeroDataError) !== null
+  );
 }

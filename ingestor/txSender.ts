@@ -73,8 +73,10 @@ export class TxSender {
     const first = this.#broadcasting.then(() => this.#broadcastNew(tx));
     // the next caller waits for this broadcast only, whether it worked or not
     this.#broadcasting = first.catch(() => {});
-    let { nonce, hash, maxFeePerGas, maxPriorityFeePerGas } = await first;
-    const hashes: Hex[] = [hash];
+    const broadcast = await first;
+    const nonce = broadcast.nonce;
+    let { maxFeePerGas, maxPriorityFeePerGas } = broadcast;
+    const hashes: Hex[] = [broadcast.hash];
     for (let bump = 0; ; bump++) {
       const receipt = await this.#waitAny(hashes);
       if (receipt) return receipt;
@@ -88,7 +90,10 @@ export class TxSender {
       maxFeePerGas = (maxFeePerGas * factor) / 100n + 1n;
       maxPriorityFeePerGas = (maxPriorityFeePerGas * factor) / 100n + 1n;
       this.#o.onFeeBump?.();
-      this.#o.logger.warn({ nonce, bump: bump + 1, maxFeePerGas: String(maxFeePerGas) }, "transaction not mined: fee bumped");
+      this.#o.logger.warn(
+        { nonce, bump: bump + 1, maxFeePerGas: String(maxFeePerGas) },
+        "transaction not mined: fee bumped",
+      );
       try {
         hashes.push(await this.#sign(tx, nonce, maxFeePerGas, maxPriorityFeePerGas));
       } catch (error) {
@@ -117,7 +122,12 @@ export class TxSender {
     }
   }
 
-  #sign(tx: { to: Address; data: Hex; gas: bigint }, nonce: number, maxFeePerGas: bigint, maxPriorityFeePerGas: bigint) {
+  #sign(
+    tx: { to: Address; data: Hex; gas: bigint },
+    nonce: number,
+    maxFeePerGas: bigint,
+    maxPriorityFeePerGas: bigint,
+  ) {
     const { walletClient, account } = this.#o;
     return walletClient.sendTransaction({
       account,

@@ -16,7 +16,11 @@ import { startPoster, type PosterHandle } from "../../ingestor/poster.ts";
 import { createIngestorMetrics, type IngestorMetrics } from "../../ingestor/metrics.ts";
 import type { IngestorConfig, IngestorConfigInput } from "../../ingestor/config.ts";
 import { instructionIngestorAbi, nativeStakeAdapterAbi, stakingRegistryAbi } from "../../protocol/generated/abis.ts";
-import { SNAPSHOT_SAVES_PER_RESULT, SNAPSHOT_SAVES_PER_TX } from "../../protocol/activitySnapshot.ts";
+import {
+  breakEvenSingleIngests,
+  SNAPSHOT_SAVES_PER_RESULT,
+  SNAPSHOT_SAVES_PER_TX,
+} from "../../protocol/activitySnapshot.ts";
 import type { PostJob } from "../../protocol/jobs.ts";
 import { jobIds, QUEUE_PREFIX, queueNames } from "../../protocol/queues.ts";
 import { devAccount } from "../../deploy/context.ts";
@@ -219,6 +223,35 @@ describe("ingestor: activity-snapshot keeper beside the poster (in-process chain
     expect((await snapshotTransactions()).length).to.equal(before + 2);
   });
 
+  it("in auto mode, snapshots only once this poster's ingests of the last lifetime would have paid for one", async () => {
+    await expireSnapshots();
+    const metrics = createIngestorMetrics();
+    await poster({ mode: "auto" }, chain.transport, metrics);
+    const snapshotGas = await client.estimateContractGas({
+      account: devAccount(5).address as Address,
+      address: registry,
+      abi: stakingRegistryAbi,
+      functionName: "snapshotActive",
+      args: [await operators()],
+    });
+    const needed = breakEvenSingleIngests(snapshotGas);
+    expect(needed).to.be.greaterThan(1);
+    const before = (await snapshotTransactions()).length;
+    // one ingest short of break-even: looks, no snapshot
+    for (let i = 0; i < needed - 1; i++) await ingestReceipt(await queuePost());
+    await eventually(async () => (await counterValue(metrics, "not_paying")) >= 3, 10_000, "looks that did not pay");
+    expect((await snapshotTransactions()).length).to.equal(before);
+    expect(await activeUntil((await operators())[0]!)).to.equal(0n);
+    // the ingest that makes it pay
+    await ingestReceipt(await queuePost());
+    await eventually(
+      async () => ((await activeUntil((await operators())[0]!)) > 0n ? true : undefined),
+      10_000,
+      "snapshot",
+    );
+    expect((await snapshotTransactions()).length).to.equal(before + 1);
+  });
+
   it("a keeper whose snapshot transactions revert on chain does not stop results from being posted, and retries with backoff", async () => {
     await expireSnapshots();
     // Under-estimate the snapshot's gas: the keeper's transaction runs out of gas on chain (a real
@@ -228,7 +261,8 @@ describe("ingestor: activity-snapshot keeper beside the poster (in-process chain
       async request({ method, params }: { method: string; params?: unknown }) {
         const first = (params as { to?: string; data?: string; input?: string }[] | undefined)?.[0];
         const data = first?.data ?? first?.input;
-        if (method === "eth_estimateGas" && typeof data === "string" && data.startsWith(SNAPSHOT_SELECTOR)) return "0x7530";
+        if (method === "eth_estimateGas" && typeof data === "string" && data.startsWith(SNAPSHOT_SELECTOR))
+          return "0x7530";
         return provider.request({ method, params: params as unknown[] });
       },
     });
