@@ -78,7 +78,14 @@ export class TxSender {
     let { maxFeePerGas, maxPriorityFeePerGas } = broadcast;
     const hashes: Hex[] = [broadcast.hash];
     for (let bump = 0; ; bump++) {
-      const receipt = await this.#waitAny(hashes);
+      let receipt: TransactionReceipt | undefined;
+      try {
+        receipt = await this.#waitAny(hashes);
+      } catch (error) {
+        // The transaction may or may not be in the node's pool: the next nonce comes from its pending count.
+        this.resync();
+        throw error;
+      }
       if (receipt) return receipt;
       if (bump >= this.#o.maxFeeBumps) {
         // Keep the nonce when nothing was sent after it: the next transaction replaces whatever is
