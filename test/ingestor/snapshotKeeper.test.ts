@@ -319,6 +319,8 @@ describe("ingestor: activity-snapshot keeper beside the poster (in-process chain
       const second = await Promise.all(jobs.slice(3).map(queueJob));
       for (const id of second) expect((await ingestReceipt(id))!.status).to.equal(1);
       await eventually(async () => ((await activeUntil(ops[0]!)) > until ? true : undefined), 20_000, "refresh");
+      // the keeper counts its snapshot once it has the receipt, a poll after the chain shows it
+      await eventually(async () => (await counterValue(metrics, "sent")) >= 2, 10_000, "the refresh counted");
       expect(await counterValue(metrics, "sent")).to.equal(2);
       expect(await counterValue(metrics, "failed")).to.equal(0);
       const retried = (await metrics.postOutcomes.get()).values.find((v) => v.labels.outcome === "retried");
