@@ -67,6 +67,12 @@ export function createIngestorMetrics(registry = new Registry()) {
       labelNames: ["chain"] as const,
       registers: [registry],
     }),
+    activitySnapshots: new Counter({
+      name: "versatus_poster_activity_snapshots_total",
+      help: "Activity-snapshot keeper looks that acted: sent, reverted, failed (before or while sending), not_paying (auto mode skipped)",
+      labelNames: ["chain", "outcome"] as const,
+      registers: [registry],
+    }),
     postLatency: new Histogram({
       name: "versatus_poster_post_seconds",
       help: "Post job queued → its transaction mined",

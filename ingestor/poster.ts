@@ -26,6 +26,7 @@ import {
 } from "./chains.ts";
 import type { IngestorConfig } from "./config.ts";
 import { createIngestorMetrics, type IngestorMetrics } from "./metrics.ts";
+import { startSnapshotKeeper, type SnapshotKeeperHandle } from "./snapshotKeeper.ts";
 import { TxSender } from "./txSender.ts";
 
 /** The ingestor's ABI plus the errors a dispersal can bubble up, so reverts decode by name. */
@@ -51,6 +52,8 @@ export type StartPosterParameters = {
 
 export type PosterHandle = {
   readonly workers: ReadonlyMap<string, Worker<PostJob, PostOutcome>>;
+  /** The activity-snapshot keeper of each chain (none when `poster.snapshotKeeper.mode` is off). */
+  readonly snapshotKeepers: ReadonlyMap<string, SnapshotKeeperHandle>;
   /** Stops taking jobs, posts what is in hand, closes connections. Safe to call twice. */
   close(): Promise<void>;
 };
@@ -138,6 +141,8 @@ function callData(jobs: PostJob[]): Hex {
  * `rateLimitDelayMs`, a result the contract rejects for good fails permanently, the rest is
  * posted with `ingestBatch` (or `ingest` for one). One TxSender per chain owns the poster key's
  * nonce, bumps fees of stuck transactions and tracks receipts; transient errors retry with backoff.
+ * With `poster.snapshotKeeper.mode` on, an activity-snapshot keeper per chain
+ * (ingestor/snapshotKeeper.ts) shares that TxSender and is told of every ingest mined.
  */
 export async function startPoster(parameters: StartPosterParameters): Promise<PosterHandle> {
   const { config } = parameters;
@@ -157,6 +162,7 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
   redis.on("error", redisDown);
   const workers = new Map<string, Worker<PostJob, PostOutcome>>();
   const flushers: (() => Promise<void>)[] = [];
+  const keepers = new Map<string, SnapshotKeeperHandle>();
   const { maxBatchSize, maxBatchWaitMs } = config.poster;
 
   for (const chainId of chainIds) {
@@ -173,6 +179,11 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
       logger,
       onFeeBump: () => metrics.feeBumps.inc({ chain: chainId }),
     });
+    const keeper =
+      config.poster.snapshotKeeper.mode === "off"
+        ? undefined
+        : startSnapshotKeeper({ chain, sender, account, config: config.poster.snapshotKeeper, logger, metrics });
+    if (keeper) keepers.set(chainId, keeper);
     let pending: Pending[] = [];
     let timer: NodeJS.Timeout | undefined;
     let inFlight: Promise<void> | undefined;
@@ -422,6 +433,7 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
             },
             "results posted",
           );
+          keeper?.observeIngest(group.items.length);
           settleFromReceipt(group.items, receipt);
         } catch (error) {
           // A single `ingest` reverts when another poster (the rotation's fallback) got there between
@@ -490,8 +502,10 @@ export async function startPoster(parameters: StartPosterParameters): Promise<Po
   let closing: Promise<void> | undefined;
   return {
     workers,
+    snapshotKeepers: keepers,
     close() {
       closing ??= (async () => {
+        await Promise.all([...keepers.values()].map((k) => k.close()));
         // Stop fetching, post what is in hand (worker.close waits for active jobs), then disconnect.
         // Bounded: with Redis or the chain unreachable the jobs in hand go back to the queue.
         const closed = [...workers.values()].map((w) => w.close());

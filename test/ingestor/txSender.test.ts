@@ -56,4 +56,45 @@ describe("ingestor: TxSender (nonce, fee bumping, receipts)", function () {
     const next = await sender.send({ to, data: "0x", gas: 21_000n });
     expect((await publicClient.getTransaction({ hash: next.transactionHash })).nonce).to.equal(2);
   });
+  it("concurrent sends of one key take consecutive nonces while both are pending, and both are mined", async () => {
+    const connection = await network.create();
+    const transport = custom(connection.provider as Parameters<typeof custom>[0]);
+    const chainId = Number(await connection.provider.request({ method: "eth_chainId" }));
+    const chain = {
+      id: chainId,
+      name: "test",
+      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+      rpcUrls: { default: { http: ["http://127.0.0.1:1"] } },
+    };
+    const account = privateKeyToAccount(devAccount(6).privateKey as Hex);
+    const publicClient = createPublicClient({ chain, transport, pollingInterval: 20 }) as PublicClient;
+    const walletClient = createWalletClient({ chain, transport, account });
+    const sender = new TxSender({
+      publicClient,
+      walletClient,
+      account,
+      receiptTimeoutMs: 10_000,
+      feeBumpPercent: 25,
+      maxFeeBumps: 1,
+      logger: silentLogger,
+    });
+    const to = devAccount(9).address as Hex;
+    await connection.provider.request({ method: "evm_setAutomine", params: [false] });
+    try {
+      const sends = [1, 2, 3].map(() => sender.send({ to, data: "0x", gas: 21_000n }));
+      const pending = async () =>
+        Number(await publicClient.getTransactionCount({ address: account.address, blockTag: "pending" }));
+      await eventually(async () => (await pending()) === 3, 10_000, "three pending transactions");
+      await connection.provider.request({ method: "evm_mine", params: [] });
+      const receipts = await Promise.all(sends);
+      expect(receipts.map((r) => r.status)).to.deep.equal(["success", "success", "success"]);
+      const nonces = await Promise.all(
+        receipts.map(async (r) => (await publicClient.getTransaction({ hash: r.transactionHash })).nonce),
+      );
+      expect([...nonces].sort()).to.deep.equal([0, 1, 2]);
+      expect(new Set(receipts.map((r) => r.blockNumber)).size).to.equal(1);
+    } finally {
+      await connection.provider.request({ method: "evm_setAutomine", params: [true] });
+    }
+  });
 });
