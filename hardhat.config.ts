@@ -25,7 +25,12 @@ function compiler(runs: number) {
 }
 
 export default defineConfig({
-  plugins: [hardhatToolboxMochaEthers, hardhatViem],
+  plugins: [
+    hardhatToolboxMochaEthers,
+    hardhatViem,
+    // "other side closed" on a kept-alive connection is sent again (scripts/hardhat/rpcRetry.ts)
+    { id: "versatus-rpc-retry", hookHandlers: { network: () => import("./scripts/hardhat/rpcRetry.ts") } },
+  ],
   solidity: {
     compilers: [compiler(10_000)],
     // The registry holds the operator set, reputation, slashing and the fraud proofs: at 10,000 runs
