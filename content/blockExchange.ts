@@ -11,8 +11,8 @@ import { toHelia, type HeliaCid } from "./cid.ts";
 /**
  * Block exchange with named peers (`/versatus/<network>/block/1.0.0`): ask one peer for one block
  * by CID, get its bytes or "not here". A Helia block broker asks the peers whose reports say they
- * hold content, live connections only, a few at a time, and asks again with a fresh list until the
- * fetch's deadline.
+ * hold content, live connections only, a few at a time (more when they are slow), and asks again
+ * with a fresh list until the fetch's deadline.
  *
  * Why not bitswap alone: @helia/bitswap 4 never sends a want for a block again to a peer that once
  * sent it that block. The sender's ledger keeps the old entry as "sent" (it is only cleared after
@@ -25,6 +25,7 @@ import { toHelia, type HeliaCid } from "./cid.ts";
 /** A program package is one raw block, up to MAX_PACKAGE_BYTES (17 MiB): room for it. */
 export const MAX_BLOCK_BYTES = 20 * 1024 * 1024;
 const MAX_REQUEST_BYTES = 256;
+const REQUEST_WAIT_MS = 10_000;
 /** Peers asked at once for one block (bitswap sessions ask three providers too). */
 const PEERS_PER_WAVE = 3;
 const HAVE = 1;
@@ -61,8 +62,11 @@ type LocalStore = FsBlockstore | MemoryBlockstore;
  * is refused (and deleted) here and answered as "not here".
  */
 export async function answerBlockRequest(stream: Stream, store: LocalStore, log: Logger): Promise<void> {
+  // An asker that opens a stream and never sends its request must not keep it open.
+  const timer = setTimeout(() => stream.abort(new Error("no block request in time")), REQUEST_WAIT_MS);
   try {
     const cid = CID.decode(await readMessage(stream, MAX_REQUEST_BYTES));
+    clearTimeout(timer);
     let answer: Uint8Array = Uint8Array.of(DONT_HAVE);
     if (await store.has(toHelia(cid))) {
       try {
@@ -79,6 +83,8 @@ export async function answerBlockRequest(stream: Stream, store: LocalStore, log:
     stream.close().catch(() => undefined);
   } catch (error) {
     stream.abort(error instanceof Error ? error : new Error(String(error)));
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -106,6 +112,8 @@ export type HolderBrokerOptions = {
   perPeerTimeoutMs: number;
   /** Between two passes over the candidates when none had the block. */
   retryDelayMs: number;
+  /** The next few peers are asked when the ones asked have not answered after this long. */
+  hedgeMs: number;
   /** A peer sent a block that does not hash to its CID. */
   onForged?: (peer: string, cid: string) => void;
   log: Logger;
@@ -153,18 +161,34 @@ export function holderBlockBroker(options: HolderBrokerOptions): BlockBroker {
     }
   };
 
-  /** The first block any of `peers` answers; the others are then given up. */
-  const wave = async (peers: string[], cid: CID, signal: AbortSignal, forgers: Set<string>) => {
-    const controller = new AbortController();
-    const both = AbortSignal.any([signal, controller.signal]);
-    try {
-      return await new Promise<Uint8Array | undefined>((resolve) => {
-        let pending = peers.length;
-        for (const peer of peers)
-          ask(peer, cid, both)
+  /**
+   * The first block any of `peers` answers (the others are then given up), or undefined when all
+   * said no. Asked a wave at a time, best first; the next wave starts when this one has answered
+   * or after `hedgeMs` (a slow or hung peer must not hold back the rest).
+   */
+  const firstAnswer = (peers: string[], cid: CID, signal: AbortSignal, forgers: Set<string>) =>
+    new Promise<Uint8Array | undefined>((resolve) => {
+      const controller = new AbortController();
+      const asking = AbortSignal.any([signal, controller.signal]);
+      let next = 0;
+      let pending = 0;
+      let settled = false;
+      const finish = (bytes: Uint8Array | undefined) => {
+        if (settled) return;
+        settled = true;
+        clearInterval(hedge);
+        controller.abort();
+        resolve(bytes);
+      };
+      const launch = () => {
+        const wave = peers.slice(next, next + PEERS_PER_WAVE);
+        next += wave.length;
+        for (const peer of wave) {
+          pending++;
+          ask(peer, cid, asking)
             .then(
               (bytes) => {
-                if (bytes) resolve(bytes);
+                if (bytes) finish(bytes);
               },
               (error: unknown) => {
                 forgers.add(peer);
@@ -173,13 +197,18 @@ export function holderBlockBroker(options: HolderBrokerOptions): BlockBroker {
               },
             )
             .finally(() => {
-              if (--pending === 0) resolve(undefined);
+              if (--pending > 0 || settled) return;
+              if (next < peers.length) launch();
+              else finish(undefined);
             });
-      });
-    } finally {
-      controller.abort();
-    }
-  };
+        }
+      };
+      const hedge = setInterval(() => {
+        if (next < peers.length) launch();
+      }, options.hedgeMs);
+      if (peers.length === 0) finish(undefined);
+      else launch();
+    });
 
   return {
     name: "versatus-holders",
@@ -189,12 +218,10 @@ export function holderBlockBroker(options: HolderBrokerOptions): BlockBroker {
       const forgers = new Set<string>();
       while (!signal.aborted) {
         const peers = options.candidates(cid.toString()).filter((p) => !forgers.has(p));
-        for (let i = 0; i < peers.length && !signal.aborted; i += PEERS_PER_WAVE) {
-          const bytes = await wave(peers.slice(i, i + PEERS_PER_WAVE), cid, signal, forgers);
-          if (bytes) {
-            await retrieval.validateFn?.(bytes);
-            return bytes;
-          }
+        const bytes = await firstAnswer(peers, cid, signal, forgers);
+        if (bytes) {
+          await retrieval.validateFn?.(bytes);
+          return bytes;
         }
         await sleep(options.retryDelayMs, signal);
       }

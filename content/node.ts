@@ -140,6 +140,7 @@ export class ContentNode {
         // Half the fetch: a hung peer leaves time to ask another; a slow big package still fits.
         perPeerTimeoutMs: Math.max(1_000, options.fetchTimeoutMs / 2),
         retryDelayMs: Math.min(500, options.reportIntervalMs),
+        hedgeMs: 250,
         onForged: () => {
           node.mismatches++;
           options.onHashMismatch?.("put");
