@@ -137,8 +137,9 @@ export class ContentNode {
         libp2p: options.libp2p,
         network: options.network,
         candidates: (cid) => node.blockCandidates(cid),
-        // Half the fetch: a hung peer leaves time to ask another; a slow big package still fits.
-        perPeerTimeoutMs: Math.max(1_000, options.fetchTimeoutMs / 2),
+        // Slow peers do not hold back the others (hedging); this only ends a hung one's request so
+        // that a last pass with fresh candidates still fits. On a busy machine a tiny block took 2 s.
+        perPeerTimeoutMs: Math.max(1_000, (options.fetchTimeoutMs * 3) / 4),
         retryDelayMs: Math.min(500, options.reportIntervalMs),
         hedgeMs: 250,
         onForged: () => {
