@@ -74,7 +74,8 @@ function parseCid(text: string): CID {
 /** A refused block behind `error`: itself, or one of the brokers' errors Helia gathered. */
 function refusedBlock(error: unknown): BlockHashMismatchError | ForgedBlockError | undefined {
   if (error instanceof BlockHashMismatchError || error instanceof ForgedBlockError) return error;
-  if (error instanceof AggregateError) for (const inner of error.errors) if (refusedBlock(inner)) return refusedBlock(inner);
+  if (error instanceof AggregateError)
+    for (const inner of error.errors) if (refusedBlock(inner)) return refusedBlock(inner);
   return undefined;
 }
 
