@@ -141,7 +141,7 @@ export class ContentNode {
         // that a last pass with fresh candidates still fits. On a busy machine a tiny block took 2 s.
         perPeerTimeoutMs: Math.max(1_000, (options.fetchTimeoutMs * 3) / 4),
         retryDelayMs: Math.min(500, options.reportIntervalMs),
-        hedgeMs: 250,
+        hedgeMs: 500,
         onForged: () => {
           node.mismatches++;
           options.onHashMismatch?.("put");
