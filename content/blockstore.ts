@@ -68,7 +68,7 @@ function retriedWrites<T extends FsBlockstore | MemoryBlockstore>(store: T): T {
     try {
       return await put(cid, bytes, options);
     } catch {
-      if (await store.has(cid).catch(() => false)) return cid;
+      if (await Promise.resolve(store.has(cid)).catch(() => false)) return cid;
       return put(cid, bytes, options);
     }
   };

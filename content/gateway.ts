@@ -7,6 +7,7 @@ import { isRegistryName } from "../dns/resolver.ts";
 import { cidOfContentId } from "../protocol/content.ts";
 import { unixfsRoot } from "./cid.ts";
 import { BlockHashMismatchError } from "./blockstore.ts";
+import { ForgedBlockError } from "./blockExchange.ts";
 import { MAX_BUNDLE_BYTES, type BundleEntry } from "./bundle.ts";
 import type { ContentNode } from "./node.ts";
 
@@ -70,15 +71,24 @@ function parseCid(text: string): CID {
   }
 }
 
+/** A refused block behind `error`: itself, or one of the brokers' errors Helia gathered. */
+function refusedBlock(error: unknown): BlockHashMismatchError | ForgedBlockError | undefined {
+  if (error instanceof BlockHashMismatchError || error instanceof ForgedBlockError) return error;
+  if (error instanceof AggregateError)
+    for (const inner of error.errors) if (refusedBlock(inner)) return refusedBlock(inner);
+  return undefined;
+}
+
 /** A failure while reading content, as an HTTP status. */
 function statusOf(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
-  if (error instanceof BlockHashMismatchError)
-    return new HttpError(502, `a block failed its hash check and was refused: ${error.cid}`);
+  const refused = refusedBlock(error);
+  if (refused) return new HttpError(502, `a block failed its hash check and was refused: ${refused.cid}`);
   const name = (error as { name?: string }).name ?? "";
   const message = error instanceof Error ? error.message : String(error);
-  if (/Failed to load block/.test(message))
-    return new HttpError(502, "a block could not be loaded from any peer (refused or missing)");
+  // Helia's "Failed to load block": every broker gave up, and ours only does at the fetch deadline.
+  if (name === "LoadBlockFailedError" || /Failed to load block/.test(message))
+    return new HttpError(504, "content not found on the network in time");
   if (name === "AbortError" || name === "TimeoutError" || /abort/i.test(message))
     return new HttpError(504, "content not found on the network in time");
   if (name === "NoPropError" || name === "NotFoundError" || /not found|no link named/i.test(message))
@@ -119,17 +129,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const serve = async (res: ServerResponse, cid: CID, path: string, head: boolean) => {
-    let result: { body: Buffer; type: string };
-    try {
-      result = await read(cid, path);
-    } catch (error) {
-      // A holder that just died fails the first fetch at once (bitswap asked it); ask again once,
-      // when the dead connection is gone. A refused block or a bad path is final.
-      if (error instanceof HttpError || statusOf(error).status !== 502) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      result = await read(cid, path);
-    }
-    const { body, type } = result;
+    // No retry here: a missing block is asked of the live holders again and again until the fetch
+    // deadline (content/blockExchange.ts), so a holder that died is simply not asked any more.
+    const { body, type } = await read(cid, path);
     res.writeHead(200, {
       "content-type": type,
       "content-length": body.length,

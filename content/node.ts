@@ -13,6 +13,7 @@ import type { Hex } from "viem";
 import { contentHolders, mayDrop, placementEpoch, programCid } from "../protocol/content.ts";
 import { toHelia } from "./cid.ts";
 import { BlockHashMismatchError, openBlockstore, type HashCheckCounter } from "./blockstore.ts";
+import { answerBlockRequest, blockProtocol, frame, holderBlockBroker, readMessage } from "./blockExchange.ts";
 import { importBundle, rawCid, type BundleEntry } from "./bundle.ts";
 
 /**
@@ -25,6 +26,9 @@ import { importBundle, rawCid, type BundleEntry } from "./bundle.ts";
  * each node asks its connected peers every `reportIntervalMs` for their report (persist or not,
  * the CIDs they hold). Not gossip: network/ validates every gossip topic against operator bindings,
  * and a report is only useful to the peers one is connected to anyway.
+ *
+ * Blocks come from the peers those reports name, over `/versatus/<network>/block/1.0.0`
+ * (content/blockExchange.ts: why bitswap alone lost re-fetches), raced against bitswap.
  */
 
 export type ContentNodeOptions = {
@@ -80,26 +84,6 @@ const HOLDINGS_FILE = "holdings.json";
 
 export const contentProtocol = (network: string) => `/versatus/${network}/content/1.0.0`;
 
-/** Reads one length-prefixed message (4-byte big-endian length, then the bytes). */
-async function readMessage(stream: Stream, limit: number): Promise<Uint8Array> {
-  let buffer = Buffer.alloc(0);
-  for await (const chunk of stream) {
-    buffer = Buffer.concat([buffer, chunk instanceof Uint8Array ? chunk : chunk.subarray()]);
-    if (buffer.length >= 4) {
-      const length = buffer.readUInt32BE(0);
-      if (length > limit) throw new RangeError(`report larger than ${limit} bytes`);
-      if (buffer.length >= 4 + length) return buffer.subarray(4, 4 + length);
-    }
-  }
-  throw new Error("stream ended before the whole report");
-}
-
-const frame = (bytes: Uint8Array) => {
-  const header = Buffer.alloc(4);
-  header.writeUInt32BE(bytes.length, 0);
-  return Buffer.concat([header, bytes]);
-};
-
 export class ContentNode {
   readonly helia: Helia;
   readonly fs: UnixFS;
@@ -148,6 +132,23 @@ export class ContentNode {
     const node = new ContentNode(options, helia);
     counter.node = node;
     helia.addRouter(node.router());
+    helia.addBlockBroker(
+      holderBlockBroker({
+        libp2p: options.libp2p,
+        network: options.network,
+        candidates: (cid) => node.blockCandidates(cid),
+        // Slow peers do not hold back the others (hedging); this only ends a hung one's request so
+        // that a last pass with fresh candidates still fits. On a busy machine a tiny block took 2 s.
+        perPeerTimeoutMs: Math.max(1_000, (options.fetchTimeoutMs * 3) / 4),
+        retryDelayMs: Math.min(500, options.reportIntervalMs),
+        hedgeMs: 500,
+        onForged: () => {
+          node.mismatches++;
+          options.onHashMismatch?.("put");
+        },
+        log: options.log,
+      }),
+    );
     withBitswap(helia as never, {
       // A program package is one raw block, up to MAX_PACKAGE_BYTES (17 MiB).
       maxIncomingMessageSize: 20 * 1024 * 1024,
@@ -158,6 +159,12 @@ export class ContentNode {
     await options.libp2p.handle(contentProtocol(options.network), (stream) => node.answer(stream), {
       maxInboundStreams: 64,
     });
+    await options.libp2p.handle(
+      blockProtocol(options.network),
+      (stream) => answerBlockRequest(stream, blockstore, options.log),
+      // A DAG walk asks for many blocks of one peer at once.
+      { maxInboundStreams: 256, maxOutboundStreams: 256 },
+    );
     node.timer = setInterval(() => void node.tick(), options.reportIntervalMs);
     node.timer.unref();
     void node.tick();
@@ -289,13 +296,17 @@ export class ContentNode {
     );
   }
 
+  /** Whether `peer`'s report counts (isTrusted, read each time: operator bindings change). */
+  private isBelieved(peer: string): boolean {
+    return !this.options.isTrusted || this.options.isTrusted(peer);
+  }
+
   /** Reports younger than three periods, trusted peers only. */
   private freshReports(): Map<string, PeerReport> {
     const maxAge = 3 * this.options.reportIntervalMs;
     const fresh = new Map<string, PeerReport>();
     for (const [peer, report] of this.reports)
-      if (Date.now() - report.seenAt <= maxAge && (!this.options.isTrusted || this.options.isTrusted(peer)))
-        fresh.set(peer, report);
+      if (Date.now() - report.seenAt <= maxAge && this.isBelieved(peer)) fresh.set(peer, report);
     return fresh;
   }
 
@@ -390,18 +401,42 @@ export class ContentNode {
     await Promise.allSettled([...this.inflight.values()]);
   }
 
+  private connected(peer: string): boolean {
+    return this.options.libp2p.getConnections(peerIdFromString(peer)).some((c) => c.status === "open");
+  }
+
   /**
-   * Routing for Helia: the providers of a CID are the peers whose report says they hold it (a
-   * bitswap want also goes to every connected peer).
+   * The peers to ask for a block, best first, connected now (a stopped holder has no open
+   * connection, so it is never asked): those whose fresh report holds `cid` itself (a resource
+   * root or a program package), then those holding any resource (a block's resource is not known
+   * here), then every other content peer that ever reported (stale reports, caches).
+   */
+  blockCandidates(cid: string): string[] {
+    const fresh = this.freshReports();
+    const ranked = (peer: string) => {
+      const report = fresh.get(peer);
+      if (report?.holds.has(cid)) return 0;
+      if (report && report.holds.size > 0) return 1;
+      return 2;
+    };
+    return [...this.reports.keys()]
+      .filter((peer) => peer !== this.peerId && this.isBelieved(peer) && this.connected(peer))
+      .sort((a, b) => ranked(a) - ranked(b));
+  }
+
+  /**
+   * Routing for Helia: the providers of a CID are the connected peers whose report says they hold
+   * it (a bitswap want also goes to every connected peer).
    */
   private router(): Router {
     const freshReports = () => this.freshReports();
+    const connected = (peer: string) => this.connected(peer);
     const connectionsOf = (peer: string) => this.options.libp2p.getConnections(peerIdFromString(peer));
     return {
       name: "versatus-content-reports",
       async *findProviders(cid: { toString(): string }): AsyncGenerator<Provider> {
         for (const [peer, report] of freshReports()) {
-          if (!report.holds.has(cid.toString())) continue;
+          if (!report.holds.has(cid.toString()) || !connected(peer)) continue;
           yield {
             id: peerIdFromString(peer).toCID(),
             multiaddrs: connectionsOf(peer).map((c) => c.remoteAddr),
@@ -486,6 +521,7 @@ export class ContentNode {
       ["round", async () => this.round],
       ["fetches", () => this.settled()],
       ["handler", () => this.options.libp2p.unhandle(contentProtocol(this.options.network))],
+      ["block handler", () => this.options.libp2p.unhandle(blockProtocol(this.options.network))],
       ["helia", () => this.helia.stop()],
     ];
     for (const [name, step] of steps) {

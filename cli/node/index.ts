@@ -261,6 +261,8 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
         clients,
         registry,
         log,
+        // holdings reports are believed only from peers bound to active operators
+        network,
       });
       const started = content;
       closer.add("content", () => started.close());

@@ -26,7 +26,7 @@ describe("content/blockstore: concurrent writes of one block", () => {
 
   it("takes the same block written many times at once without a failed write, and keeps it readable", async () => {
     const store = await openBlockstore({ dir });
-    const failures = await race((cid, bytes) => store.put(cid, bytes));
+    const failures = await race(async (cid, bytes) => store.put(cid, bytes));
     expect(failures.map(String)).to.deep.equal([]);
     const bytes = new TextEncoder().encode("read back");
     const cid = toHelia(rawCid(bytes));
