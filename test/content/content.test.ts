@@ -47,7 +47,8 @@ describe("content: persist and gateway roles over real libp2p and HTTP", functio
       replicas: options.replicas ?? 2,
       rotationMs: 600_000,
       reportIntervalMs: 250,
-      fetchTimeoutMs: 4_000,
+      // generous: five nodes share one event loop, and a loaded machine slows every answer
+      fetchTimeoutMs: 10_000,
       log,
       now,
       ...(options.verifyBlocks === undefined ? {} : { verifyBlocks: options.verifyBlocks }),
