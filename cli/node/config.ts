@@ -48,6 +48,13 @@ export const nodeChainSchema = chainSchema.extend({
 });
 export type NodeChainConfig = z.infer<typeof nodeChainSchema>;
 
+/**
+ * Default V8 old-space bound of a node process (MB). At 3 requests/s a node's live heap is
+ * 105–210 MB (after a forced full GC, README "Faults at scale"); unbounded, V8 lets the heap grow
+ * towards its own limit (about 4 GB here) between full collections, which reads as RSS growth.
+ */
+export const DEFAULT_MAX_OLD_SPACE_MB = 512;
+
 export const nodeTimingSchema = z
   .strictObject({
     /** Operators per request (Q). Every node of a network must use the same value. */
@@ -139,6 +146,16 @@ export const nodeConfigSchema = z
       })
       .prefault({}),
     timing: nodeTimingSchema,
+    /**
+     * Memory bound of the node process: V8's old space (`--max-old-space-size`), applied when the
+     * process starts (cli/node/heap.ts: `versatus node` restarts itself with it when it was not
+     * started with it). Runtime worker threads without their own limit get the same bound.
+     */
+    heap: z
+      .strictObject({
+        maxOldSpaceMb: z.number().int().min(128).max(65_536).default(DEFAULT_MAX_OLD_SPACE_MB),
+      })
+      .prefault({}),
     /**
      * Content caching (issue 17 item 3, docs/content.md): the persist role holds resources by the
      * placement rule (protocol/content.ts), the gateway role serves them over HTTP.
