@@ -3,8 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Address, Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { DEFAULT_MAX_OLD_SPACE_MB } from "../node/config.ts";
-import { maxOldSpaceFlag } from "../node/heap.ts";
+import { DEFAULT_MAX_OLD_SPACE_MB, maxOldSpaceFlag } from "../node/heap.ts";
 import { spawnManaged, type Exit, type ManagedProcess } from "./processes.ts";
 import { clearNetworkState, redisDbUrl } from "./redis.ts";
 

@@ -11,6 +11,9 @@ import {
 } from "../../protocol/config.ts";
 import { InvalidInputError } from "../../protocol/errors.ts";
 import { JOB_KINDS } from "../../protocol/jobs.ts";
+import { DEFAULT_MAX_OLD_SPACE_MB, MAX_MAX_OLD_SPACE_MB, MIN_MAX_OLD_SPACE_MB } from "./heap.ts";
+
+export { DEFAULT_MAX_OLD_SPACE_MB };
 
 /**
  * Config of one operator node (`versatus node --config node.json`, docs/node.md). One file per
@@ -47,13 +50,6 @@ export const nodeChainSchema = chainSchema.extend({
   registry: addressSchema.optional(),
 });
 export type NodeChainConfig = z.infer<typeof nodeChainSchema>;
-
-/**
- * Default V8 old-space bound of a node process (MB). At 3 requests/s a node's live heap is
- * 105–210 MB (after a forced full GC, README "Faults at scale"); unbounded, V8 lets the heap grow
- * towards its own limit (about 4 GB here) between full collections, which reads as RSS growth.
- */
-export const DEFAULT_MAX_OLD_SPACE_MB = 512;
 
 export const nodeTimingSchema = z
   .strictObject({
@@ -148,12 +144,17 @@ export const nodeConfigSchema = z
     timing: nodeTimingSchema,
     /**
      * Memory bound of the node process: V8's old space (`--max-old-space-size`), applied when the
-     * process starts (cli/node/heap.ts: `versatus node` restarts itself with it when it was not
-     * started with it). Runtime worker threads without their own limit get the same bound.
+     * process starts (cli/node/heap.ts: `versatus node` started without it runs itself again with
+     * it). Runtime worker threads without their own limit get the same bound.
      */
     heap: z
       .strictObject({
-        maxOldSpaceMb: z.number().int().min(128).max(65_536).default(DEFAULT_MAX_OLD_SPACE_MB),
+        maxOldSpaceMb: z
+          .number()
+          .int()
+          .min(MIN_MAX_OLD_SPACE_MB)
+          .max(MAX_MAX_OLD_SPACE_MB)
+          .default(DEFAULT_MAX_OLD_SPACE_MB),
       })
       .prefault({}),
     /**

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { join } from "node:path";
 import { DEFAULT_MAX_OLD_SPACE_MB, loadNodeConfig } from "../../cli/node/config.ts";
-import { argsWithHeapBound, maxOldSpaceInEffect } from "../../cli/node/heap.ts";
+import { readFileSync } from "node:fs";
+import { argsWithHeapBound, heapBoundOfConfigFile, maxOldSpaceInEffect, nodeConfigArg } from "../../cli/node/heap.ts";
 import {
   DEV_KEY_1,
   chainAt,
@@ -78,6 +79,17 @@ describe("node heap bound (config heap.maxOldSpaceMb)", function () {
     ).to.deep.equal(["--enable-source-maps", "--max-old-space-size=256", "bin.js", "node"]);
   });
 
+  it("the launcher reads the bound from the config file as JSON: absent is the default, unusable is left to the config check", () => {
+    expect(nodeConfigArg(["node", "bin.js", "node", "--config", "a.json"])).to.equal("a.json");
+    expect(nodeConfigArg(["node", "bin.js", "node", "--config=b.json"])).to.equal("b.json");
+    expect(nodeConfigArg(["node", "bin.js", "worker", "--config", "a.json"])).to.equal(undefined);
+    expect(heapBoundOfConfigFile(configFile({ roles: ["relay"] }))).to.equal(DEFAULT_MAX_OLD_SPACE_MB);
+    expect(heapBoundOfConfigFile(configFile({ heap: { maxOldSpaceMb: 300 } }))).to.equal(300);
+    expect(heapBoundOfConfigFile(configFile({ heap: { maxOldSpaceMb: 64 } }))).to.equal(undefined);
+    expect(heapBoundOfConfigFile(configFile({ heap: { maxOldSpaceMb: "512" } }))).to.equal(undefined);
+    expect(heapBoundOfConfigFile("/nonexistent/node.json")).to.equal(undefined);
+  });
+
   it("`versatus node` started without the flag runs with its config's bound (heap_size_limit on /metrics) and SIGTERM ends both processes", async () => {
     const opsPort = await deadPort();
     const node = startCli(["node", "--config", await waitingNodeConfig({ maxOldSpaceMb: 200 })], {
@@ -90,6 +102,12 @@ describe("node heap bound (config heap.maxOldSpaceMb)", function () {
     expect(limit).to.be.below(280 * MiB);
     const served = node.output().match(/"pid":(\d+)/)?.[1];
     expect(Number(served), "the node runs in a child of the launcher").to.not.equal(node.pid);
+    // the launcher relaunched before loading the CLI: it holds a fraction of the node's memory
+    const rssMb = (pid: number) =>
+      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+    expect(rssMb(node.pid), `launcher ${rssMb(node.pid)} MB, node ${rssMb(Number(served))} MB`).to.be.below(
+      rssMb(Number(served)) / 2,
+    );
     await stopsWithin(node, "SIGTERM");
     expect(await gone(Number(served), 2_000)).to.equal(true);
   });
