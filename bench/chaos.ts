@@ -7,12 +7,16 @@
  * fault kind (default 3), --window S seconds each fault is on (default 8), --ttl S (default 900).
  * Soak: --soak 30m (or 1800s): no faults, half the measured capacity (--rate overrides; default
  * half of `capacity_rps` of the last chaos run), RSS and open fds of every role sampled every 10 s
- * and reported as least-squares slopes (MB/min, fds/min) under `soak` in the same JSON.
+ * and reported as least-squares slopes (MB/min, fds/min) over the whole run and its second half,
+ * then each node's memory after a forced full GC, under `soak` in the same JSON. The target (no
+ * role's RSS growing more than 1 MB/min) is checked on the second-half slope of the Versatus
+ * processes (node-1..4, watcher). --heap-mb M sets every node's heap.maxOldSpaceMb (default: the
+ * node config's default).
  * VERSATUS_KEEP_TEST_DIR=1 keeps the run's directory (node logs, configs).
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hex } from "viem";
 import { describeGroups, groupsLeftBehind } from "../cli/devnet/processes.ts";
@@ -21,6 +25,7 @@ import { hardhatCommand, hardhatEnv } from "../scripts/localChains.ts";
 import { runChaos, summarize, BUCKET_S } from "../chaos/run.ts";
 import { buildSchedule, countByKind } from "../chaos/schedule.ts";
 import { REPO_ROOT, startChaosWorld } from "../chaos/world.ts";
+import { DEFAULT_MAX_OLD_SPACE_MB } from "../cli/node/config.ts";
 import { timelineSvg } from "./timelinePlot.ts";
 
 const arg = (name: string) => {
@@ -51,6 +56,9 @@ async function main(): Promise<void> {
   const repeats = Number(arg("repeats") ?? 3);
   const windowS = Number(arg("window") ?? 8);
   if (!(rate > 0) || !(requests > 0)) throw new Error("--rate and --requests must be positive numbers");
+  const heapMb = arg("heap-mb") === undefined ? undefined : Number(arg("heap-mb"));
+  if (heapMb !== undefined && !(Number.isInteger(heapMb) && heapMb >= 128))
+    throw new Error(`--heap-mb: expected whole megabytes, at least 128; got "${arg("heap-mb")}"`);
 
   const [hh, hhArgs] = hardhatCommand(REPO_ROOT, ["build"]);
   const build = spawnSync(hh, hhArgs, { cwd: REPO_ROOT, env: hardhatEnv(), encoding: "utf8" });
@@ -66,7 +74,17 @@ async function main(): Promise<void> {
     programs[name] = built.package.programId;
   }
   log(`run directory ${dir}; ${requests} requests at ${rate}/s${soak ? ` (soak ${soakS} s)` : ""}`);
-  const world = await startChaosWorld({ dir, programs, programsDir, watcher: true, log });
+  const world = await startChaosWorld({
+    dir,
+    programs,
+    programsDir,
+    watcher: true,
+    log,
+    ...(heapMb ? { heapMb } : {}),
+  });
+  // the machine is shared: its load average goes in the report next to the slopes
+  const loads: number[] = [loadavg()[0]!];
+  const loadSampler = setInterval(() => loads.push(loadavg()[0]!), 60_000);
   const groups = () => world.processGroups();
   let result;
   const schedule = soak
@@ -86,9 +104,11 @@ async function main(): Promise<void> {
       schedule,
       ttlS: Number(arg("ttl") ?? 900),
       sampleMs: soak ? 10_000 : 5_000,
+      gcAtEnd: Boolean(soak),
       log,
     });
   } finally {
+    clearInterval(loadSampler);
     const pids = groups();
     await world.close();
     const left = await groupsLeftBehind(pids);
@@ -109,7 +129,14 @@ async function main(): Promise<void> {
   const machine =
     "one machine, 2 cores shared with other work: both chains, five node processes, five redis-servers and this driver";
   let report: Record<string, unknown>;
+  const loadAverage = {
+    min: Math.min(...loads),
+    mean: Math.round((loads.reduce((a, b) => a + b, 0) / loads.length) * 10) / 10,
+    max: Math.max(...loads),
+  };
   if (soak) {
+    const versatus = [...world.nodes, ...(world.watcher ? [world.watcher] : [])].map((n) => n.spec.name);
+    const over = versatus.filter((name) => (summary.rss_mb_per_min_second_half[name] ?? 0) > 1);
     report = {
       ...previous,
       soak: {
@@ -122,14 +149,22 @@ async function main(): Promise<void> {
         lost: summary.lost,
         duplicated: summary.duplicated,
         escrow_exact: summary.escrow_exact,
+        heap_max_old_space_mb: heapMb ?? DEFAULT_MAX_OLD_SPACE_MB,
+        target: "no role's RSS growing more than 1 MB/min",
+        target_checked_on: "second-half least-squares RSS slope of node-1..4 and the watcher",
+        target_met: over.length === 0,
+        over_target: over,
         rss_mb_per_min: summary.rss_mb_per_min,
-        rss_mb_per_min_after_first_third: summary.rss_mb_per_min_after_first_third,
-        samples: result.resources,
+        rss_mb_per_min_second_half: summary.rss_mb_per_min_second_half,
         fds_per_min: summary.fds_per_min,
+        fds_per_min_second_half: summary.fds_per_min_second_half,
+        after_full_gc: summary.after_gc,
+        growth: summary.growth,
         rss_mb_max: summary.rss_mb_max,
         fds_max: summary.fds_max,
+        samples: result.resources,
         no_process_left: leftBehind.length === 0,
-        target: "no role's RSS growing more than 1 MB/min",
+        load_average_1m: loadAverage,
         machine,
       },
     };
@@ -139,6 +174,7 @@ async function main(): Promise<void> {
       rate_rps: rate,
       capacity_rps: Math.round(best * 100) / 100,
       no_process_left: leftBehind.length === 0,
+      load_average_1m: loadAverage,
       reorg_depths: world.reorgDepths,
       replaced_poster_txs: world.replacedPosterTxs,
       schedule,

@@ -2,14 +2,14 @@
  * One chain of a chaos run, in a process of its own: `hardhat run chaos/chainHost.ts` with
  * CHAOS_CHAIN_NETWORK (chainA or chainBSim), CHAOS_CHAIN_OUT (where to write what it serves) and
  * CHAOS_PROGRAMS (JSON {name: programId} to publish). An in-process EDR chain with the suite
- * deployed as tests deploy it (operators dev:1..4 allowed to post), served over HTTP JSON-RPC on a
+ * deployed as `npx hardhat deploy` deploys it locally (operators dev:1..4 allowed to post;
+ * cli/devnet/inProcessChain.ts), served over HTTP JSON-RPC on a
  * free loopback port (not 8545/8546: other runs on this machine may hold those). Runs until
  * SIGTERM/SIGINT.
  */
 import { writeFileSync } from "node:fs";
 import { network } from "hardhat";
-import { serveRpc } from "../test/network/e2eHarness.ts";
-import { deployTestSuite } from "../test/helpers/suite.ts";
+import { deployInProcessSuite, serveRpc } from "../cli/devnet/inProcessChain.ts";
 
 export type HostedChain = {
   network: string;
@@ -28,22 +28,12 @@ async function main(): Promise<void> {
   if (!out) throw new Error("CHAOS_CHAIN_OUT is not set (where to write the chain's address)");
   const programs = JSON.parse(process.env.CHAOS_PROGRAMS ?? "{}") as Record<string, string>;
   const connection = await network.create(name);
-  const suite = await deployTestSuite(connection, { posters: ["dev:5", "dev:1", "dev:2", "dev:3", "dev:4"] });
-  const oracle = suite.oracle.connect(suite.owner) as unknown as {
-    publish: (id: string, name: string, uri: string) => Promise<{ wait: () => Promise<unknown> }>;
-  };
-  for (const [program, id] of Object.entries(programs)) await (await oracle.publish(id, program, "x")).wait();
+  const suite = await deployInProcessSuite(connection, {
+    overrides: { posters: ["dev:5", "dev:1", "dev:2", "dev:3", "dev:4"] },
+    programs: programs as Record<string, `0x${string}`>,
+  });
   const rpc = await serveRpc(connection, "127.0.0.1");
-  const hosted: HostedChain = {
-    network: name,
-    chainId: Number(suite.chainId),
-    rpcUrl: rpc.url,
-    oracle: suite.addresses.ExecutableOracle as string,
-    ingestor: suite.addresses.InstructionIngestor as string,
-    registry: suite.addresses.StakingRegistry as string,
-    disputeManager: suite.addresses.DisputeManager as string,
-    omniToken: suite.addresses.OmniToken as string,
-  };
+  const hosted: HostedChain = { network: name, rpcUrl: rpc.url, ...suite };
   writeFileSync(out, JSON.stringify(hosted));
   await new Promise<void>((resolve) => {
     process.once("SIGTERM", resolve);

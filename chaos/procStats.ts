@@ -53,3 +53,35 @@ export function slope(points: { x: number; y: number }[]): number {
   }
   return den === 0 ? 0 : num / den;
 }
+
+export type ResourceSample = { t: number; rssMb: number; fds: number };
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * Growth of one process group over a run: RSS and open fds at start, end and peak, and their
+ * least-squares slopes per minute over the whole run and over its second half (by time: start-up
+ * and warm-up fill caches and grow V8's heap towards its working size; what still grows in the
+ * second half is what the soak's target is about).
+ */
+export function growth(samples: ResourceSample[]) {
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  const end = last?.t ?? 0;
+  const secondHalf = samples.filter((s) => s.t >= end / 2);
+  const perMin = (points: ResourceSample[], y: (s: ResourceSample) => number) =>
+    round2(slope(points.map((s) => ({ x: s.t / 60, y: y(s) }))));
+  return {
+    samples: samples.length,
+    rss_start_mb: first?.rssMb ?? 0,
+    rss_end_mb: last?.rssMb ?? 0,
+    rss_max_mb: Math.max(0, ...samples.map((s) => s.rssMb)),
+    rss_mb_per_min: perMin(samples, (s) => s.rssMb),
+    rss_mb_per_min_second_half: perMin(secondHalf, (s) => s.rssMb),
+    fds_start: first?.fds ?? 0,
+    fds_end: last?.fds ?? 0,
+    fds_max: Math.max(0, ...samples.map((s) => s.fds)),
+    fds_per_min: perMin(samples, (s) => s.fds),
+    fds_per_min_second_half: perMin(secondHalf, (s) => s.fds),
+  };
+}

@@ -11,7 +11,8 @@ import { beginFault, chainRpc, minePending, type ActiveFault } from "./faults.ts
 import { createLoad, MIX } from "./load.ts";
 import { omniSupply, readLedger, type Ledger } from "./ledger.ts";
 import { startObserver, topDistinct, warnings, type Seen } from "./observe.ts";
-import { sampleGroup, slope } from "./procStats.ts";
+import { forceFullGc, type AfterGc } from "./forceGc.ts";
+import { growth, sampleGroup, type ResourceSample } from "./procStats.ts";
 import { countByKind, type FaultWindow } from "./schedule.ts";
 import type { ChaosWorld } from "./world.ts";
 
@@ -27,6 +28,11 @@ export type RunOptions = {
   stallS?: number;
   /** Resource sample period. */
   sampleMs?: number;
+  /**
+   * At the end, force a full GC in every node (chaos/forceGc.ts; the world starts its nodes with
+   * `--inspect-port=0`) and sample their RSS again: what is left is memory in use, not V8's slack.
+   */
+  gcAtEnd?: boolean;
   log?: (line: string) => void;
 };
 
@@ -49,7 +55,9 @@ export type RunResult = {
   /** Per 5-second bucket since the start: requests sent and results ingested (both chains). */
   timeline: { t: number; sent: number; ingested: number }[];
   /** Per process group (node-1..4, watcher, chains, redis of node-i): samples of RSS (MB) and fds. */
-  resources: Record<string, { t: number; rssMb: number; fds: number }[]>;
+  resources: Record<string, ResourceSample[]>;
+  /** Per node (gcAtEnd): RSS of its process group and its V8 heap after a forced full GC, or why not. */
+  afterGc: Record<string, (AfterGc & { groupRssMb: number }) | { error: string }>;
   refundedAtEnd: number;
   /** Per fault kind: distinct unhealthy /healthz answers and warn/error log lines during its windows. */
   seen: Record<string, Seen>;
@@ -261,6 +269,18 @@ export async function runChaos(world: ChaosWorld, options: RunOptions): Promise<
   }
   clearInterval(sampler);
   sample();
+  const afterGc: RunResult["afterGc"] = {};
+  if (options.gcAtEnd)
+    for (const n of allNodes()) {
+      try {
+        const after = await forceFullGc(n.process.pid, n.logFile);
+        await sleep(1_000);
+        afterGc[n.spec.name] = { ...after, groupRssMb: Math.round((sampleGroup(n.process.pid)?.rssMb ?? 0) * 10) / 10 };
+      } catch (error) {
+        afterGc[n.spec.name] = { error: (error as Error).message };
+      }
+      log(`after a forced full GC, ${n.spec.name}: ${JSON.stringify(afterGc[n.spec.name])}`);
+    }
 
   const durationS = since();
   const buckets = Math.ceil(durationS / BUCKET_S);
@@ -277,6 +297,7 @@ export async function runChaos(world: ChaosWorld, options: RunOptions): Promise<
     durationS,
     timeline,
     resources,
+    afterGc,
     refundedAtEnd,
     seen,
   };
@@ -294,17 +315,18 @@ export function summarize(result: RunResult, requested: number) {
   const rss: Record<string, number> = {};
   const fdsMax: Record<string, number> = {};
   const rssSlope: Record<string, number> = {};
+  const rssSlopeSecondHalf: Record<string, number> = {};
   const fdSlope: Record<string, number> = {};
-  const rssSlopeWarm: Record<string, number> = {};
+  const fdSlopeSecondHalf: Record<string, number> = {};
+  const growthByRole: Record<string, ReturnType<typeof growth>> = {};
   for (const [name, samples] of Object.entries(result.resources)) {
-    rss[name] = Math.max(...samples.map((s) => s.rssMb));
-    fdsMax[name] = Math.max(...samples.map((s) => s.fds));
-    rssSlope[name] = Math.round(slope(samples.map((s) => ({ x: s.t / 60, y: s.rssMb }))) * 100) / 100;
-    // the same slope without the first third of the run (start-up and warm-up, not growth)
-    const last = samples[samples.length - 1]?.t ?? 0;
-    const warm = samples.filter((s) => s.t >= last / 3);
-    rssSlopeWarm[name] = Math.round(slope(warm.map((s) => ({ x: s.t / 60, y: s.rssMb }))) * 100) / 100;
-    fdSlope[name] = Math.round(slope(samples.map((s) => ({ x: s.t / 60, y: s.fds }))) * 100) / 100;
+    const g = (growthByRole[name] = growth(samples));
+    rss[name] = g.rss_max_mb;
+    fdsMax[name] = g.fds_max;
+    rssSlope[name] = g.rss_mb_per_min;
+    rssSlopeSecondHalf[name] = g.rss_mb_per_min_second_half;
+    fdSlope[name] = g.fds_per_min;
+    fdSlopeSecondHalf[name] = g.fds_per_min_second_half;
   }
   const faults: Record<string, number> = {};
   for (const f of result.faults)
@@ -329,7 +351,10 @@ export function summarize(result: RunResult, requested: number) {
     rss_mb_max: rss,
     fds_max: fdsMax,
     rss_mb_per_min: rssSlope,
-    rss_mb_per_min_after_first_third: rssSlopeWarm,
+    rss_mb_per_min_second_half: rssSlopeSecondHalf,
     fds_per_min: fdSlope,
+    fds_per_min_second_half: fdSlopeSecondHalf,
+    growth: growthByRole,
+    after_gc: result.afterGc,
   };
 }

@@ -15,7 +15,7 @@ import { OPERATOR_ROLES, startCluster, type Cluster, type ClusterNode, type Node
 import { spawnManaged, type ManagedProcess } from "../cli/devnet/processes.ts";
 import { startRedisServer } from "../cli/devnet/redis.ts";
 import { hardhatCommand, hardhatEnv } from "../scripts/localChains.ts";
-import { startFakeEigenDaProxy, type FakeEigenDaProxy } from "../test/fakes/eigendaProxy.ts";
+import { startFakeEigenDaProxy, type FakeEigenDaProxy } from "../cli/devnet/eigendaFake.ts";
 import type { HostedChain } from "./chainHost.ts";
 import { startFaultProxy, type FaultProxy } from "./rpcProxy.ts";
 
@@ -106,6 +106,8 @@ export async function startChaosWorld(options: {
   watcher?: boolean;
   /** Chains already hosted (default: start chainA and chainBSim). */
   chains?: (HostedChain & { process: ManagedProcess })[];
+  /** Every node's `heap.maxOldSpaceMb` (default: the node config's default). */
+  heapMb?: number;
   log?: (line: string) => void;
 }): Promise<ChaosWorld> {
   const log = options.log ?? (() => {});
@@ -171,6 +173,8 @@ export async function startChaosWorld(options: {
       // REDIS_URL overrides a node's redis.url: one inherited from a test run would put every
       // node on one Redis
       env: { REDIS_URL: redis[i]!.url },
+      // SIGUSR1 opens the inspector on a free port (five nodes, one default port): chaos/forceGc.ts
+      execArgv: ["--inspect-port=0"],
     }));
     const daDir = join(options.dir, "da");
     const cluster: Cluster = await startCluster({
@@ -206,6 +210,7 @@ export async function startChaosWorld(options: {
           fallback: { layer: "local", dir: daDir },
         },
         timing: CHAOS_TIMING,
+        ...(options.heapMb ? { heap: { maxOldSpaceMb: options.heapMb } } : {}),
       }),
       minPeers: 1,
       startTimeoutMs: 120_000,

@@ -27,10 +27,14 @@ if (major < 22 || (major === 22 && minor < 18)) {
   }
   relaunch(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)]);
 } else {
-  import("./main.ts").catch((error) => {
-    console.error(error);
-    process.exit(1);
-  });
+  // `versatus node`: V8 sizes its heap at start, so a node started without its config's heap
+  // bound runs again as a child with it, before the CLI's modules load (cli/node/heap.ts)
+  import("./node/heap.ts")
+    .then((heap) => heap.relaunchNodeWithHeapBound(process.argv) || import("./main.ts"))
+    .catch((error) => {
+      console.error(error);
+      process.exit(1);
+    });
 }
 
 /**

@@ -2,7 +2,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { RedisClient } from "./redis.ts";
 import { pino, type Logger } from "pino";
-import { Registry, collectDefaultMetrics } from "prom-client";
+import { getHeapStatistics } from "node:v8";
+import { Gauge, Registry, collectDefaultMetrics } from "prom-client";
 
 /**
  * Operations helpers every service shares (SPEC 6): a pino JSON logger, a prom-client registry of
@@ -107,7 +108,18 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
 export function createRegistry(service: string, options: { defaultMetrics?: boolean } = {}): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "versatus_" });
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: "versatus_" });
+    // the bound the process runs with (e.g. a node's heap.maxOldSpaceMb), which the defaults leave out
+    new Gauge({
+      name: "versatus_nodejs_heap_size_limit_bytes",
+      help: "V8 heap size limit of this process (v8.getHeapStatistics().heap_size_limit)",
+      registers: [registry],
+      collect() {
+        this.set(getHeapStatistics().heap_size_limit);
+      },
+    });
+  }
   return registry;
 }
 

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Address, Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { DEFAULT_MAX_OLD_SPACE_MB, maxOldSpaceFlag } from "../node/heap.ts";
 import { spawnManaged, type Exit, type ManagedProcess } from "./processes.ts";
 import { clearNetworkState, redisDbUrl } from "./redis.ts";
 
@@ -41,6 +42,8 @@ export type NodeSpec = {
   /** Run the node inside this network namespace (`ip netns exec`). */
   netns?: string;
   env?: Record<string, string>;
+  /** Extra Node options of the node process (e.g. `--inspect-port=0`: chaos/forceGc.ts). */
+  execArgv?: string[];
   /** Peers this node must see before the cluster counts as started (default: the cluster's minPeers). */
   minPeers?: number;
   /** The node's `content` config (persist/gateway roles, docs/content.md); its dataDir defaults to `<dir>/content`. */
@@ -290,16 +293,26 @@ async function startNode(
   const dir = join(options.dir, spec.name);
   mkdirSync(dir, { recursive: true });
   const configPath = join(dir, "node.json");
-  const writeConfig = (s: NodeSpec, list = bootstrap) =>
-    writeFileSync(configPath, JSON.stringify(nodeConfig(options, s, dir, list), null, 2) + "\n");
+  // the node's heap bound goes on its command line (V8 sizes the heap at start): read from the
+  // config it is given, so the node does not have to start itself again with it (cli/node/heap.ts)
+  let heapMb = DEFAULT_MAX_OLD_SPACE_MB;
+  const writeConfig = (s: NodeSpec, list = bootstrap) => {
+    const config = nodeConfig(options, s, dir, list);
+    heapMb = (config as { heap?: { maxOldSpaceMb?: number } }).heap?.maxOldSpaceMb ?? DEFAULT_MAX_OLD_SPACE_MB;
+    writeFileSync(configPath, JSON.stringify(config, null, 2) + "\n");
+  };
   writeConfig(spec);
   const logFile = join(dir, "node.log");
   // port 0: the node picks one and says which (its "node started" log line; GET /network for libp2p)
   let opsUrl = spec.opsPort ? `http://${spec.host}:${spec.opsPort}` : "";
   const launch = () => {
+    const nodeArgs = [...(spec.execArgv ?? []), maxOldSpaceFlag(heapMb)];
     const [command, args] = spec.netns
-      ? ["ip", ["netns", "exec", spec.netns, process.execPath, VERSATUS_BIN, "node", "--config", configPath]]
-      : [process.execPath, [VERSATUS_BIN, "node", "--config", configPath]];
+      ? [
+          "ip",
+          ["netns", "exec", spec.netns, process.execPath, ...nodeArgs, VERSATUS_BIN, "node", "--config", configPath],
+        ]
+      : [process.execPath, [...nodeArgs, VERSATUS_BIN, "node", "--config", configPath]];
     return spawnManaged({
       name: spec.name,
       command,

@@ -11,6 +11,9 @@ import {
 } from "../../protocol/config.ts";
 import { InvalidInputError } from "../../protocol/errors.ts";
 import { JOB_KINDS } from "../../protocol/jobs.ts";
+import { DEFAULT_MAX_OLD_SPACE_MB, MAX_MAX_OLD_SPACE_MB, MIN_MAX_OLD_SPACE_MB } from "./heap.ts";
+
+export { DEFAULT_MAX_OLD_SPACE_MB };
 
 /**
  * Config of one operator node (`versatus node --config node.json`, docs/node.md). One file per
@@ -139,6 +142,21 @@ export const nodeConfigSchema = z
       })
       .prefault({}),
     timing: nodeTimingSchema,
+    /**
+     * Memory bound of the node process: V8's old space (`--max-old-space-size`), applied when the
+     * process starts (cli/node/heap.ts: `versatus node` started without it runs itself again with
+     * it). Runtime worker threads without their own limit get the same bound.
+     */
+    heap: z
+      .strictObject({
+        maxOldSpaceMb: z
+          .number()
+          .int()
+          .min(MIN_MAX_OLD_SPACE_MB)
+          .max(MAX_MAX_OLD_SPACE_MB)
+          .default(DEFAULT_MAX_OLD_SPACE_MB),
+      })
+      .prefault({}),
     /**
      * Content caching (issue 17 item 3, docs/content.md): the persist role holds resources by the
      * placement rule (protocol/content.ts), the gateway role serves them over HTTP.

@@ -1,14 +1,12 @@
 /**
  * Shared spawn and teardown of the multi-process network tests (test/network/e2e*.test.ts and
- * netns*.test.ts) and of bench:network: an in-process chain served over HTTP JSON-RPC (so node
- * processes reach it), one `redis-server` per node, `versatus node` processes in their own process
+ * netns*.test.ts) and of bench:network: an in-process chain served over HTTP JSON-RPC
+ * (cli/devnet/inProcessChain.ts, so node processes reach it), one `redis-server` per node, `versatus node` processes in their own process
  * groups (cli/devnet/cluster.ts), and optionally network namespaces joined by a bridge.
  * Everything started here is stopped by `close()`, and a process exit SIGKILLs what is left.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { network } from "hardhat";
@@ -23,6 +21,7 @@ import {
   type ClusterNode,
   type NodeSpec,
 } from "../../cli/devnet/cluster.ts";
+import { serveRpc } from "../../cli/devnet/inProcessChain.ts";
 import { startRedisServer } from "../../cli/devnet/redis.ts";
 import { builtProgram } from "../fixtures/programs.ts";
 import { deployTestSuite, type Suite } from "../helpers/suite.ts";
@@ -43,62 +42,6 @@ export const FAST_FAULT_TIMING = {
 };
 
 const devKey = (index: number) => devAccount(index).privateKey as Hex;
-
-// ---------------------------------------------------------------- in-process chain over HTTP
-
-/** Serves `connection`'s EIP-1193 provider as HTTP JSON-RPC on host:port (batches too). */
-export async function serveRpc(
-  connection: NetworkConnection,
-  host: string,
-): Promise<{ url: string; close: () => Promise<void> }> {
-  const provider = connection.provider;
-  const answer = async (call: { id?: unknown; method: string; params?: unknown[] }) => {
-    try {
-      const result = await provider.request({ method: call.method, params: call.params ?? [] });
-      return { jsonrpc: "2.0", id: call.id ?? null, result };
-    } catch (error) {
-      const e = error as { code?: number; message?: string; data?: unknown };
-      return {
-        jsonrpc: "2.0",
-        id: call.id ?? null,
-        error: { code: e.code ?? -32603, message: e.message ?? String(error), data: e.data },
-      };
-    }
-  };
-  const server: Server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
-    req.on("end", () => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body);
-      } catch {
-        res.writeHead(400).end();
-        return;
-      }
-      const reply = Array.isArray(parsed) ? Promise.all(parsed.map(answer)) : answer(parsed as never);
-      void reply.then((r) =>
-        res
-          .writeHead(200, { "content-type": "application/json" })
-          .end(JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? `0x${v.toString(16)}` : v))),
-      );
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://${host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
 
 // ---------------------------------------------------------------- network namespaces
 
