@@ -10,8 +10,18 @@ let installed = false;
 export function trackTimers(): void {
   if (installed) return;
   installed = true;
-  const { setTimeout: originalTimeout, setInterval: originalInterval, clearTimeout: originalClear, clearInterval: originalClearInterval } = globalThis;
-  const where = () => (new Error().stack ?? "").split("\n").slice(3, 9).map((l) => l.trim()).join(" < ");
+  const {
+    setTimeout: originalTimeout,
+    setInterval: originalInterval,
+    clearTimeout: originalClear,
+    clearInterval: originalClearInterval,
+  } = globalThis;
+  const where = () =>
+    (new Error().stack ?? "")
+      .split("\n")
+      .slice(3, 9)
+      .map((l) => l.trim())
+      .join(" < ");
   globalThis.setTimeout = ((callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
     const timer: NodeJS.Timeout = originalTimeout(
       (...a: unknown[]) => {
