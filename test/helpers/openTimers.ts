@@ -1,3 +1,5 @@
+import { promisify } from "node:util";
+
 /**
  * Names the timers a test run leaves open. `process.getActiveResourcesInfo()` says only
  * "Timeout"; to say whose, the global setTimeout/setInterval are wrapped for the mocha run and
@@ -47,6 +49,14 @@ export function trackTimers(): void {
     if (timer && typeof timer === "object") live.delete(timer);
     originalClearInterval(timer);
   }) as typeof clearInterval;
+  keepPromisified(globalThis.setTimeout, originalTimeout);
+  keepPromisified(globalThis.setInterval, originalInterval);
+}
+
+/** Keeps what `util.promisify` finds on the originals (`promisify(setTimeout)` must still work). */
+function keepPromisified(wrapper: object, original: object): void {
+  const custom = (original as Record<symbol, unknown>)[promisify.custom];
+  if (custom !== undefined) Object.defineProperty(wrapper, promisify.custom, { value: custom });
 }
 
 /** The tracked timers still holding the process open (ref'd and not fired or cleared). */
