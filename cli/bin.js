@@ -7,13 +7,10 @@
 // process manager's SIGTERM or `kill -INT` stops the service, not just the launcher) and exits
 // with the child's exit code, or dies of the child's signal. No top-level await here or in
 // main.ts: a plain promise chain (a top-level await once ended a test run in a V8 fatal error).
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { constants } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-
-const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"];
+import { relaunch } from "./relaunch.js";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
@@ -25,7 +22,9 @@ if (major < 22 || (major === 22 && minor < 18)) {
     );
     process.exit(2);
   }
-  relaunch(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)]);
+  // a terminal's Ctrl-C reaches the child too, as well as the forwarded copy: the services treat a
+  // second SIGINT within a second of the first as the same one
+  relaunch(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], `versatus: could not start ${pinned}`);
 } else {
   // `versatus node`: V8 sizes its heap at start, so a node started without its config's heap
   // bound runs again as a child with it, before the CLI's modules load (cli/node/heap.ts)
@@ -35,32 +34,4 @@ if (major < 22 || (major === 22 && minor < 18)) {
       console.error(error);
       process.exit(1);
     });
-}
-
-/**
- * Runs `node args` with the terminal inherited and mirrors its end. A terminal's Ctrl-C reaches
- * the whole process group (the child too) as well as the forwarded copy: the services treat a
- * second SIGINT within a second of the first as the same one.
- */
-function relaunch(node, args) {
-  const child = spawn(node, args, { stdio: "inherit" });
-  const forward = (signal) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-  };
-  for (const signal of FORWARDED) process.on(signal, forward);
-  child.once("error", (error) => {
-    console.error(`versatus: could not start ${node}: ${error.message}`);
-    process.exit(1);
-  });
-  child.once("exit", (code, signal) => {
-    for (const s of FORWARDED) process.off(s, forward);
-    if (signal) {
-      // Die of the same signal, so our parent sees what the child's parent would have seen.
-      process.kill(process.pid, signal);
-      // Signals Node cannot re-raise on itself end here with the shell's convention.
-      setTimeout(() => process.exit(128 + (constants.signals[signal] ?? 1)), 100);
-      return;
-    }
-    process.exit(code ?? 1);
-  });
 }

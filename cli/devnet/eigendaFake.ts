@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { listen, readBody } from "./http.ts";
 
 /**
  * A protocol-faithful stand-in for eigenda-proxy's REST API in standard commitment mode:
@@ -81,17 +81,9 @@ export async function startFakeEigenDaProxy(options: FakeEigenDaProxyOptions = {
     return reply(res, 404, "404 page not found");
   };
 
-  const server = createServer((req, res) => {
-    handler(req, res).catch((error: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
-      res.end(String(error));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  let closed: Promise<void> | undefined;
+  const served = await listen(handler);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: served.url,
     failNextPuts: (status, count = 1) => putFaults.push(...Array<number>(count).fill(status)),
     failNextGets: (status, count = 1) => getFaults.push(...Array<number>(count).fill(status)),
     invalidateCertificate: (hex) => invalid.add(hex.replace(/^0x/, "").toLowerCase()),
@@ -99,20 +91,8 @@ export async function startFakeEigenDaProxy(options: FakeEigenDaProxyOptions = {
       latencyMs = ms;
     },
     requests,
-    close: () => {
-      closed ??= new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
-      return closed;
-    },
+    close: served.close,
   };
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

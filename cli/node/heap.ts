@@ -6,9 +6,8 @@
  * before the CLI's modules load (a launcher that had loaded them would hold ~300 MB for nothing).
  * This module stays light for that reason: node built-ins only, the config read as plain JSON.
  */
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { constants } from "node:os";
+import { relaunch } from "../relaunch.js";
 
 /**
  * Default old-space bound of a node process (MB). At 3 requests/s a node's live heap is 105–210 MB
@@ -44,8 +43,6 @@ export function argsWithHeapBound(
 ): string[] {
   return [...execArgv.filter((a) => !FLAG.test(a)), maxOldSpaceFlag(mb), ...argv.slice(1)];
 }
-
-const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /** The `--config` file of a `versatus node` command line (`--config f` or `--config=f`). */
 export function nodeConfigArg(argv: readonly string[]): string | undefined {
@@ -98,23 +95,9 @@ export function relaunchNodeWithHeapBound(argv: readonly string[] = process.argv
  * the child's exit code or dies of its signal.
  */
 export function relaunchWithHeapBound(mb: number): void {
-  const child = spawn(process.execPath, argsWithHeapBound(mb), { stdio: "inherit" });
-  const forward = (signal: NodeJS.Signals) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-  };
-  for (const signal of FORWARDED) process.on(signal, forward);
-  child.once("error", (error) => {
-    console.error(`versatus node: could not start itself again with ${maxOldSpaceFlag(mb)}: ${error.message}`);
-    process.exit(1);
-  });
-  child.once("exit", (code, signal) => {
-    for (const s of FORWARDED) process.off(s, forward);
-    if (signal) {
-      process.kill(process.pid, signal);
-      // signals Node cannot raise on itself end here with the shell's convention
-      setTimeout(() => process.exit(128 + (constants.signals[signal] ?? 1)), 100);
-      return;
-    }
-    process.exit(code ?? 1);
-  });
+  relaunch(
+    process.execPath,
+    argsWithHeapBound(mb),
+    `versatus node: could not start itself again with ${maxOldSpaceFlag(mb)}`,
+  );
 }
