@@ -1,33 +1,21 @@
 import { expect } from "chai";
-import { generateKeyPair } from "@libp2p/crypto/keys";
 import pino from "pino";
 import { rawCid } from "../../content/bundle.ts";
 import { toHelia } from "../../content/cid.ts";
-import { ContentNode } from "../../content/node.ts";
-import { createVersatusLibp2p, type VersatusLibp2p } from "../../network/libp2pNode.ts";
+import { startContentPeer, stopContentPeer, type ContentPeer } from "./peers.ts";
 
 const log = pino({ level: process.env.CONTENT_TEST_LOG ?? "silent" });
 const NETWORK = "blockexchangetest";
 const FETCH_TIMEOUT_MS = 4_000;
 
-type Peer = { libp2p: VersatusLibp2p; content: ContentNode };
+type Peer = ContentPeer;
 
 describe("content block exchange: blocks come from the live peers that report content", function () {
   this.timeout(60_000);
   const peers: Peer[] = [];
 
   async function peer(options: { verifyBlocks?: boolean } = {}): Promise<Peer> {
-    const libp2p = await createVersatusLibp2p({
-      network: NETWORK,
-      privateKey: await generateKeyPair("Ed25519"),
-      listen: ["/ip4/127.0.0.1/tcp/0"],
-      bootstrap: [],
-      gossip: {},
-      isBanned: () => false,
-      maxConnections: 16,
-    });
-    const content = await ContentNode.start({
-      libp2p,
+    return await startContentPeer(peers, {
       network: NETWORK,
       persist: false,
       replicas: 2,
@@ -37,16 +25,11 @@ describe("content block exchange: blocks come from the live peers that report co
       log,
       ...(options.verifyBlocks === undefined ? {} : { verifyBlocks: options.verifyBlocks }),
     });
-    for (const other of peers) await libp2p.dial(other.libp2p.getMultiaddrs()[0]!);
-    const p = { libp2p, content };
-    peers.push(p);
-    return p;
   }
 
   async function stop(p: Peer) {
     peers.splice(peers.indexOf(p), 1);
-    await p.content.close();
-    await p.libp2p.stop();
+    await stopContentPeer(p);
   }
 
   afterEach(async () => {

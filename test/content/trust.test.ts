@@ -1,9 +1,7 @@
 import { expect } from "chai";
-import { generateKeyPair } from "@libp2p/crypto/keys";
 import pino from "pino";
 import { operatorPeers } from "../../cli/node/content.ts";
-import { ContentNode } from "../../content/node.ts";
-import { createVersatusLibp2p, type VersatusLibp2p } from "../../network/libp2pNode.ts";
+import { startContentPeer, stopContentPeer, type ContentPeer } from "./peers.ts";
 
 const log = pino({ level: process.env.CONTENT_TEST_LOG ?? "silent" });
 const NETWORK = "contenttrusttest";
@@ -66,21 +64,11 @@ describe("content trust: holdings reports count only from peers bound to active 
   });
 
   describe("a content node with isTrusted over real libp2p", () => {
-    type Peer = { libp2p: VersatusLibp2p; content: ContentNode };
+    type Peer = ContentPeer;
     const peers: Peer[] = [];
 
     async function peer(isTrusted?: (peerId: string) => boolean): Promise<Peer> {
-      const libp2p = await createVersatusLibp2p({
-        network: NETWORK,
-        privateKey: await generateKeyPair("Ed25519"),
-        listen: ["/ip4/127.0.0.1/tcp/0"],
-        bootstrap: [],
-        gossip: {},
-        isBanned: () => false,
-        maxConnections: 16,
-      });
-      const content = await ContentNode.start({
-        libp2p,
+      return await startContentPeer(peers, {
         network: NETWORK,
         persist: true,
         // Every persist node is a holder of everything: a believed report makes the asker fetch.
@@ -91,17 +79,10 @@ describe("content trust: holdings reports count only from peers bound to active 
         log,
         ...(isTrusted ? { isTrusted } : {}),
       });
-      for (const other of peers) await libp2p.dial(other.libp2p.getMultiaddrs()[0]!);
-      const p = { libp2p, content };
-      peers.push(p);
-      return p;
     }
 
     after(async () => {
-      for (const p of peers) {
-        await p.content.close();
-        await p.libp2p.stop();
-      }
+      for (const p of peers) await stopContentPeer(p);
     });
 
     it("ignores an unbound peer's report: not in the persist set, its resources never fetched", async () => {
