@@ -6,22 +6,28 @@ import { devAccount } from "../../deploy/context.ts";
 import { TxSender } from "../../ingestor/txSender.ts";
 import { eventually, silentLogger } from "./helpers.ts";
 
+/** A fresh in-process chain and viem clients for dev account `index` on it. */
+async function keyOnNewChain(index: number) {
+  const connection = await network.create();
+  const transport = custom(connection.provider as Parameters<typeof custom>[0]);
+  const chainId = Number(await connection.provider.request({ method: "eth_chainId" }));
+  const chain = {
+    id: chainId,
+    name: "test",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: ["http://127.0.0.1:1"] } },
+  };
+  const account = privateKeyToAccount(devAccount(index).privateKey as Hex);
+  const publicClient = createPublicClient({ chain, transport, pollingInterval: 20 }) as PublicClient;
+  const walletClient = createWalletClient({ chain, transport, account });
+  return { connection, account, publicClient, walletClient };
+}
+
 describe("ingestor: TxSender (nonce, fee bumping, receipts)", function () {
   this.timeout(30_000);
 
   it("re-sends a transaction that is not mined with the same nonce and higher fees, and returns the mined one", async () => {
-    const connection = await network.create();
-    const transport = custom(connection.provider as Parameters<typeof custom>[0]);
-    const chainId = Number(await connection.provider.request({ method: "eth_chainId" }));
-    const chain = {
-      id: chainId,
-      name: "test",
-      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-      rpcUrls: { default: { http: ["http://127.0.0.1:1"] } },
-    };
-    const account = privateKeyToAccount(devAccount(5).privateKey as Hex);
-    const publicClient = createPublicClient({ chain, transport, pollingInterval: 20 }) as PublicClient;
-    const walletClient = createWalletClient({ chain, transport, account });
+    const { connection, account, publicClient, walletClient } = await keyOnNewChain(5);
     let bumps = 0;
     const sender = new TxSender({
       publicClient,
@@ -56,19 +62,9 @@ describe("ingestor: TxSender (nonce, fee bumping, receipts)", function () {
     const next = await sender.send({ to, data: "0x", gas: 21_000n });
     expect((await publicClient.getTransaction({ hash: next.transactionHash })).nonce).to.equal(2);
   });
+
   it("concurrent sends of one key take consecutive nonces while both are pending, and both are mined", async () => {
-    const connection = await network.create();
-    const transport = custom(connection.provider as Parameters<typeof custom>[0]);
-    const chainId = Number(await connection.provider.request({ method: "eth_chainId" }));
-    const chain = {
-      id: chainId,
-      name: "test",
-      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-      rpcUrls: { default: { http: ["http://127.0.0.1:1"] } },
-    };
-    const account = privateKeyToAccount(devAccount(6).privateKey as Hex);
-    const publicClient = createPublicClient({ chain, transport, pollingInterval: 20 }) as PublicClient;
-    const walletClient = createWalletClient({ chain, transport, account });
+    const { connection, account, publicClient, walletClient } = await keyOnNewChain(6);
     const sender = new TxSender({
       publicClient,
       walletClient,
