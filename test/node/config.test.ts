@@ -3,21 +3,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadNodeConfig, nodeKeysFromEnv } from "../../cli/node/config.ts";
+import { minimalNodeConfig } from "./minimalConfig.ts";
 
 const KEY = `0x${"11".repeat(32)}`;
-const base = () => ({
-  network: { name: "devnet", peerKeyFile: "/tmp/peer.key" },
-  roles: ["relay", "compute", "collect", "post"],
-  chains: [
-    {
-      chainId: 31337,
-      rpcUrl: "http://127.0.0.1:8545",
-      oracle: "0x0000000000000000000000000000000000000001",
-      ingestor: "0x0000000000000000000000000000000000000002",
-    },
-  ],
-  programs: { dirs: ["programs"] },
-});
+const base = minimalNodeConfig;
 const error = (f: () => unknown) => {
   try {
     f();

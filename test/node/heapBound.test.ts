@@ -14,22 +14,11 @@ import {
   startCli,
   stopsWithin,
 } from "../lifecycle/helpers.ts";
+import { minimalNodeConfig } from "./minimalConfig.ts";
 
 const MiB = 1024 * 1024;
 
-const base = () => ({
-  network: { name: "devnet", peerKeyFile: "/tmp/peer.key" },
-  roles: ["relay", "compute", "collect", "post"],
-  chains: [
-    {
-      chainId: 31337,
-      rpcUrl: "http://127.0.0.1:8545",
-      oracle: "0x0000000000000000000000000000000000000001",
-      ingestor: "0x0000000000000000000000000000000000000002",
-    },
-  ],
-  programs: { dirs: ["programs"] },
-});
+const base = minimalNodeConfig;
 
 /** A node config whose chain and Redis are not there: the node waits for them with its ops server up. */
 async function waitingNodeConfig(heap: Record<string, unknown>): Promise<string> {
