@@ -117,6 +117,12 @@ export const reconcileSchema = z.strictObject({
   logChunkBlocks: z.number().int().positive().default(5_000),
   /** Requests younger than this are left to the relayer (it may simply not have seen them yet). */
   graceMs: z.number().int().nonnegative().default(10_000),
+  /**
+   * Cross-chain post jobs (MINTs) that finished within this window are checked against this
+   * chain every pass and posted again if their ingestion is missing (a reorg dropped it). Keep it
+   * above the chain's reorg horizon and below the poster's completed-job retention (1 hour).
+   */
+  remoteHorizonMs: z.number().int().positive().max(3_600_000).default(900_000),
 });
 
 export const ingestorConfigSchema = z

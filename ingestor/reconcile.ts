@@ -5,7 +5,13 @@ import { executableOracleAbi, instructionIngestorAbi } from "../protocol/generat
 import type { PostJob, RequestJob } from "../protocol/jobs.ts";
 import { closeRedis, isConnectionError, settleWithin, type DependencyMonitor, type Logger } from "../protocol/ops.ts";
 import { QUEUE_PREFIX, STATE_PREFIX, jobIds, queueNames, redisKeys } from "../protocol/queues.ts";
-import { createChainClients, RequestStatusCode, type ChainClients, type TransportOverrides } from "./chains.ts";
+import {
+  createChainClients,
+  RequestStatusCode,
+  settlementState,
+  type ChainClients,
+  type TransportOverrides,
+} from "./chains.ts";
 import type { IngestorConfig } from "./config.ts";
 import { collectorKeys } from "./keys.ts";
 import { createIngestorMetrics, type IngestorMetrics } from "./metrics.ts";
@@ -33,6 +39,12 @@ export type ReconcileReport = {
    * post jobs were run again.
    */
   reposted: Hex[];
+  /**
+   * Cross-chain results (another chain's requests, a MINT here) this domain posted to this chain
+   * whose ingestion is not here although their origin ingested them (a reorg of this chain dropped
+   * it, or the post job ran out of attempts): their post jobs were run again.
+   */
+  remoteReposted: { originChainId: string; requestId: Hex }[];
 };
 
 export const executionRequested = getAbiItem({ abi: executableOracleAbi, name: "ExecutionRequested" });
@@ -42,6 +54,21 @@ const resultIngested = getAbiItem({ abi: instructionIngestorAbi, name: "ResultIn
 export const MAX_REPOSTS = 3;
 const repostsKey = (chainId: string, requestId: string) =>
   `${STATE_PREFIX}:reposts:${chainId}:${requestId.toLowerCase()}`;
+const remoteRepostsKey = (targetChainId: string, originChainId: string, requestId: string) =>
+  `${STATE_PREFIX}:reposts:${targetChainId}:${originChainId}:${requestId.toLowerCase()}`;
+
+/**
+ * Counts one more repost of a request (kept a day) and says whether it is still allowed; the first
+ * refusal is logged as an error (a result the chain keeps dropping or refusing must not loop).
+ */
+async function mayRepost(redis: RedisClient, key: string, logger: Logger, context: object): Promise<boolean> {
+  const count = await redis.incr(key);
+  await redis.expire(key, 86_400);
+  if (count <= MAX_REPOSTS) return true;
+  if (count === MAX_REPOSTS + 1)
+    logger.error(context, "a posted result is still not ingested after the last repost: left as it is");
+  return false;
+}
 
 /**
  * One reconciliation pass over one chain (SPEC 6: the chain is the source of truth). Scans
@@ -56,6 +83,10 @@ export async function reconcileChain(parameters: {
   lookbackBlocks: number;
   logChunkBlocks: number;
   graceMs: number;
+  /** How far back (by finish time) this chain's cross-chain post jobs are checked (see {@link repostLostRemoteIngestions}). */
+  remoteHorizonMs: number;
+  /** Every configured chain (the origins of cross-chain results posted here); without it none are checked. */
+  chains?: readonly ChainClients[];
   onOrphanRequests: OrphanHandler;
   logger: Logger;
 }): Promise<ReconcileReport> {
@@ -83,7 +114,20 @@ export async function reconcileChain(parameters: {
     stateless: 0,
     orphans: [],
     reposted: [],
+    remoteReposted: [],
   };
+  if (parameters.chains && parameters.chains.length > 1)
+    report.remoteReposted = await repostLostRemoteIngestions({
+      chain,
+      chains: parameters.chains,
+      redis,
+      fromBlock,
+      toBlock,
+      logChunkBlocks: parameters.logChunkBlocks,
+      horizonMs: parameters.remoteHorizonMs,
+      graceMs: parameters.graceMs,
+      logger: parameters.logger,
+    });
   if (logs.length === 0) return report;
   // Redis first (cheap): anything some service is already handling is skipped.
   const pipeline = redis.pipeline();
@@ -204,17 +248,7 @@ export async function repostLostIngestions(parameters: {
       const job = await queue.getJob(jobIds.post(chainId, chainId, requestId));
       if (!job?.finishedOn || Date.now() - job.finishedOn < parameters.graceMs) continue;
       if ((await job.getState()) !== "completed") continue;
-      const key = repostsKey(chainId, requestId);
-      const count = await redis.incr(key);
-      await redis.expire(key, 86_400);
-      if (count > MAX_REPOSTS) {
-        if (count === MAX_REPOSTS + 1)
-          logger.error(
-            { chainId, requestId },
-            "a posted result is still not ingested after the last repost: left to its deadline",
-          );
-        continue;
-      }
+      if (!(await mayRepost(redis, repostsKey(chainId, requestId), logger, { chainId, requestId }))) continue;
       await job.retry("completed", { resetAttemptsMade: true, resetAttemptsStarted: true });
       reposted.push(requestId);
     }
@@ -225,6 +259,93 @@ export async function repostLostIngestions(parameters: {
     logger.warn(
       { chainId, reposted: reposted.length, requestIds: reposted.slice(0, 10) },
       "posted results no longer on chain (a reorg dropped them): posting them again",
+    );
+  return reposted;
+}
+
+/**
+ * A cross-chain result (a MINT on `chain` for a request of another chain) is owed once its origin
+ * ingested the request: the origin has burned or escrowed what the MINT pays out. The origin's own
+ * reconciliation cannot see a MINT that went missing here, so `chain` checks its own post queue:
+ * every cross-chain post job that finished (completed or failed) within `horizonMs` and is older
+ * than `graceMs`, whose result is not ingested here while its origin ingested it, is run again
+ * (the poster checks both chains before sending, and the ingestor refuses a second ingestion), at
+ * most {@link MAX_REPOSTS} times per result. Two ways to get there: a reorg of `chain` dropped the
+ * ingestion after the job completed, or the job used up its attempts during a long outage.
+ * Cost per pass: two ZRANGEBYSCOREs, one log scan of `[fromBlock, toBlock]` per origin chain that
+ * has candidates, and chain reads only for the candidates that scan does not find.
+ */
+export async function repostLostRemoteIngestions(parameters: {
+  chain: ChainClients;
+  chains: readonly ChainClients[];
+  redis: RedisClient;
+  fromBlock: bigint;
+  toBlock: bigint;
+  logChunkBlocks: number;
+  horizonMs: number;
+  graceMs: number;
+  logger: Logger;
+}): Promise<{ originChainId: string; requestId: Hex }[]> {
+  const { chain, redis, logger } = parameters;
+  const target = String(chain.chainId);
+  const reposted: { originChainId: string; requestId: Hex }[] = [];
+  const queue = new Queue<PostJob>(queueNames.post(target), { connection: redis, prefix: QUEUE_PREFIX });
+  try {
+    const now = Date.now();
+    const since = now - parameters.horizonMs;
+    const until = now - parameters.graceMs;
+    // ids are `target:origin:requestId` (jobIds.post): the cross-chain ones are picked without loading jobs
+    const candidates = new Map<string, Set<string>>(); // origin → request ids
+    for (const state of ["completed", "failed"] as const) {
+      const ids = await redis.zrangebyscore(queue.toKey(state), since, until);
+      for (const id of ids) {
+        const [jobTarget, origin, requestId] = id.split(":");
+        if (jobTarget !== target || !origin || origin === target || !requestId) continue;
+        let set = candidates.get(origin);
+        if (!set) candidates.set(origin, (set = new Set()));
+        set.add(requestId);
+      }
+    }
+    for (const [origin, requestIds] of candidates) {
+      const originChain = parameters.chains.find((c) => String(c.chainId) === origin);
+      if (!originChain) continue; // the poster fails such a job permanently and says why
+      const ingestedHere = new Set<string>();
+      for (let start = parameters.fromBlock; start <= parameters.toBlock; start += BigInt(parameters.logChunkBlocks)) {
+        const end =
+          start + BigInt(parameters.logChunkBlocks) - 1n < parameters.toBlock
+            ? start + BigInt(parameters.logChunkBlocks) - 1n
+            : parameters.toBlock;
+        const found = await chain.publicClient.getLogs({
+          address: chain.ingestor,
+          event: resultIngested,
+          args: { originChainId: BigInt(origin) },
+          fromBlock: start,
+          toBlock: end,
+        });
+        for (const log of found) ingestedHere.add(log.args.requestId!.toLowerCase());
+      }
+      for (const requestId of requestIds) {
+        if (ingestedHere.has(requestId)) continue;
+        const id = requestId as Hex;
+        // exact reads: an ingestion older than the scanned blocks, and what the origin says
+        if ((await settlementState(chain, BigInt(origin), id)) !== "open") continue;
+        if ((await settlementState(originChain, BigInt(origin), id)) !== "ingested") continue;
+        const job = await queue.getJob(jobIds.post(target, origin, id));
+        const state = await job?.getState();
+        if (!job || (state !== "completed" && state !== "failed")) continue;
+        const context = { chainId: target, originChainId: origin, requestId: id };
+        if (!(await mayRepost(redis, remoteRepostsKey(target, origin, id), logger, context))) continue;
+        await job.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true });
+        reposted.push({ originChainId: origin, requestId: id });
+      }
+    }
+  } finally {
+    await queue.close();
+  }
+  if (reposted.length > 0)
+    logger.warn(
+      { chainId: target, reposted: reposted.length, results: reposted.slice(0, 10) },
+      "cross-chain results ingested at their origin but not here (a reorg dropped them, or their post gave up): posting them again",
     );
   return reposted;
 }
@@ -270,7 +391,7 @@ export function requestJobOfLog(
 export async function reconcileChains(parameters: {
   chains: readonly ChainClients[];
   redis: RedisClient;
-  settings: { lookbackBlocks: number; logChunkBlocks: number; graceMs: number };
+  settings: { lookbackBlocks: number; logChunkBlocks: number; graceMs: number; remoteHorizonMs: number };
   onOrphanRequests: OrphanHandler;
   logger: Logger;
   /**
@@ -287,6 +408,7 @@ export async function reconcileChains(parameters: {
           chain,
           redis: parameters.redis,
           ...parameters.settings,
+          chains: parameters.chains,
           onOrphanRequests: parameters.onOrphanRequests,
           logger: parameters.logger,
         }),
