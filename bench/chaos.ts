@@ -149,6 +149,8 @@ async function main(): Promise<void> {
         lost: summary.lost,
         duplicated: summary.duplicated,
         escrow_exact: summary.escrow_exact,
+        // no faults: every request is "outside"; the chaos run's outside_faults compares with this
+        latency_ms: summary.latency.outside_faults,
         heap_max_old_space_mb: heapMb ?? DEFAULT_MAX_OLD_SPACE_MB,
         target: "no role's RSS growing more than 1 MB/min",
         target_checked_on: "second-half least-squares RSS slope of node-1..4 and the watcher",
@@ -217,6 +219,7 @@ async function main(): Promise<void> {
     ([, v]) => typeof v !== "object" || v === null,
   );
   console.table(Object.fromEntries(headline));
+  console.log(`latency (sent → ingested on the origin): ${JSON.stringify(summary.latency)}`);
   console.log(`wrote ${JSON_FILE}${soak ? "" : " and bench/results/chaos-timeline.svg"}`);
   const ok =
     summary.lost === 0 &&

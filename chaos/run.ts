@@ -14,6 +14,7 @@ import { startObserver, topDistinct, warnings, type Seen } from "./observe.ts";
 import { forceFullGc, type AfterGc } from "./forceGc.ts";
 import { growth, sampleGroup, type ResourceSample } from "./procStats.ts";
 import { countByKind, type FaultWindow } from "./schedule.ts";
+import { latencySplit, type LatencySample } from "./latency.ts";
 import type { ChaosWorld } from "./world.ts";
 
 export type RunOptions = {
@@ -61,6 +62,12 @@ export type RunResult = {
   refundedAtEnd: number;
   /** Per fault kind: distinct unhealthy /healthz answers and warn/error log lines during its windows. */
   seen: Record<string, Seen>;
+  /**
+   * Per request whose result its origin chain ingested: when the driver sent it and when the
+   * monitor (polling every 250 ms) first saw its `ResultIngested` on the origin, in seconds since
+   * the start. A result a reorg dropped and the network posted again keeps its first sighting.
+   */
+  latencies: LatencySample[];
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -99,6 +106,8 @@ export async function runChaos(world: ChaosWorld, options: RunOptions): Promise<
 
   // ---- throughput: results ingested per bucket, read from the chains as the run goes
   const ingestedAt: number[] = [];
+  /** `${originChainId}:${requestId}` → first seen on its origin chain (s since the start) */
+  const firstSeenOnOrigin = new Map<string, number>();
   const cursors = world.chains.map(() => 0n);
   let monitoring = true;
   const monitor = (async () => {
@@ -108,7 +117,7 @@ export async function runChaos(world: ChaosWorld, options: RunOptions): Promise<
           const head = BigInt(await chainRpc<Hex>(c.rpcUrl, "eth_blockNumber"));
           if (head < cursors[i]!) cursors[i] = head; // a reorg went below what was read
           if (head <= cursors[i]!) continue;
-          const logs = await chainRpc<unknown[]>(c.rpcUrl, "eth_getLogs", [
+          const logs = await chainRpc<{ topics: Hex[] }[]>(c.rpcUrl, "eth_getLogs", [
             {
               address: c.ingestor,
               fromBlock: `0x${(cursors[i]! + 1n).toString(16)}`,
@@ -117,12 +126,19 @@ export async function runChaos(world: ChaosWorld, options: RunOptions): Promise<
             },
           ]);
           cursors[i] = head;
-          for (let k = 0; k < logs.length; k++) ingestedAt.push(since());
+          const now = since();
+          for (const l of logs) {
+            ingestedAt.push(now);
+            const [, requestId, origin] = l.topics;
+            if (!requestId || !origin || BigInt(origin) !== BigInt(c.chainId)) continue;
+            const key = `${c.chainId}:${requestId.toLowerCase()}`;
+            if (!firstSeenOnOrigin.has(key)) firstSeenOnOrigin.set(key, now);
+          }
         } catch {
           // the chain is busy with a fault: next round
         }
       }
-      await sleep(1_000);
+      await sleep(250);
     }
   })();
 
@@ -245,6 +261,7 @@ export async function runChaos(world: ChaosWorld, options: RunOptions): Promise<
   }
   monitoring = false;
   await monitor;
+  const latencies = await requestLatencies(world, load.sent, firstSeenOnOrigin, started);
   await observer.stop();
   const seen: Record<string, Seen> = {};
   for (const f of faults) {
@@ -300,8 +317,41 @@ export async function runChaos(world: ChaosWorld, options: RunOptions): Promise<
     afterGc,
     refundedAtEnd,
     seen,
+    latencies,
   };
 }
+
+/**
+ * Pairs each sent request (by its transaction hash, through the origin's `ExecutionRequested`) with
+ * the first sighting of its result on that chain.
+ */
+async function requestLatencies(
+  world: ChaosWorld,
+  sent: readonly { chain: number; hash: Hex; sentAtMs: number }[],
+  firstSeen: ReadonlyMap<string, number>,
+  startedMs: number,
+): Promise<LatencySample[]> {
+  const requestIdOfTx = new Map<string, string>();
+  for (const c of world.chains) {
+    const logs = await chainRpc<{ topics: Hex[]; transactionHash: Hex }[]>(c.rpcUrl, "eth_getLogs", [
+      { address: c.oracle, fromBlock: "0x0", toBlock: "latest", topics: [REQUESTED_TOPIC] },
+    ]);
+    for (const l of logs)
+      requestIdOfTx.set(l.transactionHash.toLowerCase(), `${c.chainId}:${l.topics[1]!.toLowerCase()}`);
+  }
+  const samples: LatencySample[] = [];
+  for (const r of sent) {
+    const key = requestIdOfTx.get(r.hash.toLowerCase());
+    const seenS = key === undefined ? undefined : firstSeen.get(key);
+    if (seenS !== undefined) samples.push({ sentS: (r.sentAtMs - startedMs) / 1000, seenS });
+  }
+  return samples;
+}
+
+/** Topic 0 of `ExecutionRequested` (request id ↔ the transaction that made it). */
+const REQUESTED_TOPIC = toEventSelector(
+  executableOracleAbi.find((e) => e.type === "event" && e.name === "ExecutionRequested") as AbiEvent,
+);
 
 /** Topic 0 of `ResultIngested` (read with plain eth_getLogs by the throughput monitor). */
 const INGESTED_TOPIC = toEventSelector(
@@ -356,5 +406,12 @@ export function summarize(result: RunResult, requested: number) {
     fds_per_min_second_half: fdSlopeSecondHalf,
     growth: growthByRole,
     after_gc: result.afterGc,
+    latency: {
+      ...latencySplit(
+        result.latencies,
+        result.faults.map((f) => ({ beganS: f.beganS, endedS: f.endedS })),
+      ),
+      measured: "driver sent → ResultIngested first seen on the origin chain (polled every 250 ms)",
+    },
   };
 }
