@@ -12,12 +12,13 @@
  * role's RSS growing more than 1 MB/min) is checked on the second-half slope of the Versatus
  * processes (node-1..4, watcher). --heap-mb M sets every node's heap.maxOldSpaceMb (default: the
  * node config's default).
- * VERSATUS_KEEP_TEST_DIR=1 keeps the run's directory (node logs, configs).
+ * --out FILE writes the report there instead (and its timeline SVG as FILE-timeline.svg), for a run
+ * that should not replace the recorded one. VERSATUS_KEEP_TEST_DIR=1 keeps the run's directory.
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Hex } from "viem";
 import { describeGroups, groupsLeftBehind } from "../cli/devnet/processes.ts";
 import { buildProgram } from "../programs/toolchain.ts";
@@ -33,7 +34,6 @@ const arg = (name: string) => {
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
 const RESULTS = join(REPO_ROOT, "bench", "results");
-const JSON_FILE = join(RESULTS, "chaos.json");
 
 /** "30m", "90s", "1h", "600" (seconds) → seconds. */
 export function durationSeconds(text: string): number {
@@ -46,6 +46,9 @@ const PROGRAMS = ["payout-splitter", "payout-splitter-ts", "token-mover"];
 
 async function main(): Promise<void> {
   const soak = arg("soak") ?? (process.env.npm_lifecycle_event === "soak" ? "30m" : undefined);
+  // --out: a run that should not replace the recorded one (its timeline SVG goes next to it)
+  const JSON_FILE = resolve(arg("out") ?? join(RESULTS, "chaos.json"));
+  const SVG_FILE = JSON_FILE.replace(/\.json$/, "") + "-timeline.svg";
   const previous = existsSync(JSON_FILE)
     ? (JSON.parse(readFileSync(JSON_FILE, "utf8")) as Record<string, unknown>)
     : {};
@@ -82,6 +85,23 @@ async function main(): Promise<void> {
     log,
     ...(heapMb ? { heapMb } : {}),
   });
+  // Ctrl-C or a process manager's SIGTERM: the chains, nodes and redis-servers run in process
+  // groups of their own, so they are closed here, not left running
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${signal}: closing the chaos world (no report is written)`);
+    void world
+      .close()
+      .catch((error: unknown) => console.error(error))
+      .finally(() => {
+        if (!process.env.VERSATUS_KEEP_TEST_DIR) rmSync(dir, { recursive: true, force: true });
+        process.exit(130);
+      });
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   // the machine is shared: its load average goes in the report next to the slopes
   const loads: number[] = [loadavg()[0]!];
   const loadSampler = setInterval(() => loads.push(loadavg()[0]!), 60_000);
@@ -188,7 +208,7 @@ async function main(): Promise<void> {
       ...(previous.soak ? { soak: previous.soak } : {}),
     };
     writeFileSync(
-      join(RESULTS, "chaos-timeline.svg"),
+      SVG_FILE,
       timelineSvg({
         title: `chaos run: ${requests} requests at ${rate}/s, faults on (bands) against throughput`,
         yLabel: "per second (5 s buckets)",
@@ -213,14 +233,14 @@ async function main(): Promise<void> {
       }),
     );
   }
-  mkdirSync(RESULTS, { recursive: true });
+  mkdirSync(dirname(JSON_FILE), { recursive: true });
   writeFileSync(JSON_FILE, JSON.stringify(report, null, 2) + "\n");
   const headline = Object.entries(soak ? (report.soak as Record<string, unknown>) : summary).filter(
     ([, v]) => typeof v !== "object" || v === null,
   );
   console.table(Object.fromEntries(headline));
   console.log(`latency (sent → ingested on the origin): ${JSON.stringify(summary.latency)}`);
-  console.log(`wrote ${JSON_FILE}${soak ? "" : " and bench/results/chaos-timeline.svg"}`);
+  console.log(`wrote ${JSON_FILE}${soak ? "" : ` and ${SVG_FILE}`}`);
   const ok =
     summary.lost === 0 &&
     summary.duplicated === 0 &&
