@@ -17,6 +17,7 @@ import { keccak256, numberToHex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { startOperatorNetwork, type OperatorNetwork, type RequestAnnouncement } from "../network/index.ts";
 import { gossipTopics } from "../protocol/gossip.ts";
+import { percentile } from "./stats.ts";
 
 export type GossipBenchOptions = {
   nodes: number;
@@ -41,8 +42,6 @@ export type GossipBenchResult = {
   messages_per_second_per_node: number;
 };
 
-const percentile = (sorted: number[], p: number) =>
-  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 const round = (x: number) => Math.round(x * 100) / 100;
 
 async function until(condition: () => boolean, ms: number, what: string): Promise<void> {

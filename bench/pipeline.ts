@@ -43,6 +43,7 @@ import { nodeConfig, operatorCluster } from "../cli/devnet/cluster.ts";
 import { executableOracleAbi, instructionIngestorAbi } from "../protocol/generated/abis.ts";
 import { measurePairCeiling, nextRequestNonce, rpcBatch, signRequests } from "./chainCeiling.ts";
 import { panels } from "./svg.ts";
+import { percentile } from "./stats.ts";
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -64,8 +65,6 @@ const PROFILE_DIR = process.argv.includes("--profile") ? process.argv[process.ar
 const ESCROW = 10n ** 15n;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
-const percentile = (sorted: number[], p: number) =>
-  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 /** Every ResultIngested on the ingestor: when this driver first saw it (push where the RPC serves WebSocket). */
 class ResultObserver {

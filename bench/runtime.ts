@@ -18,6 +18,7 @@ import { RuntimePool } from "../runtime/pool.ts";
 import { clearPreparedPrograms, prepareProgram, type PreparedProgram } from "../runtime/prepare.ts";
 import { InstanceRunner, type RunInput } from "../runtime/runInstance.ts";
 import { createProgress } from "../protocol/progress.ts";
+import { ascending, percentile } from "./stats.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const address = (digit: number) => `0x${String(digit).repeat(40)}`;
@@ -56,10 +57,7 @@ export type ProgramResult = {
   engine_startup_fuel?: number;
 };
 
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
+const percentileOf = (samples: number[], p: number) => percentile(ascending(samples), p);
 
 const round = (value: number, digits = 1) => Number(value.toFixed(digits));
 
@@ -107,11 +105,11 @@ function measureProgram(pkg: ProgramPackage, input: unknown): ProgramResult {
   }
   return {
     bytes: pkg.module.length,
-    instrument_ms: round(percentile(instrumentMs, 50), 2),
-    compile_ms: round(percentile(compileMs, 50), 2),
-    cold_run_us_p50: round(percentile(coldUs, 50)),
-    warm_run_us_p50: round(percentile(warmUs, 50)),
-    warm_run_us_p99: round(percentile(warmUs, 99)),
+    instrument_ms: round(percentileOf(instrumentMs, 50), 2),
+    compile_ms: round(percentileOf(compileMs, 50), 2),
+    cold_run_us_p50: round(percentileOf(coldUs, 50)),
+    warm_run_us_p50: round(percentileOf(warmUs, 50)),
+    warm_run_us_p99: round(percentileOf(warmUs, 99)),
     fuel_per_run: Number(fuel),
   };
 }

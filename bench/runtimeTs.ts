@@ -9,15 +9,13 @@ import type { ProgramPackage } from "../protocol/programPackage.ts";
 import { prepareJsProgram } from "../runtime/js/program.ts";
 import { JsRunner, type JsRunInput } from "../runtime/js/runner.ts";
 import type { ProgramResult } from "./runtime.ts";
+import { ascending, percentile } from "./stats.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const COLD_RUNS = 15;
 const WARM_RUNS = 1000;
 
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
+const percentileOf = (samples: number[], p: number) => percentile(ascending(samples), p);
 const round = (value: number, digits = 1) => Number(value.toFixed(digits));
 
 /**
@@ -52,9 +50,9 @@ function measureJsProgram(pkg: ProgramPackage, input: unknown): ProgramResult {
     bytes: pkg.module.length,
     instrument_ms: round(program.instrumentMs, 2),
     compile_ms: round(program.compileMs, 2),
-    cold_run_us_p50: round(percentile(coldUs, 50)),
-    warm_run_us_p50: round(percentile(warmUs, 50)),
-    warm_run_us_p99: round(percentile(warmUs, 99)),
+    cold_run_us_p50: round(percentileOf(coldUs, 50)),
+    warm_run_us_p50: round(percentileOf(warmUs, 50)),
+    warm_run_us_p99: round(percentileOf(warmUs, 99)),
     fuel_per_run: Number(fuel),
     engine_startup_fuel: Number(runner.startupFuel(program)),
   };

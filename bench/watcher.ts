@@ -13,6 +13,7 @@ import { stringToHex, type Hex } from "viem";
 import type { ExecutionRecordBody } from "../protocol/record.ts";
 import { createWatcherWorld } from "../test/watcher/helpers.ts";
 import { createProgress } from "../protocol/progress.ts";
+import { percentile } from "./stats.ts";
 
 const N = Number(process.env.BENCH_WATCHER_RESULTS ?? 50);
 // No top-level await (issue 13, nodejs/node#53238): the script runs in main().
@@ -102,7 +103,7 @@ async function main(): Promise<void> {
     .filter((id) => challengedAt.has(id))
     .map((id) => challengedAt.get(id)! - ingestedAt.get(id)!)
     .sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  const pct = (p: number) => percentile(latencies, p);
   const histogram = (await watcher.metrics.detectionLatency.get()).values;
   const count = histogram.find((v) => v.metricName?.endsWith("_count"))?.value ?? 0;
   const sum = histogram.find((v) => v.metricName?.endsWith("_sum"))?.value ?? 0;
