@@ -6,9 +6,9 @@
  * Options: --requests N (default 10000), --rate R requests/s (default 8), --repeats K times each
  * fault kind (default 3), --window S seconds each fault is on (default 8), --ttl S (default 900).
  * Soak: --soak 30m (or 1800s): no faults, half the measured capacity (--rate overrides; default
- * half of `capacity_rps` of the last chaos run), RSS and open fds of every role sampled every 10 s
- * and reported as least-squares slopes (MB/min, fds/min) over the whole run and its second half,
- * then each node's memory after a forced full GC, under `soak` in the same JSON. The target (no
+ * half of the smaller of `rate_rps` and `capacity_rps` of the last chaos run, else 1/s), RSS and
+ * open fds of every role sampled every 10 s and reported as least-squares slopes (MB/min,
+ * fds/min) over the whole run and its second half, then each node's memory after a forced full GC, under `soak` in the same JSON. The target (no
  * role's RSS growing more than 1 MB/min) is checked on the second-half slope of the Versatus
  * processes (node-1..4, watcher). --heap-mb M sets every node's heap.maxOldSpaceMb (default: the
  * node config's default).
@@ -53,8 +53,13 @@ async function main(): Promise<void> {
     ? (JSON.parse(readFileSync(JSON_FILE, "utf8")) as Record<string, unknown>)
     : {};
   const soakS = soak ? durationSeconds(soak) : 0;
-  const capacity = Number(previous.capacity_rps ?? 0);
-  const rate = Number(arg("rate") ?? (soak ? (capacity > 0 ? capacity / 2 : 4) : 8));
+  // A soak runs at half of what the network keeps up with. `capacity_rps` is the best 30 s of the
+  // last chaos run, the drain of a backlog: half of it (4.2/s here) fell behind. The rate that run
+  // was offered and settled is the better measure, so the soak takes half of the smaller of the two.
+  const sustained = Math.min(
+    ...[Number(previous.capacity_rps ?? 0), Number(previous.rate_rps ?? 0)].filter((r) => r > 0),
+  );
+  const rate = Number(arg("rate") ?? (soak ? (Number.isFinite(sustained) ? sustained / 2 : 1) : 8));
   const requests = soak ? Math.round(rate * soakS) : Number(arg("requests") ?? 10_000);
   const repeats = Number(arg("repeats") ?? 3);
   const windowS = Number(arg("window") ?? 8);
