@@ -46,7 +46,7 @@ describe("ingestor: a cross-chain result (burn on A, mint on B)", function () {
     da.remove();
   });
 
-  /** A token move of `amount` from A to a fresh address on B requested on A, and the quorum's three results pushed. */
+  /** A token move of `amount` from A to a fresh address on B requested on A, and a quorum's three results pushed. */
   const moveAndPushResults = async (amount: bigint) => {
     const token = (await a.omniToken.getAddress()) as Address;
     await (await a.omniToken.connect(a.owner).transfer(a.requester, amount)).wait();
@@ -65,17 +65,19 @@ describe("ingestor: a cross-chain result (burn on A, mint on B)", function () {
       },
     ];
     const request = { origin: a, requestId, input: "0x" as Hex };
-    for (const key of operatorKeys.slice(0, 3))
-      await pushResult(
+    /** Operator `index`'s result (burn on A, mint on B), pushed to the results queue. */
+    const pushResultOf = async (index: number) =>
+      pushResult(
         results,
-        await makeResultJob(key, request, {
+        await makeResultJob(operatorKeys[index]!, request, {
           instructions: [
             { chain: a, instructions: burn },
             { chain: b, instructions: mint },
           ],
         }),
       );
-    return { requestId, recipient };
+    for (const index of [0, 1, 2]) await pushResultOf(index);
+    return { requestId, recipient, pushResultOf };
   };
   const supply = async () => (await a.omniToken.totalSupply()) + (await b.omniToken.totalSupply());
 
@@ -145,52 +147,17 @@ describe("ingestor: a cross-chain result (burn on A, mint on B)", function () {
     const poster = await startPoster({ config, logger: silentLogger, transports });
     try {
       const amount = E.parseEther("40");
-      const token = (await a.omniToken.getAddress()) as Address;
-      await (await a.omniToken.connect(a.owner).transfer(a.requester, amount)).wait();
-      await (await a.omniToken.connect(a.requester).approve(a.addresses.ExecutableOracle, amount)).wait();
-      const requestId = (await a.oracle.nextRequestId(a.requester, a.programId, "0x")) as Hex;
-      await (await a.oracle.connect(a.requester).requestWithToken(a.programId, "0x", 3600n, token, amount)).wait();
-      const before = (await a.omniToken.totalSupply()) + (await b.omniToken.totalSupply());
-      const recipient = (await b.other.getAddress()) as Address;
-      // a BURN names the token it burns (the escrowed one)
-      const burn: Instruction[] = [{ op: Op.BURN, target: token, amount, data: "0x" }];
-      const mint: Instruction[] = [
-        {
-          op: Op.MINT,
-          target: recipient,
-          amount,
-          data: E.AbiCoder.defaultAbiCoder().encode(["address"], [token]) as Hex,
-        },
-      ];
-      const request = { origin: a, requestId, input: "0x" as Hex };
-      for (const key of operatorKeys.slice(0, 3)) {
-        await pushResult(
-          results,
-          await makeResultJob(key, request, {
-            instructions: [
-              { chain: a, instructions: burn },
-              { chain: b, instructions: mint },
-            ],
-          }),
-        );
-      }
+      const before = await supply();
+      const { requestId, recipient, pushResultOf } = await moveAndPushResults(amount);
       await eventually(() => b.ingestor.isIngested(a.chainId, requestId), 20_000, "mint on B");
       expect(await a.ingestor.isIngested(a.chainId, requestId)).to.equal(true);
       expect(await b.omniToken.balanceOf(recipient)).to.equal(amount);
-      expect((await a.omniToken.totalSupply()) + (await b.omniToken.totalSupply())).to.equal(before);
+      expect(await supply()).to.equal(before);
       // exactly one ResultIngested on each chain
       expect(await a.ingestor.queryFilter(a.ingestor.filters.ResultIngested(requestId))).to.have.length(1);
       expect(await b.ingestor.queryFilter(b.ingestor.filters.ResultIngested(requestId))).to.have.length(1);
       // A late 4th result changes nothing.
-      await pushResult(
-        results,
-        await makeResultJob(operatorKeys[3]!, request, {
-          instructions: [
-            { chain: a, instructions: burn },
-            { chain: b, instructions: mint },
-          ],
-        }),
-      );
+      await pushResultOf(3);
       expect(await b.omniToken.balanceOf(recipient)).to.equal(amount);
     } finally {
       await collector.close();
