@@ -130,6 +130,8 @@ async function main(): Promise<void> {
       ttlS: Number(arg("ttl") ?? 900),
       sampleMs: soak ? 10_000 : 5_000,
       gcAtEnd: Boolean(soak),
+      // after warm-up (compiled WASM, the QuickJS engine, connections): the leak check's first sample
+      ...(soak ? { gcAtS: Math.min(300, Math.round(soakS / 4)) } : {}),
       log,
     });
   } finally {
@@ -186,6 +188,12 @@ async function main(): Promise<void> {
         fds_per_min: summary.fds_per_min,
         fds_per_min_second_half: summary.fds_per_min_second_half,
         after_full_gc: summary.after_gc,
+        after_full_gc_early: summary.after_gc_early,
+        // growth that survives a full GC, from the early forced GC to the end's: the leak measure
+        rss_mb_per_min_between_gcs: summary.rss_mb_per_min_between_gcs,
+        target_met_between_gcs:
+          versatus.every((name) => summary.rss_mb_per_min_between_gcs[name] !== undefined) &&
+          versatus.every((name) => summary.rss_mb_per_min_between_gcs[name]! <= 1),
         growth: summary.growth,
         rss_mb_max: summary.rss_mb_max,
         fds_max: summary.fds_max,

@@ -10,17 +10,24 @@ export type AfterGc = { heapUsedMb: number; heapTotalMb: number; rssMb: number }
 
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
+/**
+ * Inspector URLs opened so far, by pid: a node whose inspector is open ignores another SIGUSR1 and
+ * prints no second "Debugger listening" line, so a second GC in the same process reuses the first URL.
+ */
+const inspectors = new Map<number, string>();
+
 /** Forces a full GC in process `pid` (its stderr goes to `logFile`); the memory it reports after. */
 export async function forceFullGc(pid: number, logFile: string, timeoutMs = 30_000): Promise<AfterGc> {
-  const from = statSync(logFile).size;
-  process.kill(pid, "SIGUSR1");
   const until = Date.now() + timeoutMs;
-  let url: string | undefined;
+  let url = inspectors.get(pid);
+  if (!url) process.kill(pid, "SIGUSR1");
+  const from = url ? 0 : statSync(logFile).size;
   while (!url) {
     if (Date.now() > until) throw new Error(`no inspector of pid ${pid} in ${logFile} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
     url = /Debugger listening on (ws:\/\/\S+)/.exec(readFileSync(logFile).subarray(from).toString("utf8"))?.[1];
   }
+  inspectors.set(pid, url);
   const ws = new WebSocket(url);
   try {
     await new Promise<void>((resolve, reject) => {

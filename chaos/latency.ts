@@ -8,7 +8,7 @@
 import { ascending, percentile } from "../bench/stats.ts";
 
 /** Seconds since the run's start. */
-export type LatencySample = { sentS: number; seenS: number };
+export type LatencySample = { sentS: number; seenS: number; chainId?: number; requestId?: string; kind?: string };
 export type Window = { beganS: number; endedS: number };
 export type LatencyStats = { n: number; p50_ms: number; p99_ms: number; max_ms: number };
 
@@ -32,14 +32,17 @@ const overlaps = (s: LatencySample, w: Window) => s.sentS <= w.endedS && w.began
 export function latencySplit(
   samples: readonly LatencySample[],
   windows: readonly Window[],
-): { outside_faults: LatencyStats; during_faults: LatencyStats } {
+): { outside_faults: LatencyStats; during_faults: LatencyStats; slowest_outside_faults: LatencySample[] } {
   const last = Math.max(0, ...samples.map((s) => s.seenS));
   const closed = windows.map((w) => ({ beganS: w.beganS, endedS: Number.isFinite(w.endedS) ? w.endedS : last }));
-  const outside: number[] = [];
-  const during: number[] = [];
-  for (const s of samples) {
-    const ms = (s.seenS - s.sentS) * 1000;
-    (closed.some((w) => overlaps(s, w)) ? during : outside).push(ms);
-  }
-  return { outside_faults: latencyStats(outside), during_faults: latencyStats(during) };
+  const outside: LatencySample[] = [];
+  const during: LatencySample[] = [];
+  for (const s of samples) (closed.some((w) => overlaps(s, w)) ? during : outside).push(s);
+  const ms = (s: LatencySample) => (s.seenS - s.sentS) * 1000;
+  return {
+    outside_faults: latencyStats(outside.map(ms)),
+    during_faults: latencyStats(during.map(ms)),
+    // the tail no fault explains, with ids to look up in the nodes' logs
+    slowest_outside_faults: [...outside].sort((x, y) => ms(y) - ms(x)).slice(0, 10),
+  };
 }

@@ -34,6 +34,11 @@ export type RunOptions = {
    * `--inspect-port=0`) and sample their RSS again: what is left is memory in use, not V8's slack.
    */
   gcAtEnd?: boolean;
+  /**
+   * Also force that full GC this many seconds into the run (after warm-up): the after-GC RSS then
+   * has two samples, and their slope is growth that survives collection (a leak), not V8's slack.
+   */
+  gcAtS?: number;
   log?: (line: string) => void;
 };
 
@@ -59,6 +64,10 @@ export type RunResult = {
   resources: Record<string, ResourceSample[]>;
   /** Per node (gcAtEnd): RSS of its process group and its V8 heap after a forced full GC, or why not. */
   afterGc: Record<string, (AfterGc & { groupRssMb: number }) | { error: string }>;
+  /** Per node (gcAtS): the same, early in the run, with the second of the run it was taken. */
+  afterGcEarly: Record<string, (AfterGc & { groupRssMb: number; atS: number }) | { error: string }>;
+  /** Second of the run the end-of-run GC (gcAtEnd) was taken. */
+  afterGcAtS?: number;
   refundedAtEnd: number;
   /** Per fault kind: distinct unhealthy /healthz answers and warn/error log lines during its windows. */
   seen: Record<string, Seen>;
@@ -103,6 +112,28 @@ export async function runChaos(world: ChaosWorld, options: RunOptions): Promise<
   const allNodes = () => [...world.nodes, ...(world.watcher ? [world.watcher] : [])];
   const observer = startObserver(allNodes);
   const sampler = setInterval(sample, options.sampleMs ?? 5_000);
+  const afterGcEarly: RunResult["afterGcEarly"] = {};
+  const gcOf = async (n: ChaosWorld["nodes"][number]) => {
+    const after = await forceFullGc(n.process.pid, n.logFile);
+    await sleep(1_000);
+    return { ...after, groupRssMb: Math.round((sampleGroup(n.process.pid)?.rssMb ?? 0) * 10) / 10 };
+  };
+  let earlyGc: Promise<void> = Promise.resolve();
+  const earlyGcTimer =
+    options.gcAtS === undefined
+      ? undefined
+      : setTimeout(() => {
+          earlyGc = (async () => {
+            for (const n of allNodes()) {
+              try {
+                afterGcEarly[n.spec.name] = { ...(await gcOf(n)), atS: Math.round(since()) };
+              } catch (error) {
+                afterGcEarly[n.spec.name] = { error: (error as Error).message };
+              }
+              log(`early forced full GC, ${n.spec.name}: ${JSON.stringify(afterGcEarly[n.spec.name])}`);
+            }
+          })();
+        }, options.gcAtS * 1000);
 
   // ---- throughput: results ingested per bucket, read from the chains as the run goes
   const ingestedAt: number[] = [];
@@ -286,13 +317,14 @@ export async function runChaos(world: ChaosWorld, options: RunOptions): Promise<
   }
   clearInterval(sampler);
   sample();
+  clearTimeout(earlyGcTimer);
+  await earlyGc;
   const afterGc: RunResult["afterGc"] = {};
+  const afterGcAtS = options.gcAtEnd ? Math.round(since()) : undefined;
   if (options.gcAtEnd)
     for (const n of allNodes()) {
       try {
-        const after = await forceFullGc(n.process.pid, n.logFile);
-        await sleep(1_000);
-        afterGc[n.spec.name] = { ...after, groupRssMb: Math.round((sampleGroup(n.process.pid)?.rssMb ?? 0) * 10) / 10 };
+        afterGc[n.spec.name] = await gcOf(n);
       } catch (error) {
         afterGc[n.spec.name] = { error: (error as Error).message };
       }
@@ -315,6 +347,8 @@ export async function runChaos(world: ChaosWorld, options: RunOptions): Promise<
     timeline,
     resources,
     afterGc,
+    afterGcEarly,
+    ...(afterGcAtS === undefined ? {} : { afterGcAtS }),
     refundedAtEnd,
     seen,
     latencies,
@@ -327,7 +361,7 @@ export async function runChaos(world: ChaosWorld, options: RunOptions): Promise<
  */
 async function requestLatencies(
   world: ChaosWorld,
-  sent: readonly { chain: number; hash: Hex; sentAtMs: number }[],
+  sent: readonly { chain: number; hash: Hex; sentAtMs: number; kind: string }[],
   firstSeen: ReadonlyMap<string, number>,
   startedMs: number,
 ): Promise<LatencySample[]> {
@@ -343,7 +377,9 @@ async function requestLatencies(
   for (const r of sent) {
     const key = requestIdOfTx.get(r.hash.toLowerCase());
     const seenS = key === undefined ? undefined : firstSeen.get(key);
-    if (seenS !== undefined) samples.push({ sentS: (r.sentAtMs - startedMs) / 1000, seenS });
+    if (seenS === undefined || key === undefined) continue;
+    const [chainId, requestId] = key.split(":");
+    samples.push({ sentS: (r.sentAtMs - startedMs) / 1000, seenS, chainId: Number(chainId), requestId, kind: r.kind });
   }
   return samples;
 }
@@ -406,6 +442,8 @@ export function summarize(result: RunResult, requested: number) {
     fds_per_min_second_half: fdSlopeSecondHalf,
     growth: growthByRole,
     after_gc: result.afterGc,
+    after_gc_early: result.afterGcEarly,
+    rss_mb_per_min_between_gcs: rssSlopeBetweenGcs(result),
     latency: {
       ...latencySplit(
         result.latencies,
@@ -414,4 +452,19 @@ export function summarize(result: RunResult, requested: number) {
       measured: "driver sent → ResultIngested first seen on the origin chain (polled every 250 ms)",
     },
   };
+}
+
+/**
+ * Per node: the change of its process group's RSS between the early and the end-of-run forced GC,
+ * per minute. Both samples follow a full collection, so V8's uncollected garbage is not in it.
+ */
+export function rssSlopeBetweenGcs(result: Pick<RunResult, "afterGc" | "afterGcEarly" | "afterGcAtS">) {
+  const slopes: Record<string, number> = {};
+  for (const [name, early] of Object.entries(result.afterGcEarly)) {
+    const end = result.afterGc[name];
+    if ("error" in early || !end || "error" in end || result.afterGcAtS === undefined) continue;
+    const minutes = (result.afterGcAtS - early.atS) / 60;
+    if (minutes > 0) slopes[name] = Math.round(((end.groupRssMb - early.groupRssMb) / minutes) * 100) / 100;
+  }
+  return slopes;
 }

@@ -18,6 +18,11 @@ describe("chaos latency: requests split by whether a fault window touched them",
     expect(split.outside_faults).to.deep.equal({ n: 2, p50_ms: 500, p99_ms: 1000, max_ms: 1000 });
     expect(split.during_faults.n).to.equal(3);
     expect(split.during_faults.max_ms).to.equal(5000);
+    // the slowest requests no fault explains come first, with what identifies them
+    expect(split.slowest_outside_faults).to.deep.equal([
+      { sentS: 0, seenS: 1 },
+      { sentS: 21, seenS: 21.5 },
+    ]);
   });
 
   it("a window that never ended is open until the last result; no samples give NaN, not a number that was never seen", () => {
