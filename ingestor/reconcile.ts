@@ -97,15 +97,10 @@ export async function reconcileChain(parameters: {
   const fromBlock = toBlock > BigInt(parameters.lookbackBlocks) ? toBlock - BigInt(parameters.lookbackBlocks) : 0n;
   const chainId = String(chain.chainId);
   const logs = [];
-  for (let start = fromBlock; start <= toBlock; start += BigInt(parameters.logChunkBlocks)) {
-    const end =
-      start + BigInt(parameters.logChunkBlocks) - 1n < toBlock
-        ? start + BigInt(parameters.logChunkBlocks) - 1n
-        : toBlock;
+  for (const [start, end] of blockChunks(fromBlock, toBlock, parameters.logChunkBlocks))
     logs.push(
       ...(await client.getLogs({ address: chain.oracle, event: executionRequested, fromBlock: start, toBlock: end })),
     );
-  }
   const report: ReconcileReport = {
     chainId,
     fromBlock,
@@ -197,18 +192,7 @@ async function notIngested(
   toBlock: bigint,
   chunk: number,
 ): Promise<Hex[]> {
-  const ingested = new Set<string>();
-  for (let start = fromBlock; start <= toBlock; start += BigInt(chunk)) {
-    const end = start + BigInt(chunk) - 1n < toBlock ? start + BigInt(chunk) - 1n : toBlock;
-    const found = await chain.publicClient.getLogs({
-      address: chain.ingestor,
-      event: resultIngested,
-      args: { originChainId: chain.chainId },
-      fromBlock: start,
-      toBlock: end,
-    });
-    for (const log of found) ingested.add(log.args.requestId!.toLowerCase());
-  }
+  const ingested = await ingestedRequestIds(chain, chain.chainId, fromBlock, toBlock, chunk);
   return postedLogs.map((l) => l.args.requestId!).filter((id) => !ingested.has(id.toLowerCase()));
 }
 
@@ -309,21 +293,13 @@ export async function repostLostRemoteIngestions(parameters: {
     for (const [origin, requestIds] of candidates) {
       const originChain = parameters.chains.find((c) => String(c.chainId) === origin);
       if (!originChain) continue; // the poster fails such a job permanently and says why
-      const ingestedHere = new Set<string>();
-      for (let start = parameters.fromBlock; start <= parameters.toBlock; start += BigInt(parameters.logChunkBlocks)) {
-        const end =
-          start + BigInt(parameters.logChunkBlocks) - 1n < parameters.toBlock
-            ? start + BigInt(parameters.logChunkBlocks) - 1n
-            : parameters.toBlock;
-        const found = await chain.publicClient.getLogs({
-          address: chain.ingestor,
-          event: resultIngested,
-          args: { originChainId: BigInt(origin) },
-          fromBlock: start,
-          toBlock: end,
-        });
-        for (const log of found) ingestedHere.add(log.args.requestId!.toLowerCase());
-      }
+      const ingestedHere = await ingestedRequestIds(
+        chain,
+        BigInt(origin),
+        parameters.fromBlock,
+        parameters.toBlock,
+        parameters.logChunkBlocks,
+      );
       for (const requestId of requestIds) {
         if (ingestedHere.has(requestId)) continue;
         const id = requestId as Hex;
@@ -348,6 +324,36 @@ export async function repostLostRemoteIngestions(parameters: {
       "cross-chain results ingested at their origin but not here (a reorg dropped them, or their post gave up): posting them again",
     );
   return reposted;
+}
+
+/** `[from, to]` cut into inclusive ranges of at most `chunk` blocks (one eth_getLogs each). */
+function* blockChunks(from: bigint, to: bigint, chunk: number): Generator<[bigint, bigint]> {
+  for (let start = from; start <= to; start += BigInt(chunk)) {
+    const end = start + BigInt(chunk) - 1n;
+    yield [start, end < to ? end : to];
+  }
+}
+
+/** Lower-case ids of the requests of `originChainId` with a `ResultIngested` on `chain` in `[from, to]`. */
+async function ingestedRequestIds(
+  chain: ChainClients,
+  originChainId: bigint,
+  from: bigint,
+  to: bigint,
+  chunk: number,
+): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for (const [start, end] of blockChunks(from, to, chunk)) {
+    const found = await chain.publicClient.getLogs({
+      address: chain.ingestor,
+      event: resultIngested,
+      args: { originChainId },
+      fromBlock: start,
+      toBlock: end,
+    });
+    for (const log of found) ids.add(log.args.requestId!.toLowerCase());
+  }
+  return ids;
 }
 
 /** A RequestJob rebuilt from an `ExecutionRequested` log and its block's timestamp. */
