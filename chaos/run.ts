@@ -112,11 +112,22 @@ export async function runChaos(world: ChaosWorld, options: RunOptions): Promise<
   const allNodes = () => [...world.nodes, ...(world.watcher ? [world.watcher] : [])];
   const observer = startObserver(allNodes);
   const sampler = setInterval(sample, options.sampleMs ?? 5_000);
-  const afterGcEarly: RunResult["afterGcEarly"] = {};
-  const gcOf = async (n: ChaosWorld["nodes"][number]) => {
-    const after = await forceFullGc(n.process.pid, n.logFile);
-    await sleep(1_000);
-    return { ...after, groupRssMb: Math.round((sampleGroup(n.process.pid)?.rssMb ?? 0) * 10) / 10 };
+  let afterGcEarly: RunResult["afterGcEarly"] = {};
+  /** A full GC forced in every node, one after the other; each node's memory after it, or why not. */
+  const gcEveryNode = async (what: string) => {
+    const out: Record<string, (AfterGc & { groupRssMb: number; atS: number }) | { error: string }> = {};
+    for (const n of allNodes()) {
+      try {
+        const after = await forceFullGc(n.process.pid, n.logFile);
+        await sleep(1_000);
+        const groupRssMb = Math.round((sampleGroup(n.process.pid)?.rssMb ?? 0) * 10) / 10;
+        out[n.spec.name] = { ...after, groupRssMb, atS: Math.round(since()) };
+      } catch (error) {
+        out[n.spec.name] = { error: (error as Error).message };
+      }
+      log(`${what}, ${n.spec.name}: ${JSON.stringify(out[n.spec.name])}`);
+    }
+    return out;
   };
   let earlyGc: Promise<void> = Promise.resolve();
   const earlyGcTimer =
@@ -124,14 +135,7 @@ export async function runChaos(world: ChaosWorld, options: RunOptions): Promise<
       ? undefined
       : setTimeout(() => {
           earlyGc = (async () => {
-            for (const n of allNodes()) {
-              try {
-                afterGcEarly[n.spec.name] = { ...(await gcOf(n)), atS: Math.round(since()) };
-              } catch (error) {
-                afterGcEarly[n.spec.name] = { error: (error as Error).message };
-              }
-              log(`early forced full GC, ${n.spec.name}: ${JSON.stringify(afterGcEarly[n.spec.name])}`);
-            }
+            afterGcEarly = await gcEveryNode("early forced full GC");
           })();
         }, options.gcAtS * 1000);
 
@@ -319,17 +323,8 @@ export async function runChaos(world: ChaosWorld, options: RunOptions): Promise<
   sample();
   clearTimeout(earlyGcTimer);
   await earlyGc;
-  const afterGc: RunResult["afterGc"] = {};
   const afterGcAtS = options.gcAtEnd ? Math.round(since()) : undefined;
-  if (options.gcAtEnd)
-    for (const n of allNodes()) {
-      try {
-        afterGc[n.spec.name] = await gcOf(n);
-      } catch (error) {
-        afterGc[n.spec.name] = { error: (error as Error).message };
-      }
-      log(`after a forced full GC, ${n.spec.name}: ${JSON.stringify(afterGc[n.spec.name])}`);
-    }
+  const afterGc: RunResult["afterGc"] = options.gcAtEnd ? await gcEveryNode("after a forced full GC") : {};
 
   const durationS = since();
   const buckets = Math.ceil(durationS / BUCKET_S);
