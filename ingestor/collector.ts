@@ -21,6 +21,7 @@ import { collectorKeys } from "./keys.ts";
 import { createIngestorMetrics, type IngestorMetrics } from "./metrics.ts";
 import { chainControllerResolver, readRequestRecord, type RequestRecord } from "../protocol/ruleContext.ts";
 import { checkVerifiedOutputRule, verifyResultJob, type VerifiedResult } from "./verify.ts";
+import { stageTimer, type StageTimer } from "../protocol/stageTimer.ts";
 
 export type CollectorOutcome =
   | { outcome: "rejected"; reason: string }
@@ -123,7 +124,12 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
     return record;
   }
 
-  async function finalize(verified: VerifiedResult, job: ResultJob): Promise<CollectorOutcome | "locked"> {
+  async function finalize(
+    verified: VerifiedResult,
+    job: ResultJob,
+    /** Per-stage times, and when the result's job was queued, for the log line. */
+    timing: { stages: StageTimer; queuedAt: number },
+  ): Promise<CollectorOutcome | "locked"> {
     const { originChainId, requestId, bodyHash } = verified;
     const origin = String(originChainId);
     const lockKey = collectorKeys.lock(origin, requestId);
@@ -135,6 +141,7 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
       const fields = await redis.hgetall(collectorKeys.quorum(origin, requestId));
       // Settlement: the origin decides. Refunded, expired or unknown there → nothing may be posted
       // anywhere (a MINT elsewhere would create tokens whose burn never happened).
+      timing.stages.mark("lock");
       const originState = await settlementState(chains.get(origin)!, originChainId, requestId);
       const targets: string[] = [];
       if (originState === "open") targets.push(origin);
@@ -154,6 +161,7 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
         logger.info({ requestId, originChainId: origin, originState }, "request already settled: results dropped");
         return { outcome: "settled" };
       }
+      timing.stages.mark("settlement");
       const signatures: OperatorSignature[] = [];
       for (const [field, value] of Object.entries(fields)) {
         const [kind, hash, chainId, operator] = field.split(":");
@@ -169,12 +177,14 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
       } catch (err) {
         logger.warn({ err, requestId }, "could not attribute the work; the record carries no attributions");
       }
+      timing.stages.mark("attribution");
       const put = await da.put({
         body: verified.body,
         signatures: sorted,
         ...(attributions.length > 0 ? { attributions } : {}),
       });
       metrics.daPutLatency.observe((performance.now() - started) / 1000);
+      timing.stages.mark("da");
       const firstSeen = Number(fields[`first:${bodyHash}`] ?? Date.now());
       for (const target of targets) {
         const chain = verified.chains.find((c) => String(c.chainId) === target)!;
@@ -214,6 +224,7 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
         .set(collectorKeys.done(origin, requestId), bodyHash, "EX", ttl)
         .del(collectorKeys.quorum(origin, requestId))
         .exec();
+      timing.stages.mark("post");
       metrics.quorumsReached.inc();
       metrics.quorumLatency.observe(Math.max(0, Date.now() - firstSeen) / 1000);
       logger.info(
@@ -225,6 +236,8 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
           targets,
           daPointer: put.pointerHex,
           signatures: sorted.length,
+          sinceQueuedMs: Date.now() - timing.queuedAt,
+          ms: timing.stages.ms,
         },
         "quorum reached: record in DA, posts queued",
       );
@@ -242,6 +255,7 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
 
   async function process(job: Job<ResultJob, CollectorOutcome>, token?: string): Promise<CollectorOutcome> {
     const data = job.data;
+    const stages = stageTimer();
     // A request whose quorum is already done needs no signature check (ecrecover is the
     // collector's main CPU cost): the late result is acknowledged at once.
     if (
@@ -253,10 +267,13 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
       return { outcome: "late" };
     }
     let verified = await verifyResultJob(data, chains, (chain) => operatorSets.get(chain));
+    stages.mark("verify");
     if (verified.ok) {
       const ok = verified;
-      verified =
-        (await checkVerifiedOutputRule(ok, await requestRecord(ok.originChainId, ok.requestId), controllers)) ?? ok;
+      const record = await requestRecord(ok.originChainId, ok.requestId);
+      stages.mark("record");
+      verified = (await checkVerifiedOutputRule(ok, record, controllers)) ?? ok;
+      stages.mark("outputRule");
     }
     if (!verified.ok) {
       metrics.resultsReceived.inc({ outcome: `rejected_${verified.reason}` });
@@ -304,7 +321,8 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
       return { outcome: "pending", signatures: count };
     }
     // Every job with this bodyHash carries the same body, so this one's is as good as any.
-    const outcome = await finalize(verified, data);
+    stages.mark("quorum");
+    const outcome = await finalize(verified, data, { stages, queuedAt: job.timestamp });
     if (outcome === "locked") {
       // Another collector is finalising this quorum: look again shortly (does not use an attempt).
       if (token) {

@@ -29,6 +29,7 @@ import { NanoRuntime } from "../runtime/executor.ts";
 import type { WorkerConfig } from "./config.ts";
 import { executeWork, type OutcomeTamper } from "./execute.ts";
 import { ProgramStore, type ProgramNetworkSource } from "./programStore.ts";
+import { stageTimer } from "../protocol/stageTimer.ts";
 
 /**
  * The compute agent of one operator (SPEC 6): consumes `queueNames.work(operator)`, fetches and
@@ -204,14 +205,18 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
         metrics.jobs.inc({ outcome: "refused" });
         throw new UnrecoverableError(`program ${work.programId} is not in accept.programs`);
       }
+      const stages = stageTimer();
       if (await pastDeadline(work)) {
         metrics.jobs.inc({ outcome: "skipped" });
         return { skipped: "past_deadline" };
       }
+      stages.mark("deadline");
       const timer = metrics.duration.startTimer();
       try {
         const pkg = await store.get(work.programId);
+        stages.mark("program");
         const fee = await feeOf(work);
+        stages.mark("fee");
         const executed = await executeWork({
           job: work,
           fee,
@@ -222,6 +227,7 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
           tamper: options.tamper,
           rule: { controllers },
         });
+        stages.mark("execute");
         await results.add("result", executed.result, {
           jobId: jobIds.result(work.chainId, work.requestId, address),
           removeOnComplete: { age: 3_600, count: 10_000 },
@@ -233,16 +239,25 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
           .sadd(doneKey, address.toLowerCase())
           .pexpireat(doneKey, Number(work.deadline) * 1000 + 3_600_000)
           .exec();
+        stages.mark("queue");
         if (options.onResult)
           await options
             .onResult(executed.result)
             .catch((error: unknown) =>
               log.warn({ err: error, requestId: work.requestId }, "could not publish the result to the network"),
             );
+        stages.mark("publish");
         const status = executed.body.status;
         metrics.jobs.inc({ outcome: status === 0 ? "ok" : "program_error" });
         log.debug(
-          { requestId: work.requestId, chainId: work.chainId, status, outcome: executed.outcome.outcome },
+          {
+            requestId: work.requestId,
+            chainId: work.chainId,
+            status,
+            outcome: executed.outcome.outcome,
+            sinceQueuedMs: Date.now() - job.timestamp,
+            ms: stages.ms,
+          },
           "result pushed",
         );
         return { status, bodyHash: executed.bodyHash, chains: executed.result.chains.map((c) => c.chainId) };
