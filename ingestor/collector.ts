@@ -51,6 +51,11 @@ export type StartCollectorParameters = {
 
 export type CollectorHandle = {
   readonly worker: Worker<ResultJob, CollectorOutcome>;
+  /**
+   * Reads a request's origin record (event and fee) ahead of its results, so the first result's
+   * output-rule check finds it cached instead of waiting for three chain reads. Never throws.
+   */
+  prefetchRequest(originChainId: bigint, requestId: Hex, blockNumber?: bigint): void;
   /** Stops taking results, lets the ones in hand finish, closes connections. Safe to call twice. */
   close(): Promise<void>;
 };
@@ -106,22 +111,32 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
   // The output rule's chain reads (SPEC 3.4): token controllers and the origin's request record.
   const controllers = chainControllerResolver((chainId) => chains.get(String(chainId))?.publicClient);
   const requestRecords = new Map<string, RequestRecord>();
-  async function requestRecord(originChainId: bigint, requestId: Hex): Promise<RequestRecord> {
+  // One chain read per request, shared by a prefetch and the results that arrive while it runs.
+  const recordReads = new Map<string, Promise<RequestRecord>>();
+  function requestRecord(originChainId: bigint, requestId: Hex, likelyBlock?: bigint): Promise<RequestRecord> {
     const key = `${originChainId}:${requestId.toLowerCase()}`;
     const cached = requestRecords.get(key);
-    if (cached) return cached;
-    const origin = chains.get(String(originChainId))!;
-    const record = await readRequestRecord(
-      origin.publicClient,
-      origin.oracle,
-      requestId,
-      BigInt(origin.config.startBlock),
-    );
-    // The workers saw it after the relayer's confirmations: an RPC behind them is retried.
-    if (!record) throw new Error(`request ${requestId} not found on chain ${originChainId} (yet)`);
-    requestRecords.set(key, record);
-    if (requestRecords.size > 10_000) requestRecords.delete(requestRecords.keys().next().value!);
-    return record;
+    if (cached) return Promise.resolve(cached);
+    const reading = recordReads.get(key);
+    if (reading) return reading;
+    const origin = chains.get(String(originChainId));
+    if (!origin) return Promise.reject(new Error(`origin chain ${originChainId} is not configured`));
+    const read = (async () => {
+      const record = await readRequestRecord(
+        origin.publicClient,
+        origin.oracle,
+        requestId,
+        BigInt(origin.config.startBlock),
+        likelyBlock,
+      );
+      // The workers saw it after the relayer's confirmations: an RPC behind them is retried.
+      if (!record) throw new Error(`request ${requestId} not found on chain ${originChainId} (yet)`);
+      requestRecords.set(key, record);
+      if (requestRecords.size > 10_000) requestRecords.delete(requestRecords.keys().next().value!);
+      return record;
+    })().finally(() => recordReads.delete(key));
+    recordReads.set(key, read);
+    return read;
   }
 
   async function finalize(
@@ -270,7 +285,7 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
     stages.mark("verify");
     if (verified.ok) {
       const ok = verified;
-      const record = await requestRecord(ok.originChainId, ok.requestId);
+      const record = await requestRecord(ok.originChainId, ok.requestId, ok.body.blockNumber);
       stages.mark("record");
       verified = (await checkVerifiedOutputRule(ok, record, controllers)) ?? ok;
       stages.mark("outputRule");
@@ -428,6 +443,12 @@ export async function startCollector(parameters: StartCollectorParameters): Prom
   let closing: Promise<void> | undefined;
   return {
     worker,
+    prefetchRequest(originChainId, requestId, blockNumber) {
+      if (!chains.has(String(originChainId))) return;
+      requestRecord(originChainId, requestId, blockNumber).catch((err: unknown) =>
+        logger.debug({ err, requestId }, "request record prefetch failed; read again with its first result"),
+      );
+    },
     close() {
       closing ??= (async () => {
         // Bounded: with Redis unreachable the results in hand go back to the queue.

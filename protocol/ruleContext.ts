@@ -136,26 +136,37 @@ const executionRequestedEvent = {
 /**
  * Reads a request from its origin oracle's `ExecutionRequested` event (immutable, unlike the
  * escrow slot that ingestion rewrites) and its fee as of its block. Undefined when the origin has
- * no such request (yet).
+ * no such request (yet). `likelyBlock` (e.g. the block a result's context names) is looked at
+ * first, one block instead of the whole range: the event found there is the chain's own, so a
+ * wrong hint (or an RPC that refuses the one-block read) costs only the full-range read that follows.
  */
 export async function readRequestRecord(
   client: PublicClient,
   oracle: Address,
   requestId: Hex,
   fromBlock: bigint,
+  likelyBlock?: bigint,
 ): Promise<RequestRecord | undefined> {
-  const logs = await client.getLogs({
-    address: oracle,
-    event: executionRequestedEvent,
-    args: { requestId },
-    fromBlock,
-    toBlock: "latest",
-    strict: true,
-  });
-  const log = logs.find((l) => !l.removed);
+  const eventsBetween = (from: bigint, to: bigint | "latest") =>
+    client.getLogs({
+      address: oracle,
+      event: executionRequestedEvent,
+      args: { requestId },
+      fromBlock: from,
+      toBlock: to,
+      strict: true,
+    });
+  const hinted =
+    likelyBlock !== undefined && likelyBlock >= fromBlock
+      ? await eventsBetween(likelyBlock, likelyBlock).catch(() => [])
+      : [];
+  const log = hinted.find((l) => !l.removed) ?? (await eventsBetween(fromBlock, "latest")).find((l) => !l.removed);
   if (!log) return undefined;
   const token = getAddress(log.args.token);
-  const block = await client.getBlock({ blockNumber: log.blockNumber });
+  const [block, fee] = await Promise.all([
+    client.getBlock({ blockNumber: log.blockNumber }),
+    requestFee(client, oracle, token, log.blockNumber),
+  ]);
   return {
     requestId: requestId.toLowerCase() as Hex,
     programId: log.args.programId.toLowerCase() as Hex,
@@ -165,6 +176,6 @@ export async function readRequestRecord(
     input: log.args.input.toLowerCase() as Hex,
     blockNumber: log.blockNumber,
     blockTimestamp: block.timestamp,
-    fee: await requestFee(client, oracle, token, log.blockNumber),
+    fee,
   };
 }

@@ -353,6 +353,11 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
             share: (request, to) => gossip.offer(request, to),
             onNew: (request) => {
               gossip.watch(request.chainId, request.requestId, request.deadline);
+              node.ingestor?.collector?.prefetchRequest(
+                BigInt(request.chainId),
+                request.requestId,
+                BigInt(request.blockNumber),
+              );
               void clients
                 .get(Number(request.chainId))
                 ?.getBlock({ blockNumber: BigInt(request.blockNumber) })

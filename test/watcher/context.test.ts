@@ -4,7 +4,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import type { WorkJob } from "../../protocol/jobs.ts";
 import { contextEnvironment, contextOfRequest } from "../../protocol/programContext.ts";
 import { buildRecordBody, recordContext, resultForChain } from "../../protocol/record.ts";
-import { requestFee } from "../../protocol/ruleContext.ts";
+import { readRequestRecord, requestFee } from "../../protocol/ruleContext.ts";
 import { executeWork } from "../../worker/execute.ts";
 import { contextPackage } from "../fixtures/context/index.ts";
 import { ETH_FEE } from "../helpers/suite.ts";
@@ -57,6 +57,25 @@ describe("watcher: the request context is the same on every operator and in the 
       reassignAfter: Date.now() + 60_000,
     };
   }
+
+  it("reads the same request record from the right block hint, a wrong one, one past the head, and none", async () => {
+    const { chain } = world;
+    const job = await requestEcho(10n ** 15n);
+    const client = createPublicClient({ transport: chain.transport });
+    const read = (hint?: bigint) => readRequestRecord(client, job.oracle, job.requestId, 0n, hint);
+    const exact = await read(BigInt(job.blockNumber));
+    expect(exact, "found at its block").to.not.equal(undefined);
+    expect(exact!.blockNumber).to.equal(BigInt(job.blockNumber));
+    expect(exact!.blockTimestamp).to.equal(BigInt(job.blockTimestamp));
+    expect(exact!.fee).to.equal(await requestFee(client, job.oracle, job.token, BigInt(job.blockNumber)));
+    // a result whose context names another block cannot move the record the output rule checks
+    for (const hint of [undefined, 1n, BigInt(job.blockNumber) - 1n, BigInt(job.blockNumber) + 1_000n]) {
+      expect(await read(hint), `hint ${hint}`).to.deep.equal(exact);
+    }
+    expect(await readRequestRecord(client, job.oracle, `0x${"ab".repeat(32)}`, 0n, BigInt(job.blockNumber))).to.equal(
+      undefined,
+    );
+  });
 
   it("three operators and the watcher's re-execution see byte-identical environments and one bodyHash", async () => {
     const { chain } = world;
