@@ -55,6 +55,18 @@ export const chainSchema = z
      * "auto" falls back to polling alone when there is none, "websocket" requires it, "polling" never tries.
      */
     subscribe: z.enum(SUBSCRIBE_MODES).default("auto"),
+    /**
+     * The relay follower's poll interval while pushed heads wake it (the poll is then only a safety
+     * net for a lost push; the larger of this and `pollIntervalMs` applies; at most 5 s, inside the
+     * health check's 10 s). Polling every 100 ms
+     * with push on cost each idle node ~10 % of a core.
+     */
+    pushedPollIntervalMs: z
+      .number()
+      .int()
+      .positive()
+      .max(5_000, "at most 5,000 ms (a follower not polled for 10 s reports itself unhealthy)")
+      .default(2_000),
     /** WebSocket URL of the RPC; default: `rpcUrl` with http(s) → ws(s) (hardhat node and anvil serve both on one port). */
     wsUrl: urlWithScheme(["ws", "wss"]).optional(),
   })

@@ -42,6 +42,7 @@ export class ChainFollower {
   private stopped = false;
   private wakeAgain = false;
   private heads: Promise<HeadSubscription | undefined> | undefined;
+  private subscription: HeadSubscription | undefined;
   /** Unix ms of the last successful poll (health). */
   lastPollAt = 0;
   lastError: unknown;
@@ -78,6 +79,7 @@ export class ChainFollower {
     }).then(
       (subscription) => {
         if (this.stopped) subscription.close();
+        this.subscription = subscription;
         return subscription;
       },
       (error: unknown) => {
@@ -107,7 +109,15 @@ export class ChainFollower {
     if (this.wakeAgain) {
       this.wakeAgain = false;
       this.timer = setTimeout(() => void this.tick(), 0);
-    } else this.timer = setTimeout(() => void this.tick(), this.options.chain.pollIntervalMs);
+    } else this.timer = setTimeout(() => void this.tick(), this.pollInterval());
+  }
+
+  /** The wait until the next poll: longer while pushed heads wake this follower. */
+  private pollInterval(): number {
+    const { pollIntervalMs, pushedPollIntervalMs } = this.options.chain;
+    // never waits for the subscription: until it is up, the follower polls at the plain interval
+    const pushed = this.subscription?.mode() === "websocket";
+    return pushed ? Math.max(pollIntervalMs, pushedPollIntervalMs ?? pollIntervalMs) : pollIntervalMs;
   }
 
   /** A new block: poll now, or right after the poll in progress. */

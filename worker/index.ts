@@ -206,6 +206,11 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
         throw new UnrecoverableError(`program ${work.programId} is not in accept.programs`);
       }
       const stages = stageTimer();
+      // The package and the fee are read while the deadline is checked (each is a disk or chain
+      // read on the request's path); a skipped job drops them, a failed read fails below.
+      const packageRead = store.get(work.programId);
+      const feeRead = feeOf(work);
+      for (const read of [packageRead, feeRead]) read.catch(() => {});
       if (await pastDeadline(work)) {
         metrics.jobs.inc({ outcome: "skipped" });
         return { skipped: "past_deadline" };
@@ -213,9 +218,9 @@ export async function startWorker(config: WorkerConfig, options: WorkerOptions):
       stages.mark("deadline");
       const timer = metrics.duration.startTimer();
       try {
-        const pkg = await store.get(work.programId);
+        const pkg = await packageRead;
         stages.mark("program");
-        const fee = await feeOf(work);
+        const fee = await feeRead;
         stages.mark("fee");
         const executed = await executeWork({
           job: work,

@@ -60,6 +60,7 @@ describe("relayer/follower new-head push", function () {
     if (node?.pid) process.kill(-node.pid, "SIGTERM");
   });
 
+  let polls = 0;
   async function follow(chain: Record<string, unknown>): Promise<{ follower: ChainFollower; seen: RequestJob[] }> {
     // one follower at a time: they share the chain's cursor key
     for (const f of followers.splice(0)) await f.stop();
@@ -74,7 +75,14 @@ describe("relayer/follower new-head push", function () {
         startBlock: Number(await client.getBlockNumber()) + 1,
         ...chain,
       }),
-      client,
+      // every poll starts with the head's number: counting those counts the polls
+      client: {
+        ...client,
+        getBlockNumber: (args?: Parameters<PublicClient["getBlockNumber"]>[0]) => {
+          polls++;
+          return client.getBlockNumber(args);
+        },
+      } as PublicClient,
       redis,
       log: pino({ level: "silent" }),
       onRequests: async (requests) => void seen.push(...requests),
@@ -90,6 +98,21 @@ describe("relayer/follower new-head push", function () {
     const requestId = await requestEth(suite, suite.requester, 10n ** 15n);
     const job = await eventually(async () => seen.find((r) => r.requestId === requestId.toLowerCase()), "the request");
     expect(job.chainId).to.equal("31337");
+  });
+
+  it("polls only as a safety net while heads are pushed (pushedPollIntervalMs), at pollIntervalMs without", async () => {
+    const pushed = await follow({ pollIntervalMs: 100, pushedPollIntervalMs: 2_000, subscribe: "websocket" });
+    expect(await pushed.follower.followMode()).to.equal("websocket");
+    await new Promise((r) => setTimeout(r, 300)); // the first polls, before the subscription was up
+    polls = 0;
+    await new Promise((r) => setTimeout(r, 2_500));
+    const whilePushed = polls;
+    await follow({ pollIntervalMs: 100, subscribe: "polling" });
+    polls = 0;
+    await new Promise((r) => setTimeout(r, 2_500));
+    // no block is mined meanwhile: 1-2 safety-net polls pushed, ~25 polling (bounds loose for a loaded machine)
+    expect(whilePushed, "polls in 2.5 s with push").to.be.at.most(3);
+    expect(polls, "polls in 2.5 s without push").to.be.at.least(6);
   });
 
   it("falls back to polling when the RPC has no WebSocket, and still sees the request", async () => {
