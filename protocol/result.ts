@@ -1,4 +1,5 @@
-import { hashTypedData, keccak256, recoverAddress, type Address, type Hex, type TypedDataDomain } from "viem";
+import { hashTypedData, keccak256, type Address, type Hex, type TypedDataDomain } from "viem";
+import { recoverDigestSigner } from "./signerRecovery.ts";
 
 /** Result status of SPEC 3.2 (normative). */
 export const ResultStatus = { OK: 0, PROGRAM_ERROR: 1 } as const;
@@ -47,6 +48,8 @@ const recovered = new Map<string, Address>();
  * in the same process: the second check finds the (digest, signature) pair it already recovered
  * and costs a hash instead of a secp256k1 recovery (the node's largest CPU cost after startup in
  * the issue 14 profile). Only successful recoveries are kept; the key holds the exact signature.
+ * The recovery itself runs on a recovery thread when the process configured some
+ * (protocol/signerRecovery.ts).
  */
 export async function recoverResultSigner(
   chainId: bigint | number,
@@ -63,7 +66,7 @@ export async function recoverResultSigner(
   const key = `${digest}:${signature.toLowerCase()}`;
   const known = recovered.get(key);
   if (known) return known;
-  const signer = await recoverAddress({ hash: digest, signature });
+  const signer = await recoverDigestSigner(digest, signature);
   recovered.set(key, signer);
   if (recovered.size > RECOVERED_MAX) recovered.delete(recovered.keys().next().value!);
   return signer;

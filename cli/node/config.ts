@@ -11,6 +11,7 @@ import {
 } from "../../protocol/config.ts";
 import { InvalidInputError } from "../../protocol/errors.ts";
 import { JOB_KINDS } from "../../protocol/jobs.ts";
+import { MAX_RECOVERY_THREADS } from "../../protocol/signerRecovery.ts";
 import { DEFAULT_MAX_OLD_SPACE_MB, MAX_MAX_OLD_SPACE_MB, MIN_MAX_OLD_SPACE_MB } from "./heap.ts";
 
 export { DEFAULT_MAX_OLD_SPACE_MB };
@@ -91,6 +92,11 @@ export const nodeConfigSchema = z
         .default([]),
       /** Where the libp2p identity is kept (created on first start). */
       peerKeyFile: z.string().min(1),
+      /**
+       * Worker threads that recover the signers of gossiped results (protocol/signerRecovery.ts);
+       * 0 recovers them on the main thread, where they cost a sixth of its busy time at saturation.
+       */
+      recoveryThreads: z.number().int().min(0).max(MAX_RECOVERY_THREADS).default(0),
     }),
     roles: z
       .array(z.enum(NODE_ROLES))

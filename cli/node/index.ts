@@ -7,6 +7,7 @@ import { loadIngestorConfig, startIngestor, type IngestorHandle } from "../../in
 import { latestBlockClock } from "../../protocol/chainClock.ts";
 import { Closer } from "../../protocol/closer.ts";
 import { redactUrl } from "../../protocol/errors.ts";
+import { closeSignerRecovery, configureSignerRecovery } from "../../protocol/signerRecovery.ts";
 import {
   closeRedis,
   createLogger,
@@ -205,6 +206,9 @@ export async function startOperatorNode(config: NodeConfig, options: OperatorNod
     node.autoscale = autoscale;
 
     // --- the network ------------------------------------------------------------------------------
+    // Before the network: the first gossiped result may need its signer recovered.
+    configureSignerRecovery({ threads: config.network.recoveryThreads });
+    closer.add("signer recovery", () => closeSignerRecovery());
     const networkOptions = async (): Promise<NodeNetworkOptions> => ({
       network: config.network.name,
       account: identity,

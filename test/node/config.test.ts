@@ -32,6 +32,18 @@ describe("node config (versatus node --config)", () => {
     );
   });
 
+  it("network.recoveryThreads: 0 (in-thread) unless set, an integer from 0 to 16; a bad value names the field", () => {
+    expect(loadNodeConfig({ raw: base(), env: {} }).network.recoveryThreads).to.equal(0);
+    const withThreads = (recoveryThreads: unknown) => ({ ...base(), network: { ...base().network, recoveryThreads } });
+    expect(loadNodeConfig({ raw: withThreads(2), env: {} }).network.recoveryThreads).to.equal(2);
+    expect(loadNodeConfig({ raw: withThreads(16), env: {} }).network.recoveryThreads).to.equal(16);
+    for (const bad of [-1, 17, 1.5, "2"])
+      expect(
+        error(() => loadNodeConfig({ raw: withThreads(bad), env: {} })),
+        String(bad),
+      ).to.match(/network\.recoveryThreads/);
+  });
+
   it("content caching: persist/gateway roles with R, rotation and gateway defaults; bad values name the field", () => {
     const config = loadNodeConfig({ raw: { ...base(), roles: ["persist", "gateway"] }, env: {} });
     expect(config.content.replicas).to.equal(2);

@@ -81,6 +81,8 @@ export async function createNodeWorld() {
       wrapNetwork?: (network: NodeNetwork) => NodeNetwork;
       /** Another Redis than the operator's own database (test/cluster: a Redis Cluster). */
       redis?: RedisConfig;
+      /** `network.recoveryThreads` (default 0: signers recovered on the main thread). */
+      recoveryThreads?: number;
     } = {},
   ): Promise<OperatorNode> => {
     const roles = options.roles ?? ["relay", "compute", "collect", "post"];
@@ -92,6 +94,7 @@ export async function createNodeWorld() {
           peerKeyFile: join(dataDir, `peer-${index}-${roles.join("-")}.key`),
           listen: ["/ip4/127.0.0.1/tcp/0"],
           bootstrap: options.p2p?.bootstrap ?? [],
+          ...(options.recoveryThreads === undefined ? {} : { recoveryThreads: options.recoveryThreads }),
         },
         roles,
         redis: options.redis ?? { url: redisUrl(NODE_REDIS_DBS[position]!) },

@@ -6,6 +6,7 @@ import { createDaClient } from "../../da/index.ts";
 import { QUEUE_PREFIX, jobIds, queueNames } from "../../protocol/queues.ts";
 import { deriveQuorum } from "../../protocol/quorum.ts";
 import { posterSchedule } from "../../protocol/scheduling.ts";
+import { signerRecoveryWorkersForTesting } from "../../protocol/signerRecovery.ts";
 import { nextPayoutId, requestPayouts, waitSettled, type World } from "../e2e/harness.ts";
 import { OPERATOR_INDICES } from "../helpers/suite.ts";
 import { createNodeWorld, operatorAddress, type NodeWorld } from "./helpers.ts";
@@ -93,6 +94,17 @@ describe("operator nodes: each operator its own Redis, linked only by gossip (in
     const plan = status.requests.find((r) => r.requestId.toLowerCase() === ids[0]!.toLowerCase());
     expect(plan?.members).to.have.length(3);
     expect(status.backpressure.length).to.be.greaterThan(1);
+  });
+
+  it("with network.recoveryThreads, gossiped results are checked on recovery threads: requests settle once; stopping the nodes ends the threads", async () => {
+    for (const index of OPERATOR_INDICES)
+      await world.startNode(index, { recoveryThreads: 2, timing: { stealAfterMs: 30_000 } });
+    expect(signerRecoveryWorkersForTesting()).to.have.length(2);
+    const ids = await requestPayouts(asWorld(world), 2);
+    await waitSettled(asWorld(world), ids, 60_000);
+    for (const id of ids) expect(await ingestedBy(world, id)).to.have.length(1);
+    await world.stopNodes();
+    expect(signerRecoveryWorkersForTesting()).to.have.length(0);
   });
 
   it("steals the work of a quorum member whose compute role is stopped: the standby computes, the request settles once", async () => {
