@@ -17,7 +17,8 @@
  *
  * Writes bench/results/pipeline.json and bench/results/pipeline.svg, prints a table.
  * Options: --low N (50), --saturation N (600), --steady-seconds S (20), --pairs N (600),
- * --rpc-batch N (50), --follow polling, --profile DIR (a V8 CPU profile per node process and thread).
+ * --rpc-batch N (50), --follow polling, --profile DIR (a V8 CPU profile per node process and thread),
+ * --recovery-threads N (the nodes' network.recoveryThreads; default 0).
  * REDIS_URL: a Redis of yours (databases 1-4 are cleared and used).
  */
 import { spawn } from "node:child_process";
@@ -60,6 +61,8 @@ const PAIRS = arg("pairs", 600);
 const RPC_BATCH = arg("rpc-batch", 50);
 /** `--follow polling` runs the nodes without WebSocket new-head push (the before/after of issue 14). */
 const FOLLOW = process.argv.includes("--follow") ? process.argv[process.argv.indexOf("--follow") + 1]! : "auto";
+/** `--recovery-threads N`: the nodes' `network.recoveryThreads` (signer recovery off the main thread; 0 = on it). */
+const RECOVERY_THREADS = process.argv.includes("--recovery-threads") ? arg("recovery-threads", 1) : 0;
 /** `--profile DIR`: each node process writes a V8 CPU profile (.cpuprofile) into DIR when it stops. */
 const PROFILE_DIR = process.argv.includes("--profile") ? process.argv[process.argv.indexOf("--profile") + 1]! : "";
 const ESCROW = 10n ** 15n;
@@ -310,6 +313,7 @@ async function main(): Promise<void> {
       keys: OPERATOR_ACCOUNTS.map((index) => devKey(index)),
       env: (i): Record<string, string> =>
         PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${resolve(root, PROFILE_DIR, `node-${i + 1}`)}` } : {},
+      recoveryThreads: RECOVERY_THREADS,
       overrides: (spec) => ({
         chains: nodeConfig({ ...clusterOptions, overrides: undefined }, spec, "", []).chains.map((c) => ({
           ...c,
@@ -447,7 +451,10 @@ async function main(): Promise<void> {
     },
     results_observed_by: observer.mode,
     nodes_follow_chains_by:
-      FOLLOW === "polling" ? "polling every 100 ms" : "WebSocket new heads + polling every 100 ms",
+      FOLLOW === "polling"
+        ? "polling every 100 ms"
+        : "WebSocket new heads, a safety-net poll every 2 s (every 100 ms where no WebSocket answers)",
+    recovery_threads: RECOVERY_THREADS,
     phases: detail,
     chain_ceiling: { pairs: PAIRS, seconds: round(ceiling.seconds, 2), rpc_batch: RPC_BATCH },
   };

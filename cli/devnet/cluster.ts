@@ -48,6 +48,8 @@ export type NodeSpec = {
   minPeers?: number;
   /** The node's `content` config (persist/gateway roles, docs/content.md); its dataDir defaults to `<dir>/content`. */
   content?: Record<string, unknown>;
+  /** The node's `network.recoveryThreads` (signer recovery off the main thread); default: the config's. */
+  recoveryThreads?: number;
 };
 
 export type ClusterOptions = {
@@ -159,6 +161,8 @@ export async function operatorCluster(args: {
   keys: Hex[];
   /** Extra environment of node `i` (0-based). */
   env?: (i: number) => Record<string, string>;
+  /** Every node's `network.recoveryThreads`. */
+  recoveryThreads?: number;
   overrides?: ClusterOptions["overrides"];
 }): Promise<{ options: ClusterOptions; start: () => Promise<Cluster> }> {
   const nodes: NodeSpec[] = [];
@@ -174,6 +178,7 @@ export async function operatorCluster(args: {
       host: "127.0.0.1",
       p2pPort: 0,
       opsPort: 0,
+      ...(args.recoveryThreads === undefined ? {} : { recoveryThreads: args.recoveryThreads }),
     });
   }
   const options: ClusterOptions = {
@@ -198,6 +203,7 @@ export function nodeConfig(options: ClusterOptions, spec: NodeSpec, dir: string,
       listen: [`/ip4/${spec.host}/tcp/${spec.p2pPort}`],
       bootstrap,
       peerKeyFile: join(dir, "peer.key"),
+      ...(spec.recoveryThreads === undefined ? {} : { recoveryThreads: spec.recoveryThreads }),
     },
     roles: spec.roles,
     redis: { url: spec.redisUrl },
