@@ -1,27 +1,11 @@
 import { expect } from "chai";
 import { getAddress, keccak256, toHex, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { recoverResultSigner, resultDomain, resultTypes, ResultStatus, type Result } from "../../protocol/result.ts";
+import { recoverResultSigner } from "../../protocol/result.ts";
+import { INGESTOR, sampleResult, signResult } from "./resultFixture.ts";
 
-const INGESTOR = getAddress("0x00000000000000000000000000000000000000aa");
-const result: Result = {
-  requestId: keccak256(toHex("request")),
-  originChainId: 31337n,
-  programId: keccak256(toHex("program")),
-  inputHash: keccak256(toHex("input")),
-  status: ResultStatus.OK,
-  instructionsHash: keccak256(toHex("instructions")),
-  bodyHash: keccak256(toHex("body")),
-};
-
-async function sign(key: Hex, r: Result, chainId = 31337n): Promise<Hex> {
-  return privateKeyToAccount(key).signTypedData({
-    domain: resultDomain(chainId, INGESTOR),
-    types: resultTypes,
-    primaryType: "Result",
-    message: r,
-  });
-}
+const result = sampleResult();
+const sign = signResult;
 
 describe("protocol/result recoverResultSigner: one recovery per (digest, signature), shared by gossip and collector", () => {
   it("recovers the operator who signed, again on the second check of the same signature", async () => {

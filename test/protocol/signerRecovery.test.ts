@@ -13,7 +13,8 @@ import {
   recoverDigestSigner,
   signerRecoveryWorkersForTesting,
 } from "../../protocol/signerRecovery.ts";
-import { recoverResultSigner, resultDomain, resultTypes, ResultStatus } from "../../protocol/result.ts";
+import { recoverResultSigner } from "../../protocol/result.ts";
+import { INGESTOR, sampleResult, signResult } from "./resultFixture.ts";
 
 const digest = (i: number): Hex => keccak256(toHex(`digest ${i}`));
 
@@ -76,22 +77,9 @@ describe("protocol/signerRecovery: secp256k1 signer recovery on worker threads, 
   it("recoverResultSigner on threads: the operator who signed, and a refusal for a signature that does not recover", async () => {
     configureSignerRecovery({ threads: 2 });
     const key = generatePrivateKey();
-    const ingestor = "0x00000000000000000000000000000000000000aa";
-    const result = {
-      requestId: keccak256(toHex("threaded request")),
-      originChainId: 31337n,
-      programId: keccak256(toHex("program")),
-      inputHash: keccak256(toHex("input")),
-      status: ResultStatus.OK,
-      instructionsHash: keccak256(toHex("instructions")),
-      bodyHash: keccak256(toHex("body")),
-    };
-    const signature = await privateKeyToAccount(key).signTypedData({
-      domain: resultDomain(31337n, ingestor),
-      types: resultTypes,
-      primaryType: "Result",
-      message: result,
-    });
+    const ingestor = INGESTOR;
+    const result = sampleResult("threaded request");
+    const signature = await signResult(key, result);
     expect(await recoverResultSigner(31337n, ingestor, result, signature)).to.equal(privateKeyToAccount(key).address);
     expect(await outcome(recoverResultSigner(31337n, ingestor, result, MALFORMED["r = 0"]!))).to.have.property("error");
   });
