@@ -23,7 +23,7 @@ type Thread = {
 };
 
 /**
- * secp256k1 signer recovery on worker threads (issue 14: recovery was a sixth of a node's busy
+ * secp256k1 signer recovery on worker threads (issue 14: recovery was ~13 % of a node's busy
  * main-thread time at saturation). Each request goes to the thread with the fewest unanswered
  * ones; any number may be in flight. A thread that dies is replaced and its unanswered requests
  * reject (they are never sent again: a request that kills a thread would kill the next one too).
